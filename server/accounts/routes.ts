@@ -1,0 +1,239 @@
+// REST for accounts, tenancy memberships and the caller's own access tokens.
+import { createRoute, z } from '@hono/zod-openapi';
+import { router, type Deps } from '../http/env.js';
+import { Email, IdOrSlug, IdParam, Name, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
+import { problems } from '../http/problem.js';
+import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import { findCoop } from '../coops/service.js';
+import { findTenancy } from '../tenancies/service.js';
+import {
+  createAccount,
+  findAccount,
+  issueToken,
+  listAccounts,
+  listMembers,
+  listTokens,
+  removeMembership,
+  revokeToken,
+  setMembership,
+  type Account,
+} from './service.js';
+
+const Role = z.enum(['owner', 'admin', 'member']);
+
+const AccountOut = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), coopId: z.string().nullable(), platformAdmin: z.boolean(), createdAt: Timestamp })
+  .openapi('Account');
+const AccountCreate = z
+  .object({ email: Email, name: Name, coop: IdOrSlug.openapi({ description: 'Home co-op, id or slug' }) })
+  .strict()
+  .openapi('AccountCreate');
+const MemberOut = z.object({ accountId: z.string(), role: Role, email: z.string(), name: z.string(), since: Timestamp }).openapi('Member');
+const TokenOut = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    expiresAt: Timestamp.nullable(),
+    revokedAt: Timestamp.nullable(),
+    lastUsedAt: Timestamp.nullable(),
+    createdAt: Timestamp,
+  })
+  .openapi('AccessToken');
+const TokenCreate = z
+  .object({ name: Name, expiresInDays: z.number().int().min(1).max(366).default(90) })
+  .strict()
+  .openapi('AccessTokenCreate');
+const MemberParams = z.object({
+  id: IdOrSlug,
+  accountId: Uuid.openapi({ param: { name: 'accountId', in: 'path' } }),
+});
+const TokenParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
+const AccountParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+function accountOut(a: Account) {
+  return { id: a.id, email: a.email, name: a.name, coopId: a.coopId, platformAdmin: a.platformAdmin, createdAt: a.createdAt.toISOString() };
+}
+
+export function accountRoutes({ db }: Deps) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/accounts',
+      tags: ['accounts'],
+      summary: 'List accounts (of your co-op unless platform admin)',
+      request: { query: PageQuery },
+      responses: { 200: jsonContent(pageSchema(AccountOut), 'A page of accounts'), ...commonErrors },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const scope = visibleCoop(c.var.principal);
+      const rows = await listAccounts(db, { coopId: scope === 'all' ? undefined : scope, after: decodeCursor(cursor), limit });
+      const p = page(rows, limit);
+      return c.json({ items: p.items.map(accountOut), nextCursor: p.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/accounts',
+      tags: ['accounts'],
+      summary: 'Create an account for a member of a co-op',
+      request: { body: jsonBody(AccountCreate) },
+      responses: { 201: jsonContent(AccountOut, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'E-mail taken') },
+    }),
+    async (c) => {
+      const { coop: coopRef, ...input } = c.req.valid('json');
+      const coop = await findCoop(db, coopRef);
+      if (!coop || !(c.var.principal.platformAdmin || c.var.principal.coopId === coop.id))
+        throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+      ensureAdmin(c.var.principal, 'create accounts');
+      const account = await createAccount(db, c.var.principal, { ...input, coopId: coop.id });
+      c.header('Location', `/api/v1/accounts/${account.id}`);
+      return c.json(accountOut(account), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/accounts/{id}',
+      tags: ['accounts'],
+      summary: 'Show an account',
+      request: { params: AccountParam },
+      responses: { 200: jsonContent(AccountOut, 'The account'), ...commonErrors },
+    }),
+    async (c) => {
+      const p = c.var.principal;
+      const account = await findAccount(db, c.req.valid('param').id);
+      if (!account || !(account.id === p.accountId || (account.coopId !== null && p.coopId === account.coopId) || p.platformAdmin))
+        throw problems.notFound('account');
+      return c.json(accountOut(account), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tenancies/{id}/members',
+      tags: ['tenancies'],
+      summary: 'List the members of a tenancy with their roles',
+      request: { params: IdParam },
+      responses: { 200: jsonContent(z.object({ items: z.array(MemberOut) }), 'Members'), ...commonErrors },
+    }),
+    async (c) => {
+      const tenancy = await findTenancy(db, c.req.valid('param').id);
+      ensureVisible(c.var.principal, tenancy?.coopId ?? null, 'tenancy');
+      if (!tenancy) throw problems.notFound('tenancy');
+      const members = await listMembers(db, tenancy.id);
+      return c.json({ items: members.map((m) => ({ ...m, since: m.since.toISOString() })) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/tenancies/{id}/members/{accountId}',
+      tags: ['tenancies'],
+      summary: 'Add a member to a tenancy or change their role',
+      request: { params: MemberParams, body: jsonBody(z.object({ role: Role }).strict()) },
+      responses: { 204: { description: 'Done' }, ...commonErrors },
+    }),
+    async (c) => {
+      const { id, accountId } = c.req.valid('param');
+      const tenancy = await findTenancy(db, id);
+      ensureWritable(c.var.principal, tenancy?.coopId ?? null, 'tenancy');
+      if (!tenancy) throw problems.notFound('tenancy');
+      const account = await findAccount(db, accountId);
+      if (!account) throw problems.validation([{ path: 'accountId', message: 'no such account' }]);
+      await setMembership(db, c.var.principal, tenancy.id, account.id, c.req.valid('json').role);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/tenancies/{id}/members/{accountId}',
+      tags: ['tenancies'],
+      summary: 'Remove a member from a tenancy',
+      request: { params: MemberParams },
+      responses: { 204: { description: 'Removed' }, ...commonErrors },
+    }),
+    async (c) => {
+      const { id, accountId } = c.req.valid('param');
+      const tenancy = await findTenancy(db, id);
+      ensureWritable(c.var.principal, tenancy?.coopId ?? null, 'tenancy');
+      if (!tenancy) throw problems.notFound('tenancy');
+      await removeMembership(db, c.var.principal, tenancy.id, accountId);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tokens',
+      tags: ['tokens'],
+      summary: 'List your personal access tokens',
+      responses: { 200: jsonContent(z.object({ items: z.array(TokenOut) }), 'Your tokens'), ...commonErrors },
+    }),
+    async (c) => {
+      const tokens = await listTokens(db, c.var.principal.accountId);
+      return c.json(
+        {
+          items: tokens.map((t) => ({
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            expiresAt: iso(t.expiresAt),
+            revokedAt: iso(t.revokedAt),
+            lastUsedAt: iso(t.lastUsedAt),
+            createdAt: t.createdAt.toISOString(),
+          })),
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/tokens',
+      tags: ['tokens'],
+      summary: 'Create a personal access token (shown this once)',
+      request: { body: jsonBody(TokenCreate) },
+      responses: { 201: jsonContent(z.object({ id: z.string(), token: z.string(), prefix: z.string(), expiresAt: Timestamp }), 'Created'), ...commonErrors },
+    }),
+    async (c) => {
+      const { name, expiresInDays } = c.req.valid('json');
+      const expiresAt = new Date(Date.now() + expiresInDays * 86_400_000);
+      const pat = await issueToken(db, c.var.principal, c.var.principal.accountId, name, expiresAt);
+      c.header('Cache-Control', 'no-store');
+      return c.json({ ...pat, expiresAt: expiresAt.toISOString() }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/tokens/{id}',
+      tags: ['tokens'],
+      summary: 'Revoke one of your personal access tokens',
+      request: { params: TokenParam },
+      responses: { 204: { description: 'Revoked' }, ...commonErrors },
+    }),
+    async (c) => {
+      await revokeToken(db, c.var.principal, c.var.principal.accountId, c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,51 @@
+// Personal access tokens: "mp_pat_" + 32 random bytes (base64url). Only the
+// SHA-256 is stored; the prefix is recognisable in logs and secret scanners.
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Db, Tx } from '../db/index.js';
+import { uuidv7 } from '../ids.js';
+import { accessTokens, accounts } from './table.js';
+import type { Principal } from '../auth/principal.js';
+
+export const PAT_PREFIX = 'mp_pat_';
+const PAT_RE = /^mp_pat_[A-Za-z0-9_-]{43}$/;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newPat(): string {
+  return PAT_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export async function insertPat(
+  tx: Tx,
+  accountId: string,
+  name: string,
+  expiresAt: Date | null,
+): Promise<{ id: string; token: string; prefix: string }> {
+  const token = newPat();
+  const id = uuidv7();
+  const prefix = token.slice(0, PAT_PREFIX.length + 6);
+  await tx.insert(accessTokens).values({ id, accountId, name, prefix, tokenHash: hashToken(token), expiresAt });
+  return { id, token, prefix };
+}
+
+/** The principal a bearer PAT stands for, or null when unknown, expired or revoked. */
+export async function principalForPat(db: Db, token: string, now = new Date()): Promise<Principal | null> {
+  if (!PAT_RE.test(token)) return null;
+  const [row] = await db
+    .select({
+      tokenId: accessTokens.id,
+      expiresAt: accessTokens.expiresAt,
+      accountId: accounts.id,
+      coopId: accounts.coopId,
+      platformAdmin: accounts.platformAdmin,
+    })
+    .from(accessTokens)
+    .innerJoin(accounts, eq(accounts.id, accessTokens.accountId))
+    .where(and(eq(accessTokens.tokenHash, hashToken(token)), isNull(accessTokens.revokedAt)))
+    .limit(1);
+  if (!row || (row.expiresAt && row.expiresAt <= now)) return null;
+  return { accountId: row.accountId, coopId: row.coopId, platformAdmin: row.platformAdmin, via: 'pat', tokenId: row.tokenId };
+}

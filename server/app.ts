@@ -1,0 +1,59 @@
+// Assembles the HTTP application: observation, operations endpoints, the
+// authenticated REST API under /api/v1 and its OpenAPI description.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppEnv, Deps } from './http/env.js';
+import { HttpMetrics, observe } from './http/observe.js';
+import { notFound, onError } from './http/errors.js';
+import { validationHook } from './http/validation.js';
+import { bearerAuth } from './auth/middleware.js';
+import { appliedMigrationCount, expectedMigrationCount } from './db/index.js';
+import { coopRoutes } from './coops/routes.js';
+import { clusterRoutes } from './clusters/routes.js';
+import { tenancyRoutes } from './tenancies/routes.js';
+import { accountRoutes } from './accounts/routes.js';
+
+export const API_PREFIX = '/api/v1';
+
+export function createApp(deps: Deps) {
+  const metrics = new HttpMetrics();
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.onError(onError);
+  app.notFound(notFound);
+  app.use('*', observe(deps.log, metrics));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  const expected = expectedMigrationCount();
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.db.execute(sql`select 1`);
+      const applied = await appliedMigrationCount(deps.db);
+      if (applied < expected) return c.json({ status: 'migrating', applied, expected }, 503);
+      return c.json({ status: 'ready', database: 'ok', migrations: applied }, 200);
+    } catch (err) {
+      c.var.log.warn({ err }, 'readiness check failed');
+      return c.json({ status: 'unavailable', database: 'unreachable' }, 503);
+    }
+  });
+  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
+
+  const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A personal access token (mp_pat_...)',
+  });
+  api.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'meetplane API', version: '1', description: 'Federated control plane for BigBlueButton hosting co-operatives' },
+    servers: [{ url: deps.config.publicUrl + API_PREFIX }],
+    security: [{ bearer: [] }],
+  });
+  api.use('*', async (c, next) => (c.req.path === `${API_PREFIX}/openapi.json` ? next() : bearerAuth(deps.db)(c, next)));
+  api.route('/', coopRoutes(deps));
+  api.route('/', clusterRoutes(deps));
+  api.route('/', tenancyRoutes(deps));
+  api.route('/', accountRoutes(deps));
+  app.route(API_PREFIX, api);
+  return app;
+}

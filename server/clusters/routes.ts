@@ -1,0 +1,176 @@
+// REST for BBB clusters. The API secret is write-only: accepted on create and
+// update, never returned.
+import { createRoute, z } from '@hono/zod-openapi';
+import { router, type Deps } from '../http/env.js';
+import { Country, IdOrSlug, IfMatchHeader, Name, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
+import { etagOf, requireIfMatch } from '../http/etag.js';
+import { problems } from '../http/problem.js';
+import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { findCoop } from '../coops/service.js';
+import { createCluster, deleteCluster, findCluster, listClusters, updateCluster, type Cluster } from './service.js';
+
+const Algorithm = z.enum(['sha1', 'sha256', 'sha384', 'sha512']);
+const State = z.enum(['enabled', 'draining', 'disabled']);
+const ApiUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .transform((u) => u.replace(/\/+$/, ''))
+  .openapi({ example: 'https://bbb1.example.org/bigbluebutton/api' });
+const Secret = z.string().min(8).max(512).openapi({ writeOnly: true, description: 'BBB shared secret; never returned' });
+
+const ClusterOut = z
+  .object({
+    id: z.string(),
+    coopId: z.string(),
+    name: z.string(),
+    apiUrl: z.string(),
+    checksumAlgorithm: Algorithm,
+    country: z.string(),
+    capacity: z.number().int(),
+    state: State,
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Cluster');
+
+const ClusterCreate = z
+  .object({
+    coop: IdOrSlug.openapi({ description: 'Owning co-op, id or slug' }),
+    name: Name,
+    apiUrl: ApiUrl,
+    secret: Secret,
+    checksumAlgorithm: Algorithm.default('sha256'),
+    country: Country,
+    capacity: z.number().int().min(0).max(1_000_000).openapi({ description: 'Participants the cluster can carry' }),
+    state: State.default('enabled'),
+  })
+  .strict()
+  .openapi('ClusterCreate');
+
+const ClusterPatch = z
+  .object({ name: Name, apiUrl: ApiUrl, secret: Secret, checksumAlgorithm: Algorithm, country: Country, capacity: z.number().int().min(0).max(1_000_000), state: State })
+  .partial()
+  .strict()
+  .openapi('ClusterPatch');
+
+const ListQuery = PageQuery.extend({ coop: IdOrSlug.optional().openapi({ param: { name: 'coop', in: 'query' } }) });
+const ClusterId = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
+
+function out(c: Cluster) {
+  return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+}
+
+export function clusterRoutes({ db, box }: Deps) {
+  const app = router();
+
+  async function visibleClusterOr404(p: Principal, id: string) {
+    const cluster = await findCluster(db, id);
+    ensureVisible(p, cluster?.coopId ?? null, 'cluster');
+    if (!cluster) throw problems.notFound('cluster');
+    return cluster;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clusters',
+      tags: ['clusters'],
+      summary: 'List clusters (optionally of one co-op)',
+      request: { query: ListQuery },
+      responses: { 200: jsonContent(pageSchema(ClusterOut), 'A page of clusters'), ...commonErrors },
+    }),
+    async (c) => {
+      const { limit, cursor, coop: coopRef } = c.req.valid('query');
+      const scope = visibleCoop(c.var.principal);
+      let coopId: string | null | undefined = scope === 'all' ? undefined : scope;
+      if (coopRef) {
+        const coop = await findCoop(db, coopRef);
+        // A filter on an invisible or unknown co-op yields an empty page, like a missing one.
+        coopId = coop && (scope === 'all' || scope === coop.id) ? coop.id : null;
+      }
+      const rows = await listClusters(db, { coopId, after: decodeCursor(cursor), limit });
+      const p = page(rows, limit);
+      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/clusters',
+      tags: ['clusters'],
+      summary: 'Register a BBB cluster',
+      request: { body: jsonBody(ClusterCreate) },
+      responses: { 201: jsonContent(ClusterOut, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'Name taken') },
+    }),
+    async (c) => {
+      const { coop: coopRef, ...input } = c.req.valid('json');
+      const coop = await findCoop(db, coopRef);
+      if (!coop || !(c.var.principal.platformAdmin || c.var.principal.coopId === coop.id))
+        throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+      ensureAdmin(c.var.principal, 'register clusters');
+      const cluster = await createCluster(db, box, c.var.principal, { ...input, coopId: coop.id });
+      c.header('ETag', etagOf(cluster));
+      c.header('Location', `/api/v1/clusters/${cluster.id}`);
+      return c.json(out(cluster), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clusters/{id}',
+      tags: ['clusters'],
+      summary: 'Show a cluster',
+      request: { params: ClusterId },
+      responses: { 200: jsonContent(ClusterOut, 'The cluster'), ...commonErrors },
+    }),
+    async (c) => {
+      const cluster = await visibleClusterOr404(c.var.principal, c.req.valid('param').id);
+      c.header('ETag', etagOf(cluster));
+      return c.json(out(cluster), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/clusters/{id}',
+      tags: ['clusters'],
+      summary: 'Update a cluster, rotate its secret or drain it (If-Match required)',
+      request: { params: ClusterId, headers: IfMatchHeader, body: jsonBody(ClusterPatch) },
+      responses: { 200: jsonContent(ClusterOut, 'Updated'), ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
+    }),
+    async (c) => {
+      const cluster = await visibleClusterOr404(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, cluster.coopId, 'cluster');
+      requireIfMatch(c.req.valid('header')['if-match'], cluster);
+      const updated = await updateCluster(db, box, c.var.principal, cluster, c.req.valid('json'));
+      c.header('ETag', etagOf(updated));
+      return c.json(out(updated), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/clusters/{id}',
+      tags: ['clusters'],
+      summary: 'Delete a cluster that hosts no tenancy (If-Match required)',
+      request: { params: ClusterId, headers: IfMatchHeader },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: jsonContent(z.any(), 'Still in use'), 412: jsonContent(z.any(), 'Changed meanwhile') },
+    }),
+    async (c) => {
+      const cluster = await visibleClusterOr404(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, cluster.coopId, 'cluster');
+      requireIfMatch(c.req.valid('header')['if-match'], cluster);
+      await deleteCluster(db, c.var.principal, cluster);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

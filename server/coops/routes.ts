@@ -1,0 +1,144 @@
+// REST for co-ops: validate, authorise, call the service, shape the answer.
+import { createRoute, z } from '@hono/zod-openapi';
+import { router, type Deps } from '../http/env.js';
+import { Country, Email, IdParam, IfMatchHeader, Name, Slug, Timestamp, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
+import { etagOf, requireIfMatch } from '../http/etag.js';
+import { problems } from '../http/problem.js';
+import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import { createCoop, deleteCoop, findCoop, listCoops, updateCoop, type Coop } from './service.js';
+
+const LegalRegime = z.enum(['eu_gdpr', 'uk_gdpr', 'ch_fadp', 'other']).openapi({ description: 'EU GDPR, UK GDPR, Swiss FADP or other' });
+
+const CoopOut = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    jurisdiction: z.string(),
+    contactEmail: z.string(),
+    legalRegime: LegalRegime,
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Coop');
+
+const CoopCreate = z
+  .object({ slug: Slug, name: Name, jurisdiction: Country, contactEmail: Email, legalRegime: LegalRegime })
+  .strict()
+  .openapi('CoopCreate');
+
+const CoopPatch = z
+  .object({ name: Name, jurisdiction: Country, contactEmail: Email, legalRegime: LegalRegime })
+  .partial()
+  .strict()
+  .openapi('CoopPatch');
+
+function out(c: Coop) {
+  return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+}
+
+const json = jsonContent;
+
+export function coopRoutes({ db }: Deps) {
+  const app = router();
+
+  async function visibleCoopOr404(principal: Parameters<typeof ensureVisible>[0], id: string) {
+    const coop = await findCoop(db, id);
+    ensureVisible(principal, coop?.id ?? null, 'co-op');
+    if (!coop) throw problems.notFound('co-op');
+    return coop;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/coops',
+      tags: ['coops'],
+      summary: 'List co-ops',
+      request: { query: PageQuery },
+      responses: { 200: json(pageSchema(CoopOut), 'A page of co-ops'), ...commonErrors },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      const scope = visibleCoop(c.var.principal);
+      const rows = await listCoops(db, { onlyId: scope === 'all' ? undefined : scope, after: decodeCursor(cursor), limit });
+      const p = page(rows, limit);
+      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/coops',
+      tags: ['coops'],
+      summary: 'Register a co-op',
+      request: { body: jsonBody(CoopCreate) },
+      responses: { 201: json(CoopOut, 'Created'), ...commonErrors, 409: json(z.any(), 'Slug taken') },
+    }),
+    async (c) => {
+      ensureAdmin(c.var.principal, 'register co-ops');
+      const coop = await createCoop(db, c.var.principal, c.req.valid('json'));
+      c.header('ETag', etagOf(coop));
+      c.header('Location', `/api/v1/coops/${coop.id}`);
+      return c.json(out(coop), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/coops/{id}',
+      tags: ['coops'],
+      summary: 'Show a co-op (by id or slug)',
+      request: { params: IdParam },
+      responses: { 200: json(CoopOut, 'The co-op'), ...commonErrors },
+    }),
+    async (c) => {
+      const coop = await visibleCoopOr404(c.var.principal, c.req.valid('param').id);
+      c.header('ETag', etagOf(coop));
+      return c.json(out(coop), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/coops/{id}',
+      tags: ['coops'],
+      summary: 'Update a co-op (If-Match required)',
+      request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(CoopPatch) },
+      responses: { 200: json(CoopOut, 'Updated'), ...commonErrors, 412: json(z.any(), 'Changed meanwhile'), 428: json(z.any(), 'If-Match missing') },
+    }),
+    async (c) => {
+      const coop = await visibleCoopOr404(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, coop.id, 'co-op');
+      requireIfMatch(c.req.valid('header')['if-match'], coop);
+      const updated = await updateCoop(db, c.var.principal, coop, c.req.valid('json'));
+      c.header('ETag', etagOf(updated));
+      return c.json(out(updated), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/coops/{id}',
+      tags: ['coops'],
+      summary: 'Delete a co-op that hosts nothing (If-Match required)',
+      request: { params: IdParam, headers: IfMatchHeader },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: json(z.any(), 'Still in use'), 412: json(z.any(), 'Changed meanwhile') },
+    }),
+    async (c) => {
+      const coop = await visibleCoopOr404(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, coop.id, 'co-op');
+      requireIfMatch(c.req.valid('header')['if-match'], coop);
+      await deleteCoop(db, c.var.principal, coop);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,29 @@
+// What every route handler can reach: the request-scoped variables Hono carries
+// and the long-lived dependencies handed to each domain's router.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Logger } from '../logger.js';
+import type { Principal } from '../auth/principal.js';
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Config } from '../config.js';
+import { validationHook } from './validation.js';
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    principal: Principal;
+  };
+}
+
+export interface Deps {
+  db: Db;
+  box: SecretBox;
+  log: Logger;
+  config: Config;
+}
+
+/** A router whose request validation failures become RFC 9457 problems. */
+export function router() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+}

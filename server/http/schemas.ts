@@ -1,0 +1,65 @@
+// zod building blocks shared by the REST boundary.
+import { z } from '@hono/zod-openapi';
+import { isCountryCode } from '../geo/countries.js';
+import { SLUG_RE, UUID_RE } from '../ids.js';
+
+export const Country = z
+  .string()
+  .refine(isCountryCode, { message: 'must be an ISO 3166-1 alpha-2 country code in upper case, e.g. DE' })
+  .openapi({ example: 'DE', description: 'ISO 3166-1 alpha-2' });
+
+export const Slug = z
+  .string()
+  .regex(SLUG_RE, 'must be 1-63 lower-case letters, digits or hyphens, not starting or ending with a hyphen')
+  .openapi({ example: 'north-coop' });
+
+export const Name = z.string().trim().min(1).max(200);
+
+export const Email = z.email().max(320).transform((e) => e.toLowerCase());
+
+export const Uuid = z.string().regex(UUID_RE, 'must be a UUID');
+
+/** A path parameter that is either the object's UUID or its slug. */
+export const IdOrSlug = z.string().min(1).max(63).openapi({ param: { name: 'id', in: 'path' }, example: 'north-coop' });
+
+export const IdParam = z.object({ id: IdOrSlug });
+
+export const IfMatchHeader = z.object({
+  'if-match': z.string().optional().openapi({ description: 'ETag of the version being changed (required)' }),
+});
+
+export const Timestamp = z.string().openapi({ format: 'date-time' });
+
+export function problemResponse(description: string) {
+  return {
+    description,
+    content: { 'application/problem+json': { schema: ProblemSchema } },
+  } as const;
+}
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+  })
+  .passthrough()
+  .openapi('Problem');
+
+export const commonErrors = {
+  400: problemResponse('Invalid input'),
+  401: problemResponse('Missing or invalid token'),
+  403: problemResponse('Not permitted'),
+  404: problemResponse('Not found (or not visible to you)'),
+} as const;
+
+/** A JSON response entry for createRoute. */
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+/** A required JSON request body for createRoute. */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { content: { 'application/json': { schema } }, required: true };
+}

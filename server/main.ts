@@ -1,0 +1,62 @@
+// Starts the service: configuration, master key, database (migrated), HTTP,
+// and a graceful shutdown on SIGTERM/SIGINT that lets in-flight requests end.
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { loadMasterKey } from './crypto/master-key.js';
+import { SecretBox } from './crypto/secretbox.js';
+import { openDatabase, type Database } from './db/index.js';
+import { createApp } from './app.js';
+
+export interface Running {
+  url: string;
+  port: number;
+  database: Database;
+  stop(): Promise<void>;
+}
+
+/** `database` is opened from the configuration unless given (tests hand one in). */
+export async function startServer(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+  given?: Database,
+): Promise<Running> {
+  const box = new SecretBox(loadMasterKey(config, log));
+  const database = given ?? (await openDatabase(config));
+  await database.migrate();
+  log.info({ database: database.kind }, 'database ready');
+  const app = createApp({ db: database.db, box, log, config });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, publicUrl: config.publicUrl }, 'meetplane listening');
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('shutting down: finishing in-flight requests');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await database.close();
+      log.info('stopped');
+    })());
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return { url: `http://${host}:${port}`, port, database, stop };
+}
+
+export async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  const running = await startServer(config, log);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      running.stop().then(
+        () => process.exit(0),
+        (err) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

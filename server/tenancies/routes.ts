@@ -1,0 +1,213 @@
+// REST for tenancies. The per-tenancy BBB secret appears in exactly two
+// answers: creation and rotation.
+import { createRoute, z } from '@hono/zod-openapi';
+import { router, type Deps } from '../http/env.js';
+import { Country, IdOrSlug, IdParam, IfMatchHeader, Name, Slug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
+import { etagOf, requireIfMatch } from '../http/etag.js';
+import { problems } from '../http/problem.js';
+import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { findCoop } from '../coops/service.js';
+import {
+  createTenancy,
+  deleteTenancy,
+  findTenancy,
+  listTenancies,
+  rotateTenancySecret,
+  updateTenancy,
+  type Tenancy,
+} from './service.js';
+
+export const Residency = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('none') }).strict(),
+    z.object({ kind: z.literal('eea') }).strict(),
+    z
+      .object({ kind: z.literal('countries'), countries: z.array(Country).min(1).max(249) })
+      .strict()
+      .transform((r) => ({ kind: r.kind, countries: [...new Set(r.countries)].sort() })),
+  ])
+  .openapi('Residency', { description: 'Where the tenancy\'s data may be hosted: anywhere, the EEA, or listed countries' });
+
+const RetentionDays = z.number().int().min(1).max(36_500).openapi({ description: 'Recordings older than this are deleted' });
+
+const TenancyOut = z
+  .object({
+    id: z.string(),
+    slug: z.string(),
+    name: z.string(),
+    coopId: z.string(),
+    clusterId: z.string(),
+    residency: z.any(),
+    retentionDays: z.number().int(),
+    state: z.enum(['active', 'frozen', 'transferring', 'archived']),
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Tenancy');
+
+const TenancyWithSecret = TenancyOut.extend({
+  bbbSecret: z.string().openapi({ description: 'Shown once: the secret front ends sign gateway calls with' }),
+}).openapi('TenancyWithSecret');
+
+const TenancyCreate = z
+  .object({
+    slug: Slug,
+    name: Name,
+    coop: IdOrSlug.openapi({ description: 'Host co-op, id or slug' }),
+    cluster: Uuid.openapi({ description: 'A cluster of the host co-op' }),
+    residency: Residency.default({ kind: 'none' }),
+    retentionDays: RetentionDays.default(365),
+  })
+  .strict()
+  .openapi('TenancyCreate');
+
+const TenancyPatch = z
+  .object({ name: Name, cluster: Uuid, residency: Residency, retentionDays: RetentionDays, state: z.enum(['active', 'archived']) })
+  .partial()
+  .strict()
+  .openapi('TenancyPatch');
+
+const ListQuery = PageQuery.extend({
+  coop: IdOrSlug.optional().openapi({ param: { name: 'coop', in: 'query' } }),
+  cluster: Uuid.optional().openapi({ param: { name: 'cluster', in: 'query' } }),
+});
+
+function out(t: Tenancy) {
+  return { ...t, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() };
+}
+
+export function tenancyRoutes({ db, box }: Deps) {
+  const app = router();
+
+  async function visibleTenancyOr404(p: Principal, id: string) {
+    const tenancy = await findTenancy(db, id);
+    ensureVisible(p, tenancy?.coopId ?? null, 'tenancy');
+    if (!tenancy) throw problems.notFound('tenancy');
+    return tenancy;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tenancies',
+      tags: ['tenancies'],
+      summary: 'List tenancies (optionally of one co-op or cluster)',
+      request: { query: ListQuery },
+      responses: { 200: jsonContent(pageSchema(TenancyOut), 'A page of tenancies'), ...commonErrors },
+    }),
+    async (c) => {
+      const { limit, cursor, coop: coopRef, cluster } = c.req.valid('query');
+      const scope = visibleCoop(c.var.principal);
+      let coopId: string | null | undefined = scope === 'all' ? undefined : scope;
+      if (coopRef) {
+        const coop = await findCoop(db, coopRef);
+        coopId = coop && (scope === 'all' || scope === coop.id) ? coop.id : null;
+      }
+      const rows = await listTenancies(db, { coopId, clusterId: cluster, after: decodeCursor(cursor), limit });
+      const p = page(rows, limit);
+      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/tenancies',
+      tags: ['tenancies'],
+      summary: 'Create a tenancy; the answer holds its BBB secret, shown this once',
+      request: { body: jsonBody(TenancyCreate) },
+      responses: { 201: jsonContent(TenancyWithSecret, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'Slug taken') },
+    }),
+    async (c) => {
+      const { coop: coopRef, cluster, ...input } = c.req.valid('json');
+      const coop = await findCoop(db, coopRef);
+      if (!coop || !(c.var.principal.platformAdmin || c.var.principal.coopId === coop.id))
+        throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+      ensureAdmin(c.var.principal, 'create tenancies');
+      const { tenancy, bbbSecret } = await createTenancy(db, box, c.var.principal, { ...input, coopId: coop.id, clusterId: cluster });
+      c.header('ETag', etagOf(tenancy));
+      c.header('Location', `/api/v1/tenancies/${tenancy.id}`);
+      c.header('Cache-Control', 'no-store');
+      return c.json({ ...out(tenancy), bbbSecret }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/tenancies/{id}',
+      tags: ['tenancies'],
+      summary: 'Show a tenancy (by id or slug)',
+      request: { params: IdParam },
+      responses: { 200: jsonContent(TenancyOut, 'The tenancy'), ...commonErrors },
+    }),
+    async (c) => {
+      const tenancy = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
+      c.header('ETag', etagOf(tenancy));
+      return c.json(out(tenancy), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/tenancies/{id}',
+      tags: ['tenancies'],
+      summary: 'Update a tenancy, move it to another cluster of its co-op, or archive it (If-Match required)',
+      request: { params: IdParam, headers: IfMatchHeader, body: jsonBody(TenancyPatch) },
+      responses: { 200: jsonContent(TenancyOut, 'Updated'), ...commonErrors, 409: jsonContent(z.any(), 'In transfer'), 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
+    }),
+    async (c) => {
+      const tenancy = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, tenancy.coopId, 'tenancy');
+      requireIfMatch(c.req.valid('header')['if-match'], tenancy);
+      const { cluster, ...patch } = c.req.valid('json');
+      const updated = await updateTenancy(db, c.var.principal, tenancy, { ...patch, ...(cluster ? { clusterId: cluster } : {}) });
+      c.header('ETag', etagOf(updated));
+      return c.json(out(updated), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/tenancies/{id}/rotate-secret',
+      tags: ['tenancies'],
+      summary: 'Issue a new BBB secret for the tenancy (shown this once; If-Match required)',
+      request: { params: IdParam, headers: IfMatchHeader },
+      responses: { 200: jsonContent(TenancyWithSecret, 'Rotated'), ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
+    }),
+    async (c) => {
+      const current = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, current.coopId, 'tenancy');
+      requireIfMatch(c.req.valid('header')['if-match'], current);
+      const { tenancy, bbbSecret } = await rotateTenancySecret(db, box, c.var.principal, current);
+      c.header('ETag', etagOf(tenancy));
+      c.header('Cache-Control', 'no-store');
+      return c.json({ ...out(tenancy), bbbSecret }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/tenancies/{id}',
+      tags: ['tenancies'],
+      summary: 'Delete an archived tenancy (If-Match required)',
+      request: { params: IdParam, headers: IfMatchHeader },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: jsonContent(z.any(), 'Not archived'), 412: jsonContent(z.any(), 'Changed meanwhile') },
+    }),
+    async (c) => {
+      const tenancy = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, tenancy.coopId, 'tenancy');
+      requireIfMatch(c.req.valid('header')['if-match'], tenancy);
+      await deleteTenancy(db, c.var.principal, tenancy);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,159 @@
+// Tenancies: one member organisation's presence, hosted by one co-op on one of
+// its clusters. Each has its own BBB secret for the gateway, sealed at rest and
+// shown only when created or rotated.
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
+import type { Db, Executor } from '../db/index.js';
+import { uuidv7, UUID_RE } from '../ids.js';
+import { appendAudit, type AuditValue } from '../audit/trail.js';
+import type { Principal } from '../auth/principal.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import { problems } from '../http/problem.js';
+import { mapUniqueViolation } from '../db/errors.js';
+import { findCluster } from '../clusters/service.js';
+import { tenancies, type Residency } from './table.js';
+
+export type { Residency };
+type TenancyRow = typeof tenancies.$inferSelect;
+export type Tenancy = Omit<TenancyRow, 'bbbSecretSealed'>;
+export type TenancyState = TenancyRow['state'];
+
+export interface TenancyInput {
+  slug: string;
+  name: string;
+  coopId: string;
+  clusterId: string;
+  residency: Residency;
+  retentionDays: number;
+}
+export type TenancyPatch = Partial<Pick<TenancyInput, 'name' | 'clusterId' | 'residency' | 'retentionDays'>> & {
+  state?: 'active' | 'archived';
+};
+
+const { bbbSecretSealed: _sealed, ...publicColumns } = getTableColumns(tenancies);
+const secretLabel = (id: string) => `tenancy-bbb-secret:${id}`;
+
+/** 48 hex characters, like the secrets `bbb-conf --secret` prints. */
+function newBbbSecret(): string {
+  return randomBytes(24).toString('hex');
+}
+
+function auditView(t: Tenancy): Record<string, AuditValue> {
+  return {
+    slug: t.slug,
+    name: t.name,
+    coop: t.coopId,
+    cluster: t.clusterId,
+    residency: t.residency as unknown as AuditValue,
+    retentionDays: t.retentionDays,
+    state: t.state,
+    version: t.version,
+  };
+}
+
+export async function findTenancy(db: Executor, idOrSlug: string): Promise<Tenancy | undefined> {
+  const where = UUID_RE.test(idOrSlug) ? eq(tenancies.id, idOrSlug) : eq(tenancies.slug, idOrSlug);
+  const [row] = await db.select(publicColumns).from(tenancies).where(where).limit(1);
+  return row;
+}
+
+export async function openTenancySecret(db: Executor, box: SecretBox, id: string): Promise<string> {
+  const [row] = await db.select({ s: tenancies.bbbSecretSealed }).from(tenancies).where(eq(tenancies.id, id)).limit(1);
+  if (!row) throw problems.notFound('tenancy');
+  return box.open(row.s, secretLabel(id));
+}
+
+export async function listTenancies(
+  db: Db,
+  opts: { coopId?: string | null; clusterId?: string; after?: string; limit: number },
+): Promise<Tenancy[]> {
+  const conds = [];
+  if (opts.coopId !== undefined) conds.push(opts.coopId === null ? sql`false` : eq(tenancies.coopId, opts.coopId));
+  if (opts.clusterId) conds.push(eq(tenancies.clusterId, opts.clusterId));
+  if (opts.after) conds.push(gt(tenancies.id, opts.after));
+  return db.select(publicColumns).from(tenancies).where(and(...conds)).orderBy(asc(tenancies.id)).limit(opts.limit + 1);
+}
+
+/** A tenancy's cluster must belong to its host co-op. */
+async function ensureClusterOfCoop(db: Executor, clusterId: string, coopId: string): Promise<void> {
+  const cluster = await findCluster(db, clusterId);
+  if (!cluster || cluster.coopId !== coopId)
+    throw problems.validation([{ path: 'cluster', message: 'no such cluster in the host co-op' }]);
+}
+
+export async function createTenancy(
+  db: Db,
+  box: SecretBox,
+  actor: Principal,
+  input: TenancyInput,
+): Promise<{ tenancy: Tenancy; bbbSecret: string }> {
+  await ensureClusterOfCoop(db, input.clusterId, input.coopId);
+  const id = uuidv7();
+  const bbbSecret = newBbbSecret();
+  const tenancy = await mapUniqueViolation(
+    () =>
+    db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(tenancies)
+        .values({ id, ...input, bbbSecretSealed: box.seal(bbbSecret, secretLabel(id)) })
+        .returning(publicColumns);
+      await appendAudit(tx, { actor, action: 'tenancy.create', subject: { type: 'tenancy', id }, after: auditView(row!) });
+      return row!;
+    }),
+    () => problems.conflict('slug-taken', `a tenancy with slug "${input.slug}" already exists`),
+  );
+  return { tenancy, bbbSecret };
+}
+
+export async function updateTenancy(db: Db, actor: Principal, current: Tenancy, patch: TenancyPatch): Promise<Tenancy> {
+  if (patch.clusterId && patch.clusterId !== current.clusterId) await ensureClusterOfCoop(db, patch.clusterId, current.coopId);
+  if (patch.state && (current.state === 'frozen' || current.state === 'transferring'))
+    throw problems.conflict('tenancy-in-transfer', `the tenancy is ${current.state} by a transfer; its state changes with the transfer`);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(tenancies)
+      .set({ ...patch, version: current.version + 1, updatedAt: new Date() })
+      .where(and(eq(tenancies.id, current.id), eq(tenancies.version, current.version)))
+      .returning(publicColumns);
+    if (!row) throw problems.preconditionFailed('(changed meanwhile)');
+    await appendAudit(tx, { actor, action: 'tenancy.update', subject: { type: 'tenancy', id: row.id }, before: auditView(current), after: auditView(row) });
+    return row;
+  });
+}
+
+export async function rotateTenancySecret(
+  db: Db,
+  box: SecretBox,
+  actor: Principal,
+  current: Tenancy,
+): Promise<{ tenancy: Tenancy; bbbSecret: string }> {
+  const bbbSecret = newBbbSecret();
+  const tenancy = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(tenancies)
+      .set({ bbbSecretSealed: box.seal(bbbSecret, secretLabel(current.id)), version: current.version + 1, updatedAt: new Date() })
+      .where(and(eq(tenancies.id, current.id), eq(tenancies.version, current.version)))
+      .returning(publicColumns);
+    if (!row) throw problems.preconditionFailed('(changed meanwhile)');
+    await appendAudit(tx, { actor, action: 'tenancy.rotate-secret', subject: { type: 'tenancy', id: row.id }, details: { version: row.version } });
+    return row;
+  });
+  return { tenancy, bbbSecret };
+}
+
+/** Only an archived tenancy may be deleted: nothing live is lost by a slip. */
+export async function deleteTenancy(db: Db, actor: Principal, current: Tenancy): Promise<void> {
+  if (current.state !== 'archived')
+    throw problems.conflict('tenancy-not-archived', 'archive the tenancy first (PATCH state=archived); only archived tenancies can be deleted');
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`delete from memberships where tenancy_id = ${current.id}`);
+    const deleted = await tx
+      .delete(tenancies)
+      .where(and(eq(tenancies.id, current.id), eq(tenancies.version, current.version)))
+      .returning({ id: tenancies.id });
+    if (deleted.length === 0) throw problems.preconditionFailed('(changed meanwhile)');
+    await appendAudit(tx, { actor, action: 'tenancy.delete', subject: { type: 'tenancy', id: current.id }, before: auditView(current), after: null });
+  });
+}
+

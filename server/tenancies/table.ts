@@ -1,0 +1,26 @@
+import { pgTable, uuid, text, integer, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
+import { coops } from '../coops/table.js';
+import { clusters } from '../clusters/table.js';
+
+/** none: anywhere; eea: EEA member states only; countries: an explicit ISO 3166-1 list. */
+export type Residency = { kind: 'none' } | { kind: 'eea' } | { kind: 'countries'; countries: string[] };
+
+export const tenancies = pgTable(
+  'tenancies',
+  {
+    id: uuid('id').primaryKey(),
+    slug: text('slug').notNull().unique(),
+    name: text('name').notNull(),
+    coopId: uuid('coop_id').notNull().references(() => coops.id),
+    clusterId: uuid('cluster_id').notNull().references(() => clusters.id),
+    residency: jsonb('residency').$type<Residency>().notNull(),
+    retentionDays: integer('retention_days').notNull(),
+    state: text('state', { enum: ['active', 'frozen', 'transferring', 'archived'] }).notNull().default('active'),
+    // The per-tenancy BBB secret front ends sign gateway calls with; sealed.
+    bbbSecretSealed: text('bbb_secret_sealed').notNull(),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('tenancies_coop').on(t.coopId), index('tenancies_cluster').on(t.clusterId)],
+);

@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects: pure unit tests run once; every `*.db.test.ts` runs twice,
+// on embedded PGlite and on a real PostgreSQL (a fresh database per run).
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.db.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'pglite',
+          include: ['test/**/*.db.test.ts'],
+          env: { MEETPLANE_TEST_DB: 'pglite' },
+          globalSetup: ['test/support/setup-pglite.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/**/*.db.test.ts'],
+          env: { MEETPLANE_TEST_DB: 'postgres' },
+          globalSetup: ['test/support/setup-postgres.ts'],
+        },
+      },
+    ],
+  },
+});
