@@ -312,7 +312,9 @@ export class BbbClient {
       try {
         return await this.#attempt(call, url, how.body);
       } catch (err) {
-        const retryable = err instanceof BbbTransportError && (err.reason !== 'http' || (err.status ?? 0) >= 500) && err.reason !== 'protocol';
+        const retryable =
+          err instanceof BbbTransportError &&
+          (err.reason === 'network' || err.reason === 'timeout' || (err.reason === 'http' && (err.status ?? 0) >= 500));
         if (!retryable || attempt >= attempts) throw err;
         await sleep(this.#retryDelayMs * 2 ** (attempt - 1));
       }
@@ -327,7 +329,6 @@ export class BbbClient {
         method: body === undefined ? 'GET' : 'POST',
         ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/xml' } }),
         signal: AbortSignal.timeout(this.#timeoutMs),
-        redirect: 'manual',
       });
       payload = await res.text();
     } catch (err) {

@@ -37,6 +37,7 @@ describe('BbbClient against the BBB double', () => {
     const created = await c.create({ meetingID: 'room-1', name: 'Room one', record: true, meta: { 'bbb-origin': 'meetplane' } });
     expect(created).toMatchObject({ meetingID: 'room-1', parentMeetingID: 'bbb-none', hasUserJoined: false });
     expect(created.internalMeetingID).toMatch(/^[0-9a-f]{40}-\d+$/);
+    expect(created.createDate).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} UTC \d{4}$/);
     expect(created.messageKey).toBeUndefined();
     expect(await c.isMeetingRunning('room-1')).toBe(false);
 

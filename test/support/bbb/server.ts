@@ -1,10 +1,13 @@
 // A BigBlueButton API server double on a loopback port, for tests. It follows the public
 // API reference (docs.bigbluebutton.org, "API Reference") and bbb-web's answers: every call
-// is checked against the shared secret, answers are BBB's XML envelope, and recordings are
-// read from a published-recordings directory on each call. Simplifications, each visible
-// to a client only as timing: `end` removes the meeting at once (bbb-web does so a little
-// later), a join counts as the user entering the meeting, and unpublishing rewrites
-// metadata.xml in place instead of moving the directory to /var/bigbluebutton/unpublished.
+// is checked against the shared secret over the raw query string, answers are BBB's XML
+// envelope with bbb-web's message keys, and recordings are read from a published-recordings
+// directory on each call. Where it simplifies, it does so without loosening a rule:
+// - `end` removes the meeting at once (bbb-web forgets it a little later);
+// - a join counts as the user entering the client, so the meeting is running from then on;
+// - unpublishing rewrites metadata.xml in place instead of moving the directory to
+//   /var/bigbluebutton/unpublished, and nothing of an unpublished recording is served;
+// - an unknown call answers Scalelite's `unsupportedRequest` rather than an HTML 404.
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
@@ -96,7 +99,7 @@ const XML_NAME = /^[A-Za-z_][\w.-]*$/;
 
 // Java's Date.toString() in UTC, as bbb-web prints createDate.
 function javaDate(ms: number): string {
-  const [day, month, date, year, time] = new Date(ms).toUTCString().replace(',', '').split(' ');
+  const [day, date, month, year, time] = new Date(ms).toUTCString().replace(',', '').split(' ');
   return `${day} ${month} ${date} ${time} UTC ${year}`;
 }
 
