@@ -14,11 +14,11 @@ export class ApiClient {
   async request<T = unknown>(
     method: string,
     path: string,
-    opts: { body?: unknown; query?: Record<string, string | undefined>; ifMatch?: string } = {},
+    opts: { body?: unknown; query?: Record<string, string | undefined>; ifMatch?: string; text?: boolean } = {},
   ): Promise<ApiResponse<T>> {
     const url = new URL(this.conn.url + '/api/v1' + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: opts.text ? 'text/plain' : 'application/json' };
     if (this.conn.token) headers.authorization = `Bearer ${this.conn.token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.ifMatch) headers['if-match'] = opts.ifMatch;
@@ -29,7 +29,7 @@ export class ApiClient {
       throw new CliError(`cannot reach ${this.conn.url}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
     }
     const text = await res.text();
-    const body = text ? safeJson(text) : undefined;
+    const body = opts.text && res.ok ? text : text ? safeJson(text) : undefined;
     if (!res.ok) throw new CliError(problemLine(res.status, body));
     return { status: res.status, body: body as T, etag: res.headers.get('etag') ?? undefined };
   }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
 import { localCommands } from './commands/local.js';
 import { RESOURCES, resourceCommand } from './commands/resources.js';
+import { auditCommand } from './commands/audit.js';
 import { ConfigError } from '../server/config.js';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   const globals = () => program.opts();
   for (const c of localCommands(globals)) program.addCommand(c);
   for (const spec of RESOURCES) program.addCommand(resourceCommand(spec, globals));
+  program.addCommand(auditCommand(globals));
   // exitOverride and output settings apply to every subcommand.
   const configure = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError();

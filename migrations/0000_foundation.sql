@@ -75,15 +75,42 @@ CREATE TABLE "memberships" (
 	CONSTRAINT "memberships_tenancy_id_account_id_pk" PRIMARY KEY("tenancy_id","account_id")
 );
 --> statement-breakpoint
+CREATE TABLE "audit_checkpoints" (
+	"size" bigint PRIMARY KEY NOT NULL,
+	"root_hash" "bytea" NOT NULL,
+	"note" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "audit_entries" (
 	"idx" bigint PRIMARY KEY NOT NULL,
 	"created_at" timestamp with time zone NOT NULL,
-	"actor_id" uuid,
+	"actor_ref" text,
 	"action" text NOT NULL,
 	"subject_type" text NOT NULL,
 	"subject_id" text NOT NULL,
 	"entry" "bytea" NOT NULL,
 	"leaf_hash" "bytea" NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "audit_keys" (
+	"name" text PRIMARY KEY NOT NULL,
+	"private_sealed" text NOT NULL,
+	"public_key" "bytea" NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "audit_nodes" (
+	"level" smallint NOT NULL,
+	"idx" bigint NOT NULL,
+	"hash" "bytea" NOT NULL,
+	CONSTRAINT "audit_nodes_level_idx_pk" PRIMARY KEY("level","idx")
+);
+--> statement-breakpoint
+CREATE TABLE "audit_subject_keys" (
+	"account_id" uuid PRIMARY KEY NOT NULL,
+	"key" "bytea" NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 ALTER TABLE "clusters" ADD CONSTRAINT "clusters_coop_id_coops_id_fk" FOREIGN KEY ("coop_id") REFERENCES "public"."coops"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -98,6 +125,7 @@ CREATE INDEX "tenancies_cluster" ON "tenancies" USING btree ("cluster_id");--> s
 CREATE INDEX "access_tokens_account" ON "access_tokens" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "memberships_account" ON "memberships" USING btree ("account_id");--> statement-breakpoint
 CREATE INDEX "audit_entries_subject" ON "audit_entries" USING btree ("subject_type","subject_id");--> statement-breakpoint
-CREATE INDEX "audit_entries_actor" ON "audit_entries" USING btree ("actor_id");--> statement-breakpoint
+CREATE INDEX "audit_entries_actor" ON "audit_entries" USING btree ("actor_ref");--> statement-breakpoint
 CREATE INDEX "audit_entries_action" ON "audit_entries" USING btree ("action");--> statement-breakpoint
-CREATE INDEX "audit_entries_time" ON "audit_entries" USING btree ("created_at");
+CREATE INDEX "audit_entries_time" ON "audit_entries" USING btree ("created_at");--> statement-breakpoint
+CREATE INDEX "audit_entries_leaf" ON "audit_entries" USING btree ("leaf_hash");

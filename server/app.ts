@@ -12,6 +12,7 @@ import { coopRoutes } from './coops/routes.js';
 import { clusterRoutes } from './clusters/routes.js';
 import { tenancyRoutes } from './tenancies/routes.js';
 import { accountRoutes } from './accounts/routes.js';
+import { auditRoutes } from './audit/routes.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -50,10 +51,16 @@ export function createApp(deps: Deps) {
     security: [{ bearer: [] }],
   });
   api.use('*', async (c, next) => (c.req.path === `${API_PREFIX}/openapi.json` ? next() : bearerAuth(deps.db)(c, next)));
+  // A successful change: have a checkpoint signed soon, covering it.
+  api.use('*', async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.res.status < 400) deps.checkpointer.nudge();
+  });
   api.route('/', coopRoutes(deps));
   api.route('/', clusterRoutes(deps));
   api.route('/', tenancyRoutes(deps));
   api.route('/', accountRoutes(deps));
+  api.route('/', auditRoutes(deps));
   app.route(API_PREFIX, api);
   return app;
 }

@@ -16,6 +16,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   MASTER_KEY: z.string().optional(),
   LOG_LEVEL: LogLevel.default('info'),
+  CHECKPOINT_INTERVAL: z.coerce.number().int().min(1).max(60).default(60),
 });
 
 export interface Config {
@@ -26,6 +27,8 @@ export interface Config {
   dataDir: string;
   masterKey: string | undefined;
   logLevel: z.infer<typeof LogLevel>;
+  /** Longest time between audit checkpoints while the log grows. */
+  checkpointIntervalMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -48,5 +51,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     masterKey: e.MASTER_KEY,
     logLevel: e.LOG_LEVEL,
+    checkpointIntervalMs: e.CHECKPOINT_INTERVAL * 1000,
   };
 }

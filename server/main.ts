@@ -8,6 +8,7 @@ import { loadMasterKey } from './crypto/master-key.js';
 import { SecretBox } from './crypto/secretbox.js';
 import { openDatabase, type Database } from './db/index.js';
 import { createApp } from './app.js';
+import { CheckpointSigner, Checkpointer, auditOrigin } from './audit/checkpoints.js';
 
 export interface Running {
   url: string;
@@ -26,7 +27,10 @@ export async function startServer(
   const database = given ?? (await openDatabase(config));
   await database.migrate();
   log.info({ database: database.kind }, 'database ready');
-  const app = createApp({ db: database.db, box, log, config });
+  const signer = await CheckpointSigner.load(database.db, box, auditOrigin(config.publicUrl));
+  const checkpointer = new Checkpointer(database.db, signer, log, config.checkpointIntervalMs);
+  checkpointer.start();
+  const app = createApp({ db: database.db, box, log, config, signer, checkpointer });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -37,6 +41,8 @@ export async function startServer(
     (stopping ??= (async () => {
       log.info('shutting down: finishing in-flight requests');
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await checkpointer.run(); // sign what the last requests appended
+      await checkpointer.stop();
       await database.close();
       log.info('stopped');
     })());

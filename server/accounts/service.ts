@@ -5,6 +5,7 @@ import { and, asc, eq, getTableColumns, gt, isNull, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { appendAudit } from '../audit/trail.js';
+import { person } from '../audit/subjects.js';
 import type { Principal } from '../auth/principal.js';
 import { problems } from '../http/problem.js';
 import { mapUniqueViolation } from '../db/errors.js';
@@ -43,7 +44,7 @@ export async function createAccount(
         await appendAudit(tx, {
           actor,
           action: 'account.create',
-          subject: { type: 'account', id: row!.id },
+          subject: { type: 'account', id: person(row!.id) },
           after: { coop: row!.coopId, platformAdmin: row!.platformAdmin },
         });
         return row!;
@@ -78,7 +79,7 @@ export async function issueToken(
       actor,
       action: 'token.create',
       subject: { type: 'access-token', id: pat.id },
-      after: { account: accountId, expiresAt: expiresAt?.toISOString() ?? null },
+      after: { account: person(accountId), expiresAt: expiresAt?.toISOString() ?? null },
     });
     return pat;
   });
@@ -128,8 +129,8 @@ export async function setMembership(db: Db, actor: Principal, tenancyId: string,
       actor,
       action: before ? 'membership.update' : 'membership.create',
       subject: { type: 'tenancy', id: tenancyId },
-      before: before ? { account: accountId, role: before.role } : null,
-      after: { account: accountId, role },
+      before: before ? { account: person(accountId), role: before.role } : null,
+      after: { account: person(accountId), role },
     });
   });
 }
@@ -145,7 +146,7 @@ export async function removeMembership(db: Db, actor: Principal, tenancyId: stri
       actor,
       action: 'membership.delete',
       subject: { type: 'tenancy', id: tenancyId },
-      before: { account: accountId, role: removed[0]!.role },
+      before: { account: person(accountId), role: removed[0]!.role },
       after: null,
     });
   });

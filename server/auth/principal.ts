@@ -7,6 +7,8 @@ export interface Principal {
   /** How the principal authenticated: a personal access token (later: OIDC). */
   via: 'pat' | 'local';
   tokenId: string | null;
+  /** For a delegated role: the grant ids from the acting grant up to its root. */
+  delegation?: string[];
 }
 
 /** The actor the `meetplane admin ...` commands record: the operator at the console. */

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Config } from '../config.js';
+import type { CheckpointSigner, Checkpointer } from '../audit/checkpoints.js';
 import { validationHook } from './validation.js';
 
 export interface AppEnv {
@@ -21,6 +22,10 @@ export interface Deps {
   box: SecretBox;
   log: Logger;
   config: Config;
+  /** Signs audit checkpoints with the instance key. */
+  signer: CheckpointSigner;
+  /** Issues checkpoints shortly after writes and periodically. */
+  checkpointer: Checkpointer;
 }
 
 /** A router whose request validation failures become RFC 9457 problems. */
