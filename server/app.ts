@@ -13,6 +13,7 @@ import { clusterRoutes } from './clusters/routes.js';
 import { tenancyRoutes } from './tenancies/routes.js';
 import { accountRoutes } from './accounts/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { auditPages } from './audit/pages.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -62,5 +63,6 @@ export function createApp(deps: Deps) {
   api.route('/', accountRoutes(deps));
   api.route('/', auditRoutes(deps));
   app.route(API_PREFIX, api);
+  app.route('/audit', auditPages(deps));
   return app;
 }

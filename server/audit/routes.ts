@@ -8,7 +8,8 @@ import { problems } from '../http/problem.js';
 import type { Principal } from '../auth/principal.js';
 import { appendAudit } from './trail.js';
 import { consistencyProof, inclusionProof } from './merkle.js';
-import { DbNodeReader, findEntries, findEntry, indexOfLeaf, listCheckpoints, treeSize } from './store.js';
+import { buildBundle } from './bundle.js';
+import { DbNodeReader, findEntries, indexOfLeaf, listCheckpoints, treeSize } from './store.js';
 import { existingPersonRef, forgetPersonKey, person } from './subjects.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -151,7 +152,8 @@ export function auditRoutes({ db, signer }: Deps) {
     }),
     async (c) => {
       ensureAuditor(c.var.principal);
-      return c.json(await bundle(c.req.valid('param').index), 200);
+      const { format: _f, vkey: _k, ...b } = await bundle(c.req.valid('param').index);
+      return c.json(b, 200);
     },
   );
 
@@ -169,17 +171,14 @@ export function auditRoutes({ db, signer }: Deps) {
       const index = c.req.valid('param').index;
       const b = await bundle(index);
       c.header('Content-Disposition', `attachment; filename="meetplane-audit-${index}.json"`);
-      return c.json({ format: 'meetplane-audit-bundle/1', vkey: signer.vkey, ...b }, 200);
+      return c.json(b, 200);
     },
   );
 
   async function bundle(index: number) {
-    const row = await findEntry(db, index);
-    if (!row) throw problems.notFound('audit entry');
-    const checkpoint = await currentCheckpoint();
-    const size = Number(checkpoint.split('\n')[1]);
-    const hashes = await inclusionProof(new DbNodeReader(db), index, size);
-    return { ...entryOut(row), checkpoint, proof: { index, treeSize: size, hashes: hashes.map(b64) } };
+    const b = await buildBundle(db, signer, index);
+    if (!b) throw problems.notFound('audit entry');
+    return b;
   }
 
   app.openapi(

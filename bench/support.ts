@@ -1,0 +1,100 @@
+// Shared by the benchmarks: start `meetplane serve` as a child process (so the
+// load generator does not share its event loop), run autocannon, and refuse
+// to report figures from a run with any non-2xx answer.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(ROOT, 'dist/cli/main.js');
+
+export function cli(args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`meetplane ${args.join(' ')}: ${err}`))));
+  });
+}
+
+export function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve'], {
+      // Production logs one line per request at info: measure with that cost.
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let started = false;
+    const onData = (d: Buffer) => {
+      if (started) return; // drain the request log without keeping it
+      output += d;
+      const m = output.match(/"port":(\d+)[^\n]*meetplane listening/);
+      if (m) {
+        started = true;
+        const stop = () =>
+          new Promise<void>((r) => {
+            child.once('exit', () => r());
+            child.kill('SIGTERM');
+          });
+        resolve({ child, url: `http://127.0.0.1:${m[1]}`, stop });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      if (!started) reject(new Error(`serve exited ${code}: ${output}`));
+    });
+  });
+}
+
+export interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+}
+
+export async function load(opts: { url: string; headers?: Record<string, string>; connections?: number; seconds?: number; method?: 'GET' | 'POST'; body?: string }): Promise<Figures> {
+  const result = await autocannon({
+    url: opts.url,
+    method: opts.method ?? 'GET',
+    headers: opts.headers,
+    body: opts.body,
+    connections: opts.connections ?? 10,
+    duration: opts.seconds ?? 8,
+  });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) throw new Error(`${opts.url}: ${bad} failed answers (non-2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts}); figures discarded`);
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total };
+}
+
+/** A uniquely named database on the benchmark's PostgreSQL, dropped by `drop`. */
+export async function scratchPostgres(): Promise<{ url: string; drop: () => Promise<void> } | undefined> {
+  const admin = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const sql = postgres(admin, { max: 1, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+  } catch {
+    await sql.end();
+    return undefined;
+  }
+  const name = `meetplane_bench_${randomBytes(4).toString('hex')}`;
+  await sql.unsafe(`create database "${name}"`);
+  const u = new URL(admin);
+  u.pathname = '/' + name;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      await sql.unsafe(`drop database if exists "${name}" with (force)`);
+      await sql.end();
+    },
+  };
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

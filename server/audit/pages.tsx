@@ -1,0 +1,252 @@
+// Web pages for auditors: browse entries, read one with its proof status,
+// see every entry about one subject (e.g. a transfer) together, and download
+// an entry's offline bundle. Until shared sign-on reaches these pages, an
+// auditor signs in with an access token, kept in an HttpOnly, SameSite=Strict
+// cookie scoped to /audit.
+import { Hono, type Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { AppEnv, Deps } from '../http/env.js';
+import { Layout } from '../web/layout.js';
+import { principalForPat } from '../accounts/tokens.js';
+import type { Principal } from '../auth/principal.js';
+import { findEntries, findEntry, DbNodeReader } from './store.js';
+import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
+import { parseCheckpoint } from './note.js';
+import { buildBundle } from './bundle.js';
+
+const COOKIE = 'mp_audit';
+const PAGE = 50;
+
+interface EntryJson {
+  index: number;
+  time: string;
+  action: string;
+  outcome: string;
+  subject: { type: string; id: string };
+  actor: { ref: string | null; coop: string | null; via: string };
+}
+
+const decode = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8')) as EntryJson & Record<string, unknown>;
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+export function auditPages({ db, signer, config }: Deps) {
+  const app = new Hono<AppEnv>();
+  const secure = config.publicUrl.startsWith('https:');
+
+  async function auditor(c: Context<AppEnv>): Promise<Principal | null> {
+    const token = getCookie(c, COOKIE);
+    const p = token ? await principalForPat(db, token) : null;
+    return p && p.platformAdmin ? p : null;
+  }
+
+  const nav = (
+    <nav aria-label="Audit">
+      <a href="/audit">Entries</a> · <a href="/audit/logout">Sign out</a>
+    </nav>
+  );
+
+  app.get('/login', (c) => c.html(<LoginPage />));
+
+  app.post('/login', async (c) => {
+    // Cross-site posts are refused: the form is only valid from this origin.
+    const origin = c.req.header('origin');
+    if (origin && origin !== new URL(c.req.url).origin && origin !== new URL(config.publicUrl).origin)
+      return c.html(<LoginPage error="This sign-in form was sent from another site." />, 403);
+    const form = await c.req.parseBody();
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    const p = token ? await principalForPat(db, token) : null;
+    if (!p || !p.platformAdmin) return c.html(<LoginPage error="That token is not valid for auditors." />, 401);
+    setCookie(c, COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/audit', secure, maxAge: 8 * 3600 });
+    return c.redirect('/audit', 303);
+  });
+
+  app.get('/logout', (c) => {
+    deleteCookie(c, COOKIE, { path: '/audit' });
+    return c.redirect('/audit/login', 303);
+  });
+
+  app.use('*', async (c, next) => {
+    if (!(await auditor(c))) return c.redirect('/audit/login', 303);
+    await next();
+  });
+
+  app.get('/', async (c) => {
+    const q = c.req.query();
+    const from = Math.max(0, Number.parseInt(q.from ?? '0', 10) || 0);
+    const rows = await findEntries(db, {
+      from,
+      action: q.action || undefined,
+      subjectType: q.subjectType || undefined,
+      subjectIds: q.subject ? [q.subject] : undefined,
+      limit: PAGE + 1,
+    });
+    const entries = rows.slice(0, PAGE).map((r) => decode(r.entry));
+    const next = rows.length > PAGE ? rows[PAGE]!.idx : null;
+    const keep = new URLSearchParams(Object.entries({ action: q.action ?? '', subjectType: q.subjectType ?? '', subject: q.subject ?? '' }).filter(([, v]) => v));
+    return c.html(
+      <Layout title="Audit log" nav={nav}>
+        <h1>Audit log</h1>
+        <form class="filters" method="get" action="/audit">
+          <div>
+            <label for="action">Action</label>
+            <input id="action" name="action" value={q.action ?? ''} placeholder="e.g. tenancy.update" />
+          </div>
+          <div>
+            <label for="subjectType">Subject type</label>
+            <input id="subjectType" name="subjectType" value={q.subjectType ?? ''} placeholder="e.g. transfer" />
+          </div>
+          <div>
+            <label for="subject">Subject id</label>
+            <input id="subject" name="subject" value={q.subject ?? ''} />
+          </div>
+          <div>
+            <label for="from">From index</label>
+            <input id="from" name="from" type="number" min="0" value={String(from)} />
+          </div>
+          <button type="submit">Show</button>
+        </form>
+        <EntryTable entries={entries} />
+        {next !== null && (
+          <p>
+            <a href={`/audit?${new URLSearchParams([...keep, ['from', String(next)]])}`}>Next entries →</a>
+          </p>
+        )}
+      </Layout>,
+    );
+  });
+
+  app.get('/subjects/:type/:id', async (c) => {
+    const { type, id } = c.req.param();
+    const rows = await findEntries(db, { subjectType: type, subjectIds: [id], limit: 1000 });
+    return c.html(
+      <Layout title={`${type} ${id}`} nav={nav}>
+        <h1>
+          Every entry about {type} <code>{id}</code>
+        </h1>
+        <p class="muted">{rows.length} entries, in log order.</p>
+        <EntryTable entries={rows.map((r) => decode(r.entry))} />
+      </Layout>,
+    );
+  });
+
+  app.get('/entries/:index{[0-9]+}', async (c) => {
+    const index = Number(c.req.param('index'));
+    const row = await findEntry(db, index);
+    if (!row)
+      return c.html(
+        <Layout title="Not found" nav={nav}>
+          <h1>No entry {index}</h1>
+        </Layout>,
+        404,
+      );
+    const { note, size } = await signer.issue(db);
+    const cp = parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1));
+    const proof = await inclusionProof(new DbNodeReader(db), index, size);
+    const included = verifyInclusion(leafHash(row.entry), index, size, proof, cp.rootHash);
+    const entry = decode(row.entry);
+    return c.html(
+      <Layout title={`Entry ${index}`} nav={nav}>
+        <h1>Entry {index}</h1>
+        <p>
+          <strong>{entry.action}</strong> on{' '}
+          <a href={`/audit/subjects/${encodeURIComponent(entry.subject.type)}/${encodeURIComponent(entry.subject.id)}`}>
+            {entry.subject.type} {entry.subject.id}
+          </a>{' '}
+          at <time datetime={entry.time}>{entry.time}</time>: {entry.outcome}
+        </p>
+        <p class={included ? 'ok' : 'bad'} role="status">
+          {included ? `Included in the signed tree of size ${size}.` : `NOT included in the signed tree of size ${size}.`}
+        </p>
+        <p class="muted">
+          This is what the server says of itself. Verify independently with <code>meetplane audit prove {index}</code> and
+          your pinned key, or with the bundle.
+        </p>
+        <p>
+          <a class="button" href={`/audit/bundle/${index}`} download={`meetplane-audit-${index}.json`}>
+            Download the offline bundle
+          </a>
+        </p>
+        <h2>Entry (canonical JSON)</h2>
+        <pre>{JSON.stringify(entry, null, 2)}</pre>
+        <h2>Leaf hash</h2>
+        <p>
+          <code>{b64(row.leafHash)}</code>
+        </p>
+        <h2>Checkpoint</h2>
+        <pre>{note}</pre>
+      </Layout>,
+    );
+  });
+
+  app.get('/bundle/:index{[0-9]+}', async (c) => {
+    const index = Number(c.req.param('index'));
+    const bundle = await buildBundle(db, signer, index);
+    if (!bundle) return c.text('no such entry', 404);
+    c.header('Content-Disposition', `attachment; filename="meetplane-audit-${index}.json"`);
+    return c.json(bundle);
+  });
+
+  return app;
+}
+
+function EntryTable(props: { entries: EntryJson[] }) {
+  if (props.entries.length === 0) return <p>No entries match.</p>;
+  return (
+    <table>
+      <caption class="muted" style="text-align:left">
+        Actors are pseudonymous references; subjects link to every entry about them.
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">#</th>
+          <th scope="col">Time (UTC)</th>
+          <th scope="col">Action</th>
+          <th scope="col">Subject</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Actor</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.entries.map((e) => (
+          <tr>
+            <td>
+              <a href={`/audit/entries/${e.index}`}>{e.index}</a>
+            </td>
+            <td>
+              <time datetime={e.time}>{e.time.replace('T', ' ').replace(/\.\d+Z$/, '')}</time>
+            </td>
+            <td>{e.action}</td>
+            <td>
+              <a href={`/audit/subjects/${encodeURIComponent(e.subject.type)}/${encodeURIComponent(e.subject.id)}`}>
+                {e.subject.type} {e.subject.id.slice(0, 13)}
+              </a>
+            </td>
+            <td>{e.outcome}</td>
+            <td>
+              <code>{e.actor.ref ?? 'local operator'}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function LoginPage(props: { error?: string }) {
+  return (
+    <Layout title="Auditor sign-in">
+      <h1>Auditor sign-in</h1>
+      {props.error && (
+        <p class="bad" role="alert">
+          {props.error}
+        </p>
+      )}
+      <form method="post" action="/audit/login">
+        <label for="token">Access token</label>
+        <input id="token" name="token" type="password" autocomplete="off" required autofocus />
+        <p class="muted">An auditor's personal access token (mp_pat_…). It is kept in a cookie for this site only.</p>
+        <button type="submit">Sign in</button>
+      </form>
+    </Layout>
+  );
+}
