@@ -1,7 +1,7 @@
 // Personal access tokens: "mp_pat_" + 32 random bytes (base64url). Only the
 // SHA-256 is stored; the prefix is recognisable in logs and secret scanners.
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { accessTokens, accounts } from './table.js';
@@ -31,10 +31,12 @@ export async function insertPat(
   return { id, token, prefix };
 }
 
-/** The principal a bearer PAT stands for, or null when unknown, expired or revoked. */
-export async function principalForPat(db: Db, token: string, now = new Date()): Promise<Principal | null> {
-  if (!PAT_RE.test(token)) return null;
-  const [row] = await db
+// Every authenticated request runs this lookup: prepare it once per database
+// (drizzle's query builder costs as much as the query itself on hot paths).
+const prepared = new WeakMap<Db, ReturnType<typeof preparePatLookup>>();
+
+function preparePatLookup(db: Db) {
+  return db
     .select({
       tokenId: accessTokens.id,
       expiresAt: accessTokens.expiresAt,
@@ -44,8 +46,17 @@ export async function principalForPat(db: Db, token: string, now = new Date()): 
     })
     .from(accessTokens)
     .innerJoin(accounts, eq(accounts.id, accessTokens.accountId))
-    .where(and(eq(accessTokens.tokenHash, hashToken(token)), isNull(accessTokens.revokedAt)))
-    .limit(1);
+    .where(and(eq(accessTokens.tokenHash, sql.placeholder('hash')), isNull(accessTokens.revokedAt)))
+    .limit(1)
+    .prepare('pat_lookup');
+}
+
+/** The principal a bearer PAT stands for, or null when unknown, expired or revoked. */
+export async function principalForPat(db: Db, token: string, now = new Date()): Promise<Principal | null> {
+  if (!PAT_RE.test(token)) return null;
+  let lookup = prepared.get(db);
+  if (!lookup) prepared.set(db, (lookup = preparePatLookup(db)));
+  const [row] = await lookup.execute({ hash: hashToken(token) });
   if (!row || (row.expiresAt && row.expiresAt <= now)) return null;
   return { accountId: row.accountId, coopId: row.coopId, platformAdmin: row.platformAdmin, via: 'pat', tokenId: row.tokenId };
 }
