@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { JurisdictionRegistry } from '../../server/transfers/jurisdictions.js';
+
+const registry = JurisdictionRegistry.load();
+const today = '2026-11-23';
+
+describe('jurisdiction registry', () => {
+  it('loads and validates the shipped registry', () => {
+    expect(registry.version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(registry.isEea('DE')).toBe(true);
+    expect(registry.isEea('NO')).toBe(true);
+    expect(registry.isEea('GB')).toBe(false);
+    expect(registry.isEea('CH')).toBe(false);
+  });
+
+  it('treats the EEA as domestic under the EU GDPR', () => {
+    expect(registry.destination('eu_gdpr', 'DE', today).basis).toBe('domestic');
+    expect(registry.destination('eu_gdpr', 'IS', today).basis).toBe('domestic');
+  });
+
+  it('names the adequacy decision and its scope condition', () => {
+    expect(registry.destination('eu_gdpr', 'CA', today)).toMatchObject({ basis: 'adequacy', scope: 'pipeda', reference: expect.stringContaining('2002/2/EC') });
+    expect(registry.destination('eu_gdpr', 'US', today)).toMatchObject({ basis: 'adequacy', scope: 'dpf' });
+    expect(registry.destination('eu_gdpr', 'JP', today)).toMatchObject({ basis: 'adequacy', scope: 'all' });
+  });
+
+  it('picks the rules by the source regime', () => {
+    expect(registry.destination('uk_gdpr', 'GB', today).basis).toBe('domestic');
+    expect(registry.destination('uk_gdpr', 'DE', today)).toMatchObject({ basis: 'adequacy', scope: 'all' });
+    expect(registry.destination('uk_gdpr', 'CA', today)).toMatchObject({ basis: 'adequacy', scope: 'pipeda' });
+    expect(registry.destination('ch_fadp', 'MC', today).basis).toBe('adequacy');
+    expect(registry.destination('eu_gdpr', 'MC', today).basis).toBe('none');
+  });
+
+  it('has no basis for countries without a decision, and none before a decision took effect', () => {
+    expect(registry.destination('eu_gdpr', 'CN', today).basis).toBe('none');
+    expect(registry.destination('eu_gdpr', 'US', '2022-01-01').basis).toBe('none');
+    expect(registry.destination('ch_fadp', 'US', '2024-09-14').basis).toBe('none');
+  });
+
+  it('refuses a malformed registry', () => {
+    expect(() => JurisdictionRegistry.parse({ version: 'x', eea: ['XX'], regimes: {} })).toThrow();
+    expect(() =>
+      JurisdictionRegistry.parse({ version: 'x', eea: ['DE'], regimes: { eu_gdpr: { name: 'n', free: ['EEA'], adequacy: [{ country: 'US', reference: 'ref', scope: 'maybe', validFrom: '2023-01-01' }] } } }),
+    ).toThrow();
+  });
+});
