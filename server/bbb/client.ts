@@ -166,6 +166,8 @@ export interface Recording {
   startTime: number;
   endTime: number;
   participants: number;
+  /** bytes: the recording's <size>, else the sum of its formats' <size>; 0 when not reported */
+  size: number;
   metadata: Record<string, string>;
   playback: PlaybackFormat[];
 }
@@ -396,6 +398,8 @@ function toMeeting(m: XmlObject): MeetingInfo {
 }
 
 function toRecording(r: XmlObject): Recording {
+  const formats = children(r['playback'], 'format');
+  const size = text(r, 'size') !== undefined ? num(r, 'size') : formats.reduce((n, f) => n + num(f, 'size'), 0);
   return {
     recordID: str(r, 'recordID'),
     meetingID: str(r, 'meetingID'),
@@ -407,8 +411,9 @@ function toRecording(r: XmlObject): Recording {
     startTime: num(r, 'startTime'),
     endTime: num(r, 'endTime'),
     participants: num(r, 'participants'),
+    size,
     metadata: entries(r['metadata']),
-    playback: children(r['playback'], 'format').map((f) => ({
+    playback: formats.map((f) => ({
       type: str(f, 'type'),
       url: str(f, 'url'),
       processingTime: num(f, 'processingTime'),

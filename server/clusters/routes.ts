@@ -10,6 +10,8 @@ import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth
 import type { Principal } from '../auth/principal.js';
 import { findCoop } from '../coops/service.js';
 import { createCluster, deleteCluster, findCluster, listClusters, updateCluster, type Cluster } from './service.js';
+import { healthOf, findHealth, type ClusterHealth } from './health.js';
+import { HealthOut, healthOut } from './health-routes.js';
 
 const Algorithm = z.enum(['sha1', 'sha256', 'sha384', 'sha512']);
 const State = z.enum(['enabled', 'draining', 'disabled']);
@@ -33,6 +35,7 @@ const ClusterOut = z
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
+    health: HealthOut.optional().openapi({ description: 'The last health poll (listings and show)' }),
   })
   .openapi('Cluster');
 
@@ -59,8 +62,13 @@ const ClusterPatch = z
 const ListQuery = PageQuery.extend({ coop: IdOrSlug.optional().openapi({ param: { name: 'coop', in: 'query' } }) });
 const ClusterId = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 
-function out(c: Cluster) {
-  return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+function out(c: Cluster, health?: ClusterHealth | null) {
+  return {
+    ...c,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+    ...(health !== undefined ? { health: healthOut(health ?? undefined) } : {}),
+  };
 }
 
 export function clusterRoutes({ db, box }: Deps) {
@@ -93,7 +101,8 @@ export function clusterRoutes({ db, box }: Deps) {
       }
       const rows = await listClusters(db, { coopId, after: decodeCursor(cursor), limit });
       const p = page(rows, limit);
-      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor }, 200);
+      const health = await healthOf(db, p.items.map((i) => i.id));
+      return c.json({ items: p.items.map((i) => out(i, health.get(i.id) ?? null)), nextCursor: p.nextCursor }, 200);
     },
   );
 
@@ -131,7 +140,7 @@ export function clusterRoutes({ db, box }: Deps) {
     async (c) => {
       const cluster = await visibleClusterOr404(c.var.principal, c.req.valid('param').id);
       c.header('ETag', etagOf(cluster));
-      return c.json(out(cluster), 200);
+      return c.json(out(cluster, (await findHealth(db, cluster.id)) ?? null), 200);
     },
   );
 

@@ -244,7 +244,10 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
       startTime: text(recording, 'start_time') ?? '',
       endTime: text(recording, 'end_time') ?? '',
       participants: text(recording, 'participants') ?? '',
+      // bbb-web 2.5+: rawSize of the recording, size summed over its formats and per format.
+      rawSize: text(recording, 'raw_size') ?? '0',
       metadata: meta,
+      size: formats.reduce((n, f) => n + Number(text(f.recording['playback'], 'size') ?? 0), 0),
       playback: {
         format: formats.map((f) => {
           const playback = isObject(f.recording['playback']) ? f.recording['playback'] : {};
@@ -254,6 +257,7 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
             url: text(playback, 'link') ?? '',
             processingTime: text(playback, 'processing_time') ?? '0',
             length: Math.round(Number(text(playback, 'duration') ?? 0) / 60_000),
+            size: text(playback, 'size') ?? '0',
             preview: images === undefined ? undefined : { images: { image: children(images, 'image') } },
           };
         }),

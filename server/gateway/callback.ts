@@ -1,0 +1,77 @@
+// Recording-ready callbacks. A front end asks for one with meta_bbb-recording-ready-url
+// on create; the gateway points the cluster at meetplane instead, and here passes the
+// call on: BBB's POST carries `signed_parameters`, an HS256 JWT made with the cluster's
+// secret; the front end gets the same claims signed with the tenancy's secret, which
+// is the only secret it knows.
+import { decodeJwt, jwtVerify, SignJWT } from 'jose';
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Logger } from '../logger.js';
+import { openClusterSecret } from '../clusters/service.js';
+import { ownedRoom } from '../inventory/service.js';
+import { enqueue } from '../jobs/queue.js';
+import type { GatewayTarget } from './target.js';
+
+export type CallbackOutcome =
+  | { status: 200; delivered: true }
+  | { status: 400 | 401 | 404; error: string }
+  | { status: 502; error: string };
+
+const key = (secret: string) => new TextEncoder().encode(secret);
+
+export async function relayRecordingReady(
+  deps: { db: Db; box: SecretBox; log: Logger },
+  target: GatewayTarget,
+  signedParameters: string | undefined,
+): Promise<CallbackOutcome> {
+  if (!signedParameters) return { status: 400, error: 'signed_parameters is missing' };
+  let claims: Record<string, unknown>;
+  try {
+    claims = decodeJwt(signedParameters);
+  } catch {
+    return { status: 400, error: 'signed_parameters is not a JWT' };
+  }
+  const meetingId = typeof claims['meeting_id'] === 'string' ? claims['meeting_id'] : undefined;
+  const recordId = typeof claims['record_id'] === 'string' ? claims['record_id'] : undefined;
+  if (!meetingId || !recordId) return { status: 400, error: 'meeting_id and record_id are required' };
+  const room = await ownedRoom(deps.db, target.tenancy.id, meetingId);
+  if (!room) return { status: 404, error: 'no such meeting for this tenancy' };
+  // Signed by the cluster the meeting ran on (it may have moved since), or the current one.
+  const clusterIds = [...new Set([room.clusterId, target.cluster.id].filter((id): id is string => id !== null))];
+  let verified = false;
+  for (const clusterId of clusterIds) {
+    const secret = clusterId === target.cluster.id ? target.cluster.secret : await openClusterSecret(deps.db, deps.box, clusterId).catch(() => undefined);
+    if (secret === undefined) continue;
+    try {
+      await jwtVerify(signedParameters, key(secret), { algorithms: ['HS256'] });
+      verified = true;
+      break;
+    } catch {
+      // try the next cluster
+    }
+  }
+  if (!verified) return { status: 401, error: 'signed_parameters is not signed by the cluster' };
+
+  // The inventory learns about the new recording soon, once per recording.
+  await enqueue(deps.db, { kind: 'inventory.refresh', key: `inventory.refresh:${target.tenancy.id}:${recordId}`, payload: { tenancyId: target.tenancy.id } });
+
+  if (!room.recordingReadyUrl) return { status: 404, error: 'the front end asked for no recording-ready callback' };
+  const resigned = await new SignJWT({ meeting_id: meetingId, record_id: recordId })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .sign(key(target.tenancy.secret));
+  try {
+    const res = await fetch(room.recordingReadyUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ signed_parameters: resigned }).toString(),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.body?.cancel();
+    if (res.status < 200 || res.status >= 300) return { status: 502, error: `the front end answered ${res.status}` };
+  } catch {
+    deps.log.warn({ tenancy: target.tenancy.id, host: new URL(room.recordingReadyUrl).host }, 'recording-ready callback unreachable');
+    return { status: 502, error: 'the front end did not answer' };
+  }
+  return { status: 200, delivered: true };
+}

@@ -1,0 +1,61 @@
+// The gateway's HTTP surface, outside /api/v1 and without bearer auth (BBB calls
+// are authenticated by their checksum):
+//   /bigbluebutton/api/<call>               tenancy from the host, <slug>.<GATEWAY_HOST_SUFFIX>
+//   /t/<tenancy>/bigbluebutton/api/<call>   tenancy (slug or id) from the path
+//   POST /t/<tenancy>/bigbluebutton/recording-ready   the clusters' recording-ready callbacks
+import type { IncomingMessage } from 'node:http';
+import { Hono, type Context } from 'hono';
+import type { AppEnv, Deps } from '../http/env.js';
+import { Gateway } from './gateway.js';
+import { slugFromHost } from './target.js';
+import { relayRecordingReady } from './callback.js';
+
+export function gatewayRoutes(deps: Deps) {
+  const gateway = new Gateway({ db: deps.db, box: deps.box, log: deps.log, publicUrl: deps.config.publicUrl });
+  const suffix = deps.config.gatewayHostSuffix;
+  const trustProxy = Boolean((deps.config as { sso?: { trustProxy?: boolean } }).sso?.trustProxy);
+  const app = new Hono<AppEnv>();
+
+  // The query exactly as received: checksums are computed over the raw text.
+  const rawQuery = (c: Context<AppEnv>) => {
+    const raw = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.url ?? c.req.url;
+    const q = raw.indexOf('?');
+    return q < 0 ? '' : raw.slice(q + 1);
+  };
+
+  const handle = (c: Context<AppEnv>, tenancyRef: string | undefined, call: string) =>
+    gateway.handle({
+      tenancyRef,
+      call,
+      rawQuery: rawQuery(c),
+      method: c.req.method,
+      contentType: c.req.header('content-type'),
+      body: () => c.req.arrayBuffer(),
+    });
+
+  const hostRef = (c: Context<AppEnv>) =>
+    slugFromHost((trustProxy ? c.req.header('x-forwarded-host')?.split(',')[0]?.trim() : undefined) ?? c.req.header('host'), suffix);
+
+  for (const root of ['/bigbluebutton/api', '/bigbluebutton/api/']) {
+    app.get(root, (c) => handle(c, hostRef(c), ''));
+    app.get(`/t/:tenancy${root}`, (c) => handle(c, c.req.param('tenancy'), ''));
+  }
+  app.on(['GET', 'POST'], '/bigbluebutton/api/:call', (c) => handle(c, hostRef(c), c.req.param('call')));
+  app.on(['GET', 'POST'], '/t/:tenancy/bigbluebutton/api/:call', (c) => handle(c, c.req.param('tenancy'), c.req.param('call')));
+
+  app.post('/t/:tenancy/bigbluebutton/recording-ready', async (c) => {
+    const target = await gateway.resolve(c.req.param('tenancy'));
+    if (!target) return c.text('no such tenancy', 404);
+    let signed: string | undefined;
+    try {
+      const form = await c.req.parseBody();
+      signed = typeof form['signed_parameters'] === 'string' ? form['signed_parameters'] : undefined;
+    } catch {
+      signed = undefined;
+    }
+    const outcome = await relayRecordingReady(deps, target, signed);
+    return outcome.status === 200 ? c.text('OK', 200) : c.text(outcome.error, outcome.status);
+  });
+
+  return app;
+}

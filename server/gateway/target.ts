@@ -1,0 +1,79 @@
+// Which tenancy a gateway request is for, and where its calls go: the tenancy's
+// secret and state, and its current cluster's URL, secret and algorithm, read in
+// one prepared query per request (so a switch of cluster applies to the next call).
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { ChecksumAlgorithm } from '../bbb/checksum.js';
+import { SLUG_RE, UUID_RE } from '../ids.js';
+import { tenancies } from '../tenancies/table.js';
+import { clusters } from '../clusters/table.js';
+
+export interface GatewayTarget {
+  tenancy: { id: string; slug: string; state: string; secret: string };
+  cluster: { id: string; apiUrl: string; algorithm: ChecksumAlgorithm; secret: string };
+}
+
+const columns = {
+  tenancyId: tenancies.id,
+  slug: tenancies.slug,
+  state: tenancies.state,
+  tenancySealed: tenancies.bbbSecretSealed,
+  clusterId: clusters.id,
+  apiUrl: clusters.apiUrl,
+  algorithm: clusters.checksumAlgorithm,
+  clusterSealed: clusters.secretSealed,
+};
+
+function prepare(db: Db) {
+  const base = () => db.select(columns).from(tenancies).innerJoin(clusters, eq(clusters.id, tenancies.clusterId));
+  return {
+    bySlug: base().where(eq(tenancies.slug, sql.placeholder('ref'))).limit(1).prepare('gateway_target_slug'),
+    byId: base().where(eq(tenancies.id, sql.placeholder('ref'))).limit(1).prepare('gateway_target_id'),
+  };
+}
+
+export class TargetResolver {
+  readonly #lookups;
+  // Opened secrets by sealed text: a rotation changes the sealed text, so entries never go stale.
+  readonly #opened = new Map<string, string>();
+
+  constructor(
+    db: Db,
+    private readonly box: SecretBox,
+  ) {
+    this.#lookups = prepare(db);
+  }
+
+  /** `ref` is a tenancy slug or id; undefined when there is no such tenancy. */
+  async resolve(ref: string): Promise<GatewayTarget | undefined> {
+    const lookup = UUID_RE.test(ref) ? this.#lookups.byId : SLUG_RE.test(ref) ? this.#lookups.bySlug : undefined;
+    if (!lookup) return undefined;
+    const [row] = await lookup.execute({ ref });
+    if (!row) return undefined;
+    return {
+      tenancy: { id: row.tenancyId, slug: row.slug, state: row.state, secret: this.#open(row.tenancySealed, `tenancy-bbb-secret:${row.tenancyId}`) },
+      cluster: { id: row.clusterId, apiUrl: row.apiUrl, algorithm: row.algorithm, secret: this.#open(row.clusterSealed, `cluster-secret:${row.clusterId}`) },
+    };
+  }
+
+  #open(sealed: string, label: string): string {
+    let clear = this.#opened.get(sealed);
+    if (clear === undefined) {
+      clear = this.box.open(sealed, label);
+      if (this.#opened.size > 10_000) this.#opened.clear();
+      this.#opened.set(sealed, clear);
+    }
+    return clear;
+  }
+}
+
+/** The tenancy slug in a Host header `<slug>.<suffix>[:port]`, if any. */
+export function slugFromHost(host: string | undefined, suffix: string): string | undefined {
+  if (!host) return undefined;
+  const name = host.replace(/:\d+$/, '').replace(/\.$/, '').toLowerCase();
+  const tail = `.${suffix.toLowerCase()}`;
+  if (!name.endsWith(tail)) return undefined;
+  const slug = name.slice(0, -tail.length);
+  return SLUG_RE.test(slug) ? slug : undefined;
+}

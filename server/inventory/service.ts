@@ -1,0 +1,236 @@
+// The rooms and recordings inventory of each tenancy. Recordings are read from the
+// tenancy's cluster with getRecordings filtered by its meta tag, page by page, and
+// stored; rooms are the meeting ids the tenancy created through the gateway (or
+// that its recordings name). A refresh is audited with its counts.
+import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
+import type { Db, Executor } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import { uuidv7 } from '../ids.js';
+import { appendAudit } from '../audit/trail.js';
+import { LOCAL_OPERATOR, type Principal } from '../auth/principal.js';
+import type { MeetingInfo, Recording, RecordingState } from '../bbb/client.js';
+import { findCluster } from '../clusters/service.js';
+import { clusterClient } from '../clusters/health.js';
+import { findTenancy, type Tenancy } from '../tenancies/service.js';
+import { problems } from '../http/problem.js';
+import { recordings, rooms, type RecordingFormat } from './table.js';
+
+/** The meta tag the gateway adds to every meeting a tenancy creates. */
+export const TENANCY_META = 'meetplane-tenancy';
+const PAGE = 100;
+const STATES: readonly RecordingState[] = ['processing', 'processed', 'published', 'unpublished'];
+
+export type Room = typeof rooms.$inferSelect;
+export type StoredRecording = typeof recordings.$inferSelect;
+
+export interface RefreshCounts {
+  recordings: number;
+  added: number;
+  updated: number;
+  removed: number;
+  rooms: number;
+}
+
+// ---- rooms (the gateway's ownership rule) ----
+
+/**
+ * Claims a meeting id for a tenancy on create. Returns the room, or undefined when
+ * another tenancy owns that meeting id.
+ */
+export async function claimRoom(
+  db: Executor,
+  input: { tenancyId: string; meetingId: string; name: string; clusterId: string; recordingReadyUrl: string | null },
+): Promise<Room | undefined> {
+  const [row] = await db
+    .insert(rooms)
+    .values({ id: uuidv7(), ...input, lastCreatedAt: sql`now()` })
+    .onConflictDoUpdate({
+      target: rooms.meetingId,
+      set: {
+        name: input.name,
+        clusterId: input.clusterId,
+        recordingReadyUrl: input.recordingReadyUrl,
+        lastCreatedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      },
+      setWhere: eq(rooms.tenancyId, input.tenancyId),
+    })
+    .returning();
+  return row;
+}
+
+/** The tenancy's room with this meeting id, if it owns one. */
+export async function ownedRoom(db: Executor, tenancyId: string, meetingId: string): Promise<Room | undefined> {
+  const [row] = await db
+    .select()
+    .from(rooms)
+    .where(and(eq(rooms.meetingId, meetingId), eq(rooms.tenancyId, tenancyId)))
+    .limit(1);
+  return row;
+}
+
+// The gateway asks this on every join: prepared once per database.
+const ownsPrepared = new WeakMap<Db, ReturnType<typeof prepareOwns>>();
+function prepareOwns(db: Db) {
+  return db
+    .select({ id: rooms.id })
+    .from(rooms)
+    .where(and(eq(rooms.meetingId, sql.placeholder('meetingId')), eq(rooms.tenancyId, sql.placeholder('tenancyId'))))
+    .limit(1)
+    .prepare('room_owned');
+}
+
+/** Whether the tenancy owns this meeting id. */
+export async function ownsMeeting(db: Db, tenancyId: string, meetingId: string): Promise<boolean> {
+  let q = ownsPrepared.get(db);
+  if (!q) ownsPrepared.set(db, (q = prepareOwns(db)));
+  return (await q.execute({ tenancyId, meetingId })).length > 0;
+}
+
+/** After a health poll: which of the cluster's rooms are running, and with how many people. */
+export async function noteRunningMeetings(db: Executor, clusterId: string, meetings: readonly MeetingInfo[]): Promise<void> {
+  const tagged = meetings.filter((m) => m.metadata[TENANCY_META]);
+  for (const m of tagged) {
+    await db
+      .update(rooms)
+      .set({ running: m.running, participants: m.participantCount, updatedAt: sql`now()` })
+      .where(and(eq(rooms.meetingId, m.meetingID), eq(rooms.tenancyId, m.metadata[TENANCY_META]!)));
+  }
+  const ids = tagged.map((m) => m.meetingID);
+  await db
+    .update(rooms)
+    .set({ running: false, participants: 0, updatedAt: sql`now()` })
+    .where(and(eq(rooms.clusterId, clusterId), eq(rooms.running, true), ...(ids.length ? [notInArray(rooms.meetingId, ids)] : [])));
+}
+
+export async function listRooms(db: Db, tenancyId: string, opts: { after?: string; limit: number }): Promise<Room[]> {
+  return db
+    .select()
+    .from(rooms)
+    .where(and(eq(rooms.tenancyId, tenancyId), ...(opts.after ? [gt(rooms.id, opts.after)] : [])))
+    .orderBy(asc(rooms.id))
+    .limit(opts.limit + 1);
+}
+
+export async function listRecordings(db: Db, tenancyId: string, opts: { after?: string; limit: number }): Promise<StoredRecording[]> {
+  return db
+    .select()
+    .from(recordings)
+    .where(and(eq(recordings.tenancyId, tenancyId), ...(opts.after ? [gt(recordings.id, opts.after)] : [])))
+    .orderBy(asc(recordings.id))
+    .limit(opts.limit + 1);
+}
+
+// ---- recordings inventory ----
+
+/** Every recording of the tenancy on its cluster, paged with offset/limit. */
+export async function fetchTenancyRecordings(
+  db: Db,
+  box: SecretBox,
+  tenancy: Pick<Tenancy, 'id' | 'clusterId'>,
+  signal?: AbortSignal,
+): Promise<Recording[]> {
+  const cluster = await findCluster(db, tenancy.clusterId);
+  if (!cluster) throw new Error('the tenancy has no cluster');
+  const client = await clusterClient(db, box, cluster, { signal, timeoutMs: 15_000 });
+  const all: Recording[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await client.getRecordings({ meta: { [TENANCY_META]: tenancy.id }, state: STATES, offset, limit: PAGE });
+    // A server that ignores the filter must not leak other tenancies' recordings.
+    all.push(...page.filter((r) => r.metadata[TENANCY_META] === tenancy.id));
+    if (page.length < PAGE) return all;
+  }
+}
+
+const ms = (t: number) => (t > 0 ? new Date(t) : null);
+
+function toRow(tenancyId: string, clusterId: string, r: Recording) {
+  const formats: RecordingFormat[] = r.playback.map((f) => ({ type: f.type, url: f.url, length: f.length, processingTime: f.processingTime }));
+  return {
+    tenancyId,
+    clusterId,
+    recordId: r.recordID,
+    meetingId: r.meetingID,
+    name: r.name,
+    state: r.state,
+    published: r.published,
+    startTime: ms(r.startTime),
+    endTime: ms(r.endTime),
+    participants: r.participants,
+    size: r.size,
+    formats,
+    metadata: r.metadata,
+  };
+}
+
+// jsonb does not keep key order: compare with keys sorted.
+const stable = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(stable).join(',')}]`
+    : v !== null && typeof v === 'object'
+      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stable((v as Record<string, unknown>)[k])}`).join(',')}}`
+      : JSON.stringify(v ?? null);
+
+/** What a refresh compares to decide that a recording changed. */
+const fingerprint = (r: ReturnType<typeof toRow> | StoredRecording) =>
+  stable([r.name, r.state, r.published, r.startTime?.getTime() ?? null, r.endTime?.getTime() ?? null, r.participants, r.size, r.formats, r.metadata]);
+
+/**
+ * Reads the tenancy's recordings from its cluster and stores them: new ones added,
+ * changed ones updated, ones the cluster no longer lists removed. Audited with the
+ * counts when `actor` asked for it, and for the periodic refresh when anything changed.
+ */
+export async function refreshInventory(
+  db: Db,
+  box: SecretBox,
+  tenancyRef: string,
+  opts: { actor?: Principal; signal?: AbortSignal } = {},
+): Promise<RefreshCounts> {
+  const tenancy = await findTenancy(db, tenancyRef);
+  if (!tenancy) throw problems.notFound('tenancy');
+  const listed = await fetchTenancyRecordings(db, box, tenancy, opts.signal);
+  const rows = listed.map((r) => toRow(tenancy.id, tenancy.clusterId, r));
+  return db.transaction(async (tx) => {
+    const existing = await tx.select().from(recordings).where(eq(recordings.tenancyId, tenancy.id));
+    const known = new Map(existing.map((e) => [e.recordId, e]));
+    const seen = new Set(rows.map((r) => r.recordId));
+    let added = 0;
+    let updated = 0;
+    for (const row of rows) {
+      const prev = known.get(row.recordId);
+      if (!prev) {
+        await tx.insert(recordings).values({ id: uuidv7(), ...row });
+        added++;
+      } else if (fingerprint(prev) !== fingerprint(row) || prev.clusterId !== row.clusterId) {
+        await tx.update(recordings).set({ ...row, lastSeenAt: sql`now()` }).where(eq(recordings.id, prev.id));
+        updated++;
+      } else {
+        await tx.update(recordings).set({ lastSeenAt: sql`now()` }).where(eq(recordings.id, prev.id));
+      }
+    }
+    // Only what this cluster no longer lists: recordings still on a former cluster stay.
+    const gone = existing.filter((e) => !seen.has(e.recordId) && e.clusterId === tenancy.clusterId).map((e) => e.id);
+    if (gone.length) await tx.delete(recordings).where(inArray(recordings.id, gone));
+    // The meetings the recordings name are the tenancy's rooms too (unless another tenancy owns the id).
+    let newRooms = 0;
+    const byMeeting = new Map(rows.map((r) => [r.meetingId, r.name]));
+    for (const [meetingId, name] of byMeeting) {
+      const inserted = await tx
+        .insert(rooms)
+        .values({ id: uuidv7(), tenancyId: tenancy.id, meetingId, name, clusterId: tenancy.clusterId })
+        .onConflictDoNothing()
+        .returning({ id: rooms.id });
+      newRooms += inserted.length;
+    }
+    const counts: RefreshCounts = { recordings: rows.length, added, updated, removed: gone.length, rooms: newRooms };
+    if (opts.actor || added + updated + gone.length + newRooms > 0) {
+      await appendAudit(tx, {
+        actor: opts.actor ?? LOCAL_OPERATOR,
+        action: 'tenancy.inventory-refresh',
+        subject: { type: 'tenancy', id: tenancy.id },
+        details: { ...counts, cluster: tenancy.clusterId, ...(opts.actor ? {} : { by: 'inventory-job' }) },
+      });
+    }
+    return counts;
+  });
+}

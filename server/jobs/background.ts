@@ -1,0 +1,63 @@
+// The background jobs this instance runs, wired to the generic Worker: health polls
+// of every cluster and recording inventories of every tenancy (periodic), and
+// one-off inventory refreshes (after a recording-ready callback). Later modules
+// (transfers, sign-on cleanup) add their kinds here.
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Logger } from '../logger.js';
+import type { Config } from '../config.js';
+import { pollClusters } from '../clusters/health.js';
+import { noteRunningMeetings, refreshInventory } from '../inventory/service.js';
+import { listTenancies } from '../tenancies/service.js';
+import { ensurePeriodic } from './queue.js';
+import { Worker, type JobHandler } from './worker.js';
+
+export const HEALTH_JOB = 'clusters.health';
+export const INVENTORY_ALL_JOB = 'inventory.refresh-all';
+export const INVENTORY_JOB = 'inventory.refresh';
+
+export interface BackgroundDeps {
+  db: Db;
+  box: SecretBox;
+  log: Logger;
+  config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs'>;
+}
+
+export function jobHandlers({ db, box, config }: BackgroundDeps): Record<string, JobHandler> {
+  return {
+    [HEALTH_JOB]: async (_job, { signal, log }) => {
+      // A poll never takes longer than the interval, so polls do not pile up.
+      const timeoutMs = Math.min(5_000, Math.max(1_000, config.pollIntervalMs / 2));
+      for (const { cluster, health, meetings } of await pollClusters(db, box, { signal, timeoutMs })) {
+        if (meetings) await noteRunningMeetings(db, cluster.id, meetings);
+        log.debug({ cluster: cluster.id, state: health.state, load: health.load }, 'cluster polled');
+      }
+    },
+    [INVENTORY_ALL_JOB]: async (_job, { signal, log }) => {
+      let after: string | undefined;
+      for (;;) {
+        const page = await listTenancies(db, { after, limit: 100 });
+        for (const t of page.slice(0, 100)) {
+          if (signal.aborted) throw new Error('stopped');
+          if (t.state === 'archived') continue;
+          // One unreachable cluster must not hold up the other tenancies.
+          await refreshInventory(db, box, t.id, { signal }).catch((err: unknown) =>
+            log.info({ tenancy: t.id, error: (err as Error).message }, 'inventory refresh failed'),
+          );
+        }
+        if (page.length <= 100) return;
+        after = page[99]!.id;
+      }
+    },
+    [INVENTORY_JOB]: async (job, { signal }) => {
+      await refreshInventory(db, box, String(job.payload['tenancyId']), { signal });
+    },
+  };
+}
+
+/** Declares the periodic jobs and returns a worker for them (not started). */
+export async function createBackgroundWorker(deps: BackgroundDeps): Promise<Worker> {
+  await ensurePeriodic(deps.db, { kind: HEALTH_JOB, periodMs: deps.config.pollIntervalMs });
+  await ensurePeriodic(deps.db, { kind: INVENTORY_ALL_JOB, periodMs: deps.config.inventoryIntervalMs });
+  return new Worker({ db: deps.db, log: deps.log.child({ component: 'worker' }), handlers: jobHandlers(deps) });
+}
