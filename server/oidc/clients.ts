@@ -1,0 +1,192 @@
+// OIDC clients registered for a co-op or one of its tenancies. Secrets are
+// generated here, shown once, and stored sealed (oidc-provider needs the
+// plain value to check client_secret_basic). The provider reads clients
+// through `clientMetadata`, so a deleted client stops working at once.
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { AdapterPayload } from 'oidc-provider';
+import type { Db, Executor } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Principal } from '../auth/principal.js';
+import { uuidv7 } from '../ids.js';
+import { appendAudit, type AuditValue } from '../audit/trail.js';
+import { problems } from '../http/problem.js';
+import { oidcClients } from './table.js';
+
+export type ClientKind = 'web' | 'public' | 'machine';
+type ClientRow = typeof oidcClients.$inferSelect;
+export type OidcClient = Omit<ClientRow, 'secretSealed'> & { hasSecret: boolean };
+
+export const USER_SCOPES = ['openid', 'email', 'profile', 'meetplane', 'offline_access', 'api'] as const;
+export const MACHINE_SCOPES = ['api'] as const;
+const secretLabel = (clientId: string) => `oidc-client-secret:${clientId}`;
+
+export interface ClientInput {
+  name: string;
+  coopId: string;
+  tenancyId: string | null;
+  kind: ClientKind;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  scope?: string | undefined;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Why a redirect URI is refused, or null. https everywhere; http only to loopback (native apps, tests). */
+export function redirectUriProblem(value: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return 'is not an absolute URL';
+  }
+  if (u.hash || value.includes('#')) return 'must not have a fragment';
+  if (u.username || u.password) return 'must not carry credentials';
+  if (value.includes('*')) return 'must not contain wildcards';
+  if (u.protocol === 'https:') return null;
+  if (u.protocol === 'http:' && LOOPBACK.has(u.hostname)) return null;
+  return 'must use https (http is allowed for loopback addresses only)';
+}
+
+function validate(input: ClientInput): string {
+  const errors: Array<{ path: string; message: string }> = [];
+  input.redirectUris.forEach((uri, i) => {
+    const bad = redirectUriProblem(uri);
+    if (bad) errors.push({ path: `redirectUris.${i}`, message: bad });
+  });
+  input.postLogoutRedirectUris.forEach((uri, i) => {
+    const bad = redirectUriProblem(uri);
+    if (bad) errors.push({ path: `postLogoutRedirectUris.${i}`, message: bad });
+  });
+  if (input.kind === 'machine' && input.redirectUris.length > 0)
+    errors.push({ path: 'redirectUris', message: 'machine clients use client credentials and have no redirect URIs' });
+  if (input.kind !== 'machine' && input.redirectUris.length === 0) errors.push({ path: 'redirectUris', message: 'at least one is required' });
+  const allowed: readonly string[] = input.kind === 'machine' ? MACHINE_SCOPES : USER_SCOPES;
+  const scope = input.scope ?? (input.kind === 'machine' ? 'api' : 'openid email profile meetplane offline_access api');
+  for (const s of scope.split(' ').filter(Boolean))
+    if (!allowed.includes(s)) errors.push({ path: 'scope', message: `"${s}" is not available to ${input.kind} clients (${allowed.join(', ')})` });
+  if (input.kind !== 'machine' && !scope.split(' ').includes('openid')) errors.push({ path: 'scope', message: 'must include openid' });
+  if (errors.length) throw problems.validation(errors);
+  return [...new Set(scope.split(' ').filter(Boolean))].join(' ');
+}
+
+function out(row: ClientRow): OidcClient {
+  const { secretSealed, ...rest } = row;
+  return { ...rest, hasSecret: secretSealed !== null };
+}
+
+function auditView(c: OidcClient): Record<string, AuditValue> {
+  return {
+    clientId: c.clientId,
+    name: c.name,
+    coop: c.coopId,
+    tenancy: c.tenancyId,
+    kind: c.kind,
+    redirectUris: c.redirectUris,
+    postLogoutRedirectUris: c.postLogoutRedirectUris,
+    scope: c.scope,
+  };
+}
+
+const newSecret = () => 'mp_cs_' + randomBytes(32).toString('base64url');
+
+export async function createClient(db: Db, box: SecretBox, actor: Principal, input: ClientInput): Promise<{ client: OidcClient; secret: string | null }> {
+  const scope = validate(input);
+  const id = uuidv7();
+  const clientId = 'mpc_' + randomBytes(16).toString('base64url');
+  const secret = input.kind === 'public' ? null : newSecret();
+  const client = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(oidcClients)
+      .values({
+        id,
+        clientId,
+        name: input.name,
+        coopId: input.coopId,
+        tenancyId: input.tenancyId,
+        kind: input.kind,
+        redirectUris: input.redirectUris,
+        postLogoutRedirectUris: input.postLogoutRedirectUris,
+        scope,
+        secretSealed: secret ? box.seal(secret, secretLabel(clientId)) : null,
+      })
+      .returning();
+    const c = out(row!);
+    await appendAudit(tx, { actor, action: 'oidc-client.create', subject: { type: 'oidc-client', id }, after: auditView(c) });
+    return c;
+  });
+  return { client, secret };
+}
+
+export async function findClient(db: Executor, idOrClientId: string): Promise<OidcClient | undefined> {
+  const where = /^[0-9a-f-]{36}$/i.test(idOrClientId) ? eq(oidcClients.id, idOrClientId) : eq(oidcClients.clientId, idOrClientId);
+  const [row] = await db.select().from(oidcClients).where(where).limit(1);
+  return row ? out(row) : undefined;
+}
+
+export async function listClients(db: Db, opts: { coopId?: string | null; after?: string; limit: number }): Promise<OidcClient[]> {
+  const conds = [];
+  if (opts.coopId !== undefined) conds.push(opts.coopId === null ? sql`false` : eq(oidcClients.coopId, opts.coopId));
+  if (opts.after) conds.push(gt(oidcClients.id, opts.after));
+  const rows = await db.select().from(oidcClients).where(and(...conds)).orderBy(asc(oidcClients.id)).limit(opts.limit + 1);
+  return rows.map(out);
+}
+
+export async function rotateClientSecret(db: Db, box: SecretBox, actor: Principal, current: OidcClient): Promise<{ client: OidcClient; secret: string }> {
+  if (current.kind === 'public') throw problems.conflict('public-client', 'public clients have no secret');
+  const secret = newSecret();
+  const client = await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(oidcClients)
+      .set({ secretSealed: box.seal(secret, secretLabel(current.clientId)), version: current.version + 1, updatedAt: new Date() })
+      .where(and(eq(oidcClients.id, current.id), eq(oidcClients.version, current.version)))
+      .returning();
+    if (!row) throw problems.preconditionFailed('(changed meanwhile)');
+    await appendAudit(tx, { actor, action: 'oidc-client.rotate-secret', subject: { type: 'oidc-client', id: current.id }, details: { version: row.version } });
+    return out(row);
+  });
+  return { client, secret };
+}
+
+export async function deleteClient(db: Db, actor: Principal, current: OidcClient): Promise<void> {
+  await db.transaction(async (tx) => {
+    const gone = await tx
+      .delete(oidcClients)
+      .where(and(eq(oidcClients.id, current.id), eq(oidcClients.version, current.version)))
+      .returning({ id: oidcClients.id });
+    if (gone.length === 0) throw problems.preconditionFailed('(changed meanwhile)');
+    await appendAudit(tx, { actor, action: 'oidc-client.delete', subject: { type: 'oidc-client', id: current.id }, before: auditView(current), after: null });
+  });
+}
+
+/** The client's metadata as oidc-provider expects it, or undefined when unknown. */
+export async function clientMetadata(db: Db, box: SecretBox, clientId: string): Promise<AdapterPayload | undefined> {
+  if (!/^mpc_[A-Za-z0-9_-]{22}$/.test(clientId)) return undefined;
+  const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId)).limit(1);
+  if (!row) return undefined;
+  const base = {
+    client_id: row.clientId,
+    client_name: row.name,
+    scope: row.scope,
+    id_token_signed_response_alg: 'ES256' as const,
+  };
+  if (row.kind === 'machine')
+    return {
+      ...base,
+      client_secret: box.open(row.secretSealed!, secretLabel(row.clientId)),
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    };
+  return {
+    ...base,
+    ...(row.secretSealed ? { client_secret: box.open(row.secretSealed, secretLabel(row.clientId)) } : {}),
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: row.redirectUris,
+    post_logout_redirect_uris: row.postLogoutRedirectUris,
+    token_endpoint_auth_method: row.kind === 'public' ? 'none' : 'client_secret_basic',
+  };
+}

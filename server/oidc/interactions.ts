@@ -1,0 +1,231 @@
+// The login and consent steps oidc-provider hands over to us: plain HTML
+// forms under /oidc/interaction/{uid}. Forms carry a CSRF token bound to the
+// interaction, POSTs from another origin are refused, and the interaction
+// cookie (SameSite=Lax) must match the uid in the path.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Hono, type Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import type { AppEnv } from '../http/env.js';
+import type { Sso } from './index.js';
+import { authenticate } from '../accounts/credentials.js';
+import { ConsentPage, ErrorPage, LoginPage, render, type UpstreamChoice } from './pages.js';
+import { findAccount } from '../accounts/service.js';
+
+type Env = AppEnv & { Bindings: HttpBindings };
+type C = Context<Env>;
+
+export const PAGE_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
+export async function page(c: C, element: unknown, status = 200, headers: Record<string, string> = {}) {
+  return c.html(await render(element), status as 200, { ...PAGE_HEADERS, ...headers });
+}
+
+export function errorPage(c: C, status: number, title: string, message: string) {
+  return page(c, ErrorPage({ title, message, requestId: c.get('requestId') }), status);
+}
+
+/** The client IP: the socket peer, or behind a trusted proxy the address it appended last. */
+export function clientIp(c: C, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = c.req.header('x-forwarded-for');
+    const last = forwarded?.split(',').pop()?.trim();
+    if (last) return last;
+  }
+  return c.env.incoming.socket.remoteAddress ?? 'unknown';
+}
+
+/** Same-origin check for form posts: browsers send Origin on POST. */
+export function sameOrigin(c: C, publicUrl: string): boolean {
+  const origin = c.req.header('origin');
+  if (!origin || origin === 'null') return origin === undefined; // absent: old browser or non-browser client
+  return origin === new URL(publicUrl).origin || origin === new URL(c.req.url).origin;
+}
+
+const SCOPE_TEXT: Record<string, string> = {
+  openid: 'know who you are (your meetplane account id)',
+  email: 'see your e-mail address',
+  profile: 'see your name',
+  meetplane: 'see your co-op, your tenancies and your roles',
+  offline_access: 'stay connected when you are not using it (refresh tokens)',
+  api: 'use the meetplane API as you',
+};
+const CLAIM_TEXT: Record<string, string> = {
+  sub: 'your account id',
+  email: 'your e-mail address',
+  email_verified: 'whether your e-mail address is verified',
+  name: 'your name',
+  coop: 'your home co-op',
+  tenancies: 'the tenancies you belong to and your role in each',
+  roles: 'your roles and where they apply',
+};
+const SCOPE_CLAIMS: Record<string, string[]> = {
+  openid: ['sub'],
+  email: ['email', 'email_verified'],
+  profile: ['name'],
+  meetplane: ['coop', 'tenancies', 'roles'],
+};
+
+export interface InteractionHooks {
+  /** Upstream providers offered on the login page. */
+  upstreams(): Promise<UpstreamChoice[]>;
+  /** Starts a log-in at an upstream provider; answers the redirect. */
+  startUpstream(c: C, uid: string, upstreamId: string): Promise<Response>;
+  /** The account an upstream log-in resolved to for this interaction, or null. */
+  finish(c: C, uid: string, token: string): Promise<string | null>;
+}
+
+export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
+  const app = new Hono<Env>();
+  const { config, db } = sso.deps;
+  const raw = (c: C): [IncomingMessage, ServerResponse] => [c.env.incoming, c.env.outgoing];
+
+  /** The interaction for this request, checked against the uid in the path. */
+  async function interaction(c: C) {
+    const uid = c.req.param('uid');
+    try {
+      const d = await sso.provider.interactionDetails(...raw(c));
+      return d.uid === uid ? d : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  const expired = (c: C) =>
+    errorPage(c, 400, 'Log-in expired', 'This log-in page is no longer valid (it expired or was already used). Go back to the application and start again.');
+
+  async function clientName(clientId: string): Promise<string> {
+    const client = await sso.provider.Client.find(clientId);
+    return client?.clientName ?? clientId;
+  }
+
+  async function loginPage(c: C, uid: string, clientId: string, extra: { email?: string; error?: string }, status = 200, headers = {}) {
+    return page(
+      c,
+      LoginPage({
+        action: `/oidc/interaction/${uid}/login`,
+        upstreamAction: `/oidc/interaction/${uid}/upstream`,
+        csrf: sso.csrfFor(uid),
+        clientName: await clientName(clientId),
+        upstreams: await hooks.upstreams(),
+        ...extra,
+      }),
+      status,
+      headers,
+    );
+  }
+
+  app.get('/:uid', async (c) => {
+    const d = await interaction(c);
+    if (!d) return expired(c);
+    const clientId = String(d.params.client_id);
+    if (d.prompt.name === 'login') return loginPage(c, d.uid, clientId, {});
+    if (d.prompt.name === 'consent') {
+      const account = d.session?.accountId ? await findAccount(db, d.session.accountId) : undefined;
+      if (!account) return expired(c);
+      const details = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+      const scopes = (details.missingOIDCScope ?? []).map((name) => ({ name, description: SCOPE_TEXT[name] ?? name }));
+      const claims = [
+        ...new Set([...(details.missingOIDCScope ?? []).flatMap((s) => SCOPE_CLAIMS[s] ?? []), ...(details.missingOIDCClaims ?? [])]),
+      ].map((cl) => CLAIM_TEXT[cl] ?? cl);
+      const client = await sso.provider.Client.find(clientId);
+      return page(
+        c,
+        ConsentPage({
+          action: `/oidc/interaction/${d.uid}/consent`,
+          csrf: sso.csrfFor(d.uid),
+          clientName: client?.clientName ?? clientId,
+          clientUri: client?.redirectUris?.[0] ? new URL(client.redirectUris[0]).origin : undefined,
+          account: account.email,
+          scopes,
+          claims,
+          resources: Object.entries(details.missingResourceScopes ?? {}).map(([resource, s]) => ({ resource, scopes: s })),
+        }),
+      );
+    }
+    return errorPage(c, 400, 'Unsupported step', 'This sign-on step is not supported.');
+  });
+
+  app.post('/:uid/login', async (c) => {
+    const d = await interaction(c);
+    if (!d || d.prompt.name !== 'login') return expired(c);
+    const form = await c.req.parseBody();
+    if (!sameOrigin(c, config.publicUrl) || !sso.checkCsrf(d.uid, form.csrf))
+      return errorPage(c, 403, 'Request refused', 'The form did not come from this site. Reload the log-in page and try again.');
+    const email = typeof form.email === 'string' ? form.email.trim().slice(0, 320) : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const clientId = String(d.params.client_id);
+    if (!email || !password)
+      return loginPage(c, d.uid, clientId, { email, error: 'Enter your e-mail address and your password.' }, 400);
+    const result = await authenticate(
+      db,
+      {
+        throttle: { maxPerAccount: config.sso.loginMaxFailures, maxPerIp: config.sso.loginIpMaxFailures, windowSeconds: config.sso.loginLockoutSeconds },
+        scrypt: { ln: config.sso.scryptLn, r: 8, p: 1 },
+      },
+      email,
+      password,
+      clientIp(c, config.sso.trustProxy),
+    );
+    if (result.kind === 'locked') {
+      const seconds = Math.max(1, Math.ceil((result.until.getTime() - Date.now()) / 1000));
+      return loginPage(
+        c,
+        d.uid,
+        clientId,
+        { email, error: `Too many failed attempts. Try again in ${Math.ceil(seconds / 60)} minute(s).` },
+        429,
+        { 'Retry-After': String(seconds) },
+      );
+    }
+    if (result.kind === 'invalid') return loginPage(c, d.uid, clientId, { email, error: 'The e-mail address or the password is wrong.' }, 401);
+    c.var.log.info({ account: result.accountId }, 'login succeeded');
+    const to = await sso.provider.interactionResult(...raw(c), { login: { accountId: result.accountId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
+    return c.redirect(to, 303);
+  });
+
+  app.post('/:uid/consent', async (c) => {
+    const d = await interaction(c);
+    if (!d || d.prompt.name !== 'consent' || !d.session?.accountId) return expired(c);
+    const form = await c.req.parseBody();
+    if (!sameOrigin(c, config.publicUrl) || !sso.checkCsrf(d.uid, form.csrf))
+      return errorPage(c, 403, 'Request refused', 'The form did not come from this site. Reload the page and try again.');
+    if (form.decision !== 'allow') {
+      const to = await sso.provider.interactionResult(...raw(c), { error: 'access_denied', error_description: 'the user refused access' }, { mergeWithLastSubmission: false });
+      return c.redirect(to, 303);
+    }
+    const { Grant } = sso.provider;
+    const grant = d.grantId ? await Grant.find(d.grantId) : new Grant({ accountId: d.session.accountId, clientId: String(d.params.client_id) });
+    if (!grant) return expired(c);
+    const details = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '));
+    if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    const to = await sso.provider.interactionResult(...raw(c), { consent: d.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
+    return c.redirect(to, 303);
+  });
+
+  app.post('/:uid/upstream', async (c) => {
+    const d = await interaction(c);
+    if (!d || d.prompt.name !== 'login') return expired(c);
+    const form = await c.req.parseBody();
+    if (!sameOrigin(c, config.publicUrl) || !sso.checkCsrf(d.uid, form.csrf) || typeof form.upstream !== 'string')
+      return errorPage(c, 403, 'Request refused', 'The form did not come from this site. Reload the log-in page and try again.');
+    return hooks.startUpstream(c, d.uid, form.upstream);
+  });
+
+  app.get('/:uid/upstream-done', async (c) => {
+    const d = await interaction(c);
+    if (!d || d.prompt.name !== 'login') return expired(c);
+    const accountId = await hooks.finish(c, d.uid, c.req.query('t') ?? '');
+    if (!accountId) return expired(c);
+    const to = await sso.provider.interactionResult(...raw(c), { login: { accountId, amr: ['fed'] } }, { mergeWithLastSubmission: false });
+    return c.redirect(to, 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,204 @@
+// The oidc-provider configuration: which flows, which lifetimes, how accounts
+// and clients are found, how tokens for the REST API look (RFC 9068 JWTs for
+// the API resource), and which pages render the user-facing screens.
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { adapterFor } from './adapter.js';
+import { accountClaims } from './claims.js';
+import { clientMetadata } from './clients.js';
+import type { ProviderKeys } from './keys.js';
+import { DeviceCodePage, DeviceConfirmPage, DeviceDonePage, ErrorPage, LoggedOutPage, LogoutPage, render } from './pages.js';
+
+export const CLI_CLIENT_ID = 'meetplane-cli';
+/** The scope that lets a token act on the REST API for its subject. */
+export const API_SCOPE = 'api';
+export const OIDC_PREFIX = '/oidc';
+
+export const issuerOf = (config: Config) => config.publicUrl + OIDC_PREFIX;
+export const apiResourceOf = (config: Config) => config.publicUrl + '/api/v1';
+
+export interface ProviderDeps {
+  db: Db;
+  box: SecretBox;
+  config: Config;
+  log: Logger;
+  keys: ProviderKeys;
+}
+
+/** Seconds a signing key must keep verifying after retirement: the longest token it can have signed. */
+export function verifyGraceSeconds(config: Config): number {
+  return Math.max(config.sso.accessTokenTtl, config.sso.idTokenTtl) + 300;
+}
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
+export async function sendPage(ctx: KoaContextWithOIDC, element: unknown, status?: number): Promise<void> {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) ctx.set(k, v);
+  ctx.type = 'html';
+  if (status) ctx.status = status;
+  ctx.body = await render(element);
+}
+
+function formField(form: string, name: string): string {
+  return new RegExp(`name="${name}" value="([^"]*)"`).exec(form)?.[1] ?? '';
+}
+
+export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Provider {
+  const issuer = issuerOf(config);
+  const apiResource = apiResourceOf(config);
+  const https = new URL(config.publicUrl).protocol === 'https:';
+  const sso = config.sso;
+
+  const configuration: Configuration = {
+    adapter: adapterFor(db, (id) => clientMetadata(db, box, id)),
+    clients: [
+      {
+        // The meetplane command: a public native client using the device flow.
+        client_id: CLI_CLIENT_ID,
+        client_name: 'meetplane command line',
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+        response_types: [],
+        redirect_uris: [],
+        scope: 'openid email profile meetplane offline_access api',
+        id_token_signed_response_alg: 'ES256',
+      },
+    ],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    },
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      names: { session: 'mp_session', interaction: 'mp_interaction', resume: 'mp_resume' },
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: https },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: https },
+    },
+    scopes: ['openid', 'offline_access', 'email', 'profile', 'meetplane', API_SCOPE],
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name'],
+      meetplane: ['coop', 'tenancies', 'roles'],
+    },
+    responseTypes: ['code'],
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    rotateRefreshToken: true,
+    acceptQueryParamAccessTokens: false,
+    conformIdTokenClaims: true,
+    ttl: {
+      AccessToken: sso.accessTokenTtl,
+      AuthorizationCode: 60,
+      BackchannelAuthenticationRequest: 600,
+      ClientCredentials: sso.accessTokenTtl,
+      DeviceCode: 600,
+      Grant: sso.refreshTokenTtl,
+      IdToken: sso.idTokenTtl,
+      Interaction: 900,
+      PreAuthorizedCode: 300,
+      RefreshToken: sso.refreshTokenTtl,
+      Session: sso.sessionTtl,
+    },
+    interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}` },
+    async findAccount(_ctx, sub) {
+      const claims = await accountClaims(db, sub);
+      if (!claims) return undefined;
+      return { accountId: sub, claims: async () => claims as unknown as { sub: string } };
+    },
+    clientBasedCORS(_ctx, origin, client) {
+      // Browsers may call the token endpoints only from a registered redirect URI's origin.
+      return (client.redirectUris ?? []).some((u) => new URL(u).origin === origin);
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      registration: { enabled: false },
+      deviceFlow: {
+        enabled: true,
+        charset: 'base-20',
+        mask: '****-****',
+        async userCodeInputSource(ctx, form, _out, err) {
+          const error = err
+            ? (err as { userCode?: string }).userCode || err.name === 'NoCodeError'
+              ? 'That code is not valid or has expired. Check the code on your device and try again.'
+              : err.name === 'AbortedError'
+                ? 'The log-in was cancelled.'
+                : 'Something went wrong; start again on your device.'
+            : undefined;
+          const action = /action="([^"]*)"/.exec(form)?.[1] ?? '';
+          await sendPage(ctx, DeviceCodePage({ action, xsrf: formField(form, 'xsrf'), error }), err ? 400 : undefined);
+        },
+        async userCodeConfirmSource(ctx, form, client, _info, userCode) {
+          await sendPage(ctx, DeviceConfirmPage({ form, clientName: client.clientName ?? client.clientId, userCode }));
+        },
+        async successSource(ctx) {
+          await sendPage(ctx, DeviceDonePage({ clientName: ctx.oidc.client?.clientName ?? 'Your device' }));
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          await sendPage(ctx, LogoutPage({ form, host: ctx.host }));
+        },
+        async postLogoutSuccessSource(ctx) {
+          await sendPage(ctx, LoggedOutPage({ clientName: ctx.oidc.client?.clientName }));
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(ctx, client, oneOf) {
+          if (oneOf) return oneOf;
+          // Machine clients and the command line act on the API; web front ends
+          // (e.g. Greenlight) get userinfo tokens unless they ask for the API.
+          if (ctx.oidc.params?.grant_type === 'client_credentials' || client.clientId === CLI_CLIENT_ID) return apiResource;
+          return undefined;
+        },
+        async useGrantedResource() {
+          return true;
+        },
+        async getResourceServerInfo(_ctx, indicator) {
+          if (indicator !== apiResource) throw new errors.InvalidTarget('unknown resource indicator');
+          return {
+            scope: API_SCOPE,
+            audience: apiResource,
+            accessTokenTTL: sso.accessTokenTtl,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    async renderError(ctx, out, error) {
+      const status = ctx.status >= 400 ? ctx.status : 400;
+      if (!(error instanceof errors.OIDCProviderError)) log.error({ err: error }, 'sign-on error');
+      const message =
+        out.error === 'invalid_request' || out.error === 'invalid_client' || out.error === 'invalid_redirect_uri'
+          ? `The application sent a request meetplane cannot accept (${out.error_description ?? out.error}).`
+          : out.error === 'session_not_found' || out.error === 'invalid_session'
+            ? 'Your log-in took too long or was already completed. Go back to the application and start again.'
+            : `The sign-on could not complete (${out.error_description ?? out.error}).`;
+      await sendPage(ctx, ErrorPage({ title: 'Sign-on problem', message, requestId: String(ctx.response.get('X-Request-Id')) || undefined }), status);
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = sso.trustProxy;
+  provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
+  provider.on('grant.error', (_ctx, err) => log.debug({ error: (err as { error?: string }).error }, 'token request refused'));
+  return provider;
+}

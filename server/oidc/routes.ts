@@ -1,0 +1,299 @@
+// REST for the sign-on: OIDC clients (secrets shown once), upstream identity
+// providers of co-ops, and invitations for accounts.
+import { createRoute, z } from '@hono/zod-openapi';
+import { router, type Deps } from '../http/env.js';
+import { IdOrSlug, IfMatchHeader, Name, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
+import { etagOf, requireIfMatch } from '../http/etag.js';
+import { problems } from '../http/problem.js';
+import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { findCoop } from '../coops/service.js';
+import { findTenancy } from '../tenancies/service.js';
+import { findAccount } from '../accounts/service.js';
+import { createInvitation } from '../accounts/credentials.js';
+import { createClient, deleteClient, findClient, listClients, rotateClientSecret, type OidcClient } from './clients.js';
+import { createUpstream, deleteUpstream, listUpstreams } from './upstream.js';
+import type { Sso } from './index.js';
+import { OIDC_PREFIX } from './provider.js';
+
+const ClientOut = z
+  .object({
+    id: z.string(),
+    clientId: z.string(),
+    name: z.string(),
+    coopId: z.string(),
+    tenancyId: z.string().nullable(),
+    kind: z.enum(['web', 'public', 'machine']),
+    redirectUris: z.array(z.string()),
+    postLogoutRedirectUris: z.array(z.string()),
+    scope: z.string(),
+    hasSecret: z.boolean(),
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('OidcClient');
+const ClientWithSecret = ClientOut.extend({ clientSecret: z.string().nullable().openapi({ description: 'Shown once; null for public clients' }) }).openapi('OidcClientWithSecret');
+const ClientCreate = z
+  .object({
+    name: Name,
+    coop: IdOrSlug.openapi({ description: 'Owning co-op, id or slug' }),
+    tenancy: IdOrSlug.optional().openapi({ description: 'A tenancy of that co-op the client serves (e.g. its Greenlight)' }),
+    kind: z.enum(['web', 'public', 'machine']).openapi({ description: 'web: confidential, code flow; public: PKCE, no secret; machine: client credentials' }),
+    redirectUris: z.array(z.string().max(2000)).max(20).default([]),
+    postLogoutRedirectUris: z.array(z.string().max(2000)).max(20).default([]),
+    scope: z.string().max(200).optional(),
+  })
+  .strict()
+  .openapi('OidcClientCreate');
+const UpstreamOut = z
+  .object({ id: z.string(), coopId: z.string(), displayName: z.string(), issuer: z.string(), clientId: z.string(), enabled: z.boolean(), createdAt: Timestamp })
+  .openapi('UpstreamProvider');
+const UpstreamCreate = z
+  .object({
+    coop: IdOrSlug,
+    displayName: Name,
+    issuer: z.url().max(2000),
+    clientId: z.string().min(1).max(500),
+    clientSecret: z.string().min(1).max(2000),
+  })
+  .strict()
+  .openapi('UpstreamProviderCreate');
+const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
+const ClientPath = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'id or client_id' }) });
+const InvitationCreate = z.object({}).strict().openapi('InvitationCreate');
+
+function clientOut(c: OidcClient) {
+  return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
+}
+
+export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
+  const app = router();
+
+  async function coopFor(p: Principal, ref: string) {
+    const coop = await findCoop(db, ref);
+    if (!coop || !(p.platformAdmin || p.coopId === coop.id)) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+    return coop;
+  }
+  async function visibleClient(p: Principal, id: string) {
+    const client = await findClient(db, id);
+    ensureVisible(p, client?.coopId ?? null, 'client');
+    if (!client) throw problems.notFound('client');
+    return client;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/me',
+      tags: ['accounts'],
+      summary: 'Who the bearer token stands for',
+      responses: {
+        200: jsonContent(
+          z.object({ accountId: z.string(), email: z.string().nullable(), name: z.string().nullable(), coopId: z.string().nullable(), platformAdmin: z.boolean(), via: z.string(), clientId: z.string().nullable() }),
+          'The caller',
+        ),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const p = c.var.principal;
+      const account = p.clientId && !p.scope ? undefined : await findAccount(db, p.accountId);
+      return c.json(
+        { accountId: p.accountId, email: account?.email ?? null, name: account?.name ?? null, coopId: p.coopId, platformAdmin: p.platformAdmin, via: p.via, clientId: p.clientId ?? null },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clients',
+      tags: ['clients'],
+      summary: 'List OIDC clients (of your co-op unless platform admin)',
+      request: { query: PageQuery.extend({ coop: IdOrSlug.optional().openapi({ param: { name: 'coop', in: 'query' } }) }) },
+      responses: { 200: jsonContent(pageSchema(ClientOut), 'A page of clients'), ...commonErrors },
+    }),
+    async (c) => {
+      const { limit, cursor, coop: coopRef } = c.req.valid('query');
+      const scope = visibleCoop(c.var.principal);
+      let coopId: string | null | undefined = scope === 'all' ? undefined : scope;
+      if (coopRef) {
+        const coop = await findCoop(db, coopRef);
+        coopId = coop && (scope === 'all' || scope === coop.id) ? coop.id : null;
+      }
+      const rows = await listClients(db, { coopId, after: decodeCursor(cursor), limit });
+      const p = page(rows, limit);
+      return c.json({ items: p.items.map(clientOut), nextCursor: p.nextCursor }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/clients',
+      tags: ['clients'],
+      summary: 'Register an OIDC client for a co-op or one of its tenancies; the secret is shown this once',
+      request: { body: jsonBody(ClientCreate) },
+      responses: { 201: jsonContent(ClientWithSecret, 'Registered'), ...commonErrors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const coop = await coopFor(c.var.principal, body.coop);
+      ensureAdmin(c.var.principal, 'register clients');
+      let tenancyId: string | null = null;
+      if (body.tenancy) {
+        const tenancy = await findTenancy(db, body.tenancy);
+        if (!tenancy || tenancy.coopId !== coop.id) throw problems.validation([{ path: 'tenancy', message: 'no such tenancy in this co-op' }]);
+        tenancyId = tenancy.id;
+      }
+      const { client, secret } = await createClient(db, box, c.var.principal, {
+        name: body.name,
+        coopId: coop.id,
+        tenancyId,
+        kind: body.kind,
+        redirectUris: body.redirectUris,
+        postLogoutRedirectUris: body.postLogoutRedirectUris,
+        scope: body.scope,
+      });
+      c.header('ETag', etagOf(client));
+      c.header('Location', `/api/v1/clients/${client.id}`);
+      c.header('Cache-Control', 'no-store');
+      return c.json({ ...clientOut(client), clientSecret: secret }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/clients/{id}',
+      tags: ['clients'],
+      summary: 'Show an OIDC client (by id or client_id)',
+      request: { params: ClientPath },
+      responses: { 200: jsonContent(ClientOut, 'The client'), ...commonErrors },
+    }),
+    async (c) => {
+      const client = await visibleClient(c.var.principal, c.req.valid('param').id);
+      c.header('ETag', etagOf(client));
+      return c.json(clientOut(client), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/clients/{id}/rotate-secret',
+      tags: ['clients'],
+      summary: 'Replace a client secret (If-Match required); the new one is shown this once',
+      request: { params: ClientPath, headers: IfMatchHeader },
+      responses: { 200: jsonContent(ClientWithSecret, 'Rotated'), ...commonErrors, 409: jsonContent(z.any(), 'Public client'), 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
+    }),
+    async (c) => {
+      const client = await visibleClient(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, client.coopId, 'client');
+      requireIfMatch(c.req.valid('header')['if-match'], client);
+      const { client: rotated, secret } = await rotateClientSecret(db, box, c.var.principal, client);
+      c.header('ETag', etagOf(rotated));
+      c.header('Cache-Control', 'no-store');
+      return c.json({ ...clientOut(rotated), clientSecret: secret }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/clients/{id}',
+      tags: ['clients'],
+      summary: 'Delete an OIDC client (If-Match required); it stops working at once',
+      request: { params: ClientPath, headers: IfMatchHeader },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
+    }),
+    async (c) => {
+      const client = await visibleClient(c.var.principal, c.req.valid('param').id);
+      ensureWritable(c.var.principal, client.coopId, 'client');
+      requireIfMatch(c.req.valid('header')['if-match'], client);
+      await deleteClient(db, c.var.principal, client);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/accounts/{id}/invitations',
+      tags: ['accounts'],
+      summary: 'Invite the account\'s owner to set a password; the link is shown this once',
+      request: { params: IdPath, body: { content: { 'application/json': { schema: InvitationCreate } }, required: false } },
+      responses: { 201: jsonContent(z.object({ id: z.string(), url: z.string(), expiresAt: Timestamp }), 'Invitation created'), ...commonErrors },
+    }),
+    async (c) => {
+      const p = c.var.principal;
+      const account = await findAccount(db, c.req.valid('param').id);
+      if (!account || !(p.platformAdmin || (account.coopId !== null && p.coopId === account.coopId))) throw problems.notFound('account');
+      ensureAdmin(p, 'invite members');
+      const inv = await createInvitation(db, p, account.id, config.sso.invitationTtl);
+      c.header('Cache-Control', 'no-store');
+      return c.json({ id: inv.id, url: `${config.publicUrl}${OIDC_PREFIX}/invitation/${inv.token}`, expiresAt: inv.expiresAt.toISOString() }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/upstreams',
+      tags: ['upstreams'],
+      summary: 'List co-ops\' upstream identity providers',
+      responses: { 200: jsonContent(z.object({ items: z.array(UpstreamOut) }), 'Upstream providers'), ...commonErrors },
+    }),
+    async (c) => {
+      const scope = visibleCoop(c.var.principal);
+      const rows = await listUpstreams(db, scope === 'all' ? undefined : scope);
+      return c.json({ items: rows.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/upstreams',
+      tags: ['upstreams'],
+      summary: 'Register a co-op\'s own OIDC provider; its members may then log in there',
+      request: { body: jsonBody(UpstreamCreate) },
+      responses: { 201: jsonContent(UpstreamOut, 'Registered'), ...commonErrors, 409: jsonContent(z.any(), 'Exists') },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const coop = await coopFor(c.var.principal, body.coop);
+      ensureAdmin(c.var.principal, 'register upstream providers');
+      const issuer = new URL(body.issuer);
+      if (issuer.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname))
+        throw problems.validation([{ path: 'issuer', message: 'must use https (http only for loopback addresses)' }]);
+      const u = await createUpstream(db, box, c.var.principal, { ...body, issuer: body.issuer.replace(/\/+$/, ''), coopId: coop.id });
+      c.header('Location', `/api/v1/upstreams/${u.id}`);
+      return c.json({ ...u, createdAt: u.createdAt.toISOString() }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/upstreams/{id}',
+      tags: ['upstreams'],
+      summary: 'Remove a co-op\'s upstream provider (linked identities stop working)',
+      request: { params: IdPath },
+      responses: { 204: { description: 'Deleted' }, ...commonErrors },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const all = await listUpstreams(db);
+      const u = all.find((x) => x.id === id);
+      ensureWritable(c.var.principal, u?.coopId ?? null, 'upstream provider');
+      await deleteUpstream(db, c.var.principal, id);
+      return c.body(null, 204);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,249 @@
+// Identity brokering: a co-op may register its own OIDC provider; its members
+// then log in there. The first log-in links to an existing account of that
+// co-op only when the upstream says the e-mail address is verified and it
+// matches; otherwise a new account of the co-op is created. Later log-ins are
+// recognised by the upstream (issuer, sub) pair alone. An upstream can never
+// log anyone into an account of another co-op (or a platform admin's).
+import { randomBytes } from 'node:crypto';
+import { and, asc, eq } from 'drizzle-orm';
+import { Hono, type Context } from 'hono';
+import type { HttpBindings } from '@hono/node-server';
+import * as oidc from 'openid-client';
+import type { AppEnv } from '../http/env.js';
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Principal } from '../auth/principal.js';
+import { uuidv7 } from '../ids.js';
+import { appendAudit } from '../audit/trail.js';
+import { person } from '../audit/subjects.js';
+import { problems } from '../http/problem.js';
+import { accounts } from '../accounts/table.js';
+import { accountCredentials, accountIdentities } from '../accounts/sso-table.js';
+import { createAccount } from '../accounts/service.js';
+import { oidcModels, upstreamProviders } from './table.js';
+import type { Sso } from './index.js';
+import type { InteractionHooks } from './interactions.js';
+import { errorPage } from './interactions.js';
+import { OIDC_PREFIX } from './provider.js';
+
+type Env = AppEnv & { Bindings: HttpBindings };
+type UpstreamRow = typeof upstreamProviders.$inferSelect;
+export type Upstream = Omit<UpstreamRow, 'secretSealed'>;
+
+const secretLabel = (id: string) => `upstream-secret:${id}`;
+const STATE_TTL_MS = 10 * 60_000;
+
+export async function createUpstream(
+  db: Db,
+  box: SecretBox,
+  actor: Principal,
+  input: { coopId: string; displayName: string; issuer: string; clientId: string; clientSecret: string },
+): Promise<Upstream> {
+  const id = uuidv7();
+  try {
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(upstreamProviders)
+        .values({ id, coopId: input.coopId, displayName: input.displayName, issuer: input.issuer, clientId: input.clientId, secretSealed: box.seal(input.clientSecret, secretLabel(id)) })
+        .returning();
+      await appendAudit(tx, {
+        actor,
+        action: 'upstream.create',
+        subject: { type: 'upstream', id },
+        after: { coop: input.coopId, issuer: input.issuer, clientId: input.clientId, displayName: input.displayName },
+      });
+      const { secretSealed: _s, ...out } = row!;
+      return out;
+    });
+  } catch (e) {
+    if ((e as { cause?: { code?: string }; code?: string }).cause?.code === '23505' || (e as { code?: string }).code === '23505')
+      throw problems.conflict('upstream-exists', 'this co-op has an upstream provider already; delete it first');
+    throw e;
+  }
+}
+
+export async function listUpstreams(db: Db, coopId?: string | null): Promise<Upstream[]> {
+  const rows = await db
+    .select()
+    .from(upstreamProviders)
+    .where(coopId === undefined ? undefined : coopId === null ? eq(upstreamProviders.id, '00000000-0000-0000-0000-000000000000') : eq(upstreamProviders.coopId, coopId))
+    .orderBy(asc(upstreamProviders.id));
+  return rows.map(({ secretSealed: _s, ...r }) => r);
+}
+
+export async function deleteUpstream(db: Db, actor: Principal, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const gone = await tx.delete(upstreamProviders).where(eq(upstreamProviders.id, id)).returning({ id: upstreamProviders.id });
+    if (gone.length === 0) throw problems.notFound('upstream provider');
+    await appendAudit(tx, { actor, action: 'upstream.delete', subject: { type: 'upstream', id }, before: {}, after: null });
+  });
+}
+
+/** Finds or creates the account for an upstream identity; throws a message for the user when refused. */
+export async function resolveUpstreamAccount(
+  db: Db,
+  upstream: Upstream,
+  claims: { sub: string; email?: unknown; email_verified?: unknown; name?: unknown },
+): Promise<string> {
+  const [linked] = await db
+    .select({ accountId: accountIdentities.accountId, coopId: accounts.coopId, platformAdmin: accounts.platformAdmin })
+    .from(accountIdentities)
+    .innerJoin(accounts, eq(accounts.id, accountIdentities.accountId))
+    .where(and(eq(accountIdentities.issuer, upstream.issuer), eq(accountIdentities.subject, claims.sub)));
+  if (linked) {
+    // The link was made for this co-op; an account that moved or was promoted since is out of its reach
+    // (and so is an issuer re-registered by another co-op).
+    if (linked.coopId !== upstream.coopId || linked.platformAdmin)
+      throw new UpstreamRefusal('This account cannot be used through this co-op any more. Log in with your password.');
+    return linked.accountId;
+  }
+  const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
+  const verified = claims.email_verified === true;
+  if (!email) throw new UpstreamRefusal('Your co-op did not share an e-mail address, so no account can be created.');
+  const [existing] = await db.select().from(accounts).where(eq(accounts.email, email));
+  let accountId: string;
+  let action: 'link' | 'create';
+  if (existing) {
+    if (!verified) throw new UpstreamRefusal('An account with this e-mail address exists, but your co-op did not confirm the address is verified.');
+    if (existing.coopId !== upstream.coopId || existing.platformAdmin)
+      throw new UpstreamRefusal('An account with this e-mail address exists and cannot be used through this co-op. Log in with your password.');
+    accountId = existing.id;
+    action = 'link';
+  } else {
+    const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 200) : email.split('@')[0]!;
+    const self: Principal = { accountId: uuidv7(), coopId: upstream.coopId, platformAdmin: false, via: 'oidc', tokenId: null };
+    // The account creates itself through its co-op's provider.
+    const created = await createAccount(db, self, { email, name, coopId: upstream.coopId });
+    accountId = created.id;
+    action = 'create';
+  }
+  await db.transaction(async (tx) => {
+    await tx.insert(accountIdentities).values({ issuer: upstream.issuer, subject: claims.sub, accountId }).onConflictDoNothing();
+    if (verified)
+      await tx
+        .insert(accountCredentials)
+        .values({ accountId, emailVerifiedAt: new Date() })
+        .onConflictDoUpdate({ target: accountCredentials.accountId, set: { emailVerifiedAt: new Date() } });
+    await appendAudit(tx, {
+      actor: { accountId, coopId: upstream.coopId, platformAdmin: false, via: 'oidc', tokenId: null },
+      action: 'account.link-identity',
+      subject: { type: 'account', id: person(accountId) },
+      details: { upstream: upstream.id, issuer: upstream.issuer, firstLogin: action },
+    });
+  });
+  return accountId;
+}
+
+export class UpstreamRefusal extends Error {}
+
+export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c: Context<Env>, uid: string, token: string): Promise<string | null> }; routes: Hono<Env> } {
+  const { db, box, config, log } = sso.deps;
+  const redirectUri = config.publicUrl + OIDC_PREFIX + '/upstream/callback';
+  const configs = new Map<string, { at: number; config: Promise<oidc.Configuration> }>();
+
+  async function upstreamById(id: string): Promise<UpstreamRow | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    const [row] = await db.select().from(upstreamProviders).where(and(eq(upstreamProviders.id, id), eq(upstreamProviders.enabled, true)));
+    return row;
+  }
+
+  function clientConfig(row: UpstreamRow): Promise<oidc.Configuration> {
+    const cached = configs.get(row.id);
+    if (cached && Date.now() - cached.at < 5 * 60_000) return cached.config;
+    const issuer = new URL(row.issuer);
+    const promise = oidc.discovery(issuer, row.clientId, undefined, oidc.ClientSecretBasic(box.open(row.secretSealed, secretLabel(row.id))), {
+      ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+      timeout: 10,
+    });
+    promise.catch(() => configs.delete(row.id));
+    configs.set(row.id, { at: Date.now(), config: promise });
+    return promise;
+  }
+
+  async function putState(kind: string, id: string, payload: Record<string, unknown>) {
+    await db.insert(oidcModels).values({ model: kind, id, payload, expiresAt: new Date(Date.now() + STATE_TTL_MS) });
+  }
+  async function takeState(kind: string, id: string): Promise<Record<string, unknown> | undefined> {
+    const [row] = await db
+      .delete(oidcModels)
+      .where(and(eq(oidcModels.model, kind), eq(oidcModels.id, id)))
+      .returning({ payload: oidcModels.payload, expiresAt: oidcModels.expiresAt });
+    if (!row || (row.expiresAt && row.expiresAt < new Date())) return undefined;
+    return row.payload;
+  }
+
+  const hooks = {
+    async upstreams() {
+      const rows = await db
+        .select({ id: upstreamProviders.id, label: upstreamProviders.displayName })
+        .from(upstreamProviders)
+        .where(eq(upstreamProviders.enabled, true))
+        .orderBy(asc(upstreamProviders.displayName));
+      return rows;
+    },
+    async startUpstream(c: Context<Env>, uid: string, upstreamId: string) {
+      const row = await upstreamById(upstreamId);
+      if (!row) return errorPage(c, 400, 'Unknown co-op provider', 'This co-op log-in is not available. Go back and choose another way to log in.');
+      let cfg: oidc.Configuration;
+      try {
+        cfg = await clientConfig(row);
+      } catch (err) {
+        log.warn({ err, upstream: row.id }, 'upstream discovery failed');
+        return errorPage(c, 502, 'Co-op provider unreachable', `${row.displayName}'s log-in service does not answer. Try again later or log in with your password.`);
+      }
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const verifier = oidc.randomPKCECodeVerifier();
+      await putState('UpstreamLogin', state, { uid, upstreamId: row.id, nonce, verifier });
+      const url = oidc.buildAuthorizationUrl(cfg, {
+        redirect_uri: redirectUri,
+        scope: 'openid email profile',
+        state,
+        nonce,
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+      });
+      return c.redirect(url.href, 303);
+    },
+    /** The account the upstream log-in resolved to, once, for this interaction. */
+    async finish(_c: Context<Env>, uid: string, token: string) {
+      const done = await takeState('UpstreamDone', token);
+      return done && done.uid === uid ? String(done.accountId) : null;
+    },
+  };
+
+  const routes = new Hono<Env>();
+  routes.get('/callback', async (c) => {
+    const state = c.req.query('state');
+    const pending = state ? await takeState('UpstreamLogin', state) : undefined;
+    if (!pending) return errorPage(c, 400, 'Log-in expired', 'This co-op log-in is no longer valid. Go back to the application and start again.');
+    const uid = String(pending.uid);
+    const row = await upstreamById(String(pending.upstreamId));
+    if (!row) return errorPage(c, 400, 'Unknown co-op provider', 'This co-op log-in is not available any more.');
+    const { secretSealed: _s, ...upstream } = row;
+    let accountId: string;
+    try {
+      const cfg = await clientConfig(row);
+      const current = new URL(redirectUri);
+      current.search = new URL(c.req.url).search;
+      const tokens = await oidc.authorizationCodeGrant(cfg, current, {
+        pkceCodeVerifier: String(pending.verifier),
+        expectedState: state,
+        expectedNonce: String(pending.nonce),
+        idTokenExpected: true,
+      });
+      const idClaims = tokens.claims()!;
+      const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idClaims.sub).catch(() => ({}) as Record<string, unknown>);
+      accountId = await resolveUpstreamAccount(db, upstream, { ...info, ...idClaims, sub: idClaims.sub });
+    } catch (err) {
+      if (err instanceof UpstreamRefusal) return errorPage(c, 403, 'Log-in refused', err.message);
+      log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, upstream: row.id }, 'upstream log-in failed');
+      return errorPage(c, 400, 'Co-op log-in failed', `The log-in through ${row.displayName} did not succeed. Try again or log in with your password.`);
+    }
+    const token = randomBytes(24).toString('base64url');
+    await putState('UpstreamDone', token, { uid, accountId });
+    // Back under the interaction's path, where its cookie is sent.
+    return c.redirect(`${OIDC_PREFIX}/interaction/${uid}/upstream-done?t=${token}`, 303);
+  });
+  return { hooks, routes };
+}
