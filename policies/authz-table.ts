@@ -1,0 +1,255 @@
+// The authorisation table: what every role may do, action by action, on each
+// kind of object relative to where its grant is. It is the specification the
+// policies are tested against (test/policies) and the REST matrix test checks
+// route by route. Change a policy, change this table, and the tests agree.
+//
+// The world the table speaks of: co-op A with clusters A1 and A2, tenancy TA1
+// on A1 and TA2 on A2; co-op B with cluster B1 and tenancy TB1; co-op C.
+// Every holder is an account of co-op A; its one grant is delegable.
+//
+// Columns (holders):
+//   pa  platform_admin   on the global scope
+//   au  auditor          on the global scope
+//   ca  coop_admin       on co-op A
+//   oc  cluster_operator on co-op A (every cluster of A)
+//   ok  cluster_operator on cluster A1
+//   to  tenancy_owner    on tenancy TA1
+//   ta  tenancy_admin    on tenancy TA1
+//   me  no grant; a member of tenancy TA1
+//   no  no grant, no membership
+// Cells: Y allow, . deny, - not applicable (the holder has no such object).
+import type { ResourceType } from './entities.js';
+import type { Role, ScopeType } from './roles.js';
+
+export const HOLDERS = ['pa', 'au', 'ca', 'oc', 'ok', 'to', 'ta', 'me', 'no'] as const;
+export type Holder = (typeof HOLDERS)[number];
+
+/** The grant each holder has (none for me and no), and its scope in the world above. */
+export const HOLDER_GRANTS: Record<Holder, { role: Role; scopeType: ScopeType; scope: 'global' | 'A' | 'A1' | 'TA1' } | null> = {
+  pa: { role: 'platform_admin', scopeType: 'global', scope: 'global' },
+  au: { role: 'auditor', scopeType: 'global', scope: 'global' },
+  ca: { role: 'coop_admin', scopeType: 'coop', scope: 'A' },
+  oc: { role: 'cluster_operator', scopeType: 'coop', scope: 'A' },
+  ok: { role: 'cluster_operator', scopeType: 'cluster', scope: 'A1' },
+  to: { role: 'tenancy_owner', scopeType: 'tenancy', scope: 'TA1' },
+  ta: { role: 'tenancy_admin', scopeType: 'tenancy', scope: 'TA1' },
+  me: null,
+  no: null,
+};
+
+/** Which object a relation names, per resource type (see RELATIONS_BY_TYPE). */
+export const RELATIONS = {
+  global: 'the platform itself (collections, audit log, policies)',
+  'own-coop': 'co-op A, or an object of co-op A outside TA1 (another account, a co-op-wide client, an upstream, a grant on TA2)',
+  'other-coop': 'co-op B or an object of co-op B (cluster B1, tenancy TB1, ...; a transfer of TB1 to co-op C)',
+  'own-cluster': 'cluster A1 (hosts TA1)',
+  'other-cluster': 'cluster A2 of co-op A',
+  'own-tenancy': 'tenancy TA1, a client serving TA1, a transfer of TA1 to co-op B',
+  'other-tenancy': 'tenancy TA2 of co-op A, a transfer of TA2 to co-op B',
+  self: 'the holder\'s own account, or its own grant',
+  delegated: 'a grant the holder delegated from its grant to someone else',
+  incoming: 'a transfer of TB1 from co-op B into co-op A',
+} as const;
+export type Relation = keyof typeof RELATIONS;
+
+/** The relations each resource type is tested in; the first type listed for an action claims a shared relation. */
+export const RELATIONS_BY_TYPE: Record<ResourceType, readonly Relation[]> = {
+  Platform: ['global'],
+  Coop: ['own-coop', 'other-coop'],
+  Cluster: ['own-cluster', 'other-cluster', 'other-coop'],
+  Tenancy: ['own-tenancy', 'other-tenancy', 'other-coop'],
+  Account: ['self', 'own-coop', 'other-coop'],
+  Client: ['own-tenancy', 'own-coop', 'other-coop'],
+  Upstream: ['own-coop', 'other-coop'],
+  Grant: ['self', 'delegated', 'own-coop', 'other-coop'],
+  Transfer: ['own-tenancy', 'other-tenancy', 'incoming', 'other-coop'],
+};
+const TYPE_ORDER = Object.keys(RELATIONS_BY_TYPE) as ResourceType[];
+
+/** The relations an action is tested in, each with the resource type it applies to. */
+export function relationsOf(resourceTypes: readonly string[]): Array<{ relation: Relation; type: ResourceType }> {
+  const out: Array<{ relation: Relation; type: ResourceType }> = [];
+  for (const type of TYPE_ORDER.filter((t) => resourceTypes.includes(t)))
+    for (const relation of RELATIONS_BY_TYPE[type]) if (!out.some((o) => o.relation === relation)) out.push({ relation, type });
+  return out;
+}
+
+// prettier-ignore
+const TABLE = `
+action                 relation       pa au ca oc ok to ta me no
+coop.list              global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+cluster.list           global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+tenancy.list           global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+account.list           global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+client.list            global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+upstream.list          global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+grant.list             global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+transfer.list          global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+
+coop.create            global         Y  .  .  .  .  .  .  .  .
+coop.read              own-coop       Y  Y  Y  Y  Y  Y  Y  Y  Y
+coop.read              other-coop     Y  Y  .  .  .  .  .  .  .
+coop.update            own-coop       Y  .  Y  .  .  .  .  .  .
+coop.update            other-coop     Y  .  .  .  .  .  .  .  .
+coop.delete            own-coop       Y  .  .  .  .  .  .  .  .
+coop.delete            other-coop     Y  .  .  .  .  .  .  .  .
+
+cluster.create         own-coop       Y  .  Y  .  .  .  .  .  .
+cluster.create         other-coop     Y  .  .  .  .  .  .  .  .
+cluster.read           own-cluster    Y  Y  Y  Y  Y  .  .  .  .
+cluster.read           other-cluster  Y  Y  Y  Y  .  .  .  .  .
+cluster.read           other-coop     Y  Y  .  .  .  .  .  .  .
+cluster.readHealth     own-cluster    Y  Y  Y  Y  Y  .  .  .  .
+cluster.readHealth     other-cluster  Y  Y  Y  Y  .  .  .  .  .
+cluster.readHealth     other-coop     Y  Y  .  .  .  .  .  .  .
+cluster.update         own-cluster    Y  .  Y  Y  Y  .  .  .  .
+cluster.update         other-cluster  Y  .  Y  Y  .  .  .  .  .
+cluster.update         other-coop     Y  .  .  .  .  .  .  .  .
+cluster.drain          own-cluster    Y  .  Y  Y  Y  .  .  .  .
+cluster.drain          other-cluster  Y  .  Y  Y  .  .  .  .  .
+cluster.drain          other-coop     Y  .  .  .  .  .  .  .  .
+cluster.readSecret     own-cluster    Y  .  Y  Y  Y  .  .  .  .
+cluster.readSecret     other-cluster  Y  .  Y  Y  .  .  .  .  .
+cluster.readSecret     other-coop     Y  .  .  .  .  .  .  .  .
+cluster.delete         own-cluster    Y  .  Y  .  .  .  .  .  .
+cluster.delete         other-cluster  Y  .  Y  .  .  .  .  .  .
+cluster.delete         other-coop     Y  .  .  .  .  .  .  .  .
+
+tenancy.create         own-coop       Y  .  Y  .  .  .  .  .  .
+tenancy.create         other-coop     Y  .  .  .  .  .  .  .  .
+tenancy.read           own-tenancy    Y  Y  Y  Y  Y  Y  Y  Y  .
+tenancy.read           other-tenancy  Y  Y  Y  Y  .  .  .  .  .
+tenancy.read           other-coop     Y  Y  .  .  .  .  .  .  .
+tenancy.readInventory  own-tenancy    Y  Y  Y  Y  Y  Y  Y  .  .
+tenancy.readInventory  other-tenancy  Y  Y  Y  Y  .  .  .  .  .
+tenancy.readInventory  other-coop     Y  Y  .  .  .  .  .  .  .
+tenancy.update         own-tenancy    Y  .  Y  .  .  Y  Y  .  .
+tenancy.update         other-tenancy  Y  .  Y  .  .  .  .  .  .
+tenancy.update         other-coop     Y  .  .  .  .  .  .  .  .
+tenancy.rotateSecret   own-tenancy    Y  .  Y  .  .  Y  .  .  .
+tenancy.rotateSecret   other-tenancy  Y  .  Y  .  .  .  .  .  .
+tenancy.rotateSecret   other-coop     Y  .  .  .  .  .  .  .  .
+tenancy.delete         own-tenancy    Y  .  Y  .  .  .  .  .  .
+tenancy.delete         other-tenancy  Y  .  Y  .  .  .  .  .  .
+tenancy.delete         other-coop     Y  .  .  .  .  .  .  .  .
+membership.list        own-tenancy    Y  Y  Y  .  .  Y  Y  .  .
+membership.list        other-tenancy  Y  Y  Y  .  .  .  .  .  .
+membership.list        other-coop     Y  Y  .  .  .  .  .  .  .
+membership.set         own-tenancy    Y  .  Y  .  .  Y  Y  .  .
+membership.set         other-tenancy  Y  .  Y  .  .  .  .  .  .
+membership.set         other-coop     Y  .  .  .  .  .  .  .  .
+membership.delete      own-tenancy    Y  .  Y  .  .  Y  Y  .  .
+membership.delete      other-tenancy  Y  .  Y  .  .  .  .  .  .
+membership.delete      other-coop     Y  .  .  .  .  .  .  .  .
+
+account.create         global         Y  .  .  .  .  .  .  .  .
+account.create         own-coop       Y  .  Y  .  .  .  .  .  .
+account.create         other-coop     Y  .  .  .  .  .  .  .  .
+account.read           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+account.read           own-coop       Y  Y  Y  .  .  .  .  .  .
+account.read           other-coop     Y  Y  .  .  .  .  .  .  .
+account.invite         self           Y  .  Y  .  .  .  .  .  .
+account.invite         own-coop       Y  .  Y  .  .  .  .  .  .
+account.invite         other-coop     Y  .  .  .  .  .  .  .  .
+token.list             self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+token.list             own-coop       Y  .  .  .  .  .  .  .  .
+token.list             other-coop     Y  .  .  .  .  .  .  .  .
+token.create           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+token.create           own-coop       Y  .  .  .  .  .  .  .  .
+token.create           other-coop     Y  .  .  .  .  .  .  .  .
+token.revoke           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+token.revoke           own-coop       Y  .  .  .  .  .  .  .  .
+token.revoke           other-coop     Y  .  .  .  .  .  .  .  .
+
+client.create          own-coop       Y  .  Y  .  .  .  .  .  .
+client.create          other-coop     Y  .  .  .  .  .  .  .  .
+client.create          own-tenancy    Y  .  Y  .  .  Y  .  .  .
+client.create          other-tenancy  Y  .  Y  .  .  .  .  .  .
+client.read            own-tenancy    Y  Y  Y  .  .  Y  Y  .  .
+client.read            own-coop       Y  Y  Y  .  .  .  .  .  .
+client.read            other-coop     Y  Y  .  .  .  .  .  .  .
+client.update          own-tenancy    Y  .  Y  .  .  Y  .  .  .
+client.update          own-coop       Y  .  Y  .  .  .  .  .  .
+client.update          other-coop     Y  .  .  .  .  .  .  .  .
+client.rotateSecret    own-tenancy    Y  .  Y  .  .  Y  .  .  .
+client.rotateSecret    own-coop       Y  .  Y  .  .  .  .  .  .
+client.rotateSecret    other-coop     Y  .  .  .  .  .  .  .  .
+client.delete          own-tenancy    Y  .  Y  .  .  Y  .  .  .
+client.delete          own-coop       Y  .  Y  .  .  .  .  .  .
+client.delete          other-coop     Y  .  .  .  .  .  .  .  .
+upstream.create        own-coop       Y  .  Y  .  .  .  .  .  .
+upstream.create        other-coop     Y  .  .  .  .  .  .  .  .
+upstream.delete        own-coop       Y  .  Y  .  .  .  .  .  .
+upstream.delete        other-coop     Y  .  .  .  .  .  .  .  .
+
+grant.read             self           Y  Y  Y  Y  Y  Y  Y  -  -
+grant.read             delegated      Y  Y  Y  Y  Y  Y  Y  -  -
+grant.read             own-coop       Y  Y  Y  .  .  .  .  .  .
+grant.read             other-coop     Y  Y  .  .  .  .  .  .  .
+grant.revoke           self           Y  Y  Y  Y  Y  Y  Y  -  -
+grant.revoke           delegated      Y  Y  Y  Y  Y  Y  Y  -  -
+grant.revoke           own-coop       Y  .  Y  .  .  .  .  .  .
+grant.revoke           other-coop     Y  .  .  .  .  .  .  .  .
+grant.delegate         global         Y  Y  .  .  .  .  .  .  .
+grant.delegate         own-coop       Y  Y  Y  Y  .  .  .  .  .
+grant.delegate         other-coop     Y  Y  .  .  .  .  .  .  .
+grant.delegate         own-cluster    Y  Y  Y  Y  Y  .  .  .  .
+grant.delegate         other-cluster  Y  Y  Y  Y  .  .  .  .  .
+grant.delegate         own-tenancy    Y  Y  Y  Y  .  Y  Y  .  .
+grant.delegate         other-tenancy  Y  Y  Y  Y  .  .  .  .  .
+
+transfer.create        own-tenancy    Y  .  Y  .  .  Y  .  .  .
+transfer.create        other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.create        other-coop     Y  .  .  .  .  .  .  .  .
+transfer.read          own-tenancy    Y  Y  Y  .  .  Y  Y  Y  .
+transfer.read          other-tenancy  Y  Y  Y  .  .  .  .  .  .
+transfer.read          incoming       Y  Y  Y  .  .  .  .  .  .
+transfer.read          other-coop     Y  Y  .  .  .  .  .  .  .
+transfer.check         own-tenancy    Y  .  Y  .  .  .  .  .  .
+transfer.check         other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.check         incoming       Y  .  Y  .  .  .  .  .  .
+transfer.check         other-coop     Y  .  .  .  .  .  .  .  .
+transfer.approve       own-tenancy    Y  .  Y  .  .  Y  .  .  .
+transfer.approve       other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.approve       incoming       Y  .  Y  .  .  .  .  .  .
+transfer.approve       other-coop     Y  .  .  .  .  .  .  .  .
+transfer.cancel        own-tenancy    Y  .  Y  .  .  Y  .  .  .
+transfer.cancel        other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.cancel        incoming       Y  .  .  .  .  .  .  .  .
+transfer.cancel        other-coop     Y  .  .  .  .  .  .  .  .
+transfer.object        own-tenancy    Y  .  .  .  .  Y  Y  Y  .
+transfer.object        other-tenancy  Y  .  .  .  .  .  .  .  .
+transfer.object        incoming       Y  .  .  .  .  .  .  .  .
+transfer.object        other-coop     Y  .  .  .  .  .  .  .  .
+
+audit.read             global         Y  Y  .  .  .  .  .  .  .
+audit.forget           self           Y  .  .  .  .  .  .  .  .
+audit.forget           own-coop       Y  .  .  .  .  .  .  .  .
+audit.forget           other-coop     Y  .  .  .  .  .  .  .  .
+policy.read            global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+policy.check           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+policy.check           own-coop       Y  Y  Y  .  .  .  .  .  .
+policy.check           other-coop     Y  Y  .  .  .  .  .  .  .
+`;
+
+export type Expectation = 'allow' | 'deny' | 'n/a';
+
+export interface TableRow {
+  action: string;
+  relation: Relation;
+  expect: Record<Holder, Expectation>;
+}
+
+const CELL: Record<string, Expectation> = { Y: 'allow', '.': 'deny', '-': 'n/a' };
+
+/** The table as rows; throws on a malformed line so a typo cannot pass silently. */
+export function authzTable(): TableRow[] {
+  const lines = TABLE.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('action '));
+  return lines.map((line) => {
+    const [action, relation, ...cells] = line.split(/\s+/);
+    if (!action || !relation || !(relation in RELATIONS)) throw new Error(`authz table: bad relation in "${line}"`);
+    if (cells.length !== HOLDERS.length || cells.some((c) => !(c in CELL))) throw new Error(`authz table: bad cells in "${line}"`);
+    const expect = Object.fromEntries(HOLDERS.map((h, i) => [h, CELL[cells[i]!]!])) as Record<Holder, Expectation>;
+    return { action, relation: relation as Relation, expect };
+  });
+}

@@ -1,0 +1,109 @@
+// The request side of authorisation: turns a Principal into Cedar facts (its
+// active grants, read from the database on every request, and its tenancy
+// memberships), asks the evaluator, and turns a denial into a problem: 404
+// when the principal may not even see the object, else 403 naming the
+// deciding policies. Every decision on a state-changing action is audited:
+// denials here, allows by the service in the transaction of the change.
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import type { Principal } from '../auth/principal.js';
+import { appendAudit, type PolicyDecision } from '../audit/trail.js';
+import { person, type PersonRef } from '../audit/subjects.js';
+import { problems } from '../http/problem.js';
+import { memberships } from '../accounts/table.js';
+import { activeGrants, type Grant } from '../grants/service.js';
+import { policyEvaluator, type Decision, type Evaluator, type Explanation, type PrincipalFacts, type ResourceRef } from '../../policies/evaluator.js';
+
+export interface Facts extends PrincipalFacts {
+  /** The active grants in full (chains included), for claims and explanations. */
+  active: Grant[];
+}
+
+/** The console operator (`meetplane admin ...`) acts as a platform admin. */
+const CONSOLE_GRANT = { id: 'console', role: 'platform_admin', scope: { type: 'global' }, delegable: true } as const;
+
+export class Authz {
+  readonly #facts = new WeakMap<Principal, Promise<Facts>>();
+
+  constructor(
+    readonly db: Db,
+    readonly evaluator: Evaluator = policyEvaluator(),
+  ) {}
+
+  /** The principal's facts, read once per request (the Principal object is per request). */
+  facts(p: Principal): Promise<Facts> {
+    let f = this.#facts.get(p);
+    if (!f) {
+      f = this.#load(p);
+      this.#facts.set(p, f);
+      f.catch(() => this.#facts.delete(p));
+    }
+    return f;
+  }
+
+  async #load(p: Principal): Promise<Facts> {
+    if (p.via === 'local') return { accountId: p.accountId, coopId: p.coopId, grants: [CONSOLE_GRANT], memberOf: [], active: [] };
+    const [active, member] = await Promise.all([
+      activeGrants(this.db, p.accountId),
+      this.db.select({ tenancyId: memberships.tenancyId }).from(memberships).where(eq(memberships.accountId, p.accountId)),
+    ]);
+    return {
+      accountId: p.accountId,
+      coopId: p.coopId,
+      grants: active.map((g) => ({ id: g.id, role: g.role, scope: g.scope, delegable: g.delegable })),
+      memberOf: member.map((m) => m.tenancyId),
+      active,
+    };
+  }
+
+  /** The decision alone; the grants are always read from the database here, so they count as verified. */
+  async decide(p: Principal, action: string, resource: ResourceRef): Promise<Decision> {
+    return this.evaluator.authorize(await this.facts(p), action, resource, { grantsVerified: true });
+  }
+
+  async explain(p: Principal, action: string, resource: ResourceRef): Promise<Explanation> {
+    return this.evaluator.explain(await this.facts(p), action, resource, { grantsVerified: true });
+  }
+
+  /**
+   * Allowed: the decision, for the audit entry of the change. Denied: throws
+   * 404 (`what` not found) when `readAction` is denied too, else 403 naming the
+   * policies. A denied change is audited before throwing.
+   */
+  async require(p: Principal, action: string, resource: ResourceRef, opts: { what: string; readAction?: string }): Promise<PolicyDecision> {
+    const d = await this.decide(p, action, resource);
+    if (d.decision === 'allow') return { decision: 'allow', policyIds: d.policyIds, policySetHash: d.policySetHash };
+    if (this.evaluator.actions.get(action)?.changes) await this.auditDenial(p, action, resource, d);
+    const hidden = opts.readAction && opts.readAction !== action && (await this.decide(p, opts.readAction, resource)).decision === 'deny';
+    if (hidden) throw problems.notFound(opts.what);
+    throw forbidden(action, d);
+  }
+
+  async auditDenial(p: Principal, action: string, resource: ResourceRef, d: Decision): Promise<void> {
+    await this.db.transaction((tx) =>
+      appendAudit(tx, {
+        actor: p,
+        action,
+        subject: auditSubject(resource),
+        outcome: 'denied',
+        decision: { decision: 'deny', policyIds: d.policyIds, policySetHash: d.policySetHash },
+      }),
+    );
+  }
+}
+
+/** 403 problem+json naming the deciding policies (none: no policy permits it). */
+export function forbidden(action: string, d: Decision) {
+  return problems.forbidden(`${action} is not permitted: ${d.reasons.join('; ')}`, { action, policyIds: d.policyIds, policySetHash: d.policySetHash });
+}
+
+export function auditSubject(r: ResourceRef): { type: string; id: string | PersonRef } {
+  switch (r.type) {
+    case 'Platform':
+      return { type: 'platform', id: 'meetplane' };
+    case 'Account':
+      return { type: 'account', id: person(r.id) };
+    default:
+      return { type: r.type.toLowerCase(), id: r.id };
+  }
+}
