@@ -1,0 +1,60 @@
+// meetplane receipts verify: checks a saved transfer receipt against the two
+// co-ops' JWKS (saved files, or fetched from their URLs). Needs no token and,
+// with files, no server at all (federation/receipt-verify.ts).
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { CliError } from '../errors.js';
+import { printJson } from '../output.js';
+import { ReceiptVerificationError, verifyReceipt } from '../../federation/receipt-verify.js';
+
+type Globals = () => Record<string, unknown>;
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CliError(`${what} is not valid JSON`, 1);
+  }
+}
+
+/** A JWKS from a file, or from an http(s) URL. */
+async function loadJwks(source: string, what: string): Promise<unknown> {
+  if (!/^https?:\/\//i.test(source)) return parseJson(readFileSync(source, 'utf8'), `${what} (${source})`);
+  let res: Response;
+  try {
+    res = await fetch(source, { headers: { accept: 'application/jwk-set+json, application/json' }, signal: AbortSignal.timeout(15_000) });
+  } catch (e) {
+    throw new CliError(`cannot fetch ${what} from ${source}: ${(e as Error).message}`, 1);
+  }
+  if (!res.ok) throw new CliError(`cannot fetch ${what} from ${source}: HTTP ${res.status}`, 1);
+  return parseJson(await res.text(), `${what} from ${source}`);
+}
+
+export function receiptsCommand(globals: Globals): Command {
+  const cmd = new Command('receipts').description('transfer receipts signed by both co-ops');
+  cmd
+    .command('verify <file>')
+    .description("verify a saved receipt: the source co-op's signature and the target co-op's countersignature")
+    .requiredOption('--source-jwks <file|url>', "the source co-op's JWK Set (a saved file or its /api/v1/coops/{id}/jwks URL)")
+    .requiredOption('--target-jwks <file|url>', "the target co-op's JWK Set (a saved file or its URL)")
+    .action(async (file: string, opts: { sourceJwks: string; targetJwks: string }) => {
+      const receipt = parseJson(readFileSync(file, 'utf8'), `receipt ${file}`);
+      const [sourceJwks, targetJwks] = await Promise.all([loadJwks(opts.sourceJwks, 'source JWKS'), loadJwks(opts.targetJwks, 'target JWKS')]);
+      let verified;
+      try {
+        verified = await verifyReceipt(receipt, { sourceJwks, targetJwks });
+      } catch (e) {
+        if (e instanceof ReceiptVerificationError) throw new CliError(`VERIFICATION FAILED: ${e.message}`, 3);
+        throw e;
+      }
+      const { summary, kids } = verified;
+      if (globals().json) printJson({ ok: true, kids, summary });
+      else
+        process.stdout.write(
+          `OK: transfer ${summary.transferId} of tenancy ${summary.tenancyId}, completed ${summary.completedAt}\n` +
+            `  source co-op ${summary.sourceCoopId} signed with ${kids.source}\n` +
+            `  target co-op ${summary.targetCoopId} countersigned with ${kids.target}\n`,
+        );
+    });
+  return cmd;
+}

@@ -1,0 +1,64 @@
+// The receipt a completed transfer ends with: the canonical summary signed by
+// the source co-op and countersigned by the target co-op (federation/receipt-verify.ts
+// checks it, with no database).
+import { eq } from 'drizzle-orm';
+import { base64url, GeneralSign, type GeneralJWS } from 'jose';
+import type { Executor } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import { canonicalBytes } from '../audit/canonical.js';
+import { problems } from '../http/problem.js';
+import { RECEIPT_ALG, RECEIPT_ROLES, RECEIPT_TYP, ReceiptSummary } from '../../federation/receipt-verify.js';
+import { coopSigningKey } from './keys.js';
+import { transferReceipts } from './table.js';
+
+export type ReceiptJws = { payload: string; signatures: Array<{ protected: string; signature: string }> };
+
+/** What the transfer hands over; `completedAt` may be a Date. */
+export type ReceiptSummaryInput = Omit<ReceiptSummary, 'completedAt'> & { completedAt: string | Date };
+
+/** Validates the summary (400 problem listing every bad field) and normalises the time to UTC ISO. */
+export function receiptSummary(input: ReceiptSummaryInput): ReceiptSummary {
+  const completedAt = input.completedAt instanceof Date ? input.completedAt.toISOString() : input.completedAt;
+  const parsed = ReceiptSummary.safeParse({ ...input, completedAt });
+  if (!parsed.success) throw problems.validation(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  return parsed.data;
+}
+
+/** Signs the summary with the source co-op's key, then the target co-op's (keys created on first use). */
+export async function signReceipt(db: Executor, box: SecretBox, input: ReceiptSummaryInput): Promise<ReceiptJws> {
+  const summary = receiptSummary(input);
+  const signer = new GeneralSign(canonicalBytes(summary));
+  for (const role of RECEIPT_ROLES) {
+    const key = await coopSigningKey(db, box, role === 'source' ? summary.sourceCoopId : summary.targetCoopId);
+    signer.addSignature(key.privateKey).setProtectedHeader({ alg: RECEIPT_ALG, kid: key.kid, typ: RECEIPT_TYP, 'meetplane-role': role });
+  }
+  return plain(await signer.sign());
+}
+
+/** Only the members we sign (jose omits unprotected headers when none are set). */
+function plain(jws: GeneralJWS): ReceiptJws {
+  return { payload: jws.payload, signatures: jws.signatures.map((s) => ({ protected: s.protected!, signature: s.signature })) };
+}
+
+function payloadTransferId(jws: ReceiptJws): string | undefined {
+  try {
+    return (JSON.parse(new TextDecoder().decode(base64url.decode(jws.payload))) as { transferId?: string }).transferId;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stores the transfer's receipt once; a repeated call (a resumed step) keeps the
+ * first and returns it, so a receipt never changes after it was issued.
+ */
+export async function storeReceipt(tx: Executor, transferId: string, jws: ReceiptJws): Promise<ReceiptJws> {
+  if (payloadTransferId(jws) !== transferId) throw problems.badRequest('the receipt is for another transfer');
+  await tx.insert(transferReceipts).values({ transferId, jws: plain(jws) }).onConflictDoNothing();
+  return (await loadReceipt(tx, transferId))!;
+}
+
+export async function loadReceipt(db: Executor, transferId: string): Promise<ReceiptJws | undefined> {
+  const [row] = await db.select({ jws: transferReceipts.jws }).from(transferReceipts).where(eq(transferReceipts.transferId, transferId)).limit(1);
+  return row?.jws;
+}
