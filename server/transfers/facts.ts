@@ -27,6 +27,8 @@ export interface FactsInput {
   processingAgreement: boolean;
   approvals: Array<{ role: 'source_admin' | 'target_admin' | 'owner'; accountId: string }>;
   noticeSentAt: Date | null;
+  /** The notice the transfer announces, and the minimum the rules require (TRANSFER_MIN_NOTICE_DAYS). */
+  plannedNoticeDays: number;
   noticeDaysRequired: number;
   now: Date;
   ownerObjected: boolean;
@@ -76,6 +78,7 @@ export function transferFacts(input: FactsInput, registry: JurisdictionRegistry)
     ownerApproved: has('owner'),
     approversDistinct: new Set(approvers).size === approvers.length,
     noticeDaysElapsed: elapsed,
+    plannedNoticeDays: input.plannedNoticeDays,
     noticeDaysRequired: input.noticeDaysRequired,
     ownerObjected: input.ownerObjected,
   };

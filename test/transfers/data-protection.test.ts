@@ -22,6 +22,7 @@ function input(over: Partial<FactsInput> = {}): FactsInput {
     processingAgreement: true,
     approvals: [],
     noticeSentAt: null,
+    plannedNoticeDays: 30,
     noticeDaysRequired: 30,
     now,
     ownerObjected: false,
@@ -90,8 +91,9 @@ describe('data-protection rules', () => {
     expect(decide({ stage: 'freeze', approvals: three.slice(0, 2), noticeSentAt: sent }).policyIds).toEqual(['dp-approvals']);
     expect(decide({ stage: 'freeze', approvals: three, noticeSentAt: new Date(now.getTime() - 10 * 86_400_000) }).policyIds).toEqual(['dp-notice-period']);
     expect(decide({ stage: 'freeze', approvals: three, noticeSentAt: sent, ownerObjected: true }).policyIds).toEqual(['dp-owner-objection']);
-    // At check time, approvals and notice are not yet due.
+    // At check time, approvals and notice are not yet due, but the announced notice must be long enough.
     expect(decide({ stage: 'check' }).decision).toBe('allow');
+    expect(decide({ stage: 'check', plannedNoticeDays: 7 }).policyIds).toEqual(['dp-notice-period']);
   });
 
   it('names every rule that stands in the way at once', () => {

@@ -1,0 +1,313 @@
+// REST for transfers: request, check, approve, object, cancel, status; and the
+// processing agreements the data-protection rules look for. Permissions are
+// decided by the Cedar policies (server/authz); whether the transfer may
+// proceed by the data-protection rules (policies/data-protection).
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, eq } from 'drizzle-orm';
+import { memberships } from '../accounts/table.js';
+import { router, type Deps } from '../http/env.js';
+import { IdOrSlug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
+import { problems } from '../http/problem.js';
+import { authorized, type Principal } from '../auth/principal.js';
+import { Authz } from '../authz/authz.js';
+import type { ResourceRef } from '../../policies/evaluator.js';
+import { findTenancy } from '../tenancies/service.js';
+import { findCoop } from '../coops/service.js';
+import { clusterHealth } from '../clusters/health-table.js';
+import { outboxStatus } from '../mail/outbox.js';
+import { DataProtectionRules } from '../../policies/data-protection/rules.js';
+import { JurisdictionRegistry } from './jurisdictions.js';
+import { HAPPY_PATH } from './lifecycle.js';
+import { freezeDate, startNotice } from './notice.js';
+import {
+  approveTransfer,
+  cancelTransfer,
+  checkTransfer,
+  createTransfer,
+  findTransfer,
+  listTransfers,
+  objectToTransfer,
+  recordProcessingAgreement,
+  transferDetails,
+  type Transfer,
+  type TransferDeps,
+} from './service.js';
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lower-case hex');
+const Day = z.iso.date();
+
+const Evidence = z
+  .object({
+    claimedBasis: z.enum(['adequacy', 'sccs', 'art49', 'domestic']).default('adequacy'),
+    dpfListed: z.boolean().default(false),
+    pipedaSubject: z.boolean().default(false),
+    sccsDocuments: z.array(Sha256).max(20).default([]),
+    impactAssessment: Sha256.nullable().default(null),
+  })
+  .strict()
+  .openapi('TransferEvidence', { description: 'What the transfer rests on; documents as their SHA-256' });
+
+const TransferCreate = z
+  .object({
+    tenancy: IdOrSlug,
+    targetCoop: IdOrSlug,
+    targetCluster: Uuid,
+    evidence: Evidence.default({ claimedBasis: 'adequacy', dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null }),
+    noticeDays: z.number().int().min(0).max(365).optional().openapi({ description: 'Days between notice and freeze (default: the policy minimum)' }),
+  })
+  .strict()
+  .openapi('TransferCreate');
+
+const Approval = z.object({ as: z.enum(['source_admin', 'target_admin', 'owner']) }).strict();
+
+const TransferOut = z
+  .object({
+    id: z.string(),
+    tenancyId: z.string(),
+    sourceCoopId: z.string(),
+    sourceClusterId: z.string(),
+    targetCoopId: z.string(),
+    targetClusterId: z.string(),
+    state: z.string(),
+    noticeDays: z.number().int(),
+    noticeSentAt: Timestamp.nullable(),
+    freezeNotBefore: Timestamp.nullable(),
+    decision: z.any().nullable(),
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Transfer');
+
+const TransferStatus = TransferOut.extend({
+  steps: z.array(z.object({ step: z.string(), status: z.enum(['done', 'current', 'pending', 'skipped']) })),
+  approvals: z.array(z.object({ role: z.string(), accountId: z.string(), at: Timestamp })),
+  objections: z.array(z.object({ kind: z.string(), accountId: z.string(), at: Timestamp })),
+  notices: z.object({ queued: z.number(), sent: z.number(), failing: z.number() }),
+}).openapi('TransferStatus');
+
+const AgreementIn = z
+  .object({ tenancy: IdOrSlug, coop: IdOrSlug, documentSha256: Sha256, signedOn: Day, validUntil: Day.nullable().default(null) })
+  .strict()
+  .openapi('ProcessingAgreement');
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function out(t: Transfer) {
+  return {
+    id: t.id,
+    tenancyId: t.tenancyId,
+    sourceCoopId: t.sourceCoopId,
+    sourceClusterId: t.sourceClusterId,
+    targetCoopId: t.targetCoopId,
+    targetClusterId: t.targetClusterId,
+    state: t.state,
+    noticeDays: t.noticeDays,
+    noticeSentAt: iso(t.noticeSentAt),
+    freezeNotBefore: iso(freezeDate(t)),
+    decision: t.lastDecision ?? null,
+    version: t.version,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+function steps(state: string) {
+  const at = HAPPY_PATH.indexOf(state as (typeof HAPPY_PATH)[number]);
+  return HAPPY_PATH.map((step, i) => ({
+    step,
+    status: at < 0 ? (i === 0 ? ('done' as const) : ('skipped' as const)) : i < at ? ('done' as const) : i === at ? ('current' as const) : ('pending' as const),
+  }));
+}
+
+export function transferRoutes({ db, config }: Deps) {
+  const app = router();
+  const authz = new Authz(db);
+  const deps: TransferDeps = {
+    rules: new DataProtectionRules(),
+    registry: JurisdictionRegistry.load(),
+    minNoticeDays: config.transferMinNoticeDays,
+    clusterStatus: async (clusterId) => {
+      const [h] = await db.select().from(clusterHealth).where(eq(clusterHealth.clusterId, clusterId));
+      return { online: h?.state === 'online', load: h?.load ?? 0 };
+    },
+  };
+
+  const resourceOf = async (t: Transfer): Promise<ResourceRef> => ({
+    type: 'Transfer',
+    id: t.id,
+    tenancy: { id: t.tenancyId, coopId: t.sourceCoopId, clusterId: t.sourceClusterId },
+    targetCoopId: t.targetCoopId,
+  });
+
+  /** The transfer, if the principal may do `action` on it (404 when it may not even read it). */
+  async function transferFor(p: Principal, id: string, action: string) {
+    const t = await findTransfer(db, id);
+    if (!t) throw problems.notFound('transfer');
+    const decision = await authz.require(p, action, await resourceOf(t), { what: 'transfer', readAction: 'transfer.read' });
+    return { t, actor: authorized(p, decision) };
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/transfers',
+      tags: ['transfers'],
+      summary: 'Transfers you may see',
+      request: { query: PageQuery },
+      responses: { 200: jsonContent(pageSchema(TransferOut), 'A page of transfers'), ...commonErrors },
+    }),
+    async (c) => {
+      const { limit, cursor } = c.req.valid('query');
+      // Fetch candidates, keep what the policies let this principal read.
+      const rows = await listTransfers(db, { limit: Math.min(200, limit * 4), after: decodeCursor(cursor) });
+      const visible: Transfer[] = [];
+      for (const t of rows) if ((await authz.decide(c.var.principal, 'transfer.read', await resourceOf(t))).decision === 'allow') visible.push(t);
+      const p = page(visible, limit);
+      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor ?? (rows.length > Math.min(200, limit * 4) ? Buffer.from(rows.at(-2)!.id).toString('base64url') : null) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/transfers',
+      tags: ['transfers'],
+      summary: 'Request the transfer of a tenancy to another co-op (starts as a draft)',
+      request: { body: jsonBody(TransferCreate) },
+      responses: { 201: jsonContent(TransferOut, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'A transfer of this tenancy is in progress') },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const p = c.var.principal;
+      const tenancy = await findTenancy(db, body.tenancy);
+      if (!tenancy) throw problems.notFound('tenancy');
+      const decision = await authz.require(p, 'transfer.create', { type: 'Tenancy', id: tenancy.id, coopId: tenancy.coopId, clusterId: tenancy.clusterId }, { what: 'tenancy', readAction: 'tenancy.read' });
+      const target = await findCoop(db, body.targetCoop);
+      if (!target) throw problems.validation([{ path: 'targetCoop', message: 'no such co-op' }]);
+      const t = await createTransfer(db, authorized(p, decision), {
+        tenancyId: tenancy.id,
+        targetCoopId: target.id,
+        targetClusterId: body.targetCluster,
+        evidence: body.evidence,
+        noticeDays: body.noticeDays ?? config.transferMinNoticeDays,
+      });
+      c.header('Location', `/api/v1/transfers/${t.id}`);
+      return c.json(out(t), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/transfers/{id}',
+      tags: ['transfers'],
+      summary: 'Status of a transfer: state, steps, the last decision, approvals, objections, notices',
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: jsonContent(TransferStatus, 'Status'), ...commonErrors },
+    }),
+    async (c) => {
+      const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.read');
+      const { approvals, objections } = await transferDetails(db, t.id);
+      return c.json(
+        {
+          ...out(t),
+          steps: steps(t.state),
+          approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId, at: a.createdAt.toISOString() })),
+          objections: objections.map((o) => ({ kind: o.kind, accountId: o.accountId, at: o.createdAt.toISOString() })),
+          notices: await outboxStatus(db, `transfer:${t.id}`),
+        },
+        200,
+      );
+    },
+  );
+
+  const action = (name: 'check' | 'object' | 'cancel', summary: string) =>
+    createRoute({
+      method: 'post',
+      path: `/transfers/{id}/${name}`,
+      tags: ['transfers'],
+      summary,
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: jsonContent(TransferOut, 'The transfer after the action'), ...commonErrors, 409: jsonContent(z.any(), 'Not in a state for this') },
+    });
+
+  app.openapi(action('check', 'Run the data-protection rules: checked, or rejected naming the rules'), async (c) => {
+    const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.check');
+    return c.json(out(await checkTransfer(db, deps, actor, t)), 200);
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/transfers/{id}/approve',
+      tags: ['transfers'],
+      summary: 'Approve as the source admin, the target admin or the owner; the third approval starts the notice',
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }), body: jsonBody(Approval) },
+      responses: { 200: jsonContent(TransferOut, 'The transfer after the approval'), ...commonErrors, 409: jsonContent(z.any(), 'Not in a state for this') },
+    }),
+    async (c) => {
+      const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.approve');
+      const { as } = c.req.valid('json');
+      await ensureApproverRole(c.var.principal, t, as);
+      let after = await approveTransfer(db, actor, t, as);
+      if (after.state === 'approved') after = await startNotice(db, actor, after, config.publicUrl);
+      return c.json(out(after), 200);
+    },
+  );
+
+  app.openapi(action('object', 'Object as a member (your data stays out) or as the owner (stops the transfer)'), async (c) => {
+    const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.object');
+    return c.json(out((await objectToTransfer(db, actor, t)).transfer), 200);
+  });
+
+  app.openapi(action('cancel', 'Cancel a transfer before the tenancy is frozen'), async (c) => {
+    const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.cancel');
+    return c.json(out(await cancelTransfer(db, actor, t)), 200);
+  });
+
+  /** Each approval role needs its own standing, not just permission to approve. */
+  async function ensureApproverRole(p: Principal, t: Transfer, as: 'source_admin' | 'target_admin' | 'owner') {
+    const facts = await authz.facts(p);
+    const holds = (role: string, type: string, id: string) => facts.grants.some((g) => g.role === role && g.scope.type === type && 'id' in g.scope && g.scope.id === id);
+    const ok =
+      as === 'source_admin'
+        ? holds('coop_admin', 'coop', t.sourceCoopId)
+        : as === 'target_admin'
+          ? holds('coop_admin', 'coop', t.targetCoopId)
+          : holds('tenancy_owner', 'tenancy', t.tenancyId) || (await isOwnerMember(p.accountId, t.tenancyId));
+    if (!ok)
+      throw problems.forbidden(`you cannot approve as ${as.replace('_', ' ')}: that needs ${as === 'owner' ? 'ownership of the tenancy' : `a coop_admin grant on the ${as === 'source_admin' ? 'source' : 'target'} co-op`}`, {
+        policyIds: ['dp-approvals'],
+      });
+  }
+
+  async function isOwnerMember(accountId: string, tenancyId: string) {
+    const rows = await db.select().from(memberships).where(and(eq(memberships.accountId, accountId), eq(memberships.tenancyId, tenancyId), eq(memberships.role, 'owner')));
+    return rows.length > 0;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/processing-agreements',
+      tags: ['transfers'],
+      summary: 'Record an Art. 28 processing agreement between a tenancy and a co-op (the document by its SHA-256)',
+      request: { body: jsonBody(AgreementIn) },
+      responses: { 201: jsonContent(z.object({ id: z.string() }), 'Recorded'), ...commonErrors },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const tenancy = await findTenancy(db, body.tenancy);
+      if (!tenancy) throw problems.notFound('tenancy');
+      const decision = await authz.require(c.var.principal, 'tenancy.update', { type: 'Tenancy', id: tenancy.id, coopId: tenancy.coopId, clusterId: tenancy.clusterId }, { what: 'tenancy', readAction: 'tenancy.read' });
+      const coop = await findCoop(db, body.coop);
+      if (!coop) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+      const row = await recordProcessingAgreement(db, authorized(c.var.principal, decision), { tenancyId: tenancy.id, coopId: coop.id, documentSha256: body.documentSha256, signedOn: body.signedOn, validUntil: body.validUntil });
+      return c.json({ id: row.id }, 201);
+    },
+  );
+
+  return app;
+}

@@ -1,0 +1,291 @@
+// Transfers of a tenancy from one co-op to another: the control part of the
+// lifecycle (create, check, approve, object, cancel). Every transition goes
+// through the state machine, is decided by the data-protection rules where
+// the design says so, and is audited with the decision and its policy-set hash.
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import type { Db, Executor, Tx } from '../db/index.js';
+import { uuidv7 } from '../ids.js';
+import { appendAudit, type AuditValue } from '../audit/trail.js';
+import { person } from '../audit/subjects.js';
+import type { Principal } from '../auth/principal.js';
+import { problems, ProblemError } from '../http/problem.js';
+import { mapUniqueViolation } from '../db/errors.js';
+import { findCoop } from '../coops/service.js';
+import { findCluster } from '../clusters/service.js';
+import { findTenancy } from '../tenancies/service.js';
+import { memberships } from '../accounts/table.js';
+import type { DataProtectionRules } from '../../policies/data-protection/rules.js';
+import type { JurisdictionRegistry } from './jurisdictions.js';
+import { transferFacts, type TransferEvidence } from './facts.js';
+import { assertTransition, FINAL_STATES, type TransferState } from './lifecycle.js';
+import { processingAgreements, transferApprovals, transferObjections, transfers, type StoredDecision } from './table.js';
+
+export type Transfer = typeof transfers.$inferSelect;
+export type ApprovalRole = (typeof transferApprovals.$inferSelect)['role'];
+
+export interface TransferDeps {
+  rules: DataProtectionRules;
+  /** The least notice members must be given, in days (a policy parameter). */
+  minNoticeDays: number;
+  registry: JurisdictionRegistry;
+  /** Health of a cluster as last polled: online, and participants now. */
+  clusterStatus(clusterId: string): Promise<{ online: boolean; load: number }>;
+  now?: () => Date;
+}
+
+export interface TransferInput {
+  tenancyId: string;
+  targetCoopId: string;
+  targetClusterId: string;
+  evidence: TransferEvidence;
+  noticeDays: number;
+}
+
+const conflict = (detail: string) => problems.conflict('transfer-state', detail);
+
+function auditView(t: Transfer): Record<string, AuditValue> {
+  return {
+    tenancy: t.tenancyId,
+    sourceCoop: t.sourceCoopId,
+    sourceCluster: t.sourceClusterId,
+    targetCoop: t.targetCoopId,
+    targetCluster: t.targetClusterId,
+    state: t.state,
+    noticeDays: t.noticeDays,
+    version: t.version,
+  };
+}
+
+/** Evidence documents enter the log as their hashes only. */
+function evidenceHashes(e: TransferEvidence): Record<string, string> {
+  const out: Record<string, string> = {};
+  e.sccsDocuments.forEach((h, i) => (out[`sccs-${i + 1}`] = h));
+  if (e.impactAssessment) out.tia = e.impactAssessment;
+  return out;
+}
+
+export async function findTransfer(db: Executor, id: string): Promise<Transfer | undefined> {
+  const [row] = await db.select().from(transfers).where(eq(transfers.id, id)).limit(1);
+  return row;
+}
+
+export async function listTransfers(db: Db, opts: { coopIds?: string[] | null; limit: number; after?: string }): Promise<Transfer[]> {
+  const conds = [];
+  if (opts.coopIds === null) conds.push(sql`false`);
+  else if (opts.coopIds) conds.push(or(inArray(transfers.sourceCoopId, opts.coopIds), inArray(transfers.targetCoopId, opts.coopIds)));
+  if (opts.after) conds.push(sql`${transfers.id} > ${opts.after}`);
+  return db.select().from(transfers).where(and(...conds)).orderBy(asc(transfers.id)).limit(opts.limit + 1);
+}
+
+export async function transferDetails(db: Executor, id: string) {
+  const approvals = await db.select().from(transferApprovals).where(eq(transferApprovals.transferId, id)).orderBy(asc(transferApprovals.createdAt));
+  const objections = await db.select().from(transferObjections).where(eq(transferObjections.transferId, id)).orderBy(asc(transferObjections.createdAt));
+  return { approvals, objections };
+}
+
+export async function createTransfer(db: Db, actor: Principal, input: TransferInput): Promise<Transfer> {
+  const tenancy = await findTenancy(db, input.tenancyId);
+  if (!tenancy) throw problems.notFound('tenancy');
+  if (tenancy.state !== 'active') throw conflict(`the tenancy is ${tenancy.state}; only an active tenancy can be transferred`);
+  const targetCoop = await findCoop(db, input.targetCoopId);
+  const targetCluster = await findCluster(db, input.targetClusterId);
+  if (!targetCoop) throw problems.validation([{ path: 'targetCoop', message: 'no such co-op' }]);
+  if (targetCoop.id === tenancy.coopId) throw problems.validation([{ path: 'targetCoop', message: 'the tenancy is already hosted by this co-op' }]);
+  if (!targetCluster || targetCluster.coopId !== targetCoop.id)
+    throw problems.validation([{ path: 'targetCluster', message: 'no such cluster in the target co-op' }]);
+  return mapUniqueViolation(
+    () =>
+      db.transaction(async (tx) => {
+        const [row] = await tx
+          .insert(transfers)
+          .values({
+            id: uuidv7(),
+            tenancyId: tenancy.id,
+            sourceCoopId: tenancy.coopId,
+            sourceClusterId: tenancy.clusterId,
+            targetCoopId: targetCoop.id,
+            targetClusterId: targetCluster.id,
+            requestedBy: actor.accountId,
+            evidence: input.evidence,
+            noticeDays: input.noticeDays,
+          })
+          .returning();
+        await appendAudit(tx, {
+          actor,
+          action: 'transfer.create',
+          subject: { type: 'transfer', id: row!.id },
+          after: auditView(row!),
+          evidence: evidenceHashes(input.evidence),
+        });
+        return row!;
+      }),
+    () => problems.conflict('transfer-in-progress', 'this tenancy already has a transfer in progress'),
+  );
+}
+
+async function hasProcessingAgreement(db: Executor, tenancyId: string, coopId: string, day: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: processingAgreements.id })
+    .from(processingAgreements)
+    .where(
+      and(
+        eq(processingAgreements.tenancyId, tenancyId),
+        eq(processingAgreements.coopId, coopId),
+        sql`${processingAgreements.signedOn} <= ${day}`,
+        sql`(${processingAgreements.validUntil} is null or ${processingAgreements.validUntil} >= ${day})`,
+      ),
+    )
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** The data-protection decision for a transfer at a stage, with the facts it was made on. */
+export async function decide(db: Executor, deps: TransferDeps, t: Transfer, stage: 'check' | 'freeze') {
+  const now = deps.now?.() ?? new Date();
+  const day = now.toISOString().slice(0, 10);
+  const [sourceCoop, targetCoop, targetCluster, tenancy] = await Promise.all([
+    findCoop(db, t.sourceCoopId),
+    findCoop(db, t.targetCoopId),
+    findCluster(db, t.targetClusterId),
+    findTenancy(db, t.tenancyId),
+  ]);
+  const status = await deps.clusterStatus(t.targetClusterId);
+  const { approvals, objections } = await transferDetails(db, t.id);
+  const facts = transferFacts(
+    {
+      stage,
+      regime: sourceCoop!.legalRegime,
+      day,
+      targetCoopCountry: targetCoop!.jurisdiction,
+      targetCluster: { country: targetCluster!.country, state: targetCluster!.state, online: status.online, freeCapacity: targetCluster!.capacity - status.load },
+      // The tenancy needs at least one seat; its real peak is not known before it moves.
+      tenancyLoad: 1,
+      residency: tenancy!.residency,
+      evidence: t.evidence,
+      processingAgreement: await hasProcessingAgreement(db, t.tenancyId, t.targetCoopId, day),
+      approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId })),
+      noticeSentAt: t.noticeSentAt,
+      plannedNoticeDays: t.noticeDays,
+      noticeDaysRequired: deps.minNoticeDays,
+      now,
+      ownerObjected: objections.some((o) => o.kind === 'owner'),
+    },
+    deps.registry,
+  );
+  const d = deps.rules.mayProceed(t.id, t.requestedBy, facts);
+  // Sorted, so the same facts always give the same record.
+  const stored: StoredDecision = { stage, ...d, policyIds: [...d.policyIds].sort(), registryVersion: deps.registry.version, at: now.toISOString() };
+  return { decision: stored, facts };
+}
+
+/** Moves a transfer to `to` (checked by the state machine and the version) and audits it. */
+export async function transition(
+  tx: Tx,
+  actor: Principal,
+  t: Transfer,
+  to: TransferState,
+  action: string,
+  extra: { decision?: StoredDecision; details?: Record<string, AuditValue>; set?: Partial<Transfer> } = {},
+): Promise<Transfer> {
+  assertTransition(t.state, to);
+  const [row] = await tx
+    .update(transfers)
+    .set({ ...extra.set, state: to, ...(extra.decision ? { lastDecision: extra.decision } : {}), version: t.version + 1, updatedAt: new Date() })
+    .where(and(eq(transfers.id, t.id), eq(transfers.version, t.version)))
+    .returning();
+  if (!row) throw problems.preconditionFailed('(changed meanwhile)');
+  await appendAudit(tx, {
+    actor,
+    action,
+    subject: { type: 'transfer', id: t.id },
+    before: { state: t.state },
+    after: { state: to },
+    details: {
+      ...(extra.details ?? {}),
+      // The data-protection decision; the permission decision is the entry's `decision`.
+      ...(extra.decision ? { dataProtection: { ...extra.decision } as unknown as AuditValue } : {}),
+    },
+  });
+  return row;
+}
+
+/** Runs the data-protection rules: checked when they allow, rejected (naming the rules) when not. */
+export async function checkTransfer(db: Db, deps: TransferDeps, actor: Principal, t: Transfer): Promise<Transfer> {
+  if (t.state !== 'draft' && t.state !== 'checked') throw conflict(`a ${t.state} transfer cannot be checked`);
+  const { decision } = await decide(db, deps, t, 'check');
+  return db.transaction((tx) => transition(tx, actor, t, decision.decision === 'allow' ? 'checked' : 'rejected', 'transfer.check', { decision }));
+}
+
+/**
+ * Records the approver's approval in `role`. The same person cannot fill two
+ * roles; once the source admin, the target admin and the owner approved, the
+ * transfer is approved.
+ */
+export async function approveTransfer(db: Db, actor: Principal, t: Transfer, role: ApprovalRole): Promise<Transfer> {
+  if (t.state !== 'checked') throw conflict(`a ${t.state} transfer cannot be approved; check it first`);
+  return db.transaction(async (tx) => {
+    const existing = await tx.select().from(transferApprovals).where(eq(transferApprovals.transferId, t.id));
+    if (existing.some((a) => a.role === role)) throw problems.conflict('already-approved', `the ${role.replace('_', ' ')} approval is already given`);
+    const mine = existing.find((a) => a.accountId === actor.accountId);
+    if (mine)
+      throw new ProblemError(403, 'forbidden', 'Forbidden', `you approved already as ${mine.role.replace('_', ' ')}; three different people must approve`, {
+        policyIds: ['dp-approvals'],
+      });
+    await tx.insert(transferApprovals).values({ transferId: t.id, role, accountId: actor.accountId });
+    await appendAudit(tx, { actor, action: 'transfer.approve', subject: { type: 'transfer', id: t.id }, details: { role, approver: person(actor.accountId) } });
+    if (existing.length + 1 < 3) return t;
+    return transition(tx, actor, t, 'approved', 'transfer.approved', { details: { approvals: 3 } });
+  });
+}
+
+/** An owner's objection rejects the transfer; a member's keeps their personal data out of it. */
+export async function objectToTransfer(db: Db, actor: Principal, t: Transfer): Promise<{ transfer: Transfer; kind: 'owner' | 'member' }> {
+  if (FINAL_STATES.has(t.state) || ['frozen', 'copying', 'switching', 'verifying'].includes(t.state))
+    throw conflict(`objections are taken until the tenancy is frozen; this transfer is ${t.state}`);
+  const [m] = await db
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.tenancyId, t.tenancyId), eq(memberships.accountId, actor.accountId)));
+  if (!m) throw problems.forbidden('only members of the tenancy may object to its transfer');
+  const kind = m.role === 'owner' ? 'owner' : 'member';
+  const transfer = await db.transaction(async (tx) => {
+    await tx.insert(transferObjections).values({ transferId: t.id, accountId: actor.accountId, kind }).onConflictDoNothing();
+    await appendAudit(tx, { actor, action: 'transfer.object', subject: { type: 'transfer', id: t.id }, details: { kind, member: person(actor.accountId) } });
+    if (kind !== 'owner') return t;
+    const decision: StoredDecision = {
+      stage: 'freeze',
+      decision: 'deny',
+      policyIds: ['dp-owner-objection'],
+      reasons: ['the tenancy owner objected'],
+      policySetHash: t.lastDecision?.policySetHash ?? '',
+      registryVersion: t.lastDecision?.registryVersion ?? '',
+      at: new Date().toISOString(),
+    };
+    return transition(tx, actor, t, 'rejected', 'transfer.reject', { decision });
+  });
+  return { transfer, kind };
+}
+
+export async function cancelTransfer(db: Db, actor: Principal, t: Transfer): Promise<Transfer> {
+  if (!['draft', 'checked', 'approved', 'notice'].includes(t.state)) throw conflict(`a ${t.state} transfer cannot be cancelled`);
+  return db.transaction((tx) => transition(tx, actor, t, 'cancelled', 'transfer.cancel'));
+}
+
+export async function recordProcessingAgreement(
+  db: Db,
+  actor: Principal,
+  input: { tenancyId: string; coopId: string; documentSha256: string; signedOn: string; validUntil: string | null },
+) {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(processingAgreements).values({ id: uuidv7(), ...input }).returning();
+    await appendAudit(tx, {
+      actor,
+      action: 'processing-agreement.record',
+      subject: { type: 'tenancy', id: input.tenancyId },
+      after: { coop: input.coopId, signedOn: input.signedOn, validUntil: input.validUntil },
+      evidence: { 'processing-agreement': input.documentSha256 },
+    });
+    return row!;
+  });
+}
+

@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import { pgTable, uuid, text, integer, timestamp, jsonb, primaryKey, uniqueIndex, index } from 'drizzle-orm/pg-core';
+import { coops } from '../coops/table.js';
+import { clusters } from '../clusters/table.js';
+import { tenancies } from '../tenancies/table.js';
+import { accounts } from '../accounts/table.js';
+import type { TransferState } from './lifecycle.js';
+import type { TransferEvidence } from './facts.js';
+
+export interface StoredDecision {
+  stage: 'check' | 'freeze';
+  decision: 'allow' | 'deny';
+  policyIds: string[];
+  reasons: string[];
+  policySetHash: string;
+  registryVersion: string;
+  at: string;
+}
+
+export const transfers = pgTable(
+  'transfers',
+  {
+    id: uuid('id').primaryKey(),
+    tenancyId: uuid('tenancy_id').notNull().references(() => tenancies.id),
+    sourceCoopId: uuid('source_coop_id').notNull().references(() => coops.id),
+    sourceClusterId: uuid('source_cluster_id').notNull().references(() => clusters.id),
+    targetCoopId: uuid('target_coop_id').notNull().references(() => coops.id),
+    targetClusterId: uuid('target_cluster_id').notNull().references(() => clusters.id),
+    state: text('state').$type<TransferState>().notNull().default('draft'),
+    requestedBy: uuid('requested_by').notNull().references(() => accounts.id),
+    evidence: jsonb('evidence').$type<TransferEvidence>().notNull(),
+    noticeDays: integer('notice_days').notNull(),
+    noticeSentAt: timestamp('notice_sent_at', { withTimezone: true, mode: 'date' }),
+    lastDecision: jsonb('last_decision').$type<StoredDecision>(),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    // One transfer of a tenancy at a time: a second one cannot even be created.
+    uniqueIndex('transfers_one_active_per_tenancy')
+      .on(t.tenancyId)
+      .where(sql`state not in ('completed', 'rejected', 'cancelled', 'failed', 'rolled_back')`),
+    index('transfers_target_coop').on(t.targetCoopId),
+    index('transfers_source_coop').on(t.sourceCoopId),
+  ],
+);
+
+/** One approval per role; the data-protection rules want three different people. */
+export const transferApprovals = pgTable(
+  'transfer_approvals',
+  {
+    transferId: uuid('transfer_id').notNull().references(() => transfers.id),
+    role: text('role', { enum: ['source_admin', 'target_admin', 'owner'] }).notNull(),
+    accountId: uuid('account_id').notNull().references(() => accounts.id),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.transferId, t.role] })],
+);
+
+/** An owner's objection stops the transfer; a member's keeps their personal data out of it. */
+export const transferObjections = pgTable(
+  'transfer_objections',
+  {
+    transferId: uuid('transfer_id').notNull().references(() => transfers.id),
+    accountId: uuid('account_id').notNull().references(() => accounts.id),
+    kind: text('kind', { enum: ['owner', 'member'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.transferId, t.accountId] })],
+);
+
+/** Art. 28 processing agreements on record between a tenancy and a co-op. */
+export const processingAgreements = pgTable(
+  'processing_agreements',
+  {
+    id: uuid('id').primaryKey(),
+    tenancyId: uuid('tenancy_id').notNull().references(() => tenancies.id),
+    coopId: uuid('coop_id').notNull().references(() => coops.id),
+    documentSha256: text('document_sha256').notNull(),
+    signedOn: text('signed_on').notNull(),
+    validUntil: text('valid_until'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('processing_agreements_tenancy').on(t.tenancyId, t.coopId)],
+);
+
