@@ -5,6 +5,10 @@ import { CliError } from './errors.js';
 import { localCommands } from './commands/local.js';
 import { RESOURCES, resourceCommand } from './commands/resources.js';
 import { auditCommand } from './commands/audit.js';
+import { grantCommands } from './commands/grants.js';
+import { addInventoryCommands } from './commands/clusters-health.js';
+import { ssoCommands } from './commands/sso.js';
+import { receiptsCommand } from './commands/receipts.js';
 import { ConfigError } from '../server/config.js';
 
 export function buildProgram(): Command {
@@ -18,7 +22,11 @@ export function buildProgram(): Command {
   const globals = () => program.opts();
   for (const c of localCommands(globals)) program.addCommand(c);
   for (const spec of RESOURCES) program.addCommand(resourceCommand(spec, globals));
+  addInventoryCommands(program, globals);
   program.addCommand(auditCommand(globals));
+  program.addCommand(receiptsCommand(globals));
+  for (const c of grantCommands(globals)) program.addCommand(c);
+  for (const c of ssoCommands(globals)) program.addCommand(c);
   // exitOverride and output settings apply to every subcommand.
   const configure = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError();

@@ -13,7 +13,16 @@ import { clusterRoutes } from './clusters/routes.js';
 import { tenancyRoutes } from './tenancies/routes.js';
 import { accountRoutes } from './accounts/routes.js';
 import { auditRoutes } from './audit/routes.js';
+import { mountSso } from './oidc/mount.js';
+import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
+import { transferRoutes } from './transfers/routes.js';
+import { clusterHealthRoutes } from './clusters/health-routes.js';
+import { inventoryRoutes } from './inventory/routes.js';
+import { gatewayRoutes } from './gateway/routes.js';
+import { grantRoutes } from './grants/routes.js';
+import { policyRoutes } from './authz/routes.js';
+import { receiptKeyRoutes } from './receipts/routes.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -51,7 +60,7 @@ export function createApp(deps: Deps) {
     servers: [{ url: deps.config.publicUrl + API_PREFIX }],
     security: [{ bearer: [] }],
   });
-  api.use('*', async (c, next) => (c.req.path === `${API_PREFIX}/openapi.json` ? next() : bearerAuth(deps.db)(c, next)));
+  api.use('*', async (c, next) => (c.req.path === `${API_PREFIX}/openapi.json` ? next() : bearerAuth(deps.db, () => deps.sso?.verifier)(c, next)));
   // A successful change: have a checkpoint signed soon, covering it.
   api.use('*', async (c, next) => {
     await next();
@@ -62,7 +71,16 @@ export function createApp(deps: Deps) {
   api.route('/', tenancyRoutes(deps));
   api.route('/', accountRoutes(deps));
   api.route('/', auditRoutes(deps));
+  api.route('/', transferRoutes(deps));
+  api.route('/', clusterHealthRoutes(deps));
+  api.route('/', inventoryRoutes(deps));
+  api.route('/', grantRoutes(deps));
+  api.route('/', policyRoutes(deps));
+  if (deps.sso) api.route('/', ssoRoutes(deps, deps.sso));
+  app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
   app.route(API_PREFIX, api);
+  if (deps.sso) mountSso(app, deps.sso);
   app.route('/audit', auditPages(deps));
+  app.route('/', gatewayRoutes(deps)); // BBB API gateway: checksums, not bearer tokens
   return app;
 }

@@ -17,6 +17,25 @@ const EnvSchema = z.object({
   MASTER_KEY: z.string().optional(),
   LOG_LEVEL: LogLevel.default('info'),
   CHECKPOINT_INTERVAL: z.coerce.number().int().min(1).max(60).default(60),
+  TRANSFER_MIN_NOTICE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  // Roles (server/grants): longest delegation chain from a bootstrap grant.
+  DELEGATION_MAX_DEPTH: z.coerce.number().int().min(0).max(10).default(3),
+  // BBB clusters (server/jobs, server/clusters/health.ts, server/inventory, server/gateway).
+  WORKER: z.enum(['on', 'off']).default('on'),
+  POLL_INTERVAL: z.coerce.number().int().min(1).max(3600).default(60),
+  INVENTORY_INTERVAL: z.coerce.number().int().min(60).max(86_400).default(3600),
+  GATEWAY_HOST_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a host name, e.g. bbb.example.org').optional(),
+  // Shared sign-on (server/oidc): lifetimes in seconds, proxy trust, log-in throttling.
+  ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(300),
+  ID_TOKEN_TTL: z.coerce.number().int().min(60).max(86_400).default(3600),
+  REFRESH_TOKEN_TTL: z.coerce.number().int().min(300).max(31_536_000).default(1_209_600),
+  SESSION_TTL: z.coerce.number().int().min(300).max(2_592_000).default(28_800),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(50),
+  LOGIN_LOCKOUT: z.coerce.number().int().min(1).max(86_400).default(900),
+  PASSWORD_SCRYPT_LN: z.coerce.number().int().min(14).max(20).default(17),
+  INVITATION_TTL: z.coerce.number().int().min(300).max(2_592_000).default(604_800),
 });
 
 export interface Config {
@@ -29,6 +48,34 @@ export interface Config {
   logLevel: z.infer<typeof LogLevel>;
   /** Longest time between audit checkpoints while the log grows. */
   checkpointIntervalMs: number;
+  /** The least notice members of a tenancy get before it is frozen for a transfer (a policy parameter). */
+  transferMinNoticeDays: number;
+  /** Longest chain of delegations from a bootstrap grant. */
+  delegationMaxDepth: number;
+  /** Run background jobs (health polling, inventory) in this process. */
+  worker: boolean;
+  /** Time between health polls of every cluster. */
+  pollIntervalMs: number;
+  /** Time between recording inventory refreshes of every tenancy. */
+  inventoryIntervalMs: number;
+  /** Gateway calls to `<tenancy slug>.<suffix>` are for that tenancy. */
+  gatewayHostSuffix: string;
+  /** Shared sign-on settings (README, Shared sign-on). */
+  sso: SsoConfig;
+}
+
+export interface SsoConfig {
+  accessTokenTtl: number;
+  idTokenTtl: number;
+  refreshTokenTtl: number;
+  sessionTtl: number;
+  /** Trust X-Forwarded-Proto/Host/For from a TLS-offloading proxy. */
+  trustProxy: boolean;
+  loginMaxFailures: number;
+  loginIpMaxFailures: number;
+  loginLockoutSeconds: number;
+  scryptLn: number;
+  invitationTtl: number;
 }
 
 export class ConfigError extends Error {}
@@ -52,5 +99,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: e.MASTER_KEY,
     logLevel: e.LOG_LEVEL,
     checkpointIntervalMs: e.CHECKPOINT_INTERVAL * 1000,
+    transferMinNoticeDays: e.TRANSFER_MIN_NOTICE_DAYS,
+    delegationMaxDepth: e.DELEGATION_MAX_DEPTH,
+    worker: e.WORKER === 'on',
+    pollIntervalMs: e.POLL_INTERVAL * 1000,
+    inventoryIntervalMs: e.INVENTORY_INTERVAL * 1000,
+    gatewayHostSuffix: (e.GATEWAY_HOST_SUFFIX ?? new URL(publicUrl).hostname).toLowerCase().replace(/\.$/, ''),
+    sso: {
+      accessTokenTtl: e.ACCESS_TOKEN_TTL,
+      idTokenTtl: e.ID_TOKEN_TTL,
+      refreshTokenTtl: e.REFRESH_TOKEN_TTL,
+      sessionTtl: e.SESSION_TTL,
+      trustProxy: e.TRUST_PROXY === 'true',
+      loginMaxFailures: e.LOGIN_MAX_FAILURES,
+      loginIpMaxFailures: e.LOGIN_IP_MAX_FAILURES,
+      loginLockoutSeconds: e.LOGIN_LOCKOUT,
+      scryptLn: e.PASSWORD_SCRYPT_LN,
+      invitationTtl: e.INVITATION_TTL,
+    },
   };
 }

@@ -9,11 +9,18 @@ import { SecretBox } from './crypto/secretbox.js';
 import { openDatabase, type Database } from './db/index.js';
 import { createApp } from './app.js';
 import { CheckpointSigner, Checkpointer, auditOrigin } from './audit/checkpoints.js';
+import { Sso } from './oidc/index.js';
+import { createBackgroundWorker } from './jobs/background.js';
+import type { Worker } from './jobs/worker.js';
 
 export interface Running {
   url: string;
   port: number;
   database: Database;
+  /** The background job worker, when WORKER=on. */
+  worker: Worker | undefined;
+  /** The sign-on service (tests reload its keys). */
+  sso: Sso;
   stop(): Promise<void>;
 }
 
@@ -30,7 +37,10 @@ export async function startServer(
   const signer = await CheckpointSigner.load(database.db, box, auditOrigin(config.publicUrl));
   const checkpointer = new Checkpointer(database.db, signer, log, config.checkpointIntervalMs);
   checkpointer.start();
-  const app = createApp({ db: database.db, box, log, config, signer, checkpointer });
+  const sso = await Sso.start({ db: database.db, box, config, log });
+  const app = createApp({ db: database.db, box, log, config, signer, checkpointer, sso });
+  const worker = config.worker ? await createBackgroundWorker({ db: database.db, box, log, config }) : undefined;
+  worker?.start();
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -41,13 +51,15 @@ export async function startServer(
     (stopping ??= (async () => {
       log.info('shutting down: finishing in-flight requests');
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await worker?.stop(); // running jobs are given back for another process
       await checkpointer.run(); // sign what the last requests appended
       await checkpointer.stop();
+      await sso.stop();
       await database.close();
       log.info('stopped');
     })());
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  return { url: `http://${host}:${port}`, port, database, stop };
+  return { url: `http://${host}:${port}`, port, database, worker, sso, stop };
 }
 
 export async function main(): Promise<void> {

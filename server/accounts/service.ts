@@ -62,6 +62,9 @@ export async function bootstrapAdmin(
   const [existing] = await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.platformAdmin, true)).limit(1);
   if (existing) throw problems.conflict('already-bootstrapped', 'a platform admin exists already; ask them for an account');
   const account = await createAccount(db, actor, { ...input, coopId: null, platformAdmin: true });
+  // The root of every delegation chain: platform_admin on the global scope, delegable, no expiry.
+  const { insertRootGrant } = await import('../grants/service.js');
+  await db.transaction((tx) => insertRootGrant(tx, actor, { accountId: account.id, role: 'platform_admin', scope: { type: 'global' }, reason: 'bootstrap' }));
   const { token } = await issueToken(db, actor, account.id, 'bootstrap', null);
   return { account, token };
 }

@@ -68,7 +68,7 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<{ index: n
     ...(input.before !== undefined ? { before: pseudo(input.before) } : {}),
     ...(input.after !== undefined ? { after: pseudo(input.after) } : {}),
     ...(input.details ? { details: pseudo(input.details) } : {}),
-    ...(input.decision ? { decision: input.decision } : {}),
+    ...((input.decision ?? input.actor.authorization) ? { decision: input.decision ?? input.actor.authorization! } : {}),
     ...(input.evidence ? { evidence: input.evidence } : {}),
   });
   const leaf = leafHash(entry);

@@ -4,11 +4,21 @@ export interface Principal {
   /** The account's home co-op, if any. */
   coopId: string | null;
   platformAdmin: boolean;
-  /** How the principal authenticated: a personal access token (later: OIDC). */
-  via: 'pat' | 'local';
+  /** How the principal authenticated: a personal access token, an OIDC access token (JWT), or the console. */
+  via: 'pat' | 'local' | 'oidc';
   tokenId: string | null;
+  /** For OIDC access tokens: the client the token was issued to, and its scopes. */
+  clientId?: string;
+  scope?: string[];
   /** For a delegated role: the grant ids from the acting grant up to its root. */
   delegation?: string[];
+  /** The policy decision that allowed this request's change; recorded with it in the audit log. */
+  authorization?: { decision: 'allow' | 'deny'; policyIds: string[]; policySetHash: string };
+}
+
+/** The principal acting under an allow decision: services record it with their change. */
+export function authorized(p: Principal, decision: NonNullable<Principal['authorization']>): Principal {
+  return { ...p, authorization: decision };
 }
 
 /** The actor the `meetplane admin ...` commands record: the operator at the console. */
