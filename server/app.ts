@@ -3,6 +3,8 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import type { AppEnv, Deps } from './http/env.js';
+import { Guard } from './authz/guard.js';
+import { Authz } from './authz/authz.js';
 import { HttpMetrics, observe } from './http/observe.js';
 import { notFound, onError } from './http/errors.js';
 import { validationHook } from './http/validation.js';
@@ -14,6 +16,7 @@ import { tenancyRoutes } from './tenancies/routes.js';
 import { accountRoutes } from './accounts/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { mountSso } from './oidc/mount.js';
+import { webSessionRoutes } from './web/session.js';
 import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
 import { transferRoutes } from './transfers/routes.js';
@@ -26,7 +29,8 @@ import { receiptKeyRoutes } from './receipts/routes.js';
 
 export const API_PREFIX = '/api/v1';
 
-export function createApp(deps: Deps) {
+export function createApp(base: Omit<Deps, 'guard'>) {
+  const deps: Deps = { ...base, guard: new Guard(new Authz(base.db)) };
   const metrics = new HttpMetrics();
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
@@ -80,6 +84,7 @@ export function createApp(deps: Deps) {
   app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
   app.route(API_PREFIX, api);
   if (deps.sso) mountSso(app, deps.sso);
+  if (deps.sso) app.route('/me', webSessionRoutes(deps, deps.sso).routes as never); // members' own pages, signed in through /oidc
   app.route('/audit', auditPages(deps));
   app.route('/', gatewayRoutes(deps)); // BBB API gateway: checksums, not bearer tokens
   return app;

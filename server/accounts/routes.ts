@@ -4,7 +4,7 @@ import { router, type Deps } from '../http/env.js';
 import { Email, IdOrSlug, IdParam, Name, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { problems } from '../http/problem.js';
-import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import { accountRef, coopRef, tenancyRef, PLATFORM } from '../authz/guard.js';
 import { findCoop } from '../coops/service.js';
 import { findTenancy } from '../tenancies/service.js';
 import {
@@ -57,7 +57,7 @@ function accountOut(a: Account) {
   return { id: a.id, email: a.email, name: a.name, coopId: a.coopId, platformAdmin: a.platformAdmin, createdAt: a.createdAt.toISOString() };
 }
 
-export function accountRoutes({ db }: Deps) {
+export function accountRoutes({ db, guard }: Deps) {
   const app = router();
 
   app.openapi(
@@ -71,10 +71,13 @@ export function accountRoutes({ db }: Deps) {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const scope = visibleCoop(c.var.principal);
-      const rows = await listAccounts(db, { coopId: scope === 'all' ? undefined : scope, after: decodeCursor(cursor), limit });
-      const p = page(rows, limit);
-      return c.json({ items: p.items.map(accountOut), nextCursor: p.nextCursor }, 200);
+      const p = c.var.principal;
+      await guard.allow(p, 'account.list', PLATFORM, 'accounts');
+      const reach = await guard.reach(p);
+      const within = reach.all ? undefined : { coopIds: reach.coopIds, accountIds: [p.accountId] };
+      const pg = page(await listAccounts(db, { within, after: decodeCursor(cursor), limit }), limit);
+      const items = await guard.visible(p, pg.items, 'account.read', accountRef);
+      return c.json({ items: items.map(accountOut), nextCursor: pg.nextCursor }, 200);
     },
   );
 
@@ -88,12 +91,11 @@ export function accountRoutes({ db }: Deps) {
       responses: { 201: jsonContent(AccountOut, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'E-mail taken') },
     }),
     async (c) => {
-      const { coop: coopRef, ...input } = c.req.valid('json');
-      const coop = await findCoop(db, coopRef);
-      if (!coop || !(c.var.principal.platformAdmin || c.var.principal.coopId === coop.id))
-        throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
-      ensureAdmin(c.var.principal, 'create accounts');
-      const account = await createAccount(db, c.var.principal, { ...input, coopId: coop.id });
+      const { coop: coopId, ...input } = c.req.valid('json');
+      const coop = await findCoop(db, coopId);
+      if (!coop || !(await guard.canRead(c.var.principal, 'coop.read', coopRef(coop)))) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+      const actor = await guard.allow(c.var.principal, 'account.create', coopRef(coop), 'co-op', 'coop.read');
+      const account = await createAccount(db, actor, { ...input, coopId: coop.id });
       c.header('Location', `/api/v1/accounts/${account.id}`);
       return c.json(accountOut(account), 201);
     },
@@ -109,10 +111,9 @@ export function accountRoutes({ db }: Deps) {
       responses: { 200: jsonContent(AccountOut, 'The account'), ...commonErrors },
     }),
     async (c) => {
-      const p = c.var.principal;
       const account = await findAccount(db, c.req.valid('param').id);
-      if (!account || !(account.id === p.accountId || (account.coopId !== null && p.coopId === account.coopId) || p.platformAdmin))
-        throw problems.notFound('account');
+      if (!account) throw problems.notFound('account');
+      await guard.allow(c.var.principal, 'account.read', accountRef(account), 'account', 'account.read');
       return c.json(accountOut(account), 200);
     },
   );
@@ -128,8 +129,8 @@ export function accountRoutes({ db }: Deps) {
     }),
     async (c) => {
       const tenancy = await findTenancy(db, c.req.valid('param').id);
-      ensureVisible(c.var.principal, tenancy?.coopId ?? null, 'tenancy');
       if (!tenancy) throw problems.notFound('tenancy');
+      await guard.allow(c.var.principal, 'membership.list', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
       const members = await listMembers(db, tenancy.id);
       return c.json({ items: members.map((m) => ({ ...m, since: m.since.toISOString() })) }, 200);
     },
@@ -147,11 +148,11 @@ export function accountRoutes({ db }: Deps) {
     async (c) => {
       const { id, accountId } = c.req.valid('param');
       const tenancy = await findTenancy(db, id);
-      ensureWritable(c.var.principal, tenancy?.coopId ?? null, 'tenancy');
       if (!tenancy) throw problems.notFound('tenancy');
+      const actor = await guard.allow(c.var.principal, 'membership.set', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
       const account = await findAccount(db, accountId);
       if (!account) throw problems.validation([{ path: 'accountId', message: 'no such account' }]);
-      await setMembership(db, c.var.principal, tenancy.id, account.id, c.req.valid('json').role);
+      await setMembership(db, actor, tenancy.id, account.id, c.req.valid('json').role);
       return c.body(null, 204);
     },
   );
@@ -168,9 +169,9 @@ export function accountRoutes({ db }: Deps) {
     async (c) => {
       const { id, accountId } = c.req.valid('param');
       const tenancy = await findTenancy(db, id);
-      ensureWritable(c.var.principal, tenancy?.coopId ?? null, 'tenancy');
       if (!tenancy) throw problems.notFound('tenancy');
-      await removeMembership(db, c.var.principal, tenancy.id, accountId);
+      const actor = await guard.allow(c.var.principal, 'membership.delete', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
+      await removeMembership(db, actor, tenancy.id, accountId);
       return c.body(null, 204);
     },
   );
@@ -184,7 +185,9 @@ export function accountRoutes({ db }: Deps) {
       responses: { 200: jsonContent(z.object({ items: z.array(TokenOut) }), 'Your tokens'), ...commonErrors },
     }),
     async (c) => {
-      const tokens = await listTokens(db, c.var.principal.accountId);
+      const p = c.var.principal;
+      await guard.allow(p, 'token.list', { type: 'Account', id: p.accountId, coopId: p.coopId }, 'account');
+      const tokens = await listTokens(db, p.accountId);
       return c.json(
         {
           items: tokens.map((t) => ({
@@ -214,7 +217,9 @@ export function accountRoutes({ db }: Deps) {
     async (c) => {
       const { name, expiresInDays } = c.req.valid('json');
       const expiresAt = new Date(Date.now() + expiresInDays * 86_400_000);
-      const pat = await issueToken(db, c.var.principal, c.var.principal.accountId, name, expiresAt);
+      const p = c.var.principal;
+      const actor = await guard.allow(p, 'token.create', { type: 'Account', id: p.accountId, coopId: p.coopId }, 'account');
+      const pat = await issueToken(db, actor, p.accountId, name, expiresAt);
       c.header('Cache-Control', 'no-store');
       return c.json({ ...pat, expiresAt: expiresAt.toISOString() }, 201);
     },
@@ -230,7 +235,9 @@ export function accountRoutes({ db }: Deps) {
       responses: { 204: { description: 'Revoked' }, ...commonErrors },
     }),
     async (c) => {
-      await revokeToken(db, c.var.principal, c.var.principal.accountId, c.req.valid('param').id);
+      const p = c.var.principal;
+      const actor = await guard.allow(p, 'token.revoke', { type: 'Account', id: p.accountId, coopId: p.coopId }, 'account');
+      await revokeToken(db, actor, p.accountId, c.req.valid('param').id);
       return c.body(null, 204);
     },
   );

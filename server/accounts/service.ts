@@ -1,7 +1,7 @@
 // Accounts (people), their memberships in tenancies, and their personal access
 // tokens. E-mail addresses and names are personal data: they never enter the
 // audit trail, which only names account ids.
-import { and, asc, eq, getTableColumns, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { appendAudit } from '../audit/trail.js';
@@ -22,9 +22,14 @@ export async function findAccount(db: Executor, id: string): Promise<Account | u
   return row;
 }
 
-export async function listAccounts(db: Db, opts: { coopId?: string | null; after?: string; limit: number }): Promise<Account[]> {
+/** `within`: a coarse pre-filter (accounts of these co-ops, and these accounts). */
+export async function listAccounts(db: Db, opts: { within?: { coopIds: string[]; accountIds: string[] }; after?: string; limit: number }): Promise<Account[]> {
   const conds = [];
-  if (opts.coopId !== undefined) conds.push(opts.coopId === null ? sql`false` : eq(accounts.coopId, opts.coopId));
+  if (opts.within) {
+    const { coopIds, accountIds } = opts.within;
+    const any = [...(coopIds.length ? [inArray(accounts.coopId, coopIds)] : []), ...(accountIds.length ? [inArray(accounts.id, accountIds)] : [])];
+    conds.push(any.length ? or(...any)! : sql`false`);
+  }
   if (opts.after) conds.push(gt(accounts.id, opts.after));
   return db.select().from(accounts).where(and(...conds)).orderBy(asc(accounts.id)).limit(opts.limit + 1);
 }

@@ -6,6 +6,8 @@ import { router, type Deps } from '../http/env.js';
 import { Uuid, commonErrors, jsonContent } from '../http/schemas.js';
 import { problems } from '../http/problem.js';
 import type { Principal } from '../auth/principal.js';
+import { PLATFORM } from '../authz/guard.js';
+import { findAccount } from '../accounts/service.js';
 import { appendAudit } from './trail.js';
 import { consistencyProof, inclusionProof } from './merkle.js';
 import { buildBundle } from './bundle.js';
@@ -27,16 +29,14 @@ const EntryOut = z
 const ProofOut = z.object({ index: z.number().int(), treeSize: z.number().int(), hashes: z.array(z.string()) }).openapi('InclusionProof');
 const ConsistencyOut = z.object({ from: z.number().int(), to: z.number().int(), hashes: z.array(z.string()) }).openapi('ConsistencyProof');
 
-/** Until the roles issue: platform admins act as auditors. */
-function ensureAuditor(p: Principal): void {
-  if (!p.platformAdmin) throw problems.forbidden('only auditors may read the audit log');
-}
 
 function entryOut(row: { idx: number; entry: Uint8Array; leafHash: Uint8Array }) {
   return { index: row.idx, entry: b64(row.entry), leafHash: b64(row.leafHash), json: JSON.parse(Buffer.from(row.entry).toString('utf8')) };
 }
 
-export function auditRoutes({ db, signer }: Deps) {
+export function auditRoutes({ db, signer, guard }: Deps) {
+  // Reading the log is the auditor's (and platform admin's) action on the platform.
+  const ensureAuditor = (p: Principal) => guard.allow(p, 'audit.read', PLATFORM, 'audit log');
   const app = router();
 
   const currentCheckpoint = async () => (await signer.issue(db)).note;
@@ -55,7 +55,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: { description: 'Signed note', content: { 'text/plain': { schema: z.string() } } }, ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       return c.text(await currentCheckpoint(), 200, { 'Content-Type': 'text/plain; charset=utf-8' });
     },
   );
@@ -70,7 +70,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: jsonContent(z.object({ items: z.array(z.object({ size: z.number(), rootHash: z.string(), note: z.string(), createdAt: z.string() })) }), 'Checkpoints'), ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       const { after, limit } = c.req.valid('query');
       const rows = await listCheckpoints(db, { after, limit });
       return c.json({ items: rows.map((r) => ({ size: r.size, rootHash: b64(r.rootHash), note: r.note, createdAt: r.createdAt.toISOString() })) }, 200);
@@ -86,7 +86,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: { description: 'vkey', content: { 'text/plain': { schema: z.string() } } }, ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       return c.text(signer.vkey + '\n', 200);
     },
   );
@@ -113,7 +113,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: jsonContent(z.object({ items: z.array(EntryOut), nextFrom: z.number().nullable() }), 'Entries'), ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       const q = c.req.valid('query');
       let actorRef: string | undefined;
       if (q.actor) {
@@ -151,7 +151,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: jsonContent(EntryOut.extend({ checkpoint: z.string(), proof: ProofOut }), 'Entry and proof'), ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       const { format: _f, vkey: _k, ...b } = await bundle(c.req.valid('param').index);
       return c.json(b, 200);
     },
@@ -167,7 +167,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: jsonContent(z.any(), 'Bundle'), ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       const index = c.req.valid('param').index;
       const b = await bundle(index);
       c.header('Content-Disposition', `attachment; filename="meetplane-audit-${index}.json"`);
@@ -191,7 +191,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: jsonContent(ProofOut, 'Proof'), ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       const q = c.req.valid('query');
       if ((q.index === undefined) === (q.leafHash === undefined)) throw problems.badRequest('give exactly one of index and leafHash');
       await checkSize(q.treeSize, 'treeSize');
@@ -213,7 +213,7 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 200: jsonContent(ConsistencyOut, 'Proof'), ...commonErrors },
     }),
     async (c) => {
-      ensureAuditor(c.var.principal);
+      await ensureAuditor(c.var.principal);
       const { from, to } = c.req.valid('query');
       if (from > to) throw problems.badRequest('from must not be larger than to');
       await checkSize(to, 'to');
@@ -232,11 +232,12 @@ export function auditRoutes({ db, signer }: Deps) {
       responses: { 204: { description: 'Forgotten' }, ...commonErrors },
     }),
     async (c) => {
-      if (!c.var.principal.platformAdmin) throw problems.forbidden('only a platform admin may erase pseudonym keys');
       const accountId = c.req.valid('param').accountId;
+      const account = await findAccount(db, accountId);
+      const actor = await guard.allow(c.var.principal, 'audit.forget', { type: 'Account', id: accountId, coopId: account?.coopId ?? null }, 'account');
       await db.transaction(async (tx) => {
         // Record first (this uses the pseudonym one last time), then destroy the key.
-        await appendAudit(tx, { actor: c.var.principal, action: 'audit.forget-person', subject: { type: 'account', id: person(accountId) } });
+        await appendAudit(tx, { actor, action: 'audit.forget-person', subject: { type: 'account', id: person(accountId) } });
         await forgetPersonKey(tx, accountId);
       });
       return c.body(null, 204);

@@ -45,12 +45,19 @@ export class Authz {
     if (p.via === 'local') return { accountId: p.accountId, coopId: p.coopId, grants: [CONSOLE_GRANT], memberOf: [], active: [] };
     const [active, member] = await Promise.all([
       activeGrants(this.db, p.accountId),
-      this.db.select({ tenancyId: memberships.tenancyId }).from(memberships).where(eq(memberships.accountId, p.accountId)),
+      this.db.select({ tenancyId: memberships.tenancyId, role: memberships.role }).from(memberships).where(eq(memberships.accountId, p.accountId)),
     ]);
+    // A tenancy's owner and admins (membership roles) hold those roles on it, as
+    // a grant would give them; they cannot delegate them (only grants delegate).
+    const fromMembership = member.flatMap((m) =>
+      m.role === 'member'
+        ? []
+        : [{ id: `membership:${m.tenancyId}`, role: m.role === 'owner' ? ('tenancy_owner' as const) : ('tenancy_admin' as const), scope: { type: 'tenancy' as const, id: m.tenancyId }, delegable: false }],
+    );
     return {
       accountId: p.accountId,
       coopId: p.coopId,
-      grants: active.map((g) => ({ id: g.id, role: g.role, scope: g.scope, delegable: g.delegable })),
+      grants: [...active.map((g) => ({ id: g.id, role: g.role, scope: g.scope, delegable: g.delegable })), ...fromMembership],
       memberOf: member.map((m) => m.tenancyId),
       active,
     };
@@ -74,7 +81,8 @@ export class Authz {
     const d = await this.decide(p, action, resource);
     if (d.decision === 'allow') return { decision: 'allow', policyIds: d.policyIds, policySetHash: d.policySetHash };
     if (this.evaluator.actions.get(action)?.changes) await this.auditDenial(p, action, resource, d);
-    const hidden = opts.readAction && opts.readAction !== action && (await this.decide(p, opts.readAction, resource)).decision === 'deny';
+    // Refused a read, or refused a change of something one may not even read: it looks missing.
+    const hidden = opts.readAction !== undefined && (opts.readAction === action || (await this.decide(p, opts.readAction, resource)).decision === 'deny');
     if (hidden) throw problems.notFound(opts.what);
     throw forbidden(action, d);
   }

@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
 import { Timestamp, Uuid, commonErrors, jsonContent } from '../http/schemas.js';
 import { problems } from '../http/problem.js';
-import { ensureVisible } from '../auth/permissions.js';
+import { clusterRef } from '../authz/guard.js';
 import { findCluster } from './service.js';
 import { findHealth, type ClusterHealth } from './health.js';
 
@@ -44,7 +44,7 @@ export function healthOut(h: ClusterHealth | undefined): z.infer<typeof HealthOu
   };
 }
 
-export function clusterHealthRoutes({ db }: Deps) {
+export function clusterHealthRoutes({ db, guard }: Deps) {
   const app = router();
   app.openapi(
     createRoute({
@@ -57,8 +57,8 @@ export function clusterHealthRoutes({ db }: Deps) {
     }),
     async (c) => {
       const cluster = await findCluster(db, c.req.valid('param').id);
-      ensureVisible(c.var.principal, cluster?.coopId ?? null, 'cluster');
       if (!cluster) throw problems.notFound('cluster');
+      await guard.allow(c.var.principal, 'cluster.readHealth', clusterRef(cluster), 'cluster', 'cluster.read');
       return c.json({ clusterId: cluster.id, ...healthOut(await findHealth(db, cluster.id)) }, 200);
     },
   );

@@ -6,7 +6,7 @@ import { Country, IdOrSlug, IfMatchHeader, Name, Timestamp, Uuid, commonErrors, 
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
-import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import { clusterRef, coopRef, PLATFORM } from '../authz/guard.js';
 import type { Principal } from '../auth/principal.js';
 import { findCoop } from '../coops/service.js';
 import { createCluster, deleteCluster, findCluster, listClusters, updateCluster, type Cluster } from './service.js';
@@ -71,14 +71,14 @@ function out(c: Cluster, health?: ClusterHealth | null) {
   };
 }
 
-export function clusterRoutes({ db, box }: Deps) {
+export function clusterRoutes({ db, box, guard }: Deps) {
   const app = router();
 
-  async function visibleClusterOr404(p: Principal, id: string) {
+  /** The cluster and the principal acting under the policies' allow for `action`. */
+  async function clusterFor(p: Principal, id: string, action: string) {
     const cluster = await findCluster(db, id);
-    ensureVisible(p, cluster?.coopId ?? null, 'cluster');
     if (!cluster) throw problems.notFound('cluster');
-    return cluster;
+    return { cluster, actor: await guard.allow(p, action, clusterRef(cluster), 'cluster', 'cluster.read') };
   }
 
   app.openapi(
@@ -91,18 +91,21 @@ export function clusterRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(pageSchema(ClusterOut), 'A page of clusters'), ...commonErrors },
     }),
     async (c) => {
-      const { limit, cursor, coop: coopRef } = c.req.valid('query');
-      const scope = visibleCoop(c.var.principal);
-      let coopId: string | null | undefined = scope === 'all' ? undefined : scope;
-      if (coopRef) {
-        const coop = await findCoop(db, coopRef);
+      const { limit, cursor, coop: coopFilter } = c.req.valid('query');
+      const p = c.var.principal;
+      await guard.allow(p, 'cluster.list', PLATFORM, 'clusters');
+      let coopId: string | null | undefined;
+      if (coopFilter) {
+        const coop = await findCoop(db, coopFilter);
         // A filter on an invisible or unknown co-op yields an empty page, like a missing one.
-        coopId = coop && (scope === 'all' || scope === coop.id) ? coop.id : null;
+        coopId = coop && (await guard.canRead(p, 'coop.read', coopRef(coop))) ? coop.id : null;
       }
-      const rows = await listClusters(db, { coopId, after: decodeCursor(cursor), limit });
-      const p = page(rows, limit);
-      const health = await healthOf(db, p.items.map((i) => i.id));
-      return c.json({ items: p.items.map((i) => out(i, health.get(i.id) ?? null)), nextCursor: p.nextCursor }, 200);
+      const reach = await guard.reach(p);
+      const rows = await listClusters(db, { coopId, within: reach.all ? undefined : reach, after: decodeCursor(cursor), limit });
+      const pg = page(rows, limit);
+      const items = await guard.visible(p, pg.items, 'cluster.read', clusterRef);
+      const health = await healthOf(db, items.map((i) => i.id));
+      return c.json({ items: items.map((i) => out(i, health.get(i.id) ?? null)), nextCursor: pg.nextCursor }, 200);
     },
   );
 
@@ -116,12 +119,12 @@ export function clusterRoutes({ db, box }: Deps) {
       responses: { 201: jsonContent(ClusterOut, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'Name taken') },
     }),
     async (c) => {
-      const { coop: coopRef, ...input } = c.req.valid('json');
-      const coop = await findCoop(db, coopRef);
-      if (!coop || !(c.var.principal.platformAdmin || c.var.principal.coopId === coop.id))
-        throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
-      ensureAdmin(c.var.principal, 'register clusters');
-      const cluster = await createCluster(db, box, c.var.principal, { ...input, coopId: coop.id });
+      const { coop: coopId, ...input } = c.req.valid('json');
+      const coop = await findCoop(db, coopId);
+      // A co-op one may not see is named exactly like a missing one.
+      if (!coop || !(await guard.canRead(c.var.principal, 'coop.read', coopRef(coop)))) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+      const actor = await guard.allow(c.var.principal, 'cluster.create', coopRef(coop), 'co-op', 'coop.read');
+      const cluster = await createCluster(db, box, actor, { ...input, coopId: coop.id });
       c.header('ETag', etagOf(cluster));
       c.header('Location', `/api/v1/clusters/${cluster.id}`);
       return c.json(out(cluster), 201);
@@ -138,7 +141,7 @@ export function clusterRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(ClusterOut, 'The cluster'), ...commonErrors },
     }),
     async (c) => {
-      const cluster = await visibleClusterOr404(c.var.principal, c.req.valid('param').id);
+      const { cluster } = await clusterFor(c.var.principal, c.req.valid('param').id, 'cluster.read');
       c.header('ETag', etagOf(cluster));
       return c.json(out(cluster, (await findHealth(db, cluster.id)) ?? null), 200);
     },
@@ -154,10 +157,12 @@ export function clusterRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(ClusterOut, 'Updated'), ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const cluster = await visibleClusterOr404(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, cluster.coopId, 'cluster');
+      const patch = c.req.valid('json');
+      // Changing only the state (draining, disabling, enabling) is the narrower drain action.
+      const action = Object.keys(patch).every((k) => k === 'state') ? 'cluster.drain' : 'cluster.update';
+      const { cluster, actor } = await clusterFor(c.var.principal, c.req.valid('param').id, action);
       requireIfMatch(c.req.valid('header')['if-match'], cluster);
-      const updated = await updateCluster(db, box, c.var.principal, cluster, c.req.valid('json'));
+      const updated = await updateCluster(db, box, actor, cluster, patch);
       c.header('ETag', etagOf(updated));
       return c.json(out(updated), 200);
     },
@@ -173,10 +178,9 @@ export function clusterRoutes({ db, box }: Deps) {
       responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: jsonContent(z.any(), 'Still in use'), 412: jsonContent(z.any(), 'Changed meanwhile') },
     }),
     async (c) => {
-      const cluster = await visibleClusterOr404(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, cluster.coopId, 'cluster');
+      const { cluster, actor } = await clusterFor(c.var.principal, c.req.valid('param').id, 'cluster.delete');
       requireIfMatch(c.req.valid('header')['if-match'], cluster);
-      await deleteCluster(db, c.var.principal, cluster);
+      await deleteCluster(db, actor, cluster);
       return c.body(null, 204);
     },
   );

@@ -1,6 +1,6 @@
 // BBB clusters a co-op runs. The API secret is sealed with the master key on
 // the way in and only opened by code that talks to the cluster.
-import { and, asc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, inArray, or, sql } from 'drizzle-orm';
 import { rowsOf, type Db, type Executor } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { appendAudit, type AuditValue } from '../audit/trail.js';
@@ -59,10 +59,15 @@ export async function openClusterSecret(db: Executor, box: SecretBox, id: string
 
 export async function listClusters(
   db: Db,
-  opts: { coopId?: string | null; after?: string; limit: number },
+  opts: { coopId?: string | null; within?: { coopIds: string[]; clusterIds: string[] }; after?: string; limit: number },
 ): Promise<Cluster[]> {
   const conds = [];
   if (opts.coopId !== undefined) conds.push(opts.coopId === null ? sql`false` : eq(clusters.coopId, opts.coopId));
+  if (opts.within) {
+    const { coopIds, clusterIds } = opts.within;
+    const any = [...(coopIds.length ? [inArray(clusters.coopId, coopIds)] : []), ...(clusterIds.length ? [inArray(clusters.id, clusterIds)] : [])];
+    conds.push(any.length ? or(...any)! : sql`false`);
+  }
   if (opts.after) conds.push(gt(clusters.id, opts.after));
   return db.select(publicColumns).from(clusters).where(and(...conds)).orderBy(asc(clusters.id)).limit(opts.limit + 1);
 }

@@ -5,7 +5,8 @@ import { Country, Email, IdParam, IfMatchHeader, Name, Slug, Timestamp, commonEr
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
-import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import type { Principal } from '../auth/principal.js';
+import { coopRef, PLATFORM } from '../authz/guard.js';
 import { createCoop, deleteCoop, findCoop, listCoops, updateCoop, type Coop } from './service.js';
 
 const LegalRegime = z.enum(['eu_gdpr', 'uk_gdpr', 'ch_fadp', 'other']).openapi({ description: 'EU GDPR, UK GDPR, Swiss FADP or other' });
@@ -41,14 +42,14 @@ function out(c: Coop) {
 
 const json = jsonContent;
 
-export function coopRoutes({ db }: Deps) {
+export function coopRoutes({ db, guard }: Deps) {
   const app = router();
 
-  async function visibleCoopOr404(principal: Parameters<typeof ensureVisible>[0], id: string) {
+  /** The co-op and the principal acting under the policies' allow for `action`. */
+  async function coopFor(principal: Principal, id: string, action: string) {
     const coop = await findCoop(db, id);
-    ensureVisible(principal, coop?.id ?? null, 'co-op');
     if (!coop) throw problems.notFound('co-op');
-    return coop;
+    return { coop, actor: await guard.allow(principal, action, coopRef(coop), 'co-op', 'coop.read') };
   }
 
   app.openapi(
@@ -62,10 +63,10 @@ export function coopRoutes({ db }: Deps) {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      const scope = visibleCoop(c.var.principal);
-      const rows = await listCoops(db, { onlyId: scope === 'all' ? undefined : scope, after: decodeCursor(cursor), limit });
+      await guard.allow(c.var.principal, 'coop.list', PLATFORM, 'co-ops');
+      const rows = await listCoops(db, { after: decodeCursor(cursor), limit });
       const p = page(rows, limit);
-      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor }, 200);
+      return c.json({ items: (await guard.visible(c.var.principal, p.items, 'coop.read', coopRef)).map(out), nextCursor: p.nextCursor }, 200);
     },
   );
 
@@ -79,8 +80,8 @@ export function coopRoutes({ db }: Deps) {
       responses: { 201: json(CoopOut, 'Created'), ...commonErrors, 409: json(z.any(), 'Slug taken') },
     }),
     async (c) => {
-      ensureAdmin(c.var.principal, 'register co-ops');
-      const coop = await createCoop(db, c.var.principal, c.req.valid('json'));
+      const actor = await guard.allow(c.var.principal, 'coop.create', PLATFORM, 'co-ops');
+      const coop = await createCoop(db, actor, c.req.valid('json'));
       c.header('ETag', etagOf(coop));
       c.header('Location', `/api/v1/coops/${coop.id}`);
       return c.json(out(coop), 201);
@@ -97,7 +98,7 @@ export function coopRoutes({ db }: Deps) {
       responses: { 200: json(CoopOut, 'The co-op'), ...commonErrors },
     }),
     async (c) => {
-      const coop = await visibleCoopOr404(c.var.principal, c.req.valid('param').id);
+      const { coop } = await coopFor(c.var.principal, c.req.valid('param').id, 'coop.read');
       c.header('ETag', etagOf(coop));
       return c.json(out(coop), 200);
     },
@@ -113,10 +114,9 @@ export function coopRoutes({ db }: Deps) {
       responses: { 200: json(CoopOut, 'Updated'), ...commonErrors, 412: json(z.any(), 'Changed meanwhile'), 428: json(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const coop = await visibleCoopOr404(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, coop.id, 'co-op');
+      const { coop, actor } = await coopFor(c.var.principal, c.req.valid('param').id, 'coop.update');
       requireIfMatch(c.req.valid('header')['if-match'], coop);
-      const updated = await updateCoop(db, c.var.principal, coop, c.req.valid('json'));
+      const updated = await updateCoop(db, actor, coop, c.req.valid('json'));
       c.header('ETag', etagOf(updated));
       return c.json(out(updated), 200);
     },
@@ -132,10 +132,9 @@ export function coopRoutes({ db }: Deps) {
       responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: json(z.any(), 'Still in use'), 412: json(z.any(), 'Changed meanwhile') },
     }),
     async (c) => {
-      const coop = await visibleCoopOr404(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, coop.id, 'co-op');
+      const { coop, actor } = await coopFor(c.var.principal, c.req.valid('param').id, 'coop.delete');
       requireIfMatch(c.req.valid('header')['if-match'], coop);
-      await deleteCoop(db, c.var.principal, coop);
+      await deleteCoop(db, actor, coop);
       return c.body(null, 204);
     },
   );

@@ -30,9 +30,8 @@ export async function findCoop(db: Executor, idOrSlug: string): Promise<Coop | u
   return row;
 }
 
-export async function listCoops(db: Db, opts: { onlyId?: string | null; after?: string; limit: number }): Promise<Coop[]> {
+export async function listCoops(db: Db, opts: { after?: string; limit: number }): Promise<Coop[]> {
   const conds = [];
-  if (opts.onlyId !== undefined) conds.push(opts.onlyId === null ? sql`false` : eq(coops.id, opts.onlyId));
   if (opts.after) conds.push(gt(coops.id, opts.after));
   return db.select().from(coops).where(and(...conds)).orderBy(asc(coops.id)).limit(opts.limit + 1);
 }

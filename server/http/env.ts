@@ -7,6 +7,7 @@ import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Config } from '../config.js';
 import type { CheckpointSigner, Checkpointer } from '../audit/checkpoints.js';
+import type { Guard } from '../authz/guard.js';
 import type { Sso } from '../oidc/index.js';
 import { validationHook } from './validation.js';
 
@@ -27,6 +28,8 @@ export interface Deps {
   signer: CheckpointSigner;
   /** Issues checkpoints shortly after writes and periodically. */
   checkpointer: Checkpointer;
+  /** Asks the Cedar policies (server/authz); every permission decision goes through it. */
+  guard: Guard;
   /** The shared sign-on (OIDC provider under /oidc); absent in apps built without it. */
   sso?: Sso;
 }

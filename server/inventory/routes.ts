@@ -4,7 +4,7 @@ import { router, type Deps } from '../http/env.js';
 import { IdOrSlug, Timestamp, commonErrors, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { ProblemError, problems } from '../http/problem.js';
-import { ensureVisible, ensureWritable } from '../auth/permissions.js';
+import { tenancyRef } from '../authz/guard.js';
 import type { Principal } from '../auth/principal.js';
 import { BbbError, BbbTransportError } from '../bbb/client.js';
 import { findTenancy } from '../tenancies/service.js';
@@ -83,14 +83,14 @@ function recordingOut(r: StoredRecording) {
   };
 }
 
-export function inventoryRoutes({ db, box }: Deps) {
+export function inventoryRoutes({ db, box, guard }: Deps) {
   const app = router();
 
-  async function visibleTenancy(p: Principal, ref: string) {
+  /** The tenancy, if the policies allow `action` on it (404 when it may not even be read). */
+  async function visibleTenancy(p: Principal, ref: string, action = 'tenancy.readInventory') {
     const tenancy = await findTenancy(db, ref);
-    ensureVisible(p, tenancy?.coopId ?? null, 'tenancy');
     if (!tenancy) throw problems.notFound('tenancy');
-    return tenancy;
+    return { ...tenancy, actor: await guard.allow(p, action, tenancyRef(tenancy), 'tenancy', 'tenancy.read') };
   }
 
   app.openapi(
@@ -137,10 +137,10 @@ export function inventoryRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(RefreshOut, 'What changed'), ...commonErrors, 502: jsonContent(z.any(), 'The cluster did not answer') },
     }),
     async (c) => {
-      const tenancy = await visibleTenancy(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, tenancy.coopId, 'tenancy');
+      // Refreshing writes the inventory (and the audit log): a change of the tenancy's records.
+      const tenancy = await visibleTenancy(c.var.principal, c.req.valid('param').id, 'tenancy.update');
       try {
-        return c.json(await refreshInventory(db, box, tenancy.id, { actor: c.var.principal }), 200);
+        return c.json(await refreshInventory(db, box, tenancy.id, { actor: tenancy.actor }), 200);
       } catch (err) {
         if (err instanceof BbbTransportError || err instanceof BbbError)
           throw new ProblemError(502, 'cluster-unavailable', 'Cluster unavailable', `the tenancy's cluster did not list its recordings: ${err.message}`);

@@ -6,7 +6,7 @@ import { Country, IdOrSlug, IdParam, IfMatchHeader, Name, Slug, Timestamp, Uuid,
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
-import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import { coopRef, tenancyRef, PLATFORM } from '../authz/guard.js';
 import type { Principal } from '../auth/principal.js';
 import { findCoop } from '../coops/service.js';
 import {
@@ -79,14 +79,14 @@ function out(t: Tenancy) {
   return { ...t, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() };
 }
 
-export function tenancyRoutes({ db, box }: Deps) {
+export function tenancyRoutes({ db, box, guard }: Deps) {
   const app = router();
 
-  async function visibleTenancyOr404(p: Principal, id: string) {
+  /** The tenancy and the principal acting under the policies' allow for `action`. */
+  async function tenancyFor(p: Principal, id: string, action: string) {
     const tenancy = await findTenancy(db, id);
-    ensureVisible(p, tenancy?.coopId ?? null, 'tenancy');
     if (!tenancy) throw problems.notFound('tenancy');
-    return tenancy;
+    return { tenancy, actor: await guard.allow(p, action, tenancyRef(tenancy), 'tenancy', 'tenancy.read') };
   }
 
   app.openapi(
@@ -99,16 +99,19 @@ export function tenancyRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(pageSchema(TenancyOut), 'A page of tenancies'), ...commonErrors },
     }),
     async (c) => {
-      const { limit, cursor, coop: coopRef, cluster } = c.req.valid('query');
-      const scope = visibleCoop(c.var.principal);
-      let coopId: string | null | undefined = scope === 'all' ? undefined : scope;
-      if (coopRef) {
-        const coop = await findCoop(db, coopRef);
-        coopId = coop && (scope === 'all' || scope === coop.id) ? coop.id : null;
+      const { limit, cursor, coop: coopFilter, cluster } = c.req.valid('query');
+      const p = c.var.principal;
+      await guard.allow(p, 'tenancy.list', PLATFORM, 'tenancies');
+      let coopId: string | null | undefined;
+      if (coopFilter) {
+        const coop = await findCoop(db, coopFilter);
+        coopId = coop && (await guard.canRead(p, 'coop.read', coopRef(coop))) ? coop.id : null;
       }
-      const rows = await listTenancies(db, { coopId, clusterId: cluster, after: decodeCursor(cursor), limit });
-      const p = page(rows, limit);
-      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor }, 200);
+      const reach = await guard.reach(p);
+      const rows = await listTenancies(db, { coopId, clusterId: cluster, within: reach.all ? undefined : reach, after: decodeCursor(cursor), limit });
+      const pg = page(rows, limit);
+      const items = await guard.visible(p, pg.items, 'tenancy.read', tenancyRef);
+      return c.json({ items: items.map(out), nextCursor: pg.nextCursor }, 200);
     },
   );
 
@@ -122,12 +125,11 @@ export function tenancyRoutes({ db, box }: Deps) {
       responses: { 201: jsonContent(TenancyWithSecret, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'Slug taken') },
     }),
     async (c) => {
-      const { coop: coopRef, cluster, ...input } = c.req.valid('json');
-      const coop = await findCoop(db, coopRef);
-      if (!coop || !(c.var.principal.platformAdmin || c.var.principal.coopId === coop.id))
-        throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
-      ensureAdmin(c.var.principal, 'create tenancies');
-      const { tenancy, bbbSecret } = await createTenancy(db, box, c.var.principal, { ...input, coopId: coop.id, clusterId: cluster });
+      const { coop: coopId, cluster, ...input } = c.req.valid('json');
+      const coop = await findCoop(db, coopId);
+      if (!coop || !(await guard.canRead(c.var.principal, 'coop.read', coopRef(coop)))) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+      const actor = await guard.allow(c.var.principal, 'tenancy.create', coopRef(coop), 'co-op', 'coop.read');
+      const { tenancy, bbbSecret } = await createTenancy(db, box, actor, { ...input, coopId: coop.id, clusterId: cluster });
       c.header('ETag', etagOf(tenancy));
       c.header('Location', `/api/v1/tenancies/${tenancy.id}`);
       c.header('Cache-Control', 'no-store');
@@ -145,7 +147,7 @@ export function tenancyRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(TenancyOut, 'The tenancy'), ...commonErrors },
     }),
     async (c) => {
-      const tenancy = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
+      const { tenancy } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.read');
       c.header('ETag', etagOf(tenancy));
       return c.json(out(tenancy), 200);
     },
@@ -161,11 +163,10 @@ export function tenancyRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(TenancyOut, 'Updated'), ...commonErrors, 409: jsonContent(z.any(), 'In transfer'), 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const tenancy = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, tenancy.coopId, 'tenancy');
+      const { tenancy, actor } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.update');
       requireIfMatch(c.req.valid('header')['if-match'], tenancy);
       const { cluster, ...patch } = c.req.valid('json');
-      const updated = await updateTenancy(db, c.var.principal, tenancy, { ...patch, ...(cluster ? { clusterId: cluster } : {}) });
+      const updated = await updateTenancy(db, actor, tenancy, { ...patch, ...(cluster ? { clusterId: cluster } : {}) });
       c.header('ETag', etagOf(updated));
       return c.json(out(updated), 200);
     },
@@ -181,10 +182,9 @@ export function tenancyRoutes({ db, box }: Deps) {
       responses: { 200: jsonContent(TenancyWithSecret, 'Rotated'), ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const current = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, current.coopId, 'tenancy');
+      const { tenancy: current, actor } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.rotateSecret');
       requireIfMatch(c.req.valid('header')['if-match'], current);
-      const { tenancy, bbbSecret } = await rotateTenancySecret(db, box, c.var.principal, current);
+      const { tenancy, bbbSecret } = await rotateTenancySecret(db, box, actor, current);
       c.header('ETag', etagOf(tenancy));
       c.header('Cache-Control', 'no-store');
       return c.json({ ...out(tenancy), bbbSecret }, 200);
@@ -201,10 +201,9 @@ export function tenancyRoutes({ db, box }: Deps) {
       responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: jsonContent(z.any(), 'Not archived'), 412: jsonContent(z.any(), 'Changed meanwhile') },
     }),
     async (c) => {
-      const tenancy = await visibleTenancyOr404(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, tenancy.coopId, 'tenancy');
+      const { tenancy, actor } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.delete');
       requireIfMatch(c.req.valid('header')['if-match'], tenancy);
-      await deleteTenancy(db, c.var.principal, tenancy);
+      await deleteTenancy(db, actor, tenancy);
       return c.body(null, 204);
     },
   );

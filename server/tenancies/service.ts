@@ -2,7 +2,7 @@
 // its clusters. Each has its own BBB secret for the gateway, sealed at rest and
 // shown only when created or rotated.
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import { getTableColumns } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import { uuidv7, UUID_RE } from '../ids.js';
@@ -66,10 +66,26 @@ export async function openTenancySecret(db: Executor, box: SecretBox, id: string
 
 export async function listTenancies(
   db: Db,
-  opts: { coopId?: string | null; clusterId?: string; after?: string; limit: number },
+  opts: {
+    coopId?: string | null;
+    clusterId?: string;
+    /** Coarse pre-filter: tenancies of these co-ops, on these clusters, or these tenancies. */
+    within?: { coopIds: string[]; clusterIds: string[]; tenancyIds: string[] };
+    after?: string;
+    limit: number;
+  },
 ): Promise<Tenancy[]> {
   const conds = [];
   if (opts.coopId !== undefined) conds.push(opts.coopId === null ? sql`false` : eq(tenancies.coopId, opts.coopId));
+  if (opts.within) {
+    const { coopIds, clusterIds, tenancyIds } = opts.within;
+    const any = [
+      ...(coopIds.length ? [inArray(tenancies.coopId, coopIds)] : []),
+      ...(clusterIds.length ? [inArray(tenancies.clusterId, clusterIds)] : []),
+      ...(tenancyIds.length ? [inArray(tenancies.id, tenancyIds)] : []),
+    ];
+    conds.push(any.length ? or(...any)! : sql`false`);
+  }
   if (opts.clusterId) conds.push(eq(tenancies.clusterId, opts.clusterId));
   if (opts.after) conds.push(gt(tenancies.id, opts.after));
   return db.select(publicColumns).from(tenancies).where(and(...conds)).orderBy(asc(tenancies.id)).limit(opts.limit + 1);

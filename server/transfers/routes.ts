@@ -3,19 +3,18 @@
 // decided by the Cedar policies (server/authz); whether the transfer may
 // proceed by the data-protection rules (policies/data-protection).
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq } from 'drizzle-orm';
-import { memberships } from '../accounts/table.js';
+import { eq } from 'drizzle-orm';
 import { router, type Deps } from '../http/env.js';
 import { IdOrSlug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { problems } from '../http/problem.js';
 import { authorized, type Principal } from '../auth/principal.js';
-import { Authz } from '../authz/authz.js';
 import type { ResourceRef } from '../../policies/evaluator.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findCoop } from '../coops/service.js';
 import { clusterHealth } from '../clusters/health-table.js';
 import { outboxStatus } from '../mail/outbox.js';
+import { appendAudit } from '../audit/trail.js';
 import { DataProtectionRules } from '../../policies/data-protection/rules.js';
 import { JurisdictionRegistry } from './jurisdictions.js';
 import { HAPPY_PATH } from './lifecycle.js';
@@ -121,9 +120,9 @@ function steps(state: string) {
   }));
 }
 
-export function transferRoutes({ db, config }: Deps) {
+export function transferRoutes({ db, config, guard }: Deps) {
   const app = router();
-  const authz = new Authz(db);
+  const authz = guard.authz;
   const deps: TransferDeps = {
     rules: new DataProtectionRules(),
     registry: JurisdictionRegistry.load(),
@@ -276,16 +275,22 @@ export function transferRoutes({ db, config }: Deps) {
         ? holds('coop_admin', 'coop', t.sourceCoopId)
         : as === 'target_admin'
           ? holds('coop_admin', 'coop', t.targetCoopId)
-          : holds('tenancy_owner', 'tenancy', t.tenancyId) || (await isOwnerMember(p.accountId, t.tenancyId));
-    if (!ok)
+          : holds('tenancy_owner', 'tenancy', t.tenancyId);
+    if (!ok) {
+      await db.transaction((tx) =>
+        appendAudit(tx, {
+          actor: p,
+          action: 'transfer.approve',
+          subject: { type: 'transfer', id: t.id },
+          outcome: 'denied',
+          decision: { decision: 'deny', policyIds: ['dp-approvals'], policySetHash: deps.rules.policySetHash },
+          details: { as },
+        }),
+      );
       throw problems.forbidden(`you cannot approve as ${as.replace('_', ' ')}: that needs ${as === 'owner' ? 'ownership of the tenancy' : `a coop_admin grant on the ${as === 'source_admin' ? 'source' : 'target'} co-op`}`, {
         policyIds: ['dp-approvals'],
       });
-  }
-
-  async function isOwnerMember(accountId: string, tenancyId: string) {
-    const rows = await db.select().from(memberships).where(and(eq(memberships.accountId, accountId), eq(memberships.tenancyId, tenancyId), eq(memberships.role, 'owner')));
-    return rows.length > 0;
+    }
   }
 
   app.openapi(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { auditCount, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
+import { auditCount, coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -77,7 +77,7 @@ describe('clusters', () => {
     expect(entry).toContain('"state":"draining"');
   });
 
-  it('filters the listing by co-op and hides other co-ops\' clusters from members', async () => {
+  it('filters the listing by co-op and hides other co-ops\' clusters from co-op admins', async () => {
     const a = await createCoop(s);
     const b = await createCoop(s);
     const ca = await createCluster(s, a.id);
@@ -85,7 +85,11 @@ describe('clusters', () => {
     const adminList = await s.api('GET', `/api/v1/clusters?coop=${a.slug}`);
     expect(adminList.json.items.map((c: { id: string }) => c.id)).toEqual([ca.id]);
 
-    const { token } = await memberWithToken(s, a.id);
+    // A co-op admin sees their co-op's clusters; a member without a role none at all.
+    const { token } = await coopAdminWithToken(s, a.id);
+    const plain = await memberWithToken(s, a.id);
+    expect((await s.api('GET', '/api/v1/clusters', { token: plain.token })).json.items).toEqual([]);
+    expect((await s.api('GET', `/api/v1/clusters/${ca.id}`, { token: plain.token })).status).toBe(404);
     const mine = await s.api('GET', '/api/v1/clusters', { token });
     expect(mine.json.items.map((c: { id: string }) => c.id)).toEqual([ca.id]);
     expect((await s.api('GET', `/api/v1/clusters?coop=${b.id}`, { token })).json.items).toEqual([]);
@@ -205,7 +209,11 @@ describe('tenancies', () => {
     expect((await s.api('GET', `/api/v1/tenancies/${tb.slug}`, { token: member.token })).status).toBe(404);
     expect((await s.api('GET', `/api/v1/tenancies/${tb.id}/members`, { token: member.token })).status).toBe(404);
     expect((await s.api('PUT', `/api/v1/tenancies/${tb.id}/members/${member.accountId}`, { token: member.token, body: { role: 'owner' } })).status).toBe(404);
-    expect((await s.api('DELETE', `/api/v1/tenancies/${ta.id}/members/${member.accountId}`, { token: member.token })).status).toBe(403);
+    // As the owner they manage the members; as a plain member they cannot.
+    const other = await memberWithToken(s, a.id);
+    expect((await s.api('PUT', `/api/v1/tenancies/${ta.id}/members/${other.accountId}`, { token: member.token, body: { role: 'member' } })).status).toBe(204);
+    expect((await s.api('DELETE', `/api/v1/tenancies/${ta.id}/members/${member.accountId}`, { token: other.token })).status).toBe(403);
+    expect((await s.api('DELETE', `/api/v1/tenancies/${ta.id}/members/${other.accountId}`, { token: member.token })).status).toBe(204);
 
     expect((await s.api('DELETE', `/api/v1/tenancies/${ta.id}/members/${member.accountId}`)).status).toBe(204);
     expect((await s.api('GET', `/api/v1/tenancies/${ta.id}/members`)).json.items).toEqual([]);

@@ -1,0 +1,54 @@
+// What route handlers use to ask the policies: `allow` for one action on one
+// object (403/404 otherwise, and the acting principal carries the decision to
+// the audit entry of the change), `visible` to keep only the items of a page
+// the principal may read.
+import { authorized, type Principal } from '../auth/principal.js';
+import type { ResourceRef } from '../../policies/evaluator.js';
+import type { Authz } from './authz.js';
+
+export class Guard {
+  constructor(readonly authz: Authz) {}
+
+  /**
+   * The principal acting under the allow decision. Denied: 404 `what` not found
+   * when `readAction` is denied too (objects one may not see look missing),
+   * else 403 naming the deciding policies.
+   */
+  async allow(p: Principal, action: string, resource: ResourceRef, what: string, readAction?: string): Promise<Principal> {
+    return authorized(p, await this.authz.require(p, action, resource, { what, readAction }));
+  }
+
+  /** The items the principal may `action` (a read action), in their order. */
+  async visible<T>(p: Principal, items: readonly T[], action: string, resourceOf: (item: T) => ResourceRef): Promise<T[]> {
+    const out: T[] = [];
+    for (const item of items) if ((await this.authz.decide(p, action, resourceOf(item))).decision === 'allow') out.push(item);
+    return out;
+  }
+
+  /**
+   * Where the principal holds anything: a coarse pre-filter for list queries
+   * (every item is still checked with `visible`), so pages are not mostly empty.
+   */
+  async reach(p: Principal): Promise<{ all: true } | { all: false; coopIds: string[]; clusterIds: string[]; tenancyIds: string[] }> {
+    const facts = await this.authz.facts(p);
+    if (facts.grants.some((g) => g.scope.type === 'global')) return { all: true };
+    const ids = (type: string) => facts.grants.flatMap((g) => (g.scope.type === type && 'id' in g.scope ? [g.scope.id] : []));
+    return {
+      all: false,
+      coopIds: [...new Set([...ids('coop'), ...(p.coopId ? [p.coopId] : [])])],
+      clusterIds: ids('cluster'),
+      tenancyIds: [...new Set([...ids('tenancy'), ...(facts.memberOf ?? [])])],
+    };
+  }
+
+  /** Whether the principal may read the object (for ids named in bodies and filters). */
+  async canRead(p: Principal, action: string, resource: ResourceRef): Promise<boolean> {
+    return (await this.authz.decide(p, action, resource)).decision === 'allow';
+  }
+}
+
+export const coopRef = (c: { id: string }): ResourceRef => ({ type: 'Coop', id: c.id });
+export const clusterRef = (c: { id: string; coopId: string }): ResourceRef => ({ type: 'Cluster', id: c.id, coopId: c.coopId });
+export const tenancyRef = (t: { id: string; coopId: string; clusterId: string }): ResourceRef => ({ type: 'Tenancy', id: t.id, coopId: t.coopId, clusterId: t.clusterId });
+export const accountRef = (a: { id: string; coopId: string | null }): ResourceRef => ({ type: 'Account', id: a.id, coopId: a.coopId });
+export const PLATFORM: ResourceRef = { type: 'Platform' };
