@@ -1,0 +1,5 @@
+export * from './types.js';
+export { safePath } from './paths.js';
+export { FileStorage, type FileStorageOptions } from './file.js';
+export { SftpStorage, hostKeyFingerprint, type SftpCredentials, type SftpStorageOptions } from './sftp.js';
+export { openStorage, type StorageCredentials } from './open.js';

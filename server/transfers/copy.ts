@@ -1,0 +1,313 @@
+// The resumable, verified copy of a tenancy's recordings from one storage to
+// another. Each file is streamed (bounded memory) through SHA-256 into
+// `path.partial`, then renamed into place and recorded done. A crash leaves at
+// most one partial file per worker: the next run re-hashes the bytes already
+// on the target and continues from there instead of starting over.
+import { createHash, type Hash } from 'node:crypto';
+import { safePath } from '../storage/paths.js';
+import type { RecordingStorage } from '../storage/types.js';
+
+export interface CopyFile {
+  path: string;
+  size: number;
+}
+
+export interface CopyRecord {
+  path: string;
+  size: number;
+  /** hex SHA-256 of the bytes stored on the target */
+  sha256: string;
+  doneAt: Date;
+}
+
+/** Where a copy job keeps what it has finished (the transfer keeps it in a table). */
+export interface CopyStateStore {
+  /** every file recorded done so far by this job */
+  done(): Promise<CopyRecord[]>;
+  /** records one file done; called after its final rename, so the file is in place */
+  markDone(record: CopyRecord): Promise<void>;
+}
+
+export class MemoryCopyState implements CopyStateStore {
+  readonly records = new Map<string, CopyRecord>();
+  async done(): Promise<CopyRecord[]> {
+    return [...this.records.values()].map((r) => ({ ...r }));
+  }
+  async markDone(record: CopyRecord): Promise<void> {
+    this.records.set(record.path, { ...record });
+  }
+}
+
+export interface CopyProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  /** bytes moved by this run per second (skipped and resumed bytes are not counted) */
+  bytesPerSecond: number;
+  /** null until a rate is known */
+  etaSeconds: number | null;
+}
+
+export interface CopyOptions {
+  from: RecordingStorage;
+  to: RecordingStorage;
+  files: CopyFile[];
+  state: CopyStateStore;
+  signal?: AbortSignal;
+  onProgress?: (progress: CopyProgress) => void;
+  /** least time between two progress reports during a file (default 1000 ms; 0: every chunk) */
+  progressIntervalMs?: number;
+  /** re-hash files already recorded done and copy them again when the target differs */
+  verifyDone?: boolean;
+  /** files copied at once (default 4): many small files cost round trips, not bandwidth */
+  concurrency?: number;
+}
+
+export interface CopyResult {
+  /** one record per requested file, in the order given */
+  manifest: CopyRecord[];
+  copiedFiles: number;
+  skippedFiles: number;
+  resumedFiles: number;
+  /** source bytes read by this run */
+  bytesRead: number;
+}
+
+export class CopyError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'CopyError';
+  }
+}
+
+export const PARTIAL_SUFFIX = '.partial';
+
+export async function copyFiles(options: CopyOptions): Promise<CopyResult> {
+  const { from, to, files, state, signal } = options;
+  checkFiles(files);
+  signal?.throwIfAborted();
+
+  const done = new Map((await state.done()).map((r) => [r.path, r]));
+  const manifest = new Map<string, CopyRecord>();
+  const result = { copiedFiles: 0, skippedFiles: 0, resumedFiles: 0, bytesRead: 0 };
+  const progress = new ProgressMeter(files, options.onProgress, options.progressIntervalMs ?? 1000);
+
+  const copyOne = async (file: CopyFile): Promise<void> => {
+    const record = done.get(file.path);
+    if (record && record.size === file.size && (await stillThere(to, record, options.verifyDone ?? false, signal))) {
+      manifest.set(file.path, record);
+      result.skippedFiles++;
+      progress.fileDone(file.size, false);
+      return;
+    }
+    const partial = file.path + PARTIAL_SUFFIX;
+    const existing = await to.stat(partial);
+    let hash = createHash('sha256');
+    let offset = 0;
+    if (existing?.isFile && existing.size > 0 && existing.size <= file.size) {
+      // Hash what the target holds, not what we think we wrote: a killed
+      // writer may have lost its last buffered chunks.
+      offset = await hashInto(hash, to, partial, signal);
+      result.resumedFiles++;
+      progress.add(offset, false);
+    }
+    if (offset < file.size || !existing || existing.size !== offset) {
+      const source = sourceBytes(from, file, offset, hash, signal, (n) => {
+        result.bytesRead += n;
+        progress.add(n, true);
+      });
+      await to.writeFile(partial, source, { append: offset > 0, signal });
+    }
+    const sha256 = hash.digest('hex');
+    await to.rename(partial, file.path);
+    const rec: CopyRecord = { path: file.path, size: file.size, sha256, doneAt: new Date() };
+    await state.markDone(rec);
+    manifest.set(file.path, rec);
+    result.copiedFiles++;
+    progress.fileDone(0, true);
+  };
+
+  await runPool(files, options.concurrency ?? 4, copyOne, signal);
+  progress.report(true);
+  return { ...result, manifest: files.map((f) => manifest.get(f.path)!) };
+}
+
+/** Every file under `prefix` of a storage, ready to hand to copyFiles. */
+export async function listFiles(storage: RecordingStorage, prefix = ''): Promise<CopyFile[]> {
+  const files: CopyFile[] = [];
+  for await (const f of storage.list(prefix)) files.push(f);
+  return files;
+}
+
+export interface Mismatch {
+  path: string;
+  reason: 'missing' | 'size' | 'sha256';
+  expected: { size: number; sha256: string };
+  actual: { size: number; sha256?: string } | null;
+}
+
+/** Re-reads every file of `manifest` on `storage` and returns those that differ (none: verified). */
+export async function verifyFiles(
+  storage: RecordingStorage,
+  manifest: ReadonlyArray<Pick<CopyRecord, 'path' | 'size' | 'sha256'>>,
+  options: { signal?: AbortSignal; concurrency?: number } = {},
+): Promise<Mismatch[]> {
+  const mismatches: Mismatch[] = [];
+  await runPool(
+    manifest,
+    options.concurrency ?? 2,
+    async (m) => {
+      const expected = { size: m.size, sha256: m.sha256 };
+      const st = await storage.stat(m.path);
+      if (!st?.isFile) return void mismatches.push({ path: m.path, reason: 'missing', expected, actual: null });
+      if (st.size !== m.size) return void mismatches.push({ path: m.path, reason: 'size', expected, actual: { size: st.size } });
+      const sha256 = await sha256Of(storage, m.path, options.signal);
+      if (sha256 !== m.sha256) mismatches.push({ path: m.path, reason: 'sha256', expected, actual: { size: st.size, sha256 } });
+    },
+    options.signal,
+  );
+  const order = new Map(manifest.map((m, i) => [m.path, i]));
+  return mismatches.sort((a, b) => order.get(a.path)! - order.get(b.path)!);
+}
+
+export async function sha256Of(storage: RecordingStorage, path: string, signal?: AbortSignal): Promise<string> {
+  const hash = createHash('sha256');
+  await hashInto(hash, storage, path, signal);
+  return hash.digest('hex');
+}
+
+// Feeds a whole stored file into `hash`; returns its length.
+async function hashInto(hash: Hash, storage: RecordingStorage, path: string, signal?: AbortSignal): Promise<number> {
+  let n = 0;
+  const stream = await storage.createReadStream(path);
+  try {
+    for await (const chunk of stream) {
+      signal?.throwIfAborted();
+      hash.update(chunk as Buffer);
+      n += (chunk as Buffer).length;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return n;
+}
+
+// The source bytes from `offset`, hashed and counted on their way to the target.
+async function* sourceBytes(
+  from: RecordingStorage,
+  file: CopyFile,
+  offset: number,
+  hash: Hash,
+  signal: AbortSignal | undefined,
+  onBytes: (n: number) => void,
+): AsyncIterable<Buffer> {
+  let pos = offset;
+  const stream = await from.createReadStream(file.path, { start: offset });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted();
+      pos += chunk.length;
+      if (pos > file.size) throw new CopyError(file.path, `source is larger than the expected ${file.size} bytes (changed during the copy?)`);
+      hash.update(chunk);
+      onBytes(chunk.length);
+      yield chunk;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (pos !== file.size) throw new CopyError(file.path, `source has ${pos} bytes, expected ${file.size} (changed during the copy?)`);
+}
+
+// A done record is trusted when the target still holds a file of its size, and,
+// when asked, of its hash.
+async function stillThere(to: RecordingStorage, record: CopyRecord, rehash: boolean, signal?: AbortSignal): Promise<boolean> {
+  const st = await to.stat(record.path);
+  if (!st?.isFile || st.size !== record.size) return false;
+  return !rehash || (await sha256Of(to, record.path, signal)) === record.sha256;
+}
+
+function checkFiles(files: CopyFile[]): void {
+  const seen = new Set<string>();
+  for (const f of files) {
+    const clean = safePath(f.path);
+    if (clean !== f.path) throw new CopyError(f.path, `give paths in normal form (${clean})`);
+    if (!Number.isSafeInteger(f.size) || f.size < 0) throw new CopyError(f.path, `invalid size ${f.size}`);
+    if (seen.has(f.path)) throw new CopyError(f.path, 'listed twice');
+    seen.add(f.path);
+  }
+  // `a` is written through `a.partial`: both in one copy would overwrite each other.
+  for (const p of seen) if (p.endsWith(PARTIAL_SUFFIX) && seen.has(p.slice(0, -PARTIAL_SUFFIX.length))) throw new CopyError(p, 'clashes with the partial file of its namesake');
+}
+
+// Runs `work` over `items` with at most `concurrency` at once; stops taking new
+// items after the first failure or an abort, waits for the running ones, rethrows.
+async function runPool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | null = null;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      if (signal?.aborted) {
+        failure ??= { err: signal.reason };
+        return;
+      }
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (err) {
+        failure ??= { err: signal?.aborted ? signal.reason : err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  if (failure) throw (failure as { err: unknown }).err;
+}
+
+class ProgressMeter {
+  private filesDone = 0;
+  private bytesDone = 0;
+  private moved = 0;
+  private readonly started = performance.now();
+  private last = 0;
+  private readonly bytesTotal: number;
+
+  constructor(
+    private readonly files: CopyFile[],
+    private readonly onProgress: ((p: CopyProgress) => void) | undefined,
+    private readonly intervalMs: number,
+  ) {
+    this.bytesTotal = files.reduce((s, f) => s + f.size, 0);
+  }
+
+  add(bytes: number, moved: boolean): void {
+    this.bytesDone += bytes;
+    if (moved) this.moved += bytes;
+    this.report(false);
+  }
+
+  fileDone(bytes: number, moved: boolean): void {
+    this.filesDone++;
+    this.add(bytes, moved);
+  }
+
+  report(force: boolean): void {
+    if (!this.onProgress) return;
+    const now = performance.now();
+    if (!force && now - this.last < this.intervalMs) return;
+    this.last = now;
+    const seconds = (now - this.started) / 1000;
+    const rate = seconds > 0 ? this.moved / seconds : 0;
+    const left = this.bytesTotal - this.bytesDone;
+    this.onProgress({
+      filesDone: this.filesDone,
+      filesTotal: this.files.length,
+      bytesDone: this.bytesDone,
+      bytesTotal: this.bytesTotal,
+      bytesPerSecond: Math.round(rate),
+      etaSeconds: left === 0 ? 0 : rate > 0 ? Math.ceil(left / rate) : null,
+    });
+  }
+}

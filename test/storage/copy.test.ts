@@ -1,0 +1,175 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileStorage } from '../../server/storage/index.js';
+import { copyFiles, CopyError, listFiles, MemoryCopyState, verifyFiles, type CopyProgress } from '../../server/transfers/copy.js';
+import { CountingStorage, makeRecordingTree, sha256File } from '../support/storage.js';
+
+let dir: string;
+let srcDir: string;
+let dstDir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mp-copy-'));
+  srcDir = path.join(dir, 'src');
+  dstDir = path.join(dir, 'dst');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const listAll = (s: FileStorage) => listFiles(s);
+
+describe('copyFiles', () => {
+  it('copies a tree of many files with their SHA-256 and records each one', async () => {
+    const tree = makeRecordingTree(srcDir, { recordings: 12, bigBytes: 300_000, smallFiles: 10 });
+    expect(tree.length).toBe(12 * 14);
+    const from = new CountingStorage(new FileStorage(srcDir));
+    const to = new FileStorage(dstDir);
+    const state = new MemoryCopyState();
+    const progress: CopyProgress[] = [];
+    const files = await listAll(from.inner as FileStorage);
+    const result = await copyFiles({ from, to, files, state, onProgress: (p) => progress.push(p), progressIntervalMs: 0 });
+
+    const total = tree.reduce((s, f) => s + f.size, 0);
+    expect(result).toMatchObject({ copiedFiles: tree.length, skippedFiles: 0, resumedFiles: 0, bytesRead: total });
+    expect(result.manifest.map(({ path, size, sha256 }) => ({ path, size, sha256 }))).toEqual(tree);
+    for (const f of tree) expect(sha256File(path.join(dstDir, f.path)), f.path).toBe(f.sha256);
+    expect((await listAll(to)).map((e) => e.path)).toEqual(tree.map((f) => f.path)); // no .partial left behind
+    expect(state.records.size).toBe(tree.length);
+    expect(await verifyFiles(to, result.manifest)).toEqual([]);
+
+    const last = progress.at(-1)!;
+    expect(last).toMatchObject({ filesDone: tree.length, filesTotal: tree.length, bytesDone: total, bytesTotal: total, etaSeconds: 0 });
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.bytesDone).toBeGreaterThanOrEqual(progress[i - 1]!.bytesDone);
+    expect(last.bytesPerSecond).toBeGreaterThan(0);
+
+    // A second run finds everything done: nothing is read from the source.
+    from.bytesRead = 0;
+    const again = await copyFiles({ from, to, files, state });
+    expect(again).toMatchObject({ copiedFiles: 0, skippedFiles: tree.length, bytesRead: 0 });
+    expect(again.manifest).toEqual(result.manifest);
+  });
+
+  it('resumes a large file after an abort in its middle, without starting over', async () => {
+    const size = 24 * 1024 * 1024 + 12345;
+    const data = randomBytes(size);
+    const src = new FileStorage(srcDir);
+    await src.writeFile('rec/video/webcams.webm', [data]);
+    await src.writeText('rec/metadata.xml', '<recording/>');
+    const files = await listAll(src);
+    const state = new MemoryCopyState();
+    const to = new FileStorage(dstDir);
+
+    const abort = new AbortController();
+    const first = new CountingStorage(src, { onRead: (n) => n > 10 * 1024 * 1024 && abort.abort() });
+    await expect(copyFiles({ from: first, to, files, state, signal: abort.signal, concurrency: 1 })).rejects.toMatchObject({ name: 'AbortError' });
+    const partialSize = statSync(path.join(dstDir, 'rec/video/webcams.webm.partial')).size;
+    expect(partialSize).toBeGreaterThan(0);
+    expect(partialSize).toBeLessThan(size);
+    expect(partialSize).toBeLessThanOrEqual(first.bytesRead);
+    expect(state.records.has('rec/video/webcams.webm')).toBe(false);
+
+    const second = new CountingStorage(src);
+    const result = await copyFiles({ from: second, to, files, state });
+    const done = result.manifest.find((r) => r.path === 'rec/video/webcams.webm')!;
+    expect(done.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(readFileSync(path.join(dstDir, 'rec/video/webcams.webm')).equals(data)).toBe(true);
+    expect(result).toMatchObject({ resumedFiles: 1, skippedFiles: 1, copiedFiles: 1 }); // metadata.xml was done before the abort
+    // Only the missing tail of the video was read from the source.
+    expect(second.bytesRead).toBe(size - partialSize);
+    expect(await verifyFiles(to, result.manifest)).toEqual([]);
+  });
+
+  it('streams: the target grows while the source is still being read', async () => {
+    const size = 32 * 1024 * 1024;
+    const src = new FileStorage(srcDir);
+    await src.writeFile('r/webcams.webm', [randomBytes(size)]);
+    const partial = path.join(dstDir, 'r/webcams.webm.partial');
+    let targetWhenThreeQuartersRead = -1;
+    const from = new CountingStorage(src, {
+      onRead: (n) => {
+        if (targetWhenThreeQuartersRead < 0 && n >= (size * 3) / 4) targetWhenThreeQuartersRead = statSync(partial).size;
+      },
+    });
+    await copyFiles({ from, to: new FileStorage(dstDir), files: [{ path: 'r/webcams.webm', size }], state: new MemoryCopyState() });
+    // A copy that buffered the whole file would not have written anything yet.
+    expect(targetWhenThreeQuartersRead).toBeGreaterThan(size / 2);
+  });
+
+  it('refuses to start when already aborted, and stops between files', async () => {
+    makeRecordingTree(srcDir, { recordings: 3, bigBytes: 1000, smallFiles: 2 });
+    const from = new FileStorage(srcDir);
+    const files = await listAll(from);
+    const to = new FileStorage(dstDir);
+    const state = new MemoryCopyState();
+    await expect(copyFiles({ from, to, files, state, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(state.records.size).toBe(0);
+
+    const abort = new AbortController();
+    await expect(
+      copyFiles({ from, to, files, state, signal: abort.signal, concurrency: 1, progressIntervalMs: 0, onProgress: (p) => p.filesDone === 2 && abort.abort() }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
+    expect(state.records.size).toBe(2);
+  });
+
+  it('finds a corrupted, truncated or deleted target file with verifyFiles', async () => {
+    const tree = makeRecordingTree(srcDir, { recordings: 2, bigBytes: 50_000, smallFiles: 2 });
+    const from = new FileStorage(srcDir);
+    const to = new FileStorage(dstDir);
+    const { manifest } = await copyFiles({ from, to, files: await listAll(from), state: new MemoryCopyState() });
+    expect(await verifyFiles(to, manifest)).toEqual([]);
+    expect(await verifyFiles(from, manifest)).toEqual([]); // the source still matches what was copied
+
+    const nonEmpty = tree.filter((f) => f.size > 0);
+    const [flipped, truncated, deleted] = [nonEmpty[0]!, nonEmpty[1]!, nonEmpty[2]!];
+    const buf = readFileSync(path.join(dstDir, flipped.path));
+    buf[Math.floor(buf.length / 2)]! ^= 0x01;
+    writeFileSync(path.join(dstDir, flipped.path), buf);
+    truncateSync(path.join(dstDir, truncated.path), truncated.size - 1);
+    rmSync(path.join(dstDir, deleted.path));
+
+    const mismatches = await verifyFiles(to, manifest);
+    expect(mismatches).toEqual([
+      { path: flipped.path, reason: 'sha256', expected: { size: flipped.size, sha256: flipped.sha256 }, actual: { size: flipped.size, sha256: sha256File(path.join(dstDir, flipped.path)) } },
+      { path: truncated.path, reason: 'size', expected: { size: truncated.size, sha256: truncated.sha256 }, actual: { size: truncated.size - 1 } },
+      { path: deleted.path, reason: 'missing', expected: { size: deleted.size, sha256: deleted.sha256 }, actual: null },
+    ]);
+  });
+
+  it('copies again a done file whose target went missing, or differs when asked to verify', async () => {
+    const tree = makeRecordingTree(srcDir, { recordings: 1, bigBytes: 10_000, smallFiles: 1 });
+    const from = new CountingStorage(new FileStorage(srcDir));
+    const to = new FileStorage(dstDir);
+    const state = new MemoryCopyState();
+    const files = await listAll(from.inner as FileStorage);
+    await copyFiles({ from, to, files, state });
+    const [a, b] = tree.filter((f) => f.size > 0) as [typeof tree[0], typeof tree[0]];
+    rmSync(path.join(dstDir, a.path));
+    const buf = readFileSync(path.join(dstDir, b.path));
+    buf[0]! ^= 0xff;
+    writeFileSync(path.join(dstDir, b.path), buf);
+
+    from.bytesRead = 0;
+    const plain = await copyFiles({ from, to, files, state });
+    expect(plain.copiedFiles).toBe(1); // the missing one; same-size corruption needs verifyDone
+    expect(from.bytesRead).toBe(a.size);
+
+    const checked = await copyFiles({ from, to, files, state, verifyDone: true });
+    expect(checked.copiedFiles).toBe(1);
+    expect(sha256File(path.join(dstDir, b.path))).toBe(b.sha256);
+    expect(await verifyFiles(to, checked.manifest)).toEqual([]);
+  });
+
+  it('fails a file whose source size differs from the listing, and refuses bad file lists', async () => {
+    const from = new FileStorage(srcDir);
+    await from.writeText('r/a.xml', 'twelve bytes');
+    const to = new FileStorage(dstDir);
+    const state = new MemoryCopyState();
+    await expect(copyFiles({ from, to, files: [{ path: 'r/a.xml', size: 10 }], state })).rejects.toThrow(CopyError);
+    await expect(copyFiles({ from, to, files: [{ path: 'r/a.xml', size: 20 }], state })).rejects.toThrow(/has 12 bytes, expected 20/);
+    expect(state.records.size).toBe(0);
+    expect(await to.exists('r/a.xml')).toBe(false);
+    await expect(copyFiles({ from, to, files: [{ path: '../a.xml', size: 1 }], state })).rejects.toThrow(/refused storage path/);
+    await expect(copyFiles({ from, to, files: [{ path: 'r/a.xml', size: 12 }, { path: 'r/a.xml', size: 12 }], state })).rejects.toThrow(/listed twice/);
+  });
+});

@@ -1,0 +1,23 @@
+// Runs copyFiles in its own process so a test can SIGKILL it mid-copy:
+//   node --import tsx test/support/copy-worker.ts <sourceDir> <targetDir> <stateFile> [delayMsPerChunk]
+// Prints one JSON progress line per chunk on stdout.
+import { FileStorage } from '../../server/storage/file.js';
+import { copyFiles, listFiles } from '../../server/transfers/copy.js';
+import { CountingStorage, FileCopyState } from './storage.js';
+
+const [sourceDir, targetDir, stateFile, delay] = process.argv.slice(2);
+if (!sourceDir || !targetDir || !stateFile) throw new Error('usage: copy-worker.ts <sourceDir> <targetDir> <stateFile> [delayMsPerChunk]');
+
+const from = new CountingStorage(new FileStorage(sourceDir), { delayMsPerChunk: Number(delay ?? 0) });
+const to = new FileStorage(targetDir);
+const files = await listFiles(from);
+await copyFiles({
+  from,
+  to,
+  files,
+  state: new FileCopyState(stateFile),
+  concurrency: 1,
+  progressIntervalMs: 0,
+  onProgress: (p) => process.stdout.write(JSON.stringify(p) + '\n'),
+});
+process.stdout.write('"finished"\n');
