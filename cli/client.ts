@@ -1,6 +1,88 @@
 // A thin REST client: JSON in, JSON out, problems turned into one-line errors.
+// Without a token from --token, MEETPLANE_TOKEN or the config file, it uses the
+// session `meetplane login` stored: the refresh token is traded for a short
+// access token and the rotated refresh token is written back (0600).
+import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
+import * as oidc from 'openid-client';
 import { CliError } from './errors.js';
-import type { Connection } from './settings.js';
+import { configPath, readSettingsFile, writeSettingsFile, type Connection } from './settings.js';
+
+export const CLI_CLIENT_ID = 'meetplane-cli';
+
+/** The server's sign-on, as the command-line client (public, device flow). */
+export async function discoverSignOn(url: string): Promise<oidc.Configuration> {
+  const issuer = new URL(url + '/oidc');
+  try {
+    return await oidc.discovery(issuer, CLI_CLIENT_ID, undefined, oidc.None(), issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {});
+  } catch (e) {
+    throw new CliError(`cannot reach the sign-on at ${issuer.href}: ${(e as Error).message}`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `fn` holding a lock file beside the config: two commands run at once
+ * must not both spend the same refresh token (reuse revokes the whole login).
+ */
+async function withConfigLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const lock = file + '.lock';
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A lock left by a killed command is stale after 30 s.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 30_000) unlinkSync(lock);
+      } catch {
+        /* gone meanwhile */
+      }
+      if (Date.now() > deadline) throw new CliError(`another meetplane command holds ${lock}; remove it if none is running`);
+      await sleep(100);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      unlinkSync(lock);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+// One refresh per server and process, however many clients a command makes.
+const sessions = new Map<string, Promise<string | undefined>>();
+
+/** An access token from the stored login for `url`, or undefined when there is none for that server. */
+export function sessionAccessToken(url: string, file = configPath()): Promise<string | undefined> {
+  const key = `${file}\n${url}`;
+  let pending = sessions.get(key);
+  if (!pending) {
+    pending = withConfigLock(file, async () => {
+      const stored = readSettingsFile(file);
+      // A refresh token goes only to the server that issued it.
+      if (typeof stored.refreshToken !== 'string' || (stored.url ?? '').replace(/\/+$/, '') !== url) return undefined;
+      const config = await discoverSignOn(url);
+      let tokens;
+      try {
+        tokens = await oidc.refreshTokenGrant(config, stored.refreshToken);
+      } catch {
+        throw new CliError('your login expired or was revoked: run `meetplane login` again');
+      }
+      // Rotation: the old refresh token is spent; keep the new one.
+      writeSettingsFile({ ...readSettingsFile(file), refreshToken: tokens.refresh_token ?? stored.refreshToken }, file);
+      return tokens.access_token;
+    });
+    pending.catch(() => sessions.delete(key));
+    sessions.set(key, pending);
+  }
+  return pending;
+}
 
 export interface ApiResponse<T> {
   status: number;
@@ -11,6 +93,11 @@ export interface ApiResponse<T> {
 export class ApiClient {
   constructor(readonly conn: Connection) {}
 
+  /** The bearer: the given token, else one from the stored login, else none. */
+  bearer(): Promise<string | undefined> {
+    return this.conn.token ? Promise.resolve(this.conn.token) : sessionAccessToken(this.conn.url);
+  }
+
   async request<T = unknown>(
     method: string,
     path: string,
@@ -19,7 +106,8 @@ export class ApiClient {
     const url = new URL(this.conn.url + '/api/v1' + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const headers: Record<string, string> = { accept: opts.text ? 'text/plain' : 'application/json' };
-    if (this.conn.token) headers.authorization = `Bearer ${this.conn.token}`;
+    const token = await this.bearer();
+    if (token) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     if (opts.ifMatch) headers['if-match'] = opts.ifMatch;
     let res: Response;
@@ -30,6 +118,7 @@ export class ApiClient {
     }
     const text = await res.text();
     const body = opts.text && res.ok ? text : text ? safeJson(text) : undefined;
+    if (res.status === 401 && !token) throw new CliError('not logged in: run `meetplane login`, or pass --token / set MEETPLANE_TOKEN');
     if (!res.ok) throw new CliError(problemLine(res.status, body));
     return { status: res.status, body: body as T, etag: res.headers.get('etag') ?? undefined };
   }

@@ -1,13 +1,14 @@
 // Where the CLI finds the server and its token: flags, then MEETPLANE_URL /
 // MEETPLANE_TOKEN, then the config file (MEETPLANE_CONFIG, default
 // ~/.config/meetplane/config.json, written 0600 since it may hold a token).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { CliError } from './errors.js';
 
-const FileSchema = z.object({ url: z.string().optional(), token: z.string().optional() }).loose();
+// refreshToken: kept by `meetplane login` for the server at `url`.
+const FileSchema = z.object({ url: z.string().optional(), token: z.string().optional(), refreshToken: z.string().optional() }).loose();
 export type FileSettings = z.infer<typeof FileSchema>;
 
 export function configPath(env = process.env): string {
@@ -31,8 +32,11 @@ export function readSettingsFile(file = configPath()): FileSettings {
 
 export function writeSettingsFile(settings: FileSettings, file = configPath()): void {
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // Written aside and renamed: a command reading it meanwhile never sees half a file.
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, file);
 }
 
 export interface Connection {

@@ -1,13 +1,15 @@
 // Web pages for auditors: browse entries, read one with its proof status,
 // see every entry about one subject (e.g. a transfer) together, and download
-// an entry's offline bundle. Until shared sign-on reaches these pages, an
-// auditor signs in with an access token, kept in an HttpOnly, SameSite=Strict
-// cookie scoped to /audit.
+// an entry's offline bundle. An auditor signs in with meetplane's sign-on (a
+// platform admin's member session, see ../web/session.ts) or with an access
+// token, kept in an HttpOnly, SameSite=Strict cookie scoped to /audit.
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv, Deps } from '../http/env.js';
 import { Layout } from '../web/layout.js';
 import { principalForPat } from '../accounts/tokens.js';
+import { findAccount } from '../accounts/service.js';
+import { WebSessions } from '../web/session.js';
 import type { Principal } from '../auth/principal.js';
 import { findEntries, findEntry, DbNodeReader } from './store.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
@@ -29,14 +31,18 @@ interface EntryJson {
 const decode = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8')) as EntryJson & Record<string, unknown>;
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-export function auditPages({ db, signer, config }: Deps) {
+export function auditPages({ db, signer, config, sso }: Deps) {
   const app = new Hono<AppEnv>();
   const secure = config.publicUrl.startsWith('https:');
+  const sessions = sso ? new WebSessions(sso, config.publicUrl, config.sso.sessionTtl) : undefined;
 
   async function auditor(c: Context<AppEnv>): Promise<Principal | null> {
     const token = getCookie(c, COOKIE);
     const p = token ? await principalForPat(db, token) : null;
-    return p && p.platformAdmin ? p : null;
+    if (p) return p.platformAdmin ? p : null;
+    const member = await sessions?.member(c);
+    const account = member ? await findAccount(db, member.accountId) : undefined;
+    return account?.platformAdmin ? { accountId: account.id, coopId: account.coopId, platformAdmin: true, via: 'oidc', tokenId: null } : null;
   }
 
   const nav = (
@@ -45,7 +51,7 @@ export function auditPages({ db, signer, config }: Deps) {
     </nav>
   );
 
-  app.get('/login', (c) => c.html(<LoginPage />));
+  app.get('/login', (c) => c.html(<LoginPage sso={!!sessions} />));
 
   app.post('/login', async (c) => {
     // Cross-site posts are refused: the form is only valid from this origin.
@@ -232,13 +238,18 @@ function EntryTable(props: { entries: EntryJson[] }) {
   );
 }
 
-function LoginPage(props: { error?: string }) {
+function LoginPage(props: { error?: string; sso?: boolean }) {
   return (
     <Layout title="Auditor sign-in">
       <h1>Auditor sign-in</h1>
       {props.error && (
         <p class="bad" role="alert">
           {props.error}
+        </p>
+      )}
+      {props.sso && (
+        <p>
+          <a class="button" href="/me/login?next=%2Faudit">Sign in with your meetplane account</a>
         </p>
       )}
       <form method="post" action="/audit/login">

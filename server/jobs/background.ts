@@ -1,7 +1,7 @@
 // The background jobs this instance runs, wired to the generic Worker: health polls
 // of every cluster and recording inventories of every tenancy (periodic), and
-// one-off inventory refreshes (after a recording-ready callback). Later modules
-// (transfers, sign-on cleanup) add their kinds here.
+// one-off inventory refreshes (after a recording-ready callback), and the sign-on's
+// expired-row cleanup (periodic). Later modules (transfers) add their kinds here.
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Logger } from '../logger.js';
@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { pollClusters } from '../clusters/health.js';
 import { noteRunningMeetings, refreshInventory } from '../inventory/service.js';
 import { listTenancies } from '../tenancies/service.js';
+import { SSO_SWEEP_JOB, SSO_SWEEP_PERIOD_MS, sweepSignOn } from '../oidc/sweep.js';
 import { ensurePeriodic } from './queue.js';
 import { Worker, type JobHandler } from './worker.js';
 
@@ -20,7 +21,7 @@ export interface BackgroundDeps {
   db: Db;
   box: SecretBox;
   log: Logger;
-  config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs'>;
+  config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs'> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
 }
 
 export function jobHandlers({ db, box, config }: BackgroundDeps): Record<string, JobHandler> {
@@ -52,6 +53,10 @@ export function jobHandlers({ db, box, config }: BackgroundDeps): Record<string,
     [INVENTORY_JOB]: async (job, { signal }) => {
       await refreshInventory(db, box, String(job.payload['tenancyId']), { signal });
     },
+    [SSO_SWEEP_JOB]: async (_job, { log }) => {
+      const removed = await sweepSignOn(db, config.sso?.loginLockoutSeconds);
+      if (removed) log.debug({ removed }, 'expired sign-on artifacts deleted');
+    },
   };
 }
 
@@ -59,5 +64,6 @@ export function jobHandlers({ db, box, config }: BackgroundDeps): Record<string,
 export async function createBackgroundWorker(deps: BackgroundDeps): Promise<Worker> {
   await ensurePeriodic(deps.db, { kind: HEALTH_JOB, periodMs: deps.config.pollIntervalMs });
   await ensurePeriodic(deps.db, { kind: INVENTORY_ALL_JOB, periodMs: deps.config.inventoryIntervalMs });
+  await ensurePeriodic(deps.db, { kind: SSO_SWEEP_JOB, periodMs: SSO_SWEEP_PERIOD_MS });
   return new Worker({ db: deps.db, log: deps.log.child({ component: 'worker' }), handlers: jobHandlers(deps) });
 }

@@ -1,20 +1,18 @@
 // The sign-on service as the server runs it: keys loaded (created on first
-// start), the provider built, the API's token verifier, and two timers owned
-// by the server lifecycle: one deletes expired provider artifacts and stale
-// throttle counters, one picks up rotated keys (`meetplane keys rotate`).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+// start), the provider built, the API's token verifier, and a timer owned by
+// the server lifecycle that picks up rotated keys (`meetplane keys rotate`).
+// Expired artifacts are deleted by a periodic job (./sweep.ts).
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { deleteExpired } from './adapter.js';
 import { ensureKeys, keysFingerprint, loadKeys, type ProviderKeys } from './keys.js';
 import { apiResourceOf, buildProvider, issuerOf, verifyGraceSeconds } from './provider.js';
 import { AccessTokenVerifier } from './verify.js';
-import { deleteStaleThrottles } from '../accounts/throttle.js';
+import { sweepSignOn } from './sweep.js';
 
-export const SWEEP_INTERVAL_MS = 10 * 60_000;
 export const KEY_RELOAD_INTERVAL_MS = 60_000;
 
 export interface SsoDeps {
@@ -46,7 +44,6 @@ export class Sso {
     await ensureKeys(deps.db, deps.box);
     const sso = new Sso(deps, await loadKeys(deps.db, deps.box, ...graces(deps.config)));
     if (opts.timers !== false) {
-      sso.#timers.push(setInterval(() => void sso.#serial(() => sso.sweep()), SWEEP_INTERVAL_MS).unref());
       sso.#timers.push(setInterval(() => void sso.#serial(() => sso.reloadKeys()), KEY_RELOAD_INTERVAL_MS).unref());
     }
     return sso;
@@ -78,10 +75,22 @@ export class Sso {
     return true;
   }
 
+  /** One cleanup now (the periodic job does this every ten minutes). */
   async sweep(): Promise<void> {
-    const removed = await deleteExpired(this.deps.db);
-    await deleteStaleThrottles(this.deps.db, this.deps.config.sso.loginLockoutSeconds);
+    const removed = await sweepSignOn(this.deps.db, this.deps.config.sso.loginLockoutSeconds);
     if (removed) this.deps.log.debug({ removed }, 'expired sign-on artifacts deleted');
+  }
+
+  /**
+   * Keys for meetplane's own page sessions (server/web/session.ts), newest first:
+   * derived from the provider's cookie keys, so they are sealed under the master
+   * key and rotate with `meetplane keys rotate`.
+   */
+  webSessionKeys(): Array<{ kid: string; key: Uint8Array }> {
+    return this.#keys.cookieKeys.map((k) => {
+      const key = new Uint8Array(hkdfSync('sha256', k, 'meetplane', 'web-session-v1', 32));
+      return { kid: createHash('sha256').update(key).digest('base64url').slice(0, 12), key };
+    });
   }
 
   /** A per-interaction CSRF token: HMAC of the interaction id under the newest cookie key. */

@@ -13,6 +13,9 @@ import type { ProviderKeys } from './keys.js';
 import { DeviceCodePage, DeviceConfirmPage, DeviceDonePage, ErrorPage, LoggedOutPage, LogoutPage, render } from './pages.js';
 
 export const CLI_CLIENT_ID = 'meetplane-cli';
+/** meetplane's own pages as a relying party of its provider (server/web/session.ts). */
+export const WEB_CLIENT_ID = 'meetplane-web';
+export const WEB_SCOPE = 'openid email profile meetplane';
 /** The scope that lets a token act on the REST API for its subject. */
 export const API_SCOPE = 'api';
 export const OIDC_PREFIX = '/oidc';
@@ -72,7 +75,32 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
         scope: 'openid email profile meetplane offline_access api',
         id_token_signed_response_alg: 'ES256',
       },
+      {
+        // meetplane's own pages: a public client (code + PKCE), part of the
+        // configuration so every process has it without a row to create.
+        client_id: WEB_CLIENT_ID,
+        client_name: 'meetplane',
+        application_type: 'web',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: [`${config.publicUrl}/me/callback`],
+        post_logout_redirect_uris: [`${config.publicUrl}/me/logged-out`],
+        scope: WEB_SCOPE,
+        id_token_signed_response_alg: 'ES256',
+      },
     ],
+    async loadExistingGrant(ctx) {
+      const client = ctx.oidc.client!;
+      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session!.grantIdFor(client.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      // meetplane's own pages need no consent: the member is using meetplane itself.
+      if (client.clientId !== WEB_CLIENT_ID || !ctx.oidc.session?.accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope(WEB_SCOPE);
+      await grant.save();
+      return grant;
+    },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],

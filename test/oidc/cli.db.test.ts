@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { CLI, runCli } from '../support/cli.js';
 import { createCoop } from '../support/fixtures.js';
-import { memberWithPassword, startSsoServer } from './helpers.js';
+import { makePlatformAdmin, memberWithPassword, startSsoServer } from './helpers.js';
 
 let s: Awaited<ReturnType<typeof startSsoServer>>;
 let browser: Browser;
@@ -34,8 +34,7 @@ describe('meetplane login (device flow)', () => {
   it('logs in through the browser, stores a refresh token 0600, and later commands use it', async () => {
     // A platform admin with a password, so the CLI may also manage clients.
     const admin = await memberWithPassword(s);
-    const { sql } = await import('drizzle-orm');
-    await s.database.db.execute(sql`update accounts set platform_admin = true where id = ${admin.accountId}`);
+    await makePlatformAdmin(s, admin.accountId);
 
     const child = spawn(process.execPath, [CLI, 'login'], { env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -86,6 +85,7 @@ describe('meetplane login (device flow)', () => {
     expect(bad.stderr).toContain('https');
 
     const invited = await runCli(['accounts', 'create', '--json', '--email', 'new.member@example.org', '--name', 'New Member', '--coop', coop.slug, '--invite'], env());
+    expect(invited.stderr).toBe('');
     expect(invited.code).toBe(0);
     expect(JSON.parse(invited.stdout).invitation).toMatch(/\/oidc\/invitation\/mp_inv_/);
 

@@ -56,3 +56,12 @@ export async function registerClient(s: TestServer, body: Record<string, unknown
   if (res.status !== 201) throw new Error(`client: ${res.status} ${res.text}`);
   return res.json as { id: string; clientId: string; clientSecret: string | null; version: number };
 }
+
+/** Makes an account a platform admin as bootstrap does: the flag and the root platform_admin grant. */
+export async function makePlatformAdmin(s: TestServer, accountId: string): Promise<void> {
+  const { sql } = await import('drizzle-orm');
+  const { insertRootGrant } = await import('../../server/grants/service.js');
+  const { LOCAL_OPERATOR } = await import('../../server/auth/principal.js');
+  await s.database.db.execute(sql`update accounts set platform_admin = true where id = ${accountId}`);
+  await s.database.db.transaction((tx) => insertRootGrant(tx, LOCAL_OPERATOR, { accountId, role: 'platform_admin', scope: { type: 'global' }, reason: 'test' }));
+}

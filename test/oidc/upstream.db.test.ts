@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { launchBrowser } from '../support/browser.js';
 import { createCoop } from '../support/fixtures.js';
-import { discover, freePort, registerClient, startSsoServer, uniq } from './helpers.js';
+import { discover, freePort, makePlatformAdmin, registerClient, startSsoServer, uniq } from './helpers.js';
 import { startUpstreamIdp, type UpstreamIdp } from './upstream-idp.js';
 
 let s: Awaited<ReturnType<typeof startSsoServer>>;
@@ -191,8 +191,7 @@ describe('log in with a co-op\'s own provider', () => {
     const first = await brokeredLogin(sub);
     await first.done();
     expect(first.claims?.sub).toBe(existing);
-    const { sql } = await import('drizzle-orm');
-    await s.database.db.execute(sql`update accounts set platform_admin = true where id = ${existing}`);
+    await makePlatformAdmin(s, existing);
     const later = await brokeredLogin(sub);
     expect(later.claims).toBeUndefined();
     expect(await later.page.getByRole('heading', { name: 'Log-in refused' }).count()).toBe(1);

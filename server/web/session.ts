@@ -1,0 +1,211 @@
+// Sessions for meetplane's own pages. The pages are a relying party of
+// meetplane's provider (client `meetplane-web`, code + PKCE): /me/login sends
+// the member to /oidc/auth with state, nonce and PKCE verifier kept in a
+// short-lived encrypted cookie; /me/callback trades the code over loopback
+// HTTP, verifies the ID token and sets the session cookie: an encrypted JWT
+// (dir + A256GCM) under a key derived from the provider's cookie keys (sealed
+// under the master key), HttpOnly, SameSite=Lax, Secure on https, living
+// SESSION_TTL. `requireMember()` guards pages with it.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { HttpBindings } from '@hono/node-server';
+import { EncryptJWT, jwtDecrypt, decodeProtectedHeader } from 'jose';
+import * as oidc from 'openid-client';
+import type { AppEnv, Deps } from '../http/env.js';
+import type { Sso } from '../oidc/index.js';
+import { OIDC_PREFIX, WEB_CLIENT_ID, WEB_SCOPE, issuerOf } from '../oidc/provider.js';
+import { findAccount } from '../accounts/service.js';
+import { accountClaims } from '../oidc/claims.js';
+import { LoggedOutPage, MePage, SignInProblemPage, render } from './me.js';
+
+export const SESSION_COOKIE = 'mp_web';
+const LOGIN_COOKIE = 'mp_web_login';
+const LOGIN_TTL_S = 600;
+
+export type MemberEnv = AppEnv & { Bindings: HttpBindings; Variables: { memberId: string; memberSid: string } };
+type C = Context<MemberEnv>;
+
+export const PAGE_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
+
+/** A path on this site to return to after signing in; anything else (other hosts, `//x`) becomes /me. */
+export function safeNext(next: string | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return '/me';
+  return next.slice(0, 2000);
+}
+
+/** Seals and opens the page cookies under the sign-on's web session keys. */
+export class WebSessions {
+  readonly secure: boolean;
+
+  constructor(
+    readonly sso: Sso,
+    readonly publicUrl: string,
+    readonly ttlSeconds: number,
+  ) {
+    this.secure = new URL(publicUrl).protocol === 'https:';
+  }
+
+  async seal(payload: Record<string, unknown>, ttlSeconds: number, purpose: string): Promise<string> {
+    const { kid, key } = this.sso.webSessionKeys()[0]!;
+    return new EncryptJWT({ ...payload, use: purpose })
+      .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid })
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .encrypt(key);
+  }
+
+  /** The payload, or null when the cookie is missing, altered, expired, for another purpose or under an unknown key. */
+  async open(value: string | undefined, purpose: string): Promise<Record<string, unknown> | null> {
+    if (!value || value.length > 4096) return null;
+    try {
+      const { kid } = decodeProtectedHeader(value);
+      const entry = this.sso.webSessionKeys().find((k) => k.kid === kid);
+      if (!entry) return null;
+      const { payload } = await jwtDecrypt(value, entry.key, { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] });
+      return payload.use === purpose ? (payload as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The signed-in member's account id and session id, if the session cookie is valid. */
+  async member(c: Context): Promise<{ accountId: string; sid: string } | null> {
+    const p = await this.open(getCookie(c, SESSION_COOKIE), 'session');
+    return p && typeof p.sub === 'string' && typeof p.sid === 'string' ? { accountId: p.sub, sid: p.sid } : null;
+  }
+
+  /** A CSRF token bound to one session (for its forms, e.g. log out). */
+  csrf(sid: string): string {
+    return createHmac('sha256', this.sso.webSessionKeys()[0]!.key).update('csrf:' + sid).digest('base64url');
+  }
+
+  checkCsrf(sid: string, offered: unknown): boolean {
+    if (typeof offered !== 'string') return false;
+    return this.sso.webSessionKeys().some(({ key }) => {
+      const expected = Buffer.from(createHmac('sha256', key).update('csrf:' + sid).digest('base64url'));
+      const got = Buffer.from(offered);
+      return got.length === expected.length && timingSafeEqual(got, expected);
+    });
+  }
+}
+
+/** Pages behind it see `memberId`; others are sent to sign in and brought back. */
+export function requireMember(sessions: WebSessions, deps: Pick<Deps, 'db'>): MiddlewareHandler<MemberEnv> {
+  return async (c, next) => {
+    const m = await sessions.member(c);
+    // An account deleted since the session began is signed out.
+    if (!m || !(await findAccount(deps.db, m.accountId))) {
+      const url = new URL(c.req.url);
+      return c.redirect(`/me/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+    }
+    c.set('memberId', m.accountId);
+    c.set('memberSid', m.sid);
+    await next();
+  };
+}
+
+/** Same-origin check for form posts: browsers send Origin on POST. */
+function sameOrigin(c: C, publicUrl: string): boolean {
+  const origin = c.req.header('origin');
+  if (origin === undefined) return true;
+  return origin === new URL(publicUrl).origin || origin === new URL(c.req.url).origin;
+}
+
+/** The provider as this process reaches it over loopback: the address and port this request came in on. */
+function loopbackConfig(c: C, issuer: string): oidc.Configuration {
+  const { localAddress, localPort } = c.env.incoming.socket;
+  const host = !localAddress ? '127.0.0.1' : localAddress.includes(':') && !localAddress.startsWith('::ffff:') ? `[${localAddress}]` : localAddress.replace(/^::ffff:/, '');
+  const base = `http://${host}:${localPort}${OIDC_PREFIX}`;
+  const cfg = new oidc.Configuration(
+    { issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks` },
+    WEB_CLIENT_ID,
+    { id_token_signed_response_alg: 'ES256' },
+    oidc.None(),
+  );
+  oidc.allowInsecureRequests(cfg); // loopback only: the URLs above never leave this host
+  return cfg;
+}
+
+export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv>; sessions: WebSessions } {
+  const { db, config } = deps;
+  const sessions = new WebSessions(sso, config.publicUrl, config.sso.sessionTtl);
+  const issuer = issuerOf(config);
+  const redirectUri = `${config.publicUrl}/me/callback`;
+  const cookieBase = { httpOnly: true, sameSite: 'Lax' as const, secure: sessions.secure };
+  const html = async (c: C, element: unknown, status = 200) => c.html(await render(element), status as 200, PAGE_HEADERS);
+  const routes = new Hono<MemberEnv>();
+
+  routes.get('/login', async (c) => {
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const sealed = await sessions.seal({ state, nonce, verifier, next: safeNext(c.req.query('next')) }, LOGIN_TTL_S, 'login');
+    setCookie(c, LOGIN_COOKIE, sealed, { ...cookieBase, path: '/me', maxAge: LOGIN_TTL_S });
+    const url = new URL(`${issuer}/auth`);
+    for (const [k, v] of Object.entries({
+      client_id: WEB_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      scope: WEB_SCOPE,
+      state,
+      nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    }))
+      url.searchParams.set(k, v);
+    return c.redirect(url.pathname + url.search, 303);
+  });
+
+  routes.get('/callback', async (c) => {
+    const pending = await sessions.open(getCookie(c, LOGIN_COOKIE), 'login');
+    deleteCookie(c, LOGIN_COOKIE, { path: '/me', secure: sessions.secure });
+    if (!pending) return html(c, SignInProblemPage({ message: 'Your sign-in took too long or did not start here. Start again.' }), 400);
+    const current = new URL(redirectUri);
+    current.search = new URL(c.req.url).search;
+    let sub: string;
+    try {
+      const tokens = await oidc.authorizationCodeGrant(loopbackConfig(c, issuer), current, {
+        pkceCodeVerifier: String(pending.verifier),
+        expectedState: String(pending.state),
+        expectedNonce: String(pending.nonce),
+        idTokenExpected: true,
+      });
+      sub = tokens.claims()!.sub;
+    } catch (err) {
+      const e = err as { error?: string; name?: string };
+      // Never the code or tokens: the error's name and OAuth error code only.
+      c.var.log.info({ error: e.error ?? e.name }, 'web sign-in failed');
+      return html(c, SignInProblemPage({ message: e.error === 'access_denied' ? 'The sign-in was cancelled.' : 'The sign-in did not succeed. Start again.' }), 400);
+    }
+    const sid = randomBytes(16).toString('base64url');
+    setCookie(c, SESSION_COOKIE, await sessions.seal({ sub, sid }, sessions.ttlSeconds, 'session'), { ...cookieBase, path: '/', maxAge: sessions.ttlSeconds });
+    return c.redirect(safeNext(String(pending.next)), 303);
+  });
+
+  routes.post('/logout', async (c) => {
+    const m = await sessions.member(c);
+    const form = await c.req.parseBody();
+    if (!m || !sameOrigin(c, config.publicUrl) || !sessions.checkCsrf(m.sid, form.csrf))
+      return html(c, SignInProblemPage({ message: 'This log-out form did not come from your session here. Reload the page and try again.' }), 403);
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: sessions.secure });
+    // Also end the sign-on session, so the next sign-in asks for the password again.
+    const end = new URLSearchParams({ client_id: WEB_CLIENT_ID, post_logout_redirect_uri: `${config.publicUrl}/me/logged-out` });
+    return c.redirect(`${OIDC_PREFIX}/session/end?${end}`, 303);
+  });
+
+  routes.get('/logged-out', (c) => html(c, LoggedOutPage()));
+
+  routes.get('/', requireMember(sessions, deps), async (c) => {
+    const claims = await accountClaims(db, c.get('memberId'));
+    if (!claims) return c.redirect('/me/login', 303);
+    return html(c, MePage({ claims, csrf: sessions.csrf(c.get('memberSid')) }));
+  });
+
+  return { routes, sessions };
+}
