@@ -62,6 +62,9 @@ const sessions = new Map<string, Promise<string | undefined>>();
 export function sessionAccessToken(url: string, file = configPath()): Promise<string | undefined> {
   const key = `${file}\n${url}`;
   let pending = sessions.get(key);
+  // No stored login for this server: nothing to lock, nothing to refresh.
+  const stored = readSettingsFile(file);
+  if (!pending && (typeof stored.refreshToken !== 'string' || (stored.url ?? '').replace(/\/+$/, '') !== url)) return Promise.resolve(undefined);
   if (!pending) {
     pending = withConfigLock(file, async () => {
       const stored = readSettingsFile(file);

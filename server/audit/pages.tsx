@@ -6,6 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv, Deps } from '../http/env.js';
+import { PLATFORM } from '../authz/guard.js';
 import { Layout } from '../web/layout.js';
 import { principalForPat } from '../accounts/tokens.js';
 import { findAccount } from '../accounts/service.js';
@@ -31,18 +32,20 @@ interface EntryJson {
 const decode = (bytes: Uint8Array) => JSON.parse(Buffer.from(bytes).toString('utf8')) as EntryJson & Record<string, unknown>;
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-export function auditPages({ db, signer, config, sso }: Deps) {
+export function auditPages({ db, signer, config, sso, guard }: Deps) {
   const app = new Hono<AppEnv>();
   const secure = config.publicUrl.startsWith('https:');
   const sessions = sso ? new WebSessions(sso, config.publicUrl, config.sso.sessionTtl) : undefined;
 
+  /** Whoever the policies let read the audit log (auditors, platform admins). */
+  const mayAudit = async (p: Principal | null) => (p && (await guard.canRead(p, 'audit.read', PLATFORM)) ? p : null);
+
   async function auditor(c: Context<AppEnv>): Promise<Principal | null> {
     const token = getCookie(c, COOKIE);
-    const p = token ? await principalForPat(db, token) : null;
-    if (p) return p.platformAdmin ? p : null;
+    if (token) return mayAudit(await principalForPat(db, token));
     const member = await sessions?.member(c);
     const account = member ? await findAccount(db, member.accountId) : undefined;
-    return account?.platformAdmin ? { accountId: account.id, coopId: account.coopId, platformAdmin: true, via: 'oidc', tokenId: null } : null;
+    return mayAudit(account ? { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null } : null);
   }
 
   const nav = (
@@ -60,8 +63,8 @@ export function auditPages({ db, signer, config, sso }: Deps) {
       return c.html(<LoginPage error="This sign-in form was sent from another site." />, 403);
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' ? form.token.trim() : '';
-    const p = token ? await principalForPat(db, token) : null;
-    if (!p || !p.platformAdmin) return c.html(<LoginPage error="That token is not valid for auditors." />, 401);
+    const p = await mayAudit(token ? await principalForPat(db, token) : null);
+    if (!p) return c.html(<LoginPage error="That token is not valid for auditors." />, 401);
     setCookie(c, COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/audit', secure, maxAge: 8 * 3600 });
     return c.redirect('/audit', 303);
   });

@@ -1,17 +1,20 @@
 // What the provider says about an account: standard claims and, under the
-// `meetplane` scope, the home co-op, tenancy memberships and roles. The roles
-// issue will add delegated grants; for now platform_admin and membership roles.
+// `meetplane` scope, the home co-op, tenancy memberships and roles: every
+// active grant (with who delegated it, as RFC 8693 `act`) and the roles its
+// tenancy memberships give. Access tokens cannot be revoked, so the API
+// re-reads grants on every request instead of trusting this claim.
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { accounts, memberships } from '../accounts/table.js';
 import { accountCredentials } from '../accounts/sso-table.js';
 import { coops } from '../coops/table.js';
 import { tenancies } from '../tenancies/table.js';
+import { activeGrants } from '../grants/service.js';
+import { roleClaims, type GrantRoleClaim } from '../grants/claims.js';
 
-export interface RoleClaim {
-  role: string;
-  scope: { type: 'global' } | { type: 'coop' | 'tenancy'; id: string; slug: string };
-}
+export type RoleClaim =
+  | GrantRoleClaim
+  | { role: string; scope: { type: 'tenancy'; id: string; slug: string }; via: 'membership' };
 
 export interface AccountClaims {
   sub: string;
@@ -29,7 +32,6 @@ export async function accountClaims(db: Db, accountId: string): Promise<AccountC
       id: accounts.id,
       email: accounts.email,
       name: accounts.name,
-      platformAdmin: accounts.platformAdmin,
       coopId: coops.id,
       coopSlug: coops.slug,
       verifiedAt: accountCredentials.emailVerifiedAt,
@@ -46,9 +48,14 @@ export async function accountClaims(db: Db, accountId: string): Promise<AccountC
     .innerJoin(tenancies, eq(tenancies.id, memberships.tenancyId))
     .where(eq(memberships.accountId, accountId))
     .orderBy(tenancies.slug);
-  const roles: RoleClaim[] = [];
-  if (row.platformAdmin) roles.push({ role: 'platform_admin', scope: { type: 'global' } });
-  for (const t of member) roles.push({ role: t.role, scope: { type: 'tenancy', id: t.id, slug: t.slug } });
+  const roles: RoleClaim[] = [
+    ...roleClaims(await activeGrants(db, accountId)),
+    ...member.map((t) => ({
+      role: t.role === 'owner' ? 'tenancy_owner' : t.role === 'admin' ? 'tenancy_admin' : 'member',
+      scope: { type: 'tenancy' as const, id: t.id, slug: t.slug },
+      via: 'membership' as const,
+    })),
+  ];
   return {
     sub: row.id,
     email: row.email,

@@ -6,7 +6,8 @@ import { IdOrSlug, IfMatchHeader, Name, Timestamp, Uuid, commonErrors, jsonBody,
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
-import { ensureAdmin, ensureVisible, ensureWritable, visibleCoop } from '../auth/permissions.js';
+import { coopRef, tenancyRef, PLATFORM } from '../authz/guard.js';
+import type { ResourceRef } from '../../policies/evaluator.js';
 import type { Principal } from '../auth/principal.js';
 import { findCoop } from '../coops/service.js';
 import { findTenancy } from '../tenancies/service.js';
@@ -68,19 +69,24 @@ function clientOut(c: OidcClient) {
   return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
 }
 
-export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
+export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
   const app = router();
 
+  /** A co-op named in a body: one the principal may not see is refused exactly like a missing one. */
   async function coopFor(p: Principal, ref: string) {
     const coop = await findCoop(db, ref);
-    if (!coop || !(p.platformAdmin || p.coopId === coop.id)) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
+    if (!coop || !(await guard.canRead(p, 'coop.read', coopRef(coop)))) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
     return coop;
   }
-  async function visibleClient(p: Principal, id: string) {
+  async function clientResource(client: OidcClient): Promise<ResourceRef> {
+    const tenancy = client.tenancyId ? await findTenancy(db, client.tenancyId) : undefined;
+    return { type: 'Client', id: client.id, coopId: client.coopId, tenancy: tenancy ? { id: tenancy.id, coopId: tenancy.coopId, clusterId: tenancy.clusterId } : null };
+  }
+  /** The client and the principal acting under the policies' allow for `action`. */
+  async function clientFor(p: Principal, id: string, action: string) {
     const client = await findClient(db, id);
-    ensureVisible(p, client?.coopId ?? null, 'client');
     if (!client) throw problems.notFound('client');
-    return client;
+    return { client, actor: await guard.allow(p, action, await clientResource(client), 'client', 'client.read') };
   }
 
   app.openapi(
@@ -117,16 +123,18 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
       responses: { 200: jsonContent(pageSchema(ClientOut), 'A page of clients'), ...commonErrors },
     }),
     async (c) => {
-      const { limit, cursor, coop: coopRef } = c.req.valid('query');
-      const scope = visibleCoop(c.var.principal);
-      let coopId: string | null | undefined = scope === 'all' ? undefined : scope;
-      if (coopRef) {
-        const coop = await findCoop(db, coopRef);
-        coopId = coop && (scope === 'all' || scope === coop.id) ? coop.id : null;
+      const { limit, cursor, coop: coopFilter } = c.req.valid('query');
+      const p = c.var.principal;
+      await guard.allow(p, 'client.list', PLATFORM, 'clients');
+      let coopId: string | null | undefined;
+      if (coopFilter) {
+        const coop = await findCoop(db, coopFilter);
+        coopId = coop && (await guard.canRead(p, 'coop.read', coopRef(coop))) ? coop.id : null;
       }
-      const rows = await listClients(db, { coopId, after: decodeCursor(cursor), limit });
-      const p = page(rows, limit);
-      return c.json({ items: p.items.map(clientOut), nextCursor: p.nextCursor }, 200);
+      const pg = page(await listClients(db, { coopId, after: decodeCursor(cursor), limit }), limit);
+      const items: OidcClient[] = [];
+      for (const client of pg.items) if (await guard.canRead(p, 'client.read', await clientResource(client))) items.push(client);
+      return c.json({ items: items.map(clientOut), nextCursor: pg.nextCursor }, 200);
     },
   );
 
@@ -142,14 +150,17 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
     async (c) => {
       const body = c.req.valid('json');
       const coop = await coopFor(c.var.principal, body.coop);
-      ensureAdmin(c.var.principal, 'register clients');
       let tenancyId: string | null = null;
+      let target: ResourceRef = coopRef(coop);
       if (body.tenancy) {
         const tenancy = await findTenancy(db, body.tenancy);
         if (!tenancy || tenancy.coopId !== coop.id) throw problems.validation([{ path: 'tenancy', message: 'no such tenancy in this co-op' }]);
         tenancyId = tenancy.id;
+        target = tenancyRef(tenancy);
       }
-      const { client, secret } = await createClient(db, box, c.var.principal, {
+      // A client serving one tenancy is that tenancy's business (its owner may register it).
+      const actor = await guard.allow(c.var.principal, 'client.create', target, 'co-op', body.tenancy ? 'tenancy.read' : 'coop.read');
+      const { client, secret } = await createClient(db, box, actor, {
         name: body.name,
         coopId: coop.id,
         tenancyId,
@@ -175,7 +186,7 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
       responses: { 200: jsonContent(ClientOut, 'The client'), ...commonErrors },
     }),
     async (c) => {
-      const client = await visibleClient(c.var.principal, c.req.valid('param').id);
+      const { client } = await clientFor(c.var.principal, c.req.valid('param').id, 'client.read');
       c.header('ETag', etagOf(client));
       return c.json(clientOut(client), 200);
     },
@@ -191,10 +202,9 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
       responses: { 200: jsonContent(ClientWithSecret, 'Rotated'), ...commonErrors, 409: jsonContent(z.any(), 'Public client'), 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const client = await visibleClient(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, client.coopId, 'client');
+      const { client, actor } = await clientFor(c.var.principal, c.req.valid('param').id, 'client.rotateSecret');
       requireIfMatch(c.req.valid('header')['if-match'], client);
-      const { client: rotated, secret } = await rotateClientSecret(db, box, c.var.principal, client);
+      const { client: rotated, secret } = await rotateClientSecret(db, box, actor, client);
       c.header('ETag', etagOf(rotated));
       c.header('Cache-Control', 'no-store');
       return c.json({ ...clientOut(rotated), clientSecret: secret }, 200);
@@ -211,10 +221,9 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
       responses: { 204: { description: 'Deleted' }, ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const client = await visibleClient(c.var.principal, c.req.valid('param').id);
-      ensureWritable(c.var.principal, client.coopId, 'client');
+      const { client, actor } = await clientFor(c.var.principal, c.req.valid('param').id, 'client.delete');
       requireIfMatch(c.req.valid('header')['if-match'], client);
-      await deleteClient(db, c.var.principal, client);
+      await deleteClient(db, actor, client);
       return c.body(null, 204);
     },
   );
@@ -229,11 +238,10 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
       responses: { 201: jsonContent(z.object({ id: z.string(), url: z.string(), expiresAt: Timestamp }), 'Invitation created'), ...commonErrors },
     }),
     async (c) => {
-      const p = c.var.principal;
       const account = await findAccount(db, c.req.valid('param').id);
-      if (!account || !(p.platformAdmin || (account.coopId !== null && p.coopId === account.coopId))) throw problems.notFound('account');
-      ensureAdmin(p, 'invite members');
-      const inv = await createInvitation(db, p, account.id, config.sso.invitationTtl);
+      if (!account) throw problems.notFound('account');
+      const actor = await guard.allow(c.var.principal, 'account.invite', { type: 'Account', id: account.id, coopId: account.coopId }, 'account', 'account.read');
+      const inv = await createInvitation(db, actor, account.id, config.sso.invitationTtl);
       c.header('Cache-Control', 'no-store');
       return c.json({ id: inv.id, url: `${config.publicUrl}${OIDC_PREFIX}/invitation/${inv.token}`, expiresAt: inv.expiresAt.toISOString() }, 201);
     },
@@ -248,8 +256,11 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
       responses: { 200: jsonContent(z.object({ items: z.array(UpstreamOut) }), 'Upstream providers'), ...commonErrors },
     }),
     async (c) => {
-      const scope = visibleCoop(c.var.principal);
-      const rows = await listUpstreams(db, scope === 'all' ? undefined : scope);
+      const p = c.var.principal;
+      await guard.allow(p, 'upstream.list', PLATFORM, 'upstream providers');
+      // An upstream provider is visible to whoever may read its co-op.
+      const rows = [];
+      for (const u of await listUpstreams(db)) if (await guard.canRead(p, 'coop.read', coopRef({ id: u.coopId }))) rows.push(u);
       return c.json({ items: rows.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })) }, 200);
     },
   );
@@ -266,11 +277,11 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
     async (c) => {
       const body = c.req.valid('json');
       const coop = await coopFor(c.var.principal, body.coop);
-      ensureAdmin(c.var.principal, 'register upstream providers');
+      const actor = await guard.allow(c.var.principal, 'upstream.create', coopRef(coop), 'co-op', 'coop.read');
       const issuer = new URL(body.issuer);
       if (issuer.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname))
         throw problems.validation([{ path: 'issuer', message: 'must use https (http only for loopback addresses)' }]);
-      const u = await createUpstream(db, box, c.var.principal, { ...body, issuer: body.issuer.replace(/\/+$/, ''), coopId: coop.id });
+      const u = await createUpstream(db, box, actor, { ...body, issuer: body.issuer.replace(/\/+$/, ''), coopId: coop.id });
       c.header('Location', `/api/v1/upstreams/${u.id}`);
       return c.json({ ...u, createdAt: u.createdAt.toISOString() }, 201);
     },
@@ -289,8 +300,9 @@ export function ssoRoutes({ db, box, config }: Deps, _sso: Sso) {
       const id = c.req.valid('param').id;
       const all = await listUpstreams(db);
       const u = all.find((x) => x.id === id);
-      ensureWritable(c.var.principal, u?.coopId ?? null, 'upstream provider');
-      await deleteUpstream(db, c.var.principal, id);
+      if (!u) throw problems.notFound('upstream provider');
+      const actor = await guard.allow(c.var.principal, 'upstream.delete', { type: 'Upstream', id: u.id, coopId: u.coopId }, 'upstream provider', 'coop.read');
+      await deleteUpstream(db, actor, id);
       return c.body(null, 204);
     },
   );

@@ -117,7 +117,10 @@ describe('meetplane CLI', () => {
 
     const noToken = await runCli(['coops', 'list'], { MEETPLANE_URL: server.url });
     expect(noToken.code).toBe(1);
-    expect(noToken.stderr).toMatch(/^meetplane: Unauthorized \(401\)/);
+    expect(noToken.stderr).toMatch(/^meetplane: not logged in: run `meetplane login`/);
+    const badToken = await runCli(['coops', 'list'], { MEETPLANE_URL: server.url, MEETPLANE_TOKEN: 'mp_pat_' + 'x'.repeat(43) });
+    expect(badToken.code).toBe(1);
+    expect(badToken.stderr).toMatch(/^meetplane: Unauthorized \(401\)/);
 
     const unreachable = await runCli(['coops', 'list'], { MEETPLANE_URL: 'http://127.0.0.1:9', MEETPLANE_TOKEN: token });
     expect(unreachable.code).toBe(1);

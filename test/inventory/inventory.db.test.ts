@@ -150,7 +150,15 @@ describe('recording inventory', () => {
     const outsider = await memberWithToken(s, other.id);
     expect((await s.api('GET', `/api/v1/tenancies/${t1.id}/recordings`, { token: outsider.token })).status).toBe(404);
     expect((await s.api('GET', `/api/v1/tenancies/${t1.id}/rooms`, { token: outsider.token })).status).toBe(404);
+    // A member of the co-op without a role there sees nothing of its tenancies; an operator of
+    // the co-op's clusters reads the inventory but may not refresh it.
     const insider = await memberWithToken(s, coop.id);
+    expect((await s.api('GET', `/api/v1/tenancies/${t1.id}/rooms`, { token: insider.token })).status).toBe(404);
+    const [root] = (await s.api('GET', '/api/v1/grants?active=true')).json.items;
+    const g = await s.api('POST', '/api/v1/grants', {
+      body: { from: root.id, account: insider.accountId, role: 'cluster_operator', scope: { type: 'coop', id: coop.id }, expiresAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'operates the clusters' },
+    });
+    expect(g.status).toBe(201);
     expect((await s.api('GET', `/api/v1/tenancies/${t1.id}/rooms`, { token: insider.token })).status).toBe(200);
     expect((await s.api('POST', `/api/v1/tenancies/${t1.id}/recordings/refresh`, { token: insider.token })).status).toBe(403);
     expect((await s.api('GET', `/api/v1/tenancies/${t1.id}/recordings?limit=0`)).status).toBe(400);

@@ -107,7 +107,7 @@ describe('authorization code + PKCE in a browser', () => {
     expect(claims.name).toBe('Mira Member');
     expect(claims.coop).toMatchObject({ id: member.coop });
     expect(claims.tenancies).toEqual([{ id: tenancy.id, slug: tenancy.slug, role: 'owner' }]);
-    expect(claims.roles).toEqual([{ role: 'owner', scope: { type: 'tenancy', id: tenancy.id, slug: tenancy.slug } }]);
+    expect(claims.roles).toEqual([{ role: 'tenancy_owner', scope: { type: 'tenancy', id: tenancy.id, slug: tenancy.slug }, via: 'membership' }]);
     expect(tokens.refresh_token).toBeTruthy();
 
     const me = await s.api('GET', `/api/v1/accounts/${member.accountId}`, { token: tokens.access_token });
