@@ -77,3 +77,42 @@ const reparsed = measure('re-parsed per call (isAuthorized)', (i) => {
   return a.type === 'success' && a.response.diagnostics.errors.length === 0 ? a.response.decision : 'deny';
 });
 console.log(`\npre-parsed / re-parsed: ${fmt(pre / reparsed, 2)}×`);
+
+// REST: an authorised read (GET /api/v1/coops/{id}): token check, the caller's
+// grants (with their delegation chains) and memberships read from the database,
+// one Cedar decision; 50 connections. (JWT against PAT: see bench:oidc.)
+{
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { randomBytes } = await import('node:crypto');
+  const { cli, load, scratchPostgres, serve } = await import('./support.js');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-bench-authz-'));
+  const pg = await scratchPostgres();
+  const env: Record<string, string> = { MASTER_KEY: randomBytes(32).toString('base64'), DATA_DIR: dir, WORKER: 'off', ...(pg ? { DATABASE_URL: pg.url } : {}) };
+  try {
+    const admin = (await cli(['admin', 'bootstrap', '--email', 'root@bench.example', '--name', 'Root'], env)).trim().split('\n').pop()!;
+    const server = await serve(env);
+    try {
+      const api = async (method: string, p: string, token: string, body?: unknown) => {
+        const res = await fetch(server.url + '/api/v1' + p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+        if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+        return res.json() as Promise<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      };
+      const coop = await api('POST', '/coops', admin, { slug: 'bench', name: 'Bench', jurisdiction: 'DE', contactEmail: 'b@bench.example', legalRegime: 'eu_gdpr' });
+      // The platform admin's own token: its grant is read and decided on like any other.
+      const token = (await api('POST', '/tokens', admin, { name: 'bench' })).token as string;
+      const asAdmin = await load({ url: `${server.url}/api/v1/coops/${coop.id}`, headers: { authorization: `Bearer ${token}` }, connections: 50, seconds: SECONDS + 2 });
+      const health = await load({ url: `${server.url}/healthz`, connections: 50, seconds: SECONDS + 2 });
+      console.log(
+        `\nREST ${pg ? 'postgres' : 'pglite'}: GET /api/v1/coops/{id} (token + grants from the database + Cedar), 50 connections: ` +
+          `${fmt(asAdmin.rps)} req/s, p50 ${asAdmin.p50} ms, p99 ${asAdmin.p99} ms  | /healthz ${fmt(health.rps)} req/s`,
+      );
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await pg?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

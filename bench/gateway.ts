@@ -78,7 +78,8 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
     const gmVia = await load({ url: getMeetings[1], connections: CONNECTIONS, seconds: SECONDS });
     const jDirect = await load({ url: join[0], connections: CONNECTIONS, seconds: SECONDS });
     const jVia = await load({ url: join[1], connections: CONNECTIONS, seconds: SECONDS });
-    for (const u of [...getMeetings, ...join]) await expectSuccess(u); // still answering SUCCESS after the load
+    // Still answering SUCCESS after the load (getMeetings now lists every bench attendee: megabytes, not checked).
+    for (const u of join) await expectSuccess(u);
     console.log(`${label}:`);
     console.log('  ' + line('getMeetings', gmDirect, gmVia));
     console.log('  ' + line('join', jDirect, jVia));

@@ -20,6 +20,15 @@ export class Guard {
 
   /** The items the principal may `action` (a read action), in their order. */
   async visible<T>(p: Principal, items: readonly T[], action: string, resourceOf: (item: T) => ResourceRef): Promise<T[]> {
+    if (items.length === 0) return [];
+    // One decision instead of one per item when the policies allow the action on
+    // an object of the same type placed where the principal holds nothing (a
+    // co-op, cluster and tenancy that exist nowhere): such an allow can only come
+    // from a rule that covers every object of the type. Co-ops, clusters, tenancies
+    // and accounts carry no attributes a rule could single one out by, so the
+    // per-item decisions would all be allow too.
+    const probe = strangerLike(resourceOf(items[0]!));
+    if (probe && (await this.authz.decide(p, action, probe)).decision === 'allow') return [...items];
     const out: T[] = [];
     for (const item of items) if ((await this.authz.decide(p, action, resourceOf(item))).decision === 'allow') out.push(item);
     return out;
@@ -52,3 +61,21 @@ export const clusterRef = (c: { id: string; coopId: string }): ResourceRef => ({
 export const tenancyRef = (t: { id: string; coopId: string; clusterId: string }): ResourceRef => ({ type: 'Tenancy', id: t.id, coopId: t.coopId, clusterId: t.clusterId });
 export const accountRef = (a: { id: string; coopId: string | null }): ResourceRef => ({ type: 'Account', id: a.id, coopId: a.coopId });
 export const PLATFORM: ResourceRef = { type: 'Platform' };
+
+const STRANGER = '00000000-0000-4000-8000-00000000dead';
+
+/** An object of the same type in a co-op (and cluster) nobody holds anything on. */
+function strangerLike(r: ResourceRef): ResourceRef | undefined {
+  switch (r.type) {
+    case 'Coop':
+      return { type: 'Coop', id: STRANGER };
+    case 'Cluster':
+      return { type: 'Cluster', id: STRANGER, coopId: STRANGER };
+    case 'Tenancy':
+      return { type: 'Tenancy', id: STRANGER, coopId: STRANGER, clusterId: STRANGER };
+    case 'Account':
+      return { type: 'Account', id: STRANGER, coopId: STRANGER };
+    default:
+      return undefined;
+  }
+}
