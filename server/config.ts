@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: LogLevel.default('info'),
   CHECKPOINT_INTERVAL: z.coerce.number().int().min(1).max(60).default(60),
   TRANSFER_MIN_NOTICE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).max(320).optional(),
   // Roles (server/grants): longest delegation chain from a bootstrap grant.
   DELEGATION_MAX_DEPTH: z.coerce.number().int().min(0).max(10).default(3),
   // BBB clusters (server/jobs, server/clusters/health.ts, server/inventory, server/gateway).
@@ -50,6 +52,9 @@ export interface Config {
   checkpointIntervalMs: number;
   /** The least notice members of a tenancy get before it is frozen for a transfer (a policy parameter). */
   transferMinNoticeDays: number;
+  /** Where the mail outbox is delivered (nodemailer URL); unset: mail waits in the outbox. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
   /** Longest chain of delegations from a bootstrap grant. */
   delegationMaxDepth: number;
   /** Run background jobs (health polling, inventory) in this process. */
@@ -100,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     checkpointIntervalMs: e.CHECKPOINT_INTERVAL * 1000,
     transferMinNoticeDays: e.TRANSFER_MIN_NOTICE_DAYS,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM ?? `meetplane@${new URL(publicUrl).hostname}`,
     delegationMaxDepth: e.DELEGATION_MAX_DEPTH,
     worker: e.WORKER === 'on',
     pollIntervalMs: e.POLL_INTERVAL * 1000,

@@ -10,22 +10,36 @@ import { pollClusters } from '../clusters/health.js';
 import { noteRunningMeetings, refreshInventory } from '../inventory/service.js';
 import { listTenancies } from '../tenancies/service.js';
 import { SSO_SWEEP_JOB, SSO_SWEEP_PERIOD_MS, sweepSignOn } from '../oidc/sweep.js';
+import { deliverDue, smtpTransport } from '../mail/outbox.js';
 import { ensurePeriodic } from './queue.js';
 import { Worker, type JobHandler } from './worker.js';
 
 export const HEALTH_JOB = 'clusters.health';
 export const INVENTORY_ALL_JOB = 'inventory.refresh-all';
 export const INVENTORY_JOB = 'inventory.refresh';
+export const MAIL_JOB = 'mail.deliver';
+const MAIL_PERIOD_MS = 30_000;
 
 export interface BackgroundDeps {
   db: Db;
   box: SecretBox;
   log: Logger;
-  config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs'> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
+  config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs'> &
+    Partial<Pick<Config, 'smtpUrl' | 'mailFrom'>> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
 }
 
 export function jobHandlers({ db, box, config }: BackgroundDeps): Record<string, JobHandler> {
+  const smtp = config.smtpUrl ? smtpTransport(config.smtpUrl) : undefined;
   return {
+    // The mail outbox (transfer notices): sent in batches, failures retried with backoff.
+    ...(smtp && config.mailFrom
+      ? {
+          [MAIL_JOB]: async (_job, { log }) => {
+            for (let r = await deliverDue(db, smtp, config.mailFrom!, log); r.sent + r.failed > 0; r = await deliverDue(db, smtp, config.mailFrom!, log))
+              if (r.failed > 0) break;
+          },
+        }
+      : {}),
     [HEALTH_JOB]: async (_job, { signal, log }) => {
       // A poll never takes longer than the interval, so polls do not pile up.
       const timeoutMs = Math.min(5_000, Math.max(1_000, config.pollIntervalMs / 2));
@@ -65,5 +79,7 @@ export async function createBackgroundWorker(deps: BackgroundDeps): Promise<Work
   await ensurePeriodic(deps.db, { kind: HEALTH_JOB, periodMs: deps.config.pollIntervalMs });
   await ensurePeriodic(deps.db, { kind: INVENTORY_ALL_JOB, periodMs: deps.config.inventoryIntervalMs });
   await ensurePeriodic(deps.db, { kind: SSO_SWEEP_JOB, periodMs: SSO_SWEEP_PERIOD_MS });
+  if (deps.config.smtpUrl) await ensurePeriodic(deps.db, { kind: MAIL_JOB, periodMs: MAIL_PERIOD_MS });
+  else deps.log.warn('SMTP_URL is not set: notices wait in the mail outbox until it is');
   return new Worker({ db: deps.db, log: deps.log.child({ component: 'worker' }), handlers: jobHandlers(deps) });
 }

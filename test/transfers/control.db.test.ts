@@ -80,6 +80,18 @@ afterAll(async () => {
   await database?.close();
 });
 
+describe('mail outbox job', () => {
+  it('delivers queued mail over SMTP_URL from the background job', async () => {
+    const { enqueueMail } = await import('../../server/mail/outbox.js');
+    const { jobHandlers, MAIL_JOB } = await import('../../server/jobs/background.js');
+    await enqueueMail(database.db, [{ to: 'job-test@example.org', subject: 'Hello from the job', body: 'body', topic: 'test:job' }]);
+    const handlers = jobHandlers({ db: database.db, box, log, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, smtpUrl: smtp.url, mailFrom: 'meetplane@meet.example' } });
+    await handlers[MAIL_JOB]!({ id: 'j', kind: MAIL_JOB, key: MAIL_JOB, payload: {}, attempts: 0, maxAttempts: 5, periodMs: 30_000 }, { signal: new AbortController().signal, log });
+    expect(smtp.mails.find((m) => m.to[0] === 'job-test@example.org')).toMatchObject({ subject: 'Hello from the job', from: 'meetplane@meet.example' });
+    expect(await outboxStatus(database.db, 'test:job')).toEqual({ queued: 0, sent: 1, failing: 0 });
+  });
+});
+
 describe('transfer control flow', () => {
   it('moves a UK tenancy towards a Québec co-op: checked, approved by three people, members notified by e-mail', async () => {
     const w = await world({ jurisdiction: 'CA', regime: 'other', clusterCountry: 'CA' });
