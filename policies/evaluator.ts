@@ -4,10 +4,10 @@
 // context). It fails closed: an invalid request, an unknown action, an
 // evaluation failure or any policy error is a deny.
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
-import type { AuthorizationAnswer, DetailedError, PolicyJson } from '@cedar-policy/cedar-wasm/nodejs';
+import type { DetailedError, PolicyJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { loadPolicySource, PolicyLoadError, type PolicySource } from './source.js';
+import { PolicyEngine } from './engine.js';
 import { requestData, resourceUid, uidText, type PrincipalFacts, type ResourceRef } from './entities.js';
 
 export { PolicyLoadError, type PolicySource } from './source.js';
@@ -55,38 +55,23 @@ export interface ActionInfo {
   changes: boolean;
 }
 
-let preparseCounter = 0;
-
 export class Evaluator {
   readonly source: PolicySource;
   /** SHA-256 over the RFC 8785 canonical JSON of {policy id: text}. */
   readonly policySetHash: string;
   readonly schemaHash: string;
   readonly actions: ReadonlyMap<string, ActionInfo>;
-  readonly #schemaName: string;
-  readonly #psetId: string;
+  readonly #engine: PolicyEngine;
   readonly #policyJson: Map<string, PolicyJson>;
 
-  /** Validates strictly and pre-parses; throws PolicyLoadError on any problem. */
+  /** Validates strictly and pre-parses (policies/engine.ts); throws PolicyLoadError on any problem. */
   constructor(source: PolicySource) {
     this.source = source;
-    this.policySetHash = sha256(canonicalize(source.policies)!);
+    this.#engine = new PolicyEngine(source);
+    this.policySetHash = this.#engine.policySetHash;
     this.schemaHash = sha256(source.schema);
-    const validation = cedar.validate({ validationSettings: { mode: 'strict' }, schema: source.schema, policies: { staticPolicies: source.policies } });
-    if (validation.type !== 'success') throw new PolicyLoadError(`policies do not validate: ${messages(validation.errors)}`);
-    const problems = [...validation.validationErrors, ...validation.validationWarnings];
-    if (problems.length > 0)
-      throw new PolicyLoadError(`policies do not validate: ${problems.map((e) => `${e.policyId}: ${e.error.message}`).join('; ')}`);
     this.actions = actionTable(source.schema);
     this.#policyJson = new Map(Object.entries(source.policies).map(([id, text]) => [id, policyJson(text)]));
-    // Pre-parsed sets live in the WebAssembly module's memory, keyed by name: one per evaluator.
-    const tag = `${this.policySetHash.slice(0, 16)}-${++preparseCounter}`;
-    this.#schemaName = `schema-${tag}`;
-    this.#psetId = `pset-${tag}`;
-    const s = cedar.preparseSchema(this.#schemaName, source.schema);
-    if (s.type !== 'success') throw new PolicyLoadError(`schema: ${messages(s.errors)}`);
-    const p = cedar.preparsePolicySet(this.#psetId, { staticPolicies: source.policies });
-    if (p.type !== 'success') throw new PolicyLoadError(`policies: ${messages(p.errors)}`);
   }
 
   /** The policies in the policies/ folder (or `dir`). */
@@ -140,39 +125,25 @@ export class Evaluator {
     });
     if (!this.isAction(action)) return deny([`"${action}" is not an action of the policy schema`]);
     let data;
-    let answer: AuthorizationAnswer;
     try {
       data = requestData(principal, resource);
-      answer = cedar.statefulIsAuthorized({
-        principal: data.principal,
-        action: { type: 'Action', id: action },
-        resource: data.resource,
-        context: { ...context },
-        preparsedSchemaName: this.#schemaName,
-        preparsedPolicySetId: this.#psetId,
-        validateRequest: true,
-        entities: data.entities,
-      });
     } catch (e) {
       return deny([`the request could not be evaluated: ${(e as Error).message}`]);
     }
-    if (answer.type !== 'success') return deny([`the request is not valid for the policy schema: ${messages(answer.errors)}`]);
-    const { decision, diagnostics } = answer.response;
-    // Cedar skips a policy that errors; a skipped forbid must not let a request through.
-    if (diagnostics.errors.length > 0) {
-      const ids = [...new Set(diagnostics.errors.map((e) => e.policyId))];
-      return deny(
-        diagnostics.errors.map((e) => `policy ${e.policyId} could not be evaluated (${e.error.message}); denied to be safe`),
-        ids,
-        data,
-      );
-    }
+    // The engine fails closed (invalid request, any policy error: deny); here
+    // the decision only gains words naming the action and the object.
+    const d = this.#engine.decide({ principal: data.principal as { type: string; id: string }, action, resource: data.resource as { type: string; id: string }, context: { ...context }, entities: data.entities });
     const target = `${action} on ${uidText(data.resource as { type: string; id: string })}`;
-    if (decision === 'allow')
-      return { decision: { decision, policyIds: diagnostics.reason, reasons: [`${target} is permitted by ${diagnostics.reason.join(', ')}`], policySetHash: this.policySetHash }, data };
-    if (diagnostics.reason.length > 0)
-      return { decision: { decision, policyIds: diagnostics.reason, reasons: [`${target} is forbidden by ${diagnostics.reason.join(', ')}`], policySetHash: this.policySetHash }, data };
-    return { decision: { decision, policyIds: [], reasons: [`no policy permits ${target} for this principal`], policySetHash: this.policySetHash }, data };
+    const reasons =
+      d.decision === 'allow'
+        ? [`${target} is permitted by ${d.policyIds.join(', ')}`]
+        : d.reasons[0]?.startsWith('forbidden by')
+          ? [`${target} is forbidden by ${d.policyIds.join(', ')}`]
+          : d.reasons[0] === 'no policy permits it'
+            ? [`no policy permits ${target} for this principal`]
+            : d.reasons;
+    // A request the schema refuses has no policies to explain; erroring policies do.
+    return { decision: { ...d, reasons }, data: reasons[0]!.startsWith('the request') ? undefined : data };
   }
 
   /** Does the policy's action constraint cover this action? */
