@@ -1,11 +1,9 @@
 // npm run bench:api — authenticated GET /api/v1/tenancies (a page of 50) per
 // second with p50/p99 latency, on the embedded database and on PostgreSQL,
 // next to GET /healthz measured in the same run as the machine's baseline.
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { cli, fmt, load, scratchPostgres, serve } from './support.js';
+import { cli, fmt, load, serve, onBothBackends } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -37,20 +35,5 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
   }
 }
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-bench-'));
-const common = { MASTER_KEY: randomBytes(32).toString('base64'), DATA_DIR: dir };
 console.log(`bench:api  ${CONNECTIONS} connections, ${SECONDS} s per measurement, Node ${process.version}, ${os.cpus().length} CPUs`);
-try {
-  await run('pglite', common);
-  const pg = await scratchPostgres();
-  if (!pg) console.log('postgres  skipped: no server at BENCH_DATABASE_URL / DATABASE_URL / 127.0.0.1:5432');
-  else {
-    try {
-      await run('postgres', { ...common, DATA_DIR: path.join(dir, 'pg'), DATABASE_URL: pg.url });
-    } finally {
-      await pg.drop();
-    }
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+await onBothBackends(run);

@@ -3,14 +3,13 @@
 // ratios and as the latency the gateway adds. join (redirect=false, so every answer
 // is a 200) and getMeetings. Loopback only; bounded by BENCH_SECONDS per measurement.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { signQuery } from '../server/bbb/checksum.js';
 import { parseResponse, text } from '../server/bbb/xml.js';
-import { cli, fmt, load, scratchPostgres, serve, type Figures } from './support.js';
+import { cli, fmt, load, serve, type Figures, onBothBackends } from './support.js';
 
 const SECONDS = Math.min(Number(process.env.BENCH_SECONDS ?? 5), 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -89,20 +88,5 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
   }
 }
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-bench-gw-'));
-const common = { MASTER_KEY: randomBytes(32).toString('base64'), DATA_DIR: dir, WORKER: 'off' };
 console.log(`bench:gateway  ${CONNECTIONS} connections, ${SECONDS} s per measurement, Node ${process.version}, ${os.cpus().length} CPUs`);
-try {
-  await run('pglite', common);
-  const pg = await scratchPostgres();
-  if (!pg) console.log('postgres  skipped: no server at BENCH_DATABASE_URL / DATABASE_URL / 127.0.0.1:5432');
-  else {
-    try {
-      await run('postgres', { ...common, DATA_DIR: path.join(dir, 'pg'), DATABASE_URL: pg.url });
-    } finally {
-      await pg.drop();
-    }
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
+await onBothBackends(run, { WORKER: 'off' });

@@ -5,14 +5,12 @@
 // (verified with jose) next to the same request with a personal access token.
 // Loopback only; every measurement is bounded; any non-2xx discards the run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { cli, fmt, load, scratchPostgres, serve } from './support.js';
+import { cli, fmt, load, serve, onBothBackends } from './support.js';
 
 const SECONDS = Math.min(30, Number(process.env.BENCH_SECONDS ?? 6));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -147,21 +145,6 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
 if (process.argv[2] === BARE_FLAG) {
   await bareProvider(Number(process.argv[3]), process.argv[4]!, process.argv[5]!);
 } else {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-bench-'));
-  const common = { MASTER_KEY: randomBytes(32).toString('base64'), DATA_DIR: dir, WORKER: 'off' };
   console.log(`bench:oidc  ${CONNECTIONS} connections, ${SECONDS} s per measurement, Node ${process.version}, ${os.cpus().length} CPUs; meetplane logs each request at info, the bare provider logs nothing`);
-  try {
-    await run('pglite', common);
-    const pg = await scratchPostgres();
-    if (!pg) console.log('postgres  skipped: no server at BENCH_DATABASE_URL / DATABASE_URL / 127.0.0.1:5432');
-    else {
-      try {
-        await run('postgres', { ...common, DATA_DIR: path.join(dir, 'pg'), DATABASE_URL: pg.url });
-      } finally {
-        await pg.drop();
-      }
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await onBothBackends(run, { WORKER: 'off' });
 }

@@ -98,3 +98,29 @@ export async function scratchPostgres(): Promise<{ url: string; drop: () => Prom
 }
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/**
+ * Runs `run` on the embedded database and then, when a PostgreSQL server is
+ * reachable, on a scratch database there; cleans up both.
+ */
+export async function onBothBackends(run: (label: 'pglite' | 'postgres', env: Record<string, string>) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-bench-'));
+  const common = { MASTER_KEY: randomBytes(32).toString('base64'), DATA_DIR: dir, ...env };
+  try {
+    await run('pglite', common);
+    const pg = await scratchPostgres();
+    if (!pg) console.log('postgres  skipped: no server at BENCH_DATABASE_URL / DATABASE_URL / 127.0.0.1:5432');
+    else {
+      try {
+        await run('postgres', { ...common, DATA_DIR: path.join(dir, 'pg'), DATABASE_URL: pg.url });
+      } finally {
+        await pg.drop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
