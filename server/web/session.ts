@@ -6,6 +6,7 @@
 // (dir + A256GCM) under a key derived from the provider's cookie keys (sealed
 // under the master key), HttpOnly, SameSite=Lax, Secure on https, living
 // SESSION_TTL. `requireMember()` guards pages with it.
+import { memberTransferPages } from '../transfers/member-pages.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -207,5 +208,6 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
     return html(c, MePage({ claims, csrf: sessions.csrf(c.get('memberSid')) }));
   });
 
+  memberTransferPages(routes, sessions, deps);
   return { routes, sessions };
 }

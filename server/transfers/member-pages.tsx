@@ -1,0 +1,111 @@
+// The member's page for a transfer of their tenancy (/me/transfers/{id}, the
+// link in the notice mail): what moves, where to, when it freezes, and two
+// buttons: consent, or object. A member's objection keeps their personal data
+// out of the move; the owner's stops it. Signed in through the shared sign-on.
+import type { Hono } from 'hono';
+import type { Deps } from '../http/env.js';
+import { Layout } from '../web/layout.js';
+import { render } from '../web/me.js';
+import { requireMember, type MemberEnv, type WebSessions, PAGE_HEADERS } from '../web/session.js';
+import { findAccount } from '../accounts/service.js';
+import { findTenancy } from '../tenancies/service.js';
+import { findCoop } from '../coops/service.js';
+import { appendAudit } from '../audit/trail.js';
+import { person } from '../audit/subjects.js';
+import { ProblemError } from '../http/problem.js';
+import type { Principal } from '../auth/principal.js';
+import { UUID_RE } from '../ids.js';
+import { findTransfer, objectToTransfer, transferDetails, type Transfer } from './service.js';
+import { freezeDate } from './notice.js';
+
+const transferRef = (t: Transfer) => ({
+  type: 'Transfer' as const,
+  id: t.id,
+  tenancy: { id: t.tenancyId, coopId: t.sourceCoopId, clusterId: t.sourceClusterId },
+  targetCoopId: t.targetCoopId,
+});
+
+export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessions, deps: Deps): void {
+  const { db, guard } = deps;
+  const page = async (element: unknown, status = 200) => new Response(await render(element), { status, headers: { 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS } });
+
+  async function load(memberId: string, id: string) {
+    const account = await findAccount(db, memberId);
+    const t = UUID_RE.test(id) ? await findTransfer(db, id) : undefined;
+    if (!account || !t) return undefined;
+    const p: Principal = { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null };
+    if (!(await guard.canRead(p, 'transfer.read', transferRef(t)))) return undefined; // looks missing
+    return { p, t };
+  }
+
+  const missing = () => page(<Layout title="Not found"><h1>No such transfer</h1><p>There is no transfer of yours at this address.</p></Layout>, 404);
+
+  routes.get('/transfers/:id', requireMember(sessions, deps), async (c) => {
+    const found = await load(c.get('memberId'), c.req.param('id'));
+    if (!found) return missing();
+    return page(await TransferPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done') }));
+  });
+
+  routes.post('/transfers/:id', requireMember(sessions, deps), async (c) => {
+    const found = await load(c.get('memberId'), c.req.param('id'));
+    if (!found) return missing();
+    const form = await c.req.parseBody();
+    if (!sessions.checkCsrf(c.get('memberSid'), form.csrf)) return page(<Layout title="Refused"><h1>Refused</h1><p>This form did not come from your session here. Reload the page and try again.</p></Layout>, 403);
+    const choice = form.choice === 'object' ? 'object' : form.choice === 'consent' ? 'consent' : undefined;
+    if (!choice) return page(<Layout title="Refused"><h1>Refused</h1><p>Choose to consent or to object.</p></Layout>, 400);
+    try {
+      // Either answer is the member's response to the notice: the same permission.
+      const actor = await guard.allow(found.p, 'transfer.object', transferRef(found.t), 'transfer', 'transfer.read');
+      if (choice === 'object') await objectToTransfer(db, actor, found.t);
+      else
+        await db.transaction((tx) =>
+          appendAudit(tx, { actor, action: 'transfer.consent', subject: { type: 'transfer', id: found.t.id }, details: { member: person(actor.accountId) } }),
+        );
+    } catch (e) {
+      if (e instanceof ProblemError) return page(<Layout title="Not possible"><h1>Not possible</h1><p>{e.message}</p></Layout>, e.status);
+      throw e;
+    }
+    return c.redirect(`/me/transfers/${found.t.id}?done=${choice}`, 303);
+  });
+
+  async function TransferPage(props: { p: Principal; t: Transfer; csrf: string; done?: string }) {
+    const { t } = props;
+    const [tenancy, source, target, { objections }] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), findCoop(db, t.targetCoopId), transferDetails(db, t.id)]);
+    const mine = objections.find((o) => o.accountId === props.p.accountId);
+    const freeze = freezeDate(t);
+    const open = ['draft', 'checked', 'approved', 'notice'].includes(t.state);
+    return (
+      <Layout title={`${tenancy?.name ?? 'Tenancy'} is moving`}>
+        <h1>{tenancy?.name} is moving to {target?.name}</h1>
+        <dl>
+          <dt>From</dt>
+          <dd>{source?.name} ({source?.jurisdiction})</dd>
+          <dt>To</dt>
+          <dd>{target?.name} ({target?.jurisdiction})</dd>
+          <dt>State</dt>
+          <dd>{t.state}</dd>
+          <dt>Frozen from</dt>
+          <dd>{freeze ? <time datetime={freeze.toISOString()}>{freeze.toUTCString()}</time> : 'not yet announced'}</dd>
+        </dl>
+        <p>The tenancy's rooms, member accounts and recordings move. While it is frozen no new meeting can be started; meetings already running are given time to end.</p>
+        {props.done === 'object' && <p class="ok" role="status">Your objection is recorded.</p>}
+        {props.done === 'consent' && <p class="ok" role="status">Your consent is recorded.</p>}
+        {mine ? (
+          <p role="note">You objected{mine.kind === 'owner' ? ' as the owner: the transfer is stopped.' : ': your personal data stays out of the move and you receive an export of it instead.'}</p>
+        ) : open ? (
+          <form method="post" action={`/me/transfers/${t.id}`}>
+            <input type="hidden" name="csrf" value={props.csrf} />
+            <fieldset>
+              <legend>Your answer</legend>
+              <p class="muted">If you object as a member, your personal data stays out of the move and you receive a machine-readable export of it. If the owner objects, the transfer stops.</p>
+              <button type="submit" name="choice" value="consent">I consent</button>{' '}
+              <button type="submit" name="choice" value="object">I object</button>
+            </fieldset>
+          </form>
+        ) : (
+          <p>Answers are no longer taken: the transfer is {t.state}.</p>
+        )}
+      </Layout>
+    );
+  }
+}

@@ -1,0 +1,97 @@
+// A member follows the link in the notice mail, signs in through the shared
+// sign-on, reads what moves, where and when, and consents or objects with a
+// button; the objection shows up in the transfer's status, the consent in the
+// audit log. Someone outside the tenancy sees no such transfer.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { sql } from 'drizzle-orm';
+import { launchBrowser } from '../support/browser.js';
+import { createCluster, createCoop, createTenancy } from '../support/fixtures.js';
+import { memberWithPassword, startSsoServer } from '../oidc/helpers.js';
+import { createTransfer } from '../../server/transfers/service.js';
+import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
+
+let s: Awaited<ReturnType<typeof startSsoServer>>;
+let browser: Browser;
+let member: Awaited<ReturnType<typeof memberWithPassword>>;
+let owner: Awaited<ReturnType<typeof memberWithPassword>>;
+let outsider: Awaited<ReturnType<typeof memberWithPassword>>;
+let transferId: string;
+
+beforeAll(async () => {
+  s = await startSsoServer();
+  browser = await launchBrowser();
+  member = await memberWithPassword(s);
+  owner = await memberWithPassword(s, { coop: member.coop });
+  outsider = await memberWithPassword(s);
+  const tenancy = await createTenancy(s, member.coop, (await createCluster(s, member.coop)).id, { name: 'Riverside School' });
+  await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${member.accountId}`, { body: { role: 'member' } });
+  await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
+  const target = await createCoop(s, { name: 'Harbour Co-op', jurisdiction: 'DE' });
+  const targetCluster = await createCluster(s, target.id, { country: 'DE' });
+  const t = await createTransfer(s.database.db, { ...LOCAL_OPERATOR, accountId: owner.accountId, via: 'pat' }, {
+    tenancyId: tenancy.id,
+    targetCoopId: target.id,
+    targetClusterId: targetCluster.id,
+    evidence: { dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null, claimedBasis: 'adequacy' },
+    noticeDays: 30,
+  });
+  transferId = t.id;
+  // Setup shortcut: the approvals that lead to the notice are tested elsewhere (rest.db.test.ts).
+  await s.database.db.execute(sql`update transfers set state = 'notice', notice_sent_at = '2026-11-23T10:00:00Z' where id = ${t.id}`);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await s?.stop();
+});
+
+async function visit(who: { email: string; password: string }): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${s.url}/me/transfers/${transferId}`);
+  await page.getByLabel('E-mail address').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.waitForURL(`${s.url}/me/transfers/${transferId}`);
+  return page;
+}
+
+describe('the member page of a transfer', () => {
+  it('shows a member what moves, where to and when, and records an objection', async () => {
+    const page = await visit(member);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Riverside School is moving to Harbour Co-op');
+    expect(await page.locator('main').textContent()).toContain('Wed, 23 Dec 2026 10:00:00 GMT');
+    await page.getByRole('button', { name: 'I object' }).click();
+    await page.waitForURL(/done=object/);
+    expect(await page.getByRole('status').textContent()).toBe('Your objection is recorded.');
+    expect(await page.getByRole('note').textContent()).toContain('your personal data stays out of the move');
+    expect(await page.getByRole('button', { name: 'I object' }).count()).toBe(0);
+    const status = await s.api('GET', `/api/v1/transfers/${transferId}`);
+    expect(status.json.objections).toEqual([expect.objectContaining({ kind: 'member', accountId: member.accountId })]);
+    expect(status.json.state).toBe('notice');
+  });
+
+  it('records the owner\'s consent in the audit log', async () => {
+    const page = await visit(owner);
+    await page.getByRole('button', { name: 'I consent' }).click();
+    await page.waitForURL(/done=consent/);
+    expect(await page.getByRole('status').textContent()).toBe('Your consent is recorded.');
+    const entries = (await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${transferId}&action=transfer.consent`)).json.items;
+    expect(entries).toHaveLength(1);
+    expect(entries[0].json.decision).toMatchObject({ decision: 'allow' });
+    expect(JSON.stringify(entries[0].json)).not.toContain(owner.accountId);
+  });
+
+  it('shows nothing to someone outside the tenancy', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${s.url}/me/transfers/${transferId}`);
+    await page.getByLabel('E-mail address').fill(outsider.email);
+    await page.getByLabel('Password').fill(outsider.password);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/me/transfers/${transferId}`)),
+      page.getByRole('button', { name: 'Log in', exact: true }).click(),
+    ]);
+    expect(response.status()).toBe(404);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('No such transfer');
+  });
+});
