@@ -5,6 +5,7 @@ import { CliError } from './errors.js';
 import { localCommands } from './commands/local.js';
 import { RESOURCES, resourceCommand } from './commands/resources.js';
 import { auditCommand } from './commands/audit.js';
+import { transfersCommand } from './commands/transfers.js';
 import { grantCommands } from './commands/grants.js';
 import { addInventoryCommands } from './commands/clusters-health.js';
 import { ssoCommands } from './commands/sso.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   for (const spec of RESOURCES) program.addCommand(resourceCommand(spec, globals));
   addInventoryCommands(program, globals);
   program.addCommand(auditCommand(globals));
+  program.addCommand(transfersCommand(globals));
   program.addCommand(receiptsCommand(globals));
   for (const c of grantCommands(globals)) program.addCommand(c);
   for (const c of ssoCommands(globals)) program.addCommand(c);
