@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, uuid, text, integer, timestamp, jsonb, primaryKey, uniqueIndex, index } from 'drizzle-orm/pg-core';
+import { pgTable, uuid, text, integer, timestamp, jsonb, primaryKey, uniqueIndex, index, bigint } from 'drizzle-orm/pg-core';
 import { coops } from '../coops/table.js';
 import { clusters } from '../clusters/table.js';
 import { tenancies } from '../tenancies/table.js';
@@ -85,3 +85,26 @@ export const processingAgreements = pgTable(
   (t) => [index('processing_agreements_tenancy').on(t.tenancyId, t.coopId)],
 );
 
+
+/** Where a cluster keeps its published recordings (file:// or sftp://), credentials sealed. */
+export const clusterStorage = pgTable('cluster_storage', {
+  clusterId: uuid('cluster_id')
+    .primaryKey()
+    .references(() => clusters.id, { onDelete: 'cascade' }),
+  url: text('url').notNull(),
+  credentialsSealed: text('credentials_sealed'),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Every file a transfer copied, with the SHA-256 of what the target holds: the copy resumes from here. */
+export const transferFiles = pgTable(
+  'transfer_files',
+  {
+    transferId: uuid('transfer_id').notNull().references(() => transfers.id),
+    path: text('path').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.transferId, t.path] })],
+);
