@@ -26,6 +26,8 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'PATCH /clusters/{id}': { action: 'cluster.update', resource: 'cluster' }, // cluster.drain when only the state changes
   'DELETE /clusters/{id}': { action: 'cluster.delete', resource: 'cluster' },
   'GET /clusters/{id}/health': { action: 'cluster.readHealth', resource: 'cluster' },
+  'GET /clusters/{id}/storage': { action: 'cluster.read', resource: 'cluster' },
+  'PUT /clusters/{id}/storage': { action: 'cluster.update', resource: 'cluster' },
 
   'GET /tenancies': { action: 'tenancy.list', resource: 'platform' },
   'POST /tenancies': { action: 'tenancy.create', resource: 'coop' },

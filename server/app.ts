@@ -20,6 +20,7 @@ import { webSessionRoutes } from './web/session.js';
 import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
 import { transferRoutes } from './transfers/routes.js';
+import { clusterStorageRoutes } from './clusters/storage-routes.js';
 import { clusterHealthRoutes } from './clusters/health-routes.js';
 import { inventoryRoutes } from './inventory/routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
@@ -76,6 +77,7 @@ export function createApp(base: Omit<Deps, 'guard'>) {
   api.route('/', accountRoutes(deps));
   api.route('/', auditRoutes(deps));
   api.route('/', transferRoutes(deps));
+  api.route('/', clusterStorageRoutes(deps));
   api.route('/', clusterHealthRoutes(deps));
   api.route('/', inventoryRoutes(deps));
   api.route('/', grantRoutes(deps));

@@ -39,7 +39,7 @@ export async function startServer(
   checkpointer.start();
   const sso = await Sso.start({ db: database.db, box, config, log });
   const app = createApp({ db: database.db, box, log, config, signer, checkpointer, sso });
-  const worker = config.worker ? await createBackgroundWorker({ db: database.db, box, log, config }) : undefined;
+  const worker = config.worker ? await createBackgroundWorker({ db: database.db, box, log, config, signer }) : undefined;
   worker?.start();
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));

@@ -12,12 +12,17 @@ import { listTenancies } from '../tenancies/service.js';
 import { SSO_SWEEP_JOB, SSO_SWEEP_PERIOD_MS, sweepSignOn } from '../oidc/sweep.js';
 import { deliverDue, smtpTransport } from '../mail/outbox.js';
 import { ensurePeriodic } from './queue.js';
+import { advanceDueTransfers } from '../transfers/execute.js';
+import { transferDeps } from '../transfers/deps.js';
+import type { CheckpointSigner } from '../audit/checkpoints.js';
 import { Worker, type JobHandler } from './worker.js';
 
 export const HEALTH_JOB = 'clusters.health';
 export const INVENTORY_ALL_JOB = 'inventory.refresh-all';
 export const INVENTORY_JOB = 'inventory.refresh';
 export const MAIL_JOB = 'mail.deliver';
+export const TRANSFERS_JOB = 'transfers.advance';
+const TRANSFERS_PERIOD_MS = 30_000;
 const MAIL_PERIOD_MS = 30_000;
 
 export interface BackgroundDeps {
@@ -25,12 +30,24 @@ export interface BackgroundDeps {
   box: SecretBox;
   log: Logger;
   config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs'> &
-    Partial<Pick<Config, 'smtpUrl' | 'mailFrom'>> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
+    Partial<Pick<Config, 'smtpUrl' | 'mailFrom' | 'transferMinNoticeDays'>> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
+  /** Signs the audit checkpoint a transfer receipt names (transfers run only when given). */
+  signer?: CheckpointSigner;
 }
 
-export function jobHandlers({ db, box, config }: BackgroundDeps): Record<string, JobHandler> {
+export function jobHandlers({ db, box, config, signer, log: baseLog }: BackgroundDeps): Record<string, JobHandler> {
   const smtp = config.smtpUrl ? smtpTransport(config.smtpUrl) : undefined;
+  const transfers = signer ? { db, box, signer, log: baseLog, ...transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) } : undefined;
   return {
+    // Transfers past their freeze date, and any interrupted mid-way, are moved on (leased: one process at a time).
+    ...(transfers
+      ? {
+          [TRANSFERS_JOB]: async (_job, { log }) => {
+            const moved = await advanceDueTransfers({ ...transfers, log });
+            if (moved.length) log.info({ transfers: moved }, 'transfers advanced');
+          },
+        }
+      : {}),
     // The mail outbox (transfer notices): sent in batches, failures retried with backoff.
     ...(smtp && config.mailFrom
       ? {
@@ -79,6 +96,7 @@ export async function createBackgroundWorker(deps: BackgroundDeps): Promise<Work
   await ensurePeriodic(deps.db, { kind: HEALTH_JOB, periodMs: deps.config.pollIntervalMs });
   await ensurePeriodic(deps.db, { kind: INVENTORY_ALL_JOB, periodMs: deps.config.inventoryIntervalMs });
   await ensurePeriodic(deps.db, { kind: SSO_SWEEP_JOB, periodMs: SSO_SWEEP_PERIOD_MS });
+  if (deps.signer) await ensurePeriodic(deps.db, { kind: TRANSFERS_JOB, periodMs: TRANSFERS_PERIOD_MS });
   if (deps.config.smtpUrl) await ensurePeriodic(deps.db, { kind: MAIL_JOB, periodMs: MAIL_PERIOD_MS });
   else deps.log.warn('SMTP_URL is not set: notices wait in the mail outbox until it is');
   return new Worker({ db: deps.db, log: deps.log.child({ component: 'worker' }), handlers: jobHandlers(deps) });

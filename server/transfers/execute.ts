@@ -26,9 +26,10 @@ import { openStorage, type RecordingStorage } from '../storage/index.js';
 import { copyFiles, listFiles, verifyFiles, type CopyFile, type CopyRecord, type CopyStateStore } from './copy.js';
 import { signReceipt, storeReceipt } from '../receipts/receipt.js';
 import type { CheckpointSigner } from '../audit/checkpoints.js';
-import { clusterStorage, transferApprovals, transferFiles, transferObjections } from './table.js';
+import { clusterStorage, transferApprovals, transferFiles, transferObjections, transfers } from './table.js';
 import { decide, findTransfer, transition, type Transfer, type TransferDeps } from './service.js';
 import { freezeDate } from './notice.js';
+import { appendAudit } from '../audit/trail.js';
 import { FINAL_STATES } from './lifecycle.js';
 
 export interface ExecutionDeps extends TransferDeps {
@@ -43,12 +44,30 @@ const SYSTEM: Principal = { accountId: '00000000-0000-0000-0000-000000000000', c
 
 const STORAGE_LABEL = (clusterId: string) => `cluster-storage:${clusterId}`;
 
-export async function setClusterStorage(db: Db, box: SecretBox, clusterId: string, url: string, credentials: Record<string, string> | null): Promise<void> {
+/** Sets where a cluster's published recordings live; credentials are sealed and never shown again. */
+export async function setClusterStorage(
+  db: Db,
+  box: SecretBox,
+  actor: Principal,
+  clusterId: string,
+  url: string,
+  credentials: Record<string, string> | null,
+): Promise<void> {
+  // Opening it once refuses a malformed URL or a password inside it before anything is stored.
+  await openStorage(url, credentials ?? {}).close();
   const sealed = credentials && Object.keys(credentials).length ? box.seal(JSON.stringify(credentials), STORAGE_LABEL(clusterId)) : null;
-  await db
-    .insert(clusterStorage)
-    .values({ clusterId, url, credentialsSealed: sealed })
-    .onConflictDoUpdate({ target: clusterStorage.clusterId, set: { url, credentialsSealed: sealed, updatedAt: new Date() } });
+  await db.transaction(async (tx) => {
+    await tx
+      .insert(clusterStorage)
+      .values({ clusterId, url, credentialsSealed: sealed })
+      .onConflictDoUpdate({ target: clusterStorage.clusterId, set: { url, credentialsSealed: sealed, updatedAt: new Date() } });
+    await appendAudit(tx, { actor, action: 'cluster.storage', subject: { type: 'cluster', id: clusterId }, after: { url, credentials: sealed !== null } });
+  });
+}
+
+export async function clusterStorageUrl(db: Db, clusterId: string): Promise<{ url: string; hasCredentials: boolean } | undefined> {
+  const [row] = await db.select().from(clusterStorage).where(eq(clusterStorage.clusterId, clusterId));
+  return row && { url: row.url, hasCredentials: row.credentialsSealed !== null };
 }
 
 async function storageOf(db: Db, box: SecretBox, clusterId: string): Promise<RecordingStorage> {
@@ -191,6 +210,23 @@ async function step(deps: ExecutionDeps, t: Transfer, now: Date): Promise<void> 
       return;
     }
   }
+}
+
+/**
+ * Advances every transfer that is due: past its freeze date, or interrupted
+ * between steps (a process was killed). Returns the ids and the state each reached.
+ */
+export async function advanceDueTransfers(deps: ExecutionDeps, now = new Date()): Promise<Array<{ id: string; state: string }>> {
+  const open = await deps.db
+    .select({ id: transfers.id, state: transfers.state, noticeSentAt: transfers.noticeSentAt, noticeDays: transfers.noticeDays })
+    .from(transfers)
+    .where(inArray(transfers.state, ['notice', 'frozen', 'copying', 'switching', 'verifying']));
+  const out: Array<{ id: string; state: string }> = [];
+  for (const t of open) {
+    if (t.state === 'notice' && (freezeDate(t)?.getTime() ?? Infinity) > now.getTime()) continue;
+    out.push({ id: t.id, state: await advanceTransfer(deps, t.id, now) });
+  }
+  return out;
 }
 
 /** Before the switch nothing has moved but copies: remove them, unfreeze the tenancy where it was. */

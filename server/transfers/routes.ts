@@ -12,11 +12,9 @@ import { authorized, type Principal } from '../auth/principal.js';
 import type { ResourceRef } from '../../policies/evaluator.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findCoop } from '../coops/service.js';
-import { clusterHealth } from '../clusters/health-table.js';
 import { outboxStatus } from '../mail/outbox.js';
 import { appendAudit } from '../audit/trail.js';
-import { DataProtectionRules } from '../../policies/data-protection/rules.js';
-import { JurisdictionRegistry } from './jurisdictions.js';
+import { transferDeps } from './deps.js';
 import { HAPPY_PATH } from './lifecycle.js';
 import { freezeDate, startNotice } from './notice.js';
 import {
@@ -30,7 +28,6 @@ import {
   recordProcessingAgreement,
   transferDetails,
   type Transfer,
-  type TransferDeps,
 } from './service.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lower-case hex');
@@ -123,15 +120,7 @@ function steps(state: string) {
 export function transferRoutes({ db, config, guard }: Deps) {
   const app = router();
   const authz = guard.authz;
-  const deps: TransferDeps = {
-    rules: new DataProtectionRules(),
-    registry: JurisdictionRegistry.load(),
-    minNoticeDays: config.transferMinNoticeDays,
-    clusterStatus: async (clusterId) => {
-      const [h] = await db.select().from(clusterHealth).where(eq(clusterHealth.clusterId, clusterId));
-      return { online: h?.state === 'online', load: h?.load ?? 0 };
-    },
-  };
+  const deps = transferDeps(db, config);
 
   const resourceOf = async (t: Transfer): Promise<ResourceRef> => ({
     type: 'Transfer',

@@ -22,7 +22,8 @@ import { clusterHealth } from '../../server/clusters/health-table.js';
 import { CheckpointSigner, auditOrigin } from '../../server/audit/checkpoints.js';
 import { DataProtectionRules } from '../../policies/data-protection/rules.js';
 import { JurisdictionRegistry } from '../../server/transfers/jurisdictions.js';
-import { advanceTransfer, setClusterStorage, type ExecutionDeps } from '../../server/transfers/execute.js';
+import { advanceTransfer, type ExecutionDeps } from '../../server/transfers/execute.js';
+import { jobHandlers, TRANSFERS_JOB } from '../../server/jobs/background.js';
 import { loadReceipt } from '../../server/receipts/receipt.js';
 import { coopJwks } from '../../server/receipts/keys.js';
 import { verifyReceipt } from '../../federation/receipt-verify.js';
@@ -54,8 +55,14 @@ describe('a transfer, executed', () => {
     const de = await createCoop(s, { jurisdiction: 'DE', legalRegime: 'eu_gdpr', name: 'New Co-op' });
     const ukCluster = await createCluster(s, uk.id, { country: 'GB', apiUrl: source.url, secret: 'source-secret-1' });
     const deCluster = await createCluster(s, de.id, { country: 'DE', apiUrl: target.url, secret: 'target-secret-1' });
-    await setClusterStorage(s.database.db, box, ukCluster.id, `file://${dirs.source}`, null);
-    await setClusterStorage(s.database.db, box, deCluster.id, `file://${dirs.target}`, null);
+    for (const [cluster, dir] of [
+      [ukCluster.id, dirs.source],
+      [deCluster.id, dirs.target],
+    ] as const) {
+      const res = await s.api('PUT', `/api/v1/clusters/${cluster}/storage`, { body: { url: `file://${dir}` } });
+      expect(res.status, res.text).toBe(200);
+    }
+    expect((await s.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: 'sftp://u:pw@host/x' } })).status).toBe(400);
     await pollClusters(s.database.db, box, {});
     expect((await s.database.db.select().from(clusterHealth).where(eq(clusterHealth.clusterId, deCluster.id)))[0]!.state).toBe('online');
 
@@ -103,7 +110,11 @@ describe('a transfer, executed', () => {
         return { online: h?.state === 'online', load: h?.load ?? 0 };
       },
     };
-    expect(await advanceTransfer(deps, id, new Date(Date.now() + 1000))).toBe('completed');
+    // The periodic background job moves every due transfer on (here: right after the notice, none being required).
+    const handlers = jobHandlers({ db: s.database.db, box, log: deps.log, signer: deps.signer, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, transferMinNoticeDays: 0 } });
+    await handlers[TRANSFERS_JOB]!({ id: 'j', kind: TRANSFERS_JOB, key: TRANSFERS_JOB, payload: {}, attempts: 0, maxAttempts: 5, periodMs: 30_000 }, { signal: new AbortController().signal, log: deps.log });
+    expect((await s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('completed');
+    expect(await advanceTransfer(deps, id)).toBe('completed'); // nothing left to do
 
     // Every recording is at the target, byte for byte, and the target's player links point to it.
     for (const r of recs) {
