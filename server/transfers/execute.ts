@@ -30,6 +30,7 @@ import { clusterStorage, transferApprovals, transferFiles, transferObjections, t
 import { decide, findTransfer, transition, type Transfer, type TransferDeps } from './service.js';
 import { freezeDate } from './notice.js';
 import { appendAudit } from '../audit/trail.js';
+import { ProblemError } from '../http/problem.js';
 import { FINAL_STATES } from './lifecycle.js';
 
 export interface ExecutionDeps extends TransferDeps {
@@ -103,6 +104,8 @@ export async function advanceTransfer(deps: ExecutionDeps, transferId: string, n
     try {
       await step(deps, t, now);
     } catch (err) {
+      // Another worker moved it meanwhile: look again instead of rolling back its work.
+      if (err instanceof ProblemError && err.status === 412) continue;
       const reason = (err as Error).message.slice(0, 300);
       deps.log.warn({ transfer: t.id, state: t.state, reason }, 'transfer step failed');
       if (['frozen', 'copying'].includes(t.state)) await rollBack(deps, t, reason);

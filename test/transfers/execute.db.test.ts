@@ -36,7 +36,8 @@ let target: BbbDouble;
 const dirs = { source: mkdtempSync(path.join(os.tmpdir(), 'mp-src-')), target: mkdtempSync(path.join(os.tmpdir(), 'mp-dst-')) };
 
 beforeAll(async () => {
-  s = await startTestServer({ TRANSFER_MIN_NOTICE_DAYS: '0' });
+  // No background worker: the test runs the transfers job itself, once.
+  s = await startTestServer({ TRANSFER_MIN_NOTICE_DAYS: '0', WORKER: 'off' });
   source = await startBbbDouble({ secret: 'source-secret-1', recordingsDir: dirs.source });
   target = await startBbbDouble({ secret: 'target-secret-1', recordingsDir: dirs.target });
 }, 60_000);
