@@ -61,6 +61,13 @@ export const clusterRef = (c: { id: string; coopId: string }): ResourceRef => ({
 export const tenancyRef = (t: { id: string; coopId: string; clusterId: string }): ResourceRef => ({ type: 'Tenancy', id: t.id, coopId: t.coopId, clusterId: t.clusterId });
 export const accountRef = (a: { id: string; coopId: string | null }): ResourceRef => ({ type: 'Account', id: a.id, coopId: a.coopId });
 export const PLATFORM: ResourceRef = { type: 'Platform' };
+/** A transfer lies inside its tenancy (source co-op); the target co-op is an attribute. */
+export const transferRef = (t: { id: string; tenancyId: string; sourceCoopId: string; sourceClusterId: string; targetCoopId: string }): ResourceRef => ({
+  type: 'Transfer',
+  id: t.id,
+  tenancy: { id: t.tenancyId, coopId: t.sourceCoopId, clusterId: t.sourceClusterId },
+  targetCoopId: t.targetCoopId,
+});
 
 const STRANGER = '00000000-0000-4000-8000-00000000dead';
 

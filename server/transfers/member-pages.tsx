@@ -15,15 +15,9 @@ import { person } from '../audit/subjects.js';
 import { ProblemError } from '../http/problem.js';
 import type { Principal } from '../auth/principal.js';
 import { UUID_RE } from '../ids.js';
+import { transferRef } from '../authz/guard.js';
 import { findTransfer, objectToTransfer, transferDetails, type Transfer } from './service.js';
 import { freezeDate } from './notice.js';
-
-const transferRef = (t: Transfer) => ({
-  type: 'Transfer' as const,
-  id: t.id,
-  tenancy: { id: t.tenancyId, coopId: t.sourceCoopId, clusterId: t.sourceClusterId },
-  targetCoopId: t.targetCoopId,
-});
 
 export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessions, deps: Deps): void {
   const { db, guard } = deps;

@@ -8,8 +8,8 @@ import { router, type Deps } from '../http/env.js';
 import { IdOrSlug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { problems } from '../http/problem.js';
-import { authorized, type Principal } from '../auth/principal.js';
-import type { ResourceRef } from '../../policies/evaluator.js';
+import type { Principal } from '../auth/principal.js';
+import { PLATFORM, tenancyRef, transferRef } from '../authz/guard.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findCoop } from '../coops/service.js';
 import { outboxStatus } from '../mail/outbox.js';
@@ -119,22 +119,13 @@ function steps(state: string) {
 
 export function transferRoutes({ db, config, guard }: Deps) {
   const app = router();
-  const authz = guard.authz;
   const deps = transferDeps(db, config);
-
-  const resourceOf = async (t: Transfer): Promise<ResourceRef> => ({
-    type: 'Transfer',
-    id: t.id,
-    tenancy: { id: t.tenancyId, coopId: t.sourceCoopId, clusterId: t.sourceClusterId },
-    targetCoopId: t.targetCoopId,
-  });
 
   /** The transfer, if the principal may do `action` on it (404 when it may not even read it). */
   async function transferFor(p: Principal, id: string, action: string) {
     const t = await findTransfer(db, id);
     if (!t) throw problems.notFound('transfer');
-    const decision = await authz.require(p, action, await resourceOf(t), { what: 'transfer', readAction: 'transfer.read' });
-    return { t, actor: authorized(p, decision) };
+    return { t, actor: await guard.allow(p, action, transferRef(t), 'transfer', 'transfer.read') };
   }
 
   app.openapi(
@@ -148,12 +139,11 @@ export function transferRoutes({ db, config, guard }: Deps) {
     }),
     async (c) => {
       const { limit, cursor } = c.req.valid('query');
-      // Fetch candidates, keep what the policies let this principal read.
-      const rows = await listTransfers(db, { limit: Math.min(200, limit * 4), after: decodeCursor(cursor) });
-      const visible: Transfer[] = [];
-      for (const t of rows) if ((await authz.decide(c.var.principal, 'transfer.read', await resourceOf(t))).decision === 'allow') visible.push(t);
-      const p = page(visible, limit);
-      return c.json({ items: p.items.map(out), nextCursor: p.nextCursor ?? (rows.length > Math.min(200, limit * 4) ? Buffer.from(rows.at(-2)!.id).toString('base64url') : null) }, 200);
+      await guard.allow(c.var.principal, 'transfer.list', PLATFORM, 'transfers');
+      // Like every list: a page of candidates, of which the principal sees what the policies let it read.
+      const pg = page(await listTransfers(db, { limit, after: decodeCursor(cursor) }), limit);
+      const items = await guard.visible(c.var.principal, pg.items, 'transfer.read', transferRef);
+      return c.json({ items: items.map(out), nextCursor: pg.nextCursor }, 200);
     },
   );
 
@@ -171,10 +161,10 @@ export function transferRoutes({ db, config, guard }: Deps) {
       const p = c.var.principal;
       const tenancy = await findTenancy(db, body.tenancy);
       if (!tenancy) throw problems.notFound('tenancy');
-      const decision = await authz.require(p, 'transfer.create', { type: 'Tenancy', id: tenancy.id, coopId: tenancy.coopId, clusterId: tenancy.clusterId }, { what: 'tenancy', readAction: 'tenancy.read' });
+      const actor = await guard.allow(p, 'transfer.create', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
       const target = await findCoop(db, body.targetCoop);
       if (!target) throw problems.validation([{ path: 'targetCoop', message: 'no such co-op' }]);
-      const t = await createTransfer(db, authorized(p, decision), {
+      const t = await createTransfer(db, actor, {
         tenancyId: tenancy.id,
         targetCoopId: target.id,
         targetClusterId: body.targetCluster,
@@ -257,7 +247,7 @@ export function transferRoutes({ db, config, guard }: Deps) {
 
   /** Each approval role needs its own standing, not just permission to approve. */
   async function ensureApproverRole(p: Principal, t: Transfer, as: 'source_admin' | 'target_admin' | 'owner') {
-    const facts = await authz.facts(p);
+    const facts = await guard.authz.facts(p);
     const holds = (role: string, type: string, id: string) => facts.grants.some((g) => g.role === role && g.scope.type === type && 'id' in g.scope && g.scope.id === id);
     const ok =
       as === 'source_admin'
@@ -295,10 +285,10 @@ export function transferRoutes({ db, config, guard }: Deps) {
       const body = c.req.valid('json');
       const tenancy = await findTenancy(db, body.tenancy);
       if (!tenancy) throw problems.notFound('tenancy');
-      const decision = await authz.require(c.var.principal, 'tenancy.update', { type: 'Tenancy', id: tenancy.id, coopId: tenancy.coopId, clusterId: tenancy.clusterId }, { what: 'tenancy', readAction: 'tenancy.read' });
+      const actor = await guard.allow(c.var.principal, 'tenancy.update', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
       const coop = await findCoop(db, body.coop);
       if (!coop) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
-      const row = await recordProcessingAgreement(db, authorized(c.var.principal, decision), { tenancyId: tenancy.id, coopId: coop.id, documentSha256: body.documentSha256, signedOn: body.signedOn, validUntil: body.validUntil });
+      const row = await recordProcessingAgreement(db, actor, { tenancyId: tenancy.id, coopId: coop.id, documentSha256: body.documentSha256, signedOn: body.signedOn, validUntil: body.validUntil });
       return c.json({ id: row.id }, 201);
     },
   );
