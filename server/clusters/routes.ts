@@ -2,14 +2,14 @@
 // update, never returned.
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
+import { clusterFor } from '../authz/objects.js';
 import { Country, IdOrSlug, IfMatchHeader, Name, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
 import { clusterRef, coopRef, PLATFORM } from '../authz/guard.js';
-import type { Principal } from '../auth/principal.js';
 import { findCoop } from '../coops/service.js';
-import { createCluster, deleteCluster, findCluster, listClusters, updateCluster, type Cluster } from './service.js';
+import { createCluster, deleteCluster, listClusters, updateCluster, type Cluster } from './service.js';
 import { healthOf, findHealth, type ClusterHealth } from './health.js';
 import { HealthOut, healthOut } from './health-routes.js';
 
@@ -74,13 +74,6 @@ function out(c: Cluster, health?: ClusterHealth | null) {
 export function clusterRoutes({ db, box, guard }: Deps) {
   const app = router();
 
-  /** The cluster and the principal acting under the policies' allow for `action`. */
-  async function clusterFor(p: Principal, id: string, action: string) {
-    const cluster = await findCluster(db, id);
-    if (!cluster) throw problems.notFound('cluster');
-    return { cluster, actor: await guard.allow(p, action, clusterRef(cluster), 'cluster', 'cluster.read') };
-  }
-
   app.openapi(
     createRoute({
       method: 'get',
@@ -141,7 +134,7 @@ export function clusterRoutes({ db, box, guard }: Deps) {
       responses: { 200: jsonContent(ClusterOut, 'The cluster'), ...commonErrors },
     }),
     async (c) => {
-      const { cluster } = await clusterFor(c.var.principal, c.req.valid('param').id, 'cluster.read');
+      const { cluster } = await clusterFor(db, guard, c.var.principal, c.req.valid('param').id, 'cluster.read');
       c.header('ETag', etagOf(cluster));
       return c.json(out(cluster, (await findHealth(db, cluster.id)) ?? null), 200);
     },
@@ -160,7 +153,7 @@ export function clusterRoutes({ db, box, guard }: Deps) {
       const patch = c.req.valid('json');
       // Changing only the state (draining, disabling, enabling) is the narrower drain action.
       const action = Object.keys(patch).every((k) => k === 'state') ? 'cluster.drain' : 'cluster.update';
-      const { cluster, actor } = await clusterFor(c.var.principal, c.req.valid('param').id, action);
+      const { cluster, actor } = await clusterFor(db, guard, c.var.principal, c.req.valid('param').id, action);
       requireIfMatch(c.req.valid('header')['if-match'], cluster);
       const updated = await updateCluster(db, box, actor, cluster, patch);
       c.header('ETag', etagOf(updated));
@@ -178,7 +171,7 @@ export function clusterRoutes({ db, box, guard }: Deps) {
       responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: jsonContent(z.any(), 'Still in use'), 412: jsonContent(z.any(), 'Changed meanwhile') },
     }),
     async (c) => {
-      const { cluster, actor } = await clusterFor(c.var.principal, c.req.valid('param').id, 'cluster.delete');
+      const { cluster, actor } = await clusterFor(db, guard, c.var.principal, c.req.valid('param').id, 'cluster.delete');
       requireIfMatch(c.req.valid('header')['if-match'], cluster);
       await deleteCluster(db, actor, cluster);
       return c.body(null, 204);

@@ -3,10 +3,10 @@
 // credentials are write-only.
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
+import { clusterFor } from '../authz/objects.js';
 import { Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { problems } from '../http/problem.js';
-import { clusterRef } from '../authz/guard.js';
-import { findCluster } from './service.js';
+
 import { clusterStorageUrl, setClusterStorage } from '../transfers/execute.js';
 import { openStorage } from '../storage/index.js';
 
@@ -26,12 +26,6 @@ const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }
 export function clusterStorageRoutes({ db, box, guard }: Deps) {
   const app = router();
 
-  async function clusterFor(c: { var: { principal: Parameters<typeof guard.allow>[0] } }, id: string, action: string) {
-    const cluster = await findCluster(db, id);
-    if (!cluster) throw problems.notFound('cluster');
-    return { cluster, actor: await guard.allow(c.var.principal, action, clusterRef(cluster), 'cluster', 'cluster.read') };
-  }
-
   app.openapi(
     createRoute({
       method: 'get',
@@ -42,7 +36,7 @@ export function clusterStorageRoutes({ db, box, guard }: Deps) {
       responses: { 200: jsonContent(StorageOut, 'The storage'), ...commonErrors },
     }),
     async (c) => {
-      const { cluster } = await clusterFor(c, c.req.valid('param').id, 'cluster.read');
+      const { cluster } = await clusterFor(db, guard, c.var.principal, c.req.valid('param').id, 'cluster.read');
       const storage = await clusterStorageUrl(db, cluster.id);
       return c.json({ clusterId: cluster.id, url: storage?.url ?? null, hasCredentials: storage?.hasCredentials ?? false }, 200);
     },
@@ -58,7 +52,7 @@ export function clusterStorageRoutes({ db, box, guard }: Deps) {
       responses: { 200: jsonContent(StorageOut, 'Set'), ...commonErrors },
     }),
     async (c) => {
-      const { cluster, actor } = await clusterFor(c, c.req.valid('param').id, 'cluster.update');
+      const { cluster, actor } = await clusterFor(db, guard, c.var.principal, c.req.valid('param').id, 'cluster.update');
       const { url, ...rest } = c.req.valid('json');
       const credentials = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Record<string, string>;
       try {

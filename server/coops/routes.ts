@@ -1,13 +1,13 @@
 // REST for co-ops: validate, authorise, call the service, shape the answer.
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
+import { coopFor } from '../authz/objects.js';
 import { Country, Email, IdParam, IfMatchHeader, Name, Slug, Timestamp, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
-import { problems } from '../http/problem.js';
-import type { Principal } from '../auth/principal.js';
+
 import { coopRef, PLATFORM } from '../authz/guard.js';
-import { createCoop, deleteCoop, findCoop, listCoops, updateCoop, type Coop } from './service.js';
+import { createCoop, deleteCoop, listCoops, updateCoop, type Coop } from './service.js';
 
 const LegalRegime = z.enum(['eu_gdpr', 'uk_gdpr', 'ch_fadp', 'other']).openapi({ description: 'EU GDPR, UK GDPR, Swiss FADP or other' });
 
@@ -44,13 +44,6 @@ const json = jsonContent;
 
 export function coopRoutes({ db, guard }: Deps) {
   const app = router();
-
-  /** The co-op and the principal acting under the policies' allow for `action`. */
-  async function coopFor(principal: Principal, id: string, action: string) {
-    const coop = await findCoop(db, id);
-    if (!coop) throw problems.notFound('co-op');
-    return { coop, actor: await guard.allow(principal, action, coopRef(coop), 'co-op', 'coop.read') };
-  }
 
   app.openapi(
     createRoute({
@@ -98,7 +91,7 @@ export function coopRoutes({ db, guard }: Deps) {
       responses: { 200: json(CoopOut, 'The co-op'), ...commonErrors },
     }),
     async (c) => {
-      const { coop } = await coopFor(c.var.principal, c.req.valid('param').id, 'coop.read');
+      const { coop } = await coopFor(db, guard, c.var.principal, c.req.valid('param').id, 'coop.read');
       c.header('ETag', etagOf(coop));
       return c.json(out(coop), 200);
     },
@@ -114,7 +107,7 @@ export function coopRoutes({ db, guard }: Deps) {
       responses: { 200: json(CoopOut, 'Updated'), ...commonErrors, 412: json(z.any(), 'Changed meanwhile'), 428: json(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const { coop, actor } = await coopFor(c.var.principal, c.req.valid('param').id, 'coop.update');
+      const { coop, actor } = await coopFor(db, guard, c.var.principal, c.req.valid('param').id, 'coop.update');
       requireIfMatch(c.req.valid('header')['if-match'], coop);
       const updated = await updateCoop(db, actor, coop, c.req.valid('json'));
       c.header('ETag', etagOf(updated));
@@ -132,7 +125,7 @@ export function coopRoutes({ db, guard }: Deps) {
       responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: json(z.any(), 'Still in use'), 412: json(z.any(), 'Changed meanwhile') },
     }),
     async (c) => {
-      const { coop, actor } = await coopFor(c.var.principal, c.req.valid('param').id, 'coop.delete');
+      const { coop, actor } = await coopFor(db, guard, c.var.principal, c.req.valid('param').id, 'coop.delete');
       requireIfMatch(c.req.valid('header')['if-match'], coop);
       await deleteCoop(db, actor, coop);
       return c.body(null, 204);

@@ -3,11 +3,11 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
 import { IdOrSlug, Timestamp, commonErrors, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
-import { ProblemError, problems } from '../http/problem.js';
-import { tenancyRef } from '../authz/guard.js';
+import { ProblemError } from '../http/problem.js';
+import { tenancyFor } from '../authz/objects.js';
 import type { Principal } from '../auth/principal.js';
 import { BbbError, BbbTransportError } from '../bbb/client.js';
-import { findTenancy } from '../tenancies/service.js';
+
 import { listRecordings, listRooms, refreshInventory, type Room, type StoredRecording } from './service.js';
 
 const TenancyParam = z.object({ id: IdOrSlug });
@@ -87,11 +87,10 @@ export function inventoryRoutes({ db, box, guard }: Deps) {
   const app = router();
 
   /** The tenancy, if the policies allow `action` on it (404 when it may not even be read). */
-  async function visibleTenancy(p: Principal, ref: string, action = 'tenancy.readInventory') {
-    const tenancy = await findTenancy(db, ref);
-    if (!tenancy) throw problems.notFound('tenancy');
-    return { ...tenancy, actor: await guard.allow(p, action, tenancyRef(tenancy), 'tenancy', 'tenancy.read') };
-  }
+  const visibleTenancy = async (p: Principal, ref: string, action = 'tenancy.readInventory') => {
+    const { tenancy, actor } = await tenancyFor(db, guard, p, ref, action);
+    return { ...tenancy, actor };
+  };
 
   app.openapi(
     createRoute({

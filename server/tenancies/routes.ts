@@ -2,22 +2,14 @@
 // answers: creation and rotation.
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
+import { tenancyFor } from '../authz/objects.js';
 import { Country, IdOrSlug, IdParam, IfMatchHeader, Name, Slug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
 import { coopRef, tenancyRef, PLATFORM } from '../authz/guard.js';
-import type { Principal } from '../auth/principal.js';
 import { findCoop } from '../coops/service.js';
-import {
-  createTenancy,
-  deleteTenancy,
-  findTenancy,
-  listTenancies,
-  rotateTenancySecret,
-  updateTenancy,
-  type Tenancy,
-} from './service.js';
+import { createTenancy, deleteTenancy, listTenancies, rotateTenancySecret, updateTenancy, type Tenancy } from './service.js';
 
 export const Residency = z
   .discriminatedUnion('kind', [
@@ -82,13 +74,6 @@ function out(t: Tenancy) {
 export function tenancyRoutes({ db, box, guard }: Deps) {
   const app = router();
 
-  /** The tenancy and the principal acting under the policies' allow for `action`. */
-  async function tenancyFor(p: Principal, id: string, action: string) {
-    const tenancy = await findTenancy(db, id);
-    if (!tenancy) throw problems.notFound('tenancy');
-    return { tenancy, actor: await guard.allow(p, action, tenancyRef(tenancy), 'tenancy', 'tenancy.read') };
-  }
-
   app.openapi(
     createRoute({
       method: 'get',
@@ -147,7 +132,7 @@ export function tenancyRoutes({ db, box, guard }: Deps) {
       responses: { 200: jsonContent(TenancyOut, 'The tenancy'), ...commonErrors },
     }),
     async (c) => {
-      const { tenancy } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.read');
+      const { tenancy } = await tenancyFor(db, guard, c.var.principal, c.req.valid('param').id, 'tenancy.read');
       c.header('ETag', etagOf(tenancy));
       return c.json(out(tenancy), 200);
     },
@@ -163,7 +148,7 @@ export function tenancyRoutes({ db, box, guard }: Deps) {
       responses: { 200: jsonContent(TenancyOut, 'Updated'), ...commonErrors, 409: jsonContent(z.any(), 'In transfer'), 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const { tenancy, actor } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.update');
+      const { tenancy, actor } = await tenancyFor(db, guard, c.var.principal, c.req.valid('param').id, 'tenancy.update');
       requireIfMatch(c.req.valid('header')['if-match'], tenancy);
       const { cluster, ...patch } = c.req.valid('json');
       const updated = await updateTenancy(db, actor, tenancy, { ...patch, ...(cluster ? { clusterId: cluster } : {}) });
@@ -182,7 +167,7 @@ export function tenancyRoutes({ db, box, guard }: Deps) {
       responses: { 200: jsonContent(TenancyWithSecret, 'Rotated'), ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
     }),
     async (c) => {
-      const { tenancy: current, actor } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.rotateSecret');
+      const { tenancy: current, actor } = await tenancyFor(db, guard, c.var.principal, c.req.valid('param').id, 'tenancy.rotateSecret');
       requireIfMatch(c.req.valid('header')['if-match'], current);
       const { tenancy, bbbSecret } = await rotateTenancySecret(db, box, actor, current);
       c.header('ETag', etagOf(tenancy));
@@ -201,7 +186,7 @@ export function tenancyRoutes({ db, box, guard }: Deps) {
       responses: { 204: { description: 'Deleted' }, ...commonErrors, 409: jsonContent(z.any(), 'Not archived'), 412: jsonContent(z.any(), 'Changed meanwhile') },
     }),
     async (c) => {
-      const { tenancy, actor } = await tenancyFor(c.var.principal, c.req.valid('param').id, 'tenancy.delete');
+      const { tenancy, actor } = await tenancyFor(db, guard, c.var.principal, c.req.valid('param').id, 'tenancy.delete');
       requireIfMatch(c.req.valid('header')['if-match'], tenancy);
       await deleteTenancy(db, actor, tenancy);
       return c.body(null, 204);
