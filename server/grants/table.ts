@@ -19,6 +19,9 @@ export const grants = pgTable(
     scopeId: uuid('scope_id'),
     grantedBy: uuid('granted_by').references((): AnyPgColumn => grants.id),
     delegable: boolean('delegable').notNull().default(false),
+    // A delegated coop_admin grant approves transfers only when it says so;
+    // a bootstrap (first-hand) grant always may.
+    transferApproval: boolean('transfer_approval').notNull().default(false),
     // How many delegations from a bootstrap grant (0).
     depth: integer('depth').notNull().default(0),
     expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),

@@ -190,7 +190,7 @@ export async function transition(
   assertTransition(t.state, to);
   const [row] = await tx
     .update(transfers)
-    .set({ ...extra.set, state: to, ...(extra.decision ? { lastDecision: extra.decision } : {}), version: t.version + 1, updatedAt: new Date() })
+    .set({ ...extra.set, state: to, ...(extra.decision ? { lastDecision: extra.decision } : {}), version: t.version + 1, stateSince: new Date(), updatedAt: new Date() })
     .where(and(eq(transfers.id, t.id), eq(transfers.version, t.version)))
     .returning();
   if (!row) throw problems.preconditionFailed('(changed meanwhile)');

@@ -17,6 +17,19 @@ export interface StoredDecision {
   at: string;
 }
 
+/** What the copy has done so far, for `status` and `watch`. */
+export interface TransferProgress {
+  recordingsDone: number;
+  recordingsTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+  at: string;
+}
+
 export const transfers = pgTable(
   'transfers',
   {
@@ -32,6 +45,15 @@ export const transfers = pgTable(
     noticeDays: integer('notice_days').notNull(),
     noticeSentAt: timestamp('notice_sent_at', { withTimezone: true, mode: 'date' }),
     lastDecision: jsonb('last_decision').$type<StoredDecision>(),
+    // When the transfer entered its state: the grace periods count from here.
+    stateSince: timestamp('state_since', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // The runner advancing it now; a killed runner's lease expires and another takes over.
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
+    progress: jsonb('progress').$type<TransferProgress>(),
+    // Recordings past the tenancy's retention, chosen before they are deleted so a rerun deletes the same ones.
+    retentionExpired: jsonb('retention_expired').$type<string[]>(),
+    sourceDeletedAt: timestamp('source_deleted_at', { withTimezone: true, mode: 'date' }),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -107,4 +129,21 @@ export const transferFiles = pgTable(
     doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.transferId, t.path] })],
+);
+
+/**
+ * The Art. 20 export of a member who objected: their personal data, kept out
+ * of the transfer, in a machine-readable form only they can download. Sealed.
+ */
+export const memberExports = pgTable(
+  'member_exports',
+  {
+    id: uuid('id').primaryKey(),
+    transferId: uuid('transfer_id').notNull().references(() => transfers.id),
+    accountId: uuid('account_id').notNull().references(() => accounts.id),
+    contentSealed: text('content_sealed').notNull(),
+    sha256: text('sha256').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('member_exports_one_per_transfer').on(t.transferId, t.accountId)],
 );
