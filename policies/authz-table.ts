@@ -5,7 +5,8 @@
 //
 // The world the table speaks of: co-op A with clusters A1 and A2, tenancy TA1
 // on A1 and TA2 on A2; co-op B with cluster B1 and tenancy TB1; co-op C.
-// Every holder is an account of co-op A; its one grant is delegable.
+// Every holder is an account of co-op A; its one grant is delegable and
+// first-hand (so ca's coop_admin grant approves transfers: see transferApproval).
 //
 // Columns (holders):
 //   pa  platform_admin   on the global scope
@@ -213,6 +214,18 @@ transfer.approve       own-tenancy    Y  .  Y  .  .  Y  .  .  .
 transfer.approve       other-tenancy  Y  .  Y  .  .  .  .  .  .
 transfer.approve       incoming       Y  .  Y  .  .  .  .  .  .
 transfer.approve       other-coop     Y  .  .  .  .  .  .  .  .
+transfer.approveAsSource own-tenancy   .  .  Y  .  .  .  .  .  .
+transfer.approveAsSource other-tenancy .  .  Y  .  .  .  .  .  .
+transfer.approveAsSource incoming      .  .  .  .  .  .  .  .  .
+transfer.approveAsSource other-coop    .  .  .  .  .  .  .  .  .
+transfer.approveAsTarget own-tenancy   .  .  .  .  .  .  .  .  .
+transfer.approveAsTarget other-tenancy .  .  .  .  .  .  .  .  .
+transfer.approveAsTarget incoming      .  .  Y  .  .  .  .  .  .
+transfer.approveAsTarget other-coop    .  .  .  .  .  .  .  .  .
+transfer.approveAsOwner own-tenancy    .  .  .  .  .  Y  .  .  .
+transfer.approveAsOwner other-tenancy  .  .  .  .  .  .  .  .  .
+transfer.approveAsOwner incoming       .  .  .  .  .  .  .  .  .
+transfer.approveAsOwner other-coop     .  .  .  .  .  .  .  .  .
 transfer.cancel        own-tenancy    Y  .  Y  .  .  Y  .  .  .
 transfer.cancel        other-tenancy  Y  .  Y  .  .  .  .  .  .
 transfer.cancel        incoming       Y  .  .  .  .  .  .  .  .

@@ -13,6 +13,11 @@ export interface GrantFact {
   role: Role;
   scope: Scope;
   delegable: boolean;
+  /**
+   * A coop_admin grant that approves transfers of its co-op: first-hand
+   * (granted by no other grant), or delegated with transferApproval. Absent: no.
+   */
+  approvesTransfers?: boolean;
 }
 
 /** Who asks: an account, its home co-op, its active grants and tenancy memberships. */
@@ -95,7 +100,7 @@ function addTenancy(s: EntityStore, t: TenancyRef): void {
 }
 
 const EMPTY_ACCOUNT_ATTRS = (): Record<string, CedarValueJson> => ({
-  roles: { platformAdmin: [], auditor: [], coopAdmin: [], clusterOperatorCoop: [], clusterOperator: [], tenancyOwner: [], tenancyAdmin: [] },
+  roles: { platformAdmin: [], auditor: [], coopAdmin: [], clusterOperatorCoop: [], clusterOperator: [], tenancyOwner: [], tenancyAdmin: [], transferApprover: [] },
   delegatesOn: { platform: [], coops: [], clusters: [], tenancies: [] },
   memberOf: [],
 });
@@ -143,6 +148,7 @@ export function principalAttrs(p: PrincipalFacts): Record<string, CedarValueJson
     const set = roleSet(g.role, g.scope.type);
     if (!set) continue;
     roles[set]!.push(scopeValue(g.scope));
+    if (set === 'coopAdmin' && g.approvesTransfers) roles.transferApprover!.push(scopeValue(g.scope));
     if (g.delegable) delegatesOn[DELEGATES_ON[g.scope.type]]!.push(scopeValue(g.scope));
   }
   attrs.memberOf = [...new Set(p.memberOf ?? [])].map((id) => ref('Tenancy', id));

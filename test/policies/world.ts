@@ -19,7 +19,8 @@ const SCOPES: Record<string, { scope: Scope; resource: ScopeResource }> = {
 
 export function holder(h: Holder): PrincipalFacts {
   const g = HOLDER_GRANTS[h];
-  const grants: GrantFact[] = g ? [{ id: 'g-self', role: g.role, scope: SCOPES[g.scope]!.scope, delegable: true }] : [];
+  // First-hand grants: a coop_admin one approves transfers.
+  const grants: GrantFact[] = g ? [{ id: 'g-self', role: g.role, scope: SCOPES[g.scope]!.scope, delegable: true, approvesTransfers: true }] : [];
   return { accountId: HOLDER_ID, coopId: 'A', grants, memberOf: h === 'me' ? ['TA1'] : [] };
 }
 
