@@ -18,6 +18,11 @@ const EnvSchema = z.object({
   LOG_LEVEL: LogLevel.default('info'),
   CHECKPOINT_INTERVAL: z.coerce.number().int().min(1).max(60).default(60),
   TRANSFER_MIN_NOTICE_DAYS: z.coerce.number().int().min(0).max(365).default(30),
+  // Transfer execution (server/transfers/execute.ts): minutes running meetings get after the freeze,
+  // days the source keeps its copy after completion, seconds a runner's lease lasts without renewal.
+  TRANSFER_MEETING_GRACE: z.coerce.number().int().min(0).max(1440).default(30),
+  TRANSFER_SOURCE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(14),
+  TRANSFER_LEASE: z.coerce.number().int().min(1).max(3600).default(60),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).max(320).optional(),
   // Roles (server/grants): longest delegation chain from a bootstrap grant.
@@ -52,6 +57,8 @@ export interface Config {
   checkpointIntervalMs: number;
   /** The least notice members of a tenancy get before it is frozen for a transfer (a policy parameter). */
   transferMinNoticeDays: number;
+  /** Grace for running meetings after the freeze, how long the source keeps its copy, a runner's lease. */
+  transferTiming: { meetingGraceMs: number; sourceGraceMs: number; leaseMs: number };
   /** Where the mail outbox is delivered (nodemailer URL); unset: mail waits in the outbox. */
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -105,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     checkpointIntervalMs: e.CHECKPOINT_INTERVAL * 1000,
     transferMinNoticeDays: e.TRANSFER_MIN_NOTICE_DAYS,
+    transferTiming: { meetingGraceMs: e.TRANSFER_MEETING_GRACE * 60_000, sourceGraceMs: e.TRANSFER_SOURCE_GRACE_DAYS * 86_400_000, leaseMs: e.TRANSFER_LEASE * 1000 },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? `meetplane@${new URL(publicUrl).hostname}`,
     delegationMaxDepth: e.DELEGATION_MAX_DEPTH,

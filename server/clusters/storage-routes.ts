@@ -7,7 +7,7 @@ import { clusterFor } from '../authz/objects.js';
 import { Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { problems } from '../http/problem.js';
 
-import { clusterStorageUrl, setClusterStorage } from '../transfers/execute.js';
+import { clusterStorageUrl, setClusterStorage } from '../transfers/cluster-storage.js';
 import { openStorage } from '../storage/index.js';
 
 const StorageIn = z

@@ -30,14 +30,24 @@ export interface BackgroundDeps {
   box: SecretBox;
   log: Logger;
   config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs'> &
-    Partial<Pick<Config, 'smtpUrl' | 'mailFrom' | 'transferMinNoticeDays'>> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
+    Partial<Pick<Config, 'smtpUrl' | 'mailFrom' | 'transferMinNoticeDays' | 'transferTiming' | 'publicUrl'>> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
   /** Signs the audit checkpoint a transfer receipt names (transfers run only when given). */
   signer?: CheckpointSigner;
 }
 
 export function jobHandlers({ db, box, config, signer, log: baseLog }: BackgroundDeps): Record<string, JobHandler> {
   const smtp = config.smtpUrl ? smtpTransport(config.smtpUrl) : undefined;
-  const transfers = signer ? { db, box, signer, log: baseLog, ...transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) } : undefined;
+  const transfers = signer
+    ? {
+        db,
+        box,
+        signer,
+        log: baseLog,
+        ...transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }),
+        ...(config.transferTiming ? { timing: config.transferTiming } : {}),
+        ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+      }
+    : undefined;
   return {
     // Transfers past their freeze date, and any interrupted mid-way, are moved on (leased: one process at a time).
     ...(transfers

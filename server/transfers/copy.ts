@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { safePath } from '../storage/paths.js';
 import type { RecordingStorage } from '../storage/types.js';
+import { failpoint } from '../failpoints.js';
 
 export interface CopyFile {
   path: string;
@@ -215,6 +216,7 @@ async function* sourceBytes(
       hash.update(chunk);
       onBytes(chunk.length);
       yield chunk;
+      failpoint('copy.chunk');
     }
   } finally {
     stream.destroy();

@@ -18,6 +18,7 @@ import { UUID_RE } from '../ids.js';
 import { transferRef } from '../authz/guard.js';
 import { findTransfer, objectToTransfer, transferDetails, type Transfer } from './service.js';
 import { freezeDate } from './notice.js';
+import { memberExportsOf, openMemberExport } from './member-export.js';
 
 export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessions, deps: Deps): void {
   const { db, guard } = deps;
@@ -62,6 +63,43 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     return c.redirect(`/me/transfers/${found.t.id}?done=${choice}`, 303);
   });
 
+  // A member's own Art. 20 exports: their personal data, so only they get it
+  // (another account's export id answers like a missing one).
+  routes.get('/exports', requireMember(sessions, deps), async (c) => {
+    const mine = await memberExportsOf(db, c.get('memberId'));
+    return page(
+      <Layout title="Your data exports">
+        <h1>Your data exports</h1>
+        {mine.length === 0 ? (
+          <p>You have no exports. One is made for you when you object to the transfer of a tenancy you are a member of.</p>
+        ) : (
+          <ul>
+            {mine.map((e) => (
+              <li>
+                <a href={`/me/exports/${e.id}`} download>Export of {e.createdAt.toISOString().slice(0, 10)}</a> <span class="muted">SHA-256 {e.sha256}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Layout>,
+    );
+  });
+
+  routes.get('/exports/:id', requireMember(sessions, deps), async (c) => {
+    const id = c.req.param('id');
+    const found = UUID_RE.test(id) ? await openMemberExport(db, deps.box, id, c.get('memberId')) : undefined;
+    if (!found) return page(<Layout title="Not found"><h1>No such export</h1><p>There is no export of yours at this address.</p></Layout>, 404);
+    return new Response(found.json, {
+      headers: {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Disposition': `attachment; filename="meetplane-export-${id}.json"`,
+        // RFC 9530: the member can check the download against the hash in their mail.
+        'Repr-Digest': `sha-256=:${Buffer.from(found.sha256, 'hex').toString('base64')}:`,
+        ...PAGE_HEADERS,
+      },
+    });
+  });
+
   async function TransferPage(props: { p: Principal; t: Transfer; csrf: string; done?: string }) {
     const { t } = props;
     const [tenancy, source, target, { objections }] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), findCoop(db, t.targetCoopId), transferDetails(db, t.id)]);
@@ -85,7 +123,10 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
         {props.done === 'object' && <p class="ok" role="status">Your objection is recorded.</p>}
         {props.done === 'consent' && <p class="ok" role="status">Your consent is recorded.</p>}
         {mine ? (
-          <p role="note">You objected{mine.kind === 'owner' ? ' as the owner: the transfer is stopped.' : ': your personal data stays out of the move and you receive an export of it instead.'}</p>
+          <p role="note">
+            You objected{mine.kind === 'owner' ? ' as the owner: the transfer is stopped.' : ': your personal data stays out of the move and you receive an export of it instead.'}
+            {mine.kind === 'member' && <> It appears under <a href="/me/exports">your data exports</a> when the tenancy moves.</>}
+          </p>
         ) : open ? (
           <form method="post" action={`/me/transfers/${t.id}`}>
             <input type="hidden" name="csrf" value={props.csrf} />

@@ -6,7 +6,7 @@
 // signed by both co-ops is stored, and the gateway sends the next meeting to
 // the new cluster. A member who objected stays out.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ import { coopJwks } from '../../server/receipts/keys.js';
 import { verifyReceipt } from '../../federation/receipt-verify.js';
 import { BbbClient } from '../../server/bbb/client.js';
 import { signQuery } from '../../server/bbb/checksum.js';
+import { memberExportsOf, openMemberExport } from '../../server/transfers/member-export.js';
+import { mailOutbox } from '../../server/mail/table.js';
 
 let s: TestServer;
 let source: BbbDouble;
@@ -67,7 +69,7 @@ describe('a transfer, executed', () => {
     await pollClusters(s.database.db, box, {});
     expect((await s.database.db.select().from(clusterHealth).where(eq(clusterHealth.clusterId, deCluster.id)))[0]!.state).toBe('online');
 
-    const tenancy = await createTenancy(s, uk.id, ukCluster.id, { name: 'Riverside School' });
+    const tenancy = await createTenancy(s, uk.id, ukCluster.id, { name: 'Riverside School', retentionDays: 365 });
     const owner = await memberWithToken(s, uk.id);
     const members = [await memberWithToken(s, uk.id), await memberWithToken(s, uk.id), await memberWithToken(s, uk.id)];
     await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
@@ -83,6 +85,15 @@ describe('a transfer, executed', () => {
           files: { 'video/webcams.webm': Buffer.alloc(200_000 + i, i), 'shapes.svg': `<svg id="${i}"/>` },
         }),
       );
+    // A recording past the tenancy's retention (365 days) is deleted at the source, never moved.
+    const expired = await writeRecording(dirs.source, {
+      meetingId: 'old-room',
+      name: 'Old lesson',
+      host: source.origin,
+      startTime: Date.now() - 400 * 86_400_000,
+      meta: { 'meetplane-tenancy': tenancy.id },
+      files: { 'shapes.svg': '<svg id="old"/>' },
+    });
     // Another tenancy's recording on the same server stays where it is.
     const foreign = await writeRecording(dirs.source, { meetingId: 'other', name: 'Not ours', host: source.origin, meta: { 'meetplane-tenancy': 'someone-else' }, files: { 'shapes.svg': '<svg/>' } });
 
@@ -111,11 +122,30 @@ describe('a transfer, executed', () => {
         return { online: h?.state === 'online', load: h?.load ?? 0 };
       },
     };
-    // The periodic background job moves every due transfer on (here: right after the notice, none being required).
-    const handlers = jobHandlers({ db: s.database.db, box, log: deps.log, signer: deps.signer, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, transferMinNoticeDays: 0 } });
+    // A meeting of the tenancy is running when the tenancy freezes: it gets its grace period.
+    const live = signQuery('create', { meetingID: 'live-lesson', name: 'Live', attendeePW: 'a', moderatorPW: 'm' }, tenancy.bbbSecret, 'sha256');
+    expect(await (await fetch(`${s.url}/t/${tenancy.slug}/bigbluebutton/api/create?${live}`)).text()).toContain('SUCCESS');
+    const join = signQuery('join', { meetingID: 'live-lesson', fullName: 'Teacher', password: 'm', redirect: 'false' }, tenancy.bbbSecret, 'sha256');
+    expect(await (await fetch(`${s.url}/t/${tenancy.slug}/bigbluebutton/api/join?${join}`)).text()).toContain('SUCCESS');
+    const sourceClient = new BbbClient({ apiUrl: source.url, secret: 'source-secret-1', algorithm: 'sha256' });
+    expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(true);
+
+    // The periodic background job moves every due transfer on (here: right after the notice, none being required);
+    // with the default grace (30 minutes) it freezes the tenancy and leaves the meeting running.
+    const handlers = jobHandlers({ db: s.database.db, box, log: deps.log, signer: deps.signer, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, transferMinNoticeDays: 0, publicUrl: s.url } });
     await handlers[TRANSFERS_JOB]!({ id: 'j', kind: TRANSFERS_JOB, key: TRANSFERS_JOB, payload: {}, attempts: 0, maxAttempts: 5, periodMs: 30_000 }, { signal: new AbortController().signal, log: deps.log });
+    expect((await s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('frozen');
+    expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(true);
+    const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
+    expect(await advanceTransfer({ ...deps, publicUrl: s.url }, id, later(10))).toEqual({ state: 'frozen', waiting: 'meetings' });
+    // After the grace period the meeting is ended and the transfer runs to the end.
+    expect(await advanceTransfer({ ...deps, publicUrl: s.url }, id, later(31))).toEqual({ state: 'completed', waiting: 'source-grace' });
+    expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(false);
     expect((await s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('completed');
-    expect(await advanceTransfer(deps, id)).toBe('completed'); // nothing left to do
+
+    // The expired recording was deleted at the source before the copy, and recorded; it is nowhere now.
+    expect(existsSync(expired.dir)).toBe(false);
+    expect(existsSync(path.join(dirs.target, path.relative(dirs.source, expired.dir)))).toBe(false);
 
     // Every recording is at the target, byte for byte, and the target's player links point to it.
     for (const r of recs) {
@@ -143,9 +173,55 @@ describe('a transfer, executed', () => {
     expect(verified.summary).toMatchObject({ transferId: id, tenancyId: tenancy.id, sourceCoopId: uk.id, targetCoopId: de.id });
     expect(verified.summary.approvals.map((a) => a.role).sort()).toEqual(['owner', 'source_admin', 'target_admin']);
 
+    // The accounts that belonged to the tenancy alone moved with it; the objector's stayed.
+    const homeOf = async (accountId: string) => (await s.api('GET', `/api/v1/accounts/${accountId}`)).json.coopId;
+    expect(await homeOf(members[1]!.accountId)).toBe(de.id);
+    expect(await homeOf(owner.accountId)).toBe(de.id);
+    expect(await homeOf(members[0]!.accountId)).toBe(uk.id);
+    expect(await homeOf(sourceAdmin.accountId)).toBe(uk.id);
+
+    // The objector got an Art. 20 export of their data instead, announced by mail, readable by them only.
+    const [exp] = await memberExportsOf(s.database.db, members[0]!.accountId);
+    const opened = await openMemberExport(s.database.db, box, exp!.id, members[0]!.accountId);
+    const data = JSON.parse(opened!.json);
+    expect(data).toMatchObject({ format: 'meetplane.member-export/1', tenancy: { id: tenancy.id, name: 'Riverside School' }, membership: { role: 'member' } });
+    expect(data.account.email).toMatch(/@example.org$/);
+    expect(createHash('sha256').update(opened!.json).digest('hex')).toBe(exp!.sha256);
+    expect(await openMemberExport(s.database.db, box, exp!.id, members[1]!.accountId)).toBeUndefined();
+    const mails = await s.database.db.select().from(mailOutbox).where(eq(mailOutbox.topic, `transfer:${id}:export`));
+    expect(mails.map((m) => m.toAddress)).toEqual([data.account.email]);
+    expect(mails[0]!.body).toContain(`${s.url}/me/exports/${exp!.id}`);
+    expect(await memberExportsOf(s.database.db, members[1]!.accountId)).toEqual([]);
+
+    // The source keeps its copy for the grace period (14 days by default), then it is deleted and recorded.
+    for (const r of recs) expect(existsSync(r.dir)).toBe(true);
+    expect(await advanceTransfer(deps, id, later(13 * 24 * 60))).toEqual({ state: 'completed', waiting: 'source-grace' });
+    expect(await advanceTransfer(deps, id, later(15 * 24 * 60))).toEqual({ state: 'completed' });
+    for (const r of recs) expect(existsSync(r.dir)).toBe(false);
+    expect(existsSync(foreign.dir)).toBe(true);
+    expect(await sourceClient.getRecordings({ meta: { 'meetplane-tenancy': tenancy.id } })).toEqual([]);
+    // ...while the target still serves every recording.
+    for (const r of await client.getRecordings({ meta: { 'meetplane-tenancy': tenancy.id } })) for (const f of r.playback) expect((await fetch(f.url)).status).toBe(200);
+
     // Every step is in the audit log, in order.
-    const actions = (await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`)).json.items.map((e: { json: { action: string } }) => e.json.action);
-    expect(actions.slice(-5)).toEqual(['transfer.freeze', 'transfer.copy-start', 'transfer.copied', 'transfer.switch', 'transfer.complete']);
+    const entries = (await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`)).json.items.map((e: { json: { action: string; details?: Record<string, unknown> } }) => e.json);
+    const actions = entries.map((e: { action: string }) => e.action);
+    expect(actions.slice(-8)).toEqual([
+      'transfer.freeze',
+      'transfer.retention-delete',
+      'transfer.copy-start',
+      'transfer.copied',
+      'transfer.member-export',
+      'transfer.switch',
+      'transfer.complete',
+      'transfer.source-delete',
+    ]);
+    expect(entries.find((e: { action: string }) => e.action === 'transfer.retention-delete').details).toMatchObject({ recordings: 1, recordIds: [expired.recordId] });
+    expect(entries.find((e: { action: string }) => e.action === 'transfer.copy-start').details).toMatchObject({ meetingsEnded: 1, retentionDeleted: 1 });
+    expect(entries.find((e: { action: string }) => e.action === 'transfer.switch').details).toMatchObject({ membershipsLeftOut: 1, exports: 1, accountsMoved: 3 });
+    expect(entries.find((e: { action: string }) => e.action === 'transfer.source-delete').details).toMatchObject({ recordings: 3 });
+    // The audit log holds no personal data: the export's e-mail address is nowhere in it.
+    expect(JSON.stringify(entries)).not.toContain(data.account.email);
 
     // The front end keeps its URL and secret: the next meeting is created on the new cluster.
     const q = signQuery('create', { meetingID: 'after-move', name: 'After', attendeePW: 'a', moderatorPW: 'm' }, tenancy.bbbSecret, 'sha256');

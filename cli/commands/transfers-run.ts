@@ -1,0 +1,56 @@
+// meetplane transfers run: advances every due transfer from this machine, on
+// the configured database (like `db migrate`, not through the REST API), until
+// each one waits (its freeze date, the meetings' grace, the source grace) or
+// ends. For operators who run execution outside `serve`, and for resuming
+// after a crash without waiting for the background job. Leases keep it from
+// running a step that a live `serve` process is running.
+import { Command } from 'commander';
+import { loadConfig } from '../../server/config.js';
+import { openDatabase } from '../../server/db/index.js';
+import { createLogger } from '../../server/logger.js';
+import { SecretBox } from '../../server/crypto/secretbox.js';
+import { loadMasterKey } from '../../server/crypto/master-key.js';
+import { CheckpointSigner, auditOrigin } from '../../server/audit/checkpoints.js';
+import { transferDeps } from '../../server/transfers/deps.js';
+import { advanceDueTransfers } from '../../server/transfers/execute.js';
+import { CliError } from '../errors.js';
+import { printJson } from '../output.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function transfersRunCommand(globals: () => Record<string, unknown>): Command {
+  return new Command('run')
+    .description('advance every due transfer on the configured database until each waits or ends (no server needed)')
+    .option('--wait <seconds>', 'how long to wait for transfers leased by another runner (default: one lease)')
+    .action(async (o: { wait?: string }) => {
+      const config = loadConfig();
+      const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+      const waitMs = o.wait === undefined ? config.transferTiming.leaseMs + 1000 : Number(o.wait) * 1000;
+      if (!Number.isFinite(waitMs) || waitMs < 0) throw new CliError('--wait must be a number of seconds', 2);
+      const box = new SecretBox(loadMasterKey(config, log));
+      const database = await openDatabase(config);
+      try {
+        await database.migrate();
+        const db = database.db;
+        const deps = { db, box, log, signer: await CheckpointSigner.load(db, box, auditOrigin(config.publicUrl)), publicUrl: config.publicUrl, timing: config.transferTiming, ...transferDeps(db, config) };
+        const until = Date.now() + waitMs;
+        const latest = new Map<string, Awaited<ReturnType<typeof advanceDueTransfers>>[number]>();
+        const round = async () => {
+          for (const r of await advanceDueTransfers(deps)) latest.set(r.id, r);
+        };
+        await round();
+        // A transfer leased by a runner that was killed becomes free when its lease runs out.
+        while ([...latest.values()].some((r) => r.waiting === 'leased') && Date.now() < until) {
+          await sleep(500);
+          await round();
+        }
+        const results = [...latest.values()];
+        if (globals().json) printJson(results);
+        else if (!results.length) process.stdout.write('no transfer is due\n');
+        else for (const r of results) process.stdout.write(`${r.id}  ${r.state}${r.waiting ? ` (waiting: ${r.waiting})` : ''}\n`);
+        if (results.some((r) => r.waiting === 'leased')) throw new CliError('some transfers are held by another runner; run again later', 4);
+      } finally {
+        await database.close();
+      }
+    });
+}

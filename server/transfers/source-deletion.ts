@@ -1,0 +1,66 @@
+// The last step of a completed transfer: after the source grace period
+// (TRANSFER_SOURCE_GRACE_DAYS, counted from completion) the recordings are
+// deleted at the source cluster, through its BBB API and from its storage, and
+// the deletion is recorded. It runs only after the target was verified, and it
+// is idempotent: a run killed half-way deletes the rest next time and records once.
+import { createHash } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Principal } from '../auth/principal.js';
+import { BbbError } from '../bbb/client.js';
+import { findCluster } from '../clusters/service.js';
+import { clusterClient } from '../clusters/health.js';
+import { appendAudit } from '../audit/trail.js';
+import { failpoint } from '../failpoints.js';
+import { clusterStorageUrl, withClusterStorage } from './cluster-storage.js';
+import { transferFiles, transfers } from './table.js';
+import type { Transfer } from './service.js';
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+
+/** When the source copy of a completed transfer may be deleted. */
+export function sourceDeletionDue(t: Pick<Transfer, 'state' | 'stateSince'>, graceMs: number): Date | null {
+  return t.state === 'completed' ? new Date(t.stateSince.getTime() + graceMs) : null;
+}
+
+export async function deleteAtSource(deps: { db: Db; box: SecretBox }, actor: Principal, t: Transfer): Promise<void> {
+  const { db, box } = deps;
+  const files = await db.select({ path: transferFiles.path, size: transferFiles.size, sha256: transferFiles.sha256 }).from(transferFiles).where(eq(transferFiles.transferId, t.id));
+  const recordIds = [...new Set(files.map((f) => f.path.split('/')[1]!))].sort();
+  const dirs = [...new Set(files.map((f) => f.path.split('/').slice(0, 2).join('/')))].sort();
+  const [from, to] = await Promise.all([clusterStorageUrl(db, t.sourceClusterId), clusterStorageUrl(db, t.targetClusterId)]);
+  // Two clusters publishing from one storage: the source's files are the target's. Nothing to delete.
+  const shared = from !== undefined && from.url === to?.url;
+  if (!shared && recordIds.length) {
+    const source = await findCluster(db, t.sourceClusterId);
+    if (source) {
+      const client = await clusterClient(db, box, source);
+      for (let i = 0; i < recordIds.length; i += 50)
+        await client.deleteRecordings(recordIds.slice(i, i + 50)).catch((e: unknown) => {
+          // Deleted already (an earlier run, or by hand): the storage check below decides.
+          if (!(e instanceof BbbError && e.messageKey === 'notFound')) throw e;
+        });
+    }
+    await withClusterStorage(db, box, t.sourceClusterId, async (storage) => {
+      for (const dir of dirs) await storage.remove(dir, { recursive: true });
+      for (const f of files) if (await storage.stat(f.path)) throw new Error(`${f.path} is still at the source after deletion`);
+    });
+  }
+  failpoint('transfer.before:source-deleted');
+  const manifestSha256 = createHash('sha256').update(JSON.stringify(files.map((f) => [f.path, f.size, f.sha256]).sort())).digest('hex');
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(transfers)
+      .set({ sourceDeletedAt: new Date() })
+      .where(and(eq(transfers.id, t.id), isNull(transfers.sourceDeletedAt)))
+      .returning({ id: transfers.id });
+    if (!row) return; // another runner recorded it
+    await appendAudit(tx, {
+      actor,
+      action: 'transfer.source-delete',
+      subject: { type: 'transfer', id: t.id },
+      details: shared
+        ? { skipped: 'the source and target clusters share one recording storage', recordings: recordIds.length }
+        : { recordings: recordIds.length, files: files.length, bytes: files.reduce((n, f) => n + f.size, 0), inventoryManifestSha256: manifestSha256 },
+    });
+  });
+}

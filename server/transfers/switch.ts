@@ -1,0 +1,61 @@
+// The switch: in one transaction the tenancy, its recordings inventory and the
+// member accounts that belong to it alone move to the target co-op and
+// cluster. Members who objected stay out: their membership ends here, their
+// account stays with the source co-op, and they get an Art. 20 export instead.
+import { and, eq, inArray, ne, notInArray, sql } from 'drizzle-orm';
+import type { Tx } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Principal } from '../auth/principal.js';
+import { accounts, memberships } from '../accounts/table.js';
+import { grants } from '../grants/table.js';
+import { tenancies } from '../tenancies/table.js';
+import { recordings } from '../inventory/table.js';
+import { createMemberExport } from './member-export.js';
+import { transferObjections, type transfers } from './table.js';
+
+export interface SwitchOutcome {
+  membershipsLeftOut: number;
+  exports: number;
+  accountsMoved: number;
+  recordingsMoved: number;
+}
+
+export async function switchTenancy(
+  tx: Tx,
+  ctx: { box: SecretBox; actor: Principal; publicUrl: string; now: Date },
+  t: typeof transfers.$inferSelect,
+): Promise<SwitchOutcome> {
+  const objectors = (
+    await tx
+      .select({ id: transferObjections.accountId })
+      .from(transferObjections)
+      .innerJoin(memberships, and(eq(memberships.accountId, transferObjections.accountId), eq(memberships.tenancyId, t.tenancyId)))
+      .where(and(eq(transferObjections.transferId, t.id), eq(transferObjections.kind, 'member')))
+  ).map((o) => o.id);
+  for (const id of objectors) await createMemberExport(tx, ctx, t, id);
+  if (objectors.length) await tx.delete(memberships).where(and(eq(memberships.tenancyId, t.tenancyId), inArray(memberships.accountId, objectors)));
+
+  // An account moves with the tenancy when the source co-op holds it for this
+  // tenancy only: no other membership, no standing role beyond this tenancy.
+  const moved = await tx
+    .update(accounts)
+    .set({ coopId: t.targetCoopId })
+    .where(
+      and(
+        eq(accounts.coopId, t.sourceCoopId),
+        eq(accounts.platformAdmin, false),
+        sql`${accounts.id} in (select ${memberships.accountId} from ${memberships} where ${memberships.tenancyId} = ${t.tenancyId})`,
+        sql`not exists (select 1 from ${memberships} m2 where m2.account_id = ${accounts.id} and m2.tenancy_id <> ${t.tenancyId})`,
+        sql`not exists (select 1 from ${grants} g where g.account_id = ${accounts.id} and g.revoked_at is null and not (g.scope_type = 'tenancy' and g.scope_id = ${t.tenancyId}))`,
+        objectors.length ? notInArray(accounts.id, objectors) : sql`true`,
+      ),
+    )
+    .returning({ id: accounts.id });
+  const recs = await tx
+    .update(recordings)
+    .set({ clusterId: t.targetClusterId })
+    .where(and(eq(recordings.tenancyId, t.tenancyId), ne(recordings.clusterId, t.targetClusterId)))
+    .returning({ id: recordings.id });
+  await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
+  return { membershipsLeftOut: objectors.length, exports: objectors.length, accountsMoved: moved.length, recordingsMoved: recs.length };
+}
