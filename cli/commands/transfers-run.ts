@@ -13,6 +13,7 @@ import { loadMasterKey } from '../../server/crypto/master-key.js';
 import { CheckpointSigner, auditOrigin } from '../../server/audit/checkpoints.js';
 import { transferDeps } from '../../server/transfers/deps.js';
 import { advanceDueTransfers } from '../../server/transfers/execute.js';
+import { findTransfer } from '../../server/transfers/service.js';
 import { CliError } from '../errors.js';
 import { printJson } from '../output.js';
 
@@ -36,7 +37,14 @@ export function transfersRunCommand(globals: () => Record<string, unknown>): Com
         const until = Date.now() + waitMs;
         const latest = new Map<string, Awaited<ReturnType<typeof advanceDueTransfers>>[number]>();
         const round = async () => {
-          for (const r of await advanceDueTransfers(deps)) latest.set(r.id, r);
+          const seen = new Set<string>();
+          for (const r of await advanceDueTransfers(deps)) {
+            latest.set(r.id, r);
+            seen.add(r.id);
+          }
+          // One another runner held and has since finished is no longer due: show where it ended.
+          for (const r of latest.values())
+            if (r.waiting === 'leased' && !seen.has(r.id)) latest.set(r.id, { id: r.id, state: (await findTransfer(db, r.id))?.state ?? 'missing' });
         };
         await round();
         // A transfer leased by a runner that was killed becomes free when its lease runs out.

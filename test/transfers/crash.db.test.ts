@@ -137,6 +137,20 @@ const FAILPOINTS = [
   'transfer.before:source-deleted',
 ];
 
+describe.skipIf(!postgres)('two transfer runners at once', () => {
+  it('run each step once: the second waits for the first one\'s lease', async () => {
+    const t = await dueTransfer();
+    const [a, b] = await Promise.all([runner(), runner()]);
+    expect(a.code, a.output).toBe(0);
+    expect(b.code, b.output).toBe(0);
+    const [done] = await s.database.db.select().from(transfers).where(eq(transfers.id, t.id));
+    expect(done!.state).toBe('completed');
+    const entries = (await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${t.id}&limit=100`)).json.items.map((e: { json: { action: string } }) => e.json.action);
+    expect(entries.filter((a: string) => EXECUTION_ACTIONS.includes(a))).toEqual(EXECUTION_ACTIONS);
+    for (const [file, hash] of t.expected) expect(sha(readFileSync(path.join(dirs.target, file))), file).toBe(hash);
+  }, 60_000);
+});
+
 describe.skipIf(!postgres)('a transfer runner killed with SIGKILL', () => {
   it.each(FAILPOINTS)('at %s: a second run completes it, every recording once with the right checksum', async (failpoint) => {
     const t = await dueTransfer();
