@@ -75,7 +75,8 @@ export function grantCommands(globals: Globals): Command[] {
     .requiredOption('--expires <when>', 'ISO date-time, or a duration from now: 30d, 12h, 90m')
     .requiredOption('--reason <text>', 'why (kept with the grant)')
     .option('--delegable', 'the receiver may delegate further')
-    .action(async (opts: { from: string; to: string; role: string; scope: string; expires: string; reason: string; delegable?: boolean }) => {
+    .option('--transfer-approval', 'coop_admin only: the grant approves transfers (needs a grant of yours that does)')
+    .action(async (opts: { from: string; to: string; role: string; scope: string; expires: string; reason: string; delegable?: boolean; transferApproval?: boolean }) => {
       const body = {
         from: opts.from,
         account: opts.to,
@@ -84,6 +85,7 @@ export function grantCommands(globals: Globals): Command[] {
         expiresAt: parseExpiry(opts.expires),
         reason: opts.reason,
         delegable: Boolean(opts.delegable),
+        transferApproval: Boolean(opts.transferApproval),
       };
       show((await client().request<GrantJson>('POST', '/grants', { body })).body);
     });

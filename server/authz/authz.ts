@@ -11,7 +11,7 @@ import { appendAudit, type PolicyDecision } from '../audit/trail.js';
 import { person, type PersonRef } from '../audit/subjects.js';
 import { problems } from '../http/problem.js';
 import { memberships } from '../accounts/table.js';
-import { activeGrants, type Grant } from '../grants/service.js';
+import { activeGrants, grantApprovesTransfers, type Grant } from '../grants/service.js';
 import { policyEvaluator, type Decision, type Evaluator, type Explanation, type PrincipalFacts, type ResourceRef } from '../../policies/evaluator.js';
 
 export interface Facts extends PrincipalFacts {
@@ -57,7 +57,7 @@ export class Authz {
     return {
       accountId: p.accountId,
       coopId: p.coopId,
-      grants: [...active.map((g) => ({ id: g.id, role: g.role, scope: g.scope, delegable: g.delegable })), ...fromMembership],
+      grants: [...active.map((g) => ({ id: g.id, role: g.role, scope: g.scope, delegable: g.delegable, approvesTransfers: grantApprovesTransfers(g) })), ...fromMembership],
       memberOf: member.map((m) => m.tenancyId),
       active,
     };

@@ -29,6 +29,7 @@ const GrantOut = z
     scope: z.object({ type: z.enum(['global', 'coop', 'cluster', 'tenancy']), id: z.string().optional() }),
     grantedBy: z.string().nullable().openapi({ description: 'The grant it was delegated from; null for a bootstrap grant' }),
     delegable: z.boolean(),
+    transferApproval: z.boolean().openapi({ description: 'A coop_admin grant delegated with transfer approval (a first-hand grant approves transfers without it)' }),
     depth: z.number().int(),
     expiresAt: Timestamp.nullable(),
     revokedAt: Timestamp.nullable(),
@@ -48,6 +49,10 @@ const GrantCreate = z
     role: z.enum(ROLES),
     scope: ScopeIn,
     delegable: z.boolean().default(false),
+    transferApproval: z
+      .boolean()
+      .default(false)
+      .openapi({ description: 'coop_admin only: the grant approves transfers as source or target admin; needs a grant that approves transfers itself' }),
     expiresAt: z.iso.datetime({ offset: true }).openapi({ description: 'No later than the grant delegated from' }),
     reason: z.string().trim().min(1).max(500),
   })
@@ -70,6 +75,7 @@ function out(g: Grant) {
     scope: g.scope,
     grantedBy: g.grantedBy,
     delegable: g.delegable,
+    transferApproval: g.transferApproval,
     depth: g.depth,
     expiresAt: iso(g.expiresAt),
     revokedAt: iso(g.revokedAt),
@@ -169,6 +175,7 @@ export function grantRoutes({ db, config }: Deps) {
           role: body.role,
           scope: body.scope,
           delegable: body.delegable,
+          transferApproval: body.transferApproval,
           expiresAt: new Date(body.expiresAt),
           reason: body.reason,
         },

@@ -19,6 +19,8 @@ export interface GrantorState {
   depth: number;
   /** Not revoked, not expired, and the same holds for every grant it came from. */
   active: boolean;
+  /** It approves transfers: first-hand (granted by no other grant), or delegated with transferApproval. Absent: no. */
+  approvesTransfers?: boolean;
 }
 
 export interface DelegationRequest {
@@ -30,6 +32,8 @@ export interface DelegationRequest {
   /** null: the scope does not exist (refused exactly like a scope outside the grantor's). */
   scope: ResolvedScope | null;
   expiresAt: Date;
+  /** The new coop_admin grant approves transfers of its co-op. Absent: no. */
+  transferApproval?: boolean;
 }
 
 export const DELEGATION_RULES = {
@@ -41,6 +45,8 @@ export const DELEGATION_RULES = {
   'delegation.widen-role': 'the role is wider than the grantor\'s (only the same or a narrower role)',
   'delegation.invalid-scope': 'the role cannot be held on this kind of scope',
   'delegation.widen-scope': 'the scope is not the grantor\'s scope or inside it',
+  'delegation.transfer-approval-role': 'only a coop_admin grant can approve transfers',
+  'delegation.widen-transfer-approval': 'the grant delegated from does not approve transfers (it is neither first-hand nor delegated with transferApproval)',
   'delegation.expiry-past': 'the expiry is not in the future',
   'delegation.extends-expiry': 'the expiry is later than the grantor\'s',
 } as const;
@@ -73,6 +79,9 @@ export function checkDelegation(grantor: GrantorState, req: DelegationRequest, o
   if (!ROLE_SCOPES[req.role].includes(req.scopeType))
     return refuse('delegation.invalid-scope', `${req.role} is held on ${ROLE_SCOPES[req.role].join(' or ')} scopes, not on a ${req.scopeType} scope`);
   if (!req.scope || !scopeWithin(req.scope, grantor.scope)) return refuse('delegation.widen-scope');
+  if (req.transferApproval && req.role !== 'coop_admin')
+    return refuse('delegation.transfer-approval-role', `transferApproval applies to coop_admin grants, not to ${req.role}`);
+  if (req.transferApproval && !grantor.approvesTransfers) return refuse('delegation.widen-transfer-approval');
   if (req.expiresAt.getTime() <= opts.now.getTime()) return refuse('delegation.expiry-past');
   if (grantor.expiresAt && req.expiresAt.getTime() > grantor.expiresAt.getTime())
     return refuse('delegation.extends-expiry', `the grantor's grant expires at ${grantor.expiresAt.toISOString()}; the delegation cannot outlive it`);

@@ -141,6 +141,7 @@ function auditView(g: GrantRow): Record<string, AuditValue> {
     scope: g.scopeType === 'global' ? 'global' : `${g.scopeType}:${g.scopeId}`,
     grantedBy: g.grantedBy,
     delegable: g.delegable,
+    transferApproval: g.transferApproval,
     depth: g.depth,
     expiresAt: g.expiresAt?.toISOString() ?? null,
     revokedAt: g.revokedAt?.toISOString() ?? null,
@@ -172,12 +173,23 @@ export async function insertRootGrant(
   return row!;
 }
 
+/**
+ * Whether a grant approves transfers: a first-hand grant (from no other grant)
+ * does; a delegated one only when delegated with transferApproval. For the
+ * policies this matters on coop_admin grants (policies/transfer-approval.cedar).
+ */
+export function grantApprovesTransfers(g: Pick<GrantRow, 'grantedBy' | 'transferApproval'>): boolean {
+  return g.grantedBy === null || g.transferApproval;
+}
+
 export interface DelegationInput {
   fromGrantId: string;
   toAccountId: string;
   role: Role;
   scope: Scope;
   delegable: boolean;
+  /** A coop_admin grant that approves transfers (the rules decide whether the grantor may give it). */
+  transferApproval?: boolean;
   expiresAt: Date;
   reason: string;
 }
@@ -207,14 +219,37 @@ export async function delegate(
   const grantorScope = await resolveScope(db, grantor.scope);
   const refusal = grantorScope
     ? checkDelegation(
-        { accountId: grantor.accountId, role: grantor.role, scope: grantorScope.rule, delegable: grantor.delegable, expiresAt: grantor.expiresAt, depth: grantor.depth, active: grantor.status === 'active' },
-        { actorAccountId: actor.accountId, toAccountId: input.toAccountId, role: input.role, scopeType: input.scope.type, scope: target?.rule ?? null, expiresAt: input.expiresAt },
+        {
+          accountId: grantor.accountId,
+          role: grantor.role,
+          scope: grantorScope.rule,
+          delegable: grantor.delegable,
+          expiresAt: grantor.expiresAt,
+          depth: grantor.depth,
+          active: grantor.status === 'active',
+          approvesTransfers: grantApprovesTransfers(grantor),
+        },
+        {
+          actorAccountId: actor.accountId,
+          toAccountId: input.toAccountId,
+          role: input.role,
+          scopeType: input.scope.type,
+          scope: target?.rule ?? null,
+          expiresAt: input.expiresAt,
+          transferApproval: input.transferApproval ?? false,
+        },
         { now, maxDepth: opts.maxDepth },
       )
     : ({ rule: 'delegation.grantor-inactive', detail: 'the scope of the grant delegated from no longer exists' } as const);
   if (refusal) {
     await db.transaction((tx) =>
-      appendAudit(tx, { actor, action: 'grant.delegate', subject: { type: 'grant', id: grantor.id }, outcome: 'denied', details: { rule: refusal.rule, role: input.role } }),
+      appendAudit(tx, {
+        actor,
+        action: 'grant.delegate',
+        subject: { type: 'grant', id: grantor.id },
+        outcome: 'denied',
+        details: { rule: refusal.rule, role: input.role, transferApproval: input.transferApproval ?? false },
+      }),
     );
     throw new DelegationRefused(refusal);
   }
@@ -240,6 +275,7 @@ export async function delegate(
         scopeId: target!.rule.type === 'global' ? null : target!.rule.id,
         grantedBy: grantor.id,
         delegable: input.delegable,
+        transferApproval: input.transferApproval ?? false,
         depth: grantor.depth + 1,
         expiresAt: input.expiresAt,
         reason: input.reason,

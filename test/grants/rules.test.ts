@@ -38,6 +38,17 @@ describe('delegation rules', () => {
     expect(check({}, { expiresAt: days(31) })).toBe('delegation.extends-expiry');
   });
 
+  it('hands transfer approval on only from a grant that approves transfers, and only on coop_admin grants', () => {
+    const coopAdmin = { role: 'coop_admin' as const, scopeType: 'coop' as const, scope: coopA, transferApproval: true };
+    expect(check({}, coopAdmin)).toBe('delegation.widen-transfer-approval');
+    expect(check({ approvesTransfers: false }, coopAdmin)).toBe('delegation.widen-transfer-approval');
+    expect(check({ approvesTransfers: true }, coopAdmin)).toBeNull();
+    expect(check({}, { ...coopAdmin, transferApproval: false })).toBeNull();
+    expect(check({ role: 'platform_admin', scope: { type: 'global' }, expiresAt: null, depth: 0, approvesTransfers: true }, coopAdmin)).toBeNull();
+    expect(check({ approvesTransfers: true }, { transferApproval: true })).toBe('delegation.transfer-approval-role');
+    expect(check({ approvesTransfers: true }, { role: 'tenancy_owner', scopeType: 'tenancy', scope: tenancyA1, transferApproval: true })).toBe('delegation.transfer-approval-role');
+  });
+
   it('refuses a scope that does not exist exactly like one outside the grantor\'s', () => {
     const missing = checkDelegation(grantor, { ...request, scope: null }, { now, maxDepth: 3 });
     const outside = checkDelegation(grantor, { ...request, scope: clusterB1 }, { now, maxDepth: 3 });
