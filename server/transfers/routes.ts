@@ -8,12 +8,12 @@ import { router, type Deps } from '../http/env.js';
 import { IdOrSlug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { problems } from '../http/problem.js';
-import type { Principal } from '../auth/principal.js';
+import { authorized, type Principal } from '../auth/principal.js';
+import { forbidden } from '../authz/authz.js';
 import { PLATFORM, tenancyRef, transferRef } from '../authz/guard.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findCoop } from '../coops/service.js';
 import { outboxStatus } from '../mail/outbox.js';
-import { appendAudit } from '../audit/trail.js';
 import { transferDeps } from './deps.js';
 import { HAPPY_PATH } from './lifecycle.js';
 import { freezeDate, startNotice } from './notice.js';
@@ -56,6 +56,8 @@ const TransferCreate = z
   .openapi('TransferCreate');
 
 const Approval = z.object({ as: z.enum(['source_admin', 'target_admin', 'owner']) }).strict();
+/** The Cedar action each approval role asks for. */
+const APPROVE_AS = { source_admin: 'transfer.approveAsSource', target_admin: 'transfer.approveAsTarget', owner: 'transfer.approveAsOwner' } as const;
 
 const TransferOut = z
   .object({
@@ -226,9 +228,9 @@ export function transferRoutes({ db, config, guard }: Deps) {
       responses: { 200: jsonContent(TransferOut, 'The transfer after the approval'), ...commonErrors, 409: jsonContent(z.any(), 'Not in a state for this') },
     }),
     async (c) => {
-      const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.approve');
+      const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.approve');
       const { as } = c.req.valid('json');
-      await ensureApproverRole(c.var.principal, t, as);
+      const actor = await approverFor(c.var.principal, t, as);
       let after = await approveTransfer(db, actor, t, as);
       if (after.state === 'approved') after = await startNotice(db, actor, after, config.publicUrl);
       return c.json(out(after), 200);
@@ -245,31 +247,18 @@ export function transferRoutes({ db, config, guard }: Deps) {
     return c.json(out(await cancelTransfer(db, actor, t)), 200);
   });
 
-  /** Each approval role needs its own standing, not just permission to approve. */
-  async function ensureApproverRole(p: Principal, t: Transfer, as: 'source_admin' | 'target_admin' | 'owner') {
-    const facts = await guard.authz.facts(p);
-    const holds = (role: string, type: string, id: string) => facts.grants.some((g) => g.role === role && g.scope.type === type && 'id' in g.scope && g.scope.id === id);
-    const ok =
-      as === 'source_admin'
-        ? holds('coop_admin', 'coop', t.sourceCoopId)
-        : as === 'target_admin'
-          ? holds('coop_admin', 'coop', t.targetCoopId)
-          : holds('tenancy_owner', 'tenancy', t.tenancyId);
-    if (!ok) {
-      await db.transaction((tx) =>
-        appendAudit(tx, {
-          actor: p,
-          action: 'transfer.approve',
-          subject: { type: 'transfer', id: t.id },
-          outcome: 'denied',
-          decision: { decision: 'deny', policyIds: ['dp-approvals'], policySetHash: deps.rules.policySetHash },
-          details: { as },
-        }),
-      );
-      throw problems.forbidden(`you cannot approve as ${as.replace('_', ' ')}: that needs ${as === 'owner' ? 'ownership of the tenancy' : `a coop_admin grant on the ${as === 'source_admin' ? 'source' : 'target'} co-op`}`, {
-        policyIds: ['dp-approvals'],
-      });
-    }
+  /**
+   * Each approval role needs its own standing, not just permission to approve:
+   * the policies decide the role's action (policies/transfer-approval.cedar).
+   * Allowed: the principal acting under that decision. Denied: on record as a
+   * refused transfer.approve, and 403 naming the role's rule.
+   */
+  async function approverFor(p: Principal, t: Transfer, as: keyof typeof APPROVE_AS): Promise<Principal> {
+    const action = APPROVE_AS[as];
+    const d = await guard.authz.decide(p, action, transferRef(t));
+    if (d.decision === 'allow') return authorized(p, { decision: 'allow', policyIds: d.policyIds, policySetHash: d.policySetHash });
+    await guard.authz.auditDenial(p, 'transfer.approve', transferRef(t), d);
+    throw forbidden(action, d);
   }
 
   app.openapi(

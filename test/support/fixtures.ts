@@ -44,13 +44,24 @@ export async function auditCount(s: TestServer): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** An account of `coop` holding a coop_admin grant on it (delegated from the platform admin's), with a token. */
-export async function coopAdminWithToken(s: TestServer, coop: string) {
+/**
+ * An account of `coop` holding a coop_admin grant on it (delegated from the
+ * platform admin's; it approves transfers unless `transferApproval` is false), with a token.
+ */
+export async function coopAdminWithToken(s: TestServer, coop: string, opts: { transferApproval?: boolean } = {}) {
   const who = await memberWithToken(s, coop);
   const [root] = (await s.api('GET', '/api/v1/grants?active=true')).json.items;
   const coopId = (await s.api('GET', `/api/v1/coops/${coop}`)).json.id;
   const res = await s.api('POST', '/api/v1/grants', {
-    body: { from: root.id, account: who.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopId }, expiresAt: new Date(Date.now() + 86_400_000).toISOString(), reason: 'runs the co-op' },
+    body: {
+      from: root.id,
+      account: who.accountId,
+      role: 'coop_admin',
+      scope: { type: 'coop', id: coopId },
+      transferApproval: opts.transferApproval ?? true,
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      reason: 'runs the co-op',
+    },
   });
   if (res.status !== 201) throw new Error(`coop admin grant: ${res.status} ${res.text}`);
   return who;

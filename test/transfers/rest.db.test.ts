@@ -36,7 +36,9 @@ async function world() {
     [sourceAdmin, uk],
     [targetAdmin, qc],
   ] as const) {
-    const g = await s.api('POST', '/api/v1/grants', { body: { from: root.id, account: who.accountId, role: 'coop_admin', scope: { type: 'coop', id: coop.id }, expiresAt, reason: 'runs the co-op' } });
+    const g = await s.api('POST', '/api/v1/grants', {
+      body: { from: root.id, account: who.accountId, role: 'coop_admin', scope: { type: 'coop', id: coop.id }, transferApproval: true, expiresAt, reason: 'runs the co-op' },
+    });
     expect(g.status, g.text).toBe(201);
   }
   return { uk, qc, qcCluster, tenancy, sourceAdmin, targetAdmin, owner, member, outsider };
@@ -91,7 +93,7 @@ describe('transfers over REST', () => {
   it('needs the source admin, the target admin and the owner, three different people', async () => {
     const asOwner = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.sourceAdmin.token, body: { as: 'owner' } });
     expect(asOwner.status).toBe(403);
-    expect(asOwner.json.policyIds).toEqual(['dp-approvals']);
+    expect(asOwner.json.policyIds).toEqual(['transfer-approve-as-owner']);
     const memberTries = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.member.token, body: { as: 'owner' } });
     expect(memberTries.status).toBe(403);
 
@@ -125,7 +127,7 @@ describe('transfers over REST', () => {
     const actions = entries.map((e: { action: string }) => e.action);
     // The source admin who tried to approve as the owner, and the member who tried to approve, were refused, on record.
     expect(all.filter((e: { outcome: string }) => e.outcome === 'denied').map((e: { action: string; decision: { policyIds: string[] } }) => [e.action, e.decision.policyIds])).toEqual([
-      ['transfer.approve', ['dp-approvals']],
+      ['transfer.approve', ['transfer-approve-as-owner']],
       ['transfer.approve', []],
     ]);
     expect(actions).toEqual(['transfer.create', 'transfer.check', 'transfer.approve', 'transfer.approve', 'transfer.approve', 'transfer.approved', 'transfer.notice', 'transfer.object']);
