@@ -70,6 +70,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /transfers': { action: 'transfer.list', resource: 'platform' },
   'POST /transfers': { action: 'transfer.create', resource: 'tenancy' },
   'GET /transfers/{id}': { action: 'transfer.read', resource: 'transfer' },
+  'GET /transfers/{id}/receipt': { action: 'transfer.read', resource: 'transfer' },
   'POST /transfers/{id}/check': { action: 'transfer.check', resource: 'transfer' },
   'POST /transfers/{id}/approve': { action: 'transfer.approve', resource: 'transfer' }, // then transfer.approveAsSource|Target|Owner, by `as`
   'POST /transfers/{id}/object': { action: 'transfer.object', resource: 'transfer' },

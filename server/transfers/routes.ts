@@ -1,4 +1,4 @@
-// REST for transfers: request, check, approve, object, cancel, status; and the
+// REST for transfers: request, check, approve, object, cancel, status, receipt; and the
 // processing agreements the data-protection rules look for. Permissions are
 // decided by the Cedar policies (server/authz); whether the transfer may
 // proceed by the data-protection rules (policies/data-protection).
@@ -7,13 +7,14 @@ import { eq } from 'drizzle-orm';
 import { router, type Deps } from '../http/env.js';
 import { IdOrSlug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
-import { problems } from '../http/problem.js';
+import { ProblemError, problems } from '../http/problem.js';
 import { authorized, type Principal } from '../auth/principal.js';
 import { forbidden } from '../authz/authz.js';
 import { PLATFORM, tenancyRef, transferRef } from '../authz/guard.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findCoop } from '../coops/service.js';
 import { outboxStatus } from '../mail/outbox.js';
+import { loadReceipt } from '../receipts/receipt.js';
 import { transferDeps } from './deps.js';
 import { HAPPY_PATH } from './lifecycle.js';
 import { freezeDate, startNotice } from './notice.js';
@@ -78,7 +79,26 @@ const TransferOut = z
   })
   .openapi('Transfer');
 
+const Progress = z
+  .object({
+    recordingsDone: z.number().int(),
+    recordingsTotal: z.number().int(),
+    filesDone: z.number().int(),
+    filesTotal: z.number().int(),
+    bytesDone: z.number(),
+    bytesTotal: z.number(),
+    bytesPerSecond: z.number(),
+    etaSeconds: z.number().nullable().openapi({ description: 'null while unknown' }),
+    at: Timestamp,
+  })
+  .openapi('TransferProgress', { description: 'What the copy has done so far (written about once a second while copying, kept after)' });
+
+const ReceiptJwsOut = z
+  .object({ payload: z.string(), signatures: z.array(z.object({ protected: z.string(), signature: z.string() })) })
+  .openapi('TransferReceipt', { description: "JWS in General JSON Serialization: the source co-op's signature, then the target co-op's countersignature" });
+
 const TransferStatus = TransferOut.extend({
+  progress: Progress.nullable(),
   steps: z.array(z.object({ step: z.string(), status: z.enum(['done', 'current', 'pending', 'skipped']) })),
   approvals: z.array(z.object({ role: z.string(), accountId: z.string(), at: Timestamp })),
   objections: z.array(z.object({ kind: z.string(), accountId: z.string(), at: Timestamp })),
@@ -193,6 +213,7 @@ export function transferRoutes({ db, config, guard }: Deps) {
       return c.json(
         {
           ...out(t),
+          progress: t.progress ?? null,
           steps: steps(t.state),
           approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId, at: a.createdAt.toISOString() })),
           objections: objections.map((o) => ({ kind: o.kind, accountId: o.accountId, at: o.createdAt.toISOString() })),
@@ -200,6 +221,33 @@ export function transferRoutes({ db, config, guard }: Deps) {
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/transfers/{id}/receipt',
+      tags: ['transfers'],
+      summary: 'The receipt of a completed transfer, signed by the source co-op and countersigned by the target',
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: {
+        200: { description: 'The receipt (verify it with both co-ops\' /coops/{id}/jwks)', content: { 'application/jose+json': { schema: ReceiptJwsOut } } },
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.read');
+      const jws = await loadReceipt(db, t.id);
+      if (!jws)
+        throw new ProblemError(
+          404,
+          'not-found',
+          'Not found',
+          t.state === 'completed' ? 'the transfer is completed but has no receipt' : `the transfer has no receipt: it is not completed (it is ${t.state.replace('_', ' ')})`,
+          { state: t.state },
+        );
+      return c.json(jws, 200, { 'Content-Type': 'application/jose+json' });
     },
   );
 
