@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { printJson } from '../output.js';
-import { ReceiptVerificationError, verifyReceipt } from '../../federation/receipt-verify.js';
+import { ReceiptVerificationError, verifyReceipt, type VerifiedReceipt } from '../../federation/receipt-verify.js';
 
 type Globals = () => Record<string, unknown>;
 
@@ -30,6 +30,27 @@ async function loadJwks(source: string, what: string): Promise<unknown> {
   return parseJson(await res.text(), `${what} from ${source}`);
 }
 
+/** Verifies a receipt against both co-ops' keys; a bad one is a one-line error, exit 3. */
+export async function verifyOrFail(receipt: unknown, keys: { sourceJwks: unknown; targetJwks: unknown }): Promise<VerifiedReceipt> {
+  try {
+    return await verifyReceipt(receipt, keys);
+  } catch (e) {
+    if (e instanceof ReceiptVerificationError) throw new CliError(`VERIFICATION FAILED: ${e.message}`, 3);
+    throw e;
+  }
+}
+
+/** OK and the summary: who signed which transfer, with which keys (JSON with --json). */
+export function printVerified({ summary, kids }: VerifiedReceipt, json: boolean): void {
+  if (json) printJson({ ok: true, kids, summary });
+  else
+    process.stdout.write(
+      `OK: transfer ${summary.transferId} of tenancy ${summary.tenancyId}, completed ${summary.completedAt}\n` +
+        `  source co-op ${summary.sourceCoopId} signed with ${kids.source}\n` +
+        `  target co-op ${summary.targetCoopId} countersigned with ${kids.target}\n`,
+    );
+}
+
 export function receiptsCommand(globals: Globals): Command {
   const cmd = new Command('receipts').description('transfer receipts signed by both co-ops');
   cmd
@@ -40,21 +61,7 @@ export function receiptsCommand(globals: Globals): Command {
     .action(async (file: string, opts: { sourceJwks: string; targetJwks: string }) => {
       const receipt = parseJson(readFileSync(file, 'utf8'), `receipt ${file}`);
       const [sourceJwks, targetJwks] = await Promise.all([loadJwks(opts.sourceJwks, 'source JWKS'), loadJwks(opts.targetJwks, 'target JWKS')]);
-      let verified;
-      try {
-        verified = await verifyReceipt(receipt, { sourceJwks, targetJwks });
-      } catch (e) {
-        if (e instanceof ReceiptVerificationError) throw new CliError(`VERIFICATION FAILED: ${e.message}`, 3);
-        throw e;
-      }
-      const { summary, kids } = verified;
-      if (globals().json) printJson({ ok: true, kids, summary });
-      else
-        process.stdout.write(
-          `OK: transfer ${summary.transferId} of tenancy ${summary.tenancyId}, completed ${summary.completedAt}\n` +
-            `  source co-op ${summary.sourceCoopId} signed with ${kids.source}\n` +
-            `  target co-op ${summary.targetCoopId} countersigned with ${kids.target}\n`,
-        );
+      printVerified(await verifyOrFail(receipt, { sourceJwks, targetJwks }), Boolean(globals().json));
     });
   return cmd;
 }

@@ -1,12 +1,14 @@
-// meetplane transfers create|check|approve|object|cancel|status|list — the
-// REST transfer endpoints for co-op admins and owners.
+// meetplane transfers create|check|approve|object|cancel|status|list|watch|receipt
+// — the REST transfer endpoints for co-op admins and owners.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import { resolveConnection } from '../settings.js';
+import { isFinal, progressLine, renderProgress, type TransferProgress } from '../progress.js';
+import { printVerified, verifyOrFail } from './receipts.js';
 
 type Globals = () => Record<string, unknown>;
 
@@ -14,8 +16,10 @@ interface TransferStatus {
   id: string;
   state: string;
   tenancyId: string;
+  sourceCoopId: string;
   targetCoopId: string;
   freezeNotBefore: string | null;
+  progress?: TransferProgress | null;
   decision: { decision: string; policyIds: string[]; reasons: string[] } | null;
   steps?: Array<{ step: string; status: string }>;
   approvals?: Array<{ role: string; accountId: string }>;
@@ -25,6 +29,37 @@ interface TransferStatus {
 
 /** A document named on the command line enters the transfer as its SHA-256 only. */
 const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** `transfers watch` exit codes besides 0 (completed), 1 (request failed) and 2 (usage). */
+export const WATCH_EXIT = { notCompleted: 4, interrupted: 130 } as const;
+
+class Interrupted extends Error {}
+
+/** Resolves after `ms`, or rejects with Interrupted as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Interrupted());
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(new Interrupted());
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/** `p`, unless `signal` aborts first (a request to a slow server must not hold ctrl-c up). */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Interrupted());
+    const stop = () => reject(new Interrupted());
+    signal.addEventListener('abort', stop, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
+}
 
 export function transfersCommand(globals: Globals): Command {
   const cmd = new Command('transfers').description('move a tenancy to another co-op');
@@ -96,6 +131,83 @@ export function transfersCommand(globals: Globals): Command {
     .action(async (id: string) => show((await client().request<TransferStatus>('GET', `/transfers/${encodeURIComponent(id)}`)).body));
 
   cmd
+    .command('watch <id>')
+    .description('follow a transfer until it ends: its step and the copy (recordings, bytes, MB/s, ETA); exit 0 when completed, 4 when it ended otherwise')
+    .option('--interval <ms>', 'time between polls in milliseconds', '1000')
+    .action(async (id: string, o: { interval: string }) => {
+      const interval = Number(o.interval);
+      if (!Number.isInteger(interval) || interval < 100) throw new CliError('--interval must be a whole number of milliseconds, at least 100', 2);
+      const api = client();
+      const out = process.stdout;
+      const json = Boolean(globals().json);
+      // A terminal gets the lines redrawn in place; logs and pipes one plain line per change.
+      const tty = !json && out.isTTY === true;
+      const stop = new AbortController();
+      const onSigint = () => {
+        stop.abort();
+        // Should a request still hold the process, ctrl-c must end it anyway.
+        setTimeout(() => process.exit(WATCH_EXIT.interrupted), 2000).unref();
+      };
+      process.once('SIGINT', onSigint);
+      let drawn = 0;
+      let last: string | undefined;
+      try {
+        for (;;) {
+          const t = (await unlessAborted(api.request<TransferStatus>('GET', `/transfers/${encodeURIComponent(id)}`), stop.signal)).body;
+          if (json) out.write(JSON.stringify(t) + '\n');
+          else if (tty) {
+            const lines = renderProgress(t, out.columns || 80);
+            // Up over what was drawn, clear it and below, draw again.
+            out.write((drawn ? `\x1b[${drawn}A\r\x1b[J` : '') + lines.join('\n') + '\n');
+            drawn = lines.length;
+          } else {
+            const line = progressLine(t);
+            if (line !== last) out.write(line + '\n');
+            last = line;
+          }
+          if (isFinal(t.state)) {
+            if (t.state !== 'completed') throw new CliError(`transfer ${t.id} ended ${t.state}, not completed`, WATCH_EXIT.notCompleted);
+            return;
+          }
+          await sleep(interval, stop.signal);
+        }
+      } catch (e) {
+        if (e instanceof Interrupted) throw new CliError('stopped watching (the transfer goes on)', WATCH_EXIT.interrupted);
+        throw e;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+
+  cmd
+    .command('receipt <id>')
+    .description("fetch a completed transfer's receipt, verify both co-ops' signatures with their keys from this server, and print its summary; exit 3 when it does not verify")
+    .option('--out <file>', 'save the receipt there (only once it verified)')
+    .action(async (id: string, o: { out?: string }) => {
+      const api = client();
+      const t = (await api.request<TransferStatus>('GET', `/transfers/${encodeURIComponent(id)}`)).body;
+      const receipt = (await api.request<unknown>('GET', `/transfers/${encodeURIComponent(t.id)}/receipt`)).body;
+      // The keys of the co-ops the server has on record for this transfer, not those the receipt names.
+      const [sourceJwks, targetJwks] = await Promise.all(
+        [t.sourceCoopId, t.targetCoopId].map(async (coop) => (await api.request<unknown>('GET', `/coops/${encodeURIComponent(coop)}/jwks`)).body),
+      );
+      const verified = await verifyOrFail(receipt, { sourceJwks, targetJwks });
+      const { summary } = verified;
+      const mismatch = (
+        [
+          ['transferId', t.id],
+          ['tenancyId', t.tenancyId],
+          ['sourceCoopId', t.sourceCoopId],
+          ['targetCoopId', t.targetCoopId],
+        ] as const
+      ).find(([k, v]) => summary[k] !== v);
+      if (mismatch) throw new CliError(`VERIFICATION FAILED: the receipt names ${mismatch[0]} ${summary[mismatch[0]]}, the transfer has ${mismatch[1]}`, 3);
+      if (o.out) writeFileSync(o.out, JSON.stringify(receipt, null, 2) + '\n');
+      printVerified(verified, Boolean(globals().json));
+      if (o.out && !globals().json) process.stdout.write(`saved to ${o.out}\n`);
+    });
+
+  cmd
     .command('list')
     .description('transfers you may see')
     .action(async () => {
@@ -103,6 +215,7 @@ export function transfersCommand(globals: Globals): Command {
       if (globals().json) printJson(items);
       else printTable(items as unknown as Array<Record<string, unknown>>, ['id', 'state', 'tenancyId', 'targetCoopId', 'freezeNotBefore']);
     });
+
 
   return cmd;
 }
