@@ -9,6 +9,7 @@ import { printJson, printRecord, printTable } from '../output.js';
 import { resolveConnection } from '../settings.js';
 import { isFinal, progressLine, renderProgress, type TransferProgress } from '../progress.js';
 import { printVerified, verifyOrFail } from './receipts.js';
+import { transfersRunCommand } from './transfers-run.js';
 
 type Globals = () => Record<string, unknown>;
 
@@ -216,6 +217,7 @@ export function transfersCommand(globals: Globals): Command {
       else printTable(items as unknown as Array<Record<string, unknown>>, ['id', 'state', 'tenancyId', 'targetCoopId', 'freezeNotBefore']);
     });
 
+  cmd.addCommand(transfersRunCommand(globals));
 
   return cmd;
 }
