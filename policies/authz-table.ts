@@ -152,6 +152,9 @@ account.read           other-coop     Y  Y  .  .  .  .  .  .  .
 account.invite         self           Y  .  Y  .  .  .  .  .  .
 account.invite         own-coop       Y  .  Y  .  .  .  .  .  .
 account.invite         other-coop     Y  .  .  .  .  .  .  .  .
+account.readExport     self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+account.readExport     own-coop       .  .  .  .  .  .  .  .  .
+account.readExport     other-coop     .  .  .  .  .  .  .  .  .
 token.list             self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 token.list             own-coop       Y  .  .  .  .  .  .  .  .
 token.list             other-coop     Y  .  .  .  .  .  .  .  .

@@ -91,9 +91,15 @@ export async function createMemberExport(
   return id;
 }
 
-/** The export's JSON, for the member it belongs to only; undefined otherwise (it looks missing). */
-export async function openMemberExport(db: Db, box: SecretBox, id: string, accountId: string): Promise<{ json: string; sha256: string } | undefined> {
-  const [row] = await db.select().from(memberExports).where(and(eq(memberExports.id, id), eq(memberExports.accountId, accountId)));
+/** Whose export `id` is (for the permission decision), if it exists. */
+export async function memberExportOwner(db: Db, id: string): Promise<string | undefined> {
+  const [row] = await db.select({ accountId: memberExports.accountId }).from(memberExports).where(eq(memberExports.id, id));
+  return row?.accountId;
+}
+
+/** The export's JSON; the caller decided that the reader may have it (account.readExport). */
+export async function openMemberExport(db: Db, box: SecretBox, id: string): Promise<{ json: string; sha256: string } | undefined> {
+  const [row] = await db.select().from(memberExports).where(eq(memberExports.id, id));
   return row && { json: box.open(row.contentSealed, label(row.id)), sha256: row.sha256 };
 }
 

@@ -15,10 +15,13 @@ import { person } from '../audit/subjects.js';
 import { ProblemError } from '../http/problem.js';
 import type { Principal } from '../auth/principal.js';
 import { UUID_RE } from '../ids.js';
-import { transferRef } from '../authz/guard.js';
+import { accountRef, transferRef } from '../authz/guard.js';
 import { findTransfer, objectToTransfer, transferDetails, type Transfer } from './service.js';
 import { freezeDate } from './notice.js';
-import { memberExportsOf, openMemberExport } from './member-export.js';
+import { memberExportOwner, memberExportsOf, openMemberExport } from './member-export.js';
+
+/** A member signed in through the shared sign-on, as the policies see them. */
+const principalOf = (a: { id: string; coopId: string | null; platformAdmin: boolean }): Principal => ({ accountId: a.id, coopId: a.coopId, platformAdmin: a.platformAdmin, via: 'oidc', tokenId: null });
 
 export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessions, deps: Deps): void {
   const { db, guard } = deps;
@@ -28,7 +31,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     const account = await findAccount(db, memberId);
     const t = UUID_RE.test(id) ? await findTransfer(db, id) : undefined;
     if (!account || !t) return undefined;
-    const p: Principal = { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null };
+    const p = principalOf(account);
     if (!(await guard.canRead(p, 'transfer.read', transferRef(t)))) return undefined; // looks missing
     return { p, t };
   }
@@ -87,7 +90,11 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
 
   routes.get('/exports/:id', requireMember(sessions, deps), async (c) => {
     const id = c.req.param('id');
-    const found = UUID_RE.test(id) ? await openMemberExport(db, deps.box, id, c.get('memberId')) : undefined;
+    const owner = UUID_RE.test(id) ? await memberExportOwner(db, id) : undefined;
+    const reader = await findAccount(db, c.get('memberId'));
+    const allowed =
+      owner && reader && (await guard.canRead(principalOf(reader), 'account.readExport', accountRef({ id: owner, coopId: (await findAccount(db, owner))?.coopId ?? null })));
+    const found = allowed ? await openMemberExport(db, deps.box, id) : undefined;
     if (!found) return page(<Layout title="Not found"><h1>No such export</h1><p>There is no export of yours at this address.</p></Layout>, 404);
     return new Response(found.json, {
       headers: {

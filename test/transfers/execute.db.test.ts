@@ -29,7 +29,7 @@ import { coopJwks } from '../../server/receipts/keys.js';
 import { verifyReceipt } from '../../federation/receipt-verify.js';
 import { BbbClient } from '../../server/bbb/client.js';
 import { signQuery } from '../../server/bbb/checksum.js';
-import { memberExportsOf, openMemberExport } from '../../server/transfers/member-export.js';
+import { memberExportOwner, memberExportsOf, openMemberExport } from '../../server/transfers/member-export.js';
 import { mailOutbox } from '../../server/mail/table.js';
 
 let s: TestServer;
@@ -141,7 +141,13 @@ describe('a transfer, executed', () => {
     // After the grace period the meeting is ended and the transfer runs to the end.
     expect(await advanceTransfer({ ...deps, publicUrl: s.url }, id, later(31))).toEqual({ state: 'completed', waiting: 'source-grace' });
     expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(false);
-    expect((await s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('completed');
+    const status = (await s.api('GET', `/api/v1/transfers/${id}`)).json;
+    expect(status.state).toBe('completed');
+    // The copy reported its progress as it went: all three recordings (the expired one left out), every byte.
+    expect(status.progress).toMatchObject({ recordingsDone: 3, recordingsTotal: 3 });
+    expect(status.progress.filesDone).toBe(status.progress.filesTotal);
+    expect(status.progress.bytesDone).toBe(status.progress.bytesTotal);
+    expect(status.progress.bytesTotal).toBeGreaterThan(600_000);
 
     // The expired recording was deleted at the source before the copy, and recorded; it is nowhere now.
     expect(existsSync(expired.dir)).toBe(false);
@@ -182,12 +188,12 @@ describe('a transfer, executed', () => {
 
     // The objector got an Art. 20 export of their data instead, announced by mail, readable by them only.
     const [exp] = await memberExportsOf(s.database.db, members[0]!.accountId);
-    const opened = await openMemberExport(s.database.db, box, exp!.id, members[0]!.accountId);
+    const opened = await openMemberExport(s.database.db, box, exp!.id);
     const data = JSON.parse(opened!.json);
     expect(data).toMatchObject({ format: 'meetplane.member-export/1', tenancy: { id: tenancy.id, name: 'Riverside School' }, membership: { role: 'member' } });
     expect(data.account.email).toMatch(/@example.org$/);
     expect(createHash('sha256').update(opened!.json).digest('hex')).toBe(exp!.sha256);
-    expect(await openMemberExport(s.database.db, box, exp!.id, members[1]!.accountId)).toBeUndefined();
+    expect(await memberExportOwner(s.database.db, exp!.id)).toBe(members[0]!.accountId);
     const mails = await s.database.db.select().from(mailOutbox).where(eq(mailOutbox.topic, `transfer:${id}:export`));
     expect(mails.map((m) => m.toAddress)).toEqual([data.account.email]);
     expect(mails[0]!.body).toContain(`${s.url}/me/exports/${exp!.id}`);

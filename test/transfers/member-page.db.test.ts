@@ -8,7 +8,10 @@ import { sql } from 'drizzle-orm';
 import { launchBrowser } from '../support/browser.js';
 import { createCluster, createCoop, createTenancy } from '../support/fixtures.js';
 import { memberWithPassword, startSsoServer } from '../oidc/helpers.js';
-import { createTransfer } from '../../server/transfers/service.js';
+import { createTransfer, findTransfer } from '../../server/transfers/service.js';
+import { createMemberExport } from '../../server/transfers/member-export.js';
+import { SecretBox } from '../../server/crypto/secretbox.js';
+import { readFileSync } from 'node:fs';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
 
 let s: Awaited<ReturnType<typeof startSsoServer>>;
@@ -80,6 +83,29 @@ describe('the member page of a transfer', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0].json.decision).toMatchObject({ decision: 'allow' });
     expect(JSON.stringify(entries[0].json)).not.toContain(owner.accountId);
+  });
+
+  it('gives the objecting member their Art. 20 export, and nobody else', async () => {
+    // Setup shortcut: the switch makes the export (execute.db.test.ts runs it); here it is made directly.
+    const box = new SecretBox(Buffer.from(s.masterKey, 'base64'));
+    const t = (await findTransfer(s.database.db, transferId))!;
+    const exportId = await s.database.db.transaction((tx) => createMemberExport(tx, { box, actor: LOCAL_OPERATOR, publicUrl: s.url, now: new Date() }, t, member.accountId));
+    const page = await visit(member);
+    await page.goto(`${s.url}/me/exports`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Your data exports');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /^Export of / }).click()]);
+    const data = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(data).toMatchObject({ format: 'meetplane.member-export/1', account: { id: member.accountId, email: member.email }, tenancy: { name: 'Riverside School' }, membership: { role: 'member' } });
+    expect(data.transfer.objectedAt).not.toBeNull();
+
+    // The owner of the tenancy, signed in, gets the same answer as for an export that does not exist.
+    const other = await visit(owner);
+    const res = await other.goto(`${s.url}/me/exports/${exportId}`);
+    expect(res!.status()).toBe(404);
+    expect(await other.getByRole('heading', { level: 1 }).textContent()).toBe('No such export');
+    const none = await other.goto(`${s.url}/me/exports`);
+    expect(none!.status()).toBe(200);
+    expect(await other.locator('main').textContent()).toContain('You have no exports');
   });
 
   it('shows nothing to someone outside the tenancy', async () => {
