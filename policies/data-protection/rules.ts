@@ -28,6 +28,17 @@ export class DataProtectionRules {
       entities: [],
     });
   }
+
+  /** May this recording be transferred (its age against the tenancy's retention)? */
+  mayTransferRecording(recordId: string, requesterId: string, facts: { ageDays: number; retentionDays: number }): EngineDecision {
+    return this.engine.decide({
+      principal: { type: 'Account', id: requesterId },
+      action: 'recording.transfer',
+      resource: { type: 'Recording', id: recordId },
+      context: facts,
+      entities: [],
+    });
+  }
 }
 
 type EngineDecisionContext = Parameters<PolicyEngine['decide']>[0]['context'];

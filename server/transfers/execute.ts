@@ -222,7 +222,7 @@ async function endMeetingsAndExpire(deps: ExecutionDeps, t: Transfer, now: Date)
   if (!expired) {
     const tenancy = (await findTenancy(db, t.tenancyId))!;
     const listed = await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId });
-    expired = expiredRecordings(listed, tenancy.retentionDays, now);
+    expired = expiredRecordings(deps.rules, t.requestedBy, listed, tenancy.retentionDays, now).expired;
     const [row] = await db
       .update(transfers)
       .set({ retentionExpired: expired })
@@ -241,7 +241,7 @@ async function endMeetingsAndExpire(deps: ExecutionDeps, t: Transfer, now: Date)
         actor: SYSTEM,
         action: 'transfer.retention-delete',
         subject: { type: 'transfer', id: t.id },
-        details: { retentionDays, recordings: expired.length, recordIds: expired },
+        details: { retentionDays, recordings: expired.length, recordIds: expired, policyIds: ['dp-retention'], policySetHash: deps.rules.policySetHash },
       });
   });
 }

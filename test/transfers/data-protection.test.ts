@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DataProtectionRules } from '../../policies/data-protection/rules.js';
 import { JurisdictionRegistry } from '../../server/transfers/jurisdictions.js';
 import { transferFacts, type FactsInput } from '../../server/transfers/facts.js';
+import { expiredRecordings } from '../../server/transfers/retention.js';
 
 const rules = new DataProtectionRules();
 const registry = JurisdictionRegistry.load();
@@ -107,5 +108,28 @@ describe('data-protection rules', () => {
     const d = rules.mayProceed('t1', 'a1', facts);
     expect(d.decision).toBe('deny');
     expect(d.reasons.join(' ')).toMatch(/not valid for the policy schema/);
+  });
+});
+
+describe('retention (dp-retention)', () => {
+  const DAY = 86_400_000;
+  const rec = (recordID: string, daysAgo: number) => ({ recordID, startTime: now.getTime() - daysAgo * DAY - 1000 });
+
+  it('keeps a recording within the retention and refuses one past it, naming the rule', () => {
+    expect(rules.mayTransferRecording('r1', 'req', { ageDays: 364, retentionDays: 365 })).toMatchObject({ decision: 'allow' });
+    const past = rules.mayTransferRecording('r2', 'req', { ageDays: 365, retentionDays: 365 });
+    expect(past).toMatchObject({ decision: 'deny', policyIds: ['dp-retention'] });
+  });
+
+  it('picks exactly the expired recordings of a tenancy, one decision per distinct age', () => {
+    const recordings = [rec('old-2', 800), rec('new-1', 0), rec('edge-keep', 29), rec('old-1', 30), rec('new-2', 3)];
+    recordings.push({ recordID: 'no-start', startTime: 0 });
+    for (let i = 0; i < 5000; i++) recordings.push(rec(`bulk-${i}`, i % 60));
+    const out = expiredRecordings(rules, 'req', recordings, 30, now);
+    expect(out.policyIds).toEqual(['dp-retention']);
+    expect(out.expired.filter((id) => !id.startsWith('bulk-'))).toEqual(['old-1', 'old-2']);
+    // i % 60 in 30..59: 30 ages, 83 recordings each (5000 = 83 x 60 + 20, the 20 extra are younger)
+    expect(out.expired.filter((id) => id.startsWith('bulk-'))).toHaveLength(30 * 83);
+    expect(expiredRecordings(rules, 'req', recordings, 3650, now).expired).toEqual([]);
   });
 });
