@@ -26,6 +26,7 @@ interface TransferStatus {
   approvals?: Array<{ role: string; accountId: string }>;
   objections?: Array<{ kind: string }>;
   notices?: { queued: number; sent: number; failing: number };
+  sourceDeletion?: { dueAt: string; doneAt: string | null } | null;
 }
 
 /** A document named on the command line enters the transfer as its SHA-256 only. */
@@ -75,6 +76,8 @@ export function transfersCommand(globals: Globals): Command {
     if (t.steps) process.stdout.write('\n' + t.steps.map((s) => `${s.status === 'done' ? '[x]' : s.status === 'current' ? '[>]' : '[ ]'} ${s.step}`).join('\n') + '\n');
     if (t.approvals) process.stdout.write(`\napprovals: ${t.approvals.map((a) => a.role).join(', ') || 'none'}\n`);
     if (t.notices) process.stdout.write(`notices: ${t.notices.sent} sent, ${t.notices.queued} queued, ${t.notices.failing} failing\n`);
+    if (t.sourceDeletion)
+      process.stdout.write(t.sourceDeletion.doneAt ? `source copy deleted: ${t.sourceDeletion.doneAt}\n` : `source copy deleted after: ${t.sourceDeletion.dueAt}\n`);
   };
 
   cmd

@@ -18,6 +18,7 @@ import { loadReceipt } from '../receipts/receipt.js';
 import { transferDeps } from './deps.js';
 import { HAPPY_PATH } from './lifecycle.js';
 import { freezeDate, startNotice } from './notice.js';
+import { sourceDeletionDue } from './source-deletion.js';
 import {
   approveTransfer,
   cancelTransfer,
@@ -98,7 +99,12 @@ const ReceiptJwsOut = z
   .openapi('TransferReceipt', { description: "JWS in General JSON Serialization: the source co-op's signature, then the target co-op's countersignature" });
 
 const TransferStatus = TransferOut.extend({
+  stateSince: Timestamp,
   progress: Progress.nullable(),
+  sourceDeletion: z
+    .object({ dueAt: Timestamp, doneAt: Timestamp.nullable() })
+    .nullable()
+    .openapi({ description: 'Once completed: when the source copy is deleted (TRANSFER_SOURCE_GRACE_DAYS after completion), and when it was' }),
   steps: z.array(z.object({ step: z.string(), status: z.enum(['done', 'current', 'pending', 'skipped']) })),
   approvals: z.array(z.object({ role: z.string(), accountId: z.string(), at: Timestamp })),
   objections: z.array(z.object({ kind: z.string(), accountId: z.string(), at: Timestamp })),
@@ -213,7 +219,12 @@ export function transferRoutes({ db, config, guard }: Deps) {
       return c.json(
         {
           ...out(t),
+          stateSince: t.stateSince.toISOString(),
           progress: t.progress ?? null,
+          sourceDeletion:
+            t.state === 'completed'
+              ? { dueAt: sourceDeletionDue(t, config.transferTiming.sourceGraceMs)!.toISOString(), doneAt: iso(t.sourceDeletedAt) }
+              : null,
           steps: steps(t.state),
           approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId, at: a.createdAt.toISOString() })),
           objections: objections.map((o) => ({ kind: o.kind, accountId: o.accountId, at: o.createdAt.toISOString() })),

@@ -202,7 +202,11 @@ describe('a transfer, executed', () => {
     // The source keeps its copy for the grace period (14 days by default), then it is deleted and recorded.
     for (const r of recs) expect(existsSync(r.dir)).toBe(true);
     expect(await advanceTransfer(deps, id, later(13 * 24 * 60))).toEqual({ state: 'completed', waiting: 'source-grace' });
+    const waiting = (await s.api('GET', `/api/v1/transfers/${id}`)).json.sourceDeletion;
+    expect(waiting.doneAt).toBeNull();
+    expect(Date.parse(waiting.dueAt) - Date.parse(status.stateSince)).toBe(14 * 86_400_000);
     expect(await advanceTransfer(deps, id, later(15 * 24 * 60))).toEqual({ state: 'completed' });
+    expect((await s.api('GET', `/api/v1/transfers/${id}`)).json.sourceDeletion.doneAt).not.toBeNull();
     for (const r of recs) expect(existsSync(r.dir)).toBe(false);
     expect(existsSync(foreign.dir)).toBe(true);
     expect(await sourceClient.getRecordings({ meta: { 'meetplane-tenancy': tenancy.id } })).toEqual([]);
