@@ -4,17 +4,8 @@
 // progressLine the single plain line printed per change into logs and pipes.
 
 /** The copy's progress, as the server reports it (null until the copy starts). */
-export interface TransferProgress {
-  recordingsDone: number;
-  recordingsTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  bytesPerSecond: number;
-  etaSeconds: number | null;
-  at: string;
-}
+export type { TransferProgress } from '../server/transfers/table.js';
+import type { TransferProgress } from '../server/transfers/table.js';
 
 export interface WatchedTransfer {
   state: string;

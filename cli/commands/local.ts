@@ -2,14 +2,13 @@
 // not through the REST API: serve, db migrate, admin bootstrap.
 import { Command } from 'commander';
 import { loadConfig } from '../../server/config.js';
-import { openDatabase } from '../../server/db/index.js';
-import { bootstrapAdmin } from '../../server/accounts/service.js';
-import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
-import { ProblemError } from '../../server/http/problem.js';
+import type { Database } from '../../server/db/index.js';
 import { CliError } from '../errors.js';
 import { printJson } from '../output.js';
 
-async function withDatabase<T>(run: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+// The database modules load when a command needs them, not at every CLI start.
+async function withDatabase<T>(run: (db: Database) => Promise<T>): Promise<T> {
+  const { openDatabase } = await import('../../server/db/index.js');
   const database = await openDatabase(loadConfig());
   try {
     return await run(database);
@@ -45,6 +44,7 @@ export function localCommands(globals: () => Record<string, unknown>): Command[]
       await withDatabase(async (d) => {
         await d.migrate();
         try {
+          const [{ bootstrapAdmin }, { LOCAL_OPERATOR }] = await Promise.all([import('../../server/accounts/service.js'), import('../../server/auth/principal.js')]);
           const { account, token } = await bootstrapAdmin(d.db, LOCAL_OPERATOR, { email: opts.email, name: opts.name });
           if (globals().json) printJson({ accountId: account.id, token });
           else {
@@ -52,6 +52,7 @@ export function localCommands(globals: () => Record<string, unknown>): Command[]
             process.stderr.write('This token is shown only once. Keep it safe (e.g. MEETPLANE_TOKEN).\n');
           }
         } catch (e) {
+          const { ProblemError } = await import('../../server/http/problem.js');
           if (e instanceof ProblemError) throw new CliError(e.message);
           throw e;
         }

@@ -10,7 +10,7 @@ import { CliError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import { configPath, readSettingsFile, resolveConnection, writeSettingsFile } from '../settings.js';
 import { loadConfig } from '../../server/config.js';
-import { openDatabase } from '../../server/db/index.js';
+import type { Database } from '../../server/db/index.js';
 import { loadMasterKey } from '../../server/crypto/master-key.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { createLogger } from '../../server/logger.js';
@@ -158,7 +158,8 @@ export function ssoCommands(globals: () => Opts): Command[] {
     });
 
   const keys = new Command('keys').description('sign-on keys (local: acts on the configured database)');
-  const withDb = async <T>(run: (db: Awaited<ReturnType<typeof openDatabase>>, box: SecretBox) => Promise<T>) => {
+  const withDb = async <T>(run: (db: Database, box: SecretBox) => Promise<T>) => {
+    const { openDatabase } = await import('../../server/db/index.js');
     const config = loadConfig();
     const box = new SecretBox(loadMasterKey(config, createLogger('warn')));
     const database = await openDatabase(config);

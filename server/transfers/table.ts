@@ -6,6 +6,7 @@ import { tenancies } from '../tenancies/table.js';
 import { accounts } from '../accounts/table.js';
 import type { TransferState } from './lifecycle.js';
 import type { TransferEvidence } from './facts.js';
+import type { CopyProgress } from './copy.js';
 
 export interface StoredDecision {
   stage: 'check' | 'freeze';
@@ -17,16 +18,10 @@ export interface StoredDecision {
   at: string;
 }
 
-/** What the copy has done so far, for `status` and `watch`. */
-export interface TransferProgress {
+/** What the copy has done so far (the copy engine's figures, plus recordings), for `status` and `watch`. */
+export interface TransferProgress extends CopyProgress {
   recordingsDone: number;
   recordingsTotal: number;
-  filesDone: number;
-  filesTotal: number;
-  bytesDone: number;
-  bytesTotal: number;
-  bytesPerSecond: number;
-  etaSeconds: number | null;
   at: string;
 }
 

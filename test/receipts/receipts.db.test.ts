@@ -20,6 +20,7 @@ import { canonicalBytes } from '../../server/audit/canonical.js';
 import { coopJwks, coopSigningKey, rotateCoopKey } from '../../server/receipts/keys.js';
 import { loadReceipt, signReceipt, storeReceipt, type ReceiptJws, type ReceiptSummaryInput } from '../../server/receipts/receipt.js';
 import { verifyReceipt } from '../../federation/receipt-verify.js';
+import { sampleReceiptSummary } from '../support/receipts.js';
 
 let s: TestServer;
 let box: SecretBox;
@@ -36,24 +37,7 @@ afterAll(async () => {
 
 const db = () => s.database.db;
 
-function summary(over: Partial<ReceiptSummaryInput> = {}): ReceiptSummaryInput {
-  return {
-    transferId: uuidv7(),
-    tenancyId: uuidv7(),
-    sourceCoopId: A,
-    targetCoopId: B,
-    inventoryManifestSha256: 'ab'.repeat(32),
-    policySetHash: 'sha256:' + 'cd'.repeat(32),
-    approvals: [
-      { role: 'source_admin', ref: 'p:111' },
-      { role: 'target_admin', ref: 'p:222' },
-      { role: 'owner', ref: 'p:333' },
-    ],
-    auditCheckpoint: { size: 42, rootHash: Buffer.alloc(32, 7).toString('base64') },
-    completedAt: new Date('2025-03-01T12:00:00Z'),
-    ...over,
-  };
-}
+const summary = (over: Partial<ReceiptSummaryInput> = {}) => sampleReceiptSummary({ sourceCoopId: A, targetCoopId: B, ...over });
 
 async function jwksOf(coop: string) {
   const res = await s.api('GET', `/api/v1/coops/${coop}/jwks`, { token: null });

@@ -12,6 +12,7 @@ import { eq } from 'drizzle-orm';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { runCli, spawnCli } from '../support/cli.js';
+import { sampleReceiptSummary } from '../support/receipts.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { signReceipt, storeReceipt } from '../../server/receipts/receipt.js';
 import { transfers, type TransferProgress } from '../../server/transfers/table.js';
@@ -81,21 +82,11 @@ describe('transfers watch and receipt', { timeout: 120_000 }, () => {
     completed = await draftTransfer();
     await setRow(completed.id, { state: 'completed', progress: progress({ recordingsDone: 10, filesDone: 40, bytesDone: 52_000_000, bytesPerSecond: 8e6, etaSeconds: 0 }) });
     const box = new SecretBox(Buffer.from(s.masterKey, 'base64'));
-    const jws = await signReceipt(s.database.db, box, {
-      transferId: completed.id,
-      tenancyId: completed.tenancyId,
-      sourceCoopId: source.id,
-      targetCoopId: target.id,
-      inventoryManifestSha256: 'ab'.repeat(32),
-      policySetHash: 'sha256:' + 'cd'.repeat(32),
-      approvals: [
-        { role: 'source_admin', ref: 'p:111' },
-        { role: 'target_admin', ref: 'p:222' },
-        { role: 'owner', ref: 'p:333' },
-      ],
-      auditCheckpoint: { size: 42, rootHash: Buffer.alloc(32, 7).toString('base64') },
-      completedAt: new Date(),
-    });
+    const jws = await signReceipt(
+      s.database.db,
+      box,
+      sampleReceiptSummary({ transferId: completed.id, tenancyId: completed.tenancyId, sourceCoopId: source.id, targetCoopId: target.id, completedAt: new Date() }),
+    );
     await storeReceipt(s.database.db, completed.id, jws);
   });
 
