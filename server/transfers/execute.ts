@@ -218,11 +218,11 @@ async function endMeetingsAndExpire(deps: ExecutionDeps, t: Transfer, now: Date)
       if (!(e instanceof BbbError && e.messageKey === 'notFound')) throw e; // ended meanwhile
     });
 
+  const { retentionDays } = (await findTenancy(db, t.tenancyId))!;
   let expired = t.retentionExpired;
   if (!expired) {
-    const tenancy = (await findTenancy(db, t.tenancyId))!;
     const listed = await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId });
-    expired = expiredRecordings(deps.rules, t.requestedBy, listed, tenancy.retentionDays, now).expired;
+    expired = expiredRecordings(deps.rules, t.requestedBy, listed, retentionDays, now).expired;
     const [row] = await db
       .update(transfers)
       .set({ retentionExpired: expired })
@@ -234,7 +234,6 @@ async function endMeetingsAndExpire(deps: ExecutionDeps, t: Transfer, now: Date)
     await client.deleteRecordings(expired.slice(i, i + 50)).catch((e: unknown) => {
       if (!(e instanceof BbbError && e.messageKey === 'notFound')) throw e; // deleted by an earlier run
     });
-  const retentionDays = (await findTenancy(db, t.tenancyId))!.retentionDays;
   await moveOn(deps, t, 'copying', 'transfer.copy-start', { details: { meetingsEnded: running.length, retentionDeleted: expired.length } }, async (tx) => {
     if (expired.length)
       await appendAudit(tx, {

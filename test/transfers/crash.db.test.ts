@@ -8,8 +8,7 @@
 // receipt verifies. PostgreSQL only: the test and the runner are two processes
 // on one database, which an in-memory PGlite cannot be.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,8 @@ import { eq } from 'drizzle-orm';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { backend } from '../support/db.js';
 import { CLI } from '../support/cli.js';
-import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
+import type { BbbDouble } from '../support/bbb/server.js';
+import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
@@ -31,15 +31,16 @@ const postgres = backend() === 'postgres';
 let s: TestServer;
 let source: BbbDouble;
 let target: BbbDouble;
-const dirs = { source: mkdtempSync(path.join(os.tmpdir(), 'mp-crash-src-')), target: mkdtempSync(path.join(os.tmpdir(), 'mp-crash-dst-')) };
+let peers: BbbPair;
+let dirs: BbbPair['dirs'];
 let clusters: { uk: { coop: string; cluster: string }; de: { coop: string; cluster: string } };
 let admins: { uk: string; de: string };
 
 beforeAll(async () => {
   if (!postgres) return;
   s = await startTestServer({ TRANSFER_MIN_NOTICE_DAYS: '0', WORKER: 'off' });
-  source = await startBbbDouble({ secret: 'crash-source', recordingsDir: dirs.source });
-  target = await startBbbDouble({ secret: 'crash-target', recordingsDir: dirs.target });
+  peers = await startBbbPair({ source: 'crash-source', target: 'crash-target' });
+  ({ source, target, dirs } = peers);
   const uk = await createCoop(s, { jurisdiction: 'GB', legalRegime: 'uk_gdpr', name: 'Old Co-op' });
   const de = await createCoop(s, { jurisdiction: 'DE', legalRegime: 'eu_gdpr', name: 'New Co-op' });
   const ukCluster = await createCluster(s, uk.id, { country: 'GB', apiUrl: source.url, secret: 'crash-source' });
@@ -51,8 +52,7 @@ beforeAll(async () => {
   admins = { uk: (await coopAdminWithToken(s, uk.id)).token, de: (await coopAdminWithToken(s, de.id)).token };
 }, 60_000);
 afterAll(async () => {
-  await source?.close();
-  await target?.close();
+  await peers?.close();
   await s?.stop();
 });
 

@@ -6,12 +6,12 @@
 // every recording, and the receipt verifies. Skipped, with a notice from the
 // storage tests, when sshd is not installed.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
+import type { BbbDouble } from '../support/bbb/server.js';
+import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { hasSshd, startSshd, type Sshd } from '../support/sshd.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
@@ -30,18 +30,18 @@ let s: TestServer;
 let sshd: Sshd;
 let source: BbbDouble;
 let target: BbbDouble;
-const dirs = { source: mkdtempSync(path.join(os.tmpdir(), 'mp-uk-')), target: mkdtempSync(path.join(os.tmpdir(), 'mp-qc-')) };
+let peers: BbbPair;
+let dirs: BbbPair['dirs'];
 
 beforeAll(async () => {
   if (!hasSshd) return;
   s = await startTestServer({ TRANSFER_MIN_NOTICE_DAYS: '0', WORKER: 'off' });
   sshd = await startSshd();
-  source = await startBbbDouble({ secret: 'uk-secret-1', recordingsDir: dirs.source });
-  target = await startBbbDouble({ secret: 'qc-secret-1', recordingsDir: dirs.target });
+  peers = await startBbbPair({ source: 'uk-secret-1', target: 'qc-secret-1' });
+  ({ source, target, dirs } = peers);
 }, 60_000);
 afterAll(async () => {
-  await source?.close();
-  await target?.close();
+  await peers?.close();
   await sshd?.stop();
   await s?.stop();
 });

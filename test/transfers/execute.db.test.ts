@@ -6,13 +6,13 @@
 // signed by both co-ops is stored, and the gateway sends the next meeting to
 // the new cluster. A member who objected stays out.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
+import type { BbbDouble } from '../support/bbb/server.js';
+import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
@@ -35,17 +35,17 @@ import { mailOutbox } from '../../server/mail/table.js';
 let s: TestServer;
 let source: BbbDouble;
 let target: BbbDouble;
-const dirs = { source: mkdtempSync(path.join(os.tmpdir(), 'mp-src-')), target: mkdtempSync(path.join(os.tmpdir(), 'mp-dst-')) };
+let peers: BbbPair;
+let dirs: BbbPair['dirs'];
 
 beforeAll(async () => {
   // No background worker: the test runs the transfers job itself, once.
   s = await startTestServer({ TRANSFER_MIN_NOTICE_DAYS: '0', WORKER: 'off' });
-  source = await startBbbDouble({ secret: 'source-secret-1', recordingsDir: dirs.source });
-  target = await startBbbDouble({ secret: 'target-secret-1', recordingsDir: dirs.target });
+  peers = await startBbbPair({ source: 'source-secret-1', target: 'target-secret-1' });
+  ({ source, target, dirs } = peers);
 }, 60_000);
 afterAll(async () => {
-  await source?.close();
-  await target?.close();
+  await peers?.close();
   await s?.stop();
 });
 
