@@ -180,7 +180,17 @@ export class SftpStorage implements RecordingStorage {
     const clean = safePath(p);
     const handle = await this.call<Buffer>('open', clean, (s, cb) => s.open(this.abs(clean), 'r', cb));
     const { sftp } = await this.connect();
-    return sftp.createReadStream(this.abs(clean), { handle, start: options.start ?? 0, highWaterMark: 256 * 1024 });
+    const stream = sftp.createReadStream(this.abs(clean), { handle, start: options.start ?? 0, highWaterMark: 256 * 1024 });
+    // Once the reader destroys the stream it has what it wanted; closing the
+    // handle can still fail afterwards ("No response from server" when the
+    // storage is closed meanwhile), and that late error, with no listener left,
+    // would crash the process. It is not the reader's: ignore it.
+    const destroy = stream.destroy.bind(stream);
+    stream.destroy = (err?: Error) => {
+      stream.on('error', () => {});
+      return destroy(err);
+    };
+    return stream;
   }
 
   // Opens `clean` for writing: at its end when appending (SFTPv3 writes carry

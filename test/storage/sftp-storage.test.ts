@@ -1,12 +1,12 @@
 // The SFTP backend against a real OpenSSH server on a loopback port.
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStorage, openStorage, SftpStorage, UnsafePathError, type RecordingStorage } from '../../server/storage/index.js';
-import { copyFiles, MemoryCopyState, verifyFiles } from '../../server/transfers/copy.js';
+import { copyFiles, MemoryCopyState, sha256Of, verifyFiles } from '../../server/transfers/copy.js';
 import { hasSshd, SSHD, startSshd, type Sshd } from '../support/sshd.js';
 import { CountingStorage, makeRecordingTree, sha256File } from '../support/storage.js';
 
@@ -146,5 +146,18 @@ describe.runIf(hasSshd)('SftpStorage', () => {
     expect((keyErr as Error).message).toMatch(/^cannot open sftp:\/\//);
     expect((keyErr as Error).message).not.toContain('hunter2');
     await garbled.close();
+  });
+
+  it('survives being closed right after a read: closing the read handle late is not an error', async () => {
+    // The reader has all its bytes when the storage is closed, while the read
+    // handle's close is still on the wire; ssh2 then fails that close with
+    // "No response from server". Unhandled, it crashed the process (vitest
+    // reports it as an unhandled error and fails the run).
+    writeFileSync(path.join(work, 'late.bin'), Buffer.alloc(700_000, 1));
+    for (let i = 0; i < 20; i++) {
+      const s = openStorage(`sftp://${sshd.user}@127.0.0.1:${sshd.port}${work}`, { privateKey: sshd.privateKey, hostKeySha256: sshd.hostKeySha256 });
+      expect(await sha256Of(s, 'late.bin')).toBe(createHash('sha256').update(Buffer.alloc(700_000, 1)).digest('hex'));
+      await s.close();
+    }
   });
 });
