@@ -19,6 +19,7 @@ import {
   setMembership,
   type Account,
 } from './service.js';
+import { isoOrNull } from '../time.js';
 
 const Role = z.enum(['owner', 'admin', 'member']);
 
@@ -52,7 +53,6 @@ const MemberParams = z.object({
 const TokenParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 const AccountParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 function accountOut(a: Account) {
   return { id: a.id, email: a.email, name: a.name, coopId: a.coopId, platformAdmin: a.platformAdmin, createdAt: a.createdAt.toISOString() };
 }
@@ -194,9 +194,9 @@ export function accountRoutes({ db, guard }: Deps) {
             id: t.id,
             name: t.name,
             prefix: t.prefix,
-            expiresAt: iso(t.expiresAt),
-            revokedAt: iso(t.revokedAt),
-            lastUsedAt: iso(t.lastUsedAt),
+            expiresAt: isoOrNull(t.expiresAt),
+            revokedAt: isoOrNull(t.revokedAt),
+            lastUsedAt: isoOrNull(t.lastUsedAt),
             createdAt: t.createdAt.toISOString(),
           })),
         },

@@ -6,6 +6,7 @@ import { problems } from '../http/problem.js';
 import { clusterRef } from '../authz/guard.js';
 import { findCluster } from './service.js';
 import { findHealth, type ClusterHealth } from './health.js';
+import { isoOrNull } from '../time.js';
 
 export const HealthOut = z
   .object({
@@ -24,7 +25,6 @@ export const HealthOut = z
   })
   .openapi('ClusterHealth');
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A cluster never polled yet is `unknown`. */
 export function healthOut(h: ClusterHealth | undefined): z.infer<typeof HealthOut> {
@@ -38,9 +38,9 @@ export function healthOut(h: ClusterHealth | undefined): z.infer<typeof HealthOu
     latencyMs: h?.latencyMs ?? null,
     consecutiveFailures: h?.consecutiveFailures ?? 0,
     lastError: h?.lastError ?? null,
-    checkedAt: iso(h?.checkedAt ?? null),
-    lastSuccessAt: iso(h?.lastSuccessAt ?? null),
-    stateChangedAt: iso(h?.stateChangedAt ?? null),
+    checkedAt: isoOrNull(h?.checkedAt ?? null),
+    lastSuccessAt: isoOrNull(h?.lastSuccessAt ?? null),
+    stateChangedAt: isoOrNull(h?.stateChangedAt ?? null),
   };
 }
 

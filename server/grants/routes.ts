@@ -13,6 +13,7 @@ import { grantResource } from '../authz/resources.js';
 import { ROLES } from '../../policies/roles.js';
 import { delegate, findGrant, listGrants, revokeGrant, type Grant, type GrantVisibility } from './service.js';
 import { DELEGATION_RULES } from './rules.js';
+import { isoOrNull } from '../time.js';
 
 const ScopeIn = z
   .discriminatedUnion('type', [
@@ -66,7 +67,6 @@ const ListQuery = PageQuery.extend({
   active: z.enum(['true', 'false']).optional().openapi({ param: { name: 'active', in: 'query' }, description: 'true: only active grants' }),
 });
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 function out(g: Grant) {
   return {
     id: g.id,
@@ -77,8 +77,8 @@ function out(g: Grant) {
     delegable: g.delegable,
     transferApproval: g.transferApproval,
     depth: g.depth,
-    expiresAt: iso(g.expiresAt),
-    revokedAt: iso(g.revokedAt),
+    expiresAt: isoOrNull(g.expiresAt),
+    revokedAt: isoOrNull(g.revokedAt),
     reason: g.reason,
     status: g.status,
     delegators: g.delegators,

@@ -9,9 +9,9 @@ import type { Principal } from '../auth/principal.js';
 import { BbbError, BbbTransportError } from '../bbb/client.js';
 
 import { listRecordings, listRooms, refreshInventory, type Room, type StoredRecording } from './service.js';
+import { isoOrNull } from '../time.js';
 
 const TenancyParam = z.object({ id: IdOrSlug });
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 const RoomOut = z
   .object({
@@ -60,7 +60,7 @@ function roomOut(r: Room) {
     running: r.running,
     participants: r.participants,
     firstSeenAt: r.firstSeenAt.toISOString(),
-    lastCreatedAt: iso(r.lastCreatedAt),
+    lastCreatedAt: isoOrNull(r.lastCreatedAt),
   };
 }
 
@@ -72,8 +72,8 @@ function recordingOut(r: StoredRecording) {
     name: r.name,
     state: r.state,
     published: r.published,
-    startTime: iso(r.startTime),
-    endTime: iso(r.endTime),
+    startTime: isoOrNull(r.startTime),
+    endTime: isoOrNull(r.endTime),
     participants: r.participants,
     size: r.size,
     formats: r.formats,

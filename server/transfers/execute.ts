@@ -42,8 +42,6 @@ import { deleteAtSource, sourceDeletionDue } from './source-deletion.js';
 import { claimTransfer, releaseTransfer, renewTransfer, runnerName } from './lease.js';
 import type { AuditValue } from '../audit/trail.js';
 
-export { setClusterStorage, clusterStorageUrl } from './cluster-storage.js';
-
 /** The waits and the lease of execution (TRANSFER_MEETING_GRACE, TRANSFER_SOURCE_GRACE_DAYS, TRANSFER_LEASE). */
 export interface ExecutionTiming {
   meetingGraceMs: number;
@@ -91,8 +89,11 @@ class DbCopyState implements CopyStateStore {
     private readonly db: Db,
     private readonly transferId: string,
     private readonly onDone: (path: string) => void = () => undefined,
+    /** the records already read, when the caller has them */
+    private readonly known?: CopyRecord[],
   ) {}
   async done(): Promise<CopyRecord[]> {
+    if (this.known) return this.known;
     return this.db.select({ path: transferFiles.path, size: transferFiles.size, sha256: transferFiles.sha256, doneAt: transferFiles.doneAt }).from(transferFiles).where(eq(transferFiles.transferId, this.transferId));
   }
   async markDone(r: CopyRecord): Promise<void> {
@@ -262,10 +263,12 @@ async function copy(deps: ExecutionDeps, t: Transfer, runner: string): Promise<v
         files.push(...listed);
         filesOf.set(r.recordID, [...(filesOf.get(r.recordID) ?? []), ...listed.map((l) => l.path)]);
       }
+    // What earlier runs recorded, read once: it seeds the progress and the copy's resume.
     const done = new Set<string>();
-    const state = new DbCopyState(db, t.id, (p) => done.add(p));
+    const recorded = await new DbCopyState(db, t.id).done();
+    const state = new DbCopyState(db, t.id, (p) => done.add(p), recorded);
     const sizes = new Map(files.map((f) => [f.path, f.size]));
-    for (const r of await state.done()) if (sizes.get(r.path) === r.size) done.add(r.path);
+    for (const r of recorded) if (sizes.get(r.path) === r.size) done.add(r.path);
 
     // Progress is stored with the lease renewal, about once a second; a lost lease stops the copy.
     const abort = new AbortController();

@@ -16,11 +16,11 @@ import { appendAudit } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { memberExports, transferObjections, type transfers } from './table.js';
+import { isoOrNull } from '../time.js';
 
 export const MEMBER_EXPORT_FORMAT = 'meetplane.member-export/1';
 
 const label = (id: string) => `member-export:${id}`;
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 /** Everything meetplane holds about the member in this tenancy. */
 async function exportContent(tx: Executor, t: typeof transfers.$inferSelect, accountId: string, now: Date) {
@@ -37,18 +37,18 @@ async function exportContent(tx: Executor, t: typeof transfers.$inferSelect, acc
     format: MEMBER_EXPORT_FORMAT,
     generatedAt: now.toISOString(),
     reason: 'You objected to the transfer of this tenancy: your personal data stays with the current co-operative and is not moved. This is a copy of it (GDPR Art. 20).',
-    account: { id: accountId, email: account?.email ?? null, name: account?.name ?? null, homeCoop: home?.name ?? null, createdAt: iso(account?.createdAt) },
+    account: { id: accountId, email: account?.email ?? null, name: account?.name ?? null, homeCoop: home?.name ?? null, createdAt: isoOrNull(account?.createdAt) },
     tenancy: { id: t.tenancyId, name: tenancy?.name ?? null, slug: tenancy?.slug ?? null },
-    membership: membership ? { role: membership.role, since: iso(membership.createdAt) } : null,
-    transfer: { id: t.id, from: source ?? null, to: target ?? null, objectedAt: iso(objection?.createdAt) },
+    membership: membership ? { role: membership.role, since: isoOrNull(membership.createdAt) } : null,
+    transfer: { id: t.id, from: source ?? null, to: target ?? null, objectedAt: isoOrNull(objection?.createdAt) },
     // What the member could reach as a member: the tenancy's rooms and recordings.
-    rooms: roomRows.map((r) => ({ meetingId: r.meetingId, name: r.name, firstSeenAt: iso(r.firstSeenAt) })),
+    rooms: roomRows.map((r) => ({ meetingId: r.meetingId, name: r.name, firstSeenAt: isoOrNull(r.firstSeenAt) })),
     recordings: recordingRows.map((r) => ({
       recordId: r.recordId,
       meetingId: r.meetingId,
       name: r.name,
-      startTime: iso(r.startTime),
-      endTime: iso(r.endTime),
+      startTime: isoOrNull(r.startTime),
+      endTime: isoOrNull(r.endTime),
       playback: r.formats.map((f) => ({ type: f.type, url: f.url })),
     })),
   };

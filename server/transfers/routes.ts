@@ -31,6 +31,7 @@ import {
   transferDetails,
   type Transfer,
 } from './service.js';
+import { isoOrNull } from '../time.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lower-case hex');
 const Day = z.iso.date();
@@ -116,7 +117,6 @@ const AgreementIn = z
   .strict()
   .openapi('ProcessingAgreement');
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 function out(t: Transfer) {
   return {
@@ -128,8 +128,8 @@ function out(t: Transfer) {
     targetClusterId: t.targetClusterId,
     state: t.state,
     noticeDays: t.noticeDays,
-    noticeSentAt: iso(t.noticeSentAt),
-    freezeNotBefore: iso(freezeDate(t)),
+    noticeSentAt: isoOrNull(t.noticeSentAt),
+    freezeNotBefore: isoOrNull(freezeDate(t)),
     decision: t.lastDecision ?? null,
     version: t.version,
     createdAt: t.createdAt.toISOString(),
@@ -223,7 +223,7 @@ export function transferRoutes({ db, config, guard }: Deps) {
           progress: t.progress ?? null,
           sourceDeletion:
             t.state === 'completed'
-              ? { dueAt: sourceDeletionDue(t, config.transferTiming.sourceGraceMs)!.toISOString(), doneAt: iso(t.sourceDeletedAt) }
+              ? { dueAt: sourceDeletionDue(t, config.transferTiming.sourceGraceMs)!.toISOString(), doneAt: isoOrNull(t.sourceDeletedAt) }
               : null,
           steps: steps(t.state),
           approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId, at: a.createdAt.toISOString() })),

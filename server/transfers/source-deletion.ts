@@ -42,7 +42,8 @@ export async function deleteAtSource(deps: { db: Db; box: SecretBox }, actor: Pr
     }
     await withClusterStorage(db, box, t.sourceClusterId, async (storage) => {
       for (const dir of dirs) await storage.remove(dir, { recursive: true });
-      for (const f of files) if (await storage.stat(f.path)) throw new Error(`${f.path} is still at the source after deletion`);
+      // Each recording's directory, not each file: one round trip per recording (over SFTP too).
+      for (const dir of dirs) if (await storage.stat(dir)) throw new Error(`${dir} is still at the source after deletion`);
     });
   }
   failpoint('transfer.before:source-deleted');
