@@ -9,6 +9,8 @@ export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 
 export interface CliResult {
   code: number | null;
+  /** the signal that ended the process (a crash test's SIGKILL), or null */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -30,7 +32,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
 }
@@ -68,7 +70,7 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
   child.stderr!.on('data', (d) => (stderr += d));
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
   return { child, stdout: () => stdout, stderr: () => stderr, done };
 }

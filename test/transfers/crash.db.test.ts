@@ -10,12 +10,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { backend } from '../support/db.js';
-import { CLI } from '../support/cli.js';
+import { spawnCli } from '../support/cli.js';
 import type { BbbDouble } from '../support/bbb/server.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
@@ -84,28 +83,19 @@ async function dueTransfer() {
 }
 
 /** `meetplane transfers run` as a child process on the test's database. */
-function runner(failpoint?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      MEETPLANE_CONFIG: '/nonexistent/meetplane.json',
-      DATABASE_URL: s.database.url!,
-      MASTER_KEY: s.masterKey,
-      DATA_DIR: s.dataDir,
-      PUBLIC_URL: s.url,
-      TRANSFER_MIN_NOTICE_DAYS: '0',
-      TRANSFER_MEETING_GRACE: '0',
-      TRANSFER_SOURCE_GRACE_DAYS: '0',
-      TRANSFER_LEASE: '1',
-      MEETPLANE_FAILPOINT: failpoint ?? '',
-    };
-    const child = spawn(process.execPath, [CLI, 'transfers', 'run', '--wait', '20'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, output }));
-  });
+async function runner(failpoint?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const r = await spawnCli(['transfers', 'run', '--wait', '20'], {
+    DATABASE_URL: s.database.url!,
+    MASTER_KEY: s.masterKey,
+    DATA_DIR: s.dataDir,
+    PUBLIC_URL: s.url,
+    TRANSFER_MIN_NOTICE_DAYS: '0',
+    TRANSFER_MEETING_GRACE: '0',
+    TRANSFER_SOURCE_GRACE_DAYS: '0',
+    TRANSFER_LEASE: '1',
+    MEETPLANE_FAILPOINT: failpoint ?? '',
+  }).done;
+  return { code: r.code, signal: r.signal, output: r.stdout + r.stderr };
 }
 
 /** Every file below `dir`, relative to `root`. */
