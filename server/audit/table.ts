@@ -1,4 +1,5 @@
-import { pgTable, bigint, text, timestamp, customType, index, smallint, primaryKey, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { pgTable, bigint, text, timestamp, customType, index, smallint, primaryKey, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
   dataType: () => 'bytea',
@@ -52,13 +53,37 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 
-/** The instance's checkpoint signing key (Ed25519), private half sealed. */
+/**
+ * Before the log's identity was stored: one key per origin derived from
+ * PUBLIC_URL. Read once, to adopt the key that signed the newest checkpoint
+ * (log-identity.ts); never written any more.
+ */
 export const auditKeys = pgTable('audit_keys', {
   name: text('name').primaryKey(),
   privateSealed: text('private_sealed').notNull(),
   publicKey: bytea('public_key').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/**
+ * The log's identity: its origin (the checkpoint's first line) and Ed25519
+ * signing key, fixed when the log is created and changed only by an announced
+ * rotation (`meetplane audit rotate-key`). Exactly one key signs (retired_at
+ * null); retired keys stay, so the log's history can be told. The private key
+ * is sealed under the master key, its label bound to the vkey.
+ */
+export const auditLogKeys = pgTable(
+  'audit_log_keys',
+  {
+    /** C2SP vkey: origin+keyid+base64(0x01 || public key). */
+    vkey: text('vkey').primaryKey(),
+    origin: text('origin').notNull(),
+    privateSealed: text('private_sealed').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    retiredAt: timestamp('retired_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('audit_log_keys_one_active').on(sql`(${t.retiredAt} is null)`).where(sql`${t.retiredAt} is null`)],
+);
 
 /**
  * Per-person keys for the pseudonymous references entries carry instead of
