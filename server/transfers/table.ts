@@ -63,7 +63,11 @@ export const transfers = pgTable(
   ],
 );
 
-/** One approval per role; the data-protection rules want three different people. */
+/**
+ * One approval per role, and one per person: the data-protection rules want
+ * three different people, and the database holds to it even when one person's
+ * approvals in two roles arrive at the same time.
+ */
 export const transferApprovals = pgTable(
   'transfer_approvals',
   {
@@ -72,7 +76,7 @@ export const transferApprovals = pgTable(
     accountId: uuid('account_id').notNull().references(() => accounts.id),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.transferId, t.role] })],
+  (t) => [primaryKey({ columns: [t.transferId, t.role] }), uniqueIndex('transfer_approvals_one_per_person').on(t.transferId, t.accountId)],
 );
 
 /** An owner's objection stops the transfer; a member's keeps their personal data out of it. */
