@@ -10,6 +10,9 @@ export const accounts = pgTable('accounts', {
   coopId: uuid('coop_id').references(() => coops.id),
   // Until the roles issue moves this into grants: may do everything.
   platformAdmin: boolean('platform_admin').notNull().default(false),
+  // Sessions and sign-on grants begun before this moment are over: set when the
+  // password, a grant or the account changes (server/accounts/sessions.ts).
+  sessionsValidAfter: timestamp('sessions_valid_after', { withTimezone: true, mode: 'date' }),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
