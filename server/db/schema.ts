@@ -14,3 +14,4 @@ export * from '../grants/table.js';
 export * from '../transfers/table.js';
 export * from '../mail/table.js';
 export * from '../receipts/table.js';
+export * from '../memberships/table.js';
