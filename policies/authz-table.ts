@@ -152,6 +152,12 @@ account.read           other-coop     Y  Y  .  .  .  .  .  .  .
 account.invite         self           Y  .  Y  .  .  .  .  .  .
 account.invite         own-coop       Y  .  Y  .  .  .  .  .  .
 account.invite         other-coop     Y  .  .  .  .  .  .  .  .
+account.enroll         self           Y  .  Y  .  .  .  .  .  .
+account.enroll         own-coop       Y  .  Y  .  .  .  .  .  .
+account.enroll         other-coop     Y  .  .  .  .  .  .  .  .
+account.link           self           Y  .  Y  .  .  .  .  .  .
+account.link           own-coop       Y  .  Y  .  .  .  .  .  .
+account.link           other-coop     Y  .  .  .  .  .  .  .  .
 account.readExport     self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 account.readExport     own-coop       .  .  .  .  .  .  .  .  .
 account.readExport     other-coop     .  .  .  .  .  .  .  .  .
@@ -246,6 +252,33 @@ policy.read            global         Y  Y  Y  Y  Y  Y  Y  Y  Y
 policy.check           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 policy.check           own-coop       Y  Y  Y  .  .  .  .  .  .
 policy.check           other-coop     Y  Y  .  .  .  .  .  .  .
+
+cover.auditor          global         Y  Y  .  .  .  .  .  .  .
+cover.clusterOperator  own-coop       Y  .  Y  Y  .  .  .  .  .
+cover.clusterOperator  other-coop     Y  .  .  .  .  .  .  .  .
+cover.clusterOperator  own-cluster    Y  .  Y  Y  Y  .  .  .  .
+cover.clusterOperator  other-cluster  Y  .  Y  Y  .  .  .  .  .
+cover.coopAdmin        own-coop       Y  .  Y  .  .  .  .  .  .
+cover.coopAdmin        other-coop     Y  .  .  .  .  .  .  .  .
+cover.delegation       global         Y  Y  .  .  .  .  .  .  .
+cover.delegation       own-coop       Y  Y  Y  Y  .  .  .  .  .
+cover.delegation       other-coop     Y  Y  .  .  .  .  .  .  .
+cover.delegation       own-cluster    Y  Y  Y  Y  Y  .  .  .  .
+cover.delegation       other-cluster  Y  Y  Y  Y  .  .  .  .  .
+cover.delegation       own-tenancy    Y  Y  Y  Y  .  Y  Y  .  .
+cover.delegation       other-tenancy  Y  Y  Y  Y  .  .  .  .  .
+cover.member           own-tenancy    Y  .  Y  .  .  Y  Y  Y  .
+cover.member           other-tenancy  Y  .  Y  .  .  .  .  .  .
+cover.member           other-coop     Y  .  .  .  .  .  .  .  .
+cover.platformAdmin    global         Y  .  .  .  .  .  .  .  .
+cover.tenancyAdmin     own-tenancy    Y  .  Y  .  .  Y  Y  .  .
+cover.tenancyAdmin     other-tenancy  Y  .  Y  .  .  .  .  .  .
+cover.tenancyAdmin     other-coop     Y  .  .  .  .  .  .  .  .
+cover.tenancyOwner     own-tenancy    Y  .  Y  .  .  Y  .  .  .
+cover.tenancyOwner     other-tenancy  Y  .  Y  .  .  .  .  .  .
+cover.tenancyOwner     other-coop     Y  .  .  .  .  .  .  .  .
+cover.transferApprover own-coop       Y  .  Y  .  .  .  .  .  .
+cover.transferApprover other-coop     Y  .  .  .  .  .  .  .  .
 `;
 
 export type Expectation = 'allow' | 'deny' | 'n/a';

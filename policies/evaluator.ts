@@ -16,6 +16,8 @@ export type { PrincipalFacts, ResourceRef, GrantFact, ScopeResource, TenancyRef 
 export interface AuthzContext {
   /** The principal's grants were read from the database for this request. */
   grantsVerified: boolean;
+  /** Only for actions on another account ("onAccount"): the actor holds every role the account holds. */
+  actorHoldsEveryRole?: boolean;
 }
 
 export interface Decision {

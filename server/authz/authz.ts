@@ -10,9 +10,12 @@ import type { Principal } from '../auth/principal.js';
 import { appendAudit, type PolicyDecision } from '../audit/trail.js';
 import { person, type PersonRef } from '../audit/subjects.js';
 import { problems } from '../http/problem.js';
-import { memberships } from '../accounts/table.js';
-import { activeGrants, grantApprovesTransfers, type Grant } from '../grants/service.js';
-import { policyEvaluator, type Decision, type Evaluator, type Explanation, type PrincipalFacts, type ResourceRef } from '../../policies/evaluator.js';
+import { accounts, memberships } from '../accounts/table.js';
+import { activeGrants, grantApprovesTransfers, resolveScope, type Grant } from '../grants/service.js';
+import { holdingsOf } from '../../policies/holdings.js';
+import { policyEvaluator, type AuthzContext, type Decision, type Evaluator, type Explanation, type PrincipalFacts, type ResourceRef } from '../../policies/evaluator.js';
+
+const PLATFORM_RESOURCE: ResourceRef = { type: 'Platform' };
 
 export interface Facts extends PrincipalFacts {
   /** The active grants in full (chains included), for claims and explanations. */
@@ -43,9 +46,14 @@ export class Authz {
 
   async #load(p: Principal): Promise<Facts> {
     if (p.via === 'local') return { accountId: p.accountId, coopId: p.coopId, grants: [CONSOLE_GRANT], memberOf: [], active: [] };
+    return this.accountFacts(p.accountId, p.coopId);
+  }
+
+  /** Any account's active grants and memberships, as the policies see them. */
+  async accountFacts(accountId: string, coopId: string | null): Promise<Facts> {
     const [active, member] = await Promise.all([
-      activeGrants(this.db, p.accountId),
-      this.db.select({ tenancyId: memberships.tenancyId, role: memberships.role }).from(memberships).where(eq(memberships.accountId, p.accountId)),
+      activeGrants(this.db, accountId),
+      this.db.select({ tenancyId: memberships.tenancyId, role: memberships.role }).from(memberships).where(eq(memberships.accountId, accountId)),
     ]);
     // A tenancy's owner and admins (membership roles) hold those roles on it, as
     // a grant would give them; they cannot delegate them (only grants delegate).
@@ -55,8 +63,8 @@ export class Authz {
         : [{ id: `membership:${m.tenancyId}`, role: m.role === 'owner' ? ('tenancy_owner' as const) : ('tenancy_admin' as const), scope: { type: 'tenancy' as const, id: m.tenancyId }, delegable: false }],
     );
     return {
-      accountId: p.accountId,
-      coopId: p.coopId,
+      accountId,
+      coopId,
       grants: [...active.map((g) => ({ id: g.id, role: g.role, scope: g.scope, delegable: g.delegable, approvesTransfers: grantApprovesTransfers(g) })), ...fromMembership],
       memberOf: member.map((m) => m.tenancyId),
       active,
@@ -65,11 +73,41 @@ export class Authz {
 
   /** The decision alone; the grants are always read from the database here, so they count as verified. */
   async decide(p: Principal, action: string, resource: ResourceRef): Promise<Decision> {
-    return this.evaluator.authorize(await this.facts(p), action, resource, { grantsVerified: true });
+    return this.decideFor(await this.facts(p), action, resource);
+  }
+
+  /** The decision for facts that stand for a principal (e.g. an upstream provider linking an account). */
+  async decideFor(facts: PrincipalFacts, action: string, resource: ResourceRef): Promise<Decision> {
+    return this.evaluator.authorize(facts, action, resource, await this.#context(facts, action, resource));
   }
 
   async explain(p: Principal, action: string, resource: ResourceRef): Promise<Explanation> {
-    return this.evaluator.explain(await this.facts(p), action, resource, { grantsVerified: true });
+    const facts = await this.facts(p);
+    return this.evaluator.explain(facts, action, resource, await this.#context(facts, action, resource));
+  }
+
+  /** An action on another account also carries whether the actor holds every role it holds. */
+  async #context(facts: PrincipalFacts, action: string, resource: ResourceRef): Promise<AuthzContext> {
+    if (resource.type !== 'Account' || !this.evaluator.actions.get(action)?.groups.includes('onAccount')) return { grantsVerified: true };
+    return { grantsVerified: true, actorHoldsEveryRole: await this.holdsEveryRole(facts, resource) };
+  }
+
+  /**
+   * Whether the actor holds, on every scope, at least every role the account
+   * holds: one cover.* decision per role (policies/cover.cedar).
+   */
+  async holdsEveryRole(actor: PrincipalFacts, account: { id: string; coopId: string | null }): Promise<boolean> {
+    if (actor.accountId === account.id) return true;
+    const [target, [row]] = await Promise.all([
+      this.accountFacts(account.id, account.coopId),
+      this.db.select({ platformAdmin: accounts.platformAdmin }).from(accounts).where(eq(accounts.id, account.id)),
+    ]);
+    for (const h of holdingsOf({ ...target, platformAdmin: row?.platformAdmin ?? false })) {
+      // A scope that no longer exists cannot be placed in the tree: only a platform admin covers it.
+      const placed = (await resolveScope(this.db, h.scope))?.resource ?? PLATFORM_RESOURCE;
+      if (this.evaluator.authorize(actor, h.action, placed, { grantsVerified: true }).decision !== 'allow') return false;
+    }
+    return true;
   }
 
   /**
