@@ -9,7 +9,7 @@ import { appendAudit, type AuditValue } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import type { Principal } from '../auth/principal.js';
 import { problems, ProblemError } from '../http/problem.js';
-import { mapUniqueViolation } from '../db/errors.js';
+import { mapUniqueViolation, pgConstraint, pgErrorCode, UNIQUE_VIOLATION } from '../db/errors.js';
 import { findCoop } from '../coops/service.js';
 import { findCluster } from '../clusters/service.js';
 import { findTenancy } from '../tenancies/service.js';
@@ -216,26 +216,36 @@ export async function checkTransfer(db: Db, deps: TransferDeps, actor: Principal
   return db.transaction((tx) => transition(tx, actor, t, decision.decision === 'allow' ? 'checked' : 'rejected', 'transfer.check', { decision }));
 }
 
+/** One person approving in a second role: refused by the rule that wants three different people. */
+const sameApprover = (asWhat: string) =>
+  new ProblemError(403, 'forbidden', 'Forbidden', `you approved already ${asWhat}; three different people must approve`, { policyIds: ['dp-approvals'] });
 /**
  * Records the approver's approval in `role`. The same person cannot fill two
  * roles; once the source admin, the target admin and the owner approved, the
- * transfer is approved.
+ * transfer is approved. Approvals of one transfer take its row lock, so two at
+ * once are decided one after the other (the third always moves the state);
+ * the database's one-approval-per-person index holds even without it.
  */
 export async function approveTransfer(db: Db, actor: Principal, t: Transfer, role: ApprovalRole): Promise<Transfer> {
-  if (t.state !== 'checked') throw conflict(`a ${t.state} transfer cannot be approved; check it first`);
-  return db.transaction(async (tx) => {
-    const existing = await tx.select().from(transferApprovals).where(eq(transferApprovals.transferId, t.id));
-    if (existing.some((a) => a.role === role)) throw problems.conflict('already-approved', `the ${role.replace('_', ' ')} approval is already given`);
-    const mine = existing.find((a) => a.accountId === actor.accountId);
-    if (mine)
-      throw new ProblemError(403, 'forbidden', 'Forbidden', `you approved already as ${mine.role.replace('_', ' ')}; three different people must approve`, {
-        policyIds: ['dp-approvals'],
-      });
-    await tx.insert(transferApprovals).values({ transferId: t.id, role, accountId: actor.accountId });
-    await appendAudit(tx, { actor, action: 'transfer.approve', subject: { type: 'transfer', id: t.id }, details: { role, approver: person(actor.accountId) } });
-    if (existing.length + 1 < 3) return t;
-    return transition(tx, actor, t, 'approved', 'transfer.approved', { details: { approvals: 3 } });
-  });
+  try {
+    return await db.transaction(async (tx) => {
+      const [current] = await tx.select().from(transfers).where(eq(transfers.id, t.id)).for('update');
+      if (!current || current.state !== 'checked') throw conflict(`a ${current?.state ?? t.state} transfer cannot be approved; check it first`);
+      const existing = await tx.select().from(transferApprovals).where(eq(transferApprovals.transferId, t.id));
+      if (existing.some((a) => a.role === role)) throw alreadyApproved(role);
+      const mine = existing.find((a) => a.accountId === actor.accountId);
+      if (mine) throw sameApprover(`as ${mine.role.replace('_', ' ')}`);
+      await tx.insert(transferApprovals).values({ transferId: t.id, role, accountId: actor.accountId });
+      await appendAudit(tx, { actor, action: 'transfer.approve', subject: { type: 'transfer', id: t.id }, details: { role, approver: person(actor.accountId) } });
+      if (existing.length + 1 < 3) return current;
+      return transition(tx, actor, current, 'approved', 'transfer.approved', { details: { approvals: 3 } });
+    });
+  } catch (e) {
+    if (pgErrorCode(e) !== UNIQUE_VIOLATION) throw e;
+    // Only reached if an approval got past the lock: the constraints still decide.
+    if (pgConstraint(e) === 'transfer_approvals_one_per_person') throw sameApprover('in another role');
+    throw alreadyApproved(role);
+  }
 }
 
 /** An owner's objection rejects the transfer; a member's keeps their personal data out of it. */
