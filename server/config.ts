@@ -2,6 +2,7 @@
 // documented in README with its default. Parsed once, validated with zod.
 import path from 'node:path';
 import { z } from 'zod';
+import { parseCidr } from './net/addresses.js';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -32,6 +33,20 @@ const EnvSchema = z.object({
   POLL_INTERVAL: z.coerce.number().int().min(1).max(3600).default(60),
   INVENTORY_INTERVAL: z.coerce.number().int().min(60).max(86_400).default(3600),
   GATEWAY_HOST_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a host name, e.g. bbb.example.org').optional(),
+  // Outbound requests (server/net): special ranges the server may reach, e.g. BBB servers on a private LAN.
+  OUTBOUND_ALLOW: z
+    .string()
+    .transform((s) => s.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .superRefine((cidrs, ctx) => {
+      for (const c of cidrs) {
+        try {
+          parseCidr(c);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: `${(err as Error).message}; expected comma-separated CIDRs such as 10.0.0.0/8,fd12::/48` });
+        }
+      }
+    })
+    .optional(),
   // Shared sign-on (server/oidc): lifetimes in seconds, proxy trust, log-in throttling.
   ACCESS_TOKEN_TTL: z.coerce.number().int().min(30).max(86_400).default(300),
   ID_TOKEN_TTL: z.coerce.number().int().min(60).max(86_400).default(3600),
@@ -72,6 +87,8 @@ export interface Config {
   inventoryIntervalMs: number;
   /** Gateway calls to `<tenancy slug>.<suffix>` are for that tenancy. */
   gatewayHostSuffix: string;
+  /** OUTBOUND_ALLOW: special address ranges (CIDRs) server-side requests may reach (server/net/outbound.ts). */
+  outboundAllow: readonly string[];
   /** Shared sign-on settings (README, Shared sign-on). */
   sso: SsoConfig;
 }
@@ -120,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollIntervalMs: e.POLL_INTERVAL * 1000,
     inventoryIntervalMs: e.INVENTORY_INTERVAL * 1000,
     gatewayHostSuffix: (e.GATEWAY_HOST_SUFFIX ?? new URL(publicUrl).hostname).toLowerCase().replace(/\.$/, ''),
+    outboundAllow: e.OUTBOUND_ALLOW ?? [],
     sso: {
       accessTokenTtl: e.ACCESS_TOKEN_TTL,
       idTokenTtl: e.ID_TOKEN_TTL,
