@@ -3,7 +3,7 @@
 // not import the server's database code (test/audit/verifier-imports.test.ts
 // checks that); it shares only the pure Merkle and signed-note modules.
 import { leafHash, MemoryNodeStore, verifyConsistency, verifyInclusion } from '../../server/audit/merkle.js';
-import { openNote, parseVerifierKey, type Checkpoint } from '../../server/audit/note.js';
+import { NoteError, openNote, parseVerifierKey, type Checkpoint } from '../../server/audit/note.js';
 
 export const fromB64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 export const toB64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -23,6 +23,9 @@ export interface LogSource {
   checkpoints(after: number | undefined): Promise<Array<{ size: number; note: string }>>;
   consistency(from: number, to: number): Promise<string[]>;
   entries(from: number, to: number): Promise<Array<{ index: number; entry: string; leafHash: string }>>;
+  /** Entries announcing a key rotation (action audit.key.rotate), in log order. */
+  rotations(): Promise<Array<{ index: number; entry: string }>>;
+  inclusion(index: number, treeSize: number): Promise<string[]>;
 }
 
 export class VerificationError extends Error {
@@ -42,6 +45,60 @@ export function openCheckpoint(note: string, vkey: string): Checkpoint {
   if (cp.origin !== verifier.name) throw new VerificationError(`checkpoint origin "${cp.origin}" is not the pinned key's log "${verifier.name}"`);
   return cp;
 }
+
+/** A key a verifier trusts, for checkpoint sizes up to `upTo` (its rotation's checkpoint), or onwards when null. */
+export interface KeyEpoch {
+  vkey: string;
+  origin: string;
+  upTo: number | null;
+}
+
+/**
+ * The keys a verifier trusts, each for a range of checkpoint sizes, oldest
+ * first: one pinned key, or the chain followed through announced rotations
+ * (cli/audit/rotations.ts). A checkpoint is opened only with the key trusted
+ * for its size, so a retired key cannot sign the log's future.
+ */
+export class KeyChain {
+  private constructor(readonly epochs: KeyEpoch[]) {}
+
+  static single(vkey: string): KeyChain {
+    return new KeyChain([{ vkey, origin: parseVerifierKey(vkey).name, upTo: null }]);
+  }
+
+  static of(epochs: KeyEpoch[]): KeyChain {
+    if (epochs.length === 0 || epochs.at(-1)!.upTo !== null) throw new Error('a key chain ends with the key that signs now');
+    return new KeyChain(epochs);
+  }
+
+  /** The key that signs from now on. */
+  get current(): KeyEpoch {
+    return this.epochs.at(-1)!;
+  }
+
+  keyFor(size: number): KeyEpoch {
+    return this.epochs.find((e) => e.upTo === null || size <= e.upTo)!;
+  }
+
+  /** Opens a checkpoint with the key trusted for its size (read from the note, then verified). */
+  open(note: string): Checkpoint {
+    const claimed = Number(note.split('\n', 2)[1]);
+    const epoch = Number.isSafeInteger(claimed) ? this.keyFor(claimed) : this.current;
+    try {
+      return openCheckpoint(note, epoch.vkey);
+    } catch (e) {
+      if (e instanceof NoteError && e.code === 'unverified')
+        throw new VerificationError(
+          `the checkpoint of size ${claimed} is not signed by the key trusted for it (${keyLabel(epoch.vkey)}); ` +
+            'a key change that was not announced in a checkpoint signed by the key you trust is refused',
+        );
+      throw e;
+    }
+  }
+}
+
+/** origin+keyid: how a key is named to a person. */
+export const keyLabel = (vkey: string) => vkey.split('+').slice(0, 2).join('+');
 
 /** Checks a new checkpoint extends what was verified before (no rewrite, no fork, no rollback). */
 export async function checkAgainstState(source: LogSource, cp: Checkpoint, state: VerifiedState | undefined): Promise<void> {
@@ -69,7 +126,7 @@ export async function checkAgainstState(source: LogSource, cp: Checkpoint, state
 export async function verifyFull(
   source: LogSource,
   cp: Checkpoint,
-  vkey: string,
+  keys: KeyChain | string,
   opts: { known?: Array<{ size: number; rootHash: string }>; onProgress?: (done: number, total: number) => void; pageSize?: number } = {},
 ): Promise<void> {
   const pageSize = opts.pageSize ?? 1000;
@@ -105,7 +162,7 @@ export async function verifyFull(
   const kept = new Map<number, Uint8Array>((opts.known ?? []).map((k) => [k.size, fromB64(k.rootHash)]));
   locate(store, kept, cp.size);
   if (same(store.root(cp.size), cp.rootHash)) return;
-  for await (const old of serverCheckpoints(source, vkey)) kept.set(old.size, old.rootHash);
+  for await (const old of serverCheckpoints(source, keys)) kept.set(old.size, old.rootHash);
   kept.set(cp.size, cp.rootHash);
   locate(store, kept, cp.size);
 }
@@ -123,13 +180,14 @@ function locate(store: MemoryNodeStore, signed: Map<number, Uint8Array>, upTo: n
   }
 }
 
-/** The server's stored checkpoints, each opened with the pinned key. */
-export async function* serverCheckpoints(source: LogSource, vkey: string): AsyncGenerator<Checkpoint> {
+/** The server's stored checkpoints, each opened with the key trusted for its size. */
+export async function* serverCheckpoints(source: LogSource, keys: KeyChain | string): AsyncGenerator<Checkpoint> {
+  const chain = typeof keys === 'string' ? KeyChain.single(keys) : keys;
   let after: number | undefined;
   for (;;) {
     const page = await source.checkpoints(after);
     if (page.length === 0) return;
-    for (const { note } of page) yield openCheckpoint(note, vkey);
+    for (const { note } of page) yield chain.open(note);
     after = page[page.length - 1]!.size;
   }
 }
@@ -144,10 +202,10 @@ export interface Bundle {
   proof: { index: number; treeSize: number; hashes: string[] };
 }
 
-/** Verifies an offline bundle with a pinned key: entry → leaf → proof → signed root. */
-export function verifyBundle(bundle: Bundle, vkey: string): Checkpoint {
+/** Verifies an offline bundle with a pinned key (or a followed chain): entry → leaf → proof → signed root. */
+export function verifyBundle(bundle: Bundle, keys: KeyChain | string): Checkpoint {
   if (bundle.format !== 'meetplane-audit-bundle/1') throw new VerificationError('not a meetplane audit bundle');
-  const cp = openCheckpoint(bundle.checkpoint, vkey);
+  const cp = (typeof keys === 'string' ? KeyChain.single(keys) : keys).open(bundle.checkpoint);
   if (bundle.proof.treeSize !== cp.size) throw new VerificationError('the proof is for another tree size than the checkpoint');
   const leaf = leafHash(fromB64(bundle.entry));
   if (!verifyInclusion(leaf, bundle.index, cp.size, bundle.proof.hashes.map(fromB64), cp.rootHash))

@@ -1,6 +1,8 @@
 // meetplane audit verify|show|export|prove|key|trust — the auditor's tools.
 // They trust the server for nothing: checkpoints are opened with a pinned key
-// and every proof is checked here (cli/audit/verifier.ts).
+// (or a key it vouched for through an announced rotation) and every proof is
+// checked here (cli/audit/verifier.ts, cli/audit/rotations.ts).
+// meetplane audit rotate-key — the operator's: acts on the configured database.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -10,7 +12,7 @@ import { printJson, printTable } from '../output.js';
 import { configPath, readSettingsFile, resolveConnection, writeSettingsFile } from '../settings.js';
 import {
   checkAgainstState,
-  openCheckpoint,
+  keyLabel,
   serverCheckpoints,
   toB64,
   VerificationError,
@@ -21,8 +23,10 @@ import {
   type LogSource,
   type VerifiedState,
 } from '../audit/verifier.js';
+import { followRotations, type FollowedRotation } from '../audit/rotations.js';
 import { verifyInclusion, leafHash } from '../../server/audit/merkle.js';
 import { NoteError } from '../../server/audit/note.js';
+import { ROTATE_ACTION } from '../../server/audit/announcement.js';
 
 type Globals = () => Record<string, unknown>;
 
@@ -46,6 +50,21 @@ function restSource(client: ApiClient): LogSource {
       (await client.request<{ items: Array<{ size: number; note: string }> }>('GET', '/audit/checkpoints', { query: { after: after?.toString(), limit: '1000' } })).body.items,
     consistency: async (from, to) =>
       (await client.request<{ hashes: string[] }>('GET', '/audit/proof/consistency', { query: { from: String(from), to: String(to) } })).body.hashes,
+    rotations: async () => {
+      const out: Array<{ index: number; entry: string }> = [];
+      for (let from: number | null = 0; from !== null; ) {
+        const page: { items: Array<{ index: number; entry: string }>; nextFrom: number | null } = (
+          await client.request<{ items: Array<{ index: number; entry: string }>; nextFrom: number | null }>('GET', '/audit/entries', {
+            query: { action: ROTATE_ACTION, from: String(from), limit: '1000' },
+          })
+        ).body;
+        out.push(...page.items);
+        from = page.nextFrom;
+      }
+      return out;
+    },
+    inclusion: async (index, treeSize) =>
+      (await client.request<{ hashes: string[] }>('GET', '/audit/proof/inclusion', { query: { index: String(index), treeSize: String(treeSize) } })).body.hashes,
     entries: async (from, to) =>
       (await client.request<{ items: Array<{ index: number; entry: string; leafHash: string }> }>('GET', '/audit/entries', {
         query: { from: String(from), to: String(to), limit: String(Math.min(1000, to - from)) },
@@ -85,20 +104,44 @@ export function auditCommand(globals: Globals): Command {
       process.stdout.write(`pinned ${key}\n`);
     });
 
+  /** The keys the pinned key vouches for, and the rotations followed forward from it. */
+  const follow = async (source: LogSource, opts: { key?: string }) => {
+    const { chain, followed } = await followRotations(source, pinnedKey(opts));
+    return { chain, forward: followed.filter((f) => f.direction === 'forward') };
+  };
+  /** Once verified: a key pinned in the config file moves to the key it handed over to; a --key is the user's to change. */
+  const repin = (forward: FollowedRotation[], current: string, opts: { key?: string }) => {
+    const repinned = forward.length > 0 && !opts.key;
+    if (repinned) writeSettingsFile({ ...readSettingsFile(), auditKey: current });
+    return repinned;
+  };
+  const tellRotations = (forward: FollowedRotation[], repinned: boolean, current: string) => {
+    for (const f of forward)
+      process.stdout.write(
+        `KEY ROTATION at entry ${f.index}: ${keyLabel(f.from.vkey)} handed over to ${f.to.vkey}` +
+          (f.from.origin !== f.to.origin ? ` (origin ${f.from.origin} -> ${f.to.origin})` : '') +
+          `, announced in the checkpoint of size ${f.size} signed by the key you trusted\n`,
+      );
+    if (forward.length > 0)
+      process.stdout.write(repinned ? `pinned ${current} in the config file\n` : `pin it with: meetplane audit trust ${current}\n`);
+  };
+
   cmd
     .command('verify')
-    .description('verify the latest checkpoint against the pinned key and against what was verified before')
+    .description('verify the latest checkpoint against the pinned key and against what was verified before; follows announced key rotations')
     .option('--full', 'also fetch every entry and recompute the root')
     .option('--key <vkey>', 'verifier key to use instead of the pinned one')
     .action(async (opts: { full?: boolean; key?: string }) => {
-      const vkey = pinnedKey(opts);
       const source = restSource(client());
       try {
-        const cp = openCheckpoint(await source.checkpoint(), vkey);
-        const state = readStates()[cp.origin];
+        const { chain, forward } = await follow(source, opts);
+        const cp = chain.open(await source.checkpoint());
+        // The state of this log, under whichever of its origins it was saved.
+        const states = readStates();
+        const state = [...chain.epochs].reverse().map((e) => states[e.origin]).find(Boolean);
         if (opts.full) {
           const tty = process.stderr.isTTY;
-          await verifyFull(source, cp, vkey, {
+          await verifyFull(source, cp, chain, {
             known: state?.checkpoints,
             onProgress: (done, total) => tty && process.stderr.write(`\rverified ${done}/${total} entries`),
           });
@@ -106,22 +149,34 @@ export function auditCommand(globals: Globals): Command {
         }
         await checkAgainstState(source, cp, state);
         const seen = new Map((state?.checkpoints ?? []).map((k) => [k.size, k.rootHash]));
-        for await (const old of serverCheckpoints(source, vkey)) if (old.size <= cp.size && !seen.has(old.size)) seen.set(old.size, toB64(old.rootHash));
+        for await (const old of serverCheckpoints(source, chain)) if (old.size <= cp.size && !seen.has(old.size)) seen.set(old.size, toB64(old.rootHash));
         seen.set(cp.size, toB64(cp.rootHash));
         writeState(cp.origin, {
           size: cp.size,
           rootHash: toB64(cp.rootHash),
           checkpoints: [...seen].sort((a, b) => a[0] - b[0]).map(([size, rootHash]) => ({ size, rootHash })),
         });
-        const out = { ok: true, origin: cp.origin, size: cp.size, rootHash: toB64(cp.rootHash), full: Boolean(opts.full), previous: state?.size ?? null };
-        if (globals().json) printJson(out);
-        else
+        const out = {
+          ok: true,
+          origin: cp.origin,
+          size: cp.size,
+          rootHash: toB64(cp.rootHash),
+          full: Boolean(opts.full),
+          previous: state?.size ?? null,
+          key: chain.current.vkey,
+          rotations: forward.map((f) => ({ index: f.index, size: f.size, from: f.from, to: f.to })),
+        };
+        const repinned = repin(forward, chain.current.vkey, opts);
+        if (globals().json) printJson({ ...out, repinned });
+        else {
+          tellRotations(forward, repinned, chain.current.vkey);
           process.stdout.write(
             `OK: ${cp.origin} at size ${cp.size}, root ${out.rootHash}` +
               (state ? `, consistent with size ${state.size} verified before` : ', first verification (state saved)') +
               (opts.full ? ', every entry recomputed' : '') +
               '\n',
           );
+        }
       } catch (e) {
         explain(e);
       }
@@ -175,13 +230,14 @@ export function auditCommand(globals: Globals): Command {
     .option('--bundle <file>', 'also save the offline bundle (entry + proof + checkpoint) to this file')
     .option('--offline <file>', 'verify a saved bundle without contacting the server')
     .action(async (index: string, opts: { key?: string; bundle?: string; offline?: string }) => {
-      const vkey = pinnedKey(opts);
       try {
+        // Online, the pinned key is followed through announced rotations; a saved bundle is checked with the key as pinned.
+        const keys = opts.offline ? pinnedKey(opts) : (await follow(restSource(client()), opts)).chain;
         const bundle = opts.offline
           ? (JSON.parse(readFileSync(opts.offline, 'utf8')) as Bundle)
           : (await client().request<Bundle>('GET', `/audit/bundle/${encodeURIComponent(index)}`)).body;
         if (String(bundle.index) !== index) throw new VerificationError(`the bundle is for entry ${bundle.index}, not ${index}`);
-        const cp = verifyBundle(bundle, vkey);
+        const cp = verifyBundle(bundle, keys);
         // Belt and braces: the same check spelled out with the primitives.
         if (!verifyInclusion(leafHash(fromB64(bundle.entry)), bundle.index, cp.size, bundle.proof.hashes.map(fromB64), cp.rootHash))
           throw new VerificationError('inclusion proof does not verify', bundle.index);
@@ -191,6 +247,51 @@ export function auditCommand(globals: Globals): Command {
         else process.stdout.write(`OK: entry ${bundle.index} (${entry.action}) is in the signed tree of size ${cp.size}\n`);
       } catch (e) {
         explain(e);
+      }
+    });
+
+  cmd
+    .command('rotate-key')
+    .description(
+      'operator, on the configured database: replace the key that signs checkpoints (and with --origin the log origin); ' +
+        'announced in the log and in a checkpoint signed by the old key, so verifiers who pinned it follow',
+    )
+    .option('--origin <origin>', 'a new origin for the log, e.g. example.org/audit (default: keep the current one)')
+    .action(async (opts: { origin?: string }) => {
+      const [{ loadConfig }, { openDatabase }, { SecretBox }, { loadMasterKey }, { createLogger }, { CheckpointSigner, auditOrigin }, { rotateLogKey }, { LogKeyError }, { LOCAL_OPERATOR }] =
+        await Promise.all([
+          import('../../server/config.js'),
+          import('../../server/db/index.js'),
+          import('../../server/crypto/secretbox.js'),
+          import('../../server/crypto/master-key.js'),
+          import('../../server/logger.js'),
+          import('../../server/audit/checkpoints.js'),
+          import('../../server/audit/rotation.js'),
+          import('../../server/audit/log-keys.js'),
+          import('../../server/auth/principal.js'),
+        ]);
+      const config = loadConfig();
+      const box = new SecretBox(loadMasterKey(config, createLogger('warn')));
+      const database = await openDatabase(config);
+      try {
+        await database.migrate();
+        // A log never started yet gets its identity first, as the server would give it.
+        await CheckpointSigner.load(database.db, box, auditOrigin(config.publicUrl));
+        const r = await rotateLogKey(database.db, box, LOCAL_OPERATOR, { origin: opts.origin });
+        if (globals().json) return printJson(r);
+        process.stdout.write(
+          `rotated the audit log's key at entry ${r.index}\n` +
+            `  old key: ${r.previous.vkey}\n  new key: ${r.current.vkey}\n` +
+            (r.previous.origin !== r.current.origin ? `  origin:  ${r.previous.origin} -> ${r.current.origin}\n` : '') +
+            `the old key signed its last checkpoint (size ${r.transition.size}), co-signed by the new one; ` +
+            'running servers sign with the new key from their next checkpoint.\n' +
+            "auditors' `meetplane audit verify` follows the rotation from the old key; give new auditors the new key.\n",
+        );
+      } catch (e) {
+        if (e instanceof LogKeyError) throw new CliError(e.message, 2);
+        throw e;
+      } finally {
+        await database.close();
       }
     });
 

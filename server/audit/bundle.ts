@@ -4,6 +4,7 @@ import type { Db } from '../db/index.js';
 import type { CheckpointSigner } from './checkpoints.js';
 import { inclusionProof } from './merkle.js';
 import { DbNodeReader, findEntry } from './store.js';
+import { signerOf } from './log-keys.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
@@ -24,9 +25,11 @@ export async function buildBundle(db: Db, signer: CheckpointSigner, index: numbe
   if (!row) return undefined;
   const { note, size } = await signer.issue(db);
   const hashes = await inclusionProof(new DbNodeReader(db), index, size);
+  // After a rotation the latest checkpoint may still be the old key's last one.
+  const vkey = (await signerOf(db, note)) ?? (await signer.vkey(db));
   return {
     format: 'meetplane-audit-bundle/1',
-    vkey: signer.vkey,
+    vkey,
     index,
     entry: b64(row.entry),
     leafHash: b64(row.leafHash),

@@ -1,19 +1,19 @@
 // Signed checkpoints (C2SP tlog-checkpoint in a C2SP signed note, Ed25519).
 // A checkpoint is only signed after checking that the tree is consistent with
 // the previous checkpoint, so this log never signs two views that fork.
-import { sql } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
+import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Logger } from '../logger.js';
 import { consistencyProof, rootHash, verifyConsistency } from './merkle.js';
-import { formatCheckpoint, generateNoteKey, noteKeyFromPrivate, signNote, type NoteKey } from './note.js';
-import { auditCheckpoints, auditKeys } from './table.js';
+import { formatCheckpoint, signNote, type NoteKey } from './note.js';
+import { auditCheckpoints } from './table.js';
 import { DbNodeReader, latestCheckpoint, treeSize } from './store.js';
-import { AUDIT_LOCK_KEY } from './trail.js';
+import { activeLogKeyRow, establishLogKey, lockLog, LogKeyError, openLogKey } from './log-keys.js';
 
-const KEY_LABEL = 'audit-checkpoint-key';
-
-/** The log's origin line: the public URL without scheme, plus /audit. */
+/**
+ * The origin a NEW log takes: the public URL without scheme, plus /audit.
+ * An existing log keeps its stored origin whatever PUBLIC_URL says.
+ */
 export function auditOrigin(publicUrl: string): string {
   const u = new URL(publicUrl);
   return `${u.host}${u.pathname.replace(/\/+$/, '')}/audit`;
@@ -21,25 +21,53 @@ export function auditOrigin(publicUrl: string): string {
 
 export class InconsistentTreeError extends Error {}
 
-export class CheckpointSigner {
-  private constructor(readonly key: NoteKey) {}
+/**
+ * Signs a checkpoint of the whole tree with `key` (origin = its name), each
+ * co-signer adding its signature, after checking the tree is consistent with
+ * the previous checkpoint. The caller holds the append lock.
+ */
+export async function signCheckpoint(tx: Executor, key: NoteKey, ...cosigners: NoteKey[]): Promise<{ size: number; note: string }> {
+  const size = await treeSize(tx);
+  const previous = await latestCheckpoint(tx);
+  const reader = new DbNodeReader(tx);
+  const root = await rootHash(reader, size);
+  if (previous && previous.size > 0) {
+    const proof = await consistencyProof(reader, previous.size, size);
+    if (!verifyConsistency(previous.size, size, proof, previous.rootHash, root))
+      throw new InconsistentTreeError(`audit tree at size ${size} is not consistent with the checkpoint at size ${previous.size}: refusing to sign`);
+  }
+  const note = signNote(formatCheckpoint({ origin: key.name, size, rootHash: root }), key, ...cosigners);
+  await tx.insert(auditCheckpoints).values({ size, rootHash: root, note });
+  return { size, note };
+}
 
-  get vkey(): string {
-    return this.key.vkey;
+/**
+ * Signs with the log's stored key. The key is read from the database at each
+ * use (one small query), so a rotation by `meetplane audit rotate-key` reaches
+ * every running process at its next checkpoint; opened keys are cached.
+ */
+export class CheckpointSigner {
+  readonly #opened = new Map<string, NoteKey>();
+
+  private constructor(private readonly box: SecretBox) {}
+
+  /** Establishes the log's identity on first start (a new log takes `originForNewLog`). */
+  static async load(db: Db, box: SecretBox, originForNewLog: string): Promise<CheckpointSigner> {
+    await establishLogKey(db, box, originForNewLog);
+    return new CheckpointSigner(box);
   }
 
-  /** Loads the instance's checkpoint key, creating it on first use. */
-  static async load(db: Db, box: SecretBox, origin: string): Promise<CheckpointSigner> {
-    const [row] = await db.select().from(auditKeys).where(sql`${auditKeys.name} = ${origin}`);
-    if (row) return new CheckpointSigner(noteKeyFromPrivate(origin, box.open(row.privateSealed, KEY_LABEL)));
-    const key = generateNoteKey(origin);
-    await db
-      .insert(auditKeys)
-      .values({ name: origin, privateSealed: box.seal(key.privateKey, KEY_LABEL), publicKey: key.publicKey })
-      .onConflictDoNothing();
-    // Another process may have won the race: use whatever is stored.
-    const [stored] = await db.select().from(auditKeys).where(sql`${auditKeys.name} = ${origin}`);
-    return new CheckpointSigner(noteKeyFromPrivate(origin, box.open(stored!.privateSealed, KEY_LABEL)));
+  /** The key that signs now. */
+  async key(db: Executor): Promise<NoteKey> {
+    const row = await activeLogKeyRow(db);
+    if (!row) throw new LogKeyError('the audit log has no signing key');
+    let key = this.#opened.get(row.vkey);
+    if (!key) this.#opened.set(row.vkey, (key = openLogKey(this.box, row)));
+    return key;
+  }
+
+  async vkey(db: Executor): Promise<string> {
+    return (await this.key(db)).vkey;
   }
 
   /**
@@ -48,22 +76,11 @@ export class CheckpointSigner {
    */
   async issue(db: Db): Promise<{ size: number; note: string; issued: boolean }> {
     return db.transaction(async (tx) => {
-      await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+      await lockLog(tx);
       const size = await treeSize(tx);
       const previous = await latestCheckpoint(tx);
       if (previous && previous.size >= size) return { size: previous.size, note: previous.note, issued: false };
-      const reader = new DbNodeReader(tx);
-      const root = await rootHash(reader, size);
-      if (previous && previous.size > 0) {
-        const proof = await consistencyProof(reader, previous.size, size);
-        if (!verifyConsistency(previous.size, size, proof, previous.rootHash, root))
-          throw new InconsistentTreeError(
-            `audit tree at size ${size} is not consistent with the checkpoint at size ${previous.size}: refusing to sign`,
-          );
-      }
-      const note = signNote(formatCheckpoint({ origin: this.key.name, size, rootHash: root }), this.key);
-      await tx.insert(auditCheckpoints).values({ size, rootHash: root, note });
-      return { size, note, issued: true };
+      return { ...(await signCheckpoint(tx, await this.key(tx))), issued: true };
     });
   }
 }

@@ -73,7 +73,7 @@ const encodeBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString(
 const hex32 = (n: number): string => n.toString(16).padStart(8, '0');
 
 /** Key names: non-empty, no Unicode spaces, no '+', and (being on one line) no control characters. */
-function isValidKeyName(name: string): boolean {
+export function isValidKeyName(name: string): boolean {
   return /^[^\s+\p{Cc}]+$/u.test(name);
 }
 
@@ -157,15 +157,23 @@ function assertNoteText(text: string): void {
   if (hasForbiddenControl(text)) fail('malformed-note', 'note text contains a control character');
 }
 
-/** body + blank line + "— name base64(keyid || signature)\n". */
-export function signNote(body: string, signer: { name: string; privateKey: KeyObject | string }): string {
+type NoteSigner = { name: string; privateKey: KeyObject | string };
+
+/**
+ * body + blank line + one "— name base64(keyid || signature)\n" line per signer, in order
+ * (a note may carry several signatures: a key rotation's last checkpoint is co-signed).
+ */
+export function signNote(body: string, signer: NoteSigner, ...cosigners: NoteSigner[]): string {
   assertNoteText(body);
-  assertKeyName(signer.name);
-  const key = privateKeyObject(signer.privateKey);
-  const id = Buffer.alloc(4);
-  id.writeUInt32BE(keyId(signer.name, rawPublicKey(key)));
-  const signature = sign(null, utf8.encode(body), key);
-  return `${body}\n${EM_DASH_PREFIX}${signer.name} ${encodeBase64(Buffer.concat([id, signature]))}\n`;
+  const lines = [signer, ...cosigners].map((s) => {
+    assertKeyName(s.name);
+    const key = privateKeyObject(s.privateKey);
+    const id = Buffer.alloc(4);
+    id.writeUInt32BE(keyId(s.name, rawPublicKey(key)));
+    const signature = sign(null, utf8.encode(body), key);
+    return `${EM_DASH_PREFIX}${s.name} ${encodeBase64(Buffer.concat([id, signature]))}\n`;
+  });
+  return `${body}\n${lines.join('')}`;
 }
 
 interface SignatureLine {

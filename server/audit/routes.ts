@@ -82,12 +82,12 @@ export function auditRoutes({ db, signer, guard }: Deps) {
       method: 'get',
       path: '/audit/key',
       tags: ['audit'],
-      summary: 'The checkpoint verifier key (C2SP vkey): pin it out of band',
+      summary: 'The key that signs new checkpoints (C2SP vkey): pin it out of band; it changes only by an announced rotation',
       responses: { 200: { description: 'vkey', content: { 'text/plain': { schema: z.string() } } }, ...commonErrors },
     }),
     async (c) => {
       await ensureAuditor(c.var.principal);
-      return c.text(signer.vkey + '\n', 200);
+      return c.text((await signer.vkey(db)) + '\n', 200);
     },
   );
 
