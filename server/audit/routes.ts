@@ -235,6 +235,9 @@ export function auditRoutes({ db, signer, guard }: Deps) {
       const accountId = c.req.valid('param').accountId;
       const account = await findAccount(db, accountId);
       const actor = await guard.allow(c.var.principal, 'audit.forget', { type: 'Account', id: accountId, coopId: account?.coopId ?? null }, 'account');
+      // Decided before looking: whoever may not erase gets the same refusal for
+      // an unknown id; whoever may learns it is unknown, and nothing is written.
+      if (!account) throw problems.notFound('account');
       await db.transaction(async (tx) => {
         // Record first (this uses the pseudonym one last time), then destroy the key.
         await appendAudit(tx, { actor, action: 'audit.forget-person', subject: { type: 'account', id: person(accountId) } });
