@@ -12,6 +12,7 @@ import { CheckpointSigner, Checkpointer, auditOrigin } from './audit/checkpoints
 import { Sso } from './oidc/index.js';
 import { createBackgroundWorker } from './jobs/background.js';
 import type { Worker } from './jobs/worker.js';
+import { outboundFor } from './net/outbound.js';
 
 export interface Running {
   url: string;
@@ -39,7 +40,8 @@ export async function startServer(
   checkpointer.start();
   const sso = await Sso.start({ db: database.db, box, config, log });
   const app = createApp({ db: database.db, box, log, config, signer, checkpointer, sso });
-  const worker = config.worker ? await createBackgroundWorker({ db: database.db, box, log, config, signer }) : undefined;
+  const outbound = outboundFor(config); // the gateway, inventories and sign-on use the same one
+  const worker = config.worker ? await createBackgroundWorker({ db: database.db, box, log, config, signer, outbound }) : undefined;
   worker?.start();
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -55,6 +57,7 @@ export async function startServer(
       await checkpointer.run(); // sign what the last requests appended
       await checkpointer.stop();
       await sso.stop();
+      await outbound.close();
       await database.close();
       log.info('stopped');
     })());

@@ -18,7 +18,7 @@ export function transfersRunCommand(globals: () => Record<string, unknown>): Com
     .option('--wait <seconds>', 'how long to wait for transfers leased by another runner (default: one lease)')
     .action(async (o: { wait?: string }) => {
       // The server's modules load here, not when the CLI starts: every other command starts faster.
-      const [{ openDatabase }, { createLogger }, { SecretBox }, { loadMasterKey }, { CheckpointSigner, auditOrigin }, { transferDeps }, { advanceDueTransfers }, { findTransfer }] =
+      const [{ openDatabase }, { createLogger }, { SecretBox }, { loadMasterKey }, { CheckpointSigner, auditOrigin }, { transferDeps }, { advanceDueTransfers }, { findTransfer }, { outboundFor }] =
         await Promise.all([
           import('../../server/db/index.js'),
           import('../../server/logger.js'),
@@ -28,6 +28,7 @@ export function transfersRunCommand(globals: () => Record<string, unknown>): Com
           import('../../server/transfers/deps.js'),
           import('../../server/transfers/execute.js'),
           import('../../server/transfers/service.js'),
+          import('../../server/net/outbound.js'),
         ]);
       const config = loadConfig();
       const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
@@ -38,7 +39,7 @@ export function transfersRunCommand(globals: () => Record<string, unknown>): Com
       try {
         await database.migrate();
         const db = database.db;
-        const deps = { db, box, log, signer: await CheckpointSigner.load(db, box, auditOrigin(config.publicUrl)), publicUrl: config.publicUrl, timing: config.transferTiming, ...transferDeps(db, config) };
+        const deps = { db, box, log, signer: await CheckpointSigner.load(db, box, auditOrigin(config.publicUrl)), outbound: outboundFor(config), publicUrl: config.publicUrl, timing: config.transferTiming, ...transferDeps(db, config) };
         const until = Date.now() + waitMs;
         const latest = new Map<string, { id: string } & Advanced>();
         const round = async () => {
@@ -63,6 +64,7 @@ export function transfersRunCommand(globals: () => Record<string, unknown>): Com
         else for (const r of results) process.stdout.write(`${r.id}  ${r.state}${r.waiting ? ` (waiting: ${r.waiting})` : ''}\n`);
         if (results.some((r) => r.waiting === 'leased')) throw new CliError('some transfers are held by another runner; run again later', 4);
       } finally {
+        await outboundFor(config).close();
         await database.close();
       }
     });

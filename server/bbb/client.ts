@@ -1,8 +1,10 @@
 // A client of one BBB API endpoint (a server or a Scalelite front). Calls are signed with
 // the endpoint's shared secret; the secret lives in a private field and never reaches an
 // error message. Only read-only calls are retried, so a retry can never create, end or
-// change anything twice.
+// change anything twice. The server hands in its outbound policy's fetch
+// (server/net/outbound.ts); there is no default, so no call can bypass it by omission.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { OutboundRefused } from '../net/outbound.js';
 import { signQuery, type ChecksumAlgorithm } from './checksum.js';
 import { children, entries, parseResponse, text, XmlError, type XmlObject } from './xml.js';
 
@@ -19,7 +21,8 @@ export interface BbbClientOptions {
   retries?: number;
   /** first backoff delay; doubles on each retry */
   retryDelayMs?: number;
-  fetch?: typeof fetch;
+  /** the server's Outbound fetch; a test client of a local server may pass the global fetch */
+  fetch: typeof fetch;
 }
 
 /** The server answered FAILED: messageKey is BBB's stable error key. */
@@ -34,12 +37,12 @@ export class BbbError extends Error {
   }
 }
 
-/** No usable answer: the server was unreachable, too slow, failing, or not speaking BBB. */
+/** No usable answer: the server was unreachable, too slow, failing, not speaking BBB, or refused by the outbound policy. */
 export class BbbTransportError extends Error {
   override name = 'BbbTransportError';
   constructor(
     readonly call: string,
-    readonly reason: 'network' | 'timeout' | 'http' | 'protocol',
+    readonly reason: 'network' | 'timeout' | 'http' | 'protocol' | 'refused',
     message: string,
     readonly status?: number,
     options?: ErrorOptions,
@@ -199,7 +202,7 @@ export class BbbClient {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#retries = options.retries ?? 2;
     this.#retryDelayMs = options.retryDelayMs ?? 200;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch;
   }
 
   /** `presentationXml` is a `<modules>` document sent as the POST body (pre-uploaded slides). */
@@ -336,6 +339,8 @@ export class BbbClient {
     } catch (err) {
       // Only the call name and host go into the message: the URL carries the query.
       const host = new URL(url).host;
+      // The policy's message names the address and the setting that opens it (never the query).
+      if (err instanceof OutboundRefused) throw new BbbTransportError(call, 'refused', `${call}: ${err.message}`, undefined, { cause: err });
       if (err instanceof DOMException && err.name === 'TimeoutError') {
         throw new BbbTransportError(call, 'timeout', `${call}: no answer from ${host} within ${this.#timeoutMs} ms`);
       }

@@ -7,6 +7,7 @@ import type { SecretBox } from '../crypto/secretbox.js';
 import { appendAudit } from '../audit/trail.js';
 import { LOCAL_OPERATOR, type Principal } from '../auth/principal.js';
 import { BbbClient, type MeetingInfo } from '../bbb/client.js';
+import type { Outbound } from '../net/outbound.js';
 import { clusters } from './table.js';
 import { clusterHealth } from './health-table.js';
 import { openClusterSecret, type Cluster } from './service.js';
@@ -120,7 +121,7 @@ export interface PollOutcome {
 export async function pollClusters(
   db: Db,
   box: SecretBox,
-  opts: { signal?: AbortSignal; timeoutMs?: number; only?: string; concurrency?: number } = {},
+  opts: { outbound: Outbound; signal?: AbortSignal | undefined; timeoutMs?: number; only?: string; concurrency?: number },
 ): Promise<PollOutcome[]> {
   const { secretSealed: _s, ...cols } = getTableColumns(clusters);
   const conds = [ne(clusters.state, 'disabled')];
@@ -131,7 +132,7 @@ export async function pollClusters(
   const worker = async () => {
     for (let cluster = queue.shift(); cluster; cluster = queue.shift()) {
       if (opts.signal?.aborted) return;
-      const client = await clusterClient(db, box, cluster, { timeoutMs: opts.timeoutMs ?? 5_000, retries: 0, signal: opts.signal });
+      const client = await clusterClient(db, box, cluster, { outbound: opts.outbound, timeoutMs: opts.timeoutMs ?? 5_000, retries: 0, signal: opts.signal });
       const result = await probe(client);
       if (opts.signal?.aborted) return; // stopping: an aborted poll says nothing about the cluster
       out.push({ cluster, health: await recordProbe(db, cluster.id, result), meetings: result.ok ? result.meetings : undefined });
@@ -141,21 +142,24 @@ export async function pollClusters(
   return out;
 }
 
-/** A BBB client for a cluster, with its secret opened; an optional signal cuts calls short. */
+/**
+ * A BBB client for a cluster, with its secret opened, calling through the
+ * instance's outbound policy; an optional signal cuts calls short.
+ */
 export async function clusterClient(
   db: Executor,
   box: SecretBox,
   cluster: Pick<Cluster, 'id' | 'apiUrl' | 'checksumAlgorithm'>,
-  opts: { timeoutMs?: number; retries?: number; signal?: AbortSignal | undefined } = {},
+  opts: { outbound: Outbound; timeoutMs?: number; retries?: number; signal?: AbortSignal | undefined },
 ): Promise<BbbClient> {
-  const signal = opts.signal;
+  const { signal, outbound } = opts;
   return new BbbClient({
     apiUrl: cluster.apiUrl,
     secret: await openClusterSecret(db, box, cluster.id),
     algorithm: cluster.checksumAlgorithm,
     timeoutMs: opts.timeoutMs ?? 10_000,
     retries: opts.retries ?? 2,
-    ...(signal ? { fetch: (url, init) => fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }) } : {}),
+    fetch: signal ? (url, init) => outbound.fetch(url, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }) : outbound.fetch,
   });
 }
 

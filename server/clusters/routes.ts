@@ -12,12 +12,18 @@ import { findCoop } from '../coops/service.js';
 import { createCluster, deleteCluster, listClusters, updateCluster, type Cluster } from './service.js';
 import { healthOf, findHealth, type ClusterHealth } from './health.js';
 import { HealthOut, healthOut } from './health-routes.js';
+import { OutboundRefused, outboundFor, urlShapeProblem, type Outbound } from '../net/outbound.js';
 
 const Algorithm = z.enum(['sha1', 'sha256', 'sha384', 'sha512']);
 const State = z.enum(['enabled', 'draining', 'disabled']);
+// Credentials in the URL would be written verbatim into the audit log and API answers: the secret has its own field.
 const ApiUrl = z
   .url({ protocol: /^https?$/ })
   .max(2000)
+  .superRefine((u, ctx) => {
+    const problem = urlShapeProblem(new URL(u));
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (the BBB secret goes in secret)` });
+  })
   .transform((u) => u.replace(/\/+$/, ''))
   .openapi({ example: 'https://bbb1.example.org/bigbluebutton/api' });
 const Secret = z.string().min(8).max(512).openapi({ writeOnly: true, description: 'BBB shared secret; never returned' });
@@ -71,7 +77,19 @@ function out(c: Cluster, health?: ClusterHealth | null) {
   };
 }
 
-export function clusterRoutes({ db, box, guard }: Deps) {
+/** An apiUrl whose host is an address the outbound policy refuses is refused here already (names: at each connection). */
+function checkApiUrl(outbound: Outbound, apiUrl: string | undefined): void {
+  if (apiUrl === undefined) return;
+  try {
+    outbound.checkUrl(apiUrl);
+  } catch (err) {
+    if (err instanceof OutboundRefused) throw problems.validation([{ path: 'apiUrl', message: err.message }]);
+    throw err;
+  }
+}
+
+export function clusterRoutes({ db, box, guard, config }: Deps) {
+  const outbound = outboundFor(config);
   const app = router();
 
   app.openapi(
@@ -113,6 +131,7 @@ export function clusterRoutes({ db, box, guard }: Deps) {
     }),
     async (c) => {
       const { coop: coopId, ...input } = c.req.valid('json');
+      checkApiUrl(outbound, input.apiUrl);
       const coop = await findCoop(db, coopId);
       // A co-op one may not see is named exactly like a missing one.
       if (!coop || !(await guard.canRead(c.var.principal, 'coop.read', coopRef(coop)))) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
@@ -151,6 +170,7 @@ export function clusterRoutes({ db, box, guard }: Deps) {
     }),
     async (c) => {
       const patch = c.req.valid('json');
+      checkApiUrl(outbound, patch.apiUrl);
       // Changing only the state (draining, disabling, enabling) is the narrower drain action.
       const action = Object.keys(patch).every((k) => k === 'state') ? 'cluster.drain' : 'cluster.update';
       const { cluster, actor } = await clusterFor(db, guard, c.var.principal, c.req.valid('param').id, action);

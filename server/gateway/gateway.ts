@@ -3,6 +3,9 @@
 // meta tag, its meetings and recordings only, no new meeting while frozen),
 // re-signs for the tenancy's current cluster and streams the cluster's answer back.
 // A tenancy that moves to another cluster keeps its gateway URL and secret.
+// Every call to a cluster goes through the instance's outbound policy. An unknown
+// tenancy answers exactly like a known one with a wrong checksum: the root and
+// unsupported calls are answered before the tenancy is looked up.
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Logger } from '../logger.js';
@@ -12,6 +15,8 @@ import { BbbClient, BbbError, BbbTransportError } from '../bbb/client.js';
 import { claimRoom, ownsMeeting, TENANCY_META } from '../inventory/service.js';
 import { encodeParam, isMeta, joinQuery, param, parseQuery, type QueryPart } from './query.js';
 import { TargetResolver, type GatewayTarget } from './target.js';
+import { isCleanText } from '../http/text.js';
+import { OutboundRefused, type Outbound } from '../net/outbound.js';
 
 /** The calls the gateway forwards; anything else answers unsupportedRequest, as Scalelite does. */
 export const SUPPORTED_CALLS = new Set([
@@ -28,7 +33,7 @@ export const SUPPORTED_CALLS = new Set([
 ]);
 
 const RECORDING_READY_META = 'bbb-recording-ready-url';
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const UPSTREAM_TIMEOUT_MS = 30_000;
 
 export interface GatewayRequest {
@@ -47,11 +52,14 @@ export const xmlResponse = (body: string, status = 200) =>
   new Response(body, { status, headers: { 'content-type': 'text/xml;charset=UTF-8' } });
 const failed = (key: string, message: string) => xmlResponse(failedResponse(key, message));
 
+/** The API root: meetplane's own answer, as Scalelite gives its own (never a cluster's body). */
+export const ROOT_RESPONSE = buildResponse({ returncode: 'SUCCESS', version: '2.0', apiVersion: '2.0' });
+
 export class Gateway {
   readonly #targets: TargetResolver;
 
   constructor(
-    private readonly deps: { db: Db; box: SecretBox; log: Logger; publicUrl: string },
+    private readonly deps: { db: Db; box: SecretBox; log: Logger; publicUrl: string; outbound: Outbound },
   ) {
     this.#targets = new TargetResolver(deps.db, deps.box);
   }
@@ -61,13 +69,18 @@ export class Gateway {
   }
 
   async handle(req: GatewayRequest): Promise<Response> {
+    // The same for every tenancy, known or not.
+    if (req.call === '') return xmlResponse(ROOT_RESPONSE);
+    if (!SUPPORTED_CALLS.has(req.call)) return failed('unsupportedRequest', 'This request is not supported.');
     const target = req.tenancyRef ? await this.#targets.resolve(req.tenancyRef) : undefined;
     // An unknown tenancy looks like a wrong secret: tenancy names cannot be probed.
     if (!target) return failed('checksumError', 'Checksums do not match');
-    if (req.call === '') return this.#root(target);
-    if (!SUPPORTED_CALLS.has(req.call)) return failed('unsupportedRequest', 'This request is not supported.');
     if (!verifyChecksum(req.call, req.rawQuery, target.tenancy.secret, CHECKSUM_ALGORITHMS)) {
       return failed('checksumError', 'Checksums do not match');
+    }
+    // NUL cannot be stored and control characters only forge what others read: refused like bbb-web refuses bad parameters.
+    if (parseQuery(req.rawQuery).some((p) => !isCleanText(p.key) || !isCleanText(p.value))) {
+      return failed('validationError', 'Parameters must not contain control characters');
     }
     if (target.tenancy.state === 'archived') {
       return failed('tenancyArchived', 'This tenancy is archived: its meetings and recordings are no longer served.');
@@ -109,10 +122,11 @@ export class Gateway {
       );
     }
     const meetingId = (param(parts, 'meetingID') ?? '').trim();
-    let forwarded: Array<QueryPart | string> = parts;
+    // The front end's callback URL never reaches the cluster (it would call it from inside the hosting network).
+    let forwarded: Array<QueryPart | string> = parts.filter((p) => !isMeta(p, RECORDING_READY_META));
     if (meetingId !== '') {
       const readyUrl = parts.find((p) => isMeta(p, RECORDING_READY_META))?.value;
-      const callbackUrl = readyUrl && /^https?:\/\//i.test(readyUrl) ? readyUrl : null;
+      const callbackUrl = readyUrl ? this.#acceptedCallback(target, readyUrl) : null;
       const room = await claimRoom(this.deps.db, {
         tenancyId: target.tenancy.id,
         meetingId,
@@ -124,12 +138,29 @@ export class Gateway {
       // The cluster calls meetplane when a recording is ready; meetplane calls the front end, re-signed.
       if (callbackUrl) {
         forwarded = [
-          ...parts.filter((p) => !isMeta(p, RECORDING_READY_META)),
+          ...forwarded,
           encodeParam(`meta_${RECORDING_READY_META}`, `${this.deps.publicUrl}/t/${target.tenancy.id}/bigbluebutton/recording-ready`),
         ];
       }
     }
     return this.forward(target, 'create', [...forwarded, encodeParam(`meta_${TENANCY_META}`, target.tenancy.id)], body);
+  }
+
+  /**
+   * A front end's recording-ready URL, when the outbound policy allows calling it
+   * (http(s), no credentials, not a refused address). Otherwise the meeting is
+   * still created, without the callback, and the operator sees why in the log:
+   * as on BBB, where an unreachable callback is lost, and front ends also poll
+   * getRecordings. Names are checked again, on their addresses, when called.
+   */
+  #acceptedCallback(target: GatewayTarget, readyUrl: string): string | null {
+    try {
+      return this.deps.outbound.checkUrl(readyUrl).href;
+    } catch (err) {
+      if (!(err instanceof OutboundRefused)) throw err;
+      this.deps.log.warn({ tenancy: target.tenancy.id, reason: err.message }, 'recording-ready callback URL refused: the meeting is created without it');
+      return null;
+    }
   }
 
   /** Calls about one meeting: only the tenancy's own meetings exist for it. */
@@ -169,7 +200,13 @@ export class Gateway {
   async #recordingChange(target: GatewayTarget, call: string, parts: QueryPart[]): Promise<Response> {
     const ids = (param(parts, 'recordID') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (ids.length > 0) {
-      const client = new BbbClient({ apiUrl: target.cluster.apiUrl, secret: target.cluster.secret, algorithm: target.cluster.algorithm, retries: 0 });
+      const client = new BbbClient({
+        apiUrl: target.cluster.apiUrl,
+        secret: target.cluster.secret,
+        algorithm: target.cluster.algorithm,
+        retries: 0,
+        fetch: this.deps.outbound.fetch,
+      });
       let own: Set<string>;
       try {
         const found = await client.getRecordings({ recordID: ids, state: 'any', meta: { [TENANCY_META]: target.tenancy.id } });
@@ -183,10 +220,6 @@ export class Gateway {
     return this.forward(target, call, parts);
   }
 
-  async #root(target: GatewayTarget): Promise<Response> {
-    return this.#fetch(target, target.cluster.apiUrl, {});
-  }
-
   /** Signs `parts` for the tenancy's cluster, sends them, and streams the answer back. */
   async forward(target: GatewayTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Response> {
     const query = joinQuery(parts);
@@ -198,7 +231,7 @@ export class Gateway {
   async #fetch(target: GatewayTarget, url: string, init: RequestInit): Promise<Response> {
     let upstream: Response;
     try {
-      upstream = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+      upstream = await this.deps.outbound.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
     } catch (err) {
       return this.#unavailable(target, err);
     }
@@ -212,8 +245,10 @@ export class Gateway {
   }
 
   #unavailable(target: GatewayTarget, err: unknown): Response {
-    // The host only: the URL carries the checksum.
-    this.deps.log.warn({ cluster: target.cluster.id, host: new URL(target.cluster.apiUrl).host, error: (err as Error)?.name }, 'cluster unreachable');
+    // The host only: the URL carries the checksum. A refusal says which address and which setting.
+    const cause = err instanceof BbbTransportError && err.cause instanceof OutboundRefused ? err.cause : err;
+    const reason = cause instanceof OutboundRefused ? { refused: cause.message } : { error: (err as Error)?.name };
+    this.deps.log.warn({ cluster: target.cluster.id, host: new URL(target.cluster.apiUrl).host, ...reason }, 'cluster unreachable');
     return failed('serverUnavailable', "The tenancy's BigBlueButton cluster did not answer; try again shortly.");
   }
 }

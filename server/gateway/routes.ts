@@ -9,9 +9,11 @@ import type { AppEnv, Deps } from '../http/env.js';
 import { Gateway } from './gateway.js';
 import { slugFromHost } from './target.js';
 import { relayRecordingReady } from './callback.js';
+import { outboundFor } from '../net/outbound.js';
 
 export function gatewayRoutes(deps: Deps) {
-  const gateway = new Gateway({ db: deps.db, box: deps.box, log: deps.log, publicUrl: deps.config.publicUrl });
+  const outbound = outboundFor(deps.config);
+  const gateway = new Gateway({ db: deps.db, box: deps.box, log: deps.log, publicUrl: deps.config.publicUrl, outbound });
   const suffix = deps.config.gatewayHostSuffix;
   const trustProxy = Boolean((deps.config as { sso?: { trustProxy?: boolean } }).sso?.trustProxy);
   const app = new Hono<AppEnv>();
@@ -44,8 +46,8 @@ export function gatewayRoutes(deps: Deps) {
   app.on(['GET', 'POST'], '/t/:tenancy/bigbluebutton/api/:call', (c) => handle(c, c.req.param('tenancy'), c.req.param('call')));
 
   app.post('/t/:tenancy/bigbluebutton/recording-ready', async (c) => {
+    // An unknown tenancy is answered as a known one is to a signature it cannot verify.
     const target = await gateway.resolve(c.req.param('tenancy'));
-    if (!target) return c.text('no such tenancy', 404);
     let signed: string | undefined;
     try {
       const form = await c.req.parseBody();
@@ -53,7 +55,7 @@ export function gatewayRoutes(deps: Deps) {
     } catch {
       signed = undefined;
     }
-    const outcome = await relayRecordingReady(deps, target, signed);
+    const outcome = await relayRecordingReady({ ...deps, outbound }, target, signed);
     return outcome.status === 200 ? c.text('OK', 200) : c.text(outcome.error, outcome.status);
   });
 

@@ -10,6 +10,7 @@ import { BbbError, BbbTransportError } from '../bbb/client.js';
 
 import { listRecordings, listRooms, refreshInventory, type Room, type StoredRecording } from './service.js';
 import { isoOrNull } from '../time.js';
+import { outboundFor } from '../net/outbound.js';
 
 const TenancyParam = z.object({ id: IdOrSlug });
 
@@ -83,7 +84,8 @@ function recordingOut(r: StoredRecording) {
   };
 }
 
-export function inventoryRoutes({ db, box, guard }: Deps) {
+export function inventoryRoutes({ db, box, guard, config }: Deps) {
+  const outbound = outboundFor(config);
   const app = router();
 
   /** The tenancy, if the policies allow `action` on it (404 when it may not even be read). */
@@ -139,7 +141,7 @@ export function inventoryRoutes({ db, box, guard }: Deps) {
       // Refreshing writes the inventory (and the audit log): a change of the tenancy's records.
       const tenancy = await visibleTenancy(c.var.principal, c.req.valid('param').id, 'tenancy.update');
       try {
-        return c.json(await refreshInventory(db, box, tenancy.id, { actor: tenancy.actor }), 200);
+        return c.json(await refreshInventory(db, box, tenancy.id, { outbound, actor: tenancy.actor }), 200);
       } catch (err) {
         if (err instanceof BbbTransportError || err instanceof BbbError)
           throw new ProblemError(502, 'cluster-unavailable', 'Cluster unavailable', `the tenancy's cluster did not list its recordings: ${err.message}`);

@@ -11,6 +11,7 @@ import { LOCAL_OPERATOR, type Principal } from '../auth/principal.js';
 import type { MeetingInfo, Recording, RecordingState } from '../bbb/client.js';
 import { findCluster } from '../clusters/service.js';
 import { clusterClient } from '../clusters/health.js';
+import type { Outbound } from '../net/outbound.js';
 import { findTenancy, type Tenancy } from '../tenancies/service.js';
 import { problems } from '../http/problem.js';
 import { recordings, rooms, type RecordingFormat } from './table.js';
@@ -128,11 +129,11 @@ export async function fetchTenancyRecordings(
   db: Db,
   box: SecretBox,
   tenancy: Pick<Tenancy, 'id' | 'clusterId'>,
-  signal?: AbortSignal,
+  opts: { outbound: Outbound; signal?: AbortSignal | undefined },
 ): Promise<Recording[]> {
   const cluster = await findCluster(db, tenancy.clusterId);
   if (!cluster) throw new Error('the tenancy has no cluster');
-  const client = await clusterClient(db, box, cluster, { signal, timeoutMs: 15_000 });
+  const client = await clusterClient(db, box, cluster, { outbound: opts.outbound, signal: opts.signal, timeoutMs: 15_000 });
   const all: Recording[] = [];
   for (let offset = 0; ; offset += PAGE) {
     const page = await client.getRecordings({ meta: { [TENANCY_META]: tenancy.id }, state: STATES, offset, limit: PAGE });
@@ -184,11 +185,11 @@ export async function refreshInventory(
   db: Db,
   box: SecretBox,
   tenancyRef: string,
-  opts: { actor?: Principal; signal?: AbortSignal } = {},
+  opts: { outbound: Outbound; actor?: Principal; signal?: AbortSignal | undefined },
 ): Promise<RefreshCounts> {
   const tenancy = await findTenancy(db, tenancyRef);
   if (!tenancy) throw problems.notFound('tenancy');
-  const listed = await fetchTenancyRecordings(db, box, tenancy, opts.signal);
+  const listed = await fetchTenancyRecordings(db, box, tenancy, { outbound: opts.outbound, signal: opts.signal });
   const rows = listed.map((r) => toRow(tenancy.id, tenancy.clusterId, r));
   return db.transaction(async (tx) => {
     const existing = await tx.select().from(recordings).where(eq(recordings.tenancyId, tenancy.id));

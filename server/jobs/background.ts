@@ -15,6 +15,7 @@ import { ensurePeriodic } from './queue.js';
 import { advanceDueTransfers } from '../transfers/execute.js';
 import { transferDeps } from '../transfers/deps.js';
 import type { CheckpointSigner } from '../audit/checkpoints.js';
+import type { Outbound } from '../net/outbound.js';
 import { Worker, type JobHandler } from './worker.js';
 
 export const HEALTH_JOB = 'clusters.health';
@@ -33,15 +34,18 @@ export interface BackgroundDeps {
     Partial<Pick<Config, 'smtpUrl' | 'mailFrom' | 'transferMinNoticeDays' | 'transferTiming' | 'publicUrl'>> & { sso?: Pick<Config['sso'], 'loginLockoutSeconds'> };
   /** Signs the audit checkpoint a transfer receipt names (transfers run only when given). */
   signer?: CheckpointSigner;
+  /** The outbound-request policy every call to a cluster goes through (server/net/outbound.ts). */
+  outbound: Outbound;
 }
 
-export function jobHandlers({ db, box, config, signer, log: baseLog }: BackgroundDeps): Record<string, JobHandler> {
+export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }: BackgroundDeps): Record<string, JobHandler> {
   const smtp = config.smtpUrl ? smtpTransport(config.smtpUrl) : undefined;
   const transfers = signer
     ? {
         db,
         box,
         signer,
+        outbound,
         log: baseLog,
         ...transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }),
         ...(config.transferTiming ? { timing: config.transferTiming } : {}),
@@ -70,7 +74,7 @@ export function jobHandlers({ db, box, config, signer, log: baseLog }: Backgroun
     [HEALTH_JOB]: async (_job, { signal, log }) => {
       // A poll never takes longer than the interval, so polls do not pile up.
       const timeoutMs = Math.min(5_000, Math.max(1_000, config.pollIntervalMs / 2));
-      for (const { cluster, health, meetings } of await pollClusters(db, box, { signal, timeoutMs })) {
+      for (const { cluster, health, meetings } of await pollClusters(db, box, { outbound, signal, timeoutMs })) {
         if (meetings) await noteRunningMeetings(db, cluster.id, meetings);
         log.debug({ cluster: cluster.id, state: health.state, load: health.load }, 'cluster polled');
       }
@@ -83,7 +87,7 @@ export function jobHandlers({ db, box, config, signer, log: baseLog }: Backgroun
           if (signal.aborted) throw new Error('stopped');
           if (t.state === 'archived') continue;
           // One unreachable cluster must not hold up the other tenancies.
-          await refreshInventory(db, box, t.id, { signal }).catch((err: unknown) =>
+          await refreshInventory(db, box, t.id, { outbound, signal }).catch((err: unknown) =>
             log.info({ tenancy: t.id, error: (err as Error).message }, 'inventory refresh failed'),
           );
         }
@@ -92,7 +96,7 @@ export function jobHandlers({ db, box, config, signer, log: baseLog }: Backgroun
       }
     },
     [INVENTORY_JOB]: async (job, { signal }) => {
-      await refreshInventory(db, box, String(job.payload['tenancyId']), { signal });
+      await refreshInventory(db, box, String(job.payload['tenancyId']), { outbound, signal });
     },
     [SSO_SWEEP_JOB]: async (_job, { log }) => {
       const removed = await sweepSignOn(db, config.sso?.loginLockoutSeconds);

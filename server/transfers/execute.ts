@@ -41,6 +41,7 @@ import { switchTenancy } from './switch.js';
 import { deleteAtSource, sourceDeletionDue } from './source-deletion.js';
 import { claimTransfer, releaseTransfer, renewTransfer, runnerName } from './lease.js';
 import type { AuditValue } from '../audit/trail.js';
+import type { Outbound } from '../net/outbound.js';
 
 /** The waits and the lease of execution (TRANSFER_MEETING_GRACE, TRANSFER_SOURCE_GRACE_DAYS, TRANSFER_LEASE). */
 export interface ExecutionTiming {
@@ -56,6 +57,8 @@ export interface ExecutionDeps extends TransferDeps {
   box: SecretBox;
   log: Logger;
   signer: CheckpointSigner;
+  /** The outbound-request policy for the clusters' APIs and playback URLs (server/net/outbound.ts). */
+  outbound: Outbound;
   /** Where member pages live, for the links in export mails. */
   publicUrl?: string;
   timing?: Partial<ExecutionTiming>;
@@ -210,7 +213,7 @@ async function freeze(deps: ExecutionDeps, t: Transfer, now: Date): Promise<void
 async function endMeetingsAndExpire(deps: ExecutionDeps, t: Transfer, now: Date): Promise<Waiting | void> {
   const { db, box } = deps;
   const source = (await findCluster(db, t.sourceClusterId))!;
-  const client = await clusterClient(db, box, source);
+  const client = await clusterClient(db, box, source, { outbound: deps.outbound });
   const own = new Set((await db.select({ meetingId: rooms.meetingId }).from(rooms).where(eq(rooms.tenancyId, t.tenancyId))).map((r) => r.meetingId));
   const running = (await client.getMeetings()).filter((m) => m.running && own.has(m.meetingID));
   if (running.length && t.stateSince.getTime() + timingOf(deps).meetingGraceMs > now.getTime()) return 'meetings';
@@ -222,7 +225,7 @@ async function endMeetingsAndExpire(deps: ExecutionDeps, t: Transfer, now: Date)
   const { retentionDays } = (await findTenancy(db, t.tenancyId))!;
   let expired = t.retentionExpired;
   if (!expired) {
-    const listed = await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId });
+    const listed = await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId }, { outbound: deps.outbound });
     expired = expiredRecordings(deps.rules, t.requestedBy, listed, retentionDays, now).expired;
     const [row] = await db
       .update(transfers)
@@ -251,7 +254,7 @@ async function copy(deps: ExecutionDeps, t: Transfer, runner: string): Promise<v
   const { db, box } = deps;
   const { leaseMs } = timingOf(deps);
   const skip = new Set(t.retentionExpired ?? []);
-  const recordings = (await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId })).filter((r) => !skip.has(r.recordID));
+  const recordings = (await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId }, { outbound: deps.outbound })).filter((r) => !skip.has(r.recordID));
   const from = await openClusterStorage(db, box, t.sourceClusterId);
   const to = await openClusterStorage(db, box, t.targetClusterId);
   try {
@@ -310,14 +313,14 @@ async function verifyAndComplete(deps: ExecutionDeps, t: Transfer): Promise<void
   const manifest = await new DbCopyState(db, t.id).done();
   const mismatches = await withClusterStorage(db, deps.box, t.targetClusterId, (to) => verifyFiles(to, manifest));
   if (mismatches.length) throw new Error(`${mismatches.length} files differ at the target (first: ${mismatches[0]!.path}, ${mismatches[0]!.reason})`);
-  const listed = await fetchTenancyRecordings(db, deps.box, { id: t.tenancyId, clusterId: t.targetClusterId });
+  const listed = await fetchTenancyRecordings(db, deps.box, { id: t.tenancyId, clusterId: t.targetClusterId }, { outbound: deps.outbound });
   const expected = new Set(manifest.map((f) => f.path.split('/')[1]!));
   const seen = new Set(listed.filter((r) => r.metadata[TENANCY_META] === t.tenancyId).map((r) => r.recordID));
   const missing = [...expected].filter((id) => !seen.has(id));
   if (missing.length) throw new Error(`the target does not list ${missing.length} recordings (first: ${missing[0]})`);
   for (const r of listed)
     for (const f of r.playback) {
-      const res = await fetch(f.url, { signal: AbortSignal.timeout(10_000) });
+      const res = await deps.outbound.fetch(f.url, { signal: AbortSignal.timeout(10_000) });
       await res.body?.cancel();
       if (res.status !== 200) throw new Error(`playback ${f.url} answered ${res.status}`);
     }

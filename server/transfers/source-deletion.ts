@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import { BbbError } from '../bbb/client.js';
 import { findCluster } from '../clusters/service.js';
 import { clusterClient } from '../clusters/health.js';
+import type { Outbound } from '../net/outbound.js';
 import { appendAudit } from '../audit/trail.js';
 import { failpoint } from '../failpoints.js';
 import { clusterStorageUrl, withClusterStorage } from './cluster-storage.js';
@@ -22,7 +23,7 @@ export function sourceDeletionDue(t: Pick<Transfer, 'state' | 'stateSince'>, gra
   return t.state === 'completed' ? new Date(t.stateSince.getTime() + graceMs) : null;
 }
 
-export async function deleteAtSource(deps: { db: Db; box: SecretBox }, actor: Principal, t: Transfer): Promise<void> {
+export async function deleteAtSource(deps: { db: Db; box: SecretBox; outbound: Outbound }, actor: Principal, t: Transfer): Promise<void> {
   const { db, box } = deps;
   const files = await db.select({ path: transferFiles.path, size: transferFiles.size, sha256: transferFiles.sha256 }).from(transferFiles).where(eq(transferFiles.transferId, t.id));
   const recordIds = [...new Set(files.map((f) => f.path.split('/')[1]!))].sort();
@@ -33,7 +34,7 @@ export async function deleteAtSource(deps: { db: Db; box: SecretBox }, actor: Pr
   if (!shared && recordIds.length) {
     const source = await findCluster(db, t.sourceClusterId);
     if (source) {
-      const client = await clusterClient(db, box, source);
+      const client = await clusterClient(db, box, source, { outbound: deps.outbound });
       for (let i = 0; i < recordIds.length; i += 50)
         await client.deleteRecordings(recordIds.slice(i, i + 50)).catch((e: unknown) => {
           // Deleted already (an earlier run, or by hand): the storage check below decides.

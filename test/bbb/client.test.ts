@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 const client = (over: Partial<BbbClientOptions> = {}): BbbClient =>
-  new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha256', retryDelayMs: 10, ...over });
+  new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha256', retryDelayMs: 10, fetch, ...over });
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -130,9 +130,9 @@ describe('BbbClient against the BBB double', () => {
   it('is refused by a server that does not accept its algorithm', async () => {
     const strict = await startBbbDouble({ secret: SECRET, recordingsDir: dir, algorithm: 'sha512' });
     try {
-      const err = await rejection(new BbbClient({ apiUrl: strict.url, secret: SECRET, algorithm: 'sha1' }).getMeetings());
+      const err = await rejection(new BbbClient({ apiUrl: strict.url, secret: SECRET, algorithm: 'sha1', fetch }).getMeetings());
       expect(err).toMatchObject({ messageKey: 'checksumError' });
-      expect(await new BbbClient({ apiUrl: strict.url, secret: SECRET, algorithm: 'sha512' }).getMeetings()).toEqual([]);
+      expect(await new BbbClient({ apiUrl: strict.url, secret: SECRET, algorithm: 'sha512', fetch }).getMeetings()).toEqual([]);
     } finally {
       await strict.close();
     }

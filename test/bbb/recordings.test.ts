@@ -18,7 +18,7 @@ let c: BbbClient;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'bbb-recordings-'));
   bbb = await startBbbDouble({ secret: SECRET, recordingsDir: dir });
-  c = new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha1' });
+  c = new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha1', fetch });
 });
 
 afterEach(async () => {

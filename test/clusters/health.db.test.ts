@@ -32,7 +32,7 @@ beforeAll(async () => {
   coop = await createCoop(s);
   cluster = await createCluster(s, coop.id, { apiUrl: bbb.url, secret: SECRET, checksumAlgorithm: 'sha1' });
   const box = new SecretBox(decodeMasterKey(s.masterKey));
-  worker = await createBackgroundWorker({ db: s.database.db, box, log: createLogger('silent'), config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000 } });
+  worker = await createBackgroundWorker({ db: s.database.db, box, log: createLogger('silent'), config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000 }, outbound: s.outbound });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -62,7 +62,7 @@ describe('cluster health', () => {
   });
 
   it('measures load as Scalelite does, the BBB version and the latency', async () => {
-    const client = new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha1' });
+    const client = new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha1', fetch });
     await client.create({ meetingID: 'health-m1', name: 'Young meeting' });
     for (const name of ['A', 'B']) await fetch(client.join({ meetingID: 'health-m1', fullName: name, role: 'VIEWER' }), { redirect: 'manual' });
     const h = await poll();

@@ -32,7 +32,7 @@ let coop: { id: string };
 
 const gatewayUrl = (slug: string) => `${s.url}/t/${slug}/bigbluebutton/api`;
 const clientFor = (t: { slug: string; bbbSecret: string }, algorithm: ChecksumAlgorithm = 'sha256') =>
-  new BbbClient({ apiUrl: gatewayUrl(t.slug), secret: t.bbbSecret, algorithm, retries: 0 });
+  new BbbClient({ apiUrl: gatewayUrl(t.slug), secret: t.bbbSecret, algorithm, retries: 0, fetch });
 
 /** A raw signed gateway call; the parsed BBB answer. */
 async function call(ref: string, name: string, params: Record<string, string>, secret: string, alg: ChecksumAlgorithm = 'sha1') {
@@ -96,11 +96,17 @@ describe('forwarding', () => {
     expect(bbbA.requests.at(-1)).toMatchObject({ method: 'POST', call: 'create' });
   });
 
-  it('answers the API root with the cluster version', async () => {
+  it("answers the API root itself, as Scalelite does: never the cluster's body", async () => {
+    const before = bbbA.requests.length;
     const res = await fetch(`${gatewayUrl(t1.slug)}`);
+    expect(res.status).toBe(200);
     const xml = parseResponse(await res.text());
     expect(text(xml, 'returncode')).toBe('SUCCESS');
-    expect(text(xml, 'bbbVersion')).toBe('3.0.0');
+    expect(text(xml, 'version')).toBe('2.0');
+    expect(text(xml, 'bbbVersion')).toBeUndefined(); // the cluster's root says 3.0.0
+    expect(bbbA.requests.length).toBe(before);
+    // What a BBB client reads from it.
+    expect(await clientFor(t1).version()).toEqual({ version: '2.0', apiVersion: '2.0' });
   });
 
   it('finds the tenancy by host name as well as by path', async () => {

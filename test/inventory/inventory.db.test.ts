@@ -111,7 +111,7 @@ describe('recording inventory', () => {
   });
 
   it('notices changed and removed recordings', async () => {
-    const client = new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha1' });
+    const client = new BbbClient({ apiUrl: bbb.url, secret: SECRET, algorithm: 'sha1', fetch });
     await client.publishRecordings(written[1]!.recordId, false);
     await client.deleteRecordings(written[2]!.recordId);
     const res = await s.api('POST', `/api/v1/tenancies/${t1.slug}/recordings/refresh`);
@@ -122,11 +122,11 @@ describe('recording inventory', () => {
   });
 
   it('lists the rooms created through the gateway, with their running state from health polls', async () => {
-    const gw = new BbbClient({ apiUrl: `${s.url}/t/${t1.slug}/bigbluebutton/api`, secret: t1.bbbSecret, algorithm: 'sha1' });
+    const gw = new BbbClient({ apiUrl: `${s.url}/t/${t1.slug}/bigbluebutton/api`, secret: t1.bbbSecret, algorithm: 'sha1', fetch });
     await gw.create({ meetingID: 'inv-live', name: 'Live room' });
     await fetch(gw.join({ meetingID: 'inv-live', fullName: 'Ada', role: 'MODERATOR' }), { redirect: 'manual' });
     const box = new SecretBox(decodeMasterKey(s.masterKey));
-    const worker = await createBackgroundWorker({ db: s.database.db, box, log: createLogger('silent'), config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000 } });
+    const worker = await createBackgroundWorker({ db: s.database.db, box, log: createLogger('silent'), config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000 }, outbound: s.outbound });
     await worker.tick(); // the health poll (and the periodic inventory) are due at once
     await worker.stop();
     const rooms = await allPages(`/api/v1/tenancies/${t1.id}/rooms`);

@@ -8,6 +8,7 @@ import { rowsOf, type Db } from '../../server/db/index.js';
 import { createLogger } from '../../server/logger.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { createBackgroundWorker } from '../../server/jobs/background.js';
+import { Outbound } from '../../server/net/outbound.js';
 import { findJob } from '../../server/jobs/queue.js';
 import { SSO_SWEEP_JOB, SSO_SWEEP_PERIOD_MS } from '../../server/oidc/sweep.js';
 import { oidcModels } from '../../server/oidc/table.js';
@@ -30,6 +31,7 @@ const deps = () => ({
   box: new SecretBox(randomBytes(32)),
   log: createLogger('silent'),
   config: { pollIntervalMs: 3_600_000, inventoryIntervalMs: 3_600_000, sso: { loginLockoutSeconds: 900 } },
+  outbound: new Outbound(), // no job here calls out
 });
 
 describe('expired sign-on rows', () => {

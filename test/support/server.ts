@@ -11,12 +11,22 @@ import { startServer, type Running } from '../../server/main.js';
 import { bootstrapAdmin } from '../../server/accounts/service.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
 import { freshDatabase, type TestDatabase } from './db.js';
+import { outboundFor, type Outbound } from '../../server/net/outbound.js';
+
+/**
+ * The test servers' OUTBOUND_ALLOW: the BBB doubles, upstream identity providers and
+ * front ends of the tests listen on loopback, which a real instance refuses unless
+ * listed. A test of the refusal passes OUTBOUND_ALLOW: '' (unset).
+ */
+export const TEST_OUTBOUND_ALLOW = '127.0.0.0/8';
 
 export interface TestServer extends Running {
   database: TestDatabase;
   masterKey: string;
   dataDir: string;
   adminToken: string;
+  /** The server's outbound-request policy, for tests that call cluster functions directly. */
+  outbound: Outbound;
   /** Every log line written so far. */
   logs(): string;
   api(method: string, path: string, opts?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<ApiAnswer>;
@@ -33,7 +43,7 @@ export interface ApiAnswer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-test-'));
   const masterKey = randomBytes(32).toString('base64');
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MASTER_KEY: masterKey, LOG_LEVEL: 'debug', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MASTER_KEY: masterKey, LOG_LEVEL: 'debug', OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW, ...env });
   let captured = '';
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -64,5 +74,5 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     }
     return { status: res.status, headers: res.headers, text, json };
   };
-  return { ...running, database, masterKey, dataDir, adminToken, logs: () => captured, api };
+  return { ...running, database, masterKey, dataDir, adminToken, outbound: outboundFor(config), logs: () => captured, api };
 }

@@ -12,6 +12,7 @@ import { createTenancy } from '../../server/tenancies/service.js';
 import { createAccount, setMembership } from '../../server/accounts/service.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { createLogger } from '../../server/logger.js';
+import { Outbound } from '../../server/net/outbound.js';
 import { rowsOf } from '../../server/db/index.js';
 import { DataProtectionRules } from '../../policies/data-protection/rules.js';
 import { JurisdictionRegistry } from '../../server/transfers/jurisdictions.js';
@@ -85,7 +86,7 @@ describe('mail outbox job', () => {
     const { enqueueMail } = await import('../../server/mail/outbox.js');
     const { jobHandlers, MAIL_JOB } = await import('../../server/jobs/background.js');
     await enqueueMail(database.db, [{ to: 'job-test@example.org', subject: 'Hello from the job', body: 'body', topic: 'test:job' }]);
-    const handlers = jobHandlers({ db: database.db, box, log, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, smtpUrl: smtp.url, mailFrom: 'meetplane@meet.example' } });
+    const handlers = jobHandlers({ db: database.db, box, log, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, smtpUrl: smtp.url, mailFrom: 'meetplane@meet.example' }, outbound: new Outbound() });
     await handlers[MAIL_JOB]!({ id: 'j', kind: MAIL_JOB, key: MAIL_JOB, payload: {}, attempts: 0, maxAttempts: 5, periodMs: 30_000 }, { signal: new AbortController().signal, log });
     expect(smtp.mails.find((m) => m.to[0] === 'job-test@example.org')).toMatchObject({ subject: 'Hello from the job', from: 'meetplane@meet.example' });
     expect(await outboxStatus(database.db, 'test:job')).toEqual({ queued: 0, sent: 1, failing: 0 });

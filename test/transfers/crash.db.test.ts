@@ -12,7 +12,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { startTestServer, TEST_OUTBOUND_ALLOW, type TestServer } from '../support/server.js';
 import { backend } from '../support/db.js';
 import { spawnCli } from '../support/cli.js';
 import type { BbbDouble } from '../support/bbb/server.js';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   const deCluster = await createCluster(s, de.id, { country: 'DE', apiUrl: target.url, secret: 'crash-target' });
   await s.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${dirs.source}` } });
   await s.api('PUT', `/api/v1/clusters/${deCluster.id}/storage`, { body: { url: `file://${dirs.target}` } });
-  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), {});
+  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { outbound: s.outbound });
   clusters = { uk: { coop: uk.id, cluster: ukCluster.id }, de: { coop: de.id, cluster: deCluster.id } };
   admins = { uk: (await coopAdminWithToken(s, uk.id)).token, de: (await coopAdminWithToken(s, de.id)).token };
 }, 60_000);
@@ -94,6 +94,7 @@ async function runner(failpoint?: string): Promise<{ code: number | null; signal
     TRANSFER_SOURCE_GRACE_DAYS: '0',
     TRANSFER_LEASE: '1',
     MEETPLANE_FAILPOINT: failpoint ?? '',
+    OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW,
   }).done;
   return { code: r.code, signal: r.signal, output: r.stdout + r.stderr };
 }

@@ -35,7 +35,7 @@ async function world() {
   const target = await createCoop(s, { jurisdiction: 'FR', legalRegime: 'eu_gdpr', name: 'Cible SCOP' });
   const sourceCluster = await createCluster(s, source.id, { country: 'DE' });
   const targetCluster = await createCluster(s, target.id, { country: 'FR', apiUrl: bbb.url, secret: 'fr-bbb-secret', checksumAlgorithm: 'sha256' });
-  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { only: targetCluster.id });
+  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { outbound: s.outbound, only: targetCluster.id });
   const tenancy = await createTenancy(s, source.id, sourceCluster.id);
   const owner = await memberWithToken(s, source.id);
   await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${owner.accountId}`, { body: { role: 'owner' } });

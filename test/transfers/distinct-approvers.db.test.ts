@@ -25,7 +25,7 @@ async function world() {
   const target = await createCoop(s, { jurisdiction: 'FR', legalRegime: 'eu_gdpr', name: 'Cible SCOP' });
   const sourceCluster = await createCluster(s, source.id, { country: 'DE' });
   const targetCluster = await createCluster(s, target.id, { country: 'FR', apiUrl: bbb.url, secret: 'fr-bbb-secret', checksumAlgorithm: 'sha256' });
-  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { only: targetCluster.id });
+  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { outbound: s.outbound, only: targetCluster.id });
   const sourceAdmin = await coopAdminWithToken(s, source.id);
   const targetAdmin = await coopAdminWithToken(s, target.id);
   return { source, target, sourceCluster, targetCluster, sourceAdmin, targetAdmin };

@@ -61,7 +61,7 @@ describe.skipIf(!hasSshd)('a transfer to a cluster whose recordings are reached 
     });
     expect(sftp.status, sftp.text).toBe(200);
     expect(sftp.text).not.toContain('PRIVATE KEY');
-    await pollClusters(s.database.db, box, {});
+    await pollClusters(s.database.db, box, { outbound: s.outbound });
 
     const tenancy = await createTenancy(s, uk.id, ukCluster.id, { name: 'Riverside Choir' });
     const owner = await memberWithToken(s, uk.id);
@@ -89,7 +89,7 @@ describe.skipIf(!hasSshd)('a transfer to a cluster whose recordings are reached 
     expect((await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: owner.token, body: { as: 'owner' } })).json.state).toBe('notice');
 
     const signer = await CheckpointSigner.load(s.database.db, box, auditOrigin(s.url));
-    const deps = { db: s.database.db, box, log: createLogger('silent'), signer, ...transferDeps(s.database.db, { transferMinNoticeDays: 0 }) };
+    const deps = { db: s.database.db, box, log: createLogger('silent'), signer, outbound: s.outbound, ...transferDeps(s.database.db, { transferMinNoticeDays: 0 }) };
     expect(await advanceTransfer(deps, id)).toEqual({ state: 'completed', waiting: 'source-grace' });
 
     // Every file arrived over SFTP, byte for byte; the player links name the Québec server.
@@ -99,7 +99,7 @@ describe.skipIf(!hasSshd)('a transfer to a cluster whose recordings are reached 
       expect(existsSync(path.join(dirs.target, rel, 'metadata.xml.partial'))).toBe(false);
       expect(readFileSync(path.join(dirs.target, rel, 'metadata.xml'), 'utf8')).toContain(target.origin);
     }
-    const listed = await new BbbClient({ apiUrl: target.url, secret: 'qc-secret-1', algorithm: 'sha256' }).getRecordings({ meta: { 'meetplane-tenancy': tenancy.id } });
+    const listed = await new BbbClient({ apiUrl: target.url, secret: 'qc-secret-1', algorithm: 'sha256', fetch }).getRecordings({ meta: { 'meetplane-tenancy': tenancy.id } });
     expect(listed.map((r) => r.recordID).sort()).toEqual(recs.map((r) => r.recordId).sort());
     for (const r of listed) for (const f of r.playback) expect((await fetch(f.url)).status).toBe(200);
     expect((await s.api('GET', `/api/v1/tenancies/${tenancy.id}`)).json).toMatchObject({ coopId: qc.id, clusterId: qcCluster.id, state: 'active' });

@@ -66,7 +66,7 @@ describe('a transfer, executed', () => {
       expect(res.status, res.text).toBe(200);
     }
     expect((await s.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: 'sftp://u:pw@host/x' } })).status).toBe(400);
-    await pollClusters(s.database.db, box, {});
+    await pollClusters(s.database.db, box, { outbound: s.outbound });
     expect((await s.database.db.select().from(clusterHealth).where(eq(clusterHealth.clusterId, deCluster.id)))[0]!.state).toBe('online');
 
     const tenancy = await createTenancy(s, uk.id, ukCluster.id, { name: 'Riverside School', retentionDays: 365 });
@@ -114,6 +114,7 @@ describe('a transfer, executed', () => {
       box,
       log: createLogger('silent'),
       signer: await CheckpointSigner.load(s.database.db, box, auditOrigin(s.url)),
+      outbound: s.outbound,
       rules: new DataProtectionRules(),
       registry: JurisdictionRegistry.load(),
       minNoticeDays: 0,
@@ -127,12 +128,12 @@ describe('a transfer, executed', () => {
     expect(await (await fetch(`${s.url}/t/${tenancy.slug}/bigbluebutton/api/create?${live}`)).text()).toContain('SUCCESS');
     const join = signQuery('join', { meetingID: 'live-lesson', fullName: 'Teacher', password: 'm', redirect: 'false' }, tenancy.bbbSecret, 'sha256');
     expect(await (await fetch(`${s.url}/t/${tenancy.slug}/bigbluebutton/api/join?${join}`)).text()).toContain('SUCCESS');
-    const sourceClient = new BbbClient({ apiUrl: source.url, secret: 'source-secret-1', algorithm: 'sha256' });
+    const sourceClient = new BbbClient({ apiUrl: source.url, secret: 'source-secret-1', algorithm: 'sha256', fetch });
     expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(true);
 
     // The periodic background job moves every due transfer on (here: right after the notice, none being required);
     // with the default grace (30 minutes) it freezes the tenancy and leaves the meeting running.
-    const handlers = jobHandlers({ db: s.database.db, box, log: deps.log, signer: deps.signer, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, transferMinNoticeDays: 0, publicUrl: s.url } });
+    const handlers = jobHandlers({ db: s.database.db, box, log: deps.log, signer: deps.signer, outbound: s.outbound, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, transferMinNoticeDays: 0, publicUrl: s.url } });
     await handlers[TRANSFERS_JOB]!({ id: 'j', kind: TRANSFERS_JOB, key: TRANSFERS_JOB, payload: {}, attempts: 0, maxAttempts: 5, periodMs: 30_000 }, { signal: new AbortController().signal, log: deps.log });
     expect((await s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('frozen');
     expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(true);
@@ -160,11 +161,11 @@ describe('a transfer, executed', () => {
       expect(readFileSync(path.join(dirs.target, rel, 'metadata.xml'), 'utf8')).toContain(target.origin);
     }
     expect(readFileSync(path.join(dirs.target, path.relative(dirs.source, recs[0]!.dir), 'metadata.xml'), 'utf8')).not.toContain(source.origin);
-    const client = new BbbClient({ apiUrl: target.url, secret: 'target-secret-1', algorithm: 'sha256' });
+    const client = new BbbClient({ apiUrl: target.url, secret: 'target-secret-1', algorithm: 'sha256', fetch });
     const listed = await client.getRecordings({ meta: { 'meetplane-tenancy': tenancy.id } });
     expect(listed.map((r) => r.recordID).sort()).toEqual(recs.map((r) => r.recordId).sort());
     for (const r of listed) for (const f of r.playback) expect((await fetch(f.url)).status).toBe(200);
-    expect(await new BbbClient({ apiUrl: target.url, secret: 'target-secret-1', algorithm: 'sha256' }).getRecordings({ recordID: foreign.recordId })).toEqual([]);
+    expect(await new BbbClient({ apiUrl: target.url, secret: 'target-secret-1', algorithm: 'sha256', fetch }).getRecordings({ recordID: foreign.recordId })).toEqual([]);
 
     // The tenancy now belongs to the target co-op, active; the objecting member stayed out.
     const moved = await s.api('GET', `/api/v1/tenancies/${tenancy.id}`);

@@ -21,7 +21,7 @@ async function world() {
   const qc = await createCoop(s, { jurisdiction: 'CA', legalRegime: 'other', name: 'Coop Québec' });
   const ukCluster = await createCluster(s, uk.id, { country: 'GB' });
   const qcCluster = await createCluster(s, qc.id, { country: 'CA', apiUrl: bbb.url, secret: 'qc-bbb-secret', checksumAlgorithm: 'sha256' });
-  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { only: qcCluster.id });
+  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { outbound: s.outbound, only: qcCluster.id });
   const tenancy = await createTenancy(s, uk.id, ukCluster.id);
   const sourceAdmin = await memberWithToken(s, uk.id);
   const targetAdmin = await memberWithToken(s, qc.id);
