@@ -219,6 +219,8 @@ export async function checkTransfer(db: Db, deps: TransferDeps, actor: Principal
 /** One person approving in a second role: refused by the rule that wants three different people. */
 const sameApprover = (asWhat: string) =>
   new ProblemError(403, 'forbidden', 'Forbidden', `you approved already ${asWhat}; three different people must approve`, { policyIds: ['dp-approvals'] });
+const alreadyApproved = (role: string) => problems.conflict('already-approved', `the ${role.replace('_', ' ')} approval is already given`);
+
 /**
  * Records the approver's approval in `role`. The same person cannot fill two
  * roles; once the source admin, the target admin and the owner approved, the

@@ -103,6 +103,16 @@ describe('three different people approve a transfer', () => {
     expect(status.json.state).toBe('notice');
   });
 
+  it('takes one of two people approving in the same role at once; the other is told it is already given (409)', async () => {
+    const secondSourceAdmin = await coopAdminWithToken(s, w.source.id);
+    const owner = await memberWithToken(s, w.source.id);
+    const id = await checkedTransfer(owner.accountId);
+    const both = await Promise.all([approve(id, w.sourceAdmin.token, 'source_admin'), approve(id, secondSourceAdmin.token, 'source_admin')]);
+    expect(both.map((r) => r.status).sort(), both.map((r) => r.text).join('\n')).toEqual([200, 409]);
+    expect(both.find((r) => r.status === 409)!.json.type).toMatch(/already-approved$/);
+    expect((await s.api('GET', `/api/v1/transfers/${id}`)).json.approvals).toHaveLength(1);
+  });
+
   it('is a database constraint: a second approval row for the same person and transfer is refused', async () => {
     const id = await checkedTransfer(w.sourceAdmin.accountId);
     const db = s.database.db;
