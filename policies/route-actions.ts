@@ -38,6 +38,10 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /tenancies/{id}/members': { action: 'membership.list', resource: 'tenancy' },
   'PUT /tenancies/{id}/members/{accountId}': { action: 'membership.set', resource: 'tenancy' },
   'DELETE /tenancies/{id}/members/{accountId}': { action: 'membership.delete', resource: 'tenancy' },
+  // Invitations: whoever may set the members (the invited person answers on /me, not through the API).
+  'GET /tenancies/{id}/member-invitations': { action: 'membership.set', resource: 'tenancy' },
+  'POST /tenancies/{id}/member-invitations': { action: 'membership.set', resource: 'tenancy' },
+  'DELETE /tenancies/{id}/member-invitations/{invitationId}': { action: 'membership.set', resource: 'tenancy' },
   'GET /tenancies/{id}/rooms': { action: 'tenancy.readInventory', resource: 'tenancy' },
   'GET /tenancies/{id}/recordings': { action: 'tenancy.readInventory', resource: 'tenancy' },
   'POST /tenancies/{id}/recordings/refresh': { action: 'tenancy.update', resource: 'tenancy' },

@@ -10,6 +10,7 @@ import { findTenancy } from '../tenancies/service.js';
 import {
   createAccount,
   findAccount,
+  findMembership,
   issueToken,
   listAccounts,
   listMembers,
@@ -20,6 +21,7 @@ import {
   type Account,
 } from './service.js';
 import { isoOrNull } from '../time.js';
+import { memberInvitationRoutes } from '../memberships/routes.js';
 
 const Role = z.enum(['owner', 'admin', 'member']);
 
@@ -57,7 +59,8 @@ function accountOut(a: Account) {
   return { id: a.id, email: a.email, name: a.name, coopId: a.coopId, platformAdmin: a.platformAdmin, createdAt: a.createdAt.toISOString() };
 }
 
-export function accountRoutes({ db, guard }: Deps) {
+export function accountRoutes(deps: Deps) {
+  const { db, guard } = deps;
   const app = router();
 
   app.openapi(
@@ -142,17 +145,30 @@ export function accountRoutes({ db, guard }: Deps) {
       path: '/tenancies/{id}/members/{accountId}',
       tags: ['tenancies'],
       summary: 'Add a member to a tenancy or change their role',
+      description:
+        'Changing the role of a member: anyone who may set the members. Adding a new member directly: only an account of the tenancy\'s co-op ' +
+        'holding no more than you do (account.enroll); everyone else is invited (POST /tenancies/{id}/member-invitations) and accepts on their page. ' +
+        'An account that does not exist and one you may not see answer the same 404.',
       request: { params: MemberParams, body: jsonBody(z.object({ role: Role }).strict()) },
-      responses: { 204: { description: 'Done' }, ...commonErrors },
+      responses: { 204: { description: 'Done' }, ...commonErrors, 409: jsonContent(z.any(), 'Of another co-op: invite them') },
     }),
     async (c) => {
       const { id, accountId } = c.req.valid('param');
+      const p = c.var.principal;
       const tenancy = await findTenancy(db, id);
       if (!tenancy) throw problems.notFound('tenancy');
-      const actor = await guard.allow(c.var.principal, 'membership.set', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
-      const account = await findAccount(db, accountId);
-      if (!account) throw problems.validation([{ path: 'accountId', message: 'no such account' }]);
-      await setMembership(db, actor, tenancy.id, account.id, c.req.valid('json').role);
+      let actor = await guard.allow(p, 'membership.set', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
+      // A member already (listed to whoever may set members): a role change.
+      if (!(await findMembership(db, tenancy.id, accountId))) {
+        // Unknown, hidden and another co-op's (unless visible) all answer the same 404.
+        const account = await findAccount(db, accountId);
+        if (!account || !(await guard.canRead(p, 'account.read', accountRef(account)))) throw problems.notFound('account');
+        if (account.coopId !== tenancy.coopId)
+          throw problems.conflict('invitation-required', 'this account is of another co-op: invite it (POST /tenancies/{id}/member-invitations) and it joins when it accepts');
+        // Nobody hands out more than they hold: only an account the actor covers joins without its consent.
+        actor = await guard.allow(p, 'account.enroll', accountRef(account), 'account', 'account.read');
+      }
+      await setMembership(db, actor, tenancy.id, accountId, c.req.valid('json').role);
       return c.body(null, 204);
     },
   );
@@ -212,12 +228,16 @@ export function accountRoutes({ db, guard }: Deps) {
       tags: ['tokens'],
       summary: 'Create a personal access token (shown this once)',
       request: { body: jsonBody(TokenCreate) },
+      description: 'For accounts only: a machine client (client credentials) has no personal tokens and gets 403.',
       responses: { 201: jsonContent(z.object({ id: z.string(), token: z.string(), prefix: z.string(), expiresAt: Timestamp }), 'Created'), ...commonErrors },
     }),
     async (c) => {
       const { name, expiresInDays } = c.req.valid('json');
       const expiresAt = new Date(Date.now() + expiresInDays * 86_400_000);
       const p = c.var.principal;
+      // A machine client (client credentials) acts for its co-op but is no account: it has no personal tokens to own.
+      if (!(await findAccount(db, p.accountId)))
+        throw problems.forbidden('Personal access tokens belong to accounts; a machine client authenticates with its client credentials', { reason: 'not-an-account' });
       const actor = await guard.allow(p, 'token.create', { type: 'Account', id: p.accountId, coopId: p.coopId }, 'account');
       const pat = await issueToken(db, actor, p.accountId, name, expiresAt);
       c.header('Cache-Control', 'no-store');
@@ -242,5 +262,6 @@ export function accountRoutes({ db, guard }: Deps) {
     },
   );
 
+  memberInvitationRoutes(app, deps);
   return app;
 }

@@ -2,9 +2,9 @@
 // tokens. E-mail addresses and names are personal data: they never enter the
 // audit trail, which only names account ids.
 import { and, asc, eq, getTableColumns, gt, inArray, isNull, or, sql } from 'drizzle-orm';
-import type { Db, Executor } from '../db/index.js';
+import type { Db, Executor, Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
-import { appendAudit } from '../audit/trail.js';
+import { appendAudit, type AuditValue } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import type { Principal } from '../auth/principal.js';
 import { problems } from '../http/problem.js';
@@ -121,25 +121,50 @@ export async function listMembers(db: Db, tenancyId: string) {
     .orderBy(asc(memberships.accountId));
 }
 
+/** The account's role in the tenancy, if it is a member. */
+export async function findMembership(db: Executor, tenancyId: string, accountId: string): Promise<Membership | undefined> {
+  const [row] = await db
+    .select()
+    .from(memberships)
+    .where(and(eq(memberships.tenancyId, tenancyId), eq(memberships.accountId, accountId)))
+    .limit(1);
+  return row;
+}
+
 /** Adds a member or changes their role (idempotent). */
 export async function setMembership(db: Db, actor: Principal, tenancyId: string, accountId: string, role: MemberRole): Promise<void> {
-  await db.transaction(async (tx) => {
-    const [before] = await tx
-      .select({ role: memberships.role })
-      .from(memberships)
-      .where(and(eq(memberships.tenancyId, tenancyId), eq(memberships.accountId, accountId)));
-    if (before?.role === role) return;
-    await tx
-      .insert(memberships)
-      .values({ tenancyId, accountId, role })
-      .onConflictDoUpdate({ target: [memberships.tenancyId, memberships.accountId], set: { role } });
-    await appendAudit(tx, {
-      actor,
-      action: before ? 'membership.update' : 'membership.create',
-      subject: { type: 'tenancy', id: tenancyId },
-      before: before ? { account: person(accountId), role: before.role } : null,
-      after: { account: person(accountId), role },
-    });
+  await db.transaction((tx) => writeMembership(tx, actor, tenancyId, accountId, role));
+}
+
+/**
+ * Adds a member or changes their role inside the caller's transaction, with its
+ * audit entry (`details`: e.g. the invitation the member accepted).
+ */
+export async function writeMembership(
+  tx: Tx,
+  actor: Principal,
+  tenancyId: string,
+  accountId: string,
+  role: MemberRole,
+  details?: Record<string, AuditValue>,
+): Promise<void> {
+  const [before] = await tx
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.tenancyId, tenancyId), eq(memberships.accountId, accountId)))
+    .for('update');
+  if (before?.role === role) return;
+  await tx
+    .insert(memberships)
+    .values({ tenancyId, accountId, role })
+    .onConflictDoUpdate({ target: [memberships.tenancyId, memberships.accountId], set: { role } });
+  await appendAudit(tx, {
+    actor,
+    action: before ? 'membership.update' : 'membership.create',
+    subject: { type: 'tenancy', id: tenancyId },
+    before: before ? { account: person(accountId), role: before.role } : null,
+    after: { account: person(accountId), role },
+    ...(details ? { details } : {}),
   });
 }
 

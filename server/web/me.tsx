@@ -1,8 +1,10 @@
 // The member's own page (/me): who they are, their co-op, the tenancies they
-// belong to with their role, and their roles; plus the sign-in problem and
-// logged-out pages. Plain HTML that works without JavaScript.
+// belong to with their role, the invitations waiting for their answer, and
+// their roles; plus the sign-in problem and logged-out pages. Plain HTML that
+// works without JavaScript.
 import { Layout } from './layout.js';
 import type { AccountClaims } from '../oidc/claims.js';
+import type { OpenInvitation } from '../memberships/invitations.js';
 
 export async function render(element: unknown): Promise<string> {
   return '<!doctype html>' + (await (element as { toString(): string | Promise<string> }).toString());
@@ -19,7 +21,40 @@ function LogoutForm(props: { csrf: string }) {
   );
 }
 
-export function MePage(props: { claims: AccountClaims; csrf: string }) {
+/** Invitations to tenancies: accept or decline, one form each (posted to /me/invitations/{id}). */
+function Invitations(props: { invitations: OpenInvitation[]; csrf: string }) {
+  return (
+    <section aria-labelledby="invitations">
+      <h2 id="invitations">Invitations</h2>
+      {props.invitations.length === 0 ? (
+        <p>No invitations are waiting for your answer.</p>
+      ) : (
+        <ul>
+          {props.invitations.map((inv) => (
+            <li>
+              <form method="post" action={`/me/invitations/${inv.id}`}>
+                <input type="hidden" name="csrf" value={props.csrf} />
+                <p>
+                  <strong>{inv.tenancy.name}</strong> <span class="muted">({inv.tenancy.slug}, hosted by {inv.coop.name})</span> invites you as{' '}
+                  {ROLE_TEXT[inv.role] ?? inv.role}. Open until <time datetime={inv.expiresAt.toISOString()}>{inv.expiresAt.toUTCString()}</time>.
+                </p>
+                <p class="muted">If you accept, the people who manage this tenancy see your name and e-mail address in its member list.</p>
+                <button type="submit" name="answer" value="accept" aria-label={`Accept the invitation to ${inv.tenancy.name}`}>
+                  Accept
+                </button>{' '}
+                <button type="submit" name="answer" value="decline" aria-label={`Decline the invitation to ${inv.tenancy.name}`}>
+                  Decline
+                </button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+export function MePage(props: { claims: AccountClaims; csrf: string; invitations?: OpenInvitation[] }) {
   const { claims } = props;
   return (
     <Layout title="Your account" nav={<LogoutForm csrf={props.csrf} />}>
@@ -56,6 +91,7 @@ export function MePage(props: { claims: AccountClaims; csrf: string }) {
           </tbody>
         </table>
       )}
+      {props.invitations && <Invitations invitations={props.invitations} csrf={props.csrf} />}
       {claims.roles.some((r) => r.scope.type === 'global') && (
         <>
           <h2>Platform roles</h2>

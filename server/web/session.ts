@@ -19,6 +19,8 @@ import { OIDC_PREFIX, WEB_CLIENT_ID, WEB_SCOPE, issuerOf } from '../oidc/provide
 import { findAccount } from '../accounts/service.js';
 import { accountClaims } from '../oidc/claims.js';
 import { LoggedOutPage, MePage, SignInProblemPage, render } from './me.js';
+import { openInvitationsFor } from '../memberships/invitations.js';
+import { memberInvitationPages } from '../memberships/pages.js';
 
 export const SESSION_COOKIE = 'mp_web';
 const LOGIN_COOKIE = 'mp_web_login';
@@ -205,9 +207,10 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
   routes.get('/', requireMember(sessions, deps), async (c) => {
     const claims = await accountClaims(db, c.get('memberId'));
     if (!claims) return c.redirect('/me/login', 303);
-    return html(c, MePage({ claims, csrf: sessions.csrf(c.get('memberSid')) }));
+    return html(c, MePage({ claims, csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
   });
 
   memberTransferPages(routes, sessions, deps);
+  memberInvitationPages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), html }, deps);
   return { routes, sessions };
 }
