@@ -1,7 +1,13 @@
 // zod building blocks shared by the REST boundary.
 import { z } from '@hono/zod-openapi';
 import { isCountryCode } from '../geo/countries.js';
-import { SLUG_RE, UUID_RE } from '../ids.js';
+import { SLUG_RE } from '../ids.js';
+import { LINE_CONTROL } from './text.js';
+
+// Every string a route accepts is also checked for NUL, control characters and
+// unpaired surrogates after validation (validation.ts); the single-line fields
+// below refuse tabs and line breaks as well.
+const singleLine = (s: string) => !LINE_CONTROL.test(s);
 
 export const Country = z
   .string()
@@ -13,14 +19,20 @@ export const Slug = z
   .regex(SLUG_RE, 'must be 1-63 lower-case letters, digits or hyphens, not starting or ending with a hyphen')
   .openapi({ example: 'north-coop' });
 
-export const Name = z.string().trim().min(1).max(200);
+export const Name = z.string().trim().min(1).max(200).refine(singleLine, { message: 'must be one line without control characters' });
 
 export const Email = z.email().max(320).transform((e) => e.toLowerCase());
 
-export const Uuid = z.string().regex(UUID_RE, 'must be a UUID');
+// The same pattern as UUID_RE, without the `i` flag an OpenAPI pattern cannot carry.
+export const Uuid = z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'must be a UUID');
 
 /** A path parameter that is either the object's UUID or its slug. */
-export const IdOrSlug = z.string().min(1).max(63).openapi({ param: { name: 'id', in: 'path' }, example: 'north-coop' });
+export const IdOrSlug = z
+  .string()
+  .min(1)
+  .max(63)
+  .refine(singleLine, { message: 'must be an id or a slug' })
+  .openapi({ param: { name: 'id', in: 'path' }, example: 'north-coop' });
 
 export const IdParam = z.object({ id: IdOrSlug });
 
