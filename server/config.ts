@@ -56,6 +56,10 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(50),
   LOGIN_LOCKOUT: z.coerce.number().int().min(1).max(86_400).default(900),
+  // Failures for one account from everywhere: NIST SP 800-63B 5.2.2 caps consecutive failures at 100.
+  LOGIN_ACCOUNT_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(100),
+  // Wrong device user codes entered from one address before it must wait (LOGIN_LOCKOUT).
+  DEVICE_CODE_MAX_FAILURES: z.coerce.number().int().min(1).max(10_000).default(10),
   PASSWORD_SCRYPT_LN: z.coerce.number().int().min(14).max(20).default(17),
   INVITATION_TTL: z.coerce.number().int().min(300).max(2_592_000).default(604_800),
 });
@@ -103,6 +107,10 @@ export interface SsoConfig {
   loginMaxFailures: number;
   loginIpMaxFailures: number;
   loginLockoutSeconds: number;
+  /** Failed logins for one account from everywhere before it locks (loginMaxFailures is per account and address). */
+  loginAccountMaxFailures: number;
+  /** Wrong device user codes from one address before it waits loginLockoutSeconds. */
+  deviceCodeMaxFailures: number;
   scryptLn: number;
   invitationTtl: number;
 }
@@ -147,6 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       loginMaxFailures: e.LOGIN_MAX_FAILURES,
       loginIpMaxFailures: e.LOGIN_IP_MAX_FAILURES,
       loginLockoutSeconds: e.LOGIN_LOCKOUT,
+      loginAccountMaxFailures: e.LOGIN_ACCOUNT_MAX_FAILURES,
+      deviceCodeMaxFailures: e.DEVICE_CODE_MAX_FAILURES,
       scryptLn: e.PASSWORD_SCRYPT_LN,
       invitationTtl: e.INVITATION_TTL,
     },

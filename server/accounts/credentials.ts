@@ -12,7 +12,7 @@ import { problems } from '../http/problem.js';
 import { accounts } from './table.js';
 import { accountCredentials, accountInvitations } from './sso-table.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from './passwords.js';
-import { clearKey, emailKey, ipKey, lockedUntil, recordFailure, type ThrottlePolicy } from './throttle.js';
+import { clearKey, emailIpKey, emailKey, lockedUntil, loginKeys, recordFailure, type ThrottlePolicy } from './throttle.js';
 
 export type LoginResult = { kind: 'ok'; accountId: string } | { kind: 'invalid' } | { kind: 'locked'; until: Date };
 
@@ -30,8 +30,8 @@ function dummyHash(params: ScryptParams): Promise<string> {
 }
 
 export async function authenticate(db: Db, settings: LoginSettings, email: string, password: string, ip: string): Promise<LoginResult> {
-  const keys = [emailKey(email), ipKey(ip)];
-  const until = await lockedUntil(db, keys);
+  const keys = loginKeys(settings.throttle, email, ip);
+  const until = await lockedUntil(db, keys.map((k) => k.key));
   if (until) return { kind: 'locked', until };
   const [row] = await db
     .select({ id: accounts.id, hash: accountCredentials.passwordHash })
@@ -42,13 +42,14 @@ export async function authenticate(db: Db, settings: LoginSettings, email: strin
   const stored = row?.hash ?? (await dummyHash(settings.scrypt));
   const matches = await verifyPassword(password, stored);
   if (row?.hash && matches) {
-    await clearKey(db, keys[0]!);
+    // The failures were not consecutive: this account's counters start over (the address's stay).
+    await clearKey(db, emailIpKey(email, ip));
+    await clearKey(db, emailKey(email));
     if (needsRehash(row.hash, settings.scrypt))
       await db.update(accountCredentials).set({ passwordHash: await hashPassword(password, settings.scrypt), updatedAt: new Date() }).where(eq(accountCredentials.accountId, row.id));
     return { kind: 'ok', accountId: row.id };
   }
-  await recordFailure(db, keys[0]!, settings.throttle.maxPerAccount, settings.throttle.windowSeconds);
-  await recordFailure(db, keys[1]!, settings.throttle.maxPerIp, settings.throttle.windowSeconds);
+  for (const { key, limit } of keys) await recordFailure(db, key, limit, settings.throttle.windowSeconds);
   return { kind: 'invalid' };
 }
 

@@ -8,6 +8,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { AppEnv } from '../http/env.js';
 import type { Sso } from './index.js';
 import { authenticate } from '../accounts/credentials.js';
+import { throttlePolicy } from '../accounts/throttle.js';
 import { ConsentPage, ErrorPage, LoginPage, render, type UpstreamChoice } from './pages.js';
 import { findAccount } from '../accounts/service.js';
 
@@ -163,7 +164,7 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
     const result = await authenticate(
       db,
       {
-        throttle: { maxPerAccount: config.sso.loginMaxFailures, maxPerIp: config.sso.loginIpMaxFailures, windowSeconds: config.sso.loginLockoutSeconds },
+        throttle: throttlePolicy(config.sso),
         scrypt: { ln: config.sso.scryptLn, r: 8, p: 1 },
       },
       email,

@@ -14,7 +14,7 @@ let web: { clientId: string; clientSecret: string | null };
 const RP = 'http://127.0.0.1:9/cb';
 
 beforeAll(async () => {
-  s = await startSsoServer({ LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '6', TRUST_PROXY: 'true' });
+  s = await startSsoServer({ LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '6', LOGIN_ACCOUNT_MAX_FAILURES: '8', TRUST_PROXY: 'true' });
   const coop = await createCoop(s);
   web = await registerClient(s, { name: 'Greenlight', coop: coop.id, kind: 'web', redirectUris: [RP] });
 });
@@ -94,20 +94,42 @@ describe('log-in answers and lock-out', () => {
     expect(median(unknown) / median(wrong)).toBeLessThan(3);
   });
 
-  it('locks an e-mail address after repeated failures, even for the right password, and unknown addresses alike', async () => {
+  it('locks an account from the address its failures come from, even for the right password, and unknown addresses alike', async () => {
     const m = await memberWithPassword(s);
     const nobody = `nobody-${uniq()}@example.org`;
+    const attacker = freshIp();
     for (let i = 0; i < 3; i++) {
-      expect((await (await loginPage(freshIp())).submit(m.email, 'wrong wrong wrong')).status).toBe(401);
-      expect((await (await loginPage(freshIp())).submit(nobody, 'wrong wrong wrong')).status).toBe(401);
+      expect((await (await loginPage(attacker)).submit(m.email, 'wrong wrong wrong')).status).toBe(401);
+      expect((await (await loginPage(attacker)).submit(nobody, 'wrong wrong wrong')).status).toBe(401);
     }
-    const locked = await (await loginPage(freshIp())).submit(m.email, m.password);
-    const lockedUnknown = await (await loginPage(freshIp())).submit(nobody, 'whatever it is');
+    const locked = await (await loginPage(attacker)).submit(m.email, m.password);
+    const lockedUnknown = await (await loginPage(attacker)).submit(nobody, 'whatever it is');
     expect(locked.status).toBe(429);
     expect(lockedUnknown.status).toBe(429);
     expect(Number(locked.retryAfter)).toBeGreaterThan(0);
     expect(locked.html).toContain('Too many failed attempts');
     expect(lockedUnknown.html).toContain('Too many failed attempts');
+  });
+
+  it('does not lock the owner out from elsewhere: failures from address A, the right password from address B logs in', async () => {
+    const m = await memberWithPassword(s);
+    const a = freshIp();
+    for (let i = 0; i < 3; i++) expect((await (await loginPage(a)).submit(m.email, 'wrong wrong wrong')).status).toBe(401);
+    expect((await (await loginPage(a)).submit(m.email, m.password)).status).toBe(429);
+    expect((await (await loginPage(freshIp())).submit(m.email, m.password)).status).toBe(303);
+    // A is still locked for this account: the owner's success elsewhere does not lift it.
+    expect((await (await loginPage(a)).submit(m.email, m.password)).status).toBe(429);
+  });
+
+  it('caps the failures for one account from everywhere (LOGIN_ACCOUNT_MAX_FAILURES), unknown addresses alike', async () => {
+    const m = await memberWithPassword(s);
+    const nobody = `nobody-${uniq()}@example.org`;
+    for (let i = 0; i < 8; i++) {
+      expect((await (await loginPage(freshIp())).submit(m.email, 'wrong wrong wrong')).status).toBe(401);
+      expect((await (await loginPage(freshIp())).submit(nobody, 'wrong wrong wrong')).status).toBe(401);
+    }
+    expect((await (await loginPage(freshIp())).submit(m.email, m.password)).status).toBe(429);
+    expect((await (await loginPage(freshIp())).submit(nobody, 'whatever it is')).status).toBe(429);
   });
 
   it('locks a client IP address that tries many accounts', async () => {
