@@ -21,7 +21,9 @@ const ApiUrl = z
   .url({ protocol: /^https?$/ })
   .max(2000)
   .superRefine((u, ctx) => {
-    const problem = urlShapeProblem(new URL(u));
+    const url = URL.parse(u);
+    if (!url || !/^https?:$/.test(url.protocol)) return; // z.url said so already
+    const problem = urlShapeProblem(url);
     if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (the BBB secret goes in secret)` });
   })
   .transform((u) => u.replace(/\/+$/, ''))
