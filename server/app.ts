@@ -7,6 +7,8 @@ import { Guard } from './authz/guard.js';
 import { Authz } from './authz/authz.js';
 import { HttpMetrics, observe } from './http/observe.js';
 import { notFound, onError } from './http/errors.js';
+import { limitBody, REQUEST_BODY_LIMIT } from './http/body-limit.js';
+import { failedResponse } from './bbb/xml.js';
 import { validationHook } from './http/validation.js';
 import { bearerAuth } from './auth/middleware.js';
 import { appliedMigrationCount, expectedMigrationCount } from './db/index.js';
@@ -24,6 +26,7 @@ import { clusterStorageRoutes } from './clusters/storage-routes.js';
 import { clusterHealthRoutes } from './clusters/health-routes.js';
 import { inventoryRoutes } from './inventory/routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
+import { MAX_BODY_BYTES as GATEWAY_BODY_LIMIT, xmlResponse } from './gateway/gateway.js';
 import { grantRoutes } from './grants/routes.js';
 import { policyRoutes } from './authz/routes.js';
 import { receiptKeyRoutes } from './receipts/routes.js';
@@ -37,6 +40,13 @@ export function createApp(base: Omit<Deps, 'guard'>) {
   app.onError(onError);
   app.notFound(notFound);
   app.use('*', observe(deps.log, metrics));
+  // Bodies are limited before anything reads them. oidc-provider's own routes
+  // read the raw request themselves (with their own limits): not limited here.
+  const limit = limitBody(REQUEST_BODY_LIMIT);
+  for (const path of [`${API_PREFIX}/*`, '/me/*', '/audit/*', '/oidc/interaction/*', '/oidc/upstream/*', '/oidc/invitation/*']) app.use(path, limit);
+  // The gateway's create may carry pre-uploaded slides: a larger limit, answered as BBB does.
+  const gatewayLimit = limitBody(GATEWAY_BODY_LIMIT, () => xmlResponse(failedResponse('invalidRequestBody', 'The request body is too large')));
+  for (const path of ['/bigbluebutton/*', '/t/*']) app.use(path, gatewayLimit);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const expected = expectedMigrationCount();
