@@ -8,6 +8,7 @@ import { auditCommand } from './commands/audit.js';
 import { transfersCommand } from './commands/transfers.js';
 import { grantCommands } from './commands/grants.js';
 import { addInventoryCommands } from './commands/clusters-health.js';
+import { addInvitationCommands } from './commands/member-invitations.js';
 import { ssoCommands } from './commands/sso.js';
 import { receiptsCommand } from './commands/receipts.js';
 import { ConfigError } from '../server/config.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   for (const c of localCommands(globals)) program.addCommand(c);
   for (const spec of RESOURCES) program.addCommand(resourceCommand(spec, globals));
   addInventoryCommands(program, globals);
+  addInvitationCommands(program, globals);
   program.addCommand(auditCommand(globals));
   program.addCommand(transfersCommand(globals));
   program.addCommand(receiptsCommand(globals));
