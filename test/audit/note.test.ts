@@ -95,6 +95,15 @@ describe('checkpoints signed with our keys', () => {
     expect(openNote(cosigned, witness.vkey).size).toBe(8);
   });
 
+  it('signs with several keys at once, each signature verifying on its own', () => {
+    const next = generateNoteKey('next.example/audit');
+    const both = signNote(body, key, next);
+    expect(both.split('\n').filter((l) => l.startsWith('\u2014 '))).toHaveLength(2);
+    expect(both.startsWith(signed(body))).toBe(true);
+    expect(openNote(both, key.vkey).size).toBe(8);
+    expect(verifyNote(both, next.vkey)).toBe(body);
+  });
+
   it('rejects a tampered body', () => {
     expectNoteError(() => openNote(signed(body).replace('\n8\n', '\n9\n'), key.vkey), 'bad-signature');
   });

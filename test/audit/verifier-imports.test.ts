@@ -10,4 +10,10 @@ describe('audit verifier independence', () => {
     expect(files).toContain('server/audit/merkle.ts'); // the walk really follows imports
     expect(offending).toEqual([]);
   });
+
+  it('follows key rotations without database code', () => {
+    const { files, offending } = databaseReach('cli/audit/rotations.ts');
+    expect(files).toContain('server/audit/announcement.ts');
+    expect(offending).toEqual([]);
+  });
 });
