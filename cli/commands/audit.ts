@@ -258,7 +258,7 @@ export function auditCommand(globals: Globals): Command {
     )
     .option('--origin <origin>', 'a new origin for the log, e.g. example.org/audit (default: keep the current one)')
     .action(async (opts: { origin?: string }) => {
-      const [{ loadConfig }, { openDatabase }, { SecretBox }, { loadMasterKey }, { createLogger }, { CheckpointSigner, auditOrigin }, { rotateLogKey }, { LogKeyError }, { LOCAL_OPERATOR }] =
+      const [{ loadConfig }, { openDatabase }, { SecretBox }, { loadMasterKey }, { createLogger }, { CheckpointSigner, auditOrigin }, { rotateLogKey, assertOrigin }, { LogKeyError }, { LOCAL_OPERATOR }] =
         await Promise.all([
           import('../../server/config.js'),
           import('../../server/db/index.js'),
@@ -270,6 +270,11 @@ export function auditCommand(globals: Globals): Command {
           import('../../server/audit/log-keys.js'),
           import('../../server/auth/principal.js'),
         ]);
+      try {
+        if (opts.origin !== undefined) assertOrigin(opts.origin);
+      } catch (e) {
+        throw new CliError((e as Error).message, 2);
+      }
       const config = loadConfig();
       const box = new SecretBox(loadMasterKey(config, createLogger('warn')));
       const database = await openDatabase(config);

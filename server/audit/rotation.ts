@@ -25,10 +25,14 @@ export interface Rotation {
   transition: { size: number; note: string };
 }
 
+/** An origin is also the key's name in the signed note: one line, no spaces, no '+'. */
+export function assertOrigin(origin: string): void {
+  if (!isValidKeyName(origin)) throw new LogKeyError(`"${origin}" cannot be a log origin: one line, no spaces and no "+" (e.g. example.org/audit)`);
+}
+
 export async function rotateLogKey(db: Db, box: SecretBox, actor: Principal, opts: { origin?: string } = {}): Promise<Rotation> {
   const origin = opts.origin;
-  if (origin !== undefined && !isValidKeyName(origin))
-    throw new LogKeyError(`"${origin}" cannot be a log origin: one line, no spaces and no "+" (e.g. example.org/audit)`);
+  if (origin !== undefined) assertOrigin(origin);
   return db.transaction(async (tx) => {
     await lockLog(tx);
     const row = await activeLogKeyRow(tx);
