@@ -5,6 +5,7 @@
 import { authorized, type Principal } from '../auth/principal.js';
 import type { ResourceRef } from '../../policies/evaluator.js';
 import type { Authz } from './authz.js';
+import { problems } from '../http/problem.js';
 
 export class Guard {
   constructor(readonly authz: Authz) {}
@@ -50,6 +51,23 @@ export class Guard {
     };
   }
 
+  /**
+   * Nobody hands out more than they hold, for tenancy memberships: giving a
+   * membership role, or changing or ending one, needs at least that role on the
+   * tenancy (the cover.* rules of policies/cover.cedar). Refused: audited as
+   * `auditedAs`, 403.
+   */
+  async allowMembershipRole(p: Principal, tenancy: ResourceRef, role: 'owner' | 'admin' | 'member', auditedAs: string): Promise<void> {
+    const d = await this.authz.decide(p, MEMBERSHIP_COVER[role], tenancy);
+    if (d.decision === 'allow') return;
+    await this.authz.auditDenial(p, auditedAs, tenancy, d);
+    throw problems.forbidden(`giving, changing or ending the ${role} role of a tenancy needs at least that role on it: nobody hands out more than they hold`, {
+      action: auditedAs,
+      policyIds: d.policyIds,
+      policySetHash: d.policySetHash,
+    });
+  }
+
   /** Whether the principal may read the object (for ids named in bodies and filters). */
   async canRead(p: Principal, action: string, resource: ResourceRef): Promise<boolean> {
     return (await this.authz.decide(p, action, resource)).decision === 'allow';
@@ -68,6 +86,8 @@ export const transferRef = (t: { id: string; tenancyId: string; sourceCoopId: st
   tenancy: { id: t.tenancyId, coopId: t.sourceCoopId, clusterId: t.sourceClusterId },
   targetCoopId: t.targetCoopId,
 });
+
+const MEMBERSHIP_COVER = { owner: 'cover.tenancyOwner', admin: 'cover.tenancyAdmin', member: 'cover.member' } as const;
 
 const STRANGER = '00000000-0000-4000-8000-00000000dead';
 

@@ -135,4 +135,26 @@ describe('taking over another account\'s credentials', () => {
     expect(rev.status, rev.text).toBeLessThan(300);
     expect((await s.api('POST', `/api/v1/accounts/${accountId}/invitations`, { token: holders.caA!.token, body: {} })).status).toBe(201);
   });
+
+  it('lets a tenancy admin give and take away no more than the admin role: not make itself owner, nor remove the owner', async () => {
+    const admin = await memberWithToken(s, coopA);
+    await setMembership(s.database.db, LOCAL_OPERATOR, TA1, admin.accountId, 'admin');
+    const owner = await memberWithToken(s, coopA);
+    await setMembership(s.database.db, LOCAL_OPERATOR, TA1, owner.accountId, 'owner');
+    const plain = await memberWithToken(s, coopA);
+    await setMembership(s.database.db, LOCAL_OPERATOR, TA1, plain.accountId, 'member');
+    const put = (who: string, role: string) => s.api('PUT', `/api/v1/tenancies/${TA1}/members/${who}`, { token: admin.token, body: { role } });
+    const self = await put(admin.accountId, 'owner');
+    expect(self.status, self.text).toBe(403);
+    expect(self.json.detail).toContain('nobody hands out more than they hold');
+    expect((await put(plain.accountId, 'owner')).status).toBe(403);
+    expect((await put(owner.accountId, 'member')).status).toBe(403); // demoting the owner
+    expect((await s.api('DELETE', `/api/v1/tenancies/${TA1}/members/${owner.accountId}`, { token: admin.token })).status).toBe(403);
+    expect((await put(plain.accountId, 'admin')).status).toBe(204);
+    expect((await s.api('DELETE', `/api/v1/tenancies/${TA1}/members/${admin.accountId}`, { token: admin.token })).status).toBe(204); // leaving
+    const members = (await s.api('GET', `/api/v1/tenancies/${TA1}/members`)).json.items as Array<{ accountId: string; role: string }>;
+    expect(members.find((m) => m.accountId === owner.accountId)?.role).toBe('owner');
+    expect(members.find((m) => m.accountId === plain.accountId)?.role).toBe('admin');
+    expect(members.some((m) => m.accountId === admin.accountId)).toBe(false);
+  });
 });
