@@ -9,6 +9,7 @@ import type { AppEnv } from '../http/env.js';
 import type { Sso } from './index.js';
 import { authenticate } from '../accounts/credentials.js';
 import { throttlePolicy } from '../accounts/throttle.js';
+import { peerAddress } from './device-limits.js';
 import { ConsentPage, ErrorPage, LoginPage, render, type UpstreamChoice } from './pages.js';
 import { findAccount } from '../accounts/service.js';
 
@@ -32,12 +33,7 @@ export function errorPage(c: C, status: number, title: string, message: string) 
 
 /** The client IP: the socket peer, or behind a trusted proxy the address it appended last. */
 export function clientIp(c: C, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = c.req.header('x-forwarded-for');
-    const last = forwarded?.split(',').pop()?.trim();
-    if (last) return last;
-  }
-  return c.env.incoming.socket.remoteAddress ?? 'unknown';
+  return peerAddress(c.env.incoming, trustProxy);
 }
 
 /** Same-origin check for form posts: browsers send Origin on POST. */

@@ -7,6 +7,7 @@ import type { SecretBox } from '../crypto/secretbox.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { adapterFor } from './adapter.js';
+import { deviceLimits } from './device-limits.js';
 import { accountClaims } from './claims.js';
 import { clientMetadata } from './clients.js';
 import type { ProviderKeys } from './keys.js';
@@ -226,6 +227,8 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = sso.trustProxy;
+  // Wrong user codes per address and polls faster than the interval: limited here (the provider has neither).
+  provider.use(deviceLimits(db, { maxWrongCodes: sso.deviceCodeMaxFailures, windowSeconds: sso.loginLockoutSeconds, trustProxy: sso.trustProxy }));
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
   provider.on('grant.error', (_ctx, err) => log.debug({ error: (err as { error?: string }).error }, 'token request refused'));
   return provider;

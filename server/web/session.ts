@@ -29,17 +29,29 @@ const LOGIN_TTL_S = 600;
 export type MemberEnv = AppEnv & { Bindings: HttpBindings; Variables: { memberId: string; memberSid: string } };
 type C = Context<MemberEnv>;
 
-export const PAGE_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
-};
+/** Kept for the pages that send a non-HTML private answer (a member's export); HTML pages get them from ../http/page-headers.ts. */
+export { PAGE_HEADERS } from '../http/page-headers.js';
 
-/** A path on this site to return to after signing in; anything else (other hosts, `//x`) becomes /me. */
-export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return '/me';
-  return next.slice(0, 2000);
+/**
+ * Where to go after signing in: `next` only when it is a place on this
+ * instance. It is resolved the way a browser would resolve it (the WHATWG URL
+ * parser drops tabs and newlines and reads `\` as `/`, so `/\t/evil.test` and
+ * `/\\evil.test` are other hosts) against PUBLIC_URL; another origin, or
+ * anything unparsable, goes to /me. Only the path and query are kept.
+ */
+export function safeNext(next: string | undefined, publicUrl: string): string {
+  if (!next || next.length > 2000) return '/me';
+  const home = new URL(publicUrl);
+  let url: URL;
+  try {
+    url = new URL(next, home);
+  } catch {
+    return '/me';
+  }
+  if (url.origin !== home.origin) return '/me';
+  const target = url.pathname + url.search;
+  // What we answer is resolved again by the browser: it must land on the same place.
+  return new URL(target, home).origin === home.origin && target.startsWith('/') && !target.startsWith('//') ? target : '/me';
 }
 
 /** Seals and opens the page cookies under the sign-on's web session keys. */
@@ -113,8 +125,12 @@ export function requireMember(sessions: WebSessions, deps: Pick<Deps, 'db'>): Mi
   };
 }
 
-/** Same-origin check for form posts: browsers send Origin on POST. */
-function sameOrigin(c: C, publicUrl: string): boolean {
+/**
+ * Same-origin check for form posts: browsers send Origin on POST. A missing
+ * Origin (a non-browser client) passes here and is left to the CSRF token; a
+ * foreign or opaque (`null`) one does not.
+ */
+export function sameOrigin(c: Context, publicUrl: string): boolean {
   const origin = c.req.header('origin');
   if (origin === undefined) return true;
   return origin === new URL(publicUrl).origin || origin === new URL(c.req.url).origin;
@@ -141,14 +157,14 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
   const issuer = issuerOf(config);
   const redirectUri = `${config.publicUrl}/me/callback`;
   const cookieBase = { httpOnly: true, sameSite: 'Lax' as const, secure: sessions.secure };
-  const html = async (c: C, element: unknown, status = 200) => c.html(await render(element), status as 200, PAGE_HEADERS);
+  const html = async (c: C, element: unknown, status = 200) => c.html(await render(element), status as 200);
   const routes = new Hono<MemberEnv>();
 
   routes.get('/login', async (c) => {
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const verifier = oidc.randomPKCECodeVerifier();
-    const sealed = await sessions.seal({ state, nonce, verifier, next: safeNext(c.req.query('next')) }, LOGIN_TTL_S, 'login');
+    const sealed = await sessions.seal({ state, nonce, verifier, next: safeNext(c.req.query('next'), config.publicUrl) }, LOGIN_TTL_S, 'login');
     setCookie(c, LOGIN_COOKIE, sealed, { ...cookieBase, path: '/me', maxAge: LOGIN_TTL_S });
     const url = new URL(`${issuer}/auth`);
     for (const [k, v] of Object.entries({
@@ -188,7 +204,7 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
     }
     const sid = randomBytes(16).toString('base64url');
     setCookie(c, SESSION_COOKIE, await sessions.seal({ sub, sid }, sessions.ttlSeconds, 'session'), { ...cookieBase, path: '/', maxAge: sessions.ttlSeconds });
-    return c.redirect(safeNext(String(pending.next)), 303);
+    return c.redirect(safeNext(String(pending.next), config.publicUrl), 303);
   });
 
   routes.post('/logout', async (c) => {
