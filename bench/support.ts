@@ -25,8 +25,8 @@ export function cli(args: string[], env: Record<string, string>): Promise<string
 export function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve'], {
-      // Production logs one line per request at info: measure with that cost.
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env },
+      // Production logs one line per request at info: measure with that cost. The BBB doubles listen on loopback.
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', OUTBOUND_ALLOW: '127.0.0.0/8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
