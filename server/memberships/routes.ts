@@ -61,7 +61,10 @@ export function memberInvitationRoutes(app: OpenAPIHono<AppEnv>, { db, guard, co
     }),
     async (c) => {
       const { tenancy, actor } = await managing(c.var.principal, c.req.valid('param').id);
-      const row = await inviteMember(db, actor, tenancy, c.req.valid('json'), config.publicUrl);
+      const input = c.req.valid('json');
+      // Nobody hands out more than they hold: inviting to a role needs that role on the tenancy.
+      await guard.allowMembershipRole(c.var.principal, tenancyRef(tenancy), input.role, 'membership.set');
+      const row = await inviteMember(db, actor, tenancy, input, config.publicUrl);
       return c.json(invitationView(row), 202);
     },
   );

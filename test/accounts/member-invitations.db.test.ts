@@ -219,6 +219,18 @@ describe('invitations', () => {
     expect(actions.indexOf('membership.create')).toBe(actions.indexOf('membership-invitation.accept') + 1);
   });
 
+  it('lets a tenancy admin invite to no role above their own', async () => {
+    const tenancyAdmin = await memberWithToken(s, coopA.id);
+    expect((await s.api('PUT', `/api/v1/tenancies/${tenancyA.id}/members/${tenancyAdmin.accountId}`, { body: { role: 'admin' } })).status).toBe(204);
+    const email = `promoted-${randomUUID()}@example.org`;
+    const owner = await s.api('POST', `/api/v1/tenancies/${tenancyA.id}/member-invitations`, { token: tenancyAdmin.token, body: { email, role: 'owner' } });
+    expect(owner.status, owner.text).toBe(403);
+    const admin = await s.api('POST', `/api/v1/tenancies/${tenancyA.id}/member-invitations`, { token: tenancyAdmin.token, body: { email, role: 'admin' } });
+    expect(admin.status, admin.text).toBe(202);
+    const listed = await s.api('GET', `/api/v1/tenancies/${tenancyA.id}/member-invitations`, { token: tenancyAdmin.token });
+    expect(listed.json.items.filter((i: { email: string }) => i.email === email).map((i: { role: string }) => i.role)).toEqual(['admin']);
+  });
+
   it('validates the body: address, role and expiry', async () => {
     for (const body of [{ email: 'not-an-address', role: 'member' }, { email: 'a@example.org', role: 'boss' }, { email: 'a@example.org', role: 'member', expiresInDays: 0 }, { email: 'a@example.org', role: 'member', extra: 1 }]) {
       const res = await s.api('POST', `/api/v1/tenancies/${tenancyA.id}/member-invitations`, { token: adminA.token, body });
