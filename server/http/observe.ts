@@ -1,6 +1,6 @@
 // Request id, one log line per request, and the counters /metrics exposes.
 import { randomUUID } from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.js';
 import type { Logger } from '../logger.js';
 
@@ -39,6 +39,12 @@ export class HttpMetrics {
   }
 }
 
+/** The status sent: oidc-provider answers on the Node response itself, behind Hono's placeholder. */
+function answeredStatus(c: Context): number {
+  const outgoing = (c.env as { outgoing?: { statusCode?: number } } | undefined)?.outgoing;
+  return c.res.headers.get('x-hono-already-sent') && typeof outgoing?.statusCode === 'number' ? outgoing.statusCode : c.res.status;
+}
+
 export function observe(log: Logger, metrics: HttpMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const offered = c.req.header('x-request-id');
@@ -50,8 +56,10 @@ export function observe(log: Logger, metrics: HttpMetrics): MiddlewareHandler<Ap
     const started = performance.now();
     await next();
     const seconds = (performance.now() - started) / 1000;
-    metrics.record(c.req.method, c.res.status, seconds);
-    // The path only: query strings can carry BBB checksums and cursors.
-    reqLog.info({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(seconds * 1000) }, 'request');
+    const status = answeredStatus(c);
+    metrics.record(c.req.method, status, seconds);
+    // The path only (query strings carry codes, states, checksums); the logger
+    // redacts token-shaped segments in it (an invitation link, an interaction id).
+    reqLog.info({ method: c.req.method, path: c.req.path, status, ms: Math.round(seconds * 1000) }, 'request');
   };
 }
