@@ -6,6 +6,7 @@ import type { AppEnv, Deps } from './http/env.js';
 import { Guard } from './authz/guard.js';
 import { Authz } from './authz/authz.js';
 import { HttpMetrics, observe } from './http/observe.js';
+import { pageHeaders } from './http/page-headers.js';
 import { notFound, onError } from './http/errors.js';
 import { limitBody, REQUEST_BODY_LIMIT } from './http/body-limit.js';
 import { failedResponse } from './bbb/xml.js';
@@ -47,6 +48,7 @@ export function createApp(base: Omit<Deps, 'guard'>) {
   // The gateway's create may carry pre-uploaded slides: a larger limit, answered as BBB does.
   const gatewayLimit = limitBody(GATEWAY_BODY_LIMIT, () => xmlResponse(failedResponse('invalidRequestBody', 'The request body is too large')));
   for (const path of ['/bigbluebutton/*', '/t/*']) app.use(path, gatewayLimit);
+  app.use('*', pageHeaders(deps.config.publicUrl)); // CSP and friends on every HTML page, HSTS on https
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   const expected = expectedMigrationCount();

@@ -3,6 +3,9 @@
 // an entry's offline bundle. An auditor signs in with meetplane's sign-on (a
 // platform admin's member session, see ../web/session.ts) or with an access
 // token, kept in an HttpOnly, SameSite=Strict cookie scoped to /audit.
+// Signing out is a form post carrying a CSRF token (a link could be followed
+// by any page); a member session signs out through /me/logout.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv, Deps } from '../http/env.js';
@@ -10,7 +13,7 @@ import { PLATFORM } from '../authz/guard.js';
 import { Layout } from '../web/layout.js';
 import { principalForPat } from '../accounts/tokens.js';
 import { findAccount } from '../accounts/service.js';
-import { WebSessions } from '../web/session.js';
+import { WebSessions, sameOrigin } from '../web/session.js';
 import type { Principal } from '../auth/principal.js';
 import { findEntries, findEntry, DbNodeReader } from './store.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
@@ -48,9 +51,37 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
     return mayAudit(account ? { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null } : null);
   }
 
-  const nav = (
+  // CSRF tokens bound to the token cookie: the sign-on's form tokens when it
+  // runs (they survive restarts and span processes), a process key otherwise.
+  const localKey = randomBytes(32);
+  const bind = (token: string) => 'audit:' + createHash('sha256').update(token).digest('base64url');
+  const csrfFor = (token: string) => (sso ? sso.csrfFor(bind(token)) : createHmac('sha256', localKey).update(bind(token)).digest('base64url'));
+  const checkCsrf = (token: string, offered: unknown) => {
+    if (sso) return sso.checkCsrf(bind(token), offered);
+    const got = Buffer.from(typeof offered === 'string' ? offered : '');
+    const expected = Buffer.from(csrfFor(token));
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+
+  /** The sign-out form of this session: /audit/logout for a token cookie, the member log-out for a member session. */
+  async function signOut(c: Context<AppEnv>): Promise<{ action: string; csrf: string } | null> {
+    const token = getCookie(c, COOKIE);
+    if (token) return { action: '/audit/logout', csrf: csrfFor(token) };
+    const member = await sessions?.member(c);
+    return member && sessions ? { action: '/me/logout', csrf: sessions.csrf(member.sid) } : null;
+  }
+
+  const Nav = (props: { out: { action: string; csrf: string } | null }) => (
     <nav aria-label="Audit">
-      <a href="/audit">Entries</a> · <a href="/audit/logout">Sign out</a>
+      <a href="/audit">Entries</a>
+      {props.out && (
+        <form method="post" action={props.out.action} style="display:inline; margin-left:1rem">
+          <input type="hidden" name="csrf" value={props.out.csrf} />
+          <button type="submit" style="margin:0">
+            Sign out
+          </button>
+        </form>
+      )}
     </nav>
   );
 
@@ -58,9 +89,7 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
 
   app.post('/login', async (c) => {
     // Cross-site posts are refused: the form is only valid from this origin.
-    const origin = c.req.header('origin');
-    if (origin && origin !== new URL(c.req.url).origin && origin !== new URL(config.publicUrl).origin)
-      return c.html(<LoginPage error="This sign-in form was sent from another site." />, 403);
+    if (!sameOrigin(c, config.publicUrl)) return c.html(<LoginPage error="This sign-in form was sent from another site." />, 403);
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' ? form.token.trim() : '';
     const p = await mayAudit(token ? await principalForPat(db, token) : null);
@@ -69,14 +98,42 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
     return c.redirect('/audit', 303);
   });
 
-  app.get('/logout', (c) => {
-    deleteCookie(c, COOKIE, { path: '/audit' });
+  app.post('/logout', async (c) => {
+    const token = getCookie(c, COOKIE);
+    const form = await c.req.parseBody();
+    if (!token || !sameOrigin(c, config.publicUrl) || !checkCsrf(token, form.csrf))
+      return c.html(
+        <Layout title="Not signed out">
+          <h1>Not signed out</h1>
+          <p role="alert" class="bad">
+            This sign-out form did not come from your session here. Go back to <a href="/audit">the audit log</a> and use its Sign out button.
+          </p>
+        </Layout>,
+        403,
+      );
+    deleteCookie(c, COOKIE, { path: '/audit', secure });
     return c.redirect('/audit/login', 303);
   });
 
   app.use('*', async (c, next) => {
     if (!(await auditor(c))) return c.redirect('/audit/login', 303);
     await next();
+  });
+
+  // An old bookmark of the sign-out link: a page with the button, nothing ends on a GET.
+  app.get('/logout', async (c) => {
+    const out = await signOut(c);
+    return c.html(
+      <Layout title="Sign out" nav={<Nav out={null} />}>
+        <h1>Sign out of the audit pages?</h1>
+        {out && (
+          <form method="post" action={out.action}>
+            <input type="hidden" name="csrf" value={out.csrf} />
+            <button type="submit">Sign out</button>
+          </form>
+        )}
+      </Layout>,
+    );
   });
 
   app.get('/', async (c) => {
@@ -93,7 +150,7 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
     const next = rows.length > PAGE ? rows[PAGE]!.idx : null;
     const keep = new URLSearchParams(Object.entries({ action: q.action ?? '', subjectType: q.subjectType ?? '', subject: q.subject ?? '' }).filter(([, v]) => v));
     return c.html(
-      <Layout title="Audit log" nav={nav}>
+      <Layout title="Audit log" nav={<Nav out={await signOut(c)} />}>
         <h1>Audit log</h1>
         <form class="filters" method="get" action="/audit">
           <div>
@@ -128,7 +185,7 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
     const { type, id } = c.req.param();
     const rows = await findEntries(db, { subjectType: type, subjectIds: [id], limit: 1000 });
     return c.html(
-      <Layout title={`${type} ${id}`} nav={nav}>
+      <Layout title={`${type} ${id}`} nav={<Nav out={await signOut(c)} />}>
         <h1>
           Every entry about {type} <code>{id}</code>
         </h1>
@@ -143,7 +200,7 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
     const row = await findEntry(db, index);
     if (!row)
       return c.html(
-        <Layout title="Not found" nav={nav}>
+        <Layout title="Not found" nav={<Nav out={await signOut(c)} />}>
           <h1>No entry {index}</h1>
         </Layout>,
         404,
@@ -154,7 +211,7 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
     const included = verifyInclusion(leafHash(row.entry), index, size, proof, cp.rootHash);
     const entry = decode(row.entry);
     return c.html(
-      <Layout title={`Entry ${index}`} nav={nav}>
+      <Layout title={`Entry ${index}`} nav={<Nav out={await signOut(c)} />}>
         <h1>Entry {index}</h1>
         <p>
           <strong>{entry.action}</strong> on{' '}

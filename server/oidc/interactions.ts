@@ -16,15 +16,9 @@ import { findAccount } from '../accounts/service.js';
 type Env = AppEnv & { Bindings: HttpBindings };
 type C = Context<Env>;
 
-export const PAGE_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
-};
-
+/** Renders one of our pages; its security headers come from ../http/page-headers.ts. */
 export async function page(c: C, element: unknown, status = 200, headers: Record<string, string> = {}) {
-  return c.html(await render(element), status as 200, { ...PAGE_HEADERS, ...headers });
+  return c.html(await render(element), status as 200, headers);
 }
 
 export function errorPage(c: C, status: number, title: string, message: string) {

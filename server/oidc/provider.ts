@@ -11,6 +11,7 @@ import { deviceLimits } from './device-limits.js';
 import { accountClaims } from './claims.js';
 import { clientMetadata } from './clients.js';
 import type { ProviderKeys } from './keys.js';
+import { signOnPageHeaders } from '../http/page-headers.js';
 import { DeviceCodePage, DeviceConfirmPage, DeviceDonePage, ErrorPage, LoggedOutPage, LogoutPage, render } from './pages.js';
 
 export const CLI_CLIENT_ID = 'meetplane-cli';
@@ -37,15 +38,8 @@ export function verifyGraceSeconds(config: Config): number {
   return Math.max(config.sso.accessTokenTtl, config.sso.idTokenTtl) + 300;
 }
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'same-origin',
-  'Cache-Control': 'no-store',
-};
-
+/** Renders one of our pages; its headers come from ../http/page-headers.ts (installed below). */
 export async function sendPage(ctx: KoaContextWithOIDC, element: unknown, status?: number): Promise<void> {
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) ctx.set(k, v);
   ctx.type = 'html';
   if (status) ctx.status = status;
   ctx.body = await render(element);
@@ -227,6 +221,9 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = sso.trustProxy;
+  provider.use(signOnPageHeaders(config.publicUrl));
+  // Koa prints unhandled errors to stderr by itself: through the logger instead (it keeps secrets out).
+  (provider as unknown as NodeJS.EventEmitter).on('error', (err: unknown) => log.error({ err }, 'sign-on error'));
   // Wrong user codes per address and polls faster than the interval: limited here (the provider has neither).
   provider.use(deviceLimits(db, { maxWrongCodes: sso.deviceCodeMaxFailures, windowSeconds: sso.loginLockoutSeconds, trustProxy: sso.trustProxy }));
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));

@@ -1,6 +1,8 @@
 // The auditor's pages in a real browser: sign in, browse and filter entries,
 // follow a subject, read an entry's proof status and download its bundle,
-// which then verifies offline with the pinned key.
+// which then verifies offline with the pinned key; sign out by the page's
+// form only (a GET or a cross-site post ends nothing). All of it under the
+// pages' Content-Security-Policy, with no violation reported.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -13,6 +15,7 @@ let s: TestServer;
 let browser: Browser;
 let page: Page;
 let tenancyId: string;
+const violations: string[] = [];
 
 beforeAll(async () => {
   s = await startTestServer();
@@ -24,6 +27,9 @@ beforeAll(async () => {
   await s.api('PATCH', `/api/v1/tenancies/${t.id}`, { body: { retentionDays: 30 }, headers: { 'if-match': etag } });
   browser = await launchBrowser();
   page = await (await browser.newContext({ acceptDownloads: true })).newPage();
+  page.on('console', (m) => {
+    if (/Content[- ]Security[- ]Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
 });
 
 afterAll(async () => {
@@ -74,9 +80,45 @@ describe('auditor pages', () => {
     expect(JSON.parse(Buffer.from(bundle.entry, 'base64').toString()).action).toBe('tenancy.update');
   });
 
-  it('signs out', async () => {
-    await page.getByRole('link', { name: 'Sign out' }).click();
+  it('does not sign out on a GET of the old sign-out link', async () => {
+    await page.goto(`${s.url}/audit/logout`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign out of the audit pages?');
+    await page.goto(`${s.url}/audit`);
+    expect(new URL(page.url()).pathname).toBe('/audit');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Audit log');
+  });
+
+  it('refuses a sign-out posted from another site or without the form token', async () => {
+    const cookie = (await page.context().cookies(`${s.url}/audit`)).find((c) => c.name === 'mp_audit')!;
+    const csrf = (await page.locator('nav input[name=csrf]').getAttribute('value'))!;
+    expect(csrf).toBeTruthy();
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(`${s.url}/audit/logout`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: `mp_audit=${cookie.value}`, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body,
+      });
+    const attempts: Array<[string, Response]> = [
+      ['another site, with the right token', await post({ origin: 'https://evil.example' }, `csrf=${csrf}`)],
+      ['an opaque origin', await post({ origin: 'null' }, `csrf=${csrf}`)],
+      ['no token', await post({ origin: new URL(s.url).origin }, '')],
+      ['no origin and no token', await post({}, '')],
+      ['a wrong token', await post({ origin: new URL(s.url).origin }, `csrf=${'A'.repeat(csrf.length)}`)],
+    ];
+    for (const [what, res] of attempts) {
+      expect(res.status, what).toBe(403);
+      expect(res.headers.getSetCookie().join('\n'), what).not.toContain('mp_audit=');
+    }
+    await page.goto(`${s.url}/audit`);
+    expect(new URL(page.url()).pathname).toBe('/audit');
+  });
+
+  it('signs out with its own form', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${s.url}/audit/login`);
     await page.goto(`${s.url}/audit`);
     expect(new URL(page.url()).pathname).toBe('/audit/login');
+    expect(violations).toEqual([]);
   });
 });
