@@ -102,6 +102,9 @@ function instance(running: Running, token: string, store: Store, auditor: string
   };
 }
 
+/** Server restarts and CLI runs: several seconds each on a busy machine. */
+const SLOW = 120_000;
+
 const auditorDir = () => mkdtempSync(path.join(os.tmpdir(), 'meetplane-auditor-'));
 const firstLine = (note: string) => note.slice(0, note.indexOf('\n'));
 const signatureLines = (note: string) => note.split('\n').filter((l) => l.startsWith('\u2014 '));
@@ -160,7 +163,7 @@ describe('the audit log keeps its origin and key when PUBLIC_URL changes', () =>
     // The log was given its identity once, when it was created.
     const created = (await b.api('GET', '/api/v1/audit/entries?action=audit.key.create')).json.items;
     expect(created.map((e: { json: { details: unknown } }) => e.json.details)).toEqual([{ origin: 'a.example/mp/audit', vkey }]);
-  });
+  }, SLOW);
 
   it('a log started before the identity was stored keeps the origin and key of its newest checkpoint', async () => {
     // What an existing installation holds: a key per PUBLIC_URL it ran under
@@ -184,7 +187,7 @@ describe('the audit log keeps its origin and key when PUBLIC_URL changes', () =>
     const verify = await s.cli('--json', 'audit', 'verify', '--full', '--key', legacyA.vkey);
     expect(verify.stderr).toBe('');
     expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, origin: 'old.example/audit' });
-  });
+  }, SLOW);
 });
 
 describe('rotating the log key', () => {
@@ -244,7 +247,7 @@ describe('rotating the log key', () => {
       const proved = await other.cli('audit', 'prove', '1', '--key', key);
       expect(proved.code, key).toBe(0);
     }
-  });
+  }, SLOW);
 
   it('refuses a key that was not announced, and an announcement the trusted key did not sign', async () => {
     const { first: s, store, auditor } = await firstStart('https://a.example');
@@ -287,5 +290,5 @@ describe('rotating the log key', () => {
     expect(forged.code).toBe(3);
     expect(forged.stderr).toMatch(/key rotation at entry \d+ \(a\.example\/audit\+[0-9a-f]{8} to evil\.example\/audit\+[0-9a-f]{8}\) refused: the checkpoint of size \d+: note has no signature by key a\.example\/audit\+/);
     expect(JSON.parse(readFileSync(path.join(auditor, 'config.json'), 'utf8')).auditKey).toBe(k1);
-  });
+  }, SLOW);
 });
