@@ -20,6 +20,12 @@ export const rooms = pgTable(
     clusterId: uuid('cluster_id').references(() => clusters.id, { onDelete: 'set null' }),
     /** The front end's meta_bbb-recording-ready-url, called back re-signed. */
     recordingReadyUrl: text('recording_ready_url'),
+    /**
+     * When meetplane learned that the meeting ended on `clusterId` (its own `end`, the
+     * cluster no longer knowing it, or a health poll not listing it); null while it may
+     * still run there. The gateway keeps routing the meeting to `clusterId` until then.
+     */
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
     running: boolean('running').notNull().default(false),
     participants: integer('participants').notNull().default(0),
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
