@@ -18,6 +18,31 @@ export interface StoredDecision {
   at: string;
 }
 
+/**
+ * Why a transfer stopped, and where its tenancy is served meanwhile: shown in
+ * `status` with what an operator can do, until a retry or a resolution clears it.
+ */
+export interface TransferFailure {
+  /** the step that failed: copy, switch, verify-files, verify-listing, verify-playback, complete, source-delete, ... */
+  step: string;
+  reason: string;
+  at: string;
+  /** the side that holds the complete data, where the tenancy is active now */
+  servedBy: 'source' | 'target';
+  /** the recording that stopped it, when one did */
+  recordId?: string;
+  /** what an operator can do: `retry`, `resolve --roll-forward`, `resolve --roll-back`, or a new transfer */
+  actions: string[];
+}
+
+/** What the switch changed beyond the tenancy's own row, so it can be undone exactly. */
+export interface SwitchRecord {
+  /** accounts whose home co-op moved from the source to the target */
+  accountsMoved: string[];
+  /** memberships the switch ended (members who objected), to give back on a roll back */
+  membershipsLeftOut: Array<{ accountId: string; role: 'owner' | 'admin' | 'member' }>;
+}
+
 /** What the copy has done so far (the copy engine's figures, plus recordings), for `status` and `watch`. */
 export interface TransferProgress extends CopyProgress {
   recordingsDone: number;
@@ -49,6 +74,9 @@ export const transfers = pgTable(
     // Recordings past the tenancy's retention, chosen before they are deleted so a rerun deletes the same ones.
     retentionExpired: jsonb('retention_expired').$type<string[]>(),
     sourceDeletedAt: timestamp('source_deleted_at', { withTimezone: true, mode: 'date' }),
+    // Set when a step failed (and the tenancy was unfrozen where its data is whole); cleared by retry or resolve.
+    failure: jsonb('failure').$type<TransferFailure>(),
+    switched: jsonb('switched').$type<SwitchRecord>(),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
