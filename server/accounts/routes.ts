@@ -158,8 +158,12 @@ export function accountRoutes(deps: Deps) {
       const tenancy = await findTenancy(db, id);
       if (!tenancy) throw problems.notFound('tenancy');
       let actor = await guard.allow(p, 'membership.set', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
+      const role = c.req.valid('json').role;
+      await guard.allowMembershipRole(p, tenancyRef(tenancy), role, 'membership.set');
       // A member already (listed to whoever may set members): a role change.
-      if (!(await findMembership(db, tenancy.id, accountId))) {
+      const current = await findMembership(db, tenancy.id, accountId);
+      if (current) await guard.allowMembershipRole(p, tenancyRef(tenancy), current.role, 'membership.set');
+      else {
         // Unknown, hidden and another co-op's (unless visible) all answer the same 404.
         const account = await findAccount(db, accountId);
         if (!account || !(await guard.canRead(p, 'account.read', accountRef(account)))) throw problems.notFound('account');
@@ -168,7 +172,7 @@ export function accountRoutes(deps: Deps) {
         // Nobody hands out more than they hold: only an account the actor covers joins without its consent.
         actor = await guard.allow(p, 'account.enroll', accountRef(account), 'account', 'account.read');
       }
-      await setMembership(db, actor, tenancy.id, accountId, c.req.valid('json').role);
+      await setMembership(db, actor, tenancy.id, accountId, role);
       return c.body(null, 204);
     },
   );
@@ -186,7 +190,11 @@ export function accountRoutes(deps: Deps) {
       const { id, accountId } = c.req.valid('param');
       const tenancy = await findTenancy(db, id);
       if (!tenancy) throw problems.notFound('tenancy');
-      const actor = await guard.allow(c.var.principal, 'membership.delete', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
+      const p = c.var.principal;
+      const actor = await guard.allow(p, 'membership.delete', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
+      // Leaving is always possible; removing someone needs at least their role.
+      const current = await findMembership(db, tenancy.id, accountId);
+      if (current && accountId !== p.accountId) await guard.allowMembershipRole(p, tenancyRef(tenancy), current.role, 'membership.delete');
       await removeMembership(db, actor, tenancy.id, accountId);
       return c.body(null, 204);
     },
