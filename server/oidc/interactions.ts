@@ -62,8 +62,11 @@ const SCOPE_CLAIMS: Record<string, string[]> = {
 };
 
 export interface InteractionHooks {
-  /** Upstream providers offered on the login page. */
-  upstreams(): Promise<UpstreamChoice[]>;
+  /**
+   * Upstream providers offered on the login page: those of the co-op the log-in
+   * names (a `coop` parameter, a `coop:<slug>` login_hint, or the client's co-op), none otherwise.
+   */
+  upstreams(named: { coop?: string; loginHint?: string; clientId: string }): Promise<UpstreamChoice[]>;
   /** Starts a log-in at an upstream provider; answers the redirect. */
   startUpstream(c: C, uid: string, upstreamId: string): Promise<Response>;
   /** The account an upstream log-in resolved to for this interaction, or null. */
@@ -93,7 +96,9 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
     return client?.clientName ?? clientId;
   }
 
-  async function loginPage(c: C, uid: string, clientId: string, extra: { email?: string; error?: string }, status = 200, headers = {}) {
+  async function loginPage(c: C, uid: string, params: Record<string, unknown>, extra: { email?: string; error?: string }, status = 200, headers = {}) {
+    const clientId = String(params.client_id);
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     return page(
       c,
       LoginPage({
@@ -101,7 +106,7 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
         upstreamAction: `/oidc/interaction/${uid}/upstream`,
         csrf: sso.csrfFor(uid),
         clientName: await clientName(clientId),
-        upstreams: await hooks.upstreams(),
+        upstreams: await hooks.upstreams({ coop: text(params.coop), loginHint: text(params.login_hint), clientId }),
         ...extra,
       }),
       status,
@@ -113,7 +118,7 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
     const d = await interaction(c);
     if (!d) return expired(c);
     const clientId = String(d.params.client_id);
-    if (d.prompt.name === 'login') return loginPage(c, d.uid, clientId, {});
+    if (d.prompt.name === 'login') return loginPage(c, d.uid, d.params, {});
     if (d.prompt.name === 'consent') {
       const account = d.session?.accountId ? await findAccount(db, d.session.accountId) : undefined;
       if (!account) return expired(c);
@@ -148,9 +153,8 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
       return errorPage(c, 403, 'Request refused', 'The form did not come from this site. Reload the log-in page and try again.');
     const email = typeof form.email === 'string' ? form.email.trim().slice(0, 320) : '';
     const password = typeof form.password === 'string' ? form.password : '';
-    const clientId = String(d.params.client_id);
     if (!email || !password)
-      return loginPage(c, d.uid, clientId, { email, error: 'Enter your e-mail address and your password.' }, 400);
+      return loginPage(c, d.uid, d.params, { email, error: 'Enter your e-mail address and your password.' }, 400);
     const result = await authenticate(
       db,
       {
@@ -166,13 +170,13 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
       return loginPage(
         c,
         d.uid,
-        clientId,
+        d.params,
         { email, error: `Too many failed attempts. Try again in ${Math.ceil(seconds / 60)} minute(s).` },
         429,
         { 'Retry-After': String(seconds) },
       );
     }
-    if (result.kind === 'invalid') return loginPage(c, d.uid, clientId, { email, error: 'The e-mail address or the password is wrong.' }, 401);
+    if (result.kind === 'invalid') return loginPage(c, d.uid, d.params, { email, error: 'The e-mail address or the password is wrong.' }, 401);
     c.var.log.info({ account: result.accountId }, 'login succeeded');
     const to = await sso.provider.interactionResult(...raw(c), { login: { accountId: result.accountId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
     return c.redirect(to, 303);

@@ -117,6 +117,8 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
       meetplane: ['coop', 'tenancies', 'roles'],
     },
     responseTypes: ['code'],
+    // `coop` (slug or id) names the member's co-op, so the login page offers its upstream provider.
+    extraParams: ['coop'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     rotateRefreshToken: true,
     acceptQueryParamAccessTokens: false,
@@ -222,10 +224,10 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
   const provider = new Provider(issuer, configuration);
   provider.proxy = sso.trustProxy;
   provider.use(signOnPageHeaders(config.publicUrl));
-  // Koa prints unhandled errors to stderr by itself: through the logger instead (it keeps secrets out).
-  (provider as unknown as NodeJS.EventEmitter).on('error', (err: unknown) => log.error({ err }, 'sign-on error'));
   // Wrong user codes per address and polls faster than the interval: limited here (the provider has neither).
   provider.use(deviceLimits(db, { maxWrongCodes: sso.deviceCodeMaxFailures, windowSeconds: sso.loginLockoutSeconds, trustProxy: sso.trustProxy }));
+  // Koa prints unhandled errors to stderr by itself: through the logger instead (it keeps secrets out).
+  (provider as unknown as NodeJS.EventEmitter).on('error', (err: unknown) => log.error({ err }, 'sign-on error'));
   provider.on('server_error', (_ctx, err) => log.error({ err }, 'oidc-provider server error'));
   provider.on('grant.error', (_ctx, err) => log.debug({ error: (err as { error?: string }).error }, 'token request refused'));
   return provider;

@@ -2,8 +2,11 @@
 // then log in there. The first log-in links to an existing account of that
 // co-op only when the upstream says the e-mail address is verified and it
 // matches; otherwise a new account of the co-op is created. Later log-ins are
-// recognised by the upstream (issuer, sub) pair alone. An upstream can never
-// log anyone into an account of another co-op (or a platform admin's).
+// recognised by the upstream (issuer, sub) pair. Linking, at the first log-in and
+// again at every later one, is the policies' `account.link`: the upstream stands
+// for a coop_admin of its co-op, so it reaches only accounts of that co-op whose
+// every role lies inside it (policies/cover.cedar) — never another co-op's
+// admin, a platform admin or an auditor.
 import { randomBytes } from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
@@ -13,18 +16,22 @@ import type { AppEnv } from '../http/env.js';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
-import { uuidv7 } from '../ids.js';
+import { SLUG_RE, UUID_RE, uuidv7 } from '../ids.js';
 import { appendAudit } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import { problems } from '../http/problem.js';
 import { accounts } from '../accounts/table.js';
 import { accountCredentials, accountIdentities } from '../accounts/sso-table.js';
 import { createAccount } from '../accounts/service.js';
-import { oidcModels, upstreamProviders } from './table.js';
+import { oidcClients, oidcModels, upstreamProviders } from './table.js';
 import type { Sso } from './index.js';
 import type { InteractionHooks } from './interactions.js';
 import { errorPage } from './interactions.js';
 import { OIDC_PREFIX } from './provider.js';
+import { outboundFor } from '../net/outbound.js';
+import { Authz } from '../authz/authz.js';
+import { findCoop } from '../coops/service.js';
+import type { PrincipalFacts } from '../../policies/evaluator.js';
 
 type Env = AppEnv & { Bindings: HttpBindings };
 type UpstreamRow = typeof upstreamProviders.$inferSelect;
@@ -82,19 +89,19 @@ export async function deleteUpstream(db: Db, actor: Principal, id: string): Prom
 /** Finds or creates the account for an upstream identity; throws a message for the user when refused. */
 export async function resolveUpstreamAccount(
   db: Db,
+  authz: Authz,
   upstream: Upstream,
   claims: { sub: string; email?: unknown; email_verified?: unknown; name?: unknown },
 ): Promise<string> {
   const [linked] = await db
-    .select({ accountId: accountIdentities.accountId, coopId: accounts.coopId, platformAdmin: accounts.platformAdmin })
+    .select({ accountId: accountIdentities.accountId, coopId: accounts.coopId })
     .from(accountIdentities)
     .innerJoin(accounts, eq(accounts.id, accountIdentities.accountId))
     .where(and(eq(accountIdentities.issuer, upstream.issuer), eq(accountIdentities.subject, claims.sub)));
   if (linked) {
-    // The link was made for this co-op; an account that moved or was promoted since is out of its reach
+    // The link was made for this co-op; an account that moved or gained roles since is out of its reach
     // (and so is an issuer re-registered by another co-op).
-    if (linked.coopId !== upstream.coopId || linked.platformAdmin)
-      throw new UpstreamRefusal('This account cannot be used through this co-op any more. Log in with your password.');
+    await requireLink(authz, upstream, { id: linked.accountId, coopId: linked.coopId }, 'This account cannot be used through this co-op any more. Log in with your password.');
     return linked.accountId;
   }
   const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
@@ -105,8 +112,7 @@ export async function resolveUpstreamAccount(
   let action: 'link' | 'create';
   if (existing) {
     if (!verified) throw new UpstreamRefusal('An account with this e-mail address exists, but your co-op did not confirm the address is verified.');
-    if (existing.coopId !== upstream.coopId || existing.platformAdmin)
-      throw new UpstreamRefusal('An account with this e-mail address exists and cannot be used through this co-op. Log in with your password.');
+    await requireLink(authz, upstream, existing, 'An account with this e-mail address exists and cannot be used through this co-op. Log in with your password.');
     accountId = existing.id;
     action = 'link';
   } else {
@@ -136,8 +142,40 @@ export async function resolveUpstreamAccount(
 
 export class UpstreamRefusal extends Error {}
 
+/** The co-op an OIDC client belongs to (meetplane's own pages belong to none). */
+async function clientCoop(db: Db, clientId: string) {
+  const [row] = await db.select({ coopId: oidcClients.coopId }).from(oidcClients).where(eq(oidcClients.clientId, clientId));
+  return row ? findCoop(db, row.coopId) : undefined;
+}
+
+/** The upstream as the policies see it: a delegable, transfer-approving coop_admin of its co-op. */
+function upstreamStandIn(upstream: Upstream): PrincipalFacts {
+  const scope = { type: 'coop' as const, id: upstream.coopId };
+  return { accountId: upstream.id, coopId: upstream.coopId, grants: [{ id: `upstream:${upstream.id}`, role: 'coop_admin', scope, delegable: true, approvesTransfers: true }], memberOf: [] };
+}
+
+/** Refuses (audited, naming the rule) to log into an account the upstream may not link. */
+async function requireLink(authz: Authz, upstream: Upstream, account: { id: string; coopId: string | null }, message: string): Promise<void> {
+  const target = { type: 'Account' as const, id: account.id, coopId: account.coopId };
+  const d = await authz.decideFor(upstreamStandIn(upstream), 'account.link', target);
+  if (d.decision === 'allow') return;
+  // The one asking is whoever the upstream vouches for: recorded as the account via oidc, with the upstream named.
+  await authz.db.transaction((tx) =>
+    appendAudit(tx, {
+      actor: { accountId: account.id, coopId: upstream.coopId, platformAdmin: false, via: 'oidc', tokenId: null },
+      action: 'account.link-identity',
+      subject: { type: 'account', id: person(account.id) },
+      outcome: 'denied',
+      decision: { decision: 'deny', policyIds: d.policyIds, policySetHash: d.policySetHash },
+      details: { upstream: upstream.id, issuer: upstream.issuer },
+    }),
+  );
+  throw new UpstreamRefusal(message);
+}
+
 export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c: Context<Env>, uid: string, token: string): Promise<string | null> }; routes: Hono<Env> } {
   const { db, box, config, log } = sso.deps;
+  const authz = new Authz(db);
   const redirectUri = config.publicUrl + OIDC_PREFIX + '/upstream/callback';
   const configs = new Map<string, { at: number; config: Promise<oidc.Configuration> }>();
 
@@ -153,6 +191,7 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
     const issuer = new URL(row.issuer);
     const promise = oidc.discovery(issuer, row.clientId, undefined, oidc.ClientSecretBasic(box.open(row.secretSealed, secretLabel(row.id))), {
       ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
+      [oidc.customFetch]: outboundFor(config).fetch, // discovery, JWKS, token and userinfo calls: the outbound policy
       timeout: 10,
     });
     promise.catch(() => configs.delete(row.id));
@@ -173,13 +212,20 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
   }
 
   const hooks = {
-    async upstreams() {
+    async upstreams(named: { coop?: string; loginHint?: string; clientId: string }) {
+      // Every co-op's provider to everyone would tell a stranger who the co-ops are and invite
+      // picking another co-op's button: only the co-op the log-in names is offered.
+      const hinted = named.loginHint?.startsWith('coop:') ? named.loginHint.slice(5) : undefined;
+      const asked = named.coop ?? hinted;
+      if (asked !== undefined && !SLUG_RE.test(asked) && !UUID_RE.test(asked)) return [];
+      const coop = asked ? await findCoop(db, asked) : await clientCoop(db, named.clientId);
+      if (!coop) return [];
       const rows = await db
         .select({ id: upstreamProviders.id, label: upstreamProviders.displayName })
         .from(upstreamProviders)
-        .where(eq(upstreamProviders.enabled, true))
+        .where(and(eq(upstreamProviders.enabled, true), eq(upstreamProviders.coopId, coop.id)))
         .orderBy(asc(upstreamProviders.displayName));
-      return rows;
+      return rows.map((r) => ({ id: r.id, label: `${r.label} (${coop.name})` }));
     },
     async startUpstream(c: Context<Env>, uid: string, upstreamId: string) {
       const row = await upstreamById(upstreamId);
@@ -234,7 +280,7 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
       });
       const idClaims = tokens.claims()!;
       const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idClaims.sub).catch(() => ({}) as Record<string, unknown>);
-      accountId = await resolveUpstreamAccount(db, upstream, { ...info, ...idClaims, sub: idClaims.sub });
+      accountId = await resolveUpstreamAccount(db, authz, upstream, { ...info, ...idClaims, sub: idClaims.sub });
     } catch (err) {
       if (err instanceof UpstreamRefusal) return errorPage(c, 403, 'Log-in refused', err.message);
       log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, upstream: row.id }, 'upstream log-in failed');

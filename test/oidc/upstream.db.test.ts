@@ -34,7 +34,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   coop = await createCoop(s, { name: 'North Co-op' });
   const registered = await s.api('POST', '/api/v1/upstreams', {
-    body: { coop: coop.slug, displayName: 'North Co-op', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret },
+    body: { coop: coop.slug, displayName: 'North SSO', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret },
   });
   expect(registered.status).toBe(201);
   expect(registered.text).not.toContain(idp.clientSecret);
@@ -72,7 +72,7 @@ async function brokeredLogin(sub: string): Promise<{ page: Page; done: () => Pro
   const page = await context.newPage();
   const done = () => context.close();
   await page.goto(url.href);
-  await page.getByRole('button', { name: 'Log in with North Co-op' }).click();
+  await page.getByRole('button', { name: 'Log in with North SSO (North Co-op)' }).click();
   // The co-op's own (development) log-in page.
   await page.waitForURL(`${idp.issuer}/**`);
   await page.locator('input[name=login]').fill(sub);
@@ -101,7 +101,7 @@ describe('log in with a co-op\'s own provider', () => {
   it('lists the upstream without its secret, and offers it on the login page', async () => {
     const list = await s.api('GET', '/api/v1/upstreams');
     expect(list.status).toBe(200);
-    expect(list.json.items).toEqual([expect.objectContaining({ coopId: coop.id, displayName: 'North Co-op', issuer: idp.issuer, clientId: idp.clientId, enabled: true })]);
+    expect(list.json.items).toEqual([expect.objectContaining({ coopId: coop.id, displayName: 'North SSO', issuer: idp.issuer, clientId: idp.clientId, enabled: true })]);
     expect(list.text).not.toContain(idp.clientSecret);
     expect(s.logs()).not.toContain(idp.clientSecret);
     const dup = await s.api('POST', '/api/v1/upstreams', { body: { coop: coop.id, displayName: 'Again', issuer: idp.issuer, clientId: 'x', clientSecret: 'y' } });
@@ -181,6 +181,63 @@ describe('log in with a co-op\'s own provider', () => {
       await done();
     }
     expect(await identitiesOf(southAccount)).toEqual([]);
+  });
+
+  it('never logs into an account of its co-op that holds a role outside it, and audits the refusal', async () => {
+    // An account of North that is also co-op admin of South, an auditor, or owner of a South tenancy:
+    // North's provider vouching for its address must not hand those roles to whoever North says it is.
+    const south = await createCoop(s, { name: 'South Co-op' });
+    const [root] = (await s.api('GET', '/api/v1/grants?active=true')).json.items;
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    const roles = [
+      { role: 'coop_admin', scope: { type: 'coop', id: south.id } },
+      { role: 'auditor', scope: { type: 'global' } },
+    ];
+    for (const r of roles) {
+      const email = `fay-${uniq()}@north.example`;
+      const victim = await account(email);
+      const g = await s.api('POST', '/api/v1/grants', { body: { from: root.id, account: victim, ...r, delegable: false, reason: 'test', expiresAt } });
+      expect(g.status, g.text).toBe(201);
+      const sub = `fay-${uniq()}`;
+      idp.people.set(sub, { email, email_verified: true });
+      const { page, claims, done } = await brokeredLogin(sub);
+      expect(claims, r.role).toBeUndefined();
+      expect(await page.getByRole('heading', { name: 'Log-in refused' }).count()).toBe(1);
+      await done();
+      expect(await identitiesOf(victim)).toEqual([]);
+    }
+    const denied = (await s.api('GET', '/api/v1/audit/entries?action=account.link-identity&limit=1000')).json.items
+      .map((i: { json: Record<string, any> }) => i.json)
+      .filter((e: Record<string, any>) => e.outcome === 'denied');
+    expect(denied.length).toBeGreaterThanOrEqual(roles.length);
+    expect(denied.at(-1)).toMatchObject({ decision: { policyIds: ['account-takeover-needs-every-role'] }, details: { issuer: idp.issuer } });
+  });
+
+  it('offers a co-op\'s provider only when the log-in names that co-op', async () => {
+    const south = await createCoop(s, { name: 'South Co-op' });
+    const southClient = await registerClient(s, { name: 'South Greenlight', coop: south.id, kind: 'web', redirectUris: [`${rpUrl}/cb`] });
+    const southConfig = await discover(s, southClient.clientId, southClient.clientSecret!);
+    const buttons = async (cfg: oidc.Configuration, extra: Record<string, string>) => {
+      const url = oidc.buildAuthorizationUrl(cfg, {
+        redirect_uri: `${rpUrl}/cb`,
+        scope: 'openid',
+        code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+        ...extra,
+      });
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(url.href);
+      await page.getByRole('heading', { name: 'Log in' }).waitFor();
+      const names = await page.getByRole('button', { name: /^Log in with / }).allTextContents();
+      await context.close();
+      return names;
+    };
+    expect(await buttons(config, {})).toEqual(['Log in with North SSO (North Co-op)']); // the client's co-op
+    expect(await buttons(southConfig, {})).toEqual([]); // South has none; North's is not shown
+    expect(await buttons(southConfig, { coop: coop.slug })).toEqual(['Log in with North SSO (North Co-op)']);
+    expect(await buttons(southConfig, { login_hint: `coop:${coop.slug}` })).toEqual(['Log in with North SSO (North Co-op)']);
+    expect(await buttons(southConfig, { coop: 'no-such-coop' })).toEqual([]);
   });
 
   it('refuses a linked identity once its account left the co-op or became a platform admin', async () => {
