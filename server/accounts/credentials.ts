@@ -12,6 +12,7 @@ import { problems } from '../http/problem.js';
 import { accounts } from './table.js';
 import { accountCredentials, accountInvitations } from './sso-table.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from './passwords.js';
+import { endSessions } from './sessions.js';
 import { clearKey, emailIpKey, emailKey, lockedUntil, loginKeys, recordFailure, type ThrottlePolicy } from './throttle.js';
 
 export type LoginResult = { kind: 'ok'; accountId: string } | { kind: 'invalid' } | { kind: 'locked'; until: Date };
@@ -84,6 +85,8 @@ export async function setPassword(
         target: accountCredentials.accountId,
         set: { passwordHash, updatedAt: now, ...(opts.verified ? { emailVerifiedAt: now } : {}) },
       });
+    // Whoever held a session under the old password holds it no more.
+    await endSessions(tx, [accountId], now);
     await appendAudit(tx, {
       actor,
       action: 'account.set-password',

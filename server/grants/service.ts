@@ -6,6 +6,7 @@ import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db/index.js';
 import { rowsOf } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
+import { endSessions } from '../accounts/sessions.js';
 import { appendAudit, type AuditValue, type PolicyDecision } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import type { Principal } from '../auth/principal.js';
@@ -169,6 +170,7 @@ export async function insertRootGrant(
       reason: input.reason,
     })
     .returning();
+  await endSessions(tx, [input.accountId]);
   await appendAudit(tx, { actor, action: 'grant.create', subject: { type: 'grant', id: row!.id }, after: auditView(row!), details: { reason: input.reason } });
   return row!;
 }
@@ -281,6 +283,8 @@ export async function delegate(
         reason: input.reason,
       })
       .returning();
+    // Sessions opened on the holder's old roles end (server/accounts/sessions.ts).
+    await endSessions(tx, [input.toAccountId]);
     // The actor acted through the grantor grant: its chain goes into the entry.
     const acting = grantor.depth > 0 ? { ...actor, delegation: chain } : actor;
     await appendAudit(tx, { actor: acting, action: 'grant.delegate', subject: { type: 'grant', id }, after: auditView(row!), details: { reason: input.reason }, decision });
@@ -313,6 +317,7 @@ export async function revokeGrant(db: Db, actor: Principal, grant: Grant, reason
         returning id, account_id`),
     );
     const cascaded = revoked.filter((r) => r.id !== grant.id);
+    await endSessions(tx, revoked.map((r) => r.account_id));
     await appendAudit(tx, {
       actor,
       action: 'grant.revoke',

@@ -7,6 +7,7 @@ import type { Tx } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
 import { accounts, memberships } from '../accounts/table.js';
+import { endSessions } from '../accounts/sessions.js';
 import { grants } from '../grants/table.js';
 import { tenancies } from '../tenancies/table.js';
 import { recordings } from '../inventory/table.js';
@@ -51,6 +52,8 @@ export async function switchTenancy(
       ),
     )
     .returning({ id: accounts.id });
+  // A moved account changed co-op: its sessions and sign-on grants end.
+  await endSessions(tx, moved.map((m) => m.id));
   // Counted, then updated without RETURNING: a large tenancy has 10^5 rows here.
   const where = and(eq(recordings.tenancyId, t.tenancyId), ne(recordings.clusterId, t.targetClusterId));
   const [{ n: recordingsMoved } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(where);

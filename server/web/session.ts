@@ -17,6 +17,7 @@ import type { AppEnv, Deps } from '../http/env.js';
 import type { Sso } from '../oidc/index.js';
 import { OIDC_PREFIX, WEB_CLIENT_ID, WEB_SCOPE, issuerOf } from '../oidc/provider.js';
 import { findAccount } from '../accounts/service.js';
+import { sessionBegunInTime } from '../accounts/sessions.js';
 import { accountClaims } from '../oidc/claims.js';
 import { LoggedOutPage, MePage, SignInProblemPage, render } from './me.js';
 import { openInvitationsFor } from '../memberships/invitations.js';
@@ -92,7 +93,11 @@ export class WebSessions {
   /** The signed-in member's account id and session id, if the session cookie is valid. */
   async member(c: Context): Promise<{ accountId: string; sid: string } | null> {
     const p = await this.open(getCookie(c, SESSION_COOKIE), 'session');
-    return p && typeof p.sub === 'string' && typeof p.sid === 'string' ? { accountId: p.sub, sid: p.sid } : null;
+    if (!p || typeof p.sub !== 'string' || typeof p.sid !== 'string') return null;
+    // Over once the password, a grant or the account changed after it began (server/accounts/sessions.ts).
+    const account = await findAccount(this.sso.deps.db, p.sub);
+    const begunAt = typeof p.at === 'number' ? p.at : Number(p.iat) * 1000;
+    return account && sessionBegunInTime(account, begunAt) ? { accountId: p.sub, sid: p.sid } : null;
   }
 
   /** A CSRF token bound to one session (for its forms, e.g. log out). */
@@ -203,7 +208,7 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
       return html(c, SignInProblemPage({ message: e.error === 'access_denied' ? 'The sign-in was cancelled.' : 'The sign-in did not succeed. Start again.' }), 400);
     }
     const sid = randomBytes(16).toString('base64url');
-    setCookie(c, SESSION_COOKIE, await sessions.seal({ sub, sid }, sessions.ttlSeconds, 'session'), { ...cookieBase, path: '/', maxAge: sessions.ttlSeconds });
+    setCookie(c, SESSION_COOKIE, await sessions.seal({ sub, sid, at: Date.now() }, sessions.ttlSeconds, 'session'), { ...cookieBase, path: '/', maxAge: sessions.ttlSeconds });
     return c.redirect(safeNext(String(pending.next), config.publicUrl), 303);
   });
 
