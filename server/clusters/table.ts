@@ -1,4 +1,4 @@
-import { pgTable, uuid, text, integer, timestamp, unique } from 'drizzle-orm/pg-core';
+import { pgTable, uuid, text, integer, timestamp, unique, jsonb } from 'drizzle-orm/pg-core';
 import { coops } from '../coops/table.js';
 
 export const clusters = pgTable(
@@ -8,6 +8,8 @@ export const clusters = pgTable(
     coopId: uuid('coop_id').notNull().references(() => coops.id),
     name: text('name').notNull(),
     apiUrl: text('api_url').notNull(),
+    // Host names (host[:port]) the cluster's recordings are played from; empty: the API URL's host.
+    playbackHosts: jsonb('playback_hosts').$type<string[]>().notNull().default([]),
     // AES-256-GCM under the master key (server/crypto/secretbox.ts); never returned.
     secretSealed: text('secret_sealed').notNull(),
     checksumAlgorithm: text('checksum_algorithm', { enum: ['sha1', 'sha256', 'sha384', 'sha512'] }).notNull(),

@@ -16,7 +16,10 @@ export const mailOutbox = pgTable(
     topic: text('topic').notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /** when the mail server accepted the mail (SMTP 250 after DATA) */
     sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
+    /** when the mail server refused it for good (SMTP 5xx): no more attempts */
+    failedAt: timestamp('failed_at', { withTimezone: true, mode: 'date' }),
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },

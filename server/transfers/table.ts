@@ -64,6 +64,8 @@ export const transfers = pgTable(
     evidence: jsonb('evidence').$type<TransferEvidence>().notNull(),
     noticeDays: integer('notice_days').notNull(),
     noticeSentAt: timestamp('notice_sent_at', { withTimezone: true, mode: 'date' }),
+    // A planned freeze date and time (a weekend cut-over); the freeze still waits for every member's full notice period.
+    freezeAt: timestamp('freeze_at', { withTimezone: true, mode: 'date' }),
     lastDecision: jsonb('last_decision').$type<StoredDecision>(),
     // When the transfer entered its state: the grace periods count from here.
     stateSince: timestamp('state_since', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -114,6 +116,30 @@ export const transferObjections = pgTable(
     transferId: uuid('transfer_id').notNull().references(() => transfers.id),
     accountId: uuid('account_id').notNull().references(() => accounts.id),
     kind: text('kind', { enum: ['owner', 'member'] }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.transferId, t.accountId] })],
+);
+
+/**
+ * The notice each member of the tenancy was sent when the notice started: its
+ * period counts, for that member, from the first of the mail's acceptance by
+ * the mail server (the outbox row), its first showing on the member's page,
+ * and an admin's record of another way the member was told.
+ */
+export const transferNotices = pgTable(
+  'transfer_notices',
+  {
+    transferId: uuid('transfer_id').notNull().references(() => transfers.id),
+    accountId: uuid('account_id').notNull().references(() => accounts.id),
+    /** the mail_outbox row carrying the notice mail (no foreign key: the outbox belongs to the mail module) */
+    mailId: uuid('mail_id'),
+    shownAt: timestamp('shown_at', { withTimezone: true, mode: 'date' }),
+    toldAt: timestamp('told_at', { withTimezone: true, mode: 'date' }),
+    toldHow: text('told_how'),
+    /** the admin's note on how (may name people: never in the audit log, which holds its SHA-256) */
+    toldNote: text('told_note'),
+    toldBy: uuid('told_by'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.transferId, t.accountId] })],
