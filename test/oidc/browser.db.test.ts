@@ -80,7 +80,7 @@ describe('authorization code + PKCE in a browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(url.href);
-    await expect(page.getByRole('heading', { name: 'Log in' })).toBeTruthy();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
     expect(await page.title()).toContain('Log in');
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     // The e-mail field has focus, as the page promises.

@@ -7,17 +7,10 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStorage, openStorage, SftpStorage, UnsafePathError, type RecordingStorage } from '../../server/storage/index.js';
 import { copyFiles, MemoryCopyState, sha256Of, verifyFiles } from '../../server/transfers/copy.js';
-import { hasSshd, SSHD, startSshd, type Sshd } from '../support/sshd.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
 import { CountingStorage, makeRecordingTree, sha256File } from '../support/storage.js';
 
-describe.skipIf(hasSshd)('SFTP backend without sshd', () => {
-  it(`cannot run: ${SSHD} is not installed (apt-get install openssh-server)`, () => {
-    console.warn(`\n*** SFTP storage tests NOT RUN: ${SSHD} is not installed. Install openssh-server to test the SFTP backend. ***\n`);
-    expect(hasSshd).toBe(false);
-  });
-});
-
-describe.runIf(hasSshd)('SftpStorage', () => {
+describe('SftpStorage', () => {
   let sshd: Sshd;
   let work: string;
   let root: string;

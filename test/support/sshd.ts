@@ -32,6 +32,8 @@ function freePort(): Promise<number> {
 }
 
 export async function startSshd(): Promise<Sshd> {
+  // A missing tool fails the run loudly: a skipped SFTP suite would let CI go green untested.
+  if (!hasSshd) throw new Error(`${SSHD} or /usr/bin/ssh-keygen is missing: install openssh-server (apt-get install openssh-server); the SFTP tests need it`);
   const dir = mkdtempSync(path.join(tmpdir(), 'mp-sshd-'));
   const keygen = (file: string) => execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'meetplane-test', '-f', file]);
   keygen(path.join(dir, 'host_ed25519'));

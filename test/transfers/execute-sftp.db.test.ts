@@ -13,7 +13,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import type { BbbDouble } from '../support/bbb/server.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
-import { hasSshd, startSshd, type Sshd } from '../support/sshd.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { createLogger } from '../../server/logger.js';
@@ -34,7 +34,6 @@ let peers: BbbPair;
 let dirs: BbbPair['dirs'];
 
 beforeAll(async () => {
-  if (!hasSshd) return;
   s = await startTestServer({ TRANSFER_MIN_NOTICE_DAYS: '0', WORKER: 'off' });
   sshd = await startSshd();
   peers = await startBbbPair({ source: 'uk-secret-1', target: 'qc-secret-1' });
@@ -48,7 +47,7 @@ afterAll(async () => {
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-describe.skipIf(!hasSshd)('a transfer to a cluster whose recordings are reached over SFTP', () => {
+describe('a transfer to a cluster whose recordings are reached over SFTP', () => {
   it('moves a UK tenancy with three members and its recordings to a co-op in Québec', async () => {
     const box = new SecretBox(Buffer.from(s.masterKey, 'base64'));
     const uk = await createCoop(s, { jurisdiction: 'GB', legalRegime: 'uk_gdpr', name: 'Thames Co-op' });
