@@ -2,7 +2,9 @@
 // own secret; the gateway checks that checksum, applies the tenancy's rules (its
 // meta tag, its meetings and recordings only, no new meeting while frozen),
 // re-signs for the tenancy's current cluster and streams the cluster's answer back.
-// A tenancy that moves to another cluster keeps its gateway URL and secret.
+// A tenancy that moves to another cluster keeps its gateway URL and secret; its
+// meetings still running on the former cluster stay reachable there until they end,
+// and its recordings are listed from every cluster that holds them (placement.ts).
 // Every call to a cluster goes through the instance's outbound policy. An unknown
 // tenancy answers exactly like a known one with a wrong checksum: the root and
 // unsupported calls are answered before the tenancy is looked up.
@@ -10,11 +12,13 @@ import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Logger } from '../logger.js';
 import { checksum, CHECKSUM_ALGORITHMS, splitChecksum, verifyChecksum } from '../bbb/checksum.js';
-import { buildResponse, children, entries, failedResponse, parseResponse, text, XmlError, type XmlInput } from '../bbb/xml.js';
+import { buildResponse, children, entries, failedResponse, type XmlInput, type XmlObject } from '../bbb/xml.js';
 import { BbbClient, BbbError, BbbTransportError } from '../bbb/client.js';
-import { claimRoom, ownsMeeting, TENANCY_META } from '../inventory/service.js';
+import { claimRoom, noteMeetingEnded, TENANCY_META } from '../inventory/service.js';
 import { encodeParam, isMeta, joinQuery, param, parseQuery, type QueryPart } from './query.js';
-import { TargetResolver, type GatewayTarget } from './target.js';
+import { TargetResolver, type ClusterTarget, type GatewayTarget } from './target.js';
+import { Placement } from './placement.js';
+import { isLowerHex, mergeMeetings, mergeRecordings, readAnswer, withoutParams } from './merge.js';
 import { isCleanText } from '../http/text.js';
 import { OutboundRefused, type Outbound } from '../net/outbound.js';
 
@@ -35,6 +39,8 @@ export const SUPPORTED_CALLS = new Set([
 const RECORDING_READY_META = 'bbb-recording-ready-url';
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const UPSTREAM_TIMEOUT_MS = 30_000;
+/** What a cluster answers about a meeting it does not have (getMeetingInfo and end; join). */
+const MEETING_GONE = new Set(['notFound', 'invalidMeetingIdentifier']);
 
 export interface GatewayRequest {
   /** tenancy slug or id, from the host name or the /t/<tenancy> prefix */
@@ -57,11 +63,13 @@ export const ROOT_RESPONSE = buildResponse({ returncode: 'SUCCESS', version: '2.
 
 export class Gateway {
   readonly #targets: TargetResolver;
+  readonly #placement: Placement;
 
   constructor(
     private readonly deps: { db: Db; box: SecretBox; log: Logger; publicUrl: string; outbound: Outbound },
   ) {
     this.#targets = new TargetResolver(deps.db, deps.box);
+    this.#placement = new Placement(deps.db, this.#targets);
   }
 
   resolve(ref: string): Promise<GatewayTarget | undefined> {
@@ -75,7 +83,9 @@ export class Gateway {
     const target = req.tenancyRef ? await this.#targets.resolve(req.tenancyRef) : undefined;
     // An unknown tenancy looks like a wrong secret: tenancy names cannot be probed.
     if (!target) return failed('checksumError', 'Checksums do not match');
-    if (!verifyChecksum(req.call, req.rawQuery, target.tenancy.secret, CHECKSUM_ALGORITHMS)) {
+    // Lower-case hex only, as front ends write it and Scalelite compares it (see isLowerHex).
+    const sum = splitChecksum(req.rawQuery)?.checksum ?? '';
+    if (!isLowerHex(sum) || !verifyChecksum(req.call, req.rawQuery, target.tenancy.secret, CHECKSUM_ALGORITHMS)) {
       return failed('checksumError', 'Checksums do not match');
     }
     // NUL cannot be stored and control characters only forge what others read: refused like bbb-web refuses bad parameters.
@@ -108,7 +118,7 @@ export class Gateway {
       case 'getMeetings':
         return this.#getMeetings(target, parts);
       case 'getRecordings':
-        return this.forward(target, 'getRecordings', [...parts, encodeParam(`meta_${TENANCY_META}`, target.tenancy.id)]);
+        return this.#getRecordings(target, parts);
       default:
         return this.#recordingChange(target, req.call, parts);
     }
@@ -124,14 +134,18 @@ export class Gateway {
     const meetingId = (param(parts, 'meetingID') ?? '').trim();
     // The front end's callback URL never reaches the cluster (it would call it from inside the hosting network).
     let forwarded: Array<QueryPart | string> = parts.filter((p) => !isMeta(p, RECORDING_READY_META));
+    let cluster = target.cluster;
     if (meetingId !== '') {
+      // Still running on a former cluster: create there (BBB's create of a running meeting answers that meeting).
+      const place = await this.#placement.ofMeeting(target, meetingId);
+      if (place?.moved && (await this.#stillRunsOn(target, place.cluster, meetingId))) cluster = place.cluster;
       const readyUrl = parts.find((p) => isMeta(p, RECORDING_READY_META))?.value;
       const callbackUrl = readyUrl ? this.#acceptedCallback(target, readyUrl) : null;
       const room = await claimRoom(this.deps.db, {
         tenancyId: target.tenancy.id,
         meetingId,
         name: param(parts, 'name') ?? '',
-        clusterId: target.cluster.id,
+        clusterId: cluster.id,
         recordingReadyUrl: callbackUrl,
       });
       if (!room) return failed('idNotUnique', 'A meeting already exists with that meeting ID.  Please use a different meeting ID.');
@@ -143,7 +157,27 @@ export class Gateway {
         ];
       }
     }
-    return this.forward(target, 'create', [...forwarded, encodeParam(`meta_${TENANCY_META}`, target.tenancy.id)], body);
+    return this.#forwardTo(cluster, 'create', [...forwarded, encodeParam(`meta_${TENANCY_META}`, target.tenancy.id)], body);
+  }
+
+  /**
+   * Whether the meeting still exists on the former cluster it was created on. A cluster
+   * that no longer knows it, or does not answer, has lost it (Scalelite forgets the
+   * meetings of a server that goes offline): the next create starts it on the current cluster.
+   */
+  async #stillRunsOn(target: GatewayTarget, cluster: ClusterTarget, meetingId: string): Promise<boolean> {
+    const client = new BbbClient({ apiUrl: cluster.apiUrl, secret: cluster.secret, algorithm: cluster.algorithm, retries: 0, timeoutMs: 10_000, fetch: this.deps.outbound.fetch });
+    try {
+      await client.getMeetingInfo(meetingId);
+      return true;
+    } catch (err) {
+      if (!(err instanceof BbbError) && !(err instanceof BbbTransportError)) throw err;
+      if (!(err instanceof BbbError && MEETING_GONE.has(err.messageKey))) {
+        this.deps.log.warn({ tenancy: target.tenancy.id, cluster: cluster.id, error: err.name }, 'former cluster did not answer about a meeting: it starts on the current cluster');
+      }
+      await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, cluster.id);
+      return false;
+    }
   }
 
   /**
@@ -163,31 +197,48 @@ export class Gateway {
     }
   }
 
-  /** Calls about one meeting: only the tenancy's own meetings exist for it. */
+  /**
+   * Calls about one meeting: only the tenancy's own meetings exist for it, and each goes to
+   * the cluster the meeting runs on. A former cluster that answers it no longer has the
+   * meeting has seen it end: the call goes to the current cluster, and so do later ones.
+   */
   async #meetingCall(target: GatewayTarget, call: string, parts: QueryPart[]): Promise<Response> {
     const meetingId = (param(parts, 'meetingID') ?? '').trim();
-    if (meetingId !== '' && !(await ownsMeeting(this.deps.db, target.tenancy.id, meetingId))) {
+    if (meetingId === '') return this.forward(target, call, parts);
+    const place = await this.#placement.ofMeeting(target, meetingId);
+    if (!place) {
       if (call === 'isMeetingRunning') return xmlResponse(buildResponse({ returncode: 'SUCCESS', running: false }));
       if (call === 'join') return failed('invalidMeetingIdentifier', 'The meeting ID that you supplied did not match any existing meetings');
       return failed('notFound', 'We could not find a meeting with that meeting ID');
     }
-    return this.forward(target, call, parts);
+    const upstream = await this.#forwardTo(place.cluster, call, parts);
+    // Not running is the right answer wherever the meeting is; a join redirect is a success.
+    if (call === 'isMeetingRunning' || (!place.moved && call !== 'end')) return upstream;
+    const answer = await readAnswer(upstream);
+    if (place.moved && answer.failedKey !== undefined && MEETING_GONE.has(answer.failedKey)) {
+      await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, place.cluster.id);
+      return this.forward(target, call, parts);
+    }
+    if (call === 'end' && answer.succeeded) await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, place.cluster.id);
+    return answer.response;
   }
 
-  /** The cluster's meetings, reduced to the tenancy's own (by its meta tag). */
+  /** The tenancy's meetings (by its meta tag) on its cluster, and on former ones where some still run. */
   async #getMeetings(target: GatewayTarget, parts: QueryPart[]): Promise<Response> {
-    const upstream = await this.forward(target, 'getMeetings', parts);
-    if (upstream.status !== 200) return upstream;
-    const payload = await upstream.text();
-    let response;
-    try {
-      response = parseResponse(payload);
-    } catch (err) {
-      if (err instanceof XmlError) return failed('serverError', 'The cluster did not answer in BBB format');
-      throw err;
+    const clusters = await this.#placement.meetingClusters(target);
+    const lists: XmlObject[][] = [];
+    for (const cluster of clusters) {
+      const upstream = await this.#forwardTo(cluster, 'getMeetings', parts);
+      const answer = await readAnswer(upstream);
+      if (answer.parsed === undefined || !answer.succeeded) {
+        // The current cluster's failure is the answer; a former one's leaves its meetings out.
+        if (cluster === target.cluster) return answer.parsed === undefined && upstream.status === 200 ? failed('serverError', 'The cluster did not answer in BBB format') : answer.response;
+        this.deps.log.warn({ tenancy: target.tenancy.id, cluster: cluster.id }, 'former cluster did not list its meetings');
+        continue;
+      }
+      lists.push(children(answer.parsed['meetings'], 'meeting').filter((m) => entries(m['metadata'])[TENANCY_META] === target.tenancy.id));
     }
-    if (text(response, 'returncode') !== 'SUCCESS') return xmlResponse(payload);
-    const own = children(response['meetings'], 'meeting').filter((m) => entries(m['metadata'])[TENANCY_META] === target.tenancy.id);
+    const own = mergeMeetings(lists);
     if (own.length === 0) {
       return xmlResponse(
         buildResponse({ returncode: 'SUCCESS', meetings: '', messageKey: 'noMeetings', message: 'no meetings were found on this server' }),
@@ -196,44 +247,89 @@ export class Gateway {
     return xmlResponse(buildResponse({ returncode: 'SUCCESS', meetings: { meeting: own as unknown as XmlInput[] } }));
   }
 
-  /** publish/update/deleteRecordings: every named recording must be the tenancy's. */
+  /**
+   * The tenancy's recordings (by its meta tag). On one cluster the answer is the cluster's own;
+   * from several, each is asked for all of them and offset/limit apply to the merged list.
+   */
+  async #getRecordings(target: GatewayTarget, parts: QueryPart[]): Promise<Response> {
+    const tag = encodeParam(`meta_${TENANCY_META}`, target.tenancy.id);
+    const clusters = await this.#placement.recordingClusters(target);
+    if (clusters.length === 1) return this.forward(target, 'getRecordings', [...parts, tag]);
+    const lists: XmlObject[][] = [];
+    for (const cluster of clusters) {
+      const upstream = await this.#forwardTo(cluster, 'getRecordings', [...withoutParams(parts, ['offset', 'limit']), tag]);
+      const answer = await readAnswer(upstream);
+      if (answer.parsed === undefined || !answer.succeeded) {
+        if (cluster === target.cluster) return answer.parsed === undefined && upstream.status === 200 ? failed('serverError', 'The cluster did not answer in BBB format') : answer.response;
+        this.deps.log.warn({ tenancy: target.tenancy.id, cluster: cluster.id }, 'former cluster did not list its recordings');
+        continue;
+      }
+      lists.push(children(answer.parsed['recordings'], 'recording').filter((r) => entries(r['metadata'])[TENANCY_META] === target.tenancy.id));
+    }
+    const page = mergeRecordings(lists, { offset: param(parts, 'offset'), limit: param(parts, 'limit') });
+    if (page.length === 0) {
+      return xmlResponse(
+        buildResponse({ returncode: 'SUCCESS', recordings: '', messageKey: 'noRecordings', message: 'There are no recordings for the meeting(s).' }),
+      );
+    }
+    return xmlResponse(buildResponse({ returncode: 'SUCCESS', recordings: { recording: page as unknown as XmlInput[] } }));
+  }
+
+  /**
+   * publish/update/deleteRecordings: every named recording must be the tenancy's, and
+   * each goes to the cluster that holds it (the current one first, then former ones).
+   */
   async #recordingChange(target: GatewayTarget, call: string, parts: QueryPart[]): Promise<Response> {
     const ids = (param(parts, 'recordID') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-    if (ids.length > 0) {
-      const client = new BbbClient({
-        apiUrl: target.cluster.apiUrl,
-        secret: target.cluster.secret,
-        algorithm: target.cluster.algorithm,
-        retries: 0,
-        fetch: this.deps.outbound.fetch,
-      });
+    if (ids.length === 0) return this.forward(target, call, parts);
+    const holders = new Map<ClusterTarget, string[]>();
+    let missing = ids;
+    for (const cluster of await this.#placement.recordingClusters(target)) {
+      if (missing.length === 0) break;
+      const client = new BbbClient({ apiUrl: cluster.apiUrl, secret: cluster.secret, algorithm: cluster.algorithm, retries: 0, fetch: this.deps.outbound.fetch });
       let own: Set<string>;
       try {
-        const found = await client.getRecordings({ recordID: ids, state: 'any', meta: { [TENANCY_META]: target.tenancy.id } });
+        const found = await client.getRecordings({ recordID: missing, state: 'any', meta: { [TENANCY_META]: target.tenancy.id } });
         own = new Set(found.filter((r) => r.metadata[TENANCY_META] === target.tenancy.id).map((r) => r.recordID));
       } catch (err) {
-        if (err instanceof BbbTransportError || err instanceof BbbError) return this.#unavailable(target, err);
+        if (err instanceof BbbTransportError || err instanceof BbbError) return this.#unavailable(cluster, err);
         throw err;
       }
-      if (!ids.every((id) => own.has(id))) return failed('notFound', 'We could not find recordings');
+      const here = missing.filter((id) => own.has(id));
+      if (here.length) holders.set(cluster, here);
+      missing = missing.filter((id) => !own.has(id));
     }
-    return this.forward(target, call, parts);
+    if (missing.length > 0) return failed('notFound', 'We could not find recordings');
+    // All on one cluster: the call as the front end signed it. Otherwise one call per cluster, each with its ids.
+    if (holders.size === 1) return this.#forwardTo([...holders.keys()][0]!, call, parts);
+    let last: Response | undefined;
+    for (const [cluster, here] of holders) {
+      const answer = await readAnswer(await this.#forwardTo(cluster, call, [...withoutParams(parts, ['recordID']), encodeParam('recordID', here.join(','))]));
+      if (!answer.succeeded) return answer.response;
+      last = answer.response;
+    }
+    return last!;
   }
 
-  /** Signs `parts` for the tenancy's cluster, sends them, and streams the answer back. */
-  async forward(target: GatewayTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Response> {
+  /** Signs `parts` for the tenancy's current cluster, sends them, and streams the answer back. */
+  forward(target: GatewayTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Response> {
+    return this.#forwardTo(target.cluster, call, parts, body);
+  }
+
+  /** Signs `parts` for `cluster`, sends them, and streams the answer back. */
+  async #forwardTo(cluster: ClusterTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Response> {
     const query = joinQuery(parts);
-    const sum = checksum(call, query, target.cluster.secret, target.cluster.algorithm);
-    const url = `${target.cluster.apiUrl}/${call}?${query === '' ? '' : `${query}&`}checksum=${sum}`;
-    return this.#fetch(target, url, body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
+    const sum = checksum(call, query, cluster.secret, cluster.algorithm);
+    const url = `${cluster.apiUrl}/${call}?${query === '' ? '' : `${query}&`}checksum=${sum}`;
+    return this.#fetch(cluster, url, body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
   }
 
-  async #fetch(target: GatewayTarget, url: string, init: RequestInit): Promise<Response> {
+  async #fetch(cluster: ClusterTarget, url: string, init: RequestInit): Promise<Response> {
     let upstream: Response;
     try {
       upstream = await this.deps.outbound.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
     } catch (err) {
-      return this.#unavailable(target, err);
+      return this.#unavailable(cluster, err);
     }
     // join answers a redirect to the client: it goes back to the browser unchanged.
     const headers = new Headers();
@@ -244,11 +340,11 @@ export class Gateway {
     return new Response(upstream.body, { status: upstream.status, headers });
   }
 
-  #unavailable(target: GatewayTarget, err: unknown): Response {
+  #unavailable(cluster: ClusterTarget, err: unknown): Response {
     // The host only: the URL carries the checksum. A refusal says which address and which setting.
     const cause = err instanceof BbbTransportError && err.cause instanceof OutboundRefused ? err.cause : err;
     const reason = cause instanceof OutboundRefused ? { refused: cause.message } : { error: (err as Error)?.name };
-    this.deps.log.warn({ cluster: target.cluster.id, host: new URL(target.cluster.apiUrl).host, ...reason }, 'cluster unreachable');
+    this.deps.log.warn({ cluster: cluster.id, host: new URL(cluster.apiUrl).host, ...reason }, 'cluster unreachable');
     return failed('serverUnavailable', "The tenancy's BigBlueButton cluster did not answer; try again shortly.");
   }
 }

@@ -2,6 +2,7 @@
 // are authenticated by their checksum):
 //   /bigbluebutton/api/<call>               tenancy from the host, <slug>.<GATEWAY_HOST_SUFFIX>
 //   /t/<tenancy>/bigbluebutton/api/<call>   tenancy (slug or id) from the path
+//   .../bigbluebutton/api/<a>/<b>...         unsupportedRequest (hooks/*, and any other deeper path)
 //   POST /t/<tenancy>/bigbluebutton/recording-ready   the clusters' recording-ready callbacks
 import type { IncomingMessage } from 'node:http';
 import { Hono, type Context } from 'hono';
@@ -44,6 +45,11 @@ export function gatewayRoutes(deps: Deps) {
   }
   app.on(['GET', 'POST'], '/bigbluebutton/api/:call', (c) => handle(c, hostRef(c), c.req.param('call')));
   app.on(['GET', 'POST'], '/t/:tenancy/bigbluebutton/api/:call', (c) => handle(c, c.req.param('tenancy'), c.req.param('call')));
+  // Deeper paths (bbb-webhooks' hooks/create, anything else) are calls no BBB gateway
+  // forwards: BBB's unsupportedRequest, the same bytes for every tenancy, known or not.
+  const deeper = (c: Context<AppEnv>, tenancyRef: string | undefined) => handle(c, tenancyRef, c.req.path.replace(/^.*?\/bigbluebutton\/api\//, ''));
+  app.on(['GET', 'POST'], '/bigbluebutton/api/*', (c) => deeper(c, hostRef(c)));
+  app.on(['GET', 'POST'], '/t/:tenancy/bigbluebutton/api/*', (c) => deeper(c, c.req.param('tenancy')));
 
   app.post('/t/:tenancy/bigbluebutton/recording-ready', async (c) => {
     // An unknown tenancy is answered as a known one is to a signature it cannot verify.

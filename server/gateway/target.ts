@@ -1,6 +1,7 @@
 // Which tenancy a gateway request is for, and where its calls go: the tenancy's
 // secret and state, and its current cluster's URL, secret and algorithm, read in
-// one prepared query per request (so a switch of cluster applies to the next call).
+// one prepared query per request (so a switch of cluster applies to the next call);
+// and, by id, a former cluster that still runs some of its meetings.
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -9,9 +10,19 @@ import { SLUG_RE, UUID_RE } from '../ids.js';
 import { tenancies } from '../tenancies/table.js';
 import { clusters } from '../clusters/table.js';
 
+/** A cluster as the gateway calls it. */
+export interface ClusterTarget {
+  id: string;
+  coopId: string;
+  apiUrl: string;
+  algorithm: ChecksumAlgorithm;
+  secret: string;
+}
+
 export interface GatewayTarget {
   tenancy: { id: string; slug: string; state: string; secret: string };
-  cluster: { id: string; apiUrl: string; algorithm: ChecksumAlgorithm; secret: string };
+  /** the tenancy's current cluster */
+  cluster: ClusterTarget;
 }
 
 const columns = {
@@ -20,6 +31,7 @@ const columns = {
   state: tenancies.state,
   tenancySealed: tenancies.bbbSecretSealed,
   clusterId: clusters.id,
+  coopId: clusters.coopId,
   apiUrl: clusters.apiUrl,
   algorithm: clusters.checksumAlgorithm,
   clusterSealed: clusters.secretSealed,
@@ -30,6 +42,12 @@ function prepare(db: Db) {
   return {
     bySlug: base().where(eq(tenancies.slug, sql.placeholder('ref'))).limit(1).prepare('gateway_target_slug'),
     byId: base().where(eq(tenancies.id, sql.placeholder('ref'))).limit(1).prepare('gateway_target_id'),
+    cluster: db
+      .select({ clusterId: clusters.id, coopId: clusters.coopId, apiUrl: clusters.apiUrl, algorithm: clusters.checksumAlgorithm, clusterSealed: clusters.secretSealed })
+      .from(clusters)
+      .where(eq(clusters.id, sql.placeholder('id')))
+      .limit(1)
+      .prepare('gateway_cluster'),
   };
 }
 
@@ -53,7 +71,23 @@ export class TargetResolver {
     if (!row) return undefined;
     return {
       tenancy: { id: row.tenancyId, slug: row.slug, state: row.state, secret: this.#open(row.tenancySealed, `tenancy-bbb-secret:${row.tenancyId}`) },
-      cluster: { id: row.clusterId, apiUrl: row.apiUrl, algorithm: row.algorithm, secret: this.#open(row.clusterSealed, `cluster-secret:${row.clusterId}`) },
+      cluster: this.#cluster(row),
+    };
+  }
+
+  /** Another cluster the tenancy's meetings or recordings are on; undefined when it no longer exists. */
+  async cluster(id: string): Promise<ClusterTarget | undefined> {
+    const [row] = await this.#lookups.cluster.execute({ id });
+    return row ? this.#cluster(row) : undefined;
+  }
+
+  #cluster(row: { clusterId: string; coopId: string; apiUrl: string; algorithm: ChecksumAlgorithm; clusterSealed: string }): ClusterTarget {
+    return {
+      id: row.clusterId,
+      coopId: row.coopId,
+      apiUrl: row.apiUrl,
+      algorithm: row.algorithm,
+      secret: this.#open(row.clusterSealed, `cluster-secret:${row.clusterId}`),
     };
   }
 

@@ -2,7 +2,7 @@
 // tenancy's cluster with getRecordings filtered by its meta tag, page by page, and
 // stored; rooms are the meeting ids the tenancy created through the gateway (or
 // that its recordings name). A refresh is audited with its counts.
-import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { uuidv7 } from '../ids.js';
@@ -14,11 +14,14 @@ import { clusterClient } from '../clusters/health.js';
 import type { Outbound } from '../net/outbound.js';
 import { findTenancy, type Tenancy } from '../tenancies/service.js';
 import { problems } from '../http/problem.js';
+import { clusters } from '../clusters/table.js';
 import { recordings, rooms, type RecordingFormat } from './table.js';
 
 /** The meta tag the gateway adds to every meeting a tenancy creates. */
 export const TENANCY_META = 'meetplane-tenancy';
 const PAGE = 100;
+/** How long after a meeting ended on a cluster the inventory still looks there for its recordings (processing can take hours). */
+const RECENT_MEETINGS_MS = 7 * 24 * 3600_000;
 const STATES: readonly RecordingState[] = ['processing', 'processed', 'published', 'unpublished'];
 
 export type Room = typeof rooms.$inferSelect;
@@ -51,6 +54,8 @@ export async function claimRoom(
         name: input.name,
         clusterId: input.clusterId,
         recordingReadyUrl: input.recordingReadyUrl,
+        // A create (re)starts the meeting on that cluster, or joins the one still running there.
+        endedAt: null,
         lastCreatedAt: sql`now()`,
         updatedAt: sql`now()`,
       },
@@ -70,22 +75,89 @@ export async function ownedRoom(db: Executor, tenancyId: string, meetingId: stri
   return row;
 }
 
-// The gateway asks this on every join: prepared once per database.
-const ownsPrepared = new WeakMap<Db, ReturnType<typeof prepareOwns>>();
-function prepareOwns(db: Db) {
+// The gateway asks this on every meeting call: prepared once per database.
+const placementPrepared = new WeakMap<Db, ReturnType<typeof preparePlacement>>();
+function preparePlacement(db: Db) {
   return db
-    .select({ id: rooms.id })
+    .select({ clusterId: rooms.clusterId, endedAt: rooms.endedAt })
     .from(rooms)
     .where(and(eq(rooms.meetingId, sql.placeholder('meetingId')), eq(rooms.tenancyId, sql.placeholder('tenancyId'))))
     .limit(1)
-    .prepare('room_owned');
+    .prepare('room_placement');
+}
+
+/** Where the tenancy's meeting was last created and whether it is known to have ended there; undefined when the tenancy does not own the id. */
+export async function meetingPlacement(
+  db: Db,
+  tenancyId: string,
+  meetingId: string,
+): Promise<{ clusterId: string | null; endedAt: Date | null } | undefined> {
+  let q = placementPrepared.get(db);
+  if (!q) placementPrepared.set(db, (q = preparePlacement(db)));
+  const [row] = await q.execute({ tenancyId, meetingId });
+  return row;
 }
 
 /** Whether the tenancy owns this meeting id. */
 export async function ownsMeeting(db: Db, tenancyId: string, meetingId: string): Promise<boolean> {
-  let q = ownsPrepared.get(db);
-  if (!q) ownsPrepared.set(db, (q = prepareOwns(db)));
-  return (await q.execute({ tenancyId, meetingId })).length > 0;
+  return (await meetingPlacement(db, tenancyId, meetingId)) !== undefined;
+}
+
+/** The meeting is no longer on `clusterId` (ended through the gateway, or the cluster no longer knows it). */
+export async function noteMeetingEnded(db: Executor, tenancyId: string, meetingId: string, clusterId: string): Promise<void> {
+  await db
+    .update(rooms)
+    .set({ endedAt: sql`now()`, running: false, participants: 0, updatedAt: sql`now()` })
+    .where(and(eq(rooms.meetingId, meetingId), eq(rooms.tenancyId, tenancyId), eq(rooms.clusterId, clusterId), isNull(rooms.endedAt)));
+}
+
+/**
+ * Clusters of the current cluster's co-op, other than it, where the tenancy has meetings
+ * not known to have ended: it moved (PATCH cluster) while they ran. Another co-op's
+ * clusters never count: a transfer ends the meetings and leaves the source co-op for good.
+ */
+export async function clustersRunningMeetings(db: Executor, tenancyId: string, current: { id: string; coopId: string }): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ id: rooms.clusterId })
+    .from(rooms)
+    .innerJoin(clusters, eq(clusters.id, rooms.clusterId))
+    .where(and(eq(rooms.tenancyId, tenancyId), ne(rooms.clusterId, current.id), isNull(rooms.endedAt), eq(clusters.coopId, current.coopId)));
+  return rows.map((r) => r.id).filter((id): id is string => id !== null);
+}
+
+/**
+ * Clusters of the current cluster's co-op, other than it, that hold (or will soon hold) the
+ * tenancy's recordings: where the inventory saw them, and where its meetings still run.
+ * `endedSince` adds the clusters of meetings that ended since then (their recordings may
+ * still be processing there): the inventory refresh asks those too, so it learns of them.
+ */
+export async function clustersHoldingRecordings(
+  db: Executor,
+  tenancyId: string,
+  current: { id: string; coopId: string },
+  opts: { endedSince?: Date } = {},
+): Promise<string[]> {
+  const inInventory = await db
+    .selectDistinct({ id: recordings.clusterId })
+    .from(recordings)
+    .innerJoin(clusters, eq(clusters.id, recordings.clusterId))
+    .where(and(eq(recordings.tenancyId, tenancyId), ne(recordings.clusterId, current.id), eq(clusters.coopId, current.coopId)));
+  const meetingsThere = opts.endedSince
+    ? await db
+        .selectDistinct({ id: rooms.clusterId })
+        .from(rooms)
+        .innerJoin(clusters, eq(clusters.id, rooms.clusterId))
+        .where(
+          and(
+            eq(rooms.tenancyId, tenancyId),
+            ne(rooms.clusterId, current.id),
+            eq(clusters.coopId, current.coopId),
+            or(isNull(rooms.endedAt), gt(rooms.endedAt, opts.endedSince)),
+          ),
+        )
+    : (await clustersRunningMeetings(db, tenancyId, current)).map((id) => ({ id }));
+  const ids = [...inInventory, ...meetingsThere].map((r) => r.id).filter((id): id is string => id !== null);
+  return [...new Set(ids)];
 }
 
 /** After a health poll: which of the cluster's rooms are running, and with how many people. */
@@ -98,10 +170,31 @@ export async function noteRunningMeetings(db: Executor, clusterId: string, meeti
       .where(and(eq(rooms.meetingId, m.meetingID), eq(rooms.tenancyId, m.metadata[TENANCY_META]!)));
   }
   const ids = tagged.map((m) => m.meetingID);
+  const unlisted = ids.length ? [notInArray(rooms.meetingId, ids)] : [];
   await db
     .update(rooms)
     .set({ running: false, participants: 0, updatedAt: sql`now()` })
-    .where(and(eq(rooms.clusterId, clusterId), eq(rooms.running, true), ...(ids.length ? [notInArray(rooms.meetingId, ids)] : [])));
+    .where(and(eq(rooms.clusterId, clusterId), eq(rooms.running, true), ...unlisted));
+  // Listed: the meeting lives on this cluster (again), whatever a failed check concluded.
+  if (ids.length) {
+    await db
+      .update(rooms)
+      .set({ endedAt: null, updatedAt: sql`now()` })
+      .where(and(eq(rooms.clusterId, clusterId), inArray(rooms.meetingId, ids), sql`${rooms.endedAt} is not null`));
+  }
+  // Not listed: ended, unless its create may still have been on its way when the cluster
+  // answered (claimed before forwarding, forwarded within the gateway's upstream timeout).
+  await db
+    .update(rooms)
+    .set({ endedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(rooms.clusterId, clusterId),
+        isNull(rooms.endedAt),
+        or(isNull(rooms.lastCreatedAt), lt(rooms.lastCreatedAt, sql`now() - interval '2 minutes'`)),
+        ...unlisted,
+      ),
+    );
 }
 
 export async function listRooms(db: Db, tenancyId: string, opts: { after?: string; limit: number }): Promise<Room[]> {
@@ -189,8 +282,30 @@ export async function refreshInventory(
 ): Promise<RefreshCounts> {
   const tenancy = await findTenancy(db, tenancyRef);
   if (!tenancy) throw problems.notFound('tenancy');
-  const listed = await fetchTenancyRecordings(db, box, tenancy, { outbound: opts.outbound, signal: opts.signal });
-  const rows = listed.map((r) => toRow(tenancy.id, tenancy.clusterId, r));
+  const current = await findCluster(db, tenancy.clusterId);
+  if (!current) throw new Error('the tenancy has no cluster');
+  // The current cluster first (its copy wins), then the co-op's other clusters that hold
+  // the tenancy's recordings, or ran its meetings lately, since it moved. One of those not
+  // answering keeps what the inventory knew of it; the current one not answering fails.
+  const former = await clustersHoldingRecordings(db, tenancy.id, current, { endedSince: new Date(Date.now() - RECENT_MEETINGS_MS) });
+  const answered = new Set<string>();
+  const rows: Array<ReturnType<typeof toRow>> = [];
+  const listedIds = new Set<string>();
+  for (const clusterId of [current.id, ...former]) {
+    let listed: Recording[];
+    try {
+      listed = await fetchTenancyRecordings(db, box, { id: tenancy.id, clusterId }, { outbound: opts.outbound, signal: opts.signal });
+    } catch (err) {
+      if (clusterId === current.id) throw err;
+      continue;
+    }
+    answered.add(clusterId);
+    for (const r of listed) {
+      if (listedIds.has(r.recordID)) continue;
+      listedIds.add(r.recordID);
+      rows.push(toRow(tenancy.id, clusterId, r));
+    }
+  }
   return db.transaction(async (tx) => {
     const existing = await tx.select().from(recordings).where(eq(recordings.tenancyId, tenancy.id));
     const known = new Map(existing.map((e) => [e.recordId, e]));
@@ -209,16 +324,17 @@ export async function refreshInventory(
         await tx.update(recordings).set({ lastSeenAt: sql`now()` }).where(eq(recordings.id, prev.id));
       }
     }
-    // Only what this cluster no longer lists: recordings still on a former cluster stay.
-    const gone = existing.filter((e) => !seen.has(e.recordId) && e.clusterId === tenancy.clusterId).map((e) => e.id);
+    // Only what a cluster that answered no longer lists: recordings on one that did not stay.
+    const gone = existing.filter((e) => !seen.has(e.recordId) && e.clusterId !== null && answered.has(e.clusterId)).map((e) => e.id);
     if (gone.length) await tx.delete(recordings).where(inArray(recordings.id, gone));
     // The meetings the recordings name are the tenancy's rooms too (unless another tenancy owns the id).
     let newRooms = 0;
-    const byMeeting = new Map(rows.map((r) => [r.meetingId, r.name]));
-    for (const [meetingId, name] of byMeeting) {
+    const byMeeting = new Map(rows.map((r) => [r.meetingId, r]));
+    for (const [meetingId, { name, clusterId }] of byMeeting) {
+      // A recording is made once its meeting ended.
       const inserted = await tx
         .insert(rooms)
-        .values({ id: uuidv7(), tenancyId: tenancy.id, meetingId, name, clusterId: tenancy.clusterId })
+        .values({ id: uuidv7(), tenancyId: tenancy.id, meetingId, name, clusterId, endedAt: sql`now()` })
         .onConflictDoNothing()
         .returning({ id: rooms.id });
       newRooms += inserted.length;
@@ -229,7 +345,7 @@ export async function refreshInventory(
         actor: opts.actor ?? LOCAL_OPERATOR,
         action: 'tenancy.inventory-refresh',
         subject: { type: 'tenancy', id: tenancy.id },
-        details: { ...counts, cluster: tenancy.clusterId, ...(opts.actor ? {} : { by: 'inventory-job' }) },
+        details: { ...counts, cluster: tenancy.clusterId, ...(former.length ? { formerClusters: former } : {}), ...(opts.actor ? {} : { by: 'inventory-job' }) },
       });
     }
     return counts;

@@ -99,11 +99,25 @@ describe('a known and an unknown tenancy answer alike', () => {
     expect(await compare('/insertDocument?meetingID=probe-room&checksum=0000')).toEqual(signed);
   });
 
+  it('to deeper paths (hooks/*, a/b), in BBB XML, signed for the known tenancy or not', async () => {
+    const unsupported = await compare(`/getDefaultConfigXML?${signQuery('getDefaultConfigXML', {}, known.bbbSecret, 'sha1')}`);
+    expect(unsupported.status).toBe(200);
+    expect(unsupported.type).toMatch(/^text\/xml/);
+    for (const path of ['hooks/create', 'hooks/list', 'a/b', 'a/b/c']) {
+      expect(await compare(`/${path}?${signQuery(path, { callbackURL: 'https://hooks.example/cb' }, known.bbbSecret, 'sha1')}`), path).toEqual(unsupported);
+      expect(await compare(`/${path}`), path).toEqual(unsupported);
+      expect(await compare(`/${path}`, { method: 'POST', form: { callbackURL: 'https://hooks.example/cb' } }), path).toEqual(unsupported);
+    }
+  });
+
   it('to a supported call with a wrong checksum', async () => {
     const wrong = await compare(`/getMeetings?${signQuery('getMeetings', {}, 'not-the-secret', 'sha1')}`);
     expect(wrong.body).toContain('<messageKey>checksumError</messageKey>');
     expect(await compare('/isMeetingRunning?meetingID=probe-room&checksum=abc')).toEqual(wrong);
     expect(await compare('/getMeetings')).toEqual(wrong);
+    // The known tenancy's right digest in upper case is refused like any wrong checksum.
+    const upper = signQuery('getMeetings', {}, known.bbbSecret, 'sha1').replace(/checksum=(\w+)$/, (_m, sum: string) => `checksum=${sum.toUpperCase()}`);
+    expect(await compare(`/getMeetings?${upper}`)).toEqual(wrong);
   });
 });
 
