@@ -1,4 +1,4 @@
-import { pgTable, uuid, text, timestamp, boolean, primaryKey, index } from 'drizzle-orm/pg-core';
+import { pgTable, uuid, text, timestamp, boolean, integer, primaryKey, index } from 'drizzle-orm/pg-core';
 import { coops } from '../coops/table.js';
 import { tenancies } from '../tenancies/table.js';
 
@@ -13,6 +13,15 @@ export const accounts = pgTable('accounts', {
   // Sessions and sign-on grants begun before this moment are over: set when the
   // password, a grant or the account changes (server/accounts/sessions.ts).
   sessionsValidAfter: timestamp('sessions_valid_after', { withTimezone: true, mode: 'date' }),
+  // Suspended: every credential of the account is refused and it cannot sign in;
+  // its grants and memberships stay, and count again when it is reinstated
+  // (server/accounts/lifecycle.ts).
+  suspendedAt: timestamp('suspended_at', { withTimezone: true, mode: 'date' }),
+  // Erased (the right to erasure): name and e-mail are tombstones, the personal
+  // data is gone; the row stays so what refers to the id keeps its meaning.
+  erasedAt: timestamp('erased_at', { withTimezone: true, mode: 'date' }),
+  // For If-Match on suspend, reinstate, offboard and erase.
+  version: integer('version').notNull().default(1),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
