@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { pgTable, uuid, text, integer, bigint, boolean, timestamp, jsonb, unique, index } from 'drizzle-orm/pg-core';
 import { tenancies } from '../tenancies/table.js';
 import { clusters } from '../clusters/table.js';
@@ -32,7 +33,8 @@ export const rooms = pgTable(
     lastCreatedAt: timestamp('last_created_at', { withTimezone: true, mode: 'date' }),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('rooms_tenancy').on(t.tenancyId)],
+  // Each health poll looks for the cluster's meetings not yet known to have ended.
+  (t) => [index('rooms_tenancy').on(t.tenancyId), index('rooms_cluster_open').on(t.clusterId).where(sql`${t.endedAt} is null`)],
 );
 
 export interface RecordingFormat {

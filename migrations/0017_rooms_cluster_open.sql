@@ -1,0 +1,1 @@
+CREATE INDEX "rooms_cluster_open" ON "rooms" USING btree ("cluster_id") WHERE "rooms"."ended_at" is null;
