@@ -225,19 +225,8 @@ export class Gateway {
 
   /** The tenancy's meetings (by its meta tag) on its cluster, and on former ones where some still run. */
   async #getMeetings(target: GatewayTarget, parts: QueryPart[]): Promise<Response> {
-    const clusters = await this.#placement.meetingClusters(target);
-    const lists: XmlObject[][] = [];
-    for (const cluster of clusters) {
-      const upstream = await this.#forwardTo(cluster, 'getMeetings', parts);
-      const answer = await readAnswer(upstream);
-      if (answer.parsed === undefined || !answer.succeeded) {
-        // The current cluster's failure is the answer; a former one's leaves its meetings out.
-        if (cluster === target.cluster) return answer.parsed === undefined && upstream.status === 200 ? failed('serverError', 'The cluster did not answer in BBB format') : answer.response;
-        this.deps.log.warn({ tenancy: target.tenancy.id, cluster: cluster.id }, 'former cluster did not list its meetings');
-        continue;
-      }
-      lists.push(children(answer.parsed['meetings'], 'meeting').filter((m) => entries(m['metadata'])[TENANCY_META] === target.tenancy.id));
-    }
+    const lists = await this.#listsFrom(target, await this.#placement.meetingClusters(target), 'getMeetings', parts);
+    if (lists instanceof Response) return lists;
     const own = mergeMeetings(lists);
     if (own.length === 0) {
       return xmlResponse(
@@ -255,17 +244,8 @@ export class Gateway {
     const tag = encodeParam(`meta_${TENANCY_META}`, target.tenancy.id);
     const clusters = await this.#placement.recordingClusters(target);
     if (clusters.length === 1) return this.forward(target, 'getRecordings', [...parts, tag]);
-    const lists: XmlObject[][] = [];
-    for (const cluster of clusters) {
-      const upstream = await this.#forwardTo(cluster, 'getRecordings', [...withoutParams(parts, ['offset', 'limit']), tag]);
-      const answer = await readAnswer(upstream);
-      if (answer.parsed === undefined || !answer.succeeded) {
-        if (cluster === target.cluster) return answer.parsed === undefined && upstream.status === 200 ? failed('serverError', 'The cluster did not answer in BBB format') : answer.response;
-        this.deps.log.warn({ tenancy: target.tenancy.id, cluster: cluster.id }, 'former cluster did not list its recordings');
-        continue;
-      }
-      lists.push(children(answer.parsed['recordings'], 'recording').filter((r) => entries(r['metadata'])[TENANCY_META] === target.tenancy.id));
-    }
+    const lists = await this.#listsFrom(target, clusters, 'getRecordings', [...withoutParams(parts, ['offset', 'limit']), tag]);
+    if (lists instanceof Response) return lists;
     const page = mergeRecordings(lists, { offset: param(parts, 'offset'), limit: param(parts, 'limit') });
     if (page.length === 0) {
       return xmlResponse(
@@ -273,6 +253,29 @@ export class Gateway {
       );
     }
     return xmlResponse(buildResponse({ returncode: 'SUCCESS', recordings: { recording: page as unknown as XmlInput[] } }));
+  }
+
+  /**
+   * Each cluster's list of the tenancy's meetings or recordings (by its meta tag, whatever
+   * the cluster's filter did). The current cluster's failure is the answer; a former
+   * cluster's leaves its part out, so one drained server that died does not hide the rest.
+   */
+  async #listsFrom(target: GatewayTarget, clusters: readonly ClusterTarget[], call: 'getMeetings' | 'getRecordings', parts: ReadonlyArray<QueryPart | string>): Promise<XmlObject[][] | Response> {
+    const [list, item] = call === 'getMeetings' ? ['meetings', 'meeting'] : ['recordings', 'recording'];
+    const lists: XmlObject[][] = [];
+    for (const cluster of clusters) {
+      const upstream = await this.#forwardTo(cluster, call, parts);
+      const answer = await readAnswer(upstream);
+      if (answer.parsed === undefined || !answer.succeeded) {
+        if (cluster === target.cluster) {
+          return answer.parsed === undefined && upstream.status === 200 ? failed('serverError', 'The cluster did not answer in BBB format') : answer.response;
+        }
+        this.deps.log.warn({ tenancy: target.tenancy.id, cluster: cluster.id, call }, 'a former cluster did not answer: its part of the list is left out');
+        continue;
+      }
+      lists.push(children(answer.parsed[list], item).filter((x) => entries(x['metadata'])[TENANCY_META] === target.tenancy.id));
+    }
+    return lists;
   }
 
   /**

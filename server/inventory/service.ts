@@ -98,11 +98,6 @@ export async function meetingPlacement(
   return row;
 }
 
-/** Whether the tenancy owns this meeting id. */
-export async function ownsMeeting(db: Db, tenancyId: string, meetingId: string): Promise<boolean> {
-  return (await meetingPlacement(db, tenancyId, meetingId)) !== undefined;
-}
-
 /** The meeting is no longer on `clusterId` (ended through the gateway, or the cluster no longer knows it). */
 export async function noteMeetingEnded(db: Executor, tenancyId: string, meetingId: string, clusterId: string): Promise<void> {
   await db
