@@ -33,8 +33,12 @@ export const rooms = pgTable(
     lastCreatedAt: timestamp('last_created_at', { withTimezone: true, mode: 'date' }),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  // Each health poll looks for the cluster's meetings not yet known to have ended.
-  (t) => [index('rooms_tenancy').on(t.tenancyId), index('rooms_cluster_open').on(t.clusterId).where(sql`${t.endedAt} is null`)],
+  // Meetings not yet known to have ended, by cluster (each health poll) and by tenancy (the gateway's getMeetings).
+  (t) => [
+    index('rooms_tenancy').on(t.tenancyId),
+    index('rooms_cluster_open').on(t.clusterId).where(sql`${t.endedAt} is null`),
+    index('rooms_tenancy_open').on(t.tenancyId).where(sql`${t.endedAt} is null`),
+  ],
 );
 
 export interface RecordingFormat {

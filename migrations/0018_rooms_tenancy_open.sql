@@ -1,0 +1,1 @@
+CREATE INDEX "rooms_tenancy_open" ON "rooms" USING btree ("tenancy_id") WHERE "rooms"."ended_at" is null;
