@@ -73,5 +73,10 @@ export const recordings = pgTable(
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [unique('recordings_tenancy_record').on(t.tenancyId, t.recordId), index('recordings_meeting').on(t.tenancyId, t.meetingId)],
+  (t) => [
+    unique('recordings_tenancy_record').on(t.tenancyId, t.recordId),
+    index('recordings_meeting').on(t.tenancyId, t.meetingId),
+    // Which clusters hold a tenancy's recordings: asked on every getRecordings through the gateway.
+    index('recordings_tenancy_cluster').on(t.tenancyId, t.clusterId),
+  ],
 );

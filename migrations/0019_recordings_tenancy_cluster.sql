@@ -1,0 +1,1 @@
+CREATE INDEX "recordings_tenancy_cluster" ON "recordings" USING btree ("tenancy_id","cluster_id");
