@@ -2,7 +2,7 @@
 // tenancy's cluster with getRecordings filtered by its meta tag, page by page, and
 // stored; rooms are the meeting ids the tenancy created through the gateway (or
 // that its recordings name). A refresh is audited with its counts.
-import { and, asc, eq, gt, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, gt, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { uuidv7 } from '../ids.js';
@@ -132,11 +132,17 @@ export async function clustersHoldingRecordings(
   current: { id: string; coopId: string },
   opts: { endedSince?: Date } = {},
 ): Promise<string[]> {
+  // One index probe per cluster of the co-op (few), not a read of every recording of the tenancy.
   const inInventory = await db
-    .selectDistinct({ id: recordings.clusterId })
-    .from(recordings)
-    .innerJoin(clusters, eq(clusters.id, recordings.clusterId))
-    .where(and(eq(recordings.tenancyId, tenancyId), ne(recordings.clusterId, current.id), eq(clusters.coopId, current.coopId)));
+    .select({ id: clusters.id })
+    .from(clusters)
+    .where(
+      and(
+        eq(clusters.coopId, current.coopId),
+        ne(clusters.id, current.id),
+        exists(db.select({ one: sql`1` }).from(recordings).where(and(eq(recordings.tenancyId, tenancyId), eq(recordings.clusterId, clusters.id)))),
+      ),
+    );
   const meetingsThere = opts.endedSince
     ? await db
         .selectDistinct({ id: rooms.clusterId })
