@@ -253,6 +253,14 @@ policy.check           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 policy.check           own-coop       Y  Y  Y  .  .  .  .  .  .
 policy.check           other-coop     Y  Y  .  .  .  .  .  .  .
 
+transfer.retry         own-tenancy    Y  .  Y  .  .  .  .  .  .
+transfer.retry         other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.retry         incoming       Y  .  Y  .  .  .  .  .  .
+transfer.retry         other-coop     Y  .  .  .  .  .  .  .  .
+transfer.resolve       own-tenancy    Y  .  Y  .  .  .  .  .  .
+transfer.resolve       other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.resolve       incoming       Y  .  Y  .  .  .  .  .  .
+transfer.resolve       other-coop     Y  .  .  .  .  .  .  .  .
 cover.auditor          global         Y  Y  .  .  .  .  .  .  .
 cover.clusterOperator  own-coop       Y  .  Y  Y  .  .  .  .  .
 cover.clusterOperator  other-coop     Y  .  .  .  .  .  .  .  .

@@ -83,6 +83,8 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /audit/checkpoint': { action: 'audit.read', resource: 'platform' },
   'GET /audit/checkpoints': { action: 'audit.read', resource: 'platform' },
   'GET /audit/key': { action: 'audit.read', resource: 'platform' },
+  'POST /transfers/{id}/retry': { action: 'transfer.retry', resource: 'transfer' },
+  'POST /transfers/{id}/resolve': { action: 'transfer.resolve', resource: 'transfer' },
   'GET /audit/entries': { action: 'audit.read', resource: 'platform' },
   'GET /audit/entries/{index}': { action: 'audit.read', resource: 'platform' },
   'GET /audit/bundle/{index}': { action: 'audit.read', resource: 'platform' },

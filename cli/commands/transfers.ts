@@ -1,5 +1,6 @@
-// meetplane transfers create|check|approve|object|cancel|status|list|watch|receipt
-// — the REST transfer endpoints for co-op admins and owners.
+// meetplane transfers create|check|approve|object|cancel|retry|resolve|status|list|watch|receipt
+// — the REST transfer endpoints for co-op admins and owners. Every action reads
+// the transfer first and sends its ETag as If-Match, so it acts on what it saw.
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -25,8 +26,18 @@ interface TransferStatus {
   steps?: Array<{ step: string; status: string }>;
   approvals?: Array<{ role: string; accountId: string }>;
   objections?: Array<{ kind: string }>;
-  notices?: { queued: number; sent: number; failing: number };
+  notices?: { queued: number; sent: number; failing: number; refused?: number };
+  noticeDelivery?: {
+    members: number;
+    reached: number;
+    notReached: number;
+    undeliverable: number;
+    allReachedAt: string | null;
+    waiting: string | null;
+    unreached?: Array<{ accountId: string; email: string; mail: string; attempts: number; lastError: string | null; undeliverable: boolean }>;
+  } | null;
   sourceDeletion?: { dueAt: string; doneAt: string | null } | null;
+  failure?: { step: string; reason: string; at: string; servedBy: 'source' | 'target'; recordId?: string; actions: string[] } | null;
 }
 
 /** A document named on the command line enters the transfer as its SHA-256 only. */
@@ -75,9 +86,30 @@ export function transfersCommand(globals: Globals): Command {
     }
     if (t.steps) process.stdout.write('\n' + t.steps.map((s) => `${s.status === 'done' ? '[x]' : s.status === 'current' ? '[>]' : '[ ]'} ${s.step}`).join('\n') + '\n');
     if (t.approvals) process.stdout.write(`\napprovals: ${t.approvals.map((a) => a.role).join(', ') || 'none'}\n`);
-    if (t.notices) process.stdout.write(`notices: ${t.notices.sent} sent, ${t.notices.queued} queued, ${t.notices.failing} failing\n`);
+    if (t.notices) process.stdout.write(`notices: ${t.notices.sent} sent, ${t.notices.queued} queued, ${t.notices.failing} failing${t.notices.refused ? `, ${t.notices.refused} refused` : ''}\n`);
+    const d = t.noticeDelivery;
+    if (d) {
+      process.stdout.write(`reached: ${d.reached} of ${d.members} members${d.allReachedAt ? ` (the last on ${d.allReachedAt})` : ''}${d.undeliverable ? `, ${d.undeliverable} undeliverable` : ''}\n`);
+      for (const u of d.unreached ?? [])
+        process.stdout.write(
+          `  not reached: ${u.accountId} ${u.email} (mail ${u.mail}${u.attempts ? `, ${u.attempts} attempts` : ''}${u.lastError ? `: ${u.lastError}` : ''})${u.undeliverable ? ' UNDELIVERABLE: tell them another way, then `meetplane transfers told`' : ''}\n`,
+        );
+    }
     if (t.sourceDeletion)
       process.stdout.write(t.sourceDeletion.doneAt ? `source copy deleted: ${t.sourceDeletion.doneAt}\n` : `source copy deleted after: ${t.sourceDeletion.dueAt}\n`);
+    if (t.failure) {
+      const f = t.failure;
+      process.stdout.write(`\nfailed at ${f.step} (${f.at})${f.recordId ? `, recording ${f.recordId}` : ''}: ${f.reason}\n`);
+      process.stdout.write(`the tenancy is active at the ${f.servedBy}\n`);
+      if (f.actions.length) process.stdout.write(`what you can do:\n${f.actions.map((a) => `  ${a}`).join('\n')}\n`);
+    }
+  };
+
+  /** POSTs an action on the transfer as it is now: its ETag, read first, goes along as If-Match. */
+  const act = async (id: string, path: string, body?: unknown) => {
+    const api = client();
+    const current = await api.request<TransferStatus>('GET', `/transfers/${encodeURIComponent(id)}`);
+    return (await api.request<TransferStatus>('POST', `/transfers/${encodeURIComponent(current.body.id)}/${path}`, { ifMatch: current.etag, ...(body !== undefined ? { body } : {}) })).body;
   };
 
   cmd
@@ -91,10 +123,13 @@ export function transfersCommand(globals: Globals): Command {
     .option('--pipeda', 'the target organisation is subject to PIPEDA')
     .option('--sccs <file...>', 'signed standard contractual clauses (recorded by SHA-256)')
     .option('--tia <file>', 'the transfer impact assessment (recorded by SHA-256)')
-    .option('--notice-days <n>', 'days between the notice and the freeze')
+    .option('--notice-days <n>', 'days between the notice reaching each member and the freeze')
+    .option('--freeze-at <time>', 'planned freeze date and time, ISO 8601 (e.g. 2026-12-31T20:00Z): at least the notice period from now')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const notice = o.noticeDays === undefined ? undefined : Number(o.noticeDays);
       if (notice !== undefined && !Number.isInteger(notice)) throw new CliError('--notice-days must be a whole number', 2);
+      const freezeAt = o.freezeAt === undefined ? undefined : new Date(o.freezeAt as string);
+      if (freezeAt && Number.isNaN(freezeAt.getTime())) throw new CliError('--freeze-at must be a date and time, e.g. 2026-12-31T20:00Z', 2);
       const body = {
         tenancy: o.tenancy,
         targetCoop: o.to,
@@ -107,6 +142,7 @@ export function transfersCommand(globals: Globals): Command {
           impactAssessment: o.tia ? sha256File(o.tia as string) : null,
         },
         ...(notice !== undefined ? { noticeDays: notice } : {}),
+        ...(freezeAt ? { freezeAt: freezeAt.toISOString() } : {}),
       };
       show((await client().request<TransferStatus>('POST', '/transfers', { body })).body);
     });
@@ -119,14 +155,38 @@ export function transfersCommand(globals: Globals): Command {
     cmd
       .command(`${name} <id>`)
       .description(description)
-      .action(async (id: string) => show((await client().request<TransferStatus>('POST', `/transfers/${encodeURIComponent(id)}/${name}`)).body));
+      .action(async (id: string) => show(await act(id, name)));
+
+  cmd
+    .command('retry <id>')
+    .description('run the failed step of a transfer again (the background job or `transfers run` does the work)')
+    .action(async (id: string) => show(await act(id, 'retry')));
+
+  cmd
+    .command('resolve <id>')
+    .description('settle a failed transfer: --roll-forward completes it at the target, --roll-back ends it with the tenancy at the source')
+    .option('--roll-forward', 'complete it: the files at the target are verified again, your reason stands for the check that failed')
+    .option('--roll-back', 'move the tenancy back to the source (which still holds everything) and end the transfer')
+    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (id: string, o: { rollForward?: boolean; rollBack?: boolean; reason: string }) => {
+      if (Boolean(o.rollForward) === Boolean(o.rollBack)) throw new CliError('give one of --roll-forward or --roll-back', 2);
+      const body = { direction: o.rollForward ? 'roll-forward' : 'roll-back', reason: o.reason };
+      show(await act(id, 'resolve', body));
+    });
 
   cmd
     .command('approve <id>')
     .description('approve as the source admin, the target admin or the owner')
     .requiredOption('--as <role>', 'source_admin | target_admin | owner')
-    .action(async (id: string, o: { as: string }) =>
-      show((await client().request<TransferStatus>('POST', `/transfers/${encodeURIComponent(id)}/approve`, { body: { as: o.as } })).body),
+    .action(async (id: string, o: { as: string }) => show(await act(id, 'approve', { as: o.as })));
+
+  cmd
+    .command('told <id> <account>')
+    .description('record how a member the notice mail did not reach was told another way (their notice period counts from now)')
+    .requiredOption('--how <how>', 'in-person | phone | letter | other-email | other')
+    .option('--note <text>', 'a note kept with the record (not in the audit log)')
+    .action(async (id: string, account: string, o: { how: string; note?: string }) =>
+      show(await act(id, `notices/${encodeURIComponent(account)}/told`, { how: o.how, ...(o.note ? { note: o.note } : {}) })),
     );
 
   cmd

@@ -1,16 +1,19 @@
-// Where each cluster keeps its published recordings (file:// or sftp://), with
-// credentials sealed under the master key like the cluster's API secret.
+// Where each cluster keeps its recordings (file:// or sftp://): the BBB recordings
+// root, /var/bigbluebutton, whose published, unpublished and deleted trees a
+// transfer reads and writes (storage/bbb-layout.ts); a URL naming the published
+// tree itself is read as its parent. Credentials are sealed under the master
+// key like the cluster's API secret.
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
 import { appendAudit } from '../audit/trail.js';
-import { openStorage, type RecordingStorage } from '../storage/index.js';
+import { openStorage, recordingsRootUrl, type RecordingStorage } from '../storage/index.js';
 import { clusterStorage } from './table.js';
 
 const STORAGE_LABEL = (clusterId: string) => `cluster-storage:${clusterId}`;
 
-/** Sets where a cluster's published recordings live; credentials are sealed and never shown again. */
+/** Sets where a cluster's recordings live; credentials are sealed and never shown again. */
 export async function setClusterStorage(
   db: Db,
   box: SecretBox,
@@ -36,12 +39,12 @@ export async function clusterStorageUrl(db: Db, clusterId: string): Promise<{ ur
   return row && { url: row.url, hasCredentials: row.credentialsSealed !== null };
 }
 
-/** Opens a cluster's recording storage; the caller closes it. */
+/** Opens a cluster's recordings root; the caller closes it. */
 export async function openClusterStorage(db: Db, box: SecretBox, clusterId: string): Promise<RecordingStorage> {
   const [row] = await db.select().from(clusterStorage).where(eq(clusterStorage.clusterId, clusterId));
   if (!row) throw new Error(`cluster ${clusterId} has no recording storage configured`);
   const creds = row.credentialsSealed ? (JSON.parse(box.open(row.credentialsSealed, STORAGE_LABEL(clusterId))) as Record<string, string>) : {};
-  return openStorage(row.url, creds);
+  return openStorage(recordingsRootUrl(row.url), creds);
 }
 
 /** Runs `use` with a cluster's storage open, and closes it. */

@@ -24,7 +24,12 @@ export const FINAL_STATES: ReadonlySet<TransferState> = new Set(['completed', 'r
 /**
  * Before the tenancy is frozen a transfer can be cancelled or refused; once
  * frozen, a failure before switching rolls back (nothing was deleted at the
- * source); after switching, only `failed` (for an operator to resolve).
+ * source). A failure after the switch is `failed`, with the tenancy already
+ * active where its data is whole (recovery.ts); from there an operator retries
+ * (`verifying` again when it stayed at the target, `frozen` again when it went
+ * back to the source) or resolves it (`completed` by rolling forward,
+ * `rolled_back` by rolling back). `failed` is final for the runner: only an
+ * operator moves it on.
  */
 const NEXT: Record<TransferState, readonly TransferState[]> = {
   draft: ['checked', 'rejected', 'cancelled'],
@@ -38,7 +43,7 @@ const NEXT: Record<TransferState, readonly TransferState[]> = {
   completed: [],
   rejected: [],
   cancelled: [],
-  failed: [],
+  failed: ['verifying', 'frozen', 'completed', 'rolled_back'],
   rolled_back: [],
 };
 

@@ -1,8 +1,11 @@
 // The last step of a completed transfer: after the source grace period
 // (TRANSFER_SOURCE_GRACE_DAYS, counted from completion) the recordings are
 // deleted at the source cluster, through its BBB API and from its storage, and
-// the deletion is recorded. It runs only after the target was verified, and it
-// is idempotent: a run killed half-way deletes the rest next time and records once.
+// the deletion is recorded. BBB's deleteRecordings only moves a recording to its
+// deleted tree, so each copied recording's format directory is removed from
+// every tree (published, unpublished, deleted) and checked gone. It runs only
+// after the target was verified, and it is idempotent: a run killed half-way
+// deletes the rest next time and records once.
 import { createHash } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.js';
@@ -13,6 +16,7 @@ import type { Outbound } from '../net/outbound.js';
 import { appendAudit } from '../audit/trail.js';
 import { failpoint } from '../failpoints.js';
 import { clusterStorageUrl, withClusterStorage } from './cluster-storage.js';
+import { RECORDING_TREES, recordingDir, recordingOfPath, recordingsRootUrl } from '../storage/bbb-layout.js';
 import { transferFiles, transfers } from './table.js';
 import type { Transfer } from './service.js';
 import type { Db } from '../db/index.js';
@@ -26,11 +30,17 @@ export function sourceDeletionDue(t: Pick<Transfer, 'state' | 'stateSince'>, gra
 export async function deleteAtSource(deps: { db: Db; box: SecretBox; outbound: Outbound }, actor: Principal, t: Transfer): Promise<void> {
   const { db, box } = deps;
   const files = await db.select({ path: transferFiles.path, size: transferFiles.size, sha256: transferFiles.sha256 }).from(transferFiles).where(eq(transferFiles.transferId, t.id));
-  const recordIds = [...new Set(files.map((f) => f.path.split('/')[1]!))].sort();
-  const dirs = [...new Set(files.map((f) => f.path.split('/').slice(0, 2).join('/')))].sort();
+  const copied = files.map((f) => {
+    const r = recordingOfPath(f.path);
+    if (!r) throw new Error(`${f.path} is not under a recording tree: this transfer's files predate the recording trees; delete its source copy by hand`);
+    return r;
+  });
+  const recordIds = [...new Set(copied.map((r) => r.recordId))].sort();
+  // Each copied recording's format directory, in every tree it could be in by now.
+  const dirs = [...new Set(copied.flatMap((r) => RECORDING_TREES.map((tree) => recordingDir(tree, r.format, r.recordId))))].sort();
   const [from, to] = await Promise.all([clusterStorageUrl(db, t.sourceClusterId), clusterStorageUrl(db, t.targetClusterId)]);
   // Two clusters publishing from one storage: the source's files are the target's. Nothing to delete.
-  const shared = from !== undefined && from.url === to?.url;
+  const shared = from !== undefined && to !== undefined && recordingsRootUrl(from.url) === recordingsRootUrl(to.url);
   if (!shared && recordIds.length) {
     const source = await findCluster(db, t.sourceClusterId);
     if (source) {
@@ -43,7 +53,7 @@ export async function deleteAtSource(deps: { db: Db; box: SecretBox; outbound: O
     }
     await withClusterStorage(db, box, t.sourceClusterId, async (storage) => {
       for (const dir of dirs) await storage.remove(dir, { recursive: true });
-      // Each recording's directory, not each file: one round trip per recording (over SFTP too).
+      // Each recording's directories, not each file: a few round trips per recording (over SFTP too).
       for (const dir of dirs) if (await storage.stat(dir)) throw new Error(`${dir} is still at the source after deletion`);
     });
   }

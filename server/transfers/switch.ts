@@ -2,6 +2,8 @@
 // member accounts that belong to it alone move to the target co-op and
 // cluster. Members who objected stay out: their membership ends here, their
 // account stays with the source co-op, and they get an Art. 20 export instead.
+// What moved beyond the tenancy's row is recorded on the transfer (`switched`), so
+// a failure after the switch can move everything back (`unswitchTenancy`).
 import { and, count, eq, inArray, ne, notInArray, sql } from 'drizzle-orm';
 import type { Tx } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -12,7 +14,7 @@ import { grants } from '../grants/table.js';
 import { tenancies } from '../tenancies/table.js';
 import { recordings } from '../inventory/table.js';
 import { createMemberExport } from './member-export.js';
-import { transferObjections, type transfers } from './table.js';
+import { transferObjections, transfers, type SwitchRecord } from './table.js';
 
 export interface SwitchOutcome {
   membershipsLeftOut: number;
@@ -26,13 +28,12 @@ export async function switchTenancy(
   ctx: { box: SecretBox; actor: Principal; publicUrl: string; now: Date },
   t: typeof transfers.$inferSelect,
 ): Promise<SwitchOutcome> {
-  const objectors = (
-    await tx
-      .select({ id: transferObjections.accountId })
-      .from(transferObjections)
-      .innerJoin(memberships, and(eq(memberships.accountId, transferObjections.accountId), eq(memberships.tenancyId, t.tenancyId)))
-      .where(and(eq(transferObjections.transferId, t.id), eq(transferObjections.kind, 'member')))
-  ).map((o) => o.id);
+  const leftOut = await tx
+    .select({ accountId: transferObjections.accountId, role: memberships.role })
+    .from(transferObjections)
+    .innerJoin(memberships, and(eq(memberships.accountId, transferObjections.accountId), eq(memberships.tenancyId, t.tenancyId)))
+    .where(and(eq(transferObjections.transferId, t.id), eq(transferObjections.kind, 'member')));
+  const objectors = leftOut.map((o) => o.accountId);
   for (const id of objectors) await createMemberExport(tx, ctx, t, id);
   if (objectors.length) await tx.delete(memberships).where(and(eq(memberships.tenancyId, t.tenancyId), inArray(memberships.accountId, objectors)));
 
@@ -59,5 +60,44 @@ export async function switchTenancy(
   const [{ n: recordingsMoved } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(where);
   await tx.update(recordings).set({ clusterId: t.targetClusterId }).where(where);
   await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
+  const switched: SwitchRecord = { accountsMoved: moved.map((m) => m.id), membershipsLeftOut: leftOut };
+  await tx.update(transfers).set({ switched }).where(eq(transfers.id, t.id));
   return { membershipsLeftOut: objectors.length, exports: objectors.length, accountsMoved: moved.length, recordingsMoved };
+}
+
+export interface UnswitchOutcome {
+  accountsMovedBack: number;
+  membershipsGivenBack: number;
+  recordingsMovedBack: number;
+}
+
+/**
+ * Undoes the switch, in the caller's transaction: the tenancy goes back to the
+ * source co-op and cluster, active; the accounts that moved go home again, the
+ * members who objected get their memberships back, and the inventory names the
+ * source cluster again. For a failure after the switch, when the source still
+ * holds everything (nothing is deleted there before the target is verified).
+ */
+export async function unswitchTenancy(tx: Tx, t: typeof transfers.$inferSelect, now: Date): Promise<UnswitchOutcome> {
+  const sw = t.switched ?? { accountsMoved: [], membershipsLeftOut: [] };
+  const back = sw.accountsMoved.length
+    ? await tx
+        .update(accounts)
+        .set({ coopId: t.sourceCoopId })
+        .where(and(inArray(accounts.id, sw.accountsMoved), eq(accounts.coopId, t.targetCoopId)))
+        .returning({ id: accounts.id })
+    : [];
+  const given = sw.membershipsLeftOut.length
+    ? await tx
+        .insert(memberships)
+        .values(sw.membershipsLeftOut.map((m) => ({ tenancyId: t.tenancyId, accountId: m.accountId, role: m.role })))
+        .onConflictDoNothing()
+        .returning({ id: memberships.accountId })
+    : [];
+  const where = and(eq(recordings.tenancyId, t.tenancyId), eq(recordings.clusterId, t.targetClusterId));
+  const [{ n: recordingsMovedBack } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(where);
+  await tx.update(recordings).set({ clusterId: t.sourceClusterId }).where(where);
+  await tx.update(tenancies).set({ coopId: t.sourceCoopId, clusterId: t.sourceClusterId, state: 'active', updatedAt: now }).where(eq(tenancies.id, t.tenancyId));
+  await tx.update(transfers).set({ switched: null }).where(eq(transfers.id, t.id));
+  return { accountsMovedBack: back.length, membershipsGivenBack: given.length, recordingsMovedBack };
 }

@@ -140,6 +140,24 @@ describe('recordings on the BBB double', () => {
     await expect(c.publishRecordings('no-such-recording', true)).rejects.toMatchObject({ messageKey: 'notFound' });
   });
 
+  it('keeps each recording in the tree of its state, as /var/bigbluebutton does', async () => {
+    const a = await record('room-a', T0, {}, { 'video/webcams.webm': 'w' });
+    expect(a.dir).toBe(join(dir, 'published', 'presentation', a.recordId));
+    expect(await c.publishRecordings(a.recordId, false)).toBe(false);
+    await expect(access(a.dir)).rejects.toThrow();
+    expect(await readFile(join(dir, 'unpublished', 'presentation', a.recordId, 'video/webcams.webm'), 'utf8')).toBe('w');
+    expect((await fetch(a.playbackUrl)).status).toBe(404);
+    expect(await c.publishRecordings(a.recordId, true)).toBe(true);
+    expect(await readFile(join(a.dir, 'video/webcams.webm'), 'utf8')).toBe('w');
+    await expect(access(join(dir, 'unpublished', 'presentation', a.recordId))).rejects.toThrow();
+    // Written straight into the unpublished tree: listed as unpublished, never served.
+    const u = await writeRecording(dir, { meetingId: 'room-u', name: 'U', state: 'unpublished', host: bbb.origin, files: { 'shapes.svg': '<svg/>' } });
+    expect(u.dir).toBe(join(dir, 'unpublished', 'presentation', u.recordId));
+    expect((await c.getRecordings({ state: ['unpublished'] })).map((r) => r.recordID)).toEqual([u.recordId]);
+    expect((await fetch(u.playbackUrl)).status).toBe(404);
+    expect((await fetch(`${bbb.origin}/presentation/${u.recordId}/shapes.svg`)).status).toBe(404);
+  });
+
   it('only shows other states when asked for them', async () => {
     const a = await record('room-a', T0);
     const meta = join(a.dir, 'metadata.xml');
@@ -166,12 +184,15 @@ describe('recordings on the BBB double', () => {
     await expect(c.updateRecordings('no-such-recording', { a: 'b' })).rejects.toMatchObject({ messageKey: 'notFound' });
   });
 
-  it('deletes a recording by removing its directories', async () => {
+  it('deletes a recording by moving its directories to the deleted tree', async () => {
     const a = await record('room-a', T0, {}, { 'video/webcams.webm': 'w' });
     const b = await record('room-b', T0 + HOUR);
     expect(await c.deleteRecordings(a.recordId)).toBe(true);
     await expect(access(a.dir)).rejects.toThrow();
+    expect(await readFile(join(dir, 'deleted', 'presentation', a.recordId, 'video/webcams.webm'), 'utf8')).toBe('w');
     expect((await c.getRecordings()).map((r) => r.recordID)).toEqual([b.recordId]);
+    expect((await c.getRecordings({ state: ['deleted'] })).map((r) => [r.recordID, r.state])).toEqual([[a.recordId, 'deleted']]);
+    expect((await fetch(a.playbackUrl)).status).toBe(404);
     await expect(c.deleteRecordings(a.recordId)).rejects.toMatchObject({ messageKey: 'notFound' });
   });
 });

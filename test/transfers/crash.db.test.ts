@@ -157,7 +157,7 @@ describe.skipIf(!postgres)('a transfer runner killed with SIGKILL', () => {
     expect(done!.sourceDeletedAt).not.toBeNull();
 
     // Exactly the tenancy's files at the target, each once, byte for byte; nothing partial left over.
-    const atTarget = t.recordIds.flatMap((r) => filesUnder(dirs.target, path.join(dirs.target, 'presentation', r)));
+    const atTarget = t.recordIds.flatMap((r) => filesUnder(dirs.target, path.join(dirs.target, 'published', 'presentation', r)));
     const expectedFiles = [...t.expected.keys()];
     expect(atTarget.filter((f) => !f.endsWith('metadata.xml')).sort()).toEqual(expectedFiles.sort());
     expect(atTarget.filter((f) => f.endsWith('metadata.xml'))).toHaveLength(3);
@@ -168,7 +168,9 @@ describe.skipIf(!postgres)('a transfer runner killed with SIGKILL', () => {
     expect(records.map((r) => r.path).sort()).toEqual([...atTarget].sort());
     for (const r of records) expect(sha(readFileSync(path.join(dirs.target, r.path)))).toBe(r.sha256);
     // The source copy is gone after the (zero) grace period.
-    for (const r of t.recordIds) expect(existsSync(path.join(dirs.source, 'presentation', r))).toBe(false);
+    // In no tree: BBB's deleteRecordings only moves a recording to deleted/.
+    for (const r of t.recordIds)
+      for (const tree of ['published', 'unpublished', 'deleted']) expect(existsSync(path.join(dirs.source, tree, 'presentation', r)), `${tree}/${r}`).toBe(false);
 
     // Each step happened once, in order, whatever the runner died in.
     const entries = (await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${t.id}&limit=100`)).json.items.map((e: { json: { action: string } }) => e.json.action);

@@ -11,8 +11,10 @@ describe('transfer lifecycle', () => {
       for (let j = i + 2; j < HAPPY_PATH.length; j++) expect(canTransition(HAPPY_PATH[i]!, HAPPY_PATH[j]!), `${HAPPY_PATH[i]} -> ${HAPPY_PATH[j]}`).toBe(false);
   });
 
-  it('ends are final', () => {
-    for (const end of FINAL_STATES) for (const to of TRANSFER_STATES) expect(canTransition(end, to)).toBe(false);
+  it('ends are final, but for a failure an operator retries or resolves', () => {
+    for (const end of FINAL_STATES) if (end !== 'failed') for (const to of TRANSFER_STATES) expect(canTransition(end, to)).toBe(false);
+    // retry: verify again (the tenancy stayed at the target) or freeze again (it went back to the source); resolve: roll forward or back
+    expect(TRANSFER_STATES.filter((to) => canTransition('failed', to)).sort()).toEqual(['completed', 'frozen', 'rolled_back', 'verifying']);
   });
 
   it('can be cancelled before the freeze, and only rolled back from frozen until switching', () => {

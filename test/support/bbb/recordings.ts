@@ -1,9 +1,12 @@
-// A BBB server's published recordings on disk (/var/bigbluebutton/published): one
-// `<format>/<record_id>/` directory per playback format, holding the playback files and a
-// metadata.xml as the publish scripts of record-and-playback write it. The double reads
-// this layout on every call, so writing a recording here is how it "arrives".
+// A BBB server's recordings on disk, laid out as a real server keeps them under its
+// recordings root (/var/bigbluebutton): one `<tree>/<format>/<record_id>/` directory per
+// playback format, in the tree of the recording's state (published/, unpublished/ or
+// deleted/), holding the playback files and a metadata.xml as the publish scripts of
+// record-and-playback write it. The double reads this layout on every call, so writing a
+// recording here is how it "arrives"; publishing, unpublishing and deleting move the
+// directories between the trees, as bbb-web does.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { buildXml, isObject, parseXml, XmlError, type XmlInput, type XmlObject } from '../../../server/bbb/xml.js';
 
@@ -11,6 +14,10 @@ import { buildXml, isObject, parseXml, XmlError, type XmlInput, type XmlObject }
 export function internalMeetingId(meetingId: string, createTime: number): string {
   return `${createHash('sha1').update(meetingId, 'utf8').digest('hex')}-${createTime}`;
 }
+
+/** The trees of a BBB recordings root, one per state that has files in place. */
+export const RECORDING_TREES = ['published', 'unpublished', 'deleted'] as const;
+export type RecordingTree = (typeof RECORDING_TREES)[number];
 
 export interface RecordingSpec {
   /** defaults to internalMeetingId(meetingId, startTime), as on a real server */
@@ -24,7 +31,8 @@ export interface RecordingSpec {
   /** public origin of the server, e.g. http://127.0.0.1:8080, or a host name (https assumed) */
   host: string;
   format?: string;
-  state?: 'published' | 'unpublished';
+  /** default published; the recording is written into this state's tree */
+  state?: RecordingTree;
   startTime?: number;
   endTime?: number;
   participants?: number;
@@ -41,14 +49,15 @@ export function playbackPath(format: string, recordId: string): string {
   return format === 'presentation' ? `/playback/presentation/2.3/${recordId}` : `/playback/${format}/${recordId}/`;
 }
 
-export async function writeRecording(recordingsDir: string, spec: RecordingSpec): Promise<WrittenRecording> {
+/** `root` is the recordings root (the double's recordingsDir); the recording goes into its state's tree. */
+export async function writeRecording(root: string, spec: RecordingSpec): Promise<WrittenRecording> {
   const format = spec.format ?? 'presentation';
   const startTime = spec.startTime ?? Date.now() - 3_600_000;
   const endTime = spec.endTime ?? startTime + 1_800_000;
   const recordId = spec.recordId ?? internalMeetingId(spec.meetingId, startTime);
   const origin = spec.host.includes('://') ? spec.host.replace(/\/+$/, '') : `https://${spec.host}`;
-  const dir = join(recordingsDir, format, recordId);
   const state = spec.state ?? 'published';
+  const dir = join(root, state, format, recordId);
 
   let size = 0;
   for (const [path, content] of Object.entries(spec.files ?? {})) {
@@ -85,6 +94,8 @@ export async function writeRecording(recordingsDir: string, spec: RecordingSpec)
 }
 
 export interface StoredRecording {
+  /** the tree its directory is in */
+  tree: RecordingTree;
   recordId: string;
   format: string;
   dir: string;
@@ -92,17 +103,28 @@ export interface StoredRecording {
   recording: XmlObject;
 }
 
-/** Every recording directory with a readable metadata.xml, in every format. */
-export async function readRecordings(recordingsDir: string): Promise<StoredRecording[]> {
+/** Every recording directory with a readable metadata.xml, in every tree and format. */
+export async function readRecordings(root: string): Promise<StoredRecording[]> {
   const found: StoredRecording[] = [];
-  for (const format of await subdirectories(recordingsDir)) {
-    for (const recordId of await subdirectories(join(recordingsDir, format))) {
-      const dir = join(recordingsDir, format, recordId);
-      const recording = await readMetadata(dir);
-      if (recording !== undefined) found.push({ recordId, format, dir, recording });
+  for (const tree of RECORDING_TREES)
+    for (const format of await subdirectories(join(root, tree))) {
+      for (const recordId of await subdirectories(join(root, tree, format))) {
+        const dir = join(root, tree, format, recordId);
+        const recording = await readMetadata(dir);
+        if (recording !== undefined) found.push({ tree, recordId, format, dir, recording });
+      }
     }
-  }
   return found;
+}
+
+/** Moves a recording's format directory into another tree (bbb-web's publish, unpublish and delete); returns where it is now. */
+export async function moveToTree(root: string, rec: StoredRecording, tree: RecordingTree): Promise<string> {
+  if (rec.tree === tree) return rec.dir;
+  const dir = join(root, tree, rec.format, rec.recordId);
+  await mkdir(dirname(dir), { recursive: true });
+  await rm(dir, { recursive: true, force: true });
+  await rename(rec.dir, dir);
+  return dir;
 }
 
 /** Rewrites metadata.xml in place; a rename, so a reader never sees half a file. */

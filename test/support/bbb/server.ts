@@ -1,15 +1,17 @@
 // A BigBlueButton API server double on a loopback port, for tests. It follows the public
 // API reference (docs.bigbluebutton.org, "API Reference") and bbb-web's answers: every call
 // is checked against the shared secret over the raw query string, answers are BBB's XML
-// envelope with bbb-web's message keys, and recordings are read from a published-recordings
-// directory on each call. Where it simplifies, it does so without loosening a rule:
+// envelope with bbb-web's message keys, and recordings are read on each call from a
+// recordings root laid out like /var/bigbluebutton: published/, unpublished/ and deleted/
+// trees of <format>/<record id>/ directories. Unpublishing moves a recording's directories
+// to unpublished/, publishing back to published/, deleting to deleted/ (state deleted,
+// listed only for state=deleted or any); only the published tree is served (player pages
+// and files of any other answer 404). Where it simplifies, it does so without loosening a rule:
 // - `end` removes the meeting at once (bbb-web forgets it a little later);
 // - a join counts as the user entering the client, so the meeting is running from then on;
-// - unpublishing rewrites metadata.xml in place instead of moving the directory to
-//   /var/bigbluebutton/unpublished, and nothing of an unpublished recording is served;
 // - an unknown call answers Scalelite's `unsupportedRequest` rather than an HTML 404.
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
@@ -29,12 +31,13 @@ import {
   type XmlInput,
   type XmlObject,
 } from '../../../server/bbb/xml.js';
-import { internalMeetingId, readRecordings, writeMetadata, type StoredRecording } from './recordings.js';
+import { internalMeetingId, moveToTree, readRecordings, writeMetadata, type RecordingTree, type StoredRecording } from './recordings.js';
 
 export interface BbbDoubleOptions {
   secret: string;
   /** checksum algorithms accepted (bbb-web's supportedChecksumAlgorithms); default all four */
   algorithm?: ChecksumAlgorithm | readonly ChecksumAlgorithm[];
+  /** the recordings root (like /var/bigbluebutton): published/, unpublished/ and deleted/ trees */
   recordingsDir: string;
   /** 0 (default) picks a free port */
   port?: number;
@@ -265,11 +268,13 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
     };
   }
 
-  async function updateMetadata(recs: StoredRecording[], change: (recording: XmlObject) => void): Promise<void> {
+  // Rewrites each format's metadata.xml; with `tree`, first moves its directory there (bbb-web's changeState).
+  async function updateMetadata(recs: StoredRecording[], change: (recording: XmlObject) => void, tree?: RecordingTree): Promise<void> {
     for (const rec of recs) {
       const recording = structuredClone(rec.recording);
       change(recording);
-      await writeMetadata(rec.dir, { recording });
+      const dir = tree === undefined ? rec.dir : await moveToTree(recordingsDir, rec, tree);
+      await writeMetadata(dir, { recording });
     }
   }
 
@@ -458,10 +463,14 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
       );
       if (recs.length === 0) return failedResponse('notFound', 'We could not find recordings');
       const published = publish === 'true';
-      await updateMetadata(recs, (recording) => {
-        recording['state'] = published ? 'published' : 'unpublished';
-        recording['published'] = String(published);
-      });
+      await updateMetadata(
+        recs,
+        (recording) => {
+          recording['state'] = published ? 'published' : 'unpublished';
+          recording['published'] = String(published);
+        },
+        published ? 'published' : 'unpublished',
+      );
       return buildResponse({ returncode: 'SUCCESS', published });
     },
 
@@ -483,9 +492,17 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
 
     async deleteRecordings(params) {
       if (split(params.get('recordID')).length === 0) return failedResponse('missingParamRecordID', 'You must specify a recordID.');
-      const recs = await namedRecordings(params);
+      // Deleted ones are gone as far as the API is concerned: deleting again is notFound.
+      const recs = (await namedRecordings(params)).filter((r) => r.tree !== 'deleted');
       if (recs.length === 0) return failedResponse('notFound', 'We could not find recordings');
-      for (const rec of recs) await rm(rec.dir, { recursive: true, force: true });
+      await updateMetadata(
+        recs,
+        (recording) => {
+          recording['state'] = 'deleted';
+          recording['published'] = 'false';
+        },
+        'deleted',
+      );
       return buildResponse({ returncode: 'SUCCESS', deleted: true });
     },
   };
@@ -537,10 +554,10 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
 
   app.get('/html5client/join', (c) => c.html('<html><body>BigBlueButton client</body></html>'));
 
-  // A published recording's directory, or undefined (missing, or unpublished: real servers
-  // move those out of the published tree, so nothing of them is served).
+  // A published recording's directory, or undefined: nginx serves the published tree only,
+  // so nothing of an unpublished or deleted recording is served.
   async function publishedDir(format: string, recordId: string): Promise<string | undefined> {
-    const rec = (await readRecordings(recordingsDir)).find((r) => r.format === format && r.recordId === recordId);
+    const rec = (await readRecordings(recordingsDir)).find((r) => r.tree === 'published' && r.format === format && r.recordId === recordId);
     return rec !== undefined && text(rec.recording, 'state') === 'published' ? rec.dir : undefined;
   }
 

@@ -1,0 +1,142 @@
+// Issue 18, finding 2: never stranded after the switch. A failure is injected
+// (MEETPLANE_FAILPOINT's throw mode) at each step after the switch; each time
+// the tenancy is served afterwards on the side that holds its complete data
+// (the gateway's create answers SUCCESS there, not tenancyFrozen), the failure
+// is audited and the status says what failed, where the tenancy is served and
+// what an operator can do; then the operator's retry or resolve finishes it.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeRecording } from '../support/bbb/recordings.js';
+import { armFailpoint } from '../../server/failpoints.js';
+import { advanceTransfer } from '../../server/transfers/execute.js';
+import { loadReceipt } from '../../server/receipts/receipt.js';
+import { gatewayCreate, startWorld, transferAction, transferAudit, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
+
+let w: World;
+beforeAll(async () => {
+  w = await startWorld();
+}, 60_000);
+afterAll(async () => w?.close());
+afterEach(() => armFailpoint(null));
+
+let n = 0;
+/** A fresh tenancy with a published and an unpublished recording, its transfer run with `point` failing once. */
+async function failAt(point: string) {
+  const t = await ukTenancy(w, `Tenancy ${++n}`);
+  const meta = { 'meetplane-tenancy': t.id };
+  const recs = [
+    await writeRecording(w.peers.dirs.source, { meetingId: `lesson-${n}`, name: 'Lesson', host: w.peers.source.origin, meta, files: { 'shapes.svg': `<svg id="${n}"/>` } }),
+    await writeRecording(w.peers.dirs.source, { meetingId: `staff-${n}`, name: 'Staff', host: w.peers.source.origin, meta, state: 'unpublished', files: { 'shapes.svg': `<svg id="s${n}"/>` } }),
+  ];
+  const id = await transferInNotice(w, t);
+  armFailpoint(`throw:${point}`);
+  const advanced = await advanceTransfer(w.deps, id);
+  armFailpoint(null);
+  return { t, id, recs, advanced, status: (await w.s.api('GET', `/api/v1/transfers/${id}`)).json };
+}
+
+/** The tenancy's home now, and whether a front end can start a meeting there (on that side's BBB). */
+async function servedAt(t: Tenancy, side: 'source' | 'target') {
+  const tenancy = (await w.s.api('GET', `/api/v1/tenancies/${t.id}`)).json;
+  expect(tenancy).toMatchObject(side === 'source' ? { coopId: w.uk.id, clusterId: w.ukCluster.id, state: 'active' } : { coopId: w.de.id, clusterId: w.deCluster.id, state: 'active' });
+  const meeting = `m-${t.slug}-${Math.random().toString(36).slice(2, 8)}`;
+  const answer = await gatewayCreate(w, t, meeting);
+  expect(answer).toContain('<returncode>SUCCESS</returncode>');
+  expect(answer).not.toContain('tenancyFrozen');
+  expect(w.peers[side].meetings.has(meeting)).toBe(true);
+}
+
+const at = (tree: string, r: { recordId: string }) => path.join(w.peers.dirs.target, tree, 'presentation', r.recordId);
+
+describe('a failure after the switch', () => {
+  it('in the file verification: back at the source, which holds everything; retry freezes, copies and switches again', async () => {
+    const { t, id, status } = await failAt('verify.files');
+    expect(status.state).toBe('failed');
+    expect(status.failure).toMatchObject({ step: 'verify-files', servedBy: 'source' });
+    expect(status.failure.actions.join('\n')).toContain(`meetplane transfers retry ${id}`);
+    expect(await transferAudit(w, id)).toContain('transfer.fail');
+    await servedAt(t, 'source');
+    // The members are home again, with their accounts.
+    expect((await w.s.api('GET', `/api/v1/accounts/${t.member.accountId}`)).json.coopId).toBe(w.uk.id);
+
+    const retried = await transferAction(w, id, 'retry', { token: w.sourceAdmin.token });
+    expect(retried.status, retried.text).toBe(200);
+    expect(retried.json.state).toBe('frozen');
+    expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.failure).toBeNull();
+    await servedAt(t, 'target');
+    expect((await w.s.api('GET', `/api/v1/accounts/${t.member.accountId}`)).json.coopId).toBe(w.de.id);
+  });
+
+  for (const [point, step] of [
+    ['verify.listing', 'verify-listing'],
+    ['verify.playback', 'verify-playback'],
+    ['verify.receipt', 'receipt'],
+    ['transfer.before:completed', 'complete'],
+  ] as const)
+    it(`in ${step}, with the files verified: served at the target; retry completes it`, async () => {
+      const { t, id, recs, status } = await failAt(point);
+      expect(status.state).toBe('failed');
+      expect(status.failure).toMatchObject({ step, servedBy: 'target' });
+      expect(status.failure.actions.join('\n')).toContain(`meetplane transfers resolve ${id} --roll-forward`);
+      expect(await transferAudit(w, id)).toContain('transfer.fail');
+      await servedAt(t, 'target');
+      // Nothing is deleted at the source before the transfer completes.
+      for (const r of recs) expect(existsSync(path.join(r.dir, 'metadata.xml'))).toBe(true);
+
+      expect((await transferAction(w, id, 'retry', { token: w.targetAdmin.token })).json.state).toBe('verifying');
+      expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
+      expect(await loadReceipt(w.s.database.db, id)).toBeTruthy();
+      await servedAt(t, 'target');
+    });
+
+  it('resolve --roll-forward completes a failed transfer at the target, with the reason on record', async () => {
+    const { id } = await failAt('verify.playback');
+    const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-forward', reason: 'playback checked by hand behind the proxy' } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.state).toBe('completed');
+    expect(await loadReceipt(w.s.database.db, id)).toBeTruthy();
+    const entries = (await w.s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`)).json.items.map((e: { json: unknown }) => e.json);
+    expect(entries.find((e: { action: string }) => e.action === 'transfer.complete')).toMatchObject({ details: { resolution: 'roll-forward', reason: 'playback checked by hand behind the proxy' } });
+  });
+
+  it('resolve --roll-back moves the tenancy back to the source, ends the transfer and removes the copies at the target', async () => {
+    const { t, id, recs } = await failAt('verify.listing');
+    expect(existsSync(at('unpublished', recs[1]!))).toBe(true);
+    // A refusal changes nothing: the reason is required.
+    expect((await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: '' } })).status).toBe(400);
+    const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'the target cluster is being rebuilt' } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.json.state).toBe('rolled_back');
+    await servedAt(t, 'source');
+    for (const r of recs) expect(existsSync(path.join(r.dir, 'metadata.xml'))).toBe(true);
+    expect(existsSync(at('published', recs[0]!))).toBe(false);
+    expect(existsSync(at('unpublished', recs[1]!))).toBe(false);
+    expect((await transferAction(w, id, 'retry', { token: w.sourceAdmin.token })).status).toBe(409);
+  });
+
+  it('in the source deletion: the tenancy stays served at the target, the failure waits for a retry', async () => {
+    const { t, id, recs, advanced, status } = await failAt('transfer.before:source-deleted');
+    expect(advanced).toEqual({ state: 'completed', waiting: 'operator' });
+    expect(status.state).toBe('completed');
+    expect(status.failure).toMatchObject({ step: 'source-delete', servedBy: 'target' });
+    expect(status.sourceDeletion.doneAt).toBeNull();
+    expect(await transferAudit(w, id)).toContain('transfer.source-delete-fail');
+    await servedAt(t, 'target');
+    // The runner leaves it to the operator.
+    expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed', waiting: 'operator' });
+
+    expect((await transferAction(w, id, 'retry', { token: w.sourceAdmin.token })).status).toBe(200);
+    expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.sourceDeletion.doneAt).not.toBeNull();
+    for (const r of recs) for (const tree of ['published', 'unpublished', 'deleted']) expect(existsSync(path.join(w.peers.dirs.source, tree, 'presentation', r.recordId))).toBe(false);
+  });
+
+  it('retry and resolve are decided by the policies: a member of the tenancy may do neither', async () => {
+    const { t, id } = await failAt('verify.playback');
+    expect((await transferAction(w, id, 'retry', { token: t.member.token })).status).toBe(403);
+    expect((await transferAction(w, id, 'resolve', { token: t.owner.token, body: { direction: 'roll-back', reason: 'x' } })).status).toBe(403);
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('failed');
+  });
+});
