@@ -1,4 +1,5 @@
-// REST for transfers: request, check, approve, object, cancel, status, receipt; and the
+// REST for transfers: request, check, approve, object, cancel, status, receipt, and an
+// operator's retry or resolution of a failed one; and the
 // processing agreements the data-protection rules look for. Permissions are
 // decided by the Cedar policies (server/authz); whether the transfer may
 // proceed by the data-protection rules (policies/data-protection).
@@ -32,6 +33,9 @@ import {
   type Transfer,
 } from './service.js';
 import { isoOrNull } from '../time.js';
+import { outboundFor } from '../net/outbound.js';
+import { resolveTransfer, retryTransfer } from './recovery.js';
+import type { ExecutionDeps } from './step-kit.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lower-case hex');
 const Day = z.iso.date();
@@ -99,8 +103,56 @@ const ReceiptJwsOut = z
   .object({ payload: z.string(), signatures: z.array(z.object({ protected: z.string(), signature: z.string() })) })
   .openapi('TransferReceipt', { description: "JWS in General JSON Serialization: the source co-op's signature, then the target co-op's countersignature" });
 
+const Failure = z
+  .object({
+    step: z.string().openapi({ description: 'copy, switch, verify-files, verify-listing, verify-playback, receipt, complete, source-delete, ...' }),
+    reason: z.string(),
+    at: Timestamp,
+    servedBy: z.enum(['source', 'target']).openapi({ description: 'where the tenancy is active meanwhile: the side that holds its complete data' }),
+    recordId: z.string().optional().openapi({ description: 'the recording that stopped it, when one did' }),
+    actions: z.array(z.string()).openapi({ description: 'what an operator can do (the commands to type)' }),
+  })
+  .openapi('TransferFailure', { description: 'Why the transfer stopped; cleared by a retry or a resolution' });
+
+const MemberNoticeOut = z
+  .object({
+    accountId: z.string(),
+    email: z.string(),
+    mail: z.enum(['sent', 'refused', 'queued', 'failing', 'none']),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    undeliverable: z.boolean().openapi({ description: 'the mail was refused for good, or still not accepted after NOTICE_UNDELIVERABLE_ATTEMPTS tries: tell them another way and record it' }),
+  })
+  .openapi('UnreachedMember');
+
+const NoticeDelivery = z
+  .object({
+    members: z.number().int(),
+    reached: z.number().int(),
+    notReached: z.number().int(),
+    undeliverable: z.number().int(),
+    allReachedAt: Timestamp.nullable().openapi({ description: 'when the last member was reached, once all are: the notice period counts from here' }),
+    waiting: z.enum(['notice-delivery', 'freeze-date']).nullable().openapi({ description: 'during the notice: what the freeze waits for' }),
+    unreached: z
+      .array(MemberNoticeOut)
+      .optional()
+      .openapi({ description: 'the members not reached yet; only for those who may list the tenancy\'s members (others get the counts)' }),
+  })
+  .openapi('TransferNoticeDelivery', {
+    description: "Whom the notice reached: a member is reached when the mail server accepted their mail, the notice was shown on their member page, an admin recorded another way they were told, or they objected",
+  });
+
+const ToldIn = z
+  .object({
+    how: z.enum(TOLD_HOW),
+    note: z.string().trim().min(1).max(500).optional().openapi({ description: 'kept with the record; the audit log holds its SHA-256 only' }),
+  })
+  .strict()
+  .openapi('NoticeTold');
+
 const TransferStatus = TransferOut.extend({
   stateSince: Timestamp,
+  failure: Failure.nullable(),
   progress: Progress.nullable(),
   sourceDeletion: z
     .object({ dueAt: Timestamp, doneAt: Timestamp.nullable() })
@@ -145,9 +197,11 @@ function steps(state: string) {
   }));
 }
 
-export function transferRoutes({ db, config, guard }: Deps) {
+export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
   const app = router();
   const deps = transferDeps(db, config);
+  // What resolving a failed transfer runs: the runner's own steps (verification, receipt, roll back).
+  const execution: ExecutionDeps = { db, box, log, signer, outbound: outboundFor(config), publicUrl: config.publicUrl, timing: config.transferTiming, ...deps };
 
   /** The transfer, if the principal may do `action` on it (404 when it may not even read it). */
   async function transferFor(p: Principal, id: string, action: string) {
@@ -220,6 +274,7 @@ export function transferRoutes({ db, config, guard }: Deps) {
         {
           ...out(t),
           stateSince: t.stateSince.toISOString(),
+          failure: t.failure ?? null,
           progress: t.progress ?? null,
           sourceDeletion:
             t.state === 'completed'
@@ -305,6 +360,43 @@ export function transferRoutes({ db, config, guard }: Deps) {
     const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.cancel');
     return c.json(out(await cancelTransfer(db, actor, t)), 200);
   });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/transfers/{id}/retry',
+      tags: ['transfers'],
+      summary: 'Run the failed step of a transfer again (the background job or `transfers run` does the work)',
+      description:
+        'A transfer that failed after the switch with its tenancy at the target verifies again; one whose tenancy went back to the source is frozen there again (copy, switch and verification follow); a completed one whose source deletion failed deletes again.',
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: jsonContent(TransferOut, 'The transfer, on its way again'), ...commonErrors, 409: jsonContent(z.any(), 'Nothing to retry, or not now') },
+    }),
+    async (c) => {
+      const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.retry');
+      return c.json(out(await retryTransfer(db, actor, t)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/transfers/{id}/resolve',
+      tags: ['transfers'],
+      summary: 'Settle a failed transfer: roll it forward (complete it at the target) or back (the tenancy at the source, the transfer ended)',
+      description:
+        "roll-forward needs the tenancy at the target: its files are verified again (size and SHA-256), then the receipt is signed and the transfer completed, with your reason on record for the check that failed. roll-back moves the tenancy back to the source (which still holds everything), ends the transfer and removes the copies at the target; refused while the target holds recordings of the tenancy made since the switch.",
+      request: {
+        params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }),
+        body: jsonBody(z.object({ direction: z.enum(['roll-forward', 'roll-back']), reason: z.string().trim().min(1).max(500) }).strict().openapi('TransferResolution')),
+      },
+      responses: { 200: jsonContent(TransferOut, 'The transfer, resolved'), ...commonErrors, 409: jsonContent(z.any(), 'Not failed, or not resolvable that way') },
+    }),
+    async (c) => {
+      const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.resolve');
+      return c.json(out(await resolveTransfer(execution, actor, t, c.req.valid('json'))), 200);
+    },
+  );
 
   /**
    * Each approval role needs its own standing, not just permission to approve:
