@@ -1,0 +1,181 @@
+// The logger is the one place secrets are kept out of logs (server/logger.ts):
+// these write through it to a captured stream and read the lines an operator
+// would read. The full run on the real server is log-redaction.db.test.ts.
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, REDACTED, redactText, safeError as safeErrorOf } from '../../server/logger.js';
+
+const safeError = (e: Error) => safeErrorOf(e as Error & Record<string, unknown>);
+
+function capture(level = 'info') {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const log = createLogger(level, stream as never);
+  const records = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { log, lines, records, text: () => lines.join('') };
+}
+
+const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MX0.c2lnbmF0dXJlLWJ5dGVz';
+
+describe('values under secret-sounding keys', () => {
+  it('are redacted at any depth, however the key is spelled, and the rest is kept', () => {
+    const { log, records } = capture();
+    log.info(
+      {
+        user: 'mia@example.org',
+        password: 'hunter2-hunter2',
+        nested: { client_secret: 'cs-1', clientSecret: 'cs-2', 'Set-Cookie': 'mp_web=abc', Authorization: 'Bearer x', count: 3 },
+        list: [{ refresh_token: 'rt-1', id: 'kept-1' }, { NEW_PASSWORD: 'np', id: 'kept-2' }],
+        masterKey: 'mk',
+        sharedSecret: 'bbb',
+        codeVerifier: 'cv',
+        tokenCount: 4,
+        missingToken: null,
+      },
+      'login',
+    );
+    const [r] = records();
+    expect(r).toMatchObject({
+      msg: 'login',
+      user: 'mia@example.org',
+      password: REDACTED,
+      nested: { client_secret: REDACTED, clientSecret: REDACTED, 'Set-Cookie': REDACTED, Authorization: REDACTED, count: 3 },
+      list: [{ refresh_token: REDACTED, id: 'kept-1' }, { NEW_PASSWORD: REDACTED, id: 'kept-2' }],
+      masterKey: REDACTED,
+      sharedSecret: REDACTED,
+      codeVerifier: REDACTED,
+      tokenCount: 4,
+      missingToken: null,
+      level: 30,
+      service: 'meetplane',
+    });
+  });
+
+  it('survive cycles and very deep objects without writing them out', () => {
+    const { log, records } = capture();
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    let deep: Record<string, unknown> = { password: 'at the bottom' };
+    for (let i = 0; i < 12; i++) deep = { inner: deep };
+    log.info({ loop, deep, when: new Date('2026-01-02T03:04:05Z') }, 'odd shapes');
+    const [r] = records();
+    expect(r!.loop).toEqual({ name: 'loop', self: '[…]' });
+    expect(JSON.stringify(r!.deep)).not.toContain('at the bottom');
+    expect(r!.when).toBe('2026-01-02T03:04:05.000Z');
+  });
+});
+
+describe('errors', () => {
+  it('keep type, message, plain fields and stack frames; lose objects and secret fields', () => {
+    const err = Object.assign(new TypeError('upstream said no'), {
+      code: 'E_UPSTREAM',
+      status: 502,
+      retry: false,
+      password: 'in-a-field',
+      request: { headers: { authorization: 'Bearer abc' } },
+      response: { body: 'secret body' },
+    });
+    const out = safeError(err);
+    expect(out).toMatchObject({ type: 'TypeError', message: 'upstream said no', code: 'E_UPSTREAM', status: 502, retry: false });
+    expect(out).not.toHaveProperty('password');
+    expect(out).not.toHaveProperty('request');
+    expect(out).not.toHaveProperty('response');
+    const stack = String(out.stack).split('\n');
+    expect(stack[0]).toBe('TypeError: upstream said no');
+    expect(stack.length).toBeGreaterThan(1);
+    expect(stack.slice(1).every((l) => /^\s+at /.test(l))).toBe(true);
+  });
+
+  it('follow causes and aggregated errors a few levels down, each made safe', () => {
+    const root = Object.assign(new Error('root'), { secret: 'deep-secret' });
+    const agg = new AggregateError([new RangeError('first'), 'not an error', new Error('second')], 'several', { cause: root });
+    const out = safeError(agg);
+    expect(out).toMatchObject({ type: 'AggregateError', message: 'several', cause: { type: 'Error', message: 'root' } });
+    expect((out.errors as Array<{ type: string; message: string }>).map((e) => `${e.type}: ${e.message}`)).toEqual(['RangeError: first', 'Error: second']);
+    expect(JSON.stringify(out)).not.toContain('deep-secret');
+    let chain: Error = new Error('level 0');
+    for (let i = 1; i <= 8; i++) chain = new Error(`level ${i}`, { cause: chain });
+    let depth = 0;
+    for (let e = safeError(chain) as { cause?: unknown }; e.cause; e = e.cause as { cause?: unknown }) depth++;
+    expect(depth).toBe(4);
+  });
+
+  it('keep a database error\'s SQLSTATE and names, never the values it was given', () => {
+    const pg = Object.assign(new Error('invalid input syntax for type uuid: "mp_pat_leakedvalue123"'), {
+      code: '22P02',
+      severity: 'ERROR',
+      table: 'accounts',
+      parameters: ['mp_pat_leakedvalue123'],
+      detail: 'Key (email)=(mia@example.org) already exists.',
+    });
+    const { log, text, records } = capture();
+    log.error({ err: pg }, 'query failed');
+    expect(records()[0]).toMatchObject({ msg: 'query failed', err: { code: '22P02', table: 'accounts', message: 'invalid input syntax for type uuid: "…"' } });
+    expect(text()).not.toContain('leakedvalue');
+    expect(text()).not.toContain('mia@example.org');
+  });
+
+  it('logged on their own, or under err, take their message from the safe copy', () => {
+    const { log, records } = capture();
+    log.error(Object.assign(new Error('boom'), { token: 'tok' }));
+    log.warn({ err: new Error('careful') });
+    log.warn({ err: new Error('ignored') }, 'own message');
+    const [a, b, c] = records();
+    expect(a).toMatchObject({ level: 50, msg: 'boom', err: { type: 'Error', message: 'boom' } });
+    expect(a!.err).not.toHaveProperty('token');
+    expect(b).toMatchObject({ level: 40, msg: 'careful' });
+    expect(c).toMatchObject({ msg: 'own message', err: { message: 'ignored' } });
+  });
+});
+
+describe('token-shaped text anywhere in a line', () => {
+  it('is redacted in messages, paths and URLs', () => {
+    const { log, text } = capture();
+    const secrets = [
+      'mp_pat_Abc123xyz789',
+      'mp_inv_Q1w2e3r4t5y6',
+      'mp_cs_zzzzzzzzzzzzzzzz',
+      JWT,
+      'BCDF-GHJK',
+      'random0Code123',
+      'st4te-value',
+      'Nonce-0001',
+      'Xk2Lm9Pq7Rs4Tv6W',
+    ];
+    log.info(
+      { path: '/oidc/interaction/Xk2Lm9Pq7Rs4Tv6W/login', url: 'https://rp.example/cb?code=random0Code123&state=st4te-value;nonce=Nonce-0001' },
+      'got %s and %s, %s, %s for user code %s',
+      secrets[0],
+      secrets[1],
+      secrets[2],
+      secrets[3],
+      secrets[4],
+    );
+    for (const s of secrets) expect(text()).not.toContain(s);
+  });
+
+  it('keeps what only looks like words, ids people chose and UUIDs', () => {
+    expect(redactText('/oidc/auth?client_id=web&scope=openid')).toBe('/oidc/auth?client_id=web&scope=openid');
+    expect(redactText('/oidc/interaction/short/login')).toBe('/oidc/interaction/short/login');
+    expect(redactText('/oidc/clients/2f1c6e1a-7e3b-4d2a-9b1c-0a1b2c3d4e5f')).toBe('/oidc/clients/2f1c6e1a-7e3b-4d2a-9b1c-0a1b2c3d4e5f');
+    expect(redactText('/oidc/session/alllowercaseletters')).toBe('/oidc/session/alllowercaseletters');
+    expect(redactText('mp_pat_ alone, meetplane-tenancy, ABCD and /api/v1/coops/Xk2Lm9Pq7Rs4Tv6W')).toBe(
+      'mp_pat_ alone, meetplane-tenancy, ABCD and /api/v1/coops/Xk2Lm9Pq7Rs4Tv6W',
+    );
+    expect(redactText('?code=abc&codec=keep&t=xyz#frag')).toBe(`?code=${REDACTED}&codec=keep&t=${REDACTED}#frag`);
+    expect(redactText('/oidc/interaction/Xk2Lm9Pq7Rs4Tv6W/login')).toBe(`/oidc/interaction/${REDACTED}/login`);
+    expect(redactText(`Bearer ${JWT} used`)).toBe(`Bearer ${REDACTED} used`);
+  });
+
+  it('respects the level: nothing below it is written', () => {
+    const { log, lines } = capture('warn');
+    log.info({ password: 'x' }, 'quiet');
+    log.warn('loud');
+    expect(lines).toHaveLength(1);
+  });
+});
