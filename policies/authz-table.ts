@@ -94,6 +94,8 @@ coop.update            own-coop       Y  .  Y  .  .  .  .  .  .
 coop.update            other-coop     Y  .  .  .  .  .  .  .  .
 coop.delete            own-coop       Y  .  .  .  .  .  .  .  .
 coop.delete            other-coop     Y  .  .  .  .  .  .  .  .
+coop.offboard          own-coop       Y  .  Y  .  .  .  .  .  .
+coop.offboard          other-coop     Y  .  .  .  .  .  .  .  .
 
 cluster.create         own-coop       Y  .  Y  .  .  .  .  .  .
 cluster.create         other-coop     Y  .  .  .  .  .  .  .  .
@@ -161,6 +163,18 @@ account.link           other-coop     Y  .  .  .  .  .  .  .  .
 account.readExport     self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 account.readExport     own-coop       .  .  .  .  .  .  .  .  .
 account.readExport     other-coop     .  .  .  .  .  .  .  .  .
+account.suspend        self           Y  .  Y  .  .  .  .  .  .
+account.suspend        own-coop       Y  .  Y  .  .  .  .  .  .
+account.suspend        other-coop     Y  .  .  .  .  .  .  .  .
+account.reinstate      self           Y  .  Y  .  .  .  .  .  .
+account.reinstate      own-coop       Y  .  Y  .  .  .  .  .  .
+account.reinstate      other-coop     Y  .  .  .  .  .  .  .  .
+account.erase          self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+account.erase          own-coop       Y  .  Y  .  .  .  .  .  .
+account.erase          other-coop     Y  .  .  .  .  .  .  .  .
+account.export         self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+account.export         own-coop       .  .  .  .  .  .  .  .  .
+account.export         other-coop     .  .  .  .  .  .  .  .  .
 token.list             self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 token.list             own-coop       Y  .  .  .  .  .  .  .  .
 token.list             other-coop     Y  .  .  .  .  .  .  .  .

@@ -51,6 +51,8 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /accounts': { action: 'account.create', resource: 'coop' },
   'GET /accounts/{id}': { action: 'account.read', resource: 'account' },
   'POST /accounts/{id}/invitations': { action: 'account.invite', resource: 'account' },
+  'POST /accounts/{id}/suspend': { action: 'account.suspend', resource: 'account' },
+  'POST /accounts/{id}/reinstate': { action: 'account.reinstate', resource: 'account' },
   'GET /tokens': { action: 'token.list', resource: 'self' },
   'POST /tokens': { action: 'token.create', resource: 'self' },
   'DELETE /tokens/{id}': { action: 'token.revoke', resource: 'self' },

@@ -15,7 +15,8 @@ import { hashPassword, needsRehash, passwordProblem, verifyPassword, type Scrypt
 import { endSessions } from './sessions.js';
 import { clearKey, emailIpKey, emailKey, lockedUntil, loginKeys, recordFailure, type ThrottlePolicy } from './throttle.js';
 
-export type LoginResult = { kind: 'ok'; accountId: string } | { kind: 'invalid' } | { kind: 'locked'; until: Date };
+// suspended: the password was right but the account may not sign in (told only to whoever knows the password).
+export type LoginResult = { kind: 'ok'; accountId: string } | { kind: 'invalid' } | { kind: 'locked'; until: Date } | { kind: 'suspended' };
 
 export interface LoginSettings {
   throttle: ThrottlePolicy;
@@ -35,7 +36,7 @@ export async function authenticate(db: Db, settings: LoginSettings, email: strin
   const until = await lockedUntil(db, keys.map((k) => k.key));
   if (until) return { kind: 'locked', until };
   const [row] = await db
-    .select({ id: accounts.id, hash: accountCredentials.passwordHash })
+    .select({ id: accounts.id, hash: accountCredentials.passwordHash, suspendedAt: accounts.suspendedAt })
     .from(accounts)
     .leftJoin(accountCredentials, eq(accountCredentials.accountId, accounts.id))
     .where(eq(accounts.email, email.trim().toLowerCase()))
@@ -48,6 +49,7 @@ export async function authenticate(db: Db, settings: LoginSettings, email: strin
     await clearKey(db, emailKey(email));
     if (needsRehash(row.hash, settings.scrypt))
       await db.update(accountCredentials).set({ passwordHash: await hashPassword(password, settings.scrypt), updatedAt: new Date() }).where(eq(accountCredentials.accountId, row.id));
+    if (row.suspendedAt) return { kind: 'suspended' };
     return { kind: 'ok', accountId: row.id };
   }
   for (const { key, limit } of keys) await recordFailure(db, key, limit, settings.throttle.windowSeconds);

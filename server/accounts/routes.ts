@@ -18,16 +18,14 @@ import {
   removeMembership,
   revokeToken,
   setMembership,
-  type Account,
 } from './service.js';
 import { isoOrNull } from '../time.js';
 import { memberInvitationRoutes } from '../memberships/routes.js';
+import { AccountOut, accountLifecycleRoutes, accountOut } from './lifecycle-routes.js';
+import { etagOf } from '../http/etag.js';
 
 const Role = z.enum(['owner', 'admin', 'member']);
 
-const AccountOut = z
-  .object({ id: z.string(), email: z.string(), name: z.string(), coopId: z.string().nullable(), platformAdmin: z.boolean(), createdAt: Timestamp })
-  .openapi('Account');
 const AccountCreate = z
   .object({ email: Email, name: Name, coop: IdOrSlug.openapi({ description: 'Home co-op, id or slug' }) })
   .strict()
@@ -54,10 +52,6 @@ const MemberParams = z.object({
 });
 const TokenParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 const AccountParam = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
-
-function accountOut(a: Account) {
-  return { id: a.id, email: a.email, name: a.name, coopId: a.coopId, platformAdmin: a.platformAdmin, createdAt: a.createdAt.toISOString() };
-}
 
 export function accountRoutes(deps: Deps) {
   const { db, guard } = deps;
@@ -117,6 +111,7 @@ export function accountRoutes(deps: Deps) {
       const account = await findAccount(db, c.req.valid('param').id);
       if (!account) throw problems.notFound('account');
       await guard.allow(c.var.principal, 'account.read', accountRef(account), 'account', 'account.read');
+      c.header('ETag', etagOf(account));
       return c.json(accountOut(account), 200);
     },
   );
@@ -271,5 +266,6 @@ export function accountRoutes(deps: Deps) {
   );
 
   memberInvitationRoutes(app, deps);
+  accountLifecycleRoutes(app, deps);
   return app;
 }

@@ -46,12 +46,13 @@ function preparePatLookup(db: Db) {
     })
     .from(accessTokens)
     .innerJoin(accounts, eq(accounts.id, accessTokens.accountId))
-    .where(and(eq(accessTokens.tokenHash, sql.placeholder('hash')), isNull(accessTokens.revokedAt)))
+    // A suspended (or erased) account's tokens are refused, on every process at once.
+    .where(and(eq(accessTokens.tokenHash, sql.placeholder('hash')), isNull(accessTokens.revokedAt), isNull(accounts.suspendedAt)))
     .limit(1)
     .prepare('pat_lookup');
 }
 
-/** The principal a bearer PAT stands for, or null when unknown, expired or revoked. */
+/** The principal a bearer PAT stands for, or null when unknown, expired, revoked or its account suspended. */
 export async function principalForPat(db: Db, token: string, now = new Date()): Promise<Principal | null> {
   if (!PAT_RE.test(token)) return null;
   let lookup = prepared.get(db);

@@ -23,7 +23,7 @@ export function bearerAuth(db: Db, jwt?: () => JwtPrincipals | undefined): Middl
     const token = match[1]!;
     const verifier = jwt?.();
     const principal = verifier && JWT_RE.test(token) ? await verifier.principal(token) : await principalForPat(db, token);
-    if (!principal) throw problems.unauthorized('The token is unknown, expired, revoked or not meant for this API');
+    if (!principal) throw problems.unauthorized('The token is unknown, expired, revoked, of a suspended account or not meant for this API');
     c.set('principal', principal);
     await next();
   };

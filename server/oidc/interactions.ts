@@ -177,6 +177,8 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
       );
     }
     if (result.kind === 'invalid') return loginPage(c, d.uid, d.params, { email, error: 'The e-mail address or the password is wrong.' }, 401);
+    if (result.kind === 'suspended')
+      return loginPage(c, d.uid, d.params, { email, error: 'This account is suspended: it cannot sign in. Ask the people who run your co-op.' }, 403);
     c.var.log.info({ account: result.accountId }, 'login succeeded');
     const to = await sso.provider.interactionResult(...raw(c), { login: { accountId: result.accountId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
     return c.redirect(to, 303);

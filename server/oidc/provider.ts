@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import { adapterFor } from './adapter.js';
 import { deviceLimits } from './device-limits.js';
 import { accountClaims } from './claims.js';
+import { maySignIn } from '../accounts/lifecycle.js';
 import { clientMetadata } from './clients.js';
 import type { ProviderKeys } from './keys.js';
 import { signOnPageHeaders } from '../http/page-headers.js';
@@ -139,7 +140,8 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
     interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}` },
     async findAccount(_ctx, sub) {
       const claims = await accountClaims(db, sub);
-      if (!claims) return undefined;
+      // A suspended account is no account to sign in as: logins, refresh and device codes fail.
+      if (!claims || !(await maySignIn(db, sub))) return undefined;
       return { accountId: sub, claims: async () => claims as unknown as { sub: string } };
     },
     clientBasedCORS(_ctx, origin, client) {

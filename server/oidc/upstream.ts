@@ -21,6 +21,7 @@ import { appendAudit } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import { problems } from '../http/problem.js';
 import { accounts } from '../accounts/table.js';
+import { maySignIn } from '../accounts/lifecycle.js';
 import { accountCredentials, accountIdentities } from '../accounts/sso-table.js';
 import { createAccount } from '../accounts/service.js';
 import { oidcClients, oidcModels, upstreamProviders } from './table.js';
@@ -281,6 +282,7 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
       const idClaims = tokens.claims()!;
       const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idClaims.sub).catch(() => ({}) as Record<string, unknown>);
       accountId = await resolveUpstreamAccount(db, authz, upstream, { ...info, ...idClaims, sub: idClaims.sub });
+      if (!(await maySignIn(db, accountId))) throw new UpstreamRefusal('This account is suspended: it cannot sign in. Ask the people who run your co-op.');
     } catch (err) {
       if (err instanceof UpstreamRefusal) return errorPage(c, 403, 'Log-in refused', err.message);
       log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, upstream: row.id }, 'upstream log-in failed');

@@ -3,7 +3,7 @@
 // Principal. Tokens must be `typ: at+jwt`, from our issuer, for the API
 // audience, unexpired, and carry the `api` scope.
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { Principal } from '../auth/principal.js';
 import { accounts } from '../accounts/table.js';
@@ -30,7 +30,8 @@ export class AccessTokenVerifier {
     this.#accountQuery = db
       .select({ id: accounts.id, coopId: accounts.coopId, platformAdmin: accounts.platformAdmin })
       .from(accounts)
-      .where(eq(accounts.id, sql.placeholder('id')))
+      // A suspended (or erased) account's access tokens are refused from the next request on.
+      .where(and(eq(accounts.id, sql.placeholder('id')), isNull(accounts.suspendedAt)))
       .limit(1)
       .prepare('oidc_principal_account');
     this.#clientQuery = db
