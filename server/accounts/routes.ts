@@ -22,6 +22,7 @@ import {
 import { isoOrNull } from '../time.js';
 import { memberInvitationRoutes } from '../memberships/routes.js';
 import { AccountOut, accountLifecycleRoutes, accountOut } from './lifecycle-routes.js';
+import { offboardRoutes } from './offboard-routes.js';
 import { etagOf } from '../http/etag.js';
 
 const Role = z.enum(['owner', 'admin', 'member']);
@@ -267,5 +268,6 @@ export function accountRoutes(deps: Deps) {
 
   memberInvitationRoutes(app, deps);
   accountLifecycleRoutes(app, deps);
+  offboardRoutes(app, deps);
   return app;
 }

@@ -297,38 +297,41 @@ export async function delegate(
  * it (recursively). Returns the ids revoked, the grant's own first.
  */
 export async function revokeGrant(db: Db, actor: Principal, grant: Grant, reason: string, decision: PolicyDecision): Promise<string[]> {
-  return db.transaction(async (tx) => {
-    // Taken before the walk below, so delegations committed meanwhile are seen by it.
-    const [root] = rowsOf<{ revoked_at: unknown; version: number }>(
-      await tx.execute(sql`select revoked_at, version from grants where id = ${grant.id} for update`),
-    );
-    if (!root || root.revoked_at !== null) throw problems.conflict('grant-revoked', 'the grant is revoked already');
-    if (root.version !== grant.version) throw problems.preconditionFailed(`"${grant.id}.${root.version}"`);
-    const now = new Date().toISOString();
-    const revoked = rowsOf<{ id: string; account_id: string }>(
-      await tx.execute(sql`
-        with recursive tree as (
-          select id from grants where id = ${grant.id}
-          union all
-          select g.id from grants g join tree t on g.granted_by = t.id
-        )
-        update grants set revoked_at = ${now}::timestamptz, revoked_by = ${actor.accountId}, version = version + 1
-        where id in (select id from tree) and revoked_at is null
-        returning id, account_id`),
-    );
-    const cascaded = revoked.filter((r) => r.id !== grant.id);
-    await endSessions(tx, revoked.map((r) => r.account_id));
-    await appendAudit(tx, {
-      actor,
-      action: 'grant.revoke',
-      subject: { type: 'grant', id: grant.id },
-      before: auditView(grant),
-      after: { ...auditView(grant), revokedAt: now },
-      details: { reason, cascaded: cascaded.map((r) => r.id) },
-      decision,
-    });
-    for (const r of cascaded)
-      await appendAudit(tx, { actor, action: 'grant.revoke-cascade', subject: { type: 'grant', id: r.id }, details: { holder: person(r.account_id), cause: grant.id } });
-    return [grant.id, ...cascaded.map((r) => r.id)];
+  return db.transaction((tx) => revokeGrantIn(tx, actor, grant, reason, decision));
+}
+
+/** revokeGrant inside the caller's transaction (an account offboarded or erased revokes several grants as one change). */
+export async function revokeGrantIn(tx: Tx, actor: Principal, grant: Grant, reason: string, decision?: PolicyDecision): Promise<string[]> {
+  // Taken before the walk below, so delegations committed meanwhile are seen by it.
+  const [root] = rowsOf<{ revoked_at: unknown; version: number }>(
+    await tx.execute(sql`select revoked_at, version from grants where id = ${grant.id} for update`),
+  );
+  if (!root || root.revoked_at !== null) throw problems.conflict('grant-revoked', 'the grant is revoked already');
+  if (root.version !== grant.version) throw problems.preconditionFailed(`"${grant.id}.${root.version}"`);
+  const now = new Date().toISOString();
+  const revoked = rowsOf<{ id: string; account_id: string }>(
+    await tx.execute(sql`
+      with recursive tree as (
+        select id from grants where id = ${grant.id}
+        union all
+        select g.id from grants g join tree t on g.granted_by = t.id
+      )
+      update grants set revoked_at = ${now}::timestamptz, revoked_by = ${actor.accountId}, version = version + 1
+      where id in (select id from tree) and revoked_at is null
+      returning id, account_id`),
+  );
+  const cascaded = revoked.filter((r) => r.id !== grant.id);
+  await endSessions(tx, revoked.map((r) => r.account_id));
+  await appendAudit(tx, {
+    actor,
+    action: 'grant.revoke',
+    subject: { type: 'grant', id: grant.id },
+    before: auditView(grant),
+    after: { ...auditView(grant), revokedAt: now },
+    details: { reason, cascaded: cascaded.map((r) => r.id) },
+    decision,
   });
+  for (const r of cascaded)
+    await appendAudit(tx, { actor, action: 'grant.revoke-cascade', subject: { type: 'grant', id: r.id }, details: { holder: person(r.account_id), cause: grant.id } });
+  return [grant.id, ...cascaded.map((r) => r.id)];
 }
