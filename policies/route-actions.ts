@@ -54,6 +54,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /accounts/{id}/suspend': { action: 'account.suspend', resource: 'account' },
   'POST /accounts/{id}/reinstate': { action: 'account.reinstate', resource: 'account' },
   'POST /accounts/{id}/offboard': { action: 'coop.offboard', resource: 'coop' }, // the co-op named in the body; then cover.* per role taken away
+  'POST /accounts/{id}/erase': { action: 'account.erase', resource: 'account' },
   'GET /tokens': { action: 'token.list', resource: 'self' },
   'POST /tokens': { action: 'token.create', resource: 'self' },
   'DELETE /tokens/{id}': { action: 'token.revoke', resource: 'self' },

@@ -23,6 +23,7 @@ import { isoOrNull } from '../time.js';
 import { memberInvitationRoutes } from '../memberships/routes.js';
 import { AccountOut, accountLifecycleRoutes, accountOut } from './lifecycle-routes.js';
 import { offboardRoutes } from './offboard-routes.js';
+import { erasureRoutes } from './erasure-routes.js';
 import { etagOf } from '../http/etag.js';
 
 const Role = z.enum(['owner', 'admin', 'member']);
@@ -269,5 +270,6 @@ export function accountRoutes(deps: Deps) {
   memberInvitationRoutes(app, deps);
   accountLifecycleRoutes(app, deps);
   offboardRoutes(app, deps);
+  erasureRoutes(app, deps);
   return app;
 }
