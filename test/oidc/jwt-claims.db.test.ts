@@ -1,0 +1,106 @@
+// The API's bearer check, claim by claim, with tokens signed by the instance's
+// own key for a real account: a control token with every claim right is
+// accepted (GET /me answers for that account), and each token that differs
+// from it in one claim is refused. So a refusal here is for the claim named,
+// never because the subject is unknown.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT, importJWK, type JWK } from 'jose';
+import { SecretBox } from '../../server/crypto/secretbox.js';
+import { decodeMasterKey } from '../../server/crypto/master-key.js';
+import { loadKeys } from '../../server/oidc/keys.js';
+import { createCoop } from '../support/fixtures.js';
+import { memberWithPassword, registerClient, startSsoServer } from './helpers.js';
+
+let s: Awaited<ReturnType<typeof startSsoServer>>;
+let accountId: string;
+let webClientId: string;
+let key: { jwk: JWK; kid: string };
+
+beforeAll(async () => {
+  s = await startSsoServer();
+  const coop = await createCoop(s);
+  ({ accountId } = await memberWithPassword(s, { coop: coop.id }));
+  webClientId = (await registerClient(s, { name: 'Greenlight', coop: coop.id, kind: 'web', redirectUris: ['http://127.0.0.1:9/cb'] })).clientId;
+  const keys = await loadKeys(s.database.db, new SecretBox(decodeMasterKey(s.masterKey)), 3_600_000, 3_600_000);
+  const jwk = keys.jwks.keys.find((k) => k.alg === 'ES256')!;
+  key = { jwk, kid: jwk.kid! };
+}, 60_000);
+afterAll(async () => {
+  await s?.stop();
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+
+function claims(over: Record<string, unknown> = {}): Record<string, unknown> {
+  const c: Record<string, unknown> = {
+    iss: s.issuer,
+    aud: s.apiResource,
+    sub: accountId,
+    client_id: webClientId,
+    jti: `jti-${Math.random()}`,
+    scope: 'openid api',
+    iat: now() - 10,
+    exp: now() + 300,
+    ...over,
+  };
+  for (const [k, v] of Object.entries(c)) if (v === undefined) delete c[k];
+  return c;
+}
+
+async function sign(body: Record<string, unknown>, typ = 'at+jwt'): Promise<string> {
+  return new SignJWT(body).setProtectedHeader({ alg: 'ES256', typ, kid: key.kid }).sign(await importJWK(key.jwk, 'ES256'));
+}
+
+async function me(token: string) {
+  return s.api('GET', '/api/v1/me', { token });
+}
+
+describe('bearer tokens for a real account', () => {
+  it('accepts the control token, for that account', async () => {
+    const res = await me(await sign(claims()));
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ accountId, via: 'oidc', clientId: webClientId, platformAdmin: false });
+  });
+
+  const refused: Array<[string, Record<string, unknown>]> = [
+    ['expired a minute ago', { iat: now() - 600, exp: now() - 60 }],
+    ['without exp', { exp: undefined }],
+    ['without iat', { iat: undefined }],
+    ['without jti', { jti: undefined }],
+    ['without client_id', { client_id: undefined }],
+    ['without the api scope', { scope: 'openid profile' }],
+    ['without any scope', { scope: undefined }],
+    ['with a scope that only starts with api', { scope: 'openid apis' }],
+    ['from another issuer', { iss: 'https://other.example/oidc' }],
+    ['for another audience', { aud: 'https://other.example/api' }],
+    ['for no account (the subject is not a UUID)', { sub: 'someone' }],
+    ['for an account that does not exist', { sub: '00000000-0000-4000-8000-000000000000' }],
+  ];
+
+  for (const [what, over] of refused)
+    it(`refuses a token ${what}`, async () => {
+      const res = await me(await sign(claims(over)));
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    });
+
+  it('refuses a token that is not typed as an access token (an ID token, say)', async () => {
+    expect((await me(await sign(claims(), 'JWT'))).status).toBe(401);
+  });
+
+  it('refuses a token whose subject is a web client rather than a machine client', async () => {
+    expect((await me(await sign(claims({ sub: webClientId })))).status).toBe(401);
+  });
+
+  it('refuses the account\'s tokens once it is suspended', async () => {
+    const other = await memberWithPassword(s);
+    const token = await sign(claims({ sub: other.accountId }));
+    expect((await me(token)).status).toBe(200);
+    const etag = (await s.api('GET', `/api/v1/accounts/${other.accountId}`)).headers.get('etag')!;
+    const suspend = await s.api('POST', `/api/v1/accounts/${other.accountId}/suspend`, { body: { reason: 'test' }, headers: { 'if-match': etag } });
+    expect(suspend.status, suspend.text).toBeLessThan(300);
+    // Within the bounded staleness of cached principals (one second).
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await me(token)).status).toBe(401);
+  });
+});
