@@ -92,6 +92,10 @@ export function MePage(props: { claims: AccountClaims; csrf: string; invitations
         </table>
       )}
       {props.invitations && <Invitations invitations={props.invitations} csrf={props.csrf} />}
+      <h2>Your data</h2>
+      <p>
+        <a href="/me/data">Download your data, or erase your account</a>
+      </p>
       {claims.roles.some((r) => r.scope.type === 'global') && (
         <>
           <h2>Platform roles</h2>

@@ -22,6 +22,7 @@ import { accountClaims } from '../oidc/claims.js';
 import { LoggedOutPage, MePage, SignInProblemPage, render } from './me.js';
 import { openInvitationsFor } from '../memberships/invitations.js';
 import { memberInvitationPages } from '../memberships/pages.js';
+import { myDataPages } from './my-data.js';
 
 export const SESSION_COOKIE = 'mp_web';
 const LOGIN_COOKIE = 'mp_web_login';
@@ -233,5 +234,17 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
 
   memberTransferPages(routes, sessions, deps);
   memberInvitationPages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), html }, deps);
+  myDataPages(
+    routes,
+    {
+      requireMember: requireMember(sessions, deps),
+      csrf: (sid) => sessions.csrf(sid),
+      checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered),
+      sameOrigin: (c) => sameOrigin(c, config.publicUrl),
+      signOut: (c) => deleteCookie(c, SESSION_COOKIE, { path: '/', secure: sessions.secure }),
+      html,
+    },
+    deps,
+  );
   return { routes, sessions };
 }
