@@ -10,6 +10,7 @@ import { grantCommands } from './commands/grants.js';
 import { addInventoryCommands } from './commands/clusters-health.js';
 import { addInvitationCommands } from './commands/member-invitations.js';
 import { ssoCommands } from './commands/sso.js';
+import { addAccountLifecycleCommands } from './commands/accounts-lifecycle.js';
 import { receiptsCommand } from './commands/receipts.js';
 import { ConfigError } from '../server/config.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   program.addCommand(receiptsCommand(globals));
   for (const c of grantCommands(globals)) program.addCommand(c);
   for (const c of ssoCommands(globals)) program.addCommand(c);
+  addAccountLifecycleCommands(program, globals);
   // exitOverride and output settings apply to every subcommand.
   const configure = (cmd: Command) => {
     cmd.exitOverride().showHelpAfterError();
