@@ -2,6 +2,8 @@
 // §7.2.1) whose payload is the RFC 8785 canonical JSON of the transfer summary,
 // signed first by the source co-op and then countersigned by the target co-op.
 // Imports no database code: the CLI runs it offline against saved JWKS files.
+// Version 2 (`version: 2`) names people only by pseudonymous references, the
+// same the audit log uses; version 1 receipts (no `version`) still verify.
 import { base64url, createLocalJWKSet, errors, flattenedVerify, type GeneralJWS, type JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import { canonicalJson } from '../server/audit/canonical.js';
@@ -14,9 +16,16 @@ export const RECEIPT_ROLES: readonly ReceiptRole[] = ['source', 'target'];
 
 const Uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lower-case UUID');
 
+/** The receipt format this code signs. */
+export const RECEIPT_VERSION = 2;
+/** How a version 2 receipt names a person: the audit log's HMAC reference ("none" when no person approved). */
+export const PSEUDONYM_RE = /^p:[0-9a-f]{32}$/;
+
 /** The signed summary of a completed transfer. Strict: an unknown field is an error, not ignored. */
 export const ReceiptSummary = z
   .object({
+    /** absent in version 1 receipts, whose refs were account ids */
+    version: z.literal(RECEIPT_VERSION).optional(),
     transferId: Uuid,
     tenancyId: Uuid,
     sourceCoopId: Uuid,
@@ -35,7 +44,14 @@ export const ReceiptSummary = z
     completedAt: z.iso.datetime({ offset: false }),
   })
   .strict()
-  .refine((s) => s.sourceCoopId !== s.targetCoopId, { message: 'source and target co-op must differ', path: ['targetCoopId'] });
+  .refine((s) => s.sourceCoopId !== s.targetCoopId, { message: 'source and target co-op must differ', path: ['targetCoopId'] })
+  .superRefine((s, ctx) => {
+    if (s.version === undefined) return;
+    s.approvals.forEach((a, i) => {
+      if (!PSEUDONYM_RE.test(a.ref) && a.ref !== 'none')
+        ctx.addIssue({ code: 'custom', path: ['approvals', i, 'ref'], message: 'must be a pseudonymous reference (p: and 32 hex digits): a receipt names no one by account id' });
+    });
+  });
 export type ReceiptSummary = z.infer<typeof ReceiptSummary>;
 
 export class ReceiptVerificationError extends Error {

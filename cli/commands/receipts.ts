@@ -46,6 +46,8 @@ export function printVerified({ summary, kids }: VerifiedReceipt, json: boolean)
   else
     process.stdout.write(
       `OK: transfer ${summary.transferId} of tenancy ${summary.tenancyId}, completed ${summary.completedAt}\n` +
+        // Version 2 names people by the audit log's pseudonymous references; version 1 by account id.
+        `  approved by ${summary.approvals.map((a) => `${a.role} ${a.ref}`).join(', ')}${summary.version === undefined ? ' (a version 1 receipt: account ids)' : ''}\n` +
         `  source co-op ${summary.sourceCoopId} signed with ${kids.source}\n` +
         `  target co-op ${summary.targetCoopId} countersigned with ${kids.target}\n`,
     );

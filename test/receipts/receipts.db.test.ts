@@ -21,6 +21,7 @@ import { coopJwks, coopSigningKey, rotateCoopKey } from '../../server/receipts/k
 import { loadReceipt, signReceipt, storeReceipt, type ReceiptJws, type ReceiptSummaryInput } from '../../server/receipts/receipt.js';
 import { verifyReceipt } from '../../federation/receipt-verify.js';
 import { sampleReceiptSummary } from '../support/receipts.js';
+import { existingPersonRef, person, personRefs } from '../../server/audit/subjects.js';
 
 let s: TestServer;
 let box: SecretBox;
@@ -134,12 +135,12 @@ describe('transfer receipts', () => {
     expect(r.signatures).toHaveLength(2);
     expect(header(r, 0)).toEqual({ alg: 'EdDSA', kid: (await coopSigningKey(db(), box, A)).kid, typ: 'meetplane-receipt+jws', 'meetplane-role': 'source' });
     expect(header(r, 1)).toMatchObject({ kid: (await coopSigningKey(db(), box, B)).kid, 'meetplane-role': 'target' });
-    // The payload is the canonical JSON of the summary.
+    // The payload is the canonical JSON of the summary, in the current format (version 2).
     expect(new TextDecoder().decode(base64url.decode(r.payload))).toBe(
-      new TextDecoder().decode(canonicalBytes({ ...input, completedAt: '2025-03-01T12:00:00.000Z' })),
+      new TextDecoder().decode(canonicalBytes({ version: 2, ...input, completedAt: '2025-03-01T12:00:00.000Z' })),
     );
     const { summary: got, kids } = await verifyReceipt(r, await jwksFor(r));
-    expect(got).toEqual({ ...input, completedAt: '2025-03-01T12:00:00.000Z' });
+    expect(got).toEqual({ version: 2, ...input, completedAt: '2025-03-01T12:00:00.000Z' });
     expect(kids.source).toBe(header(r, 0).kid);
     // The JSON text of the receipt verifies too.
     await expect(verifyReceipt(JSON.stringify(r), await jwksFor(r))).resolves.toBeTruthy();
@@ -285,5 +286,53 @@ describe('meetplane receipts verify', () => {
     const missing = await runCli(['receipts', 'verify', half, '--source-jwks', f.source, '--target-jwks', f.target]);
     expect(missing.code).toBe(3);
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('people in receipts', () => {
+  it('names approvers by the pseudonymous references the audit log uses, never by account id', async () => {
+    const people = [uuidv7(), uuidv7(), uuidv7()];
+    const refs = await db().transaction((tx) => personRefs(tx, people));
+    const r = await signReceipt(db(), box, summary({ approvals: people.map((id, i) => ({ role: ['source_admin', 'target_admin', 'owner'][i]!, ref: person(id) })) }));
+    const payload = new TextDecoder().decode(base64url.decode(r.payload));
+    for (const id of people) expect(payload).not.toContain(id);
+    const { summary: verified } = await verifyReceipt(r, await jwksFor(r));
+    expect(verified.version).toBe(2);
+    expect(verified.approvals.map((a) => a.ref)).toEqual(people.map((id) => refs.get(id)));
+    // The same reference the audit log would write for that person, and it is linkable only while their key lives.
+    expect(verified.approvals[0]!.ref).toBe(await existingPersonRef(db(), people[0]!));
+  });
+
+  it('refuses to sign or accept a version 2 receipt that names someone by account id', async () => {
+    const raw = summary({ approvals: [{ role: 'owner', ref: uuidv7() }] });
+    await expect(signReceipt(db(), box, raw)).rejects.toMatchObject({ status: 400, extensions: { errors: [expect.objectContaining({ path: 'approvals.0.ref' })] } });
+    const forged = await forge(canonicalBytes({ ...decode(await signReceipt(db(), box, summary())), approvals: [{ role: 'owner', ref: uuidv7() }] }), [
+      { coop: A, role: 'source' },
+      { coop: B, role: 'target' },
+    ]);
+    await expect(verifyReceipt(forged, await jwksFor(forged))).rejects.toThrow(/pseudonymous reference/);
+  });
+
+  it('still verifies a version 1 receipt, which named approvers by account id, offline in the CLI too', async () => {
+    const { version: _v2, ...v1 } = decode(await signReceipt(db(), box, summary()));
+    const approver = uuidv7();
+    const old = await forge(canonicalBytes({ ...v1, approvals: [{ role: 'owner', ref: approver }] }), [
+      { coop: A, role: 'source' },
+      { coop: B, role: 'target' },
+    ]);
+    const { summary: verified } = await verifyReceipt(old, await jwksFor(old));
+    expect(verified).not.toHaveProperty('version');
+    expect(verified.approvals).toEqual([{ role: 'owner', ref: approver }]);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-receipt-v1-'));
+    const keys = await jwksFor(old);
+    const [file, source, target] = [['receipt.json', old], ['source.json', keys.sourceJwks], ['target.json', keys.targetJwks]].map(([name, v]) => {
+      const f = path.join(dir, name as string);
+      writeFileSync(f, JSON.stringify(v));
+      return f;
+    }) as [string, string, string];
+    const cli = await runCli(['receipts', 'verify', file, '--source-jwks', source, '--target-jwks', target]);
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain(`approved by owner ${approver} (a version 1 receipt: account ids)`);
   });
 });

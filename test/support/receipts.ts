@@ -10,9 +10,9 @@ export function sampleReceiptSummary(over: Partial<ReceiptSummaryInput> & Pick<R
     inventoryManifestSha256: 'ab'.repeat(32),
     policySetHash: 'sha256:' + 'cd'.repeat(32),
     approvals: [
-      { role: 'source_admin', ref: 'p:111' },
-      { role: 'target_admin', ref: 'p:222' },
-      { role: 'owner', ref: 'p:333' },
+      { role: 'source_admin', ref: 'p:' + '1'.repeat(32) },
+      { role: 'target_admin', ref: 'p:' + '2'.repeat(32) },
+      { role: 'owner', ref: 'p:' + '3'.repeat(32) },
     ],
     auditCheckpoint: { size: 42, rootHash: Buffer.alloc(32, 7).toString('base64') },
     completedAt: new Date('2025-03-01T12:00:00Z'),
