@@ -28,6 +28,27 @@ const ApiUrl = z
   })
   .transform((u) => u.replace(/\/+$/, ''))
   .openapi({ example: 'https://bbb1.example.org/bigbluebutton/api' });
+// host[:port] as URL.host spells it: a DNS name or IPv4 address in lower case, no scheme, no path.
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+function isHostPort(h: string): boolean {
+  const m = /^([^:]+)(?::([0-9]{1,5}))?$/.exec(h);
+  if (!m || m[1]!.length > 253 || !m[1]!.split('.').every((l) => LABEL.test(l))) return false;
+  return m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= 65535);
+}
+const PlaybackHosts = z
+  .array(
+    z
+      .string()
+      .max(260)
+      .transform((h) => h.toLowerCase())
+      .refine(isHostPort, { message: 'must be a host name, with a port if not the default (e.g. recordings.example.org or bbb1.example.org:8443)' }),
+  )
+  .max(20)
+  .refine((hs) => new Set(hs).size === hs.length, { message: 'must not repeat a host' })
+  .openapi({
+    description: "Host names the cluster's recordings are played from (links in their metadata.xml); empty: the API URL's host. A transfer rewrites links to any of them for the target.",
+    example: ['recordings.example.org'],
+  });
 const Secret = z.string().min(8).max(512).openapi({ writeOnly: true, description: 'BBB shared secret; never returned' });
 
 const ClusterOut = z
@@ -36,6 +57,7 @@ const ClusterOut = z
     coopId: z.string(),
     name: z.string(),
     apiUrl: z.string(),
+    playbackHosts: z.array(z.string()).openapi({ description: 'as configured (empty: the API URL\'s host)' }),
     checksumAlgorithm: Algorithm,
     country: z.string(),
     capacity: z.number().int(),
@@ -53,6 +75,7 @@ const ClusterCreate = z
     name: Name,
     apiUrl: ApiUrl,
     secret: Secret,
+    playbackHosts: PlaybackHosts.default([]),
     checksumAlgorithm: Algorithm.default('sha256'),
     country: Country,
     capacity: z.number().int().min(0).max(1_000_000).openapi({ description: 'Participants the cluster can carry' }),
@@ -62,7 +85,7 @@ const ClusterCreate = z
   .openapi('ClusterCreate');
 
 const ClusterPatch = z
-  .object({ name: Name, apiUrl: ApiUrl, secret: Secret, checksumAlgorithm: Algorithm, country: Country, capacity: z.number().int().min(0).max(1_000_000), state: State })
+  .object({ name: Name, apiUrl: ApiUrl, secret: Secret, playbackHosts: PlaybackHosts, checksumAlgorithm: Algorithm, country: Country, capacity: z.number().int().min(0).max(1_000_000), state: State })
   .partial()
   .strict()
   .openapi('ClusterPatch');

@@ -25,6 +25,8 @@ export interface ClusterInput {
   country: string;
   capacity: number;
   state: ClusterState;
+  /** host names (host[:port]) its recordings are played from; empty: the API URL's host */
+  playbackHosts?: string[];
 }
 export type ClusterPatch = Partial<Omit<ClusterInput, 'coopId'>>;
 
@@ -37,12 +39,21 @@ function auditView(c: Cluster): Record<string, AuditValue> {
     coop: c.coopId,
     name: c.name,
     apiUrl: c.apiUrl,
+    playbackHosts: c.playbackHosts,
     checksumAlgorithm: c.checksumAlgorithm,
     country: c.country,
     capacity: c.capacity,
     state: c.state,
     version: c.version,
   };
+}
+
+/**
+ * The host names the cluster's recordings are played from: those configured,
+ * or else the API URL's host (host[:port], lower case).
+ */
+export function playbackHostsOf(c: Pick<Cluster, 'apiUrl' | 'playbackHosts'>): string[] {
+  return c.playbackHosts.length ? c.playbackHosts : [new URL(c.apiUrl).host];
 }
 
 export async function findCluster(db: Executor, id: string): Promise<Cluster | undefined> {
