@@ -31,7 +31,7 @@ import { accessTokens, accounts, memberships } from './table.js';
 import { accountCredentials, accountIdentities, accountInvitations, loginThrottle } from './sso-table.js';
 import { emailKey } from './throttle.js';
 import { endSessions } from './sessions.js';
-import { isLastPlatformAdmin, lastPlatformAdmin, lockAccount } from './lifecycle.js';
+import { isLastPlatformAdmin, lastPlatformAdmin, lockAccount, lockPlatformAdmins } from './lifecycle.js';
 import type { Account } from './service.js';
 
 export const ERASED_NAME = 'Erased account';
@@ -85,6 +85,7 @@ export async function eraseAccount(db: Db, actor: Principal, account: Account, r
   const refusal = await erasureRefusal(db, account.id);
   if (refusal) throw refusal;
   return db.transaction(async (tx) => {
+    await lockPlatformAdmins(tx);
     const row = await lockAccount(tx, account.id, account.version);
     const again = await erasureRefusal(tx, row.id);
     if (again) throw again;

@@ -40,6 +40,16 @@ export async function isLastPlatformAdmin(db: Executor, accountId: string): Prom
   return admins.includes(accountId) && admins.length === 1;
 }
 
+/**
+ * Serialises the changes that could leave the platform without an admin (two
+ * admins suspending or erasing each other at once): taken in their
+ * transactions before the last-admin check.
+ */
+const PLATFORM_ADMINS_LOCK = 7243522;
+export async function lockPlatformAdmins(tx: Tx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${PLATFORM_ADMINS_LOCK})`);
+}
+
 /** 409 naming the reason: the platform would be left without anyone to run it. */
 export function lastPlatformAdmin(what: string) {
   return problems.conflict(
@@ -61,8 +71,10 @@ export async function suspendAccount(db: Db, actor: Principal, account: Account,
   if (account.suspendedAt) throw problems.conflict('account-suspended', 'the account is suspended already');
   if (await isLastPlatformAdmin(db, account.id)) throw lastPlatformAdmin('Suspending it');
   return db.transaction(async (tx) => {
+    await lockPlatformAdmins(tx);
     const row = await lockAccount(tx, account.id, account.version);
     if (row.suspendedAt) throw problems.conflict('account-suspended', 'the account is suspended already');
+    if (await isLastPlatformAdmin(tx, row.id)) throw lastPlatformAdmin('Suspending it');
     const now = new Date();
     const [after] = await tx
       .update(accounts)

@@ -6,9 +6,10 @@
 // the grants it had. The refusals say why: the takeover rule, the last platform admin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
-import { createCoop, coopAdminWithToken } from '../support/fixtures.js';
+import { createCoop, coopAdminWithToken, memberWithToken } from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
 import { backend } from '../support/db.js';
-import { memberWithPassword, startSsoServer } from '../oidc/helpers.js';
+import { makePlatformAdmin, memberWithPassword, startSsoServer } from '../oidc/helpers.js';
 import { apiStatus, credentialsOf, meStatus, otherProcess, passwordLogin, type SsoServer } from './support.js';
 
 let s: SsoServer;
@@ -159,6 +160,35 @@ describe('who may suspend', () => {
     expect(res.json.type).toMatch(/last-platform-admin$/);
     expect(res.json.detail).toContain('last platform admin');
   });
+
+  it('leaves one platform admin when two suspend each other at once', async () => {
+    // Its own server: here the bootstrap admin and one more are the only platform admins.
+    const t = await startTestServer();
+    try {
+      const coop = await createCoop(t);
+      const other = await memberWithToken(t, coop.id);
+      await makePlatformAdmin(t, other.accountId);
+      const root = (await t.api('GET', '/api/v1/me')).json.accountId as string;
+      const etag = async (id: string) => (await t.api('GET', `/api/v1/accounts/${id}`)).headers.get('etag')!;
+      const [rootTag, otherTag] = [await etag(root), await etag(other.accountId)];
+      const answers = await Promise.all([
+        t.api('POST', `/api/v1/accounts/${other.accountId}/suspend`, { body: { reason: 'x' }, headers: { 'if-match': otherTag } }),
+        t.api('POST', `/api/v1/accounts/${root}/suspend`, { token: other.token, body: { reason: 'x' }, headers: { 'if-match': rootTag } }),
+      ]);
+      // One goes through; the other is refused as the last admin, or (when the first finished before it
+      // began, as on the embedded database's one connection) finds its own token already revoked.
+      expect(answers.filter((r) => r.status === 200)).toHaveLength(1);
+      const refused = answers.find((r) => r.status !== 200)!;
+      if (refused.status === 409) expect(refused.json.type).toMatch(/last-platform-admin$/);
+      else expect(refused.status).toBe(401);
+      const { sql } = await import('drizzle-orm');
+      const { rowsOf } = await import('../../server/db/index.js');
+      const left = rowsOf(await t.database.db.execute(sql`select id from accounts where platform_admin and suspended_at is null`));
+      expect(left).toHaveLength(1);
+    } finally {
+      await t.stop();
+    }
+  }, 60_000);
 
   it('looks like a missing account to a member without rights', async () => {
     const coop = await createCoop(s);
