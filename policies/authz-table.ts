@@ -253,6 +253,18 @@ transfer.cancel        own-tenancy    Y  .  Y  .  .  Y  .  .  .
 transfer.cancel        other-tenancy  Y  .  Y  .  .  .  .  .  .
 transfer.cancel        incoming       Y  .  .  .  .  .  .  .  .
 transfer.cancel        other-coop     Y  .  .  .  .  .  .  .  .
+transfer.retry         own-tenancy    Y  .  Y  .  .  .  .  .  .
+transfer.retry         other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.retry         incoming       Y  .  Y  .  .  .  .  .  .
+transfer.retry         other-coop     Y  .  .  .  .  .  .  .  .
+transfer.resolve       own-tenancy    Y  .  Y  .  .  .  .  .  .
+transfer.resolve       other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.resolve       incoming       Y  .  Y  .  .  .  .  .  .
+transfer.resolve       other-coop     Y  .  .  .  .  .  .  .  .
+transfer.recordNotice  own-tenancy    Y  .  Y  .  .  .  .  .  .
+transfer.recordNotice  other-tenancy  Y  .  Y  .  .  .  .  .  .
+transfer.recordNotice  incoming       Y  .  .  .  .  .  .  .  .
+transfer.recordNotice  other-coop     Y  .  .  .  .  .  .  .  .
 transfer.object        own-tenancy    Y  .  .  .  .  Y  Y  Y  .
 transfer.object        other-tenancy  Y  .  .  .  .  .  .  .  .
 transfer.object        incoming       Y  .  .  .  .  .  .  .  .
@@ -267,14 +279,6 @@ policy.check           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 policy.check           own-coop       Y  Y  Y  .  .  .  .  .  .
 policy.check           other-coop     Y  Y  .  .  .  .  .  .  .
 
-transfer.retry         own-tenancy    Y  .  Y  .  .  .  .  .  .
-transfer.retry         other-tenancy  Y  .  Y  .  .  .  .  .  .
-transfer.retry         incoming       Y  .  Y  .  .  .  .  .  .
-transfer.retry         other-coop     Y  .  .  .  .  .  .  .  .
-transfer.resolve       own-tenancy    Y  .  Y  .  .  .  .  .  .
-transfer.resolve       other-tenancy  Y  .  Y  .  .  .  .  .  .
-transfer.resolve       incoming       Y  .  Y  .  .  .  .  .  .
-transfer.resolve       other-coop     Y  .  .  .  .  .  .  .  .
 cover.auditor          global         Y  Y  .  .  .  .  .  .  .
 cover.clusterOperator  own-coop       Y  .  Y  Y  .  .  .  .  .
 cover.clusterOperator  other-coop     Y  .  .  .  .  .  .  .  .

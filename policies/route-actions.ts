@@ -83,12 +83,13 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /transfers/{id}/approve': { action: 'transfer.approve', resource: 'transfer' }, // then transfer.approveAsSource|Target|Owner, by `as`
   'POST /transfers/{id}/object': { action: 'transfer.object', resource: 'transfer' },
   'POST /transfers/{id}/cancel': { action: 'transfer.cancel', resource: 'transfer' },
+  'POST /transfers/{id}/notices/{accountId}/told': { action: 'transfer.recordNotice', resource: 'transfer' },
+  'POST /transfers/{id}/retry': { action: 'transfer.retry', resource: 'transfer' },
+  'POST /transfers/{id}/resolve': { action: 'transfer.resolve', resource: 'transfer' },
 
   'GET /audit/checkpoint': { action: 'audit.read', resource: 'platform' },
   'GET /audit/checkpoints': { action: 'audit.read', resource: 'platform' },
   'GET /audit/key': { action: 'audit.read', resource: 'platform' },
-  'POST /transfers/{id}/retry': { action: 'transfer.retry', resource: 'transfer' },
-  'POST /transfers/{id}/resolve': { action: 'transfer.resolve', resource: 'transfer' },
   'GET /audit/entries': { action: 'audit.read', resource: 'platform' },
   'GET /audit/entries/{index}': { action: 'audit.read', resource: 'platform' },
   'GET /audit/bundle/{index}': { action: 'audit.read', resource: 'platform' },

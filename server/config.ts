@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   TRANSFER_LEASE: z.coerce.number().int().min(1).max(3600).default(60),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'SMTP_URL must be an smtp:// or smtps:// URL').optional(),
   MAIL_FROM: z.string().min(3).max(320).optional(),
+  // A transfer notice the mail server has not accepted after this many tries is listed as undeliverable.
+  NOTICE_UNDELIVERABLE_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   // Roles (server/grants): longest delegation chain from a bootstrap grant.
   DELEGATION_MAX_DEPTH: z.coerce.number().int().min(0).max(10).default(3),
   // BBB clusters (server/jobs, server/clusters/health.ts, server/inventory, server/gateway).
@@ -81,6 +83,8 @@ export interface Config {
   /** Where the mail outbox is delivered (nodemailer URL); unset: mail waits in the outbox. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Tries after which a transfer notice the mail server has not accepted is listed as undeliverable. */
+  noticeUndeliverableAttempts: number;
   /** Longest chain of delegations from a bootstrap grant. */
   delegationMaxDepth: number;
   /** Run background jobs (health polling, inventory) in this process. */
@@ -140,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     transferTiming: { meetingGraceMs: e.TRANSFER_MEETING_GRACE * 60_000, sourceGraceMs: e.TRANSFER_SOURCE_GRACE_DAYS * 86_400_000, leaseMs: e.TRANSFER_LEASE * 1000 },
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM ?? `meetplane@${new URL(publicUrl).hostname}`,
+    noticeUndeliverableAttempts: e.NOTICE_UNDELIVERABLE_ATTEMPTS,
     delegationMaxDepth: e.DELEGATION_MAX_DEPTH,
     worker: e.WORKER === 'on',
     pollIntervalMs: e.POLL_INTERVAL * 1000,

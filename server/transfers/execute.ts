@@ -29,7 +29,7 @@ import { copyFiles, listFiles, type CopyFile } from './copy.js';
 import { appendAudit } from '../audit/trail.js';
 import { transfers, type TransferProgress } from './table.js';
 import { decide, findTransfer, type Transfer } from './service.js';
-import { freezeDate } from './notice.js';
+import { freezeWait } from './notice-delivery.js';
 import { playbackLinkRewriter } from './playback-links.js';
 import { ProblemError } from '../http/problem.js';
 import { FINAL_STATES, type TransferState } from './lifecycle.js';
@@ -45,11 +45,15 @@ import { failAfterSwitch, failSourceDeletion, rollBackBeforeSwitch } from './rec
 export { DEFAULT_TIMING, type ExecutionDeps, type ExecutionTiming } from './step-kit.js';
 
 /** Why `advanceTransfer` stopped before a final state ('operator': a failure waits for `transfers retry|resolve`). */
-export type Waiting = 'freeze-date' | 'meetings' | 'source-grace' | 'leased' | 'operator';
+export type Waiting = 'freeze-date' | 'meetings' | 'source-grace' | 'leased' | 'operator' | 'notice-delivery';
 
 export interface Advanced {
   state: TransferState | 'missing';
   waiting?: Waiting;
+  /** waiting for the freeze date: when it is */
+  until?: string;
+  /** waiting for the notice to reach members: how many it has not reached */
+  undelivered?: number;
 }
 
 const PROCESS_RUNNER = runnerName();
@@ -93,7 +97,10 @@ export async function advanceTransfer(deps: ExecutionDeps, transferId: string, n
         continue;
       }
       if (FINAL_STATES.has(t.state)) return { state: t.state };
-      if (t.state === 'notice' && (freezeDate(t)?.getTime() ?? Infinity) > now.getTime()) return { state: t.state, waiting: 'freeze-date' };
+      if (t.state === 'notice') {
+        const wait = await freezeWait(deps.db, t, now);
+        if (wait) return { state: t.state, ...wait };
+      }
       if (!EXECUTING.includes(t.state)) return { state: t.state };
       if (!(await renewTransfer(deps.db, t.id, runner, timing.leaseMs))) return { state: t.state, waiting: 'leased' };
       try {
@@ -263,13 +270,13 @@ async function copy(deps: ExecutionDeps, t: Transfer, runner: string): Promise<v
  */
 export async function advanceDueTransfers(deps: ExecutionDeps, now = new Date()): Promise<Array<{ id: string } & Advanced>> {
   const open = await deps.db
-    .select({ id: transfers.id, state: transfers.state, noticeSentAt: transfers.noticeSentAt, noticeDays: transfers.noticeDays, stateSince: transfers.stateSince })
+    .select({ id: transfers.id, tenancyId: transfers.tenancyId, state: transfers.state, noticeSentAt: transfers.noticeSentAt, noticeDays: transfers.noticeDays, freezeAt: transfers.freezeAt, stateSince: transfers.stateSince })
     .from(transfers)
     .where(and(inArray(transfers.state, [...EXECUTING, 'completed']), isNull(transfers.sourceDeletedAt), isNull(transfers.failure)));
   const out: Array<{ id: string } & Advanced> = [];
   const { sourceGraceMs } = timingOf(deps);
   for (const t of open) {
-    if (t.state === 'notice' && (freezeDate(t)?.getTime() ?? Infinity) > now.getTime()) continue;
+    if (t.state === 'notice' && (await freezeWait(deps.db, t, now))) continue;
     if (t.state === 'completed' && sourceDeletionDue(t, sourceGraceMs)!.getTime() > now.getTime()) continue;
     out.push({ id: t.id, ...(await advanceTransfer(deps, t.id, now)) });
   }

@@ -2,7 +2,13 @@
 // link in the notice mail): what moves, where to, when it freezes, and two
 // buttons: consent, or object. A member's objection keeps their personal data
 // out of the move; the owner's stops it. Signed in through the shared sign-on.
+// Showing the page during the notice reaches the member: their notice period
+// counts from then if the mail has not reached them first (notice-delivery.ts).
+// The form carries the transfer's version, like an If-Match: an answer to a
+// transfer that changed since the page was loaded is refused (412).
 import type { Hono } from 'hono';
+import { and, eq } from 'drizzle-orm';
+import { memberships } from '../accounts/table.js';
 import type { Deps } from '../http/env.js';
 import { Layout } from '../web/layout.js';
 import { render } from '../web/me.js';
@@ -17,7 +23,7 @@ import type { Principal } from '../auth/principal.js';
 import { UUID_RE } from '../ids.js';
 import { accountRef, transferRef } from '../authz/guard.js';
 import { findTransfer, objectToTransfer, transferDetails, type Transfer } from './service.js';
-import { freezeDate } from './notice.js';
+import { freezeNotBefore, noticeReach, recordShown } from './notice-delivery.js';
 import { memberExportOwner, memberExportsOf, openMemberExport } from './member-export.js';
 
 /** A member signed in through the shared sign-on, as the policies see them. */
@@ -36,11 +42,22 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     return { p, t };
   }
 
+  /** Only a member of the tenancy is reached by seeing the page (an admin looking at it is not). */
+  async function isMember(t: Transfer, accountId: string): Promise<boolean> {
+    const [m] = await db.select({ id: memberships.accountId }).from(memberships).where(and(eq(memberships.tenancyId, t.tenancyId), eq(memberships.accountId, accountId)));
+    return Boolean(m);
+  }
+
   const missing = () => page(<Layout title="Not found"><h1>No such transfer</h1><p>There is no transfer of yours at this address.</p></Layout>, 404);
 
   routes.get('/transfers/:id', requireMember(sessions, deps), async (c) => {
     const found = await load(c.get('memberId'), c.req.param('id'));
     if (!found) return missing();
+    if (found.t.state === 'notice' && (await isMember(found.t, found.p.accountId)))
+      await db.transaction(async (tx) => {
+        if (await recordShown(tx, found.t.id, found.p.accountId, new Date()))
+          await appendAudit(tx, { actor: found.p, action: 'transfer.notice-shown', subject: { type: 'transfer', id: found.t.id }, details: { member: person(found.p.accountId) } });
+      });
     return page(await TransferPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done') }));
   });
 
@@ -51,6 +68,10 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     if (!sessions.checkCsrf(c.get('memberSid'), form.csrf)) return page(<Layout title="Refused"><h1>Refused</h1><p>This form did not come from your session here. Reload the page and try again.</p></Layout>, 403);
     const choice = form.choice === 'object' ? 'object' : form.choice === 'consent' ? 'consent' : undefined;
     if (!choice) return page(<Layout title="Refused"><h1>Refused</h1><p>Choose to consent or to object.</p></Layout>, 400);
+    if (typeof form.version !== 'string' || !/^[0-9]{1,9}$/.test(form.version))
+      return page(<Layout title="Refused"><h1>Refused</h1><p>This form does not say which version of the transfer you answer. Reload the page and try again.</p></Layout>, 428);
+    if (Number(form.version) !== found.t.version)
+      return page(<Layout title="Changed"><h1>The transfer changed</h1><p>The transfer changed since you loaded the page (it is {found.t.state} now). <a href={`/me/transfers/${found.t.id}`}>Look at it again</a> before you answer.</p></Layout>, 412);
     try {
       // Either answer is the member's response to the notice: the same permission.
       const actor = await guard.allow(found.p, 'transfer.object', transferRef(found.t), 'transfer', 'transfer.read');
@@ -111,7 +132,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     const { t } = props;
     const [tenancy, source, target, { objections }] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), findCoop(db, t.targetCoopId), transferDetails(db, t.id)]);
     const mine = objections.find((o) => o.accountId === props.p.accountId);
-    const freeze = freezeDate(t);
+    const freeze = freezeNotBefore(t, t.state === 'notice' ? await noticeReach(db, t) : undefined);
     const open = ['draft', 'checked', 'approved', 'notice'].includes(t.state);
     return (
       <Layout title={`${tenancy?.name ?? 'Tenancy'} is moving`}>
@@ -124,7 +145,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
           <dt>State</dt>
           <dd>{t.state}</dd>
           <dt>Frozen from</dt>
-          <dd>{freeze ? <time datetime={freeze.toISOString()}>{freeze.toUTCString()}</time> : 'not yet announced'}</dd>
+          <dd>{freeze ? <>not before <time datetime={freeze.toISOString()}>{freeze.toUTCString()}</time></> : 'not yet announced'}</dd>
         </dl>
         <p>The tenancy's rooms, member accounts and recordings move. While it is frozen no new meeting can be started; meetings already running are given time to end.</p>
         {props.done === 'object' && <p class="ok" role="status">Your objection is recorded.</p>}
@@ -137,6 +158,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
         ) : open ? (
           <form method="post" action={`/me/transfers/${t.id}`}>
             <input type="hidden" name="csrf" value={props.csrf} />
+            <input type="hidden" name="version" value={String(t.version)} />
             <fieldset>
               <legend>Your answer</legend>
               <p class="muted">If you object as a member, your personal data stays out of the move and you receive a machine-readable export of it. If the owner objects, the transfer stops.</p>

@@ -1,7 +1,10 @@
 // The notice step: every member of the tenancy is told, by e-mail (through the
 // outbox, in the same transaction) and on their member page, what will move,
-// where to, and when; until the freeze they may object.
-import { eq } from 'drizzle-orm';
+// where to, and when; until the freeze they may object. Each member's notice
+// is recorded (transfer_notices) so the period counts from when it reached
+// them (notice-delivery.ts), not from when it was queued.
+import { createHash } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { Principal } from '../auth/principal.js';
 import { accounts, memberships } from '../accounts/table.js';
@@ -9,11 +12,11 @@ import { findCoop } from '../coops/service.js';
 import { findTenancy } from '../tenancies/service.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { problems } from '../http/problem.js';
+import { appendAudit } from '../audit/trail.js';
+import { person } from '../audit/subjects.js';
 import { transition, type Transfer } from './service.js';
-
-export function freezeDate(t: { noticeSentAt: Date | null; noticeDays: number }): Date | null {
-  return t.noticeSentAt ? new Date(t.noticeSentAt.getTime() + t.noticeDays * 86_400_000) : null;
-}
+import { transferNotices } from './table.js';
+import { freezeNotBefore } from './notice-delivery.js';
 
 export async function startNotice(db: Db, actor: Principal, t: Transfer, publicUrl: string, now = new Date()): Promise<Transfer> {
   if (t.state !== 'approved') throw problems.conflict('transfer-state', `notice starts after approval; this transfer is ${t.state}`);
@@ -23,10 +26,12 @@ export async function startNotice(db: Db, actor: Principal, t: Transfer, publicU
     .from(memberships)
     .innerJoin(accounts, eq(accounts.id, memberships.accountId))
     .where(eq(memberships.tenancyId, t.tenancyId));
-  const freeze = freezeDate({ noticeSentAt: now, noticeDays: t.noticeDays })!;
+  // The earliest it can be, were every notice delivered at once; members are told it may be later.
+  const freeze = freezeNotBefore({ noticeSentAt: now, noticeDays: t.noticeDays, freezeAt: t.freezeAt })!;
   const page = `${publicUrl}/me/transfers/${t.id}`;
+  const days = `${t.noticeDays} day${t.noticeDays === 1 ? '' : 's'}`;
   return db.transaction(async (tx) => {
-    await enqueueMail(
+    const mailIds = await enqueueMail(
       tx,
       members.map((m) => ({
         to: m.email,
@@ -36,8 +41,9 @@ export async function startNotice(db: Db, actor: Principal, t: Transfer, publicU
           `Hello ${m.name},`,
           '',
           `${source!.name} (${source!.jurisdiction}) hands the tenancy "${tenancy!.name}" over to ${target!.name} (${target!.jurisdiction}).`,
-          `Its rooms, member accounts and recordings will move. On ${freeze.toUTCString()} the tenancy is frozen:`,
-          'no new meetings can be started until the move is finished; meetings already running are given time to end.',
+          `Its rooms, member accounts and recordings will move. The tenancy is frozen on ${freeze.toUTCString()}, or later:`,
+          `not before every member has had this notice for ${days}. While it is frozen no new meetings can be started`,
+          'until the move is finished; meetings already running are given time to end.',
           '',
           `Until then you can consent or object on your member page: ${page}`,
           m.role === 'owner'
@@ -48,9 +54,47 @@ export async function startNotice(db: Db, actor: Principal, t: Transfer, publicU
         ].join('\n'),
       })),
     );
+    if (members.length) await tx.insert(transferNotices).values(members.map((m, i) => ({ transferId: t.id, accountId: m.id, mailId: mailIds[i]! })));
     return transition(tx, actor, t, 'notice', 'transfer.notice', {
       set: { noticeSentAt: now },
       details: { members: members.length, freezeNotBefore: freeze.toISOString() },
+    });
+  });
+}
+
+/** The ways an admin may record that a member was told of the transfer other than by the notice mail. */
+export const TOLD_HOW = ['in-person', 'phone', 'letter', 'other-email', 'other'] as const;
+export type ToldHow = (typeof TOLD_HOW)[number];
+
+/**
+ * An admin's record that a member whose notice mail did not reach them was
+ * told another way: their notice period counts from now. The note may name
+ * people, so the audit log gets its SHA-256 only.
+ */
+export async function recordTold(db: Db, actor: Principal, t: Transfer, accountId: string, how: ToldHow, note: string | null, now = new Date()): Promise<void> {
+  if (t.state !== 'notice') throw problems.conflict('transfer-state', `members are told during the notice; this transfer is ${t.state}`);
+  const [member] = await db
+    .select({ id: memberships.accountId })
+    .from(memberships)
+    .where(and(eq(memberships.tenancyId, t.tenancyId), eq(memberships.accountId, accountId)));
+  if (!member) throw problems.notFound('member of the tenancy');
+  await db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(transferNotices)
+      .values({ transferId: t.id, accountId, toldAt: now, toldHow: how, toldNote: note, toldBy: actor.accountId })
+      .onConflictDoUpdate({
+        target: [transferNotices.transferId, transferNotices.accountId],
+        set: { toldAt: now, toldHow: how, toldNote: note, toldBy: actor.accountId },
+        setWhere: isNull(transferNotices.toldAt),
+      })
+      .returning({ accountId: transferNotices.accountId });
+    if (!row) throw problems.conflict('already-told', 'how this member was told is already on record');
+    await appendAudit(tx, {
+      actor,
+      action: 'transfer.notice-told',
+      subject: { type: 'transfer', id: t.id },
+      details: { member: person(accountId), how },
+      ...(note ? { evidence: { note: createHash('sha256').update(note, 'utf8').digest('hex') } } : {}),
     });
   });
 }

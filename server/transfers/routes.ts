@@ -2,11 +2,13 @@
 // operator's retry or resolution of a failed one; and the
 // processing agreements the data-protection rules look for. Permissions are
 // decided by the Cedar policies (server/authz); whether the transfer may
-// proceed by the data-protection rules (policies/data-protection).
+// proceed by the data-protection rules (policies/data-protection). Like every
+// resource, a transfer answers its ETag and every action on it needs If-Match.
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { router, type Deps } from '../http/env.js';
-import { IdOrSlug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { IdOrSlug, IfMatchHeader, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { etagOf, requireIfMatch } from '../http/etag.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { ProblemError, problems } from '../http/problem.js';
 import { authorized, type Principal } from '../auth/principal.js';
@@ -18,7 +20,8 @@ import { outboxStatus } from '../mail/outbox.js';
 import { loadReceipt } from '../receipts/receipt.js';
 import { transferDeps } from './deps.js';
 import { HAPPY_PATH } from './lifecycle.js';
-import { freezeDate, startNotice } from './notice.js';
+import { recordTold, startNotice, TOLD_HOW } from './notice.js';
+import { freezeNotBefore, memberNotices, reachOf, undeliverable, type NoticeReach } from './notice-delivery.js';
 import { sourceDeletionDue } from './source-deletion.js';
 import {
   approveTransfer,
@@ -51,6 +54,13 @@ const Evidence = z
   .strict()
   .openapi('TransferEvidence', { description: 'What the transfer rests on; documents as their SHA-256' });
 
+/** Date.parse takes 30 February for 2 March: the calendar date and the clock must exist as written. */
+function realDateTime(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const [hh, mm] = v.slice(11, 16).split(':').map(Number) as [number, number];
+  return !Number.isNaN(Date.parse(v)) && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d && hh < 24 && mm < 60;
+}
+
 const TransferCreate = z
   .object({
     tenancy: IdOrSlug,
@@ -58,6 +68,12 @@ const TransferCreate = z
     targetCluster: Uuid,
     evidence: Evidence.default({ claimedBasis: 'adequacy', dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null }),
     noticeDays: z.number().int().min(0).max(365).optional().openapi({ description: 'Days between notice and freeze (default: the policy minimum)' }),
+    freezeAt: z
+      .string()
+      .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)$/, 'must be an ISO 8601 date and time with a time zone, e.g. 2026-12-31T20:00Z')
+      .refine(realDateTime, { message: 'no such date and time' })
+      .optional()
+      .openapi({ description: 'Planned freeze date and time (e.g. a weekend cut-over), at least noticeDays from now; the freeze still waits until every member has had the full notice' }),
   })
   .strict()
   .openapi('TransferCreate');
@@ -77,7 +93,10 @@ const TransferOut = z
     state: z.string(),
     noticeDays: z.number().int(),
     noticeSentAt: Timestamp.nullable(),
-    freezeNotBefore: Timestamp.nullable(),
+    freezeAt: Timestamp.nullable().openapi({ description: 'The planned freeze date and time, if one was asked for' }),
+    freezeNotBefore: Timestamp.nullable().openapi({
+      description: 'The earliest freeze: the planned date, and the end of the notice period of the member reached last (while some are not reached, counted from the notice start: a lower bound)',
+    }),
     decision: z.any().nullable(),
     version: z.number().int(),
     createdAt: Timestamp,
@@ -161,7 +180,8 @@ const TransferStatus = TransferOut.extend({
   steps: z.array(z.object({ step: z.string(), status: z.enum(['done', 'current', 'pending', 'skipped']) })),
   approvals: z.array(z.object({ role: z.string(), accountId: z.string(), at: Timestamp })),
   objections: z.array(z.object({ kind: z.string(), accountId: z.string(), at: Timestamp })),
-  notices: z.object({ queued: z.number(), sent: z.number(), failing: z.number() }),
+  notices: z.object({ queued: z.number(), sent: z.number(), failing: z.number(), refused: z.number() }).openapi({ description: 'The notice mails: to send (failing: tried at least once), accepted by the mail server, refused for good' }),
+  noticeDelivery: NoticeDelivery.nullable(),
 }).openapi('TransferStatus');
 
 const AgreementIn = z
@@ -170,7 +190,7 @@ const AgreementIn = z
   .openapi('ProcessingAgreement');
 
 
-function out(t: Transfer) {
+function out(t: Transfer, reach?: Pick<NoticeReach, 'allReachedAt'>) {
   return {
     id: t.id,
     tenancyId: t.tenancyId,
@@ -181,7 +201,8 @@ function out(t: Transfer) {
     state: t.state,
     noticeDays: t.noticeDays,
     noticeSentAt: isoOrNull(t.noticeSentAt),
-    freezeNotBefore: isoOrNull(freezeDate(t)),
+    freezeAt: isoOrNull(t.freezeAt),
+    freezeNotBefore: isoOrNull(freezeNotBefore(t, reach)),
     decision: t.lastDecision ?? null,
     version: t.version,
     createdAt: t.createdAt.toISOString(),
@@ -210,6 +231,11 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
     return { t, actor: await guard.allow(p, action, transferRef(t), 'transfer', 'transfer.read') };
   }
 
+  /** The transfer as the API shows it; during the notice its freeze date counts from the members' delivery. */
+  async function view(t: Transfer) {
+    return out(t, t.state === 'notice' ? reachOf(t, await memberNotices(db, t)) : undefined);
+  }
+
   app.openapi(
     createRoute({
       method: 'get',
@@ -225,7 +251,7 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
       // Like every list: a page of candidates, of which the principal sees what the policies let it read.
       const pg = page(await listTransfers(db, { limit, after: decodeCursor(cursor) }), limit);
       const items = await guard.visible(c.var.principal, pg.items, 'transfer.read', transferRef);
-      return c.json({ items: items.map(out), nextCursor: pg.nextCursor }, 200);
+      return c.json({ items: await Promise.all(items.map(view)), nextCursor: pg.nextCursor }, 200);
     },
   );
 
@@ -252,8 +278,10 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
         targetClusterId: body.targetCluster,
         evidence: body.evidence,
         noticeDays: body.noticeDays ?? config.transferMinNoticeDays,
+        freezeAt: body.freezeAt ? new Date(body.freezeAt) : null,
       });
       c.header('Location', `/api/v1/transfers/${t.id}`);
+      c.header('ETag', etagOf(t));
       return c.json(out(t), 201);
     },
   );
@@ -270,9 +298,12 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
     async (c) => {
       const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.read');
       const { approvals, objections } = await transferDetails(db, t.id);
+      const notices = t.noticeSentAt ? await memberNotices(db, t) : undefined;
+      const reach = notices ? reachOf(t, notices) : undefined;
+      c.header('ETag', etagOf(t));
       return c.json(
         {
-          ...out(t),
+          ...out(t, t.state === 'notice' ? reach : undefined),
           stateSince: t.stateSince.toISOString(),
           failure: t.failure ?? null,
           progress: t.progress ?? null,
@@ -284,6 +315,7 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
           approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId, at: a.createdAt.toISOString() })),
           objections: objections.map((o) => ({ kind: o.kind, accountId: o.accountId, at: o.createdAt.toISOString() })),
           notices: await outboxStatus(db, `transfer:${t.id}`),
+          noticeDelivery: notices && reach ? await deliveryView(c.var.principal, t, notices, reach) : null,
         },
         200,
       );
@@ -317,19 +349,29 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
     },
   );
 
+  const preconditions = { 412: jsonContent(z.any(), 'Changed meanwhile (If-Match does not match)'), 428: jsonContent(z.any(), 'If-Match missing') };
+
+  /** Every action answers the transfer after it, with its ETag. */
+  async function answer(t: Transfer) {
+    return { etag: etagOf(t), body: await view(t) };
+  }
+
   const action = (name: 'check' | 'object' | 'cancel', summary: string) =>
     createRoute({
       method: 'post',
       path: `/transfers/{id}/${name}`,
       tags: ['transfers'],
       summary,
-      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
-      responses: { 200: jsonContent(TransferOut, 'The transfer after the action'), ...commonErrors, 409: jsonContent(z.any(), 'Not in a state for this') },
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }), headers: IfMatchHeader },
+      responses: { 200: jsonContent(TransferOut, 'The transfer after the action'), ...commonErrors, ...preconditions, 409: jsonContent(z.any(), 'Not in a state for this') },
     });
 
   app.openapi(action('check', 'Run the data-protection rules: checked, or rejected naming the rules'), async (c) => {
     const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.check');
-    return c.json(out(await checkTransfer(db, deps, actor, t)), 200);
+    requireIfMatch(c.req.valid('header')['if-match'], t);
+    const a = await answer(await checkTransfer(db, deps, actor, t));
+    c.header('ETag', a.etag);
+    return c.json(a.body, 200);
   });
 
   app.openapi(
@@ -338,28 +380,91 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
       path: '/transfers/{id}/approve',
       tags: ['transfers'],
       summary: 'Approve as the source admin, the target admin or the owner; the third approval starts the notice',
-      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }), body: jsonBody(Approval) },
-      responses: { 200: jsonContent(TransferOut, 'The transfer after the approval'), ...commonErrors, 409: jsonContent(z.any(), 'Not in a state for this') },
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }), headers: IfMatchHeader, body: jsonBody(Approval) },
+      responses: { 200: jsonContent(TransferOut, 'The transfer after the approval'), ...commonErrors, ...preconditions, 409: jsonContent(z.any(), 'Not in a state for this') },
     }),
     async (c) => {
       const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.approve');
       const { as } = c.req.valid('json');
       const actor = await approverFor(c.var.principal, t, as);
+      requireIfMatch(c.req.valid('header')['if-match'], t);
       let after = await approveTransfer(db, actor, t, as);
       if (after.state === 'approved') after = await startNotice(db, actor, after, config.publicUrl);
-      return c.json(out(after), 200);
+      const a = await answer(after);
+      c.header('ETag', a.etag);
+      return c.json(a.body, 200);
     },
   );
 
   app.openapi(action('object', 'Object as a member (your data stays out) or as the owner (stops the transfer)'), async (c) => {
     const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.object');
-    return c.json(out((await objectToTransfer(db, actor, t)).transfer), 200);
+    requireIfMatch(c.req.valid('header')['if-match'], t);
+    const a = await answer((await objectToTransfer(db, actor, t)).transfer);
+    c.header('ETag', a.etag);
+    return c.json(a.body, 200);
   });
 
   app.openapi(action('cancel', 'Cancel a transfer before the tenancy is frozen'), async (c) => {
     const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.cancel');
-    return c.json(out(await cancelTransfer(db, actor, t)), 200);
+    requireIfMatch(c.req.valid('header')['if-match'], t);
+    const a = await answer(await cancelTransfer(db, actor, t));
+    c.header('ETag', a.etag);
+    return c.json(a.body, 200);
   });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/transfers/{id}/notices/{accountId}/told',
+      tags: ['transfers'],
+      summary: "Record how a member the notice mail did not reach was told another way: their notice period counts from now",
+      request: {
+        params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }), accountId: Uuid.openapi({ param: { name: 'accountId', in: 'path' } }) }),
+        headers: IfMatchHeader,
+        body: jsonBody(ToldIn),
+      },
+      responses: { 200: jsonContent(TransferOut, 'The transfer after the record'), ...commonErrors, ...preconditions, 409: jsonContent(z.any(), 'Not in notice, or already recorded') },
+    }),
+    async (c) => {
+      const { id, accountId } = c.req.valid('param');
+      const { t, actor } = await transferFor(c.var.principal, id, 'transfer.recordNotice');
+      requireIfMatch(c.req.valid('header')['if-match'], t);
+      const { how, note } = c.req.valid('json');
+      await recordTold(db, actor, t, accountId.toLowerCase(), how, note ?? null);
+      const a = await answer(t);
+      c.header('ETag', a.etag);
+      return c.json(a.body, 200);
+    },
+  );
+
+  /**
+   * Whom the notice reached. Those who may list the tenancy's members (its
+   * source co-op's admins, its owner and admins) see who is not reached, with
+   * their e-mail address, to tell them another way; others see the counts.
+   */
+  async function deliveryView(p: Principal, t: Transfer, notices: Awaited<ReturnType<typeof memberNotices>>, reach: NoticeReach) {
+    const attempts = config.noticeUndeliverableAttempts;
+    const tenancy = await findTenancy(db, t.tenancyId);
+    const mayList = tenancy ? await guard.canRead(p, 'membership.list', tenancyRef(tenancy)) : false;
+    const unreached = reach.notReached.map((n) => ({
+      accountId: n.accountId,
+      email: n.email,
+      mail: n.mail,
+      attempts: n.attempts,
+      lastError: n.lastError,
+      undeliverable: undeliverable(n, attempts),
+    }));
+    const due = freezeNotBefore(t, reach);
+    return {
+      members: reach.members,
+      reached: reach.reached,
+      notReached: reach.notReached.length,
+      undeliverable: unreached.filter((u) => u.undeliverable).length,
+      allReachedAt: isoOrNull(reach.allReachedAt),
+      waiting: t.state !== 'notice' ? null : reach.notReached.length ? ('notice-delivery' as const) : due && due.getTime() > Date.now() ? ('freeze-date' as const) : null,
+      ...(mayList ? { unreached } : {}),
+    };
+  }
 
   app.openapi(
     createRoute({
@@ -369,12 +474,15 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
       summary: 'Run the failed step of a transfer again (the background job or `transfers run` does the work)',
       description:
         'A transfer that failed after the switch with its tenancy at the target verifies again; one whose tenancy went back to the source is frozen there again (copy, switch and verification follow); a completed one whose source deletion failed deletes again.',
-      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
-      responses: { 200: jsonContent(TransferOut, 'The transfer, on its way again'), ...commonErrors, 409: jsonContent(z.any(), 'Nothing to retry, or not now') },
+      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }), headers: IfMatchHeader },
+      responses: { 200: jsonContent(TransferOut, 'The transfer, on its way again'), ...commonErrors, ...preconditions, 409: jsonContent(z.any(), 'Nothing to retry, or not now') },
     }),
     async (c) => {
       const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.retry');
-      return c.json(out(await retryTransfer(db, actor, t)), 200);
+      requireIfMatch(c.req.valid('header')['if-match'], t);
+      const a = await answer(await retryTransfer(db, actor, t));
+      c.header('ETag', a.etag);
+      return c.json(a.body, 200);
     },
   );
 
@@ -388,13 +496,17 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
         "roll-forward needs the tenancy at the target: its files are verified again (size and SHA-256), then the receipt is signed and the transfer completed, with your reason on record for the check that failed. roll-back moves the tenancy back to the source (which still holds everything), ends the transfer and removes the copies at the target; refused while the target holds recordings of the tenancy made since the switch.",
       request: {
         params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }),
+        headers: IfMatchHeader,
         body: jsonBody(z.object({ direction: z.enum(['roll-forward', 'roll-back']), reason: z.string().trim().min(1).max(500) }).strict().openapi('TransferResolution')),
       },
-      responses: { 200: jsonContent(TransferOut, 'The transfer, resolved'), ...commonErrors, 409: jsonContent(z.any(), 'Not failed, or not resolvable that way') },
+      responses: { 200: jsonContent(TransferOut, 'The transfer, resolved'), ...commonErrors, ...preconditions, 409: jsonContent(z.any(), 'Not failed, or not resolvable that way') },
     }),
     async (c) => {
       const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.resolve');
-      return c.json(out(await resolveTransfer(execution, actor, t, c.req.valid('json'))), 200);
+      requireIfMatch(c.req.valid('header')['if-match'], t);
+      const a = await answer(await resolveTransfer(execution, actor, t, c.req.valid('json')));
+      c.header('ETag', a.etag);
+      return c.json(a.body, 200);
     },
   );
 

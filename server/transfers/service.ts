@@ -18,6 +18,7 @@ import type { DataProtectionRules } from '../../policies/data-protection/rules.j
 import type { JurisdictionRegistry } from './jurisdictions.js';
 import { transferFacts, type TransferEvidence } from './facts.js';
 import { assertTransition, FINAL_STATES, type TransferState } from './lifecycle.js';
+import { noticeReach } from './notice-delivery.js';
 import { processingAgreements, transferApprovals, transferObjections, transfers, type StoredDecision } from './table.js';
 
 export type Transfer = typeof transfers.$inferSelect;
@@ -39,6 +40,8 @@ export interface TransferInput {
   targetClusterId: string;
   evidence: TransferEvidence;
   noticeDays: number;
+  /** a planned freeze date and time; the freeze still waits for every member's full notice */
+  freezeAt?: Date | null;
 }
 
 const conflict = (detail: string) => problems.conflict('transfer-state', detail);
@@ -52,6 +55,7 @@ function auditView(t: Transfer): Record<string, AuditValue> {
     targetCluster: t.targetClusterId,
     state: t.state,
     noticeDays: t.noticeDays,
+    ...(t.freezeAt ? { freezeAt: t.freezeAt.toISOString() } : {}),
     version: t.version,
   };
 }
@@ -93,6 +97,9 @@ export async function createTransfer(db: Db, actor: Principal, input: TransferIn
   if (targetCoop.id === tenancy.coopId) throw problems.validation([{ path: 'targetCoop', message: 'the tenancy is already hosted by this co-op' }]);
   if (!targetCluster || targetCluster.coopId !== targetCoop.id)
     throw problems.validation([{ path: 'targetCluster', message: 'no such cluster in the target co-op' }]);
+  // The notice cannot reach anyone before now: a planned freeze sooner than the notice period is refused here.
+  if (input.freezeAt && input.freezeAt.getTime() < Date.now() + input.noticeDays * 86_400_000)
+    throw problems.validation([{ path: 'freezeAt', message: `must be at least the notice period (${input.noticeDays} days) from now` }]);
   return mapUniqueViolation(
     () =>
       db.transaction(async (tx) => {
@@ -108,6 +115,7 @@ export async function createTransfer(db: Db, actor: Principal, input: TransferIn
             requestedBy: actor.accountId,
             evidence: input.evidence,
             noticeDays: input.noticeDays,
+            freezeAt: input.freezeAt ?? null,
           })
           .returning();
         await appendAudit(tx, {
@@ -151,6 +159,8 @@ export async function decide(db: Executor, deps: TransferDeps, t: Transfer, stag
   ]);
   const status = await deps.clusterStatus(t.targetClusterId);
   const { approvals, objections } = await transferDetails(db, t.id);
+  // Before freezing, the notice period counts from when the last member was reached (null while one is not).
+  const noticeFrom = stage === 'freeze' && t.noticeSentAt ? (await noticeReach(db, t)).allReachedAt : t.noticeSentAt;
   const facts = transferFacts(
     {
       stage,
@@ -164,7 +174,7 @@ export async function decide(db: Executor, deps: TransferDeps, t: Transfer, stag
       evidence: t.evidence,
       processingAgreement: await hasProcessingAgreement(db, t.tenancyId, t.targetCoopId, day),
       approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId })),
-      noticeSentAt: t.noticeSentAt,
+      noticeSentAt: noticeFrom,
       plannedNoticeDays: t.noticeDays,
       noticeDaysRequired: deps.minNoticeDays,
       now,

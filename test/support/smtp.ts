@@ -18,6 +18,8 @@ export interface SmtpSink {
   mails: ReceivedMail[];
   /** While true, every message is refused with a 451 (try again later). */
   failing: boolean;
+  /** Recipients refused for good with a 550 (no such mailbox), as a real server answers RCPT TO. */
+  refused: Set<string>;
   close(): Promise<void>;
 }
 
@@ -27,11 +29,15 @@ function decodeQuotedPrintable(s: string): string {
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
-  const sink: SmtpSink = { url: '', mails: [], failing: false, close: async () => {} };
+  const sink: SmtpSink = { url: '', mails: [], failing: false, refused: new Set(), close: async () => {} };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (sink.refused.has(address.address.toLowerCase())) return callback(Object.assign(new Error('no such mailbox'), { responseCode: 550 }));
+      callback();
+    },
     onData(stream, session, callback) {
       let raw = '';
       stream.on('data', (d: Buffer) => (raw += d.toString('utf8')));

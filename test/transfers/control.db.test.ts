@@ -89,7 +89,7 @@ describe('mail outbox job', () => {
     const handlers = jobHandlers({ db: database.db, box, log, config: { pollIntervalMs: 60_000, inventoryIntervalMs: 3_600_000, smtpUrl: smtp.url, mailFrom: 'meetplane@meet.example' }, outbound: new Outbound() });
     await handlers[MAIL_JOB]!({ id: 'j', kind: MAIL_JOB, key: MAIL_JOB, payload: {}, attempts: 0, maxAttempts: 5, periodMs: 30_000 }, { signal: new AbortController().signal, log });
     expect(smtp.mails.find((m) => m.to[0] === 'job-test@example.org')).toMatchObject({ subject: 'Hello from the job', from: 'meetplane@meet.example' });
-    expect(await outboxStatus(database.db, 'test:job')).toEqual({ queued: 0, sent: 1, failing: 0 });
+    expect(await outboxStatus(database.db, 'test:job')).toEqual({ queued: 0, sent: 1, failing: 0, refused: 0 });
   });
 });
 
@@ -115,12 +115,12 @@ describe('transfer control flow', () => {
     const now = new Date('2026-11-23T10:00:00Z');
     t = await startNotice(database.db, requester, t, 'https://meet.example', now);
     expect(t.state).toBe('notice');
-    expect(await outboxStatus(database.db, `transfer:${t.id}`)).toEqual({ queued: 3, sent: 0, failing: 0 });
+    expect(await outboxStatus(database.db, `transfer:${t.id}`)).toEqual({ queued: 3, sent: 0, failing: 0, refused: 0 });
 
     // The mail server is down: nothing is lost, delivery is retried later.
     smtp.failing = true;
     expect(await deliverDue(database.db, smtpTransport(smtp.url), 'meetplane@meet.example', log)).toEqual({ sent: 0, failed: 3 });
-    expect(await outboxStatus(database.db, `transfer:${t.id}`)).toEqual({ queued: 3, sent: 0, failing: 3 });
+    expect(await outboxStatus(database.db, `transfer:${t.id}`)).toEqual({ queued: 3, sent: 0, failing: 3, refused: 0 });
     smtp.failing = false;
     await database.db.execute(sql`update mail_outbox set next_attempt_at = now() where sent_at is null`);
     expect(await deliverDue(database.db, smtpTransport(smtp.url), 'meetplane@meet.example', log)).toEqual({ sent: 3, failed: 0 });
@@ -132,10 +132,15 @@ describe('transfer control flow', () => {
     expect(ownerMail.text).toContain('your objection stops the transfer');
     expect(mine.find((m) => m.to[0] === w.members[0]!.email)!.text).toContain('machine-readable export');
 
-    // Before freezing the rules want the notice period to have passed.
-    const early = await decide(database.db, { ...deps, now: () => new Date('2026-12-01T00:00:00Z') }, t, 'freeze');
+    // Before freezing the rules want the notice period to have passed since the notice reached the last member:
+    // the mail server accepted the mails only now, not when the notice started.
+    const [{ sent_at: delivered }] = rowsOf<{ sent_at: Date | string }>(await database.db.execute(sql`select max(sent_at) as sent_at from mail_outbox where topic = ${`transfer:${t.id}`}`)) as [{ sent_at: Date | string }];
+    const deliveredAt = new Date(delivered).getTime();
+    const early = await decide(database.db, { ...deps, now: () => new Date('2026-12-24T00:00:00Z') }, t, 'freeze');
     expect(early.decision).toMatchObject({ decision: 'deny', policyIds: ['dp-notice-period'] });
-    const due = await decide(database.db, { ...deps, now: () => new Date('2026-12-24T00:00:00Z') }, t, 'freeze');
+    const almost = await decide(database.db, { ...deps, now: () => new Date(deliveredAt + 29 * 86_400_000) }, t, 'freeze');
+    expect(almost.decision).toMatchObject({ decision: 'deny', policyIds: ['dp-notice-period'] });
+    const due = await decide(database.db, { ...deps, now: () => new Date(deliveredAt + 30 * 86_400_000) }, t, 'freeze');
     expect(due.decision.decision).toBe('allow');
 
     // A member's objection is recorded and keeps the transfer going; the owner's stops it.

@@ -12,6 +12,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
+import { deliverOutbox, transferAction } from '../support/transfers.js';
 import { startTestServer, TEST_OUTBOUND_ALLOW, type TestServer } from '../support/server.js';
 import { backend } from '../support/db.js';
 import { spawnCli } from '../support/cli.js';
@@ -74,11 +75,12 @@ async function dueTransfer() {
   const created = await s.api('POST', '/api/v1/transfers', { token: admins.uk, body: { tenancy: tenancy.id, targetCoop: clusters.de.coop, targetCluster: clusters.de.cluster, noticeDays: 0 } });
   expect(created.status, created.text).toBe(201);
   const id = created.json.id as string;
-  expect((await s.api('POST', `/api/v1/transfers/${id}/check`, { token: admins.uk })).json.state).toBe('checked');
-  await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: admins.uk, body: { as: 'source_admin' } });
-  await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: admins.de, body: { as: 'target_admin' } });
-  const approved = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: owner.token, body: { as: 'owner' } });
+  expect((await transferAction(s, id, 'check', { token: admins.uk })).json.state).toBe('checked');
+  await transferAction(s, id, 'approve', { token: admins.uk, body: { as: 'source_admin' } });
+  await transferAction(s, id, 'approve', { token: admins.de, body: { as: 'target_admin' } });
+  const approved = await transferAction(s, id, 'approve', { token: owner.token, body: { as: 'owner' } });
   expect(approved.json.state, approved.text).toBe('notice');
+  await deliverOutbox(s.database.db); // the notice reaches the owner: the freeze counts from then
   return { id, tenancyId: tenancy.id, expected, recordIds };
 }
 

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transferAction } from '../support/transfers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
 import { createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
@@ -117,18 +118,18 @@ describe('delegated transfer approval', () => {
     const created = await s.api('POST', '/api/v1/transfers', { token: w.plain.token, body: { tenancy: w.tenancy.id, targetCoop: w.target.id, targetCluster: w.targetCluster.id } });
     expect(created.status, created.text).toBe(201);
     id = created.json.id;
-    const checked = await s.api('POST', `/api/v1/transfers/${id}/check`, { token: w.plain.token });
+    const checked = await transferAction(s, id, 'check', { token: w.plain.token });
     expect(checked.json.state, checked.text).toBe('checked');
 
-    const refused = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.plain.token, body: { as: 'source_admin' } });
+    const refused = await transferAction(s, id, 'approve', { token: w.plain.token, body: { as: 'source_admin' } });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(refused.json).toMatchObject({ action: 'transfer.approveAsSource', policyIds: ['transfer-approve-as-source'], policySetHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // Nor does a platform admin approve in a co-op's name, nor the source admin in the target's.
-    const asPlatformAdmin = await s.api('POST', `/api/v1/transfers/${id}/approve`, { body: { as: 'source_admin' } });
+    const asPlatformAdmin = await transferAction(s, id, 'approve', { body: { as: 'source_admin' } });
     expect(asPlatformAdmin.status).toBe(403);
     expect(asPlatformAdmin.json.policyIds).toEqual(['transfer-approve-as-source']);
-    const wrongSide = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.approver.token, body: { as: 'target_admin' } });
+    const wrongSide = await transferAction(s, id, 'approve', { token: w.approver.token, body: { as: 'target_admin' } });
     expect(wrongSide.status).toBe(403);
     expect(wrongSide.json.policyIds).toEqual(['transfer-approve-as-target']);
 
@@ -143,20 +144,20 @@ describe('delegated transfer approval', () => {
   });
 
   it('takes the approval of a co-op admin delegated with it, of a first-hand coop_admin grant without it, and of the owner', async () => {
-    const asSource = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.approver.token, body: { as: 'source_admin' } });
+    const asSource = await transferAction(s, id, 'approve', { token: w.approver.token, body: { as: 'source_admin' } });
     expect(asSource.status, asSource.text).toBe(200);
-    const asTarget = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.targetAdmin.token, body: { as: 'target_admin' } });
+    const asTarget = await transferAction(s, id, 'approve', { token: w.targetAdmin.token, body: { as: 'target_admin' } });
     expect(asTarget.status, asTarget.text).toBe(200);
     // Without ownership the source admin does not approve as the owner; with it,
     // the same person twice is still the data-protection rule's to refuse.
-    const notOwner = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.approver.token, body: { as: 'owner' } });
+    const notOwner = await transferAction(s, id, 'approve', { token: w.approver.token, body: { as: 'owner' } });
     expect(notOwner.status).toBe(403);
     expect(notOwner.json.policyIds).toEqual(['transfer-approve-as-owner']);
     await s.api('PUT', `/api/v1/tenancies/${w.tenancy.id}/members/${w.approver.accountId}`, { body: { role: 'owner' } });
-    const twice = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.approver.token, body: { as: 'owner' } });
+    const twice = await transferAction(s, id, 'approve', { token: w.approver.token, body: { as: 'owner' } });
     expect(twice.status).toBe(403);
     expect(twice.json.policyIds).toEqual(['dp-approvals']);
-    const last = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.owner.token, body: { as: 'owner' } });
+    const last = await transferAction(s, id, 'approve', { token: w.owner.token, body: { as: 'owner' } });
     expect(last.status, last.text).toBe(200);
     expect(last.json.state).toBe('notice');
     const approvals = (await auditEntries(`subjectType=transfer&subject=${id}&action=transfer.approve`)).filter((e) => e.outcome === 'success');

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transferAction } from '../support/transfers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
@@ -40,12 +41,12 @@ async function checkedTransfer(owner: string) {
   expect(pa.status, pa.text).toBe(201);
   const created = await s.api('POST', '/api/v1/transfers', { body: { tenancy: tenancy.id, targetCoop: w.target.id, targetCluster: w.targetCluster.id } });
   expect(created.status, created.text).toBe(201);
-  const checked = await s.api('POST', `/api/v1/transfers/${created.json.id}/check`);
+  const checked = await transferAction(s, created.json.id, 'check');
   expect(checked.json.state, checked.text).toBe('checked');
   return created.json.id as string;
 }
 
-const approve = (id: string, token: string, as: string) => s.api('POST', `/api/v1/transfers/${id}/approve`, { token, body: { as } });
+const approve = (id: string, token: string, as: string) => transferAction(s, id, 'approve', { token, body: { as } });
 
 async function successfulApprovals(id: string) {
   const r = await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&action=transfer.approve&limit=100`);

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverOutbox, transferAction } from '../support/transfers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import type { BbbDouble } from '../support/bbb/server.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
@@ -82,10 +83,11 @@ describe('a transfer to a cluster whose recordings are reached over SFTP', () =>
     const created = await s.api('POST', '/api/v1/transfers', { token: sourceAdmin.token, body: { tenancy: tenancy.id, targetCoop: qc.id, targetCluster: qcCluster.id, noticeDays: 0, evidence } });
     expect(created.status, created.text).toBe(201);
     const id = created.json.id;
-    expect((await s.api('POST', `/api/v1/transfers/${id}/check`, { token: sourceAdmin.token })).json.state).toBe('checked');
-    await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: sourceAdmin.token, body: { as: 'source_admin' } });
-    await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: targetAdmin.token, body: { as: 'target_admin' } });
-    expect((await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: owner.token, body: { as: 'owner' } })).json.state).toBe('notice');
+    expect((await transferAction(s, id, 'check', { token: sourceAdmin.token })).json.state).toBe('checked');
+    await transferAction(s, id, 'approve', { token: sourceAdmin.token, body: { as: 'source_admin' } });
+    await transferAction(s, id, 'approve', { token: targetAdmin.token, body: { as: 'target_admin' } });
+    expect((await transferAction(s, id, 'approve', { token: owner.token, body: { as: 'owner' } })).json.state).toBe('notice');
+    await deliverOutbox(s.database.db); // the notice reaches the owner: the freeze counts from then
 
     const signer = await CheckpointSigner.load(s.database.db, box, auditOrigin(s.url));
     const deps = { db: s.database.db, box, log: createLogger('silent'), signer, outbound: s.outbound, ...transferDeps(s.database.db, { transferMinNoticeDays: 0 }) };

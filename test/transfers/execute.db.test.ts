@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
+import { deliverOutbox, transferAction } from '../support/transfers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import type { BbbDouble } from '../support/bbb/server.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
@@ -103,11 +104,13 @@ describe('a transfer, executed', () => {
     const created = await s.api('POST', '/api/v1/transfers', { token: sourceAdmin.token, body: { tenancy: tenancy.id, targetCoop: de.id, targetCluster: deCluster.id, noticeDays: 0 } });
     expect(created.status, created.text).toBe(201);
     const id = created.json.id;
-    expect((await s.api('POST', `/api/v1/transfers/${id}/check`, { token: sourceAdmin.token })).json.state).toBe('checked');
-    await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: sourceAdmin.token, body: { as: 'source_admin' } });
-    await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: targetAdmin.token, body: { as: 'target_admin' } });
-    expect((await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: owner.token, body: { as: 'owner' } })).json.state).toBe('notice');
-    await s.api('POST', `/api/v1/transfers/${id}/object`, { token: members[0]!.token });
+    expect((await transferAction(s, id, 'check', { token: sourceAdmin.token })).json.state).toBe('checked');
+    await transferAction(s, id, 'approve', { token: sourceAdmin.token, body: { as: 'source_admin' } });
+    await transferAction(s, id, 'approve', { token: targetAdmin.token, body: { as: 'target_admin' } });
+    expect((await transferAction(s, id, 'approve', { token: owner.token, body: { as: 'owner' } })).json.state).toBe('notice');
+    await transferAction(s, id, 'object', { token: members[0]!.token });
+    // The mail server accepts the notices: the notice period (none required here) counts from then.
+    expect(await deliverOutbox(s.database.db)).toBe(4);
 
     const deps: ExecutionDeps = {
       db: s.database.db,
@@ -179,6 +182,15 @@ describe('a transfer, executed', () => {
     const verified = await verifyReceipt(receipt!, { sourceJwks: await coopJwks(s.database.db, uk.id), targetJwks: await coopJwks(s.database.db, de.id) });
     expect(verified.summary).toMatchObject({ transferId: id, tenancyId: tenancy.id, sourceCoopId: uk.id, targetCoopId: de.id });
     expect(verified.summary.approvals.map((a) => a.role).sort()).toEqual(['owner', 'source_admin', 'target_admin']);
+    // It names the approvers as the audit log does, by pseudonymous references, never by account id.
+    expect(verified.summary.version).toBe(2);
+    const approved = (await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&action=transfer.approve&limit=10`)).json.items.map(
+      (e: { json: { details: { role: string; approver: string } } }) => [e.json.details.role, e.json.details.approver],
+    );
+    expect(verified.summary.approvals.map((a) => [a.role, a.ref]).sort()).toEqual(approved.sort());
+    for (const a of verified.summary.approvals) expect(a.ref).toMatch(/^p:[0-9a-f]{32}$/);
+    const payload = Buffer.from(receipt!.payload, 'base64url').toString('utf8');
+    for (const who of [owner, sourceAdmin, targetAdmin]) expect(payload).not.toContain(who.accountId);
 
     // The accounts that belonged to the tenancy alone moved with it; the objector's stayed.
     const homeOf = async (accountId: string) => (await s.api('GET', `/api/v1/accounts/${accountId}`)).json.coopId;

@@ -121,3 +121,34 @@ describe('the member page of a transfer', () => {
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('No such transfer');
   });
 });
+
+describe('the member page and the notice period', () => {
+  it('reaches a member who opens it during the notice, once, and on record', async () => {
+    // The member and the owner opened the page above (the member more than once): each is reached, recorded once.
+    const shown = (await s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${transferId}&action=transfer.notice-shown&limit=50`)).json.items;
+    expect(shown).toHaveLength(2);
+    for (const e of shown) expect(e.json.details.member).toMatch(/^p:[0-9a-f]{32}$/);
+    expect(JSON.stringify(shown)).not.toContain(member.accountId);
+    const status = (await s.api('GET', `/api/v1/transfers/${transferId}`)).json;
+    expect(status.noticeDelivery).toMatchObject({ members: 2, reached: 2, notReached: 0, unreached: [] });
+    // Their notice period counts from when they saw the page, not from the notice's start.
+    expect(Date.parse(status.noticeDelivery.allReachedAt)).toBeGreaterThan(Date.parse('2026-11-23T10:00:00Z'));
+    expect(Date.parse(status.freezeNotBefore)).toBe(Date.parse(status.noticeDelivery.allReachedAt) + 30 * 86_400_000);
+  });
+
+  it('refuses an answer to a transfer that changed since the page was loaded (412), like a stale If-Match', async () => {
+    const page = await visit(owner);
+    // Meanwhile the transfer changes (its version moves on, as a transition does).
+    await s.database.db.execute(sql`update transfers set version = version + 1 where id = ${transferId}`);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/me/transfers/${transferId}`) && r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'I consent' }).click(),
+    ]);
+    expect(response.status()).toBe(412);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('The transfer changed');
+    await page.getByRole('link', { name: 'Look at it again' }).click();
+    await page.getByRole('button', { name: 'I consent' }).click();
+    await page.waitForURL(/done=consent/);
+    expect(await page.getByRole('status').textContent()).toBe('Your consent is recorded.');
+  });
+});

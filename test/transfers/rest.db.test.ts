@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transferAction } from '../support/transfers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
 import { createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
@@ -73,7 +74,7 @@ describe('transfers over REST', () => {
   });
 
   it('is rejected without a processing agreement, naming the rule, and checked once one is on record', async () => {
-    const check = await s.api('POST', `/api/v1/transfers/${id}/check`, { token: w.sourceAdmin.token });
+    const check = await transferAction(s, id, 'check', { token: w.sourceAdmin.token });
     expect(check.status).toBe(200);
     expect(check.json.state).toBe('rejected');
     expect(check.json.decision.policyIds).toEqual(['dp-processing-agreement']);
@@ -85,23 +86,23 @@ describe('transfers over REST', () => {
     expect(pa.status, pa.text).toBe(201);
     const second = await s.api('POST', '/api/v1/transfers', { token: w.sourceAdmin.token, body: { tenancy: w.tenancy.id, targetCoop: w.qc.id, targetCluster: w.qcCluster.id, evidence: { pipedaSubject: true } } });
     id = second.json.id;
-    const ok = await s.api('POST', `/api/v1/transfers/${id}/check`, { token: w.sourceAdmin.token });
+    const ok = await transferAction(s, id, 'check', { token: w.sourceAdmin.token });
     expect(ok.json.state).toBe('checked');
     expect(ok.json.decision).toMatchObject({ decision: 'allow', stage: 'check' });
   });
 
   it('needs the source admin, the target admin and the owner, three different people', async () => {
-    const asOwner = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.sourceAdmin.token, body: { as: 'owner' } });
+    const asOwner = await transferAction(s, id, 'approve', { token: w.sourceAdmin.token, body: { as: 'owner' } });
     expect(asOwner.status).toBe(403);
     expect(asOwner.json.policyIds).toEqual(['transfer-approve-as-owner']);
-    const memberTries = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.member.token, body: { as: 'owner' } });
+    const memberTries = await transferAction(s, id, 'approve', { token: w.member.token, body: { as: 'owner' } });
     expect(memberTries.status).toBe(403);
 
-    expect((await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.sourceAdmin.token, body: { as: 'source_admin' } })).json.state).toBe('checked');
+    expect((await transferAction(s, id, 'approve', { token: w.sourceAdmin.token, body: { as: 'source_admin' } })).json.state).toBe('checked');
     // The target co-op's admin sees the incoming transfer and approves it.
     expect((await s.api('GET', `/api/v1/transfers/${id}`, { token: w.targetAdmin.token })).status).toBe(200);
-    expect((await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.targetAdmin.token, body: { as: 'target_admin' } })).json.state).toBe('checked');
-    const last = await s.api('POST', `/api/v1/transfers/${id}/approve`, { token: w.owner.token, body: { as: 'owner' } });
+    expect((await transferAction(s, id, 'approve', { token: w.targetAdmin.token, body: { as: 'target_admin' } })).json.state).toBe('checked');
+    const last = await transferAction(s, id, 'approve', { token: w.owner.token, body: { as: 'owner' } });
     expect(last.status, last.text).toBe(200);
     expect(last.json.state).toBe('notice');
     expect(last.json.freezeNotBefore).toBeTruthy();
@@ -112,8 +113,8 @@ describe('transfers over REST', () => {
     expect(status.status).toBe(200);
     expect(status.json.steps.find((x: { status: string }) => x.status === 'current').step).toBe('notice');
     expect(status.json.approvals.map((a: { role: string }) => a.role).sort()).toEqual(['owner', 'source_admin', 'target_admin']);
-    expect(status.json.notices).toEqual({ queued: 2, sent: 0, failing: 0 });
-    const objection = await s.api('POST', `/api/v1/transfers/${id}/object`, { token: w.member.token });
+    expect(status.json.notices).toEqual({ queued: 2, sent: 0, failing: 0, refused: 0 });
+    const objection = await transferAction(s, id, 'object', { token: w.member.token });
     expect(objection.json.state).toBe('notice');
     expect((await s.api('GET', `/api/v1/transfers/${id}`, { token: w.outsider.token })).status).toBe(404);
     const list = await s.api('GET', '/api/v1/transfers', { token: w.outsider.token });
