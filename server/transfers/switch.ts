@@ -87,6 +87,8 @@ export async function unswitchTenancy(tx: Tx, t: typeof transfers.$inferSelect, 
         .where(and(inArray(accounts.id, sw.accountsMoved), eq(accounts.coopId, t.targetCoopId)))
         .returning({ id: accounts.id })
     : [];
+  // Moved back, they changed co-op again: their sessions end as at the switch.
+  await endSessions(tx, back.map((b) => b.id));
   const given = sw.membershipsLeftOut.length
     ? await tx
         .insert(memberships)
