@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.js';
+import { lockDataDir } from './lock.js';
 
 export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
@@ -38,7 +39,25 @@ export const MIGRATIONS_DIR = (() => {
 
 export async function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Database> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
-  return openPglite(path.join(opts.dataDir, 'pglite'));
+  // One process at a time on the embedded database: refused here with a clear
+  // line rather than an abort inside WebAssembly.
+  const lock = lockDataDir(opts.dataDir);
+  try {
+    const database = await openPglite(path.join(opts.dataDir, 'pglite'));
+    return {
+      ...database,
+      close: async () => {
+        try {
+          await database.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
 }
 
 export async function openPostgres(url: string, max = 10): Promise<Database> {
