@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The meetplane command: a thin client of the REST API plus local admin commands.
 import { Command, CommanderError } from 'commander';
-import { CliError } from './errors.js';
+import { CliError, describeError } from './errors.js';
+import { checkRequiredAfterUnknown } from './options.js';
 import { localCommands } from './commands/local.js';
 import { RESOURCES, resourceCommand } from './commands/resources.js';
 import { auditCommand } from './commands/audit.js';
@@ -20,7 +21,6 @@ export function buildProgram(): Command {
     .option('--url <url>', 'server URL (env MEETPLANE_URL, or the config file)')
     .option('--token <token>', 'access token (env MEETPLANE_TOKEN, or the config file)')
     .option('--json', 'print JSON instead of tables')
-    .showHelpAfterError()
     .exitOverride();
   const globals = () => program.opts();
   for (const c of localCommands(globals)) program.addCommand(c);
@@ -35,11 +35,26 @@ export function buildProgram(): Command {
   addAccountLifecycleCommands(program, globals);
   // exitOverride and output settings apply to every subcommand.
   const configure = (cmd: Command) => {
-    cmd.exitOverride().showHelpAfterError();
+    cmd.exitOverride().showSuggestionAfterError().configureOutput({ outputError: (text, write) => write(oneLine(cmd, text)) });
+    checkRequiredAfterUnknown(cmd);
     cmd.commands.forEach(configure);
   };
   configure(program);
   return program;
+}
+
+/**
+ * Commander's usage errors as one line, with the suggestion it makes for a
+ * misspelt option or command and where to find the full usage.
+ */
+function oneLine(cmd: Command, text: string): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*\(Did you mean (.*)\)$/, ' (did you mean $1)');
+  let path = cmd.name();
+  for (let p = cmd.parent; p; p = p.parent) path = `${p.name()} ${path}`;
+  return `meetplane: ${message.replace(/\s*\n\s*/g, ' ')}; see \`${path} --help\`\n`;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -48,21 +63,13 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof CliError) {
-      process.stderr.write(`meetplane: ${e.message}\n`);
-      return e.exitCode;
-    }
     if (e instanceof ConfigError) {
       process.stderr.write(`meetplane: ${e.message}\n`);
       return 2;
     }
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES') {
-      process.stderr.write(`meetplane: ${(e as Error).message}\n`);
-      return 1;
-    }
-    process.stderr.write(`meetplane: unexpected error: ${(e as Error).message}\n`);
-    return 1;
+    const { message, exitCode } = e instanceof CliError ? e : describeError(e);
+    process.stderr.write(`meetplane: ${message}\n`);
+    return exitCode;
   }
 }
 

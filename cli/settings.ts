@@ -46,6 +46,8 @@ export interface Connection {
 
 export function resolveConnection(flags: { url?: string; token?: string }, env = process.env): Connection {
   const file = readSettingsFile(configPath(env));
-  const url = flags.url ?? env.MEETPLANE_URL ?? file.url ?? 'http://localhost:8080';
+  const [url, source] = flags.url ? [flags.url, '--url'] : env.MEETPLANE_URL ? [env.MEETPLANE_URL, 'MEETPLANE_URL'] : file.url ? [file.url, `url in ${configPath(env)}`] : ['http://localhost:8080', ''];
+  // Without a scheme, fetch fails with only "fetch failed".
+  if (!/^https?:\/\/[^/]/i.test(url)) throw new CliError(`${source} "${url}" needs http:// or https://${url.includes('://') ? '' : `, e.g. http://${url}`}`, 2);
   return { url: url.replace(/\/+$/, ''), token: flags.token ?? env.MEETPLANE_TOKEN ?? file.token };
 }

@@ -1,8 +1,8 @@
 // Starts the service: configuration, master key, database (migrated), HTTP,
 // and a graceful shutdown on SIGTERM/SIGINT that lets in-flight requests end.
 import { serve, type ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
-import { loadConfig, type Config } from './config.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { loadMasterKey } from './crypto/master-key.js';
 import { SecretBox } from './crypto/secretbox.js';
@@ -31,6 +31,8 @@ export async function startServer(
   log: Logger = createLogger(config.logLevel),
   given?: Database,
 ): Promise<Running> {
+  // Before the migrations, so a port in use is said at once, not after them.
+  await assertPortFree(config.port, config.host);
   const box = new SecretBox(loadMasterKey(config, log));
   const database = given ?? (await openDatabase(config));
   await database.migrate();
@@ -43,9 +45,20 @@ export async function startServer(
   const outbound = outboundFor(config); // the gateway, inventories and sign-on use the same one
   const worker = config.worker ? await createBackgroundWorker({ db: database.db, box, log, config, signer, outbound }) : undefined;
   worker?.start();
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+      s.once('error', reject); // taken meanwhile: EADDRINUSE, said as one line by the CLI
+    });
+  } catch (e) {
+    await worker?.stop();
+    await checkpointer.stop();
+    await sso.stop();
+    await outbound.close();
+    if (!given) await database.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   log.info({ port, publicUrl: config.publicUrl }, 'meetplane listening');
   let stopping: Promise<void> | undefined;
@@ -63,6 +76,22 @@ export async function startServer(
     })());
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return { url: `http://${host}:${port}`, port, database, worker, sso, stop };
+}
+
+/** Rejects with PortInUseError when `port` on `host` is taken (port 0: any free port, never taken). */
+async function assertPortFree(port: number, host: string): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) => reject(e.code === 'EADDRINUSE' ? new PortInUseError(port) : e));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+export class PortInUseError extends ConfigError {
+  constructor(readonly port: number) {
+    super(`port ${port} is in use; set PORT (another meetplane, or another service, listens there)`);
+  }
 }
 
 export async function main(): Promise<void> {

@@ -35,9 +35,17 @@ const int = (key: string) => (v: string) => {
 };
 
 /** Secrets never go on the command line (ps, shell history): from a file or stdin. */
-const secretFrom = (key: string) => (v: string) => ({
-  [key]: (v === '-' ? readFileSync(0, 'utf8') : readFileSync(v, 'utf8')).trim(),
-});
+const secretFrom = (key: string) => (v: string) => {
+  try {
+    return { [key]: (v === '-' ? readFileSync(0, 'utf8') : readFileSync(v, 'utf8')).trim() };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`--secret-file ${v}: no such file (give the file holding the BBB shared secret, or - for stdin)`);
+    if (code === 'EACCES') throw new CliError(`--secret-file ${v}: permission denied`);
+    if (code === 'EISDIR') throw new CliError(`--secret-file ${v}: is a directory, not a file`);
+    throw e;
+  }
+};
 
 function residency(v: string) {
   if (v === 'none' || v === 'eea') return { residency: { kind: v } };
