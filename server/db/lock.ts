@@ -42,7 +42,8 @@ export interface DataDirLock {
 
 /** The command line as a user would recognise it: `meetplane serve`. */
 function currentCommand(): string {
-  const args = process.argv.slice(2).filter((a) => !a.startsWith('--token'));
+  // Never a token in a file others may read: `--token x` and `--token=x` are left out.
+  const args = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--token') && all[i - 1] !== '--token');
   return ['meetplane', ...args].join(' ').slice(0, 200);
 }
 
