@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { DataDirLockedError } from '../server/db/lock.js';
 
 /** An error the CLI prints as one line, exiting with `exitCode`. */
 export class CliError extends Error {
@@ -16,7 +15,9 @@ export class CliError extends Error {
  * configuration; 1: anything else). No stack trace reaches the terminal.
  */
 export function describeError(e: unknown, env = process.env): { message: string; exitCode: number } {
-  if (e instanceof DataDirLockedError) return { message: e.message, exitCode: 1 };
+  // Told apart by name: importing server/db/lock.ts here would pull database code into the offline
+  // verifiers (receipts, audit), which must reach none.
+  if ((e as Error)?.name === 'DataDirLockedError') return { message: (e as Error).message, exitCode: 1 };
   const err = e as NodeJS.ErrnoException & { port?: number };
   // AES-GCM refuses to open a value sealed under another key.
   if (err?.message === 'Unsupported state or unable to authenticate data') {

@@ -19,6 +19,7 @@ interface Holder {
 
 /** The data directory is held by another live process. */
 export class DataDirLockedError extends Error {
+  override name = 'DataDirLockedError';
   constructor(
     readonly dataDir: string,
     readonly holder: Holder,
