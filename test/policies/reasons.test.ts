@@ -78,3 +78,14 @@ describe('the policy set as a whole', () => {
     expect(policyEvaluator().policySetHash).toBe(evaluator.policySetHash);
   });
 });
+
+describe('delegable grants', () => {
+  it('let their holder delegate on their scope; the same grant not delegable lets it delegate nothing', () => {
+    const own = { type: 'Cluster' as const, id: 'A1', coopId: 'A' };
+    const delegable = holder('ok');
+    const fixed = { ...delegable, grants: delegable.grants.map((g) => ({ ...g, delegable: false })) };
+    expect(evaluator.authorize(delegable, 'grant.delegate', own, verified).decision).toBe('allow');
+    expect(evaluator.authorize(fixed, 'grant.delegate', own, verified).decision).toBe('deny');
+    expect(evaluator.authorize(fixed, 'cluster.drain', own, verified).decision).toBe('allow');
+  });
+});
