@@ -180,6 +180,13 @@ describe('adequacy decisions, to the day', () => {
     expect(custom.destination('uk_gdpr', 'GB', '2026-03-01')).toEqual({ basis: 'domestic', registryVersion: 'test' });
   });
 
+  it('refuses a registry naming a place that is neither a country code nor EEA', () => {
+    const regimes = (place: string) => ({ eu_gdpr: { name: 'x', free: [place], adequacy: [] }, uk_gdpr: { name: 'x', free: [], adequacy: [] }, ch_fadp: { name: 'x', free: [], adequacy: [] } });
+    expect(() => JurisdictionRegistry.parse({ version: 'v', eea: ['DE'], regimes: regimes('XX') })).toThrow(/an ISO 3166-1 alpha-2 code or EEA/);
+    expect(() => JurisdictionRegistry.parse({ version: 'v', eea: ['DE'], regimes: regimes('eea') })).toThrow(/an ISO 3166-1 alpha-2 code or EEA/);
+    expect(JurisdictionRegistry.parse({ version: 'v', eea: ['DE'], regimes: regimes('EEA') }).destination('eu_gdpr', 'DE', '2026-01-01').basis).toBe('domestic');
+  });
+
   it('refuses a registry that leaves a regime out', () => {
     const { uk_gdpr: _, ...two } = { eu_gdpr: { name: 'x', free: [], adequacy: [] }, uk_gdpr: { name: 'x', free: [], adequacy: [] }, ch_fadp: { name: 'x', free: [], adequacy: [] } };
     expect(() => JurisdictionRegistry.parse({ version: 'v', eea: ['DE'], regimes: two })).toThrow(/uk_gdpr/);
