@@ -348,3 +348,102 @@ describe('key rotations', () => {
     expect(() => KeyChain.of([{ vkey: 'k', origin: 'o', upTo: 3 }])).toThrow(/ends with the key that signs now/);
   });
 });
+
+describe('edges of verification', () => {
+  const key = generateNoteKey(ORIGIN);
+
+  it('accepts any first checkpoint after a state of size 0', async () => {
+    const log = new MemoryLog(key);
+    log.appendMany(3);
+    await checkAgainstState(log, openCheckpoint(log.sign(), key.vkey), { size: 0, rootHash: toB64(new MemoryNodeStore().root(0)) });
+  });
+
+  it('finds a rewrite the server re-signed, by the roots this verifier kept', async () => {
+    const log = new MemoryLog(key);
+    log.appendMany(6);
+    const known = [{ size: 6, rootHash: toB64(log.store.root(6)) }];
+    const rewritten = new MemoryLog(key);
+    rewritten.append({ action: 'coop.create', details: { n: 'rewritten' } });
+    rewritten.appendMany(7);
+    const resigned = openCheckpoint(rewritten.sign(), key.vkey);
+    // Every entry matches its leaf hash and the re-signed root: only the kept root shows it.
+    await verifyFull(rewritten, resigned, key.vkey);
+    expect(await refusal(() => verifyFull(rewritten, resigned, key.vkey, { known }))).toMatchObject({ firstBadIndex: 0, message: 'entries 0 to 5 no longer match the checkpoint signed at size 6' });
+  });
+
+  it('narrows damage with kept roots in any order, and ignores kept roots beyond the checkpoint verified', async () => {
+    const log = new MemoryLog(key);
+    log.appendMany(8);
+    const older = openCheckpoint(log.sign(5), key.vkey);
+    const later = [{ size: 8, rootHash: toB64(log.store.root(8)) }];
+    await verifyFull(log, older, key.vkey, { known: later });
+    const forged = utf8(JSON.stringify({ index: 3, action: 'forged' }));
+    const rewrite = Object.assign(Object.create(log) as MemoryLog, {
+      serve: (s: Array<{ index: number; entry: string; leafHash: string }>) => s.map((e) => (e.index === 3 ? { ...e, entry: toB64(forged), leafHash: toB64(leafHash(forged)) } : e)),
+    });
+    const known = [4, 2, 3].map((size) => ({ size, rootHash: toB64(log.store.root(size)) }));
+    expect(await refusal(() => verifyFull(rewrite, openCheckpoint(log.sign(), key.vkey), key.vkey, { known }))).toMatchObject({ firstBadIndex: 3, message: 'entry 3 no longer matches the checkpoint signed at size 4' });
+  });
+
+  it('passes on a malformed note as what it is, not as an unknown key', () => {
+    const chain = KeyChain.single(key.vkey);
+    expect(() => chain.open('not a note')).toThrow(NoteError);
+    expect(() => chain.open('not a note')).not.toThrow(VerificationError);
+  });
+});
+
+describe('several rotations', () => {
+  const keys = [generateNoteKey(ORIGIN), generateNoteKey('meetplane.example/audit-2'), generateNoteKey('meetplane.example/audit-3')];
+
+  async function threeKeyLog() {
+    const log = new MemoryLog(keys[0]!);
+    log.appendMany(2);
+    log.rotate(keys[1]!); // entry 2, checkpoint 3
+    log.appendMany(2);
+    log.rotate(keys[2]!); // entry 5, checkpoint 6
+    log.appendMany(1);
+    log.sign();
+    return log;
+  }
+
+  it('follows them all backward from today\'s key, and forward from the first', async () => {
+    const log = await threeKeyLog();
+    const back = await followRotations(log, keys[2]!.vkey);
+    expect(back.followed.map((f) => [f.index, f.direction, f.from.origin, f.to.origin])).toEqual([
+      [2, 'backward', keys[0]!.name, keys[1]!.name],
+      [5, 'backward', keys[1]!.name, keys[2]!.name],
+    ]);
+    expect(back.chain.epochs.map((e) => [e.origin, e.upTo])).toEqual([[keys[0]!.name, 3], [keys[1]!.name, 6], [keys[2]!.name, null]]);
+    expect(back.chain.current.vkey).toBe(keys[2]!.vkey);
+    const forward = await followRotations(log, keys[0]!.vkey);
+    expect(forward.followed.map((f) => f.direction)).toEqual(['forward', 'forward']);
+    expect(forward.chain.current.vkey).toBe(keys[2]!.vkey);
+    expect(forward.chain.keyFor(4).vkey).toBe(keys[1]!.vkey);
+  });
+
+  it('refuses to go back to an older key the trusted key did not co-sign', async () => {
+    const [old, current] = [generateNoteKey(ORIGIN), generateNoteKey('meetplane.example/audit-2')];
+    const log = new MemoryLog(old);
+    log.appendMany(2);
+    const index = log.append({ action: ROTATE_ACTION, details: { previousOrigin: old.name, previousVkey: old.vkey, origin: current.name, vkey: current.vkey } });
+    log.rotationIndexes.push(index);
+    log.sign(index + 1); // the old key alone: the current key never vouched for it
+    log.key = current;
+    log.sign();
+    const e = await refusal(() => followRotations(log, current.vkey));
+    expect(e.message).toMatch(/refused: the checkpoint of size 3: note has no signature by key meetplane\.example\/audit-2\+/);
+  });
+
+  it('refuses an announcement served at another position than it says, and a checkpoint of another size than served', async () => {
+    const log = await threeKeyLog();
+    const shifted = Object.assign(Object.create(log) as MemoryLog, { rotations: async () => [{ index: 3, entry: toB64(log.entryBytes[2]!) }] });
+    const e = await refusal(() => followRotations(shifted, keys[0]!.vkey));
+    expect(e).toMatchObject({ firstBadIndex: 3, message: 'key rotation: entry at position 3 says it is entry 2' });
+    // Signed and co-signed by the right keys, listed as size 3, but its body says 4.
+    const four = signNote(formatCheckpoint({ origin: ORIGIN, size: 4, rootHash: log.store.root(4) }), keys[0]!, keys[1]!);
+    const mislabelled = Object.assign(Object.create(log) as MemoryLog, {
+      checkpoints: async (after: number | undefined) => (after === 2 ? [{ size: 3, note: four }] : log.checkpoints(after)),
+    });
+    expect((await refusal(() => followRotations(mislabelled, keys[0]!.vkey))).message).toMatch(/refused: the checkpoint served for size 3 is of size 4$/);
+  });
+});
