@@ -108,3 +108,15 @@ describe('rules for a new password', () => {
     expect(passwordProblem('nothing in common!')).toBeNull();
   });
 });
+
+describe('costs and lengths at the edges', () => {
+  it('hashes at a cost above scrypt\'s default memory limit (2^16: 64 MiB)', async () => {
+    const stored = await hashPassword('memory hungry password', { ln: 16, r: 8, p: 1 });
+    expect(await verifyPassword('memory hungry password', stored)).toBe(true);
+  });
+
+  it(`verifies a password of exactly ${PASSWORD_MAX} characters`, async () => {
+    const longest = 'y'.repeat(PASSWORD_MAX);
+    expect(await verifyPassword(longest, await hashPassword(longest, CHEAP))).toBe(true);
+  });
+});

@@ -69,6 +69,9 @@ describe('the master key', () => {
     expect(decodeMasterKey(key.toString('hex'))).toEqual(key);
     expect(decodeMasterKey(key.toString('hex').toUpperCase())).toEqual(key);
     expect(decodeMasterKey(` ${key.toString('base64')}\n`)).toEqual(key);
+    expect(decodeMasterKey(`  ${key.toString('hex')}\n`)).toEqual(key);
+    expect(() => decodeMasterKey(`${key.toString('hex')}ab`)).toThrow(ConfigError);
+    expect(() => decodeMasterKey(`ab${key.toString('hex')}`)).toThrow(ConfigError);
     expect(() => decodeMasterKey(Buffer.alloc(16).toString('base64'))).toThrow(ConfigError);
     expect(() => decodeMasterKey(key.toString('hex').slice(2))).toThrow(/MASTER_KEY must be 32 bytes/);
     expect(() => decodeMasterKey('')).toThrow(ConfigError);
