@@ -7,7 +7,8 @@ import { appendAudit, type AuditValue } from '../audit/trail.js';
 import type { Principal } from '../auth/principal.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { problems } from '../http/problem.js';
-import { mapUniqueViolation } from '../db/errors.js';
+import { mapUniqueViolation, pgConstraint, pgErrorCode, UNIQUE_VIOLATION } from '../db/errors.js';
+import { UUID_RE } from '../ids.js';
 import { clusters } from './table.js';
 
 export type ClusterRow = typeof clusters.$inferSelect;
@@ -18,6 +19,8 @@ export type ClusterState = ClusterRow['state'];
 
 export interface ClusterInput {
   coopId: string;
+  /** URL-safe, unique on the instance; absent: derived from the name (see slugFromName). */
+  slug?: string;
   name: string;
   apiUrl: string;
   secret: string;
@@ -37,6 +40,7 @@ const { secretSealed: _sealed, ...publicColumns } = getTableColumns(clusters);
 function auditView(c: Cluster): Record<string, AuditValue> {
   return {
     coop: c.coopId,
+    slug: c.slug,
     name: c.name,
     apiUrl: c.apiUrl,
     playbackHosts: c.playbackHosts,
@@ -56,10 +60,35 @@ export function playbackHostsOf(c: Pick<Cluster, 'apiUrl' | 'playbackHosts'>): s
   return c.playbackHosts.length ? c.playbackHosts : [new URL(c.apiUrl).host];
 }
 
-export async function findCluster(db: Executor, id: string): Promise<Cluster | undefined> {
-  const [row] = await db.select(publicColumns).from(clusters).where(eq(clusters.id, id)).limit(1);
+/** The cluster by id or slug. */
+export async function findCluster(db: Executor, idOrSlug: string): Promise<Cluster | undefined> {
+  const where = UUID_RE.test(idOrSlug) ? eq(clusters.id, idOrSlug) : eq(clusters.slug, idOrSlug);
+  const [row] = await db.select(publicColumns).from(clusters).where(where).limit(1);
   return row;
 }
+
+/**
+ * The slug a name gives (the same rule as the cluster_slugs migration): lower
+ * case, every run of other characters one hyphen, at most 50 characters,
+ * "cluster" when nothing is left.
+ */
+export function slugFromName(name: string): string {
+  const base = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 50).replace(/^-+|-+$/g, '');
+  return base || 'cluster';
+}
+
+/** slugFromName, or when that is taken the first free of base-2 … base-99, else base-<8 hex of the id>. */
+async function freeSlug(db: Executor, name: string, id: string): Promise<string> {
+  const base = slugFromName(name);
+  const taken = new Set(
+    (await db.select({ s: clusters.slug }).from(clusters).where(or(eq(clusters.slug, base), sql`${clusters.slug} like ${`${base}-%`}`))).map((r) => r.s),
+  );
+  if (!taken.has(base)) return base;
+  for (let n = 2; n < 100; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+  return `${base}-${id.slice(-8)}`;
+}
+
+const isSlugViolation = (e: unknown) => pgErrorCode(e) === UNIQUE_VIOLATION && pgConstraint(e) === 'clusters_slug_unique';
 
 /** The cluster's API secret in clear, for the BBB client only. */
 export async function openClusterSecret(db: Executor, box: SecretBox, id: string): Promise<string> {
@@ -85,19 +114,29 @@ export async function listClusters(
 
 export async function createCluster(db: Db, box: SecretBox, actor: Principal, input: ClusterInput): Promise<Cluster> {
   const id = uuidv7();
-  const { secret, ...rest } = input;
+  const { secret, slug, ...rest } = input;
   return mapUniqueViolation(
-    () =>
+    () => slugConflict(slug, () =>
     db.transaction(async (tx) => {
       const [row] = await tx
         .insert(clusters)
-        .values({ id, ...rest, secretSealed: box.seal(secret, secretLabel(id)) })
+        .values({ id, ...rest, slug: slug ?? (await freeSlug(tx, input.name, id)), secretSealed: box.seal(secret, secretLabel(id)) })
         .returning(publicColumns);
       await appendAudit(tx, { actor, action: 'cluster.create', subject: { type: 'cluster', id }, after: auditView(row!) });
       return row!;
-    }),
+    })),
     () => problems.conflict('name-taken', `the co-op already has a cluster named "${input.name}"`),
   );
+}
+
+/** A unique violation on the slug is a slug conflict, not a name conflict (the name's mapping comes after). */
+async function slugConflict<T>(slug: string | undefined, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (isSlugViolation(e)) throw problems.conflict('slug-taken', slug ? `a cluster with slug "${slug}" already exists` : 'the derived slug was taken meanwhile; try again or give --slug');
+    throw e;
+  }
 }
 
 export async function updateCluster(
@@ -109,7 +148,7 @@ export async function updateCluster(
 ): Promise<Cluster> {
   const { secret, ...rest } = patch;
   return mapUniqueViolation(
-    () =>
+    () => slugConflict(patch.slug, () =>
     db.transaction(async (tx) => {
       const [row] = await tx
         .update(clusters)
@@ -131,7 +170,7 @@ export async function updateCluster(
         details: { secretRotated: secret !== undefined },
       });
       return row;
-    }),
+    })),
     () => problems.conflict('name-taken', `the co-op already has a cluster named "${patch.name}"`),
   );
 }

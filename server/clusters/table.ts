@@ -6,6 +6,8 @@ export const clusters = pgTable(
   {
     id: uuid('id').primaryKey(),
     coopId: uuid('coop_id').notNull().references(() => coops.id),
+    // URL-safe and unique across the instance, so `--cluster bbb-north` and `cluster:bbb-north` work like ids.
+    slug: text('slug').notNull().unique(),
     name: text('name').notNull(),
     apiUrl: text('api_url').notNull(),
     // Host names (host[:port]) the cluster's recordings are played from; empty: the API URL's host.
