@@ -15,3 +15,4 @@ export * from '../transfers/table.js';
 export * from '../mail/table.js';
 export * from '../receipts/table.js';
 export * from '../memberships/table.js';
+export * from '../handovers/table.js';
