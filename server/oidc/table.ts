@@ -74,6 +74,11 @@ export const upstreamProviders = pgTable('upstream_providers', {
   issuer: text('issuer').notNull(),
   clientId: text('client_id').notNull(),
   secretSealed: text('secret_sealed').notNull(),
+  // How meetplane authenticates at the upstream's token endpoint; null: chosen from its discovery.
+  authMethod: text('auth_method', { enum: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] }),
+  // meetplane's own key for private_key_jwt with this upstream (sealed private JWK; the public one is published).
+  clientKeySealed: text('client_key_sealed'),
+  clientPublicJwk: jsonb('client_public_jwk').$type<Record<string, unknown>>(),
   enabled: boolean('enabled').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
