@@ -57,6 +57,11 @@ export const oidcClients = pgTable(
     redirectUris: jsonb('redirect_uris').$type<string[]>().notNull(),
     postLogoutRedirectUris: jsonb('post_logout_redirect_uris').$type<string[]>().notNull(),
     scope: text('scope').notNull(),
+    // Where meetplane POSTs logout tokens (OpenID Connect Back-Channel Logout 1.0); null: not told.
+    backchannelLogoutUri: text('backchannel_logout_uri'),
+    backchannelLogoutSessionRequired: boolean('backchannel_logout_session_required').notNull().default(false),
+    // The only algorithm this client's ID tokens (and logout tokens) are signed with.
+    idTokenSignedResponseAlg: text('id_token_signed_response_alg').notNull().default('ES256'),
     // Null for public clients; sealed, bound to the client id.
     secretSealed: text('secret_sealed'),
     version: integer('version').notNull().default(1),
