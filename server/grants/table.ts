@@ -4,7 +4,7 @@ import { accounts } from '../accounts/table.js';
 import { ROLES, SCOPE_TYPES } from '../../policies/roles.js';
 
 /**
- * A role held on a scope. Delegated grants point at the grant they came from
+ * A role held on a scope by an account or a machine client. Delegated grants point at the grant they came from
  * (granted_by); bootstrap grants have none. Grants are never deleted: revoking
  * sets revoked_at on the grant and everything delegated from it.
  */
@@ -12,7 +12,11 @@ export const grants = pgTable(
   'grants',
   {
     id: uuid('id').primaryKey(),
-    accountId: uuid('account_id').notNull().references(() => accounts.id),
+    // The holder: an account, or a machine client (an OIDC client of kind machine).
+    // Exactly one is set. client_id has no foreign key: a deleted client's grants
+    // stay, revoked, as the record of what it was allowed.
+    accountId: uuid('account_id').references(() => accounts.id),
+    clientId: uuid('client_id'),
     role: text('role', { enum: ROLES }).notNull(),
     scopeType: text('scope_type', { enum: SCOPE_TYPES }).notNull(),
     // The co-op, cluster or tenancy; null for the global scope.
@@ -34,8 +38,10 @@ export const grants = pgTable(
   },
   (t) => [
     index('grants_account').on(t.accountId),
+    index('grants_client').on(t.clientId),
     index('grants_granted_by').on(t.grantedBy),
     index('grants_scope').on(t.scopeType, t.scopeId),
+    check('grants_one_holder', sql`(${t.accountId} is null) <> (${t.clientId} is null)`),
     check('grants_scope_id', sql`(${t.scopeType} = 'global') = (${t.scopeId} is null)`),
   ],
 );
