@@ -13,7 +13,7 @@ export default defineConfig({
     // module state they change (no mocks, no stubbed environment).
     isolate: false,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.db.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.db.test.ts', 'test/**/*.interop.test.ts'] } },
       {
         extends: true,
         test: {
@@ -30,6 +30,17 @@ export default defineConfig({
           include: ['test/**/*.db.test.ts'],
           env: { MEETPLANE_TEST_DB: 'postgres' },
           globalSetup: ['test/support/setup-postgres.ts'],
+        },
+      },
+      {
+        // Independent OIDC software from Debian (Apache mod_auth_openidc, LemonLDAP::NG) against a
+        // meetplane on embedded PGlite; .ci/run installs the packages, a missing one fails loudly.
+        extends: true,
+        test: {
+          name: 'interop',
+          include: ['test/interop/**/*.interop.test.ts'],
+          env: { MEETPLANE_TEST_DB: 'pglite' },
+          globalSetup: ['test/support/setup-pglite.ts'],
         },
       },
     ],
