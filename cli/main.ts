@@ -10,9 +10,11 @@ import { transfersCommand } from './commands/transfers.js';
 import { grantCommands } from './commands/grants.js';
 import { addInventoryCommands } from './commands/clusters-health.js';
 import { addInvitationCommands } from './commands/member-invitations.js';
+import { addMemberCommands } from './commands/tenancy-members.js';
 import { ssoCommands } from './commands/sso.js';
 import { addAccountLifecycleCommands } from './commands/accounts-lifecycle.js';
 import { receiptsCommand } from './commands/receipts.js';
+import { masterKeyCommand } from './commands/master-key.js';
 import { ConfigError } from '../server/config.js';
 
 export function buildProgram(): Command {
@@ -27,12 +29,14 @@ export function buildProgram(): Command {
   for (const spec of RESOURCES) program.addCommand(resourceCommand(spec, globals));
   addInventoryCommands(program, globals);
   addInvitationCommands(program, globals);
+  addMemberCommands(program, globals);
   program.addCommand(auditCommand(globals));
   program.addCommand(transfersCommand(globals));
   program.addCommand(receiptsCommand(globals));
   for (const c of grantCommands(globals)) program.addCommand(c);
   for (const c of ssoCommands(globals)) program.addCommand(c);
   addAccountLifecycleCommands(program, globals);
+  program.addCommand(masterKeyCommand(globals));
   // exitOverride and output settings apply to every subcommand.
   const configure = (cmd: Command) => {
     cmd.exitOverride().showSuggestionAfterError().configureOutput({ outputError: (text, write) => write(oneLine(cmd, text)) });

@@ -17,6 +17,9 @@ export function decodeMasterKey(text: string): Buffer {
 export function loadMasterKey(opts: { masterKey: string | undefined; dataDir: string }, log: Logger): Buffer {
   if (opts.masterKey) return decodeMasterKey(opts.masterKey);
   const file = path.join(opts.dataDir, 'master.key');
+  // Left by a rotation that did not finish (server/master-key/key-file.ts): which key opens the data is unknown here.
+  if (existsSync(`${file}.new`))
+    throw new ConfigError(`an interrupted \`meetplane master-key rotate\` left ${file}.new; run \`meetplane master-key rotate\` again to finish it`);
   if (existsSync(file)) return decodeMasterKey(readFileSync(file, 'utf8'));
   mkdirSync(opts.dataDir, { recursive: true });
   const key = randomBytes(32);
