@@ -35,9 +35,9 @@ export function addInventoryCommands(program: Command, globals: () => Opts): voi
         else printRecord(res.body);
         return;
       }
-      const rows = (await all('/clusters')).map((c) => ({ id: c.id, name: c.name, ...(c.health as Record<string, unknown>) }));
+      const rows = (await all('/clusters')).map((c) => ({ id: c.id, slug: c.slug, name: c.name, ...(c.health as Record<string, unknown>) }));
       if (json()) printJson(rows);
-      else printTable(rows, ['id', 'name', 'state', 'load', 'meetings', 'bbbVersion', 'latencyMs', 'checkedAt']);
+      else printTable(rows, ['id', 'slug', 'name', 'state', 'load', 'meetings', 'bbbVersion', 'latencyMs', 'checkedAt']);
     });
 
   const tenancies = sub('tenancies');

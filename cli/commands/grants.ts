@@ -13,11 +13,14 @@ type GrantJson = Record<string, unknown> & { scope: { type: string; id?: string 
 const enc = encodeURIComponent;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** global | coop:<id> | cluster:<id> | tenancy:<id> */
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** global | coop:<id|slug> | cluster:<id|slug> | tenancy:<id|slug> (the server resolves a slug to its id) */
 export function parseScope(v: string): { type: 'global' } | { type: string; id: string } {
   if (v === 'global') return { type: 'global' };
   const m = v.match(/^(coop|cluster|tenancy):(.+)$/);
-  if (!m || !UUID.test(m[2]!)) throw new CliError(`--scope must be global, coop:<id>, cluster:<id> or tenancy:<id> (ids are UUIDs), not "${v}"`, 2);
+  if (!m || !(UUID.test(m[2]!) || SLUG.test(m[2]!)))
+    throw new CliError(`--scope must be global, coop:<id|slug>, cluster:<id|slug> or tenancy:<id|slug> (e.g. coop:north), not "${v}"`, 2);
   return { type: m[1]!, id: m[2]! };
 }
 
@@ -71,7 +74,7 @@ export function grantCommands(globals: Globals): Command[] {
     .requiredOption('--from <grant>', 'your grant to delegate from (delegable and active)')
     .requiredOption('--to <account>', 'the account receiving the grant')
     .addOption(new Option('--role <role>', 'the role').choices(ROLES).makeOptionMandatory())
-    .requiredOption('--scope <scope>', 'global, coop:<id>, cluster:<id> or tenancy:<id>')
+    .requiredOption('--scope <scope>', 'global, coop:<id|slug>, cluster:<id|slug> or tenancy:<id|slug>')
     .requiredOption('--expires <when>', 'ISO date-time, or a duration from now: 30d, 12h, 90m')
     .requiredOption('--reason <text>', 'why (kept with the grant)')
     .option('--delegable', 'the receiver may delegate further')
@@ -121,7 +124,7 @@ export function grantCommands(globals: Globals): Command[] {
     .description('explain a decision: which policies name the action, which matched, and why it was allowed or denied')
     .option('--principal <account>', 'the account to decide for (default: you)')
     .requiredOption('--action <action>', 'e.g. cluster.drain (see `policies show --schema`)')
-    .requiredOption('--resource <resource>', 'platform, or coop:<id|slug>, cluster:<id>, tenancy:<id|slug>, account:<id>, grant:<id>')
+    .requiredOption('--resource <resource>', 'platform, or coop:<id|slug>, cluster:<id|slug>, tenancy:<id|slug>, account:<id>, grant:<id>')
     .action(async (opts: { principal?: string; action: string; resource: string }) => {
       const m = opts.resource.match(/^(platform)$|^(coop|cluster|tenancy|account|grant):(.+)$/);
       if (!m) throw new CliError('--resource must be platform or <type>:<id>, type one of coop, cluster, tenancy, account, grant', 2);

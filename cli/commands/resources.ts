@@ -70,10 +70,11 @@ export const RESOURCES: ResourceSpec[] = [
     name: 'clusters',
     singular: 'cluster',
     path: '/clusters',
-    columns: ['id', 'name', 'coopId', 'country', 'capacity', 'state', 'checksumAlgorithm'],
+    columns: ['id', 'slug', 'name', 'coopId', 'country', 'capacity', 'state', 'checksumAlgorithm'],
     listFilters: [{ flag: '--coop <coop>', description: 'only this co-op (id or slug)', query: 'coop' }],
     fields: [
       { flag: '--coop <coop>', description: 'owning co-op (id or slug)', toBody: str('coop'), requiredOnCreate: true },
+      { flag: '--slug <slug>', description: 'URL-safe name, unique on the instance (default: derived from --name)', toBody: str('slug'), onUpdate: true },
       { flag: '--name <name>', description: 'name within the co-op', toBody: str('name'), requiredOnCreate: true, onUpdate: true },
       { flag: '--api-url <url>', description: 'BBB API URL, e.g. https://bbb.example.org/bigbluebutton/api', toBody: str('apiUrl'), requiredOnCreate: true, onUpdate: true },
       { flag: '--secret-file <path>', description: 'read the BBB shared secret from a file ("-" for stdin)', toBody: secretFrom('secret'), requiredOnCreate: true, onUpdate: true },
@@ -90,13 +91,13 @@ export const RESOURCES: ResourceSpec[] = [
     columns: ['id', 'slug', 'name', 'coopId', 'clusterId', 'state'],
     listFilters: [
       { flag: '--coop <coop>', description: 'only this co-op (id or slug)', query: 'coop' },
-      { flag: '--cluster <id>', description: 'only this cluster', query: 'cluster' },
+      { flag: '--cluster <cluster>', description: 'only this cluster (id or slug)', query: 'cluster' },
     ],
     fields: [
       { flag: '--slug <slug>', description: 'URL-safe name', toBody: str('slug'), requiredOnCreate: true },
       { flag: '--name <name>', description: 'display name', toBody: str('name'), requiredOnCreate: true, onUpdate: true },
       { flag: '--coop <coop>', description: 'host co-op (id or slug)', toBody: str('coop'), requiredOnCreate: true },
-      { flag: '--cluster <id>', description: 'a cluster of the host co-op', toBody: str('cluster'), requiredOnCreate: true, onUpdate: true },
+      { flag: '--cluster <cluster>', description: 'a cluster of the host co-op (id or slug)', toBody: str('cluster'), requiredOnCreate: true, onUpdate: true },
       { flag: '--residency <r>', description: 'none | eea | comma-separated country codes', toBody: residency, onUpdate: true },
       { flag: '--retention-days <n>', description: 'days recordings are kept', toBody: int('retentionDays'), onUpdate: true },
       { flag: '--state <state>', description: 'active | archived', toBody: str('state'), onUpdate: true },

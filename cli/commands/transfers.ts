@@ -117,7 +117,7 @@ export function transfersCommand(globals: Globals): Command {
     .description('request the transfer of a tenancy (a draft)')
     .requiredOption('--tenancy <tenancy>', 'the tenancy (id or slug)')
     .requiredOption('--to <coop>', 'the target co-op (id or slug)')
-    .requiredOption('--cluster <id>', 'a cluster of the target co-op')
+    .requiredOption('--cluster <cluster>', 'a cluster of the target co-op (id or slug)')
     .option('--basis <basis>', 'adequacy | sccs | domestic', 'adequacy')
     .option('--dpf-listed', 'the target organisation is listed under the Data Privacy Framework')
     .option('--pipeda', 'the target organisation is subject to PIPEDA')

@@ -40,7 +40,7 @@ export async function findResource(db: Executor, kind: ResourceKind, id: string 
       return c && { type: 'Coop', id: c.id };
     }
     case 'cluster': {
-      const c = uuid ? await findCluster(db, id) : undefined;
+      const c = await findCluster(db, id);
       return c && { type: 'Cluster', id: c.id, coopId: c.coopId };
     }
     case 'tenancy': {

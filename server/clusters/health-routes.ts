@@ -1,7 +1,7 @@
 // GET /clusters/{id}/health: the last poll of a cluster, for anyone who may see it.
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
-import { Timestamp, Uuid, commonErrors, jsonContent } from '../http/schemas.js';
+import { IdOrSlug, Timestamp, commonErrors, jsonContent } from '../http/schemas.js';
 import { problems } from '../http/problem.js';
 import { clusterRef } from '../authz/guard.js';
 import { findCluster } from './service.js';
@@ -52,7 +52,7 @@ export function clusterHealthRoutes({ db, guard }: Deps) {
       path: '/clusters/{id}/health',
       tags: ['clusters'],
       summary: 'Health of a cluster: state, load, BBB version and latency of the last poll',
-      request: { params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }) },
+      request: { params: z.object({ id: IdOrSlug.openapi({ param: { name: 'id', in: 'path' } }) }) },
       responses: { 200: jsonContent(HealthOut.extend({ clusterId: z.string() }), 'The last poll'), ...commonErrors },
     }),
     async (c) => {

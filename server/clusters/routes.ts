@@ -3,7 +3,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
 import { clusterFor } from '../authz/objects.js';
-import { Country, IdOrSlug, IfMatchHeader, Name, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { Country, IdOrSlug, IfMatchHeader, Name, Slug, Timestamp, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { UUID_RE } from '../ids.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
@@ -49,12 +50,15 @@ const PlaybackHosts = z
     description: "Host names the cluster's recordings are played from (links in their metadata.xml); empty: the API URL's host. A transfer rewrites links to any of them for the target.",
     example: ['recordings.example.org'],
   });
+// A slug shaped like a UUID would be read as an id wherever either is taken.
+const ClusterSlug = Slug.refine((s) => !UUID_RE.test(s), { message: 'must not look like a UUID' }).openapi({ example: 'bbb-north' });
 const Secret = z.string().min(8).max(512).openapi({ writeOnly: true, description: 'BBB shared secret; never returned' });
 
 const ClusterOut = z
   .object({
     id: z.string(),
     coopId: z.string(),
+    slug: z.string().openapi({ description: 'Unique on the instance; taken wherever a cluster id is' }),
     name: z.string(),
     apiUrl: z.string(),
     playbackHosts: z.array(z.string()).openapi({ description: 'as configured (empty: the API URL\'s host)' }),
@@ -72,6 +76,7 @@ const ClusterOut = z
 const ClusterCreate = z
   .object({
     coop: IdOrSlug.openapi({ description: 'Owning co-op, id or slug' }),
+    slug: ClusterSlug.optional().openapi({ description: 'Unique on the instance; absent: derived from the name (bbb-north-1 from "BBB North 1", with -2, -3 … when taken)' }),
     name: Name,
     apiUrl: ApiUrl,
     secret: Secret,
@@ -85,13 +90,13 @@ const ClusterCreate = z
   .openapi('ClusterCreate');
 
 const ClusterPatch = z
-  .object({ name: Name, apiUrl: ApiUrl, secret: Secret, playbackHosts: PlaybackHosts, checksumAlgorithm: Algorithm, country: Country, capacity: z.number().int().min(0).max(1_000_000), state: State })
+  .object({ slug: ClusterSlug, name: Name, apiUrl: ApiUrl, secret: Secret, playbackHosts: PlaybackHosts, checksumAlgorithm: Algorithm, country: Country, capacity: z.number().int().min(0).max(1_000_000), state: State })
   .partial()
   .strict()
   .openapi('ClusterPatch');
 
 const ListQuery = PageQuery.extend({ coop: IdOrSlug.optional().openapi({ param: { name: 'coop', in: 'query' } }) });
-const ClusterId = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
+const ClusterId = z.object({ id: IdOrSlug.openapi({ param: { name: 'id', in: 'path' }, example: 'bbb-north' }) });
 
 function out(c: Cluster, health?: ClusterHealth | null) {
   return {

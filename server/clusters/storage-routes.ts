@@ -4,7 +4,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
 import { clusterFor } from '../authz/objects.js';
-import { Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { IdOrSlug, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { problems } from '../http/problem.js';
 
 import { clusterStorageUrl, setClusterStorage } from '../transfers/cluster-storage.js';
@@ -21,7 +21,7 @@ const StorageIn = z
   .strict()
   .openapi('RecordingStorage');
 const StorageOut = z.object({ clusterId: z.string(), url: z.string().nullable().openapi({ description: 'null: not configured yet' }), hasCredentials: z.boolean() }).openapi('RecordingStorageOut');
-const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
+const IdPath = z.object({ id: IdOrSlug.openapi({ param: { name: 'id', in: 'path' } }) });
 
 export function clusterStorageRoutes({ db, box, guard }: Deps) {
   const app = router();

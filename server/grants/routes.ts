@@ -3,7 +3,7 @@
 // through the policies; grants you may not see answer 404 like missing ones.
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
-import { IfMatchHeader, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { IdOrSlug, IfMatchHeader, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
@@ -18,9 +18,9 @@ import { isoOrNull } from '../time.js';
 const ScopeIn = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('global') }).strict(),
-    z.object({ type: z.enum(['coop', 'cluster', 'tenancy']), id: Uuid }).strict(),
+    z.object({ type: z.enum(['coop', 'cluster', 'tenancy']), id: IdOrSlug.openapi({ description: 'id or slug; the grant keeps the id' }) }).strict(),
   ])
-  .openapi('GrantScope', { description: 'global, or a co-op, cluster or tenancy by id' });
+  .openapi('GrantScope', { description: 'global, or a co-op, cluster or tenancy by id or slug' });
 
 const GrantOut = z
   .object({

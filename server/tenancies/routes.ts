@@ -3,11 +3,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
 import { tenancyFor } from '../authz/objects.js';
-import { Country, IdOrSlug, IdParam, IfMatchHeader, Name, Slug, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { Country, IdOrSlug, IdParam, IfMatchHeader, Name, Slug, Timestamp, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { problems } from '../http/problem.js';
 import { coopRef, tenancyRef, PLATFORM } from '../authz/guard.js';
+import { findCluster } from '../clusters/service.js';
 import { findCoop } from '../coops/service.js';
 import { createTenancy, deleteTenancy, listTenancies, rotateTenancySecret, updateTenancy, type Tenancy } from './service.js';
 
@@ -49,7 +50,7 @@ const TenancyCreate = z
     slug: Slug,
     name: Name,
     coop: IdOrSlug.openapi({ description: 'Host co-op, id or slug' }),
-    cluster: Uuid.openapi({ description: 'A cluster of the host co-op' }),
+    cluster: IdOrSlug.openapi({ description: 'A cluster of the host co-op, id or slug' }),
     residency: Residency.default({ kind: 'none' }),
     retentionDays: RetentionDays.default(365),
   })
@@ -57,14 +58,14 @@ const TenancyCreate = z
   .openapi('TenancyCreate');
 
 const TenancyPatch = z
-  .object({ name: Name, cluster: Uuid, residency: Residency, retentionDays: RetentionDays, state: z.enum(['active', 'archived']) })
+  .object({ name: Name, cluster: IdOrSlug.openapi({ description: 'A cluster of the co-op, id or slug' }), residency: Residency, retentionDays: RetentionDays, state: z.enum(['active', 'archived']) })
   .partial()
   .strict()
   .openapi('TenancyPatch');
 
 const ListQuery = PageQuery.extend({
   coop: IdOrSlug.optional().openapi({ param: { name: 'coop', in: 'query' } }),
-  cluster: Uuid.optional().openapi({ param: { name: 'cluster', in: 'query' } }),
+  cluster: IdOrSlug.optional().openapi({ param: { name: 'cluster', in: 'query' }, description: 'id or slug' }),
 });
 
 function out(t: Tenancy) {
@@ -92,8 +93,11 @@ export function tenancyRoutes({ db, box, guard }: Deps) {
         const coop = await findCoop(db, coopFilter);
         coopId = coop && (await guard.canRead(p, 'coop.read', coopRef(coop))) ? coop.id : null;
       }
+      // A cluster named by slug is looked up; an unknown one yields an empty page (what a reader may see is still filtered below).
+      const clusterId = cluster ? (await findCluster(db, cluster))?.id : undefined;
+      if (cluster && !clusterId) return c.json({ items: [], nextCursor: null }, 200);
       const reach = await guard.reach(p);
-      const rows = await listTenancies(db, { coopId, clusterId: cluster, within: reach.all ? undefined : reach, after: decodeCursor(cursor), limit });
+      const rows = await listTenancies(db, { coopId, clusterId, within: reach.all ? undefined : reach, after: decodeCursor(cursor), limit });
       const pg = page(rows, limit);
       const items = await guard.visible(p, pg.items, 'tenancy.read', tenancyRef);
       return c.json({ items: items.map(out), nextCursor: pg.nextCursor }, 200);

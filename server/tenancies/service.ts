@@ -91,11 +91,12 @@ export async function listTenancies(
   return db.select(publicColumns).from(tenancies).where(and(...conds)).orderBy(asc(tenancies.id)).limit(opts.limit + 1);
 }
 
-/** A tenancy's cluster must belong to its host co-op. */
-async function ensureClusterOfCoop(db: Executor, clusterId: string, coopId: string): Promise<void> {
+/** A tenancy's cluster (by id or slug) must belong to its host co-op; its id. */
+async function ensureClusterOfCoop(db: Executor, clusterId: string, coopId: string): Promise<string> {
   const cluster = await findCluster(db, clusterId);
   if (!cluster || cluster.coopId !== coopId)
     throw problems.validation([{ path: 'cluster', message: 'no such cluster in the host co-op' }]);
+  return cluster.id;
 }
 
 export async function createTenancy(
@@ -104,7 +105,7 @@ export async function createTenancy(
   actor: Principal,
   input: TenancyInput,
 ): Promise<{ tenancy: Tenancy; bbbSecret: string }> {
-  await ensureClusterOfCoop(db, input.clusterId, input.coopId);
+  input = { ...input, clusterId: await ensureClusterOfCoop(db, input.clusterId, input.coopId) };
   const id = uuidv7();
   const bbbSecret = newBbbSecret();
   const tenancy = await mapUniqueViolation(
@@ -123,7 +124,7 @@ export async function createTenancy(
 }
 
 export async function updateTenancy(db: Db, actor: Principal, current: Tenancy, patch: TenancyPatch): Promise<Tenancy> {
-  if (patch.clusterId && patch.clusterId !== current.clusterId) await ensureClusterOfCoop(db, patch.clusterId, current.coopId);
+  if (patch.clusterId && patch.clusterId !== current.clusterId) patch = { ...patch, clusterId: await ensureClusterOfCoop(db, patch.clusterId, current.coopId) };
   if (patch.state && (current.state === 'frozen' || current.state === 'transferring'))
     throw problems.conflict('tenancy-in-transfer', `the tenancy is ${current.state} by a transfer; its state changes with the transfer`);
   return db.transaction(async (tx) => {

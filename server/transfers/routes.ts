@@ -65,7 +65,7 @@ const TransferCreate = z
   .object({
     tenancy: IdOrSlug,
     targetCoop: IdOrSlug,
-    targetCluster: Uuid,
+    targetCluster: IdOrSlug.openapi({ description: 'A cluster of the target co-op, id or slug' }),
     evidence: Evidence.default({ claimedBasis: 'adequacy', dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null }),
     noticeDays: z.number().int().min(0).max(365).optional().openapi({ description: 'Days between notice and freeze (default: the policy minimum)' }),
     freezeAt: z

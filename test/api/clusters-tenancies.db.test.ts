@@ -94,7 +94,51 @@ describe('clusters', () => {
     expect(mine.json.items.map((c: { id: string }) => c.id)).toEqual([ca.id]);
     expect((await s.api('GET', `/api/v1/clusters?coop=${b.id}`, { token })).json.items).toEqual([]);
     expect((await s.api('GET', `/api/v1/clusters/${cb.id}`, { token })).status).toBe(404);
-    expect((await s.api('GET', '/api/v1/clusters/not-a-uuid')).status).toBe(400);
+    expect((await s.api('GET', '/api/v1/clusters/no-such-cluster')).status).toBe(404);
+    expect((await s.api('GET', `/api/v1/clusters/${'x'.repeat(64)}`)).status).toBe(400);
+  });
+
+  it('names a cluster by its slug wherever its id is taken, derived from the name when not given', async () => {
+    const coop = await createCoop(s);
+    const other = await createCoop(s);
+    const body = { apiUrl: 'https://b.example/bigbluebutton/api', secret: 'long-enough-secret', country: 'DE', capacity: 5 };
+    const derived = await s.api('POST', '/api/v1/clusters', { body: { coop: coop.slug, name: 'BBB Süd #1', ...body } });
+    expect(derived.status).toBe(201);
+    const slug = derived.json.slug as string;
+    expect(slug).toMatch(/^bbb-s-d-1(-\d+)?$/);
+    // The same name in another co-op gets the next free slug.
+    const again = await s.api('POST', '/api/v1/clusters', { body: { coop: other.slug, name: 'BBB Süd #1', ...body } });
+    expect(again.json.slug).not.toBe(slug);
+    expect(again.json.slug.startsWith('bbb-s-d-1')).toBe(true);
+    const given = await s.api('POST', '/api/v1/clusters', { body: { coop: coop.id, slug: `north-${coop.slug}`, name: 'second', ...body } });
+    expect(given.json.slug).toBe(`north-${coop.slug}`);
+    const dup = await s.api('POST', '/api/v1/clusters', { body: { coop: coop.id, slug: given.json.slug, name: 'third', ...body } });
+    expect(dup.status).toBe(409);
+    expect(dup.json.type).toMatch(/slug-taken$/);
+    const uuidShaped = await s.api('POST', '/api/v1/clusters', { body: { coop: coop.id, slug: '01900000-0000-7000-8000-000000000000', name: 'fourth', ...body } });
+    expect(uuidShaped.status).toBe(400);
+
+    for (const ref of [given.json.id, given.json.slug]) {
+      const shown = await s.api('GET', `/api/v1/clusters/${ref}`);
+      expect(shown.status, ref).toBe(200);
+      expect(shown.json.id).toBe(given.json.id);
+      expect((await s.api('GET', `/api/v1/clusters/${ref}/health`)).json.clusterId).toBe(given.json.id);
+    }
+    // A tenancy placed, listed and moved by cluster slug keeps the cluster's id.
+    const t = await s.api('POST', '/api/v1/tenancies', { body: { slug: `t-${coop.slug}`, name: 'T', coop: coop.slug, cluster: slug } });
+    expect(t.status).toBe(201);
+    expect(t.json.clusterId).toBe(derived.json.id);
+    expect((await s.api('GET', `/api/v1/tenancies?cluster=${slug}`)).json.items.map((i: { id: string }) => i.id)).toEqual([t.json.id]);
+    expect((await s.api('GET', '/api/v1/tenancies?cluster=no-such-cluster')).json.items).toEqual([]);
+    const tpath = `/api/v1/tenancies/${t.json.id}`;
+    const moved = await s.api('PATCH', tpath, { body: { cluster: given.json.slug }, headers: { 'if-match': await etagOf(tpath) } });
+    expect(moved.status).toBe(200);
+    expect(moved.json.clusterId).toBe(given.json.id);
+    // A slug can be changed; the old one then names nothing.
+    const cpath = `/api/v1/clusters/${given.json.id}`;
+    const renamed = await s.api('PATCH', cpath, { body: { slug: `renamed-${coop.slug}` }, headers: { 'if-match': await etagOf(cpath) } });
+    expect(renamed.json.slug).toBe(`renamed-${coop.slug}`);
+    expect((await s.api('GET', `/api/v1/clusters/${given.json.slug}`)).status).toBe(404);
   });
 
   it('refuses to delete a cluster that still hosts a tenancy', async () => {

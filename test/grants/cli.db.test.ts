@@ -8,8 +8,9 @@ import { policyEvaluator } from '../../policies/evaluator.js';
 
 let s: TestServer;
 let env: Record<string, string>;
-let coop: { id: string };
+let coop: { id: string; slug: string };
 let cluster: string;
+let clusterSlug: string;
 let alice: { accountId: string; token: string };
 let bob: { accountId: string; token: string };
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
   s = await startTestServer();
   env = { MEETPLANE_URL: s.url, MEETPLANE_TOKEN: s.adminToken };
   coop = await createCoop(s);
-  cluster = (await createCluster(s, coop.id)).id;
+  ({ id: cluster, slug: clusterSlug } = await createCluster(s, coop.id));
   alice = await memberWithToken(s, coop.id);
   bob = await memberWithToken(s, coop.id);
 });
@@ -36,7 +37,7 @@ describe('meetplane grants and policies', { timeout: 120_000 }, () => {
     const rootId = list.stdout.split('\n')[1]!.split(/\s+/)[0]!;
 
     const d = await runCli(
-      ['--json', 'grants', 'delegate', '--from', rootId, '--to', alice.accountId, '--role', 'coop_admin', '--scope', `coop:${coop.id}`, '--expires', '30d', '--delegable', '--reason', 'runs the co-op'],
+      ['--json', 'grants', 'delegate', '--from', rootId, '--to', alice.accountId, '--role', 'coop_admin', '--scope', `coop:${coop.slug}`, '--expires', '30d', '--delegable', '--reason', 'runs the co-op'],
       env,
     );
     expect(d.code, d.stderr).toBe(0);
@@ -45,11 +46,12 @@ describe('meetplane grants and policies', { timeout: 120_000 }, () => {
     expect(Math.abs(new Date(a.expiresAt).getTime() - Date.now() - 30 * 86_400_000)).toBeLessThan(60_000);
 
     const b = await runCli(
-      ['grants', 'delegate', '--from', a.id, '--to', bob.accountId, '--role', 'cluster_operator', '--scope', `cluster:${cluster}`, '--expires', '7d', '--reason', 'on call'],
+      ['grants', 'delegate', '--from', a.id, '--to', bob.accountId, '--role', 'cluster_operator', '--scope', `cluster:${clusterSlug}`, '--expires', '7d', '--reason', 'on call'],
       { ...env, MEETPLANE_TOKEN: alice.token },
     );
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout).toMatch(/role\s+cluster_operator/);
+    // Named by slug, kept by id.
     expect(b.stdout).toMatch(new RegExp(`scope\\s+cluster:${cluster}`));
 
     const widen = await runCli(
@@ -72,9 +74,9 @@ describe('meetplane grants and policies', { timeout: 120_000 }, () => {
   });
 
   it('refuses bad scopes and expiries as usage errors', async () => {
-    const scope = await runCli(['grants', 'delegate', '--from', 'x', '--to', 'y', '--role', 'auditor', '--scope', 'coop:north', '--expires', '1d', '--reason', 'r'], env);
+    const scope = await runCli(['grants', 'delegate', '--from', 'x', '--to', 'y', '--role', 'auditor', '--scope', 'coop:North Coop', '--expires', '1d', '--reason', 'r'], env);
     expect(scope.code).toBe(2);
-    expect(scope.stderr).toMatch(/--scope must be global, coop:<id>/);
+    expect(scope.stderr).toMatch(/--scope must be global, coop:<id\|slug>/);
     const exp = await runCli(['grants', 'delegate', '--from', 'x', '--to', 'y', '--role', 'auditor', '--scope', 'global', '--expires', 'soon', '--reason', 'r'], env);
     expect(exp.code).toBe(2);
     const role = await runCli(['grants', 'delegate', '--from', 'x', '--to', 'y', '--role', 'king', '--scope', 'global', '--expires', '1d', '--reason', 'r'], env);

@@ -18,7 +18,7 @@ export async function createCluster(s: TestServer, coop: string, over: Record<st
     body: { coop, name: `bbb-${uniq()}`, apiUrl: 'https://bbb.north.example/bigbluebutton/api', secret: 'cluster-secret-0123456789', country: 'DE', capacity: 500, ...over },
   });
   if (res.status !== 201) throw new Error(`createCluster: ${res.status} ${res.text}`);
-  return res.json as { id: string; coopId: string };
+  return res.json as { id: string; coopId: string; slug: string };
 }
 
 export async function createTenancy(s: TestServer, coop: string, cluster: string, over: Record<string, unknown> = {}) {
