@@ -137,8 +137,20 @@ function safeJson(text: string): unknown {
 
 function problemLine(status: number, body: unknown): string {
   if (body && typeof body === 'object' && 'title' in body) {
-    const p = body as { title: string; detail?: string };
-    return `${p.title} (${status})${p.detail ? `: ${p.detail}` : ''}`;
+    const p = body as { title: string; detail?: string; rules?: RuleWords[] };
+    return `${p.title} (${status})${p.detail ? `: ${p.detail}` : ''}${Array.isArray(p.rules) ? ruleLines(p.rules) : ''}`;
   }
   return `the server answered ${status}`;
+}
+
+/** A rule that refused, in words: what it says and what to do about it (from the policy file, through the server). */
+export interface RuleWords {
+  id: string;
+  explain: string;
+  remedy: string;
+}
+
+/** The rules under a refusal, one indented pair of lines each (empty when there are none). */
+export function ruleLines(rules: readonly RuleWords[]): string {
+  return rules.map((r) => `\n  ${r.id}: ${r.explain}\n    what to do: ${r.remedy}`).join('');
 }

@@ -10,6 +10,7 @@ import { transfersCommand } from './commands/transfers.js';
 import { grantCommands } from './commands/grants.js';
 import { addInventoryCommands } from './commands/clusters-health.js';
 import { addInvitationCommands } from './commands/member-invitations.js';
+import { addMemberCommands } from './commands/tenancy-members.js';
 import { ssoCommands } from './commands/sso.js';
 import { addAccountLifecycleCommands } from './commands/accounts-lifecycle.js';
 import { receiptsCommand } from './commands/receipts.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   for (const spec of RESOURCES) program.addCommand(resourceCommand(spec, globals));
   addInventoryCommands(program, globals);
   addInvitationCommands(program, globals);
+  addMemberCommands(program, globals);
   program.addCommand(auditCommand(globals));
   program.addCommand(transfersCommand(globals));
   program.addCommand(receiptsCommand(globals));

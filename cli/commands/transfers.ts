@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { ApiClient } from '../client.js';
+import { ApiClient, ruleLines, type RuleWords } from '../client.js';
 import { CliError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import { resolveConnection } from '../settings.js';
@@ -22,7 +22,7 @@ interface TransferStatus {
   targetCoopId: string;
   freezeNotBefore: string | null;
   progress?: TransferProgress | null;
-  decision: { decision: string; policyIds: string[]; reasons: string[] } | null;
+  decision: { decision: string; policyIds: string[]; reasons: string[]; rules?: RuleWords[] } | null;
   steps?: Array<{ step: string; status: string }>;
   approvals?: Array<{ role: string; accountId: string }>;
   objections?: Array<{ kind: string }>;
@@ -45,6 +45,9 @@ const sha256File = (file: string) => createHash('sha256').update(readFileSync(fi
 
 /** `transfers watch` exit codes besides 0 (completed), 1 (request failed) and 2 (usage). */
 export const WATCH_EXIT = { notCompleted: 4, interrupted: 130 } as const;
+
+/** `transfers check` exits 3 when the data-protection rules refuse (the transfer is then rejected). */
+export const CHECK_EXIT = { refused: 3 } as const;
 
 class Interrupted extends Error {}
 
@@ -82,7 +85,8 @@ export function transfersCommand(globals: Globals): Command {
     printRecord({ id: t.id, state: t.state, tenancy: t.tenancyId, targetCoop: t.targetCoopId, freezeNotBefore: t.freezeNotBefore });
     if (t.decision) {
       process.stdout.write(`\ndecision: ${t.decision.decision}${t.decision.policyIds.length ? ` (${t.decision.policyIds.join(', ')})` : ''}\n`);
-      for (const r of t.decision.reasons) process.stdout.write(`  ${r}\n`);
+      if (t.decision.rules?.length) process.stdout.write(`${ruleLines(t.decision.rules).slice(1)}\n`);
+      else for (const r of t.decision.reasons) process.stdout.write(`  ${r}\n`);
     }
     if (t.steps) process.stdout.write('\n' + t.steps.map((s) => `${s.status === 'done' ? '[x]' : s.status === 'current' ? '[>]' : '[ ]'} ${s.step}`).join('\n') + '\n');
     if (t.approvals) process.stdout.write(`\napprovals: ${t.approvals.map((a) => a.role).join(', ') || 'none'}\n`);
@@ -147,8 +151,33 @@ export function transfersCommand(globals: Globals): Command {
       show((await client().request<TransferStatus>('POST', '/transfers', { body })).body);
     });
 
+  cmd
+    .command('check <id>')
+    .description(`run the data-protection rules: checked (exit 0), or rejected naming the rules and what to do (exit ${CHECK_EXIT.refused})`)
+    .action(async (id: string) => {
+      const t = await act(id, 'check');
+      show(t);
+      if (t.state === 'rejected') throw new CliError(`the rules refused transfer ${t.id}: ${t.decision?.policyIds.join(', ') || 'no rule permits it'}`, CHECK_EXIT.refused);
+    });
+
+  cmd
+    .command('agreement')
+    .description('record the Art. 28 processing agreement between a tenancy and a co-op (the rule dp-processing-agreement wants one with the target co-op); the document enters by its SHA-256')
+    .requiredOption('--tenancy <tenancy>', 'the tenancy (id or slug)')
+    .requiredOption('--coop <coop>', 'the co-op processing its data, usually the target (id or slug)')
+    .requiredOption('--document <file>', 'the signed agreement (recorded by SHA-256)')
+    .requiredOption('--signed-on <date>', 'the day it was signed, YYYY-MM-DD')
+    .option('--valid-until <date>', 'the last day it holds, YYYY-MM-DD (default: open-ended)')
+    .action(async (o: { tenancy: string; coop: string; document: string; signedOn: string; validUntil?: string }) => {
+      for (const [flag, v] of [['--signed-on', o.signedOn], ['--valid-until', o.validUntil]] as const)
+        if (v !== undefined && !/^\d{4}-\d\d-\d\d$/.test(v)) throw new CliError(`${flag} must be a day as YYYY-MM-DD, not "${v}"`, 2);
+      const body = { tenancy: o.tenancy, coop: o.coop, documentSha256: sha256File(o.document), signedOn: o.signedOn, validUntil: o.validUntil ?? null };
+      const res = await client().request<{ id: string }>('POST', '/processing-agreements', { body });
+      if (globals().json) printJson({ ...res.body, ...body });
+      else process.stdout.write(`recorded processing agreement ${res.body.id} (document sha256 ${body.documentSha256})\n`);
+    });
+
   for (const [name, description] of [
-    ['check', 'run the data-protection rules (checked, or rejected naming the rules)'],
     ['object', 'object to the transfer of your tenancy'],
     ['cancel', 'cancel before the tenancy is frozen'],
   ] as const)

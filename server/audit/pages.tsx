@@ -11,6 +11,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppEnv, Deps } from '../http/env.js';
 import { PLATFORM } from '../authz/guard.js';
 import { Layout } from '../web/layout.js';
+import { RuleList } from '../web/rules.js';
 import { principalForPat } from '../accounts/tokens.js';
 import { findAccount } from '../accounts/service.js';
 import { WebSessions, sameOrigin } from '../web/session.js';
@@ -220,6 +221,7 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
           </a>{' '}
           at <time datetime={entry.time}>{entry.time}</time>: {entry.outcome}
         </p>
+        <RuleList ids={deniedBy(entry)} heading="Refused by" />
         <p class={included ? 'ok' : 'bad'} role="status">
           {included ? `Included in the signed tree of size ${size}.` : `NOT included in the signed tree of size ${size}.`}
         </p>
@@ -253,6 +255,13 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
   });
 
   return app;
+}
+
+/** The rules an entry records as refusing: its permission decision's, and its data-protection decision's. */
+function deniedBy(entry: EntryJson): string[] {
+  const e = entry as unknown as { decision?: { decision?: string; policyIds?: string[] }; details?: { dataProtection?: { decision?: string; policyIds?: string[] } } };
+  const ids = [e.decision, e.details?.dataProtection].flatMap((d) => (d?.decision === 'deny' && Array.isArray(d.policyIds) ? d.policyIds : []));
+  return [...new Set(ids)];
 }
 
 function EntryTable(props: { entries: EntryJson[] }) {

@@ -8,9 +8,15 @@ import { routePath } from 'hono/route';
 import type { AppEnv } from './env.js';
 import { ProblemError } from './problem.js';
 import { FOREIGN_KEY_VIOLATION, pgErrorCode } from '../db/errors.js';
+import { explainRules } from '../../policies/explanations.js';
 
 export function problemJson(c: Context, problem: ProblemError): Response {
   const body = problem.body(c.req.path);
+  // A refusal that names rules says what each means and what to do about it (the words beside the rule in its policy file).
+  if (Array.isArray(body.policyIds) && body.rules === undefined) {
+    const rules = explainRules(body.policyIds.filter((i): i is string => typeof i === 'string'));
+    if (rules.length) body.rules = rules.map(({ id, explain, remedy }) => ({ id, explain, remedy }));
+  }
   return new Response(JSON.stringify(body), {
     status: problem.status,
     headers: { 'Content-Type': 'application/problem+json', ...problem.headers, 'X-Request-Id': c.get('requestId') ?? '' },

@@ -11,6 +11,7 @@ import { and, eq } from 'drizzle-orm';
 import { memberships } from '../accounts/table.js';
 import type { Deps } from '../http/env.js';
 import { Layout } from '../web/layout.js';
+import { RuleList } from '../web/rules.js';
 import { render } from '../web/me.js';
 import { requireMember, type MemberEnv, type WebSessions, PAGE_HEADERS } from '../web/session.js';
 import { findAccount } from '../accounts/service.js';
@@ -147,6 +148,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
           <dt>Frozen from</dt>
           <dd>{freeze ? <>not before <time datetime={freeze.toISOString()}>{freeze.toUTCString()}</time></> : 'not yet announced'}</dd>
         </dl>
+        {t.state === 'rejected' && t.lastDecision && <RuleList ids={t.lastDecision.policyIds} heading="Why the transfer was stopped" />}
         <p>The tenancy's rooms, member accounts and recordings move. While it is frozen no new meeting can be started; meetings already running are given time to end.</p>
         {props.done === 'object' && <p class="ok" role="status">Your objection is recorded.</p>}
         {props.done === 'consent' && <p class="ok" role="status">Your consent is recorded.</p>}

@@ -35,6 +35,7 @@ import {
   transferDetails,
   type Transfer,
 } from './service.js';
+import { explainRules } from '../../policies/explanations.js';
 import { isoOrNull } from '../time.js';
 import { outboundFor } from '../net/outbound.js';
 import { resolveTransfer, retryTransfer } from './recovery.js';
@@ -97,7 +98,9 @@ const TransferOut = z
     freezeNotBefore: Timestamp.nullable().openapi({
       description: 'The earliest freeze: the planned date, and the end of the notice period of the member reached last (while some are not reached, counted from the notice start: a lower bound)',
     }),
-    decision: z.any().nullable(),
+    decision: z.any().nullable().openapi({
+      description: 'The last data-protection decision: allow or deny, the rules (policyIds) and, for a deny, `rules`: what each refusing rule means and what to do about it',
+    }),
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -190,6 +193,11 @@ const AgreementIn = z
   .openapi('ProcessingAgreement');
 
 
+/** For a refusal, what each refusing rule means and what to do about it (the words beside the rule in its policy file). */
+function decisionRules(d: { decision: string; policyIds: string[] }) {
+  return d.decision === 'deny' ? explainRules(d.policyIds).map(({ id, explain, remedy }) => ({ id, explain, remedy })) : [];
+}
+
 function out(t: Transfer, reach?: Pick<NoticeReach, 'allReachedAt'>) {
   return {
     id: t.id,
@@ -203,7 +211,7 @@ function out(t: Transfer, reach?: Pick<NoticeReach, 'allReachedAt'>) {
     noticeSentAt: isoOrNull(t.noticeSentAt),
     freezeAt: isoOrNull(t.freezeAt),
     freezeNotBefore: isoOrNull(freezeNotBefore(t, reach)),
-    decision: t.lastDecision ?? null,
+    decision: t.lastDecision ? { ...t.lastDecision, rules: decisionRules(t.lastDecision) } : null,
     version: t.version,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
@@ -272,6 +280,15 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
       const actor = await guard.allow(p, 'transfer.create', tenancyRef(tenancy), 'tenancy', 'tenancy.read');
       const target = await findCoop(db, body.targetCoop);
       if (!target) throw problems.validation([{ path: 'targetCoop', message: 'no such co-op' }]);
+      // The rule dp-notice-period would reject it at check: say so now, naming the rule.
+      if (body.noticeDays !== undefined && body.noticeDays < config.transferMinNoticeDays)
+        throw new ProblemError(
+          400,
+          'validation',
+          'The request is not valid',
+          `noticeDays: must be at least ${config.transferMinNoticeDays} (the minimum notice period, TRANSFER_MIN_NOTICE_DAYS)`,
+          { errors: [{ path: 'noticeDays', message: `must be at least ${config.transferMinNoticeDays} days` }], policyIds: ['dp-notice-period'] },
+        );
       const t = await createTransfer(db, actor, {
         tenancyId: tenancy.id,
         targetCoopId: target.id,

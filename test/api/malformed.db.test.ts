@@ -45,7 +45,7 @@ const uniq = () => `${Date.now().toString(36)}${(n++).toString(36)}`;
 beforeAll(async () => {
   bbbDir = await mkdtemp(join(tmpdir(), 'malformed-bbb-'));
   bbb = await startBbbDouble({ secret: BBB_SECRET, algorithm: 'sha256', recordingsDir: bbbDir });
-  s = await startSsoServer({ WORKER: 'off' });
+  s = await startSsoServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' });
   const coopA = await createCoop(s);
   const coopB = await createCoop(s);
   const clusterA = await createCluster(s, coopA.id, { apiUrl: bbb.url, secret: BBB_SECRET, checksumAlgorithm: 'sha256' });

@@ -27,7 +27,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-watch-'));
 
 beforeAll(async () => {
   // No background worker: nothing moves the transfers but this test.
-  s = await startTestServer({ WORKER: 'off' });
+  s = await startTestServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' });
   env = { MEETPLANE_URL: s.url, MEETPLANE_TOKEN: s.adminToken };
   source = await createCoop(s, { jurisdiction: 'FR', legalRegime: 'eu_gdpr' });
   target = await createCoop(s, { jurisdiction: 'DE', legalRegime: 'eu_gdpr' });
