@@ -41,7 +41,7 @@ export const HOLDER_GRANTS: Record<Holder, { role: Role; scopeType: ScopeType; s
 /** Which object a relation names, per resource type (see RELATIONS_BY_TYPE). */
 export const RELATIONS = {
   global: 'the platform itself (collections, audit log, policies)',
-  'own-coop': 'co-op A, or an object of co-op A outside TA1 (another account, a co-op-wide client, an upstream, a grant on TA2)',
+  'own-coop': 'co-op A, or an object of co-op A outside TA1 (another account, a co-op-wide client, an upstream, a grant on TA2, a hand-over of A\'s platform to B)',
   'other-coop': 'co-op B or an object of co-op B (cluster B1, tenancy TB1, ...; a transfer of TB1 to co-op C)',
   'own-cluster': 'cluster A1 (hosts TA1)',
   'other-cluster': 'cluster A2 of co-op A',
@@ -49,7 +49,7 @@ export const RELATIONS = {
   'other-tenancy': 'tenancy TA2 of co-op A, a transfer of TA2 to co-op B',
   self: 'the holder\'s own account, or its own grant',
   delegated: 'a grant the holder delegated from its grant to someone else',
-  incoming: 'a transfer of TB1 from co-op B into co-op A',
+  incoming: 'a transfer of TB1 from co-op B into co-op A, or a hand-over of co-op B\'s platform to co-op A',
 } as const;
 export type Relation = keyof typeof RELATIONS;
 
@@ -64,6 +64,7 @@ export const RELATIONS_BY_TYPE: Record<ResourceType, readonly Relation[]> = {
   Upstream: ['own-coop', 'other-coop'],
   Grant: ['self', 'delegated', 'own-coop', 'other-coop'],
   Transfer: ['own-tenancy', 'other-tenancy', 'incoming', 'other-coop'],
+  Handover: ['own-coop', 'incoming', 'other-coop'],
 };
 const TYPE_ORDER = Object.keys(RELATIONS_BY_TYPE) as ResourceType[];
 
@@ -269,6 +270,32 @@ transfer.object        own-tenancy    Y  .  .  .  .  Y  Y  Y  .
 transfer.object        other-tenancy  Y  .  .  .  .  .  .  .  .
 transfer.object        incoming       Y  .  .  .  .  .  .  .  .
 transfer.object        other-coop     Y  .  .  .  .  .  .  .  .
+
+handover.list          global         Y  Y  Y  Y  Y  Y  Y  Y  Y
+handover.create        own-coop       Y  .  Y  .  .  .  .  .  .
+handover.create        other-coop     Y  .  .  .  .  .  .  .  .
+handover.read          own-coop       Y  Y  Y  .  .  .  .  .  .
+handover.read          incoming       Y  Y  Y  .  .  .  .  .  .
+handover.read          other-coop     Y  Y  .  .  .  .  .  .  .
+handover.run           own-coop       Y  .  Y  .  .  .  .  .  .
+handover.run           incoming       Y  .  Y  .  .  .  .  .  .
+handover.run           other-coop     Y  .  .  .  .  .  .  .  .
+handover.tasks         own-coop       Y  .  Y  .  .  .  .  .  .
+handover.tasks         incoming       Y  .  Y  .  .  .  .  .  .
+handover.tasks         other-coop     Y  .  .  .  .  .  .  .  .
+handover.delegateOperators own-coop   Y  .  Y  .  .  .  .  .  .
+handover.delegateOperators incoming   Y  .  .  .  .  .  .  .  .
+handover.delegateOperators other-coop Y  .  .  .  .  .  .  .  .
+handover.approveAsSource own-coop     .  .  Y  .  .  .  .  .  .
+handover.approveAsSource incoming     .  .  .  .  .  .  .  .  .
+handover.approveAsSource other-coop   .  .  .  .  .  .  .  .  .
+handover.approveAsTarget own-coop     .  .  .  .  .  .  .  .  .
+handover.approveAsTarget incoming     .  .  Y  .  .  .  .  .  .
+handover.approveAsTarget other-coop   .  .  .  .  .  .  .  .  .
+handover.askLater      own-tenancy    Y  .  .  .  .  Y  .  .  .
+handover.askLater      other-tenancy  Y  .  .  .  .  .  .  .  .
+handover.askLater      incoming       Y  .  .  .  .  .  .  .  .
+handover.askLater      other-coop     Y  .  .  .  .  .  .  .  .
 
 audit.read             global         Y  Y  .  .  .  .  .  .  .
 audit.forget           self           Y  .  .  .  .  .  .  .  .

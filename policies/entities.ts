@@ -45,7 +45,8 @@ export type ResourceRef =
   | { type: 'Grant'; id: string; scope: ScopeResource; holderId: string; delegatorIds: readonly string[] }
   | { type: 'Client'; id: string; coopId: string; tenancy?: TenancyRef | null }
   | { type: 'Upstream'; id: string; coopId: string }
-  | { type: 'Transfer'; id: string; tenancy: TenancyRef; targetCoopId: string };
+  | { type: 'Transfer'; id: string; tenancy: TenancyRef; targetCoopId: string }
+  | { type: 'Handover'; id: string; sourceCoopId: string; targetCoopId: string };
 
 /** The resources a grant's scope can be. */
 export type ScopeResource = Extract<ResourceRef, { type: 'Platform' | 'Coop' | 'Cluster' | 'Tenancy' }>;
@@ -183,6 +184,10 @@ function addResource(s: EntityStore, r: ResourceRef): void {
       addTenancy(s, r.tenancy);
       addCoop(s, r.targetCoopId);
       return s.add('Transfer', r.id, { target: ref('Coop', r.targetCoopId) }, [uid('Tenancy', r.tenancy.id)]);
+    case 'Handover':
+      addCoop(s, r.sourceCoopId);
+      addCoop(s, r.targetCoopId);
+      return s.add('Handover', r.id, { target: ref('Coop', r.targetCoopId) }, [uid('Coop', r.sourceCoopId)]);
   }
 }
 

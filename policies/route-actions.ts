@@ -2,7 +2,7 @@
 // (test/authz/matrix.db.test.ts) fails when a route exists without an entry
 // here or an action without rows in authz-table.ts, so no endpoint can be
 // added without saying who may call it.
-export type RouteResource = 'platform' | 'coop' | 'cluster' | 'tenancy' | 'account' | 'self' | 'grant' | 'client' | 'upstream' | 'transfer' | 'none';
+export type RouteResource = 'platform' | 'coop' | 'cluster' | 'tenancy' | 'account' | 'self' | 'grant' | 'client' | 'upstream' | 'transfer' | 'handover' | 'none';
 
 export interface RouteAction {
   /** The Cedar action the handler asks for (null: any authenticated account, e.g. /me). */
@@ -86,6 +86,25 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /transfers/{id}/notices/{accountId}/told': { action: 'transfer.recordNotice', resource: 'transfer' },
   'POST /transfers/{id}/retry': { action: 'transfer.retry', resource: 'transfer' },
   'POST /transfers/{id}/resolve': { action: 'transfer.resolve', resource: 'transfer' },
+
+  'GET /handovers': { action: 'handover.list', resource: 'platform' },
+  'POST /handovers': { action: 'handover.create', resource: 'coop' },
+  'GET /handovers/{id}': { action: 'handover.read', resource: 'handover' },
+  'GET /handovers/{id}/status': { action: 'handover.read', resource: 'handover' },
+  'GET /handovers/{id}/report': { action: 'handover.read', resource: 'handover' },
+  'GET /handovers/{id}/tasks': { action: 'handover.read', resource: 'handover' },
+  'POST /handovers/{id}/approve': { action: 'handover.approveAsSource', resource: 'handover' }, // or handover.approveAsTarget, by `as`
+  'POST /handovers/{id}/waves/{n}/run': { action: 'handover.run', resource: 'handover' },
+  'POST /handovers/{id}/tenancies/{tenancyId}/retry': { action: 'handover.run', resource: 'handover' },
+  'POST /handovers/{id}/clusters/{clusterId}/custody': { action: 'handover.run', resource: 'handover' },
+  'POST /handovers/{id}/cut-over': { action: 'handover.run', resource: 'handover' },
+  'POST /handovers/{id}/complete': { action: 'handover.run', resource: 'handover' },
+  'POST /handovers/{id}/operators': { action: 'handover.delegateOperators', resource: 'handover' },
+  'POST /handovers/{id}/tasks': { action: 'handover.tasks', resource: 'handover' },
+  'PATCH /handovers/{id}/tasks/{taskId}': { action: 'handover.tasks', resource: 'handover' },
+  'POST /handovers/{id}/tasks/{taskId}/comments': { action: 'handover.tasks', resource: 'handover' },
+  // The owner answers on the tenancy's transfer: accept asks transfer.approve then transfer.approveAsOwner, object transfer.object.
+  'POST /handovers/{id}/tenancies/{tenancyId}/answer': { action: 'handover.askLater', resource: 'transfer' },
 
   'GET /audit/checkpoint': { action: 'audit.read', resource: 'platform' },
   'GET /audit/checkpoints': { action: 'audit.read', resource: 'platform' },

@@ -23,6 +23,7 @@ import { webSessionRoutes } from './web/session.js';
 import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
 import { transferRoutes } from './transfers/routes.js';
+import { handoverRoutes } from './handovers/routes.js';
 import { clusterStorageRoutes } from './clusters/storage-routes.js';
 import { clusterHealthRoutes } from './clusters/health-routes.js';
 import { inventoryRoutes } from './inventory/routes.js';
@@ -89,6 +90,7 @@ export function createApp(base: Omit<Deps, 'guard'>) {
   api.route('/', accountRoutes(deps));
   api.route('/', auditRoutes(deps));
   api.route('/', transferRoutes(deps));
+  api.route('/', handoverRoutes(deps));
   api.route('/', clusterStorageRoutes(deps));
   api.route('/', clusterHealthRoutes(deps));
   api.route('/', inventoryRoutes(deps));

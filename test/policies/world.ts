@@ -58,6 +58,9 @@ export function resourceFor(h: Holder, type: ResourceType, relation: Relation): 
     case 'Transfer/other-tenancy': return { type: 'Transfer', id: 'tr-TA2', tenancy: TA2, targetCoopId: 'B' };
     case 'Transfer/incoming': return { type: 'Transfer', id: 'tr-in', tenancy: TB1, targetCoopId: 'A' };
     case 'Transfer/other-coop': return { type: 'Transfer', id: 'tr-B-C', tenancy: TB1, targetCoopId: 'C' };
+    case 'Handover/own-coop': return { type: 'Handover', id: 'ho-A-B', sourceCoopId: 'A', targetCoopId: 'B' };
+    case 'Handover/incoming': return { type: 'Handover', id: 'ho-B-A', sourceCoopId: 'B', targetCoopId: 'A' };
+    case 'Handover/other-coop': return { type: 'Handover', id: 'ho-B-C', sourceCoopId: 'B', targetCoopId: 'C' };
   }
   throw new Error(`no object for ${key}`);
 }

@@ -1,0 +1,128 @@
+// One tenancy's transfer, made from the approved plan. It is an ordinary
+// transfer: created and checked by the transfers service (the data-protection
+// rules decide), then approved by the plan's two approvers, each approval
+// decided by the policies for that person as they stand now (their
+// transfer.approveAsSource / AsTarget), exactly as if they had approved it by
+// hand. The owner's approval is theirs to give (they accept on their page or
+// through the API); an owner who already accepted the hand-over for their
+// tenancy carries it into a retried transfer, again decided for them by the policies.
+import { and, eq } from 'drizzle-orm';
+import { authorized, type Principal } from '../auth/principal.js';
+import { findAccount } from '../accounts/service.js';
+import { appendAudit } from '../audit/trail.js';
+import { transferRef } from '../authz/guard.js';
+import { ProblemError } from '../http/problem.js';
+import { approveTransfer, checkTransfer, createTransfer, type ApprovalRole, type Transfer } from '../transfers/service.js';
+import { recordProcessingAgreement } from '../transfers/service.js';
+import { startNotice } from '../transfers/notice.js';
+import type { HandoverDeps } from './deps.js';
+import { handoverApprovals, handoverClusters, handoverTenancies, handoverWaves } from './table.js';
+import { transferApprovals } from '../transfers/table.js';
+import type { Handover, HandoverTenancy } from './plan.js';
+
+const APPROVE_AS = { source_admin: 'transfer.approveAsSource', target_admin: 'transfer.approveAsTarget', owner: 'transfer.approveAsOwner' } as const;
+const DAY_MS = 86_400_000;
+const ADEQUACY = { claimedBasis: 'adequacy', dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null } as const;
+
+/** A person as the policies see them when they are not the one making the request. */
+export async function principalOf(deps: HandoverDeps, accountId: string): Promise<Principal> {
+  const a = await findAccount(deps.exec.db, accountId);
+  return { accountId, coopId: a?.coopId ?? null, platformAdmin: false, via: 'pat', tokenId: null };
+}
+
+/** Approves in `role` as `who`, if the policies let that person approve in that role now; else 403 naming the rules. */
+export async function approveAs(deps: HandoverDeps, who: Principal, t: Transfer, role: ApprovalRole): Promise<Transfer> {
+  const ref = transferRef(t);
+  for (const action of ['transfer.approve', APPROVE_AS[role]]) {
+    const d = await deps.authz.decide(who, action, ref);
+    if (d.decision === 'allow') continue;
+    await deps.authz.auditDenial(who, 'transfer.approve', ref, d);
+    throw new ProblemError(403, 'forbidden', 'Forbidden', `the ${role.replace('_', ' ')} approval is refused by the policies (${d.policyIds.join(', ') || 'no permit'})`, {
+      policyIds: d.policyIds,
+    });
+  }
+  const d = await deps.authz.decide(who, APPROVE_AS[role], ref);
+  return approveTransfer(deps.exec.db, authorized(who, { decision: 'allow', policyIds: d.policyIds, policySetHash: d.policySetHash }), t, role);
+}
+
+/**
+ * Creates, checks and approves (plan approvers; the owner too when they already
+ * accepted) the tenancy's transfer. A refusal anywhere is the tenancy's failure,
+ * recorded on it; the others are not held up.
+ */
+export async function openTransfer(deps: HandoverDeps, actor: Principal, h: Handover, ht: HandoverTenancy): Promise<{ transferId: string | null; failure: string | null }> {
+  const db = deps.exec.db;
+  let transferId: string | null = null;
+  try {
+    const [wave] = await db.select().from(handoverWaves).where(and(eq(handoverWaves.handoverId, h.id), eq(handoverWaves.n, ht.wave)));
+    const approvals = await db.select().from(handoverApprovals).where(eq(handoverApprovals.handoverId, h.id));
+    const approver = (role: 'source_admin' | 'target_admin') => approvals.find((a) => a.role === role)?.accountId;
+    if (!approver('source_admin') || !approver('target_admin')) throw new Error('the plan is not approved by both co-ops');
+    if (h.agreementSha256 && ht.attempts === 0)
+      await recordProcessingAgreement(db, actor, { tenancyId: ht.tenancyId, coopId: h.targetCoopId, documentSha256: h.agreementSha256, signedOn: h.agreementSignedOn!, validUntil: null });
+    const [cluster] = await db.select().from(handoverClusters).where(and(eq(handoverClusters.handoverId, h.id), eq(handoverClusters.clusterId, ht.clusterId)));
+    // The wave's window as the planned freeze, when there is still the full notice before it.
+    const freezeAt = wave && wave.freezeFrom.getTime() >= Date.now() + h.noticeDays * DAY_MS ? wave.freezeFrom : null;
+    let t = await createTransfer(db, actor, { tenancyId: ht.tenancyId, targetCoopId: h.targetCoopId, targetClusterId: cluster!.targetClusterId!, evidence: { ...ADEQUACY, sccsDocuments: [] }, noticeDays: h.noticeDays, freezeAt });
+    transferId = t.id;
+    t = await checkTransfer(db, deps.exec, actor, t);
+    if (t.state === 'rejected') throw new Error(`the data-protection rules refused it: ${t.lastDecision?.reasons.join('; ') ?? 'no reason given'}`);
+    t = await approveAs(deps, await principalOf(deps, approver('source_admin')!), t, 'source_admin');
+    t = await approveAs(deps, await principalOf(deps, approver('target_admin')!), t, 'target_admin');
+    if (ht.answer === 'accepted') {
+      const owner = await ownerWhoAccepted(deps, ht);
+      if (owner) {
+        t = await approveAs(deps, owner, t, 'owner');
+        if (t.state === 'approved') t = await startNotice(db, owner, t, deps.publicUrl);
+      }
+    }
+    await settle(deps, actor, h, ht, { transferId: t.id, state: 'transfer', failure: null, attempt: true });
+    return { transferId: t.id, failure: null };
+  } catch (e) {
+    const reason = e instanceof ProblemError ? e.message : e instanceof Error ? e.message : String(e);
+    await settle(deps, actor, h, ht, { transferId, state: 'failed', failure: reason, attempt: true });
+    return { transferId, failure: reason };
+  }
+}
+
+/** The owner who accepted: the one whose approval the tenancy's previous transfer carries. */
+async function ownerWhoAccepted(deps: HandoverDeps, ht: HandoverTenancy): Promise<Principal | null> {
+  if (!ht.transferId) return null;
+  const [a] = await deps.exec.db
+    .select({ accountId: transferApprovals.accountId })
+    .from(transferApprovals)
+    .where(and(eq(transferApprovals.transferId, ht.transferId), eq(transferApprovals.role, 'owner')));
+  return a ? principalOf(deps, a.accountId) : null;
+}
+
+/** Records a tenancy's new place in the hand-over, audited. */
+export async function settle(
+  deps: HandoverDeps,
+  actor: Principal,
+  h: Handover,
+  ht: HandoverTenancy,
+  change: { transferId?: string | null; state: HandoverTenancy['state']; failure: string | null; attempt?: boolean; set?: Partial<HandoverTenancy> },
+): Promise<void> {
+  await deps.exec.db.transaction(async (tx) => {
+    await tx
+      .update(handoverTenancies)
+      .set({
+        ...change.set,
+        ...(change.transferId !== undefined ? { transferId: change.transferId } : {}),
+        state: change.state,
+        failure: change.failure,
+        ...(change.attempt ? { attempts: ht.attempts + 1 } : {}),
+        updatedAt: new Date(),
+      })
+      .where(and(eq(handoverTenancies.handoverId, h.id), eq(handoverTenancies.tenancyId, ht.tenancyId)));
+    await appendAudit(tx, {
+      actor,
+      action: 'handover.tenancy',
+      subject: { type: 'handover', id: h.id },
+      before: { tenancy: ht.tenancyId, state: ht.state, wave: ht.wave },
+      after: { tenancy: ht.tenancyId, state: change.state, wave: change.set?.wave ?? ht.wave, transfer: change.transferId ?? ht.transferId ?? null },
+      ...(change.failure ? { details: { failure: change.failure } } : {}),
+      outcome: change.state === 'failed' ? 'failure' : 'success',
+    });
+  });
+}
