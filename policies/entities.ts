@@ -27,6 +27,11 @@ export interface PrincipalFacts {
   grants: readonly GrantFact[];
   /** Tenancies the account is a member of (any membership role). */
   memberOf?: readonly string[];
+  /**
+   * A machine client (client credentials), not a person: the co-op it belongs to
+   * and the tenancy it was created for (null: the whole co-op). Absent: a person.
+   */
+  machine?: { coopId: string; tenancyId: string | null };
 }
 
 export interface TenancyRef {
@@ -153,6 +158,10 @@ export function principalAttrs(p: PrincipalFacts): Record<string, CedarValueJson
     if (g.delegable) delegatesOn[DELEGATES_ON[g.scope.type]]!.push(scopeValue(g.scope));
   }
   attrs.memberOf = [...new Set(p.memberOf ?? [])].map((id) => ref('Tenancy', id));
+  if (p.machine) {
+    attrs.machine = true;
+    attrs.clientOf = p.machine.tenancyId ? { coops: [], tenancies: [ref('Tenancy', p.machine.tenancyId)] } : { coops: [ref('Coop', p.machine.coopId)], tenancies: [] };
+  }
   return attrs;
 }
 

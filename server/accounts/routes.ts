@@ -233,17 +233,18 @@ export function accountRoutes(deps: Deps) {
       tags: ['tokens'],
       summary: 'Create a personal access token (shown this once)',
       request: { body: jsonBody(TokenCreate) },
-      description: 'For accounts only: a machine client (client credentials) has no personal tokens and gets 403.',
+      description: 'For accounts only: a machine client (client credentials) has no personal tokens and gets 403 naming the rule machine-client-not-a-person.',
       responses: { 201: jsonContent(z.object({ id: z.string(), token: z.string(), prefix: z.string(), expiresAt: Timestamp }), 'Created'), ...commonErrors },
     }),
     async (c) => {
       const { name, expiresInDays } = c.req.valid('json');
       const expiresAt = new Date(Date.now() + expiresInDays * 86_400_000);
       const p = c.var.principal;
-      // A machine client (client credentials) acts for its co-op but is no account: it has no personal tokens to own.
+      // A machine client is refused by the policies (machine-client-not-a-person), naming the rule.
+      const actor = await guard.allow(p, 'token.create', { type: 'Account', id: p.accountId, coopId: p.coopId }, 'account');
+      // Belt and braces: personal tokens belong to accounts only.
       if (!(await findAccount(db, p.accountId)))
         throw problems.forbidden('Personal access tokens belong to accounts; a machine client authenticates with its client credentials', { reason: 'not-an-account' });
-      const actor = await guard.allow(p, 'token.create', { type: 'Account', id: p.accountId, coopId: p.coopId }, 'account');
       const pat = await issueToken(db, actor, p.accountId, name, expiresAt);
       c.header('Cache-Control', 'no-store');
       return c.json({ ...pat, expiresAt: expiresAt.toISOString() }, 201);

@@ -10,6 +10,12 @@ export interface Principal {
   /** For OIDC access tokens: the client the token was issued to, and its scopes. */
   clientId?: string;
   scope?: string[];
+  /**
+   * A machine client (client credentials): accountId is the client's id, coopId
+   * its co-op, and tenancyId the tenancy it was created for (null: the whole co-op).
+   * It is no person: the person-only rules (policies/machine.cedar) refuse it.
+   */
+  machine?: { tenancyId: string | null };
   /** For a delegated role: the grant ids from the acting grant up to its root. */
   delegation?: string[];
   /** The policy decision that allowed this request's change; recorded with it in the audit log. */

@@ -46,7 +46,21 @@ export class Authz {
 
   async #load(p: Principal): Promise<Facts> {
     if (p.via === 'local') return { accountId: p.accountId, coopId: p.coopId, grants: [CONSOLE_GRANT], memberOf: [], active: [] };
+    if (p.machine) return this.clientFacts({ id: p.accountId, coopId: p.coopId!, tenancyId: p.machine.tenancyId });
     return this.accountFacts(p.accountId, p.coopId);
+  }
+
+  /** A machine client's facts: its active grants, no memberships, and the scope it was created for. */
+  async clientFacts(client: { id: string; coopId: string; tenancyId: string | null }): Promise<Facts> {
+    const active = await activeGrants(this.db, client.id);
+    return {
+      accountId: client.id,
+      coopId: client.coopId,
+      grants: active.map((g) => ({ id: g.id, role: g.role, scope: g.scope, delegable: g.delegable, approvesTransfers: grantApprovesTransfers(g) })),
+      memberOf: [],
+      machine: { coopId: client.coopId, tenancyId: client.tenancyId },
+      active,
+    };
   }
 
   /** Any account's active grants and memberships, as the policies see them. */

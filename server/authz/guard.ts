@@ -47,7 +47,7 @@ export class Guard {
       all: false,
       coopIds: [...new Set([...ids('coop'), ...(p.coopId ? [p.coopId] : [])])],
       clusterIds: ids('cluster'),
-      tenancyIds: [...new Set([...ids('tenancy'), ...(facts.memberOf ?? [])])],
+      tenancyIds: [...new Set([...ids('tenancy'), ...(facts.memberOf ?? []), ...(facts.machine?.tenancyId ? [facts.machine.tenancyId] : [])])],
     };
   }
 

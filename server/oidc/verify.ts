@@ -11,9 +11,6 @@ import { UUID_RE } from '../ids.js';
 import { oidcClients } from './table.js';
 import { API_SCOPE } from './provider.js';
 
-
-
-
 export class AccessTokenVerifier {
   #jwks: ReturnType<typeof createLocalJWKSet>;
   readonly #accountQuery;
@@ -35,7 +32,7 @@ export class AccessTokenVerifier {
       .limit(1)
       .prepare('oidc_principal_account');
     this.#clientQuery = db
-      .select({ id: oidcClients.id, coopId: oidcClients.coopId, kind: oidcClients.kind })
+      .select({ id: oidcClients.id, coopId: oidcClients.coopId, tenancyId: oidcClients.tenancyId, kind: oidcClients.kind })
       .from(oidcClients)
       .where(eq(oidcClients.clientId, sql.placeholder('clientId')))
       .limit(1)
@@ -75,7 +72,8 @@ export class AccessTokenVerifier {
     if (claims.sub === clientId) {
       const [client] = await this.#clientQuery.execute({ clientId });
       if (!client || client.kind !== 'machine') return null;
-      return { accountId: client.id, coopId: client.coopId, platformAdmin: false, via: 'oidc', tokenId, clientId, scope };
+      // Read on every request: a deleted client's tokens stop at once, on every process.
+      return { accountId: client.id, coopId: client.coopId, platformAdmin: false, via: 'oidc', tokenId, clientId, scope, machine: { tenancyId: client.tenancyId } };
     }
     if (!UUID_RE.test(claims.sub ?? '')) return null;
     const [account] = await this.#accountQuery.execute({ id: claims.sub! });
