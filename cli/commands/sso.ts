@@ -9,6 +9,7 @@ import { ApiClient, discoverSignOn as discover } from '../client.js';
 import { CliError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import { configPath, readSettingsFile, resolveConnection, writeSettingsFile } from '../settings.js';
+import { addClientGrantCommands } from './client-grants.js';
 import { loadConfig } from '../../server/config.js';
 import type { Database } from '../../server/db/index.js';
 import { loadMasterKey } from '../../server/crypto/master-key.js';
@@ -122,6 +123,8 @@ export function ssoCommands(globals: () => Opts): Command[] {
     await api.request('DELETE', `/clients/${encodeURIComponent(id)}`, { ifMatch: current.etag });
     process.stdout.write(`client ${id} deleted\n`);
   });
+
+  addClientGrantCommands(clients, globals);
 
   const accounts = new Command('accounts').description('member accounts');
   accounts.command('list').action(async () => {

@@ -26,7 +26,7 @@ export const READ_ACTION: Record<ResourceKind, string> = {
 export async function grantResource(db: Executor, g: Grant): Promise<ResourceRef> {
   // A grant whose scope object is gone stays under the platform: only platform-wide roles, its holder and delegators see it.
   const scope = (await resolveScope(db, g.scope))?.resource ?? { type: 'Platform' as const };
-  return { type: 'Grant', id: g.id, scope, holderId: g.accountId, delegatorIds: g.delegators };
+  return { type: 'Grant', id: g.id, scope, holderId: g.holderId, delegatorIds: g.delegators };
 }
 
 /** The object, or undefined when there is none (ids of the wrong shape included). */

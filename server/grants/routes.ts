@@ -46,7 +46,8 @@ const GrantOut = z
 const GrantCreate = z
   .object({
     from: Uuid.openapi({ description: 'One of your grants, delegable and active' }),
-    account: Uuid.openapi({ description: 'Who receives the grant' }),
+    account: Uuid.optional().openapi({ description: 'The account receiving the grant (or give `client`)' }),
+    client: Uuid.optional().openapi({ description: 'The machine client receiving the grant, by id (or give `account`)' }),
     role: z.enum(ROLES),
     scope: ScopeIn,
     delegable: z.boolean().default(false),
@@ -58,12 +59,14 @@ const GrantCreate = z
     reason: z.string().trim().min(1).max(500),
   })
   .strict()
+  .refine((b) => (b.account === undefined) !== (b.client === undefined), { message: 'give exactly one of account and client', path: ['account'] })
   .openapi('GrantDelegate');
 
 const GrantRevoke = z.object({ reason: z.string().trim().min(1).max(500) }).strict().openapi('GrantRevoke');
 const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 const ListQuery = PageQuery.extend({
   account: Uuid.optional().openapi({ param: { name: 'account', in: 'query' }, description: 'Only this account\'s grants' }),
+  client: Uuid.optional().openapi({ param: { name: 'client', in: 'query' }, description: 'Only this machine client\'s grants (its id)' }),
   active: z.enum(['true', 'false']).optional().openapi({ param: { name: 'active', in: 'query' }, description: 'true: only active grants' }),
 });
 
@@ -71,6 +74,7 @@ function out(g: Grant) {
   return {
     id: g.id,
     accountId: g.accountId,
+    clientId: g.clientId,
     role: g.role,
     scope: g.scope,
     grantedBy: g.grantedBy,
@@ -122,9 +126,9 @@ export function grantRoutes({ db, config }: Deps) {
     }),
     async (c) => {
       const p = c.var.principal;
-      const { limit, cursor, account, active } = c.req.valid('query');
+      const { limit, cursor, account, client, active } = c.req.valid('query');
       await authz.require(p, 'grant.list', { type: 'Platform' }, { what: 'grants' });
-      const rows = await listGrants(db, await visibility(p), { accountId: account, activeOnly: active === 'true', after: decodeCursor(cursor), limit });
+      const rows = await listGrants(db, await visibility(p), { accountId: account, clientId: client, activeOnly: active === 'true', after: decodeCursor(cursor), limit });
       const { items, nextCursor } = page(rows, limit);
       const visible: Grant[] = [];
       for (const g of items) if ((await authz.decide(p, 'grant.read', await grantResource(db, g))).decision === 'allow') visible.push(g);
@@ -171,7 +175,7 @@ export function grantRoutes({ db, config }: Deps) {
         p,
         {
           fromGrantId: body.from,
-          toAccountId: body.account,
+          to: body.client ? { kind: 'client', id: body.client } : { kind: 'account', id: body.account! },
           role: body.role,
           scope: body.scope,
           delegable: body.delegable,

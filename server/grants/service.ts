@@ -2,7 +2,7 @@
 // reads its whole chain, so a grant counts as active only while it and every
 // grant it came from are neither revoked nor expired. Every change is audited
 // in the transaction that makes it.
-import { and, asc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db/index.js';
 import { rowsOf } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
@@ -23,11 +23,20 @@ import { grants } from './table.js';
 export type GrantRow = typeof grants.$inferSelect;
 export type GrantStatus = 'active' | 'expired' | 'revoked' | 'inactive';
 
+/** Who holds a grant: a person's account, or a machine client (client credentials). */
+export type Holder = { kind: 'account'; id: string } | { kind: 'client'; id: string };
+
+export function holderOf(row: Pick<GrantRow, 'accountId' | 'clientId'>): Holder {
+  return row.accountId ? { kind: 'account', id: row.accountId } : { kind: 'client', id: row.clientId! };
+}
+
 export interface Grant extends GrantRow {
+  /** The account's or the machine client's id: what the policies see as the principal. */
+  holderId: string;
   scope: Scope;
   /** Grant ids it was delegated from, nearest first. */
   chain: string[];
-  /** Holders of those grants, nearest first. */
+  /** Holders (accounts or machine clients) of those grants, nearest first. */
   delegators: string[];
   /** revoked / expired: this grant; inactive: one it came from is revoked or expired. */
   status: GrantStatus;
@@ -44,14 +53,14 @@ async function withChains(db: Executor, where: SQL, now: Date): Promise<Grant[]>
   const rows = await db.select().from(grants).where(where).orderBy(asc(grants.id));
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const ancestry = rowsOf<{ leaf: string; id: string; account_id: string; hop: number; live: boolean }>(
+  const ancestry = rowsOf<{ leaf: string; id: string; holder_id: string; hop: number; live: boolean }>(
     await db.execute(sql`
       with recursive chain as (
         select g.id as leaf, g.granted_by as up_id, 0 as hop from grants g where g.id in ${ids}
         union all
         select c.leaf, p.granted_by, c.hop + 1 from grants p join chain c on p.id = c.up_id where c.hop < 64
       )
-      select c.leaf, p.id, p.account_id, c.hop,
+      select c.leaf, p.id, coalesce(p.account_id, p.client_id) as holder_id, c.hop,
              (p.revoked_at is null and (p.expires_at is null or p.expires_at > ${now.toISOString()}::timestamptz)) as live
       from chain c join grants p on p.id = c.up_id
       order by c.leaf, c.hop`),
@@ -61,14 +70,18 @@ async function withChains(db: Executor, where: SQL, now: Date): Promise<Grant[]>
   return rows.map((row) => {
     const up = byLeaf.get(row.id) ?? [];
     const status: GrantStatus = row.revokedAt ? 'revoked' : !isLive(row, now) ? 'expired' : up.every((a) => a.live) ? 'active' : 'inactive';
-    return { ...row, scope: scopeOf(row), chain: up.map((a) => a.id), delegators: up.map((a) => a.account_id), status };
+    return { ...row, holderId: holderOf(row).id, scope: scopeOf(row), chain: up.map((a) => a.id), delegators: up.map((a) => a.holder_id), status };
   });
 }
 
-/** The account's grants that are active now: not revoked, not expired, and the whole chain above them too. */
-export async function activeGrants(db: Executor, accountId: string, now = new Date()): Promise<Grant[]> {
+/**
+ * The holder's grants that are active now: not revoked, not expired, and the
+ * whole chain above them too. `holderId` is an account's or a machine client's
+ * id (both are UUIDv7s, drawn apart).
+ */
+export async function activeGrants(db: Executor, holderId: string, now = new Date()): Promise<Grant[]> {
   const live = and(
-    eq(grants.accountId, accountId),
+    or(eq(grants.accountId, holderId), eq(grants.clientId, holderId)),
     sql`${grants.revokedAt} is null`,
     sql`(${grants.expiresAt} is null or ${grants.expiresAt} > ${now.toISOString()}::timestamptz)`,
   )!;
@@ -86,12 +99,12 @@ export type GrantVisibility = { all: true } | { all: false; accountId: string; c
 export async function listGrants(
   db: Db,
   visible: GrantVisibility,
-  opts: { accountId?: string; activeOnly?: boolean; after?: string; limit: number; now?: Date },
+  opts: { accountId?: string; clientId?: string; activeOnly?: boolean; after?: string; limit: number; now?: Date },
 ): Promise<Grant[]> {
   const now = opts.now ?? new Date();
   const conds: SQL[] = [];
   if (!visible.all) {
-    const mine = sql`select id from grants where account_id = ${visible.accountId}`;
+    const mine = sql`select id from grants where account_id = ${visible.accountId} or client_id = ${visible.accountId}`;
     const below = sql`(with recursive below as (${mine} union all select g.id from grants g join below b on g.granted_by = b.id) select id from below)`;
     const inCoops =
       visible.coopIds.length === 0
@@ -102,6 +115,7 @@ export async function listGrants(
     conds.push(sql`(${grants.id} in ${below} or ${inCoops})`);
   }
   if (opts.accountId) conds.push(eq(grants.accountId, opts.accountId));
+  if (opts.clientId) conds.push(eq(grants.clientId, opts.clientId));
   if (opts.activeOnly) conds.push(sql`${grants.revokedAt} is null`, sql`(${grants.expiresAt} is null or ${grants.expiresAt} > ${now.toISOString()}::timestamptz)`);
   if (opts.after) conds.push(gt(grants.id, opts.after));
   const ids = await db
@@ -113,6 +127,27 @@ export async function listGrants(
   if (ids.length === 0) return [];
   const rows = await withChains(db, inArray(grants.id, ids.map((r) => r.id)), now);
   return opts.activeOnly ? rows.filter((g) => g.status === 'active') : rows;
+}
+
+/** Whether the id is a machine client's (raw SQL: oidc/clients.ts imports this module). */
+async function isMachineClient(db: Executor, id: string): Promise<boolean> {
+  return rowsOf(await db.execute(sql`select 1 from oidc_clients where id = ${id} and kind = 'machine'`)).length > 0;
+}
+
+/**
+ * Revokes every live grant the machine client holds (and, with each, what was
+ * delegated from it), in the caller's transaction: a deleted client keeps no power.
+ */
+export async function revokeClientGrantsIn(tx: Tx, actor: Principal, clientId: string, reason: string): Promise<string[]> {
+  const held = await withChains(tx, and(eq(grants.clientId, clientId), sql`${grants.revokedAt} is null`)!, new Date());
+  const out: string[] = [];
+  // Nearest the root first: revoking it revokes the client's grants delegated from it too.
+  for (const g of held.sort((a, b) => a.depth - b.depth)) {
+    const [still] = rowsOf<{ revoked_at: unknown }>(await tx.execute(sql`select revoked_at from grants where id = ${g.id}`));
+    if (still?.revoked_at !== null) continue;
+    out.push(...(await revokeGrantIn(tx, actor, g, reason)));
+  }
+  return out;
 }
 
 /** The scope with its place in the tree, or null when it does not exist. */
@@ -137,7 +172,8 @@ export async function resolveScope(db: Executor, scope: Scope): Promise<{ rule: 
 
 function auditView(g: GrantRow): Record<string, AuditValue> {
   return {
-    holder: person(g.accountId),
+    // A person is pseudonymised; a machine client is no person and is named.
+    holder: g.accountId ? person(g.accountId) : { client: g.clientId! },
     role: g.role,
     scope: g.scopeType === 'global' ? 'global' : `${g.scopeType}:${g.scopeId}`,
     grantedBy: g.grantedBy,
@@ -186,7 +222,8 @@ export function grantApprovesTransfers(g: Pick<GrantRow, 'grantedBy' | 'transfer
 
 export interface DelegationInput {
   fromGrantId: string;
-  toAccountId: string;
+  /** Who receives it: an account, or a machine client. */
+  to: Holder;
   role: Role;
   scope: Scope;
   delegable: boolean;
@@ -222,7 +259,7 @@ export async function delegate(
   const refusal = grantorScope
     ? checkDelegation(
         {
-          accountId: grantor.accountId,
+          accountId: grantor.holderId,
           role: grantor.role,
           scope: grantorScope.rule,
           delegable: grantor.delegable,
@@ -233,7 +270,7 @@ export async function delegate(
         },
         {
           actorAccountId: actor.accountId,
-          toAccountId: input.toAccountId,
+          toAccountId: input.to.id,
           role: input.role,
           scopeType: input.scope.type,
           scope: target?.rule ?? null,
@@ -255,7 +292,9 @@ export async function delegate(
     );
     throw new DelegationRefused(refusal);
   }
-  if (!(await findAccount(db, input.toAccountId))) throw problems.validation([{ path: 'account', message: 'no such account' }]);
+  if (input.to.kind === 'account' && !(await findAccount(db, input.to.id))) throw problems.validation([{ path: 'account', message: 'no such account' }]);
+  if (input.to.kind === 'client' && !(await isMachineClient(db, input.to.id)))
+    throw problems.validation([{ path: 'client', message: 'no such machine client (only machine clients hold grants)' }]);
   const decision = await opts.authorize(target!.resource);
   const id = uuidv7();
   await db.transaction(async (tx) => {
@@ -271,7 +310,8 @@ export async function delegate(
       .insert(grants)
       .values({
         id,
-        accountId: input.toAccountId,
+        accountId: input.to.kind === 'account' ? input.to.id : null,
+        clientId: input.to.kind === 'client' ? input.to.id : null,
         role: input.role,
         scopeType: input.scope.type,
         scopeId: target!.rule.type === 'global' ? null : target!.rule.id,
@@ -284,7 +324,7 @@ export async function delegate(
       })
       .returning();
     // Sessions opened on the holder's old roles end (server/accounts/sessions.ts).
-    await endSessions(tx, [input.toAccountId]);
+    if (input.to.kind === 'account') await endSessions(tx, [input.to.id]);
     // The actor acted through the grantor grant: its chain goes into the entry.
     const acting = grantor.depth > 0 ? { ...actor, delegation: chain } : actor;
     await appendAudit(tx, { actor: acting, action: 'grant.delegate', subject: { type: 'grant', id }, after: auditView(row!), details: { reason: input.reason }, decision });
@@ -309,7 +349,7 @@ export async function revokeGrantIn(tx: Tx, actor: Principal, grant: Grant, reas
   if (!root || root.revoked_at !== null) throw problems.conflict('grant-revoked', 'the grant is revoked already');
   if (root.version !== grant.version) throw problems.preconditionFailed(`"${grant.id}.${root.version}"`);
   const now = new Date().toISOString();
-  const revoked = rowsOf<{ id: string; account_id: string }>(
+  const revoked = rowsOf<{ id: string; account_id: string | null; client_id: string | null }>(
     await tx.execute(sql`
       with recursive tree as (
         select id from grants where id = ${grant.id}
@@ -318,10 +358,10 @@ export async function revokeGrantIn(tx: Tx, actor: Principal, grant: Grant, reas
       )
       update grants set revoked_at = ${now}::timestamptz, revoked_by = ${actor.accountId}, version = version + 1
       where id in (select id from tree) and revoked_at is null
-      returning id, account_id`),
+      returning id, account_id, client_id`),
   );
   const cascaded = revoked.filter((r) => r.id !== grant.id);
-  await endSessions(tx, revoked.map((r) => r.account_id));
+  await endSessions(tx, revoked.flatMap((r) => (r.account_id ? [r.account_id] : [])));
   await appendAudit(tx, {
     actor,
     action: 'grant.revoke',
@@ -332,6 +372,6 @@ export async function revokeGrantIn(tx: Tx, actor: Principal, grant: Grant, reas
     decision,
   });
   for (const r of cascaded)
-    await appendAudit(tx, { actor, action: 'grant.revoke-cascade', subject: { type: 'grant', id: r.id }, details: { holder: person(r.account_id), cause: grant.id } });
+    await appendAudit(tx, { actor, action: 'grant.revoke-cascade', subject: { type: 'grant', id: r.id }, details: { holder: r.account_id ? person(r.account_id) : { client: r.client_id! }, cause: grant.id } });
   return [grant.id, ...cascaded.map((r) => r.id)];
 }

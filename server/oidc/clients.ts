@@ -11,6 +11,7 @@ import type { Principal } from '../auth/principal.js';
 import { uuidv7 } from '../ids.js';
 import { appendAudit, type AuditValue } from '../audit/trail.js';
 import { problems } from '../http/problem.js';
+import { revokeClientGrantsIn } from '../grants/service.js';
 import { oidcClients } from './table.js';
 
 export type ClientKind = 'web' | 'public' | 'machine';
@@ -151,12 +152,21 @@ export async function rotateClientSecret(db: Db, box: SecretBox, actor: Principa
 
 export async function deleteClient(db: Db, actor: Principal, current: OidcClient): Promise<void> {
   await db.transaction(async (tx) => {
+    // Its grants are revoked (kept as the record), with everything delegated from them.
+    const revoked = current.kind === 'machine' ? await revokeClientGrantsIn(tx, actor, current.id, 'client deleted') : [];
     const gone = await tx
       .delete(oidcClients)
       .where(and(eq(oidcClients.id, current.id), eq(oidcClients.version, current.version)))
       .returning({ id: oidcClients.id });
     if (gone.length === 0) throw problems.preconditionFailed('(changed meanwhile)');
-    await appendAudit(tx, { actor, action: 'oidc-client.delete', subject: { type: 'oidc-client', id: current.id }, before: auditView(current), after: null });
+    await appendAudit(tx, {
+      actor,
+      action: 'oidc-client.delete',
+      subject: { type: 'oidc-client', id: current.id },
+      before: auditView(current),
+      after: null,
+      ...(revoked.length ? { details: { revokedGrants: revoked } } : {}),
+    });
   });
 }
 

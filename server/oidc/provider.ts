@@ -11,6 +11,7 @@ import { deviceLimits } from './device-limits.js';
 import { accountClaims } from './claims.js';
 import { maySignIn } from '../accounts/lifecycle.js';
 import { clientMetadata } from './clients.js';
+import { machineTokenClaims } from './machine-claims.js';
 import type { ProviderKeys } from './keys.js';
 import { signOnPageHeaders } from '../http/page-headers.js';
 import { DeviceCodePage, DeviceConfirmPage, DeviceDonePage, ErrorPage, LoggedOutPage, LogoutPage, render } from './pages.js';
@@ -143,6 +144,11 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
       // A suspended account is no account to sign in as: logins, refresh and device codes fail.
       if (!claims || !(await maySignIn(db, sub))) return undefined;
       return { accountId: sub, claims: async () => claims as unknown as { sub: string } };
+    },
+    async extraTokenClaims(_ctx, token) {
+      // A machine client's token carries its grants as a person's ID token does (server/oidc/machine-claims.ts).
+      if (token.kind !== 'ClientCredentials') return undefined;
+      return (await machineTokenClaims(db, (token as { clientId: string }).clientId)) as unknown as Record<string, unknown> | undefined;
     },
     clientBasedCORS(_ctx, origin, client) {
       // Browsers may call the token endpoints only from a registered redirect URI's origin.

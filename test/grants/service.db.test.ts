@@ -37,11 +37,11 @@ describe('grants service', () => {
   });
 
   it('puts the delegation chain into the roles claim, nearest delegator outermost', async () => {
-    const a = await delegate(database.db, admin, { fromGrantId: root.id, toAccountId: alice.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopId }, delegable: true, expiresAt: days(7), reason: 'r' }, { maxDepth: 3, authorize: allow });
+    const a = await delegate(database.db, admin, { fromGrantId: root.id, to: { kind: 'account', id: alice.accountId }, role: 'coop_admin', scope: { type: 'coop', id: coopId }, delegable: true, expiresAt: days(7), reason: 'r' }, { maxDepth: 3, authorize: allow });
     const bob = (await createAccount(database.db, LOCAL_OPERATOR, { email: 'bob@x.test', name: 'B', coopId })).id;
-    const b = await delegate(database.db, alice, { fromGrantId: a.id, toAccountId: bob, role: 'tenancy_admin', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow }).catch((e) => e);
+    const b = await delegate(database.db, alice, { fromGrantId: a.id, to: { kind: 'account', id: bob }, role: 'tenancy_admin', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow }).catch((e) => e);
     expect(b.extensions?.rule).toBe('delegation.invalid-scope');
-    const c = await delegate(database.db, alice, { fromGrantId: a.id, toAccountId: bob, role: 'cluster_operator', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow });
+    const c = await delegate(database.db, alice, { fromGrantId: a.id, to: { kind: 'account', id: bob }, role: 'cluster_operator', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow });
     const [claim] = roleClaims(await activeGrants(database.db, bob));
     expect(claim).toEqual({
       role: 'cluster_operator',
@@ -55,7 +55,7 @@ describe('grants service', () => {
 
   it('counts a grant active only while its whole chain is', async () => {
     const carol = (await createAccount(database.db, LOCAL_OPERATOR, { email: 'carol@x.test', name: 'C', coopId })).id;
-    const g = await delegate(database.db, alice, { fromGrantId: (await activeGrants(database.db, alice.accountId))[0]!.id, toAccountId: carol, role: 'coop_admin', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow });
+    const g = await delegate(database.db, alice, { fromGrantId: (await activeGrants(database.db, alice.accountId))[0]!.id, to: { kind: 'account', id: carol }, role: 'coop_admin', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow });
     expect((await activeGrants(database.db, carol)).map((x) => x.id)).toEqual([g.id]);
     // Break the chain above without the cascade (as a stale row would be): carol's grant must stop counting.
     await database.db.execute(sql`update grants set revoked_at = now() where id = ${g.chain[0]}`);
@@ -69,10 +69,10 @@ describe('grants service', () => {
     const accounts = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => createAccount(database.db, LOCAL_OPERATOR, { email: `race${i}@x.test`, name: 'R', coopId })));
     for (let round = 0; round < 6; round++) {
       const holder = accounts[round]!.id;
-      const g = await delegate(database.db, admin, { fromGrantId: root.id, toAccountId: holder, role: 'coop_admin', scope: { type: 'coop', id: coopId }, delegable: true, expiresAt: days(2), reason: 'r' }, { maxDepth: 3, authorize: allow });
+      const g = await delegate(database.db, admin, { fromGrantId: root.id, to: { kind: 'account', id: holder }, role: 'coop_admin', scope: { type: 'coop', id: coopId }, delegable: true, expiresAt: days(2), reason: 'r' }, { maxDepth: 3, authorize: allow });
       const to = accounts[(round + 1) % accounts.length]!.id;
       const results = await Promise.allSettled([
-        ...[0, 1, 2].map(() => delegate(database.db, as(holder, coopId), { fromGrantId: g.id, toAccountId: to, role: 'cluster_operator', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow })),
+        ...[0, 1, 2].map(() => delegate(database.db, as(holder, coopId), { fromGrantId: g.id, to: { kind: 'account', id: to }, role: 'cluster_operator', scope: { type: 'coop', id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' }, { maxDepth: 3, authorize: allow })),
         revokeGrant(database.db, admin, g, 'race', { decision: 'allow', policyIds: [], policySetHash: 'x' }),
       ]);
       expect(results[3]!.status).toBe('fulfilled');
