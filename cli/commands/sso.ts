@@ -93,6 +93,9 @@ export function ssoCommands(globals: () => Opts): Command[] {
     .option('--redirect-uri <uri...>', 'allowed redirect URIs')
     .option('--post-logout-redirect-uri <uri...>', 'allowed post-logout redirect URIs')
     .option('--scope <scope>', 'allowed scopes, space separated')
+    .option('--backchannel-logout-uri <uri>', 'where meetplane POSTs a logout token when the person\'s session ends (Back-Channel Logout 1.0)')
+    .option('--backchannel-logout-session-required', 'put sid in logout tokens (the client keys its sessions by it)')
+    .option('--id-token-alg <alg>', 'ES256 (default) or RS256: the only algorithm its ID tokens are signed with')
     .action(async (opts: Record<string, unknown>) => {
       const body = {
         coop: opts.coop,
@@ -102,6 +105,9 @@ export function ssoCommands(globals: () => Opts): Command[] {
         redirectUris: (opts.redirectUri as string[] | undefined) ?? [],
         postLogoutRedirectUris: (opts.postLogoutRedirectUri as string[] | undefined) ?? [],
         ...(opts.scope ? { scope: opts.scope } : {}),
+        ...(opts.backchannelLogoutUri ? { backchannelLogoutUri: opts.backchannelLogoutUri } : {}),
+        ...(opts.backchannelLogoutSessionRequired ? { backchannelLogoutSessionRequired: true } : {}),
+        ...(opts.idTokenAlg ? { idTokenSignedResponseAlg: opts.idTokenAlg } : {}),
       };
       const res = await (await connect(globals)).request<Record<string, unknown>>('POST', '/clients', { body });
       if (json()) printJson(res.body);

@@ -10,6 +10,8 @@ import { pollClusters } from '../clusters/health.js';
 import { noteRunningMeetings, refreshInventory } from '../inventory/service.js';
 import { listTenancies } from '../tenancies/service.js';
 import { SSO_SWEEP_JOB, SSO_SWEEP_PERIOD_MS, sweepSignOn } from '../oidc/sweep.js';
+import { BACKCHANNEL_LOGOUT_JOB, deliverLogout } from '../oidc/backchannel.js';
+import { OIDC_PREFIX } from '../oidc/provider.js';
 import { deliverDue, smtpTransport } from '../mail/outbox.js';
 import { ensurePeriodic } from './queue.js';
 import { advanceDueTransfers } from '../transfers/execute.js';
@@ -98,6 +100,10 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
     [INVENTORY_JOB]: async (job, { signal }) => {
       await refreshInventory(db, box, String(job.payload['tenancyId']), { outbound, signal });
     },
+    // Logout tokens to relying parties (OpenID Connect Back-Channel Logout), one job each, retried with backoff.
+    ...(config.publicUrl
+      ? { [BACKCHANNEL_LOGOUT_JOB]: (job, ctx) => deliverLogout({ db, box, outbound, issuer: config.publicUrl + OIDC_PREFIX }, job, ctx) }
+      : {}),
     [SSO_SWEEP_JOB]: async (_job, { log }) => {
       const removed = await sweepSignOn(db, config.sso?.loginLockoutSeconds);
       if (removed) log.debug({ removed }, 'expired sign-on artifacts deleted');

@@ -3,7 +3,7 @@
 // active grant (with who delegated it, as RFC 8693 `act`) and the roles its
 // tenancy memberships give. Access tokens cannot be revoked, so the API
 // re-reads grants on every request instead of trusting this claim.
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { accounts, memberships } from '../accounts/table.js';
 import { accountCredentials } from '../accounts/sso-table.js';
@@ -64,5 +64,76 @@ export async function accountClaims(db: Db, accountId: string): Promise<AccountC
     coop: row.coopId && row.coopSlug ? { id: row.coopId, slug: row.coopSlug } : null,
     tenancies: member,
     roles,
+  };
+}
+
+/**
+ * The claims relying parties get (ID tokens and userinfo). Front ends such as
+ * mod_auth_openidc and Keycloak's mappers keep only string array items, so
+ * `roles` and `groups` are flat strings; the structured form stays under
+ * `meetplane` for software that reads it.
+ */
+export interface SignOnClaims {
+  sub: string;
+  email: string;
+  email_verified: boolean;
+  name: string;
+  given_name?: string;
+  family_name?: string;
+  preferred_username: string;
+  coop: { id: string; slug: string } | null;
+  /** "<role>:<slug of where it applies>", or the bare role for platform-wide ones ("platform_admin"). */
+  roles: string[];
+  /** "coop:<slug>" for the home co-op, "tenancy:<slug>" for each tenancy the person belongs to. */
+  groups: string[];
+  meetplane: { coop: AccountClaims['coop']; tenancies: AccountClaims['tenancies']; roles: RoleClaim[] };
+}
+
+/**
+ * given_name and family_name from the one name meetplane keeps: the last word
+ * is the family name, the rest the given name; a one-word name is a given name
+ * only. RPs that need exact parts should read `name`.
+ */
+export function nameParts(name: string): { given_name?: string; family_name?: string } {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return {};
+  if (words.length === 1) return { given_name: words[0]! };
+  return { given_name: words.slice(0, -1).join(' '), family_name: words.at(-1)! };
+}
+
+/** Slugs of the co-ops and tenancies the grants name, by id. */
+async function slugsOf(db: Db, roles: RoleClaim[]): Promise<Map<string, string>> {
+  // Clusters are named by id (they have no slug to show).
+  const ids = { coop: new Set<string>(), tenancy: new Set<string>() };
+  for (const r of roles) if ((r.scope.type === 'coop' || r.scope.type === 'tenancy') && !('slug' in r.scope)) ids[r.scope.type].add(r.scope.id);
+  const out = new Map<string, string>();
+  const add = (rows: Array<{ id: string; slug: string }>) => rows.forEach((r) => out.set(r.id, r.slug));
+  if (ids.coop.size) add(await db.select({ id: coops.id, slug: coops.slug }).from(coops).where(inArray(coops.id, [...ids.coop])));
+  if (ids.tenancy.size) add(await db.select({ id: tenancies.id, slug: tenancies.slug }).from(tenancies).where(inArray(tenancies.id, [...ids.tenancy])));
+  return out;
+}
+
+export async function signOnClaims(db: Db, accountId: string): Promise<SignOnClaims | undefined> {
+  const c = await accountClaims(db, accountId);
+  if (!c) return undefined;
+  const slugs = await slugsOf(db, c.roles);
+  const roles = c.roles.map((r) => {
+    if (r.scope.type === 'global') return r.role;
+    const slug = 'slug' in r.scope ? r.scope.slug : (slugs.get(r.scope.id) ?? r.scope.id);
+    return `${r.role}:${slug}`;
+  });
+  const groups = [...(c.coop ? [`coop:${c.coop.slug}`] : []), ...c.tenancies.map((t) => `tenancy:${t.slug}`)];
+  return {
+    sub: c.sub,
+    email: c.email,
+    email_verified: c.email_verified,
+    name: c.name,
+    ...nameParts(c.name),
+    // The e-mail's local part: a readable user name (OIDC: not unique, RPs must key on sub).
+    preferred_username: c.email.includes('@') ? c.email.slice(0, c.email.lastIndexOf('@')) : c.sub,
+    coop: c.coop,
+    roles: [...new Set(roles)],
+    groups,
+    meetplane: { coop: c.coop, tenancies: c.tenancies, roles: c.roles },
   };
 }

@@ -20,6 +20,14 @@ export type OidcClient = Omit<ClientRow, 'secretSealed'> & { hasSecret: boolean 
 
 export const USER_SCOPES = ['openid', 'email', 'profile', 'meetplane', 'offline_access', 'api'] as const;
 export const MACHINE_SCOPES = ['api'] as const;
+/**
+ * Algorithms a client may have its ID tokens (and logout tokens) signed with.
+ * ES256 is the default; RS256 for relying parties that know nothing else. No
+ * EdDSA: the JWKS is shared by all clients and cjose-based ones (Apache's
+ * mod_auth_openidc) cannot parse Ed25519 keys.
+ */
+export const ID_TOKEN_ALGS = ['ES256', 'RS256'] as const;
+export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
 const secretLabel = (clientId: string) => `oidc-client-secret:${clientId}`;
 
 export interface ClientInput {
@@ -30,6 +38,11 @@ export interface ClientInput {
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   scope?: string | undefined;
+  /** OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed (web and public clients). */
+  backchannelLogoutUri?: string | null | undefined;
+  /** The client needs `sid` in logout tokens. */
+  backchannelLogoutSessionRequired?: boolean | undefined;
+  idTokenSignedResponseAlg?: IdTokenAlg | undefined;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -60,6 +73,11 @@ function validate(input: ClientInput): string {
     const bad = redirectUriProblem(uri);
     if (bad) errors.push({ path: `postLogoutRedirectUris.${i}`, message: bad });
   });
+  if (input.backchannelLogoutUri) {
+    const bad = redirectUriProblem(input.backchannelLogoutUri);
+    if (bad) errors.push({ path: 'backchannelLogoutUri', message: bad });
+    if (input.kind === 'machine') errors.push({ path: 'backchannelLogoutUri', message: 'machine clients sign nobody in, so there is nobody to log out' });
+  } else if (input.backchannelLogoutSessionRequired) errors.push({ path: 'backchannelLogoutSessionRequired', message: 'needs a backchannelLogoutUri' });
   if (input.kind === 'machine' && input.redirectUris.length > 0)
     errors.push({ path: 'redirectUris', message: 'machine clients use client credentials and have no redirect URIs' });
   if (input.kind !== 'machine' && input.redirectUris.length === 0) errors.push({ path: 'redirectUris', message: 'at least one is required' });
@@ -87,6 +105,9 @@ function auditView(c: OidcClient): Record<string, AuditValue> {
     redirectUris: c.redirectUris,
     postLogoutRedirectUris: c.postLogoutRedirectUris,
     scope: c.scope,
+    backchannelLogoutUri: c.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: c.backchannelLogoutSessionRequired,
+    idTokenSignedResponseAlg: c.idTokenSignedResponseAlg,
   };
 }
 
@@ -110,6 +131,9 @@ export async function createClient(db: Db, box: SecretBox, actor: Principal, inp
         redirectUris: input.redirectUris,
         postLogoutRedirectUris: input.postLogoutRedirectUris,
         scope,
+        backchannelLogoutUri: input.backchannelLogoutUri ?? null,
+        backchannelLogoutSessionRequired: input.backchannelLogoutSessionRequired ?? false,
+        idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? 'ES256',
         secretSealed: secret ? box.seal(secret, secretLabel(clientId)) : null,
       })
       .returning();
@@ -179,7 +203,8 @@ export async function clientMetadata(db: Db, box: SecretBox, clientId: string): 
     client_id: row.clientId,
     client_name: row.name,
     scope: row.scope,
-    id_token_signed_response_alg: 'ES256' as const,
+    // Only the algorithm it registered (oidc-provider would otherwise pick its default).
+    id_token_signed_response_alg: row.idTokenSignedResponseAlg,
   };
   if (row.kind === 'machine')
     return {
@@ -197,6 +222,9 @@ export async function clientMetadata(db: Db, box: SecretBox, clientId: string): 
     response_types: ['code'],
     redirect_uris: row.redirectUris,
     post_logout_redirect_uris: row.postLogoutRedirectUris,
+    ...(row.backchannelLogoutUri
+      ? { backchannel_logout_uri: row.backchannelLogoutUri, backchannel_logout_session_required: row.backchannelLogoutSessionRequired }
+      : {}),
     token_endpoint_auth_method: row.kind === 'public' ? 'none' : 'client_secret_basic',
   };
 }

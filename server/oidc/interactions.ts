@@ -50,15 +50,19 @@ const CLAIM_TEXT: Record<string, string> = {
   email: 'your e-mail address',
   email_verified: 'whether your e-mail address is verified',
   name: 'your name',
+  given_name: 'your given name',
+  family_name: 'your family name',
+  preferred_username: 'a user name (the part of your e-mail address before the @)',
   coop: 'your home co-op',
-  tenancies: 'the tenancies you belong to and your role in each',
   roles: 'your roles and where they apply',
+  groups: 'your co-op and the tenancies you belong to',
+  meetplane: 'the tenancies you belong to and your role in each',
 };
 const SCOPE_CLAIMS: Record<string, string[]> = {
   openid: ['sub'],
   email: ['email', 'email_verified'],
-  profile: ['name'],
-  meetplane: ['coop', 'tenancies', 'roles'],
+  profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+  meetplane: ['coop', 'roles', 'groups', 'meetplane'],
 };
 
 export interface InteractionHooks {

@@ -1,17 +1,24 @@
-// Signing keys (EdDSA and ES256) and cookie keys for the provider, generated
+// Signing keys (ES256 and RS256) and cookie keys for the provider, generated
 // on first start and stored sealed under the master key. Rotation adds a new
 // generation and retires the previous one: a retired signing key is still
 // published (key_ops ["verify"]) until every token it signed has expired, and
 // a retired cookie key still verifies cookies until sessions signed with it end.
 import { randomBytes } from 'node:crypto';
-import { asc, desc, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { oidcKeys } from './table.js';
 
-export const SIGNING_ALGS = ['ES256', 'EdDSA'] as const;
+/**
+ * The algorithms the provider signs with, one key each per generation. The JWKS
+ * is shared by every client, so it holds only keys every relying party can
+ * parse: Ed25519 keys (generated before) are no longer published, because
+ * cjose (Apache's mod_auth_openidc) cannot read them.
+ */
+export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
+const published = (alg: string | null) => (SIGNING_ALGS as readonly string[]).includes(alg ?? '');
 
 const label = (kid: string) => `oidc-key:${kid}`;
 // Serialises key creation and rotation between processes.
@@ -29,7 +36,7 @@ export interface ProviderKeys {
 }
 
 async function newSigningKey(alg: SigningAlg): Promise<{ kid: string; privateJwk: JWK; publicJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const publicJwk = await exportJWK(publicKey);
   // The RFC 7638 thumbprint names the key uniquely.
   const kid = `${alg.toLowerCase()}-${(await calculateJwkThumbprint(publicJwk)).slice(0, 16)}`;
@@ -37,22 +44,40 @@ async function newSigningKey(alg: SigningAlg): Promise<{ kid: string; privateJwk
   return { kid, privateJwk: { ...privateJwk, kid, alg, use: 'sig' }, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
 }
 
+async function insertSigningKey(db: Executor, box: SecretBox, alg: SigningAlg): Promise<void> {
+  const k = await newSigningKey(alg);
+  await db.insert(oidcKeys).values({ kid: k.kid, kind: 'signing', alg, privateSealed: box.seal(JSON.stringify(k.privateJwk), label(k.kid)), publicJwk: k.publicJwk });
+}
+
 async function insertGeneration(db: Executor, box: SecretBox): Promise<void> {
-  for (const alg of SIGNING_ALGS) {
-    const k = await newSigningKey(alg);
-    await db.insert(oidcKeys).values({ kid: k.kid, kind: 'signing', alg, privateSealed: box.seal(JSON.stringify(k.privateJwk), label(k.kid)), publicJwk: k.publicJwk });
-  }
+  for (const alg of SIGNING_ALGS) await insertSigningKey(db, box, alg);
   const cookieKid = `cookie-${randomBytes(8).toString('hex')}`;
   await db.insert(oidcKeys).values({ kid: cookieKid, kind: 'cookie', privateSealed: box.seal(randomBytes(32).toString('base64url'), label(cookieKid)) });
 }
 
-/** Creates the first generation unless keys exist (several processes may race: one wins). */
+/**
+ * Creates the first generation unless keys exist (several processes may race:
+ * one wins), and adds a key for an algorithm the active generation lacks (an
+ * instance from before RS256 gets one at its next start).
+ */
 export async function ensureKeys(db: Db, box: SecretBox): Promise<void> {
   await db.transaction(async (tx) => {
     await tx.execute(sqlLock);
-    const [any] = await tx.select({ kid: oidcKeys.kid }).from(oidcKeys).where(isNull(oidcKeys.retiredAt)).limit(1);
-    if (!any) await insertGeneration(tx, box);
+    const active = await tx.select({ kind: oidcKeys.kind, alg: oidcKeys.alg }).from(oidcKeys).where(isNull(oidcKeys.retiredAt));
+    if (active.length === 0) return insertGeneration(tx, box);
+    for (const alg of SIGNING_ALGS) if (!active.some((k) => k.kind === 'signing' && k.alg === alg)) await insertSigningKey(tx, box, alg);
   });
+}
+
+/** The active private key for `alg` (logout tokens are signed with it, as ID tokens are). */
+export async function activeSigningKey(db: Executor, box: SecretBox, alg: SigningAlg): Promise<JWK | undefined> {
+  const [row] = await db
+    .select()
+    .from(oidcKeys)
+    .where(and(eq(oidcKeys.kind, 'signing'), eq(oidcKeys.alg, alg), isNull(oidcKeys.retiredAt)))
+    .orderBy(desc(oidcKeys.createdAt))
+    .limit(1);
+  return row ? (JSON.parse(box.open(row.privateSealed, label(row.kid))) as JWK) : undefined;
 }
 
 /** Adds a new generation of every key and retires the current ones. */
@@ -88,7 +113,7 @@ export async function loadKeys(db: Db, box: SecretBox, verifyGraceMs: number, co
       if (age <= cookieGraceMs) cookieKeys.push(box.open(r.privateSealed, label(r.kid)));
       continue;
     }
-    if (age > verifyGraceMs) continue;
+    if (age > verifyGraceMs || !published(r.alg)) continue;
     const jwk = JSON.parse(box.open(r.privateSealed, label(r.kid))) as JWK;
     jwks.push(r.retiredAt ? { ...jwk, key_ops: ['verify'] } : jwk);
     publicJwks.push(r.publicJwk as JWK);

@@ -8,11 +8,13 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { adapterFor } from './adapter.js';
 import { deviceLimits } from './device-limits.js';
-import { accountClaims } from './claims.js';
+import { signOnClaims } from './claims.js';
 import { maySignIn } from '../accounts/lifecycle.js';
 import { clientMetadata } from './clients.js';
 import { machineTokenClaims } from './machine-claims.js';
-import type { ProviderKeys } from './keys.js';
+import { SIGNING_ALGS, type ProviderKeys } from './keys.js';
+import { enqueueLogout } from './backchannel.js';
+import { routeProviderNotices } from './provider-notices.js';
 import { signOnPageHeaders } from '../http/page-headers.js';
 import { DeviceCodePage, DeviceConfirmPage, DeviceDonePage, ErrorPage, LoggedOutPage, LogoutPage, render } from './pages.js';
 
@@ -105,6 +107,8 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
       id_token_signed_response_alg: 'ES256',
     },
     jwks: keys.jwks as Configuration['jwks'],
+    // ID tokens only with the keys every RP can read; each client's own choice is in its metadata.
+    enabledJWA: { idTokenSigningAlgValues: [...SIGNING_ALGS], userinfoSigningAlgValues: [...SIGNING_ALGS] },
     cookies: {
       keys: keys.cookieKeys,
       names: { session: 'mp_session', interaction: 'mp_interaction', resume: 'mp_resume' },
@@ -115,8 +119,9 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
     claims: {
       openid: ['sub'],
       email: ['email', 'email_verified'],
-      profile: ['name'],
-      meetplane: ['coop', 'tenancies', 'roles'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+      // Flat strings front ends map with stock settings; the structured form under `meetplane`.
+      meetplane: ['coop', 'roles', 'groups', 'meetplane'],
     },
     responseTypes: ['code'],
     // `coop` (slug or id) names the member's co-op, so the login page offers its upstream provider.
@@ -140,7 +145,7 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
     },
     interactions: { url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}` },
     async findAccount(_ctx, sub) {
-      const claims = await accountClaims(db, sub);
+      const claims = await signOnClaims(db, sub);
       // A suspended account is no account to sign in as: logins, refresh and device codes fail.
       if (!claims || !(await maySignIn(db, sub))) return undefined;
       return { accountId: sub, claims: async () => claims as unknown as { sub: string } };
@@ -157,8 +162,24 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client may introspect and revoke only the tokens issued to it.
+      introspection: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          return token.clientId === client.clientId;
+        },
+      },
+      revocation: {
+        enabled: true,
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId === client.clientId) return true;
+          // RFC 7009: a public client learns nothing about others' tokens; a confidential one is told no.
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
+      // Logout tokens for clients with a backchannel_logout_uri (sent by ./backchannel.ts, not by the provider).
+      backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
       registration: { enabled: false },
       deviceFlow: {
@@ -229,7 +250,13 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
     },
   };
 
+  routeProviderNotices(log);
   const provider = new Provider(issuer, configuration);
+  // RP-initiated logout: the provider would POST the logout token itself, once, with its own
+  // HTTP client. Queued instead: sent through the outbound policy, retried, audited (./backchannel.ts).
+  provider.Client.prototype.backchannelLogout = async function (this: { clientId: string }, sub: string, sid: string) {
+    await enqueueLogout(db, { clientId: this.clientId, sub, ...(sid ? { sid } : {}) });
+  };
   provider.proxy = sso.trustProxy;
   provider.use(signOnPageHeaders(config.publicUrl));
   // Wrong user codes per address and polls faster than the interval: limited here (the provider has neither).

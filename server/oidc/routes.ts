@@ -13,7 +13,8 @@ import { findCoop } from '../coops/service.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findAccount } from '../accounts/service.js';
 import { createInvitation } from '../accounts/credentials.js';
-import { createClient, deleteClient, findClient, listClients, rotateClientSecret, type OidcClient } from './clients.js';
+import { ID_TOKEN_ALGS, createClient, deleteClient, findClient, listClients, rotateClientSecret, type OidcClient } from './clients.js';
+import { OutboundRefused, outboundFor } from '../net/outbound.js';
 import { createUpstream, deleteUpstream, listUpstreams } from './upstream.js';
 import type { Sso } from './index.js';
 import { OIDC_PREFIX } from './provider.js';
@@ -29,6 +30,9 @@ const ClientOut = z
     redirectUris: z.array(z.string()),
     postLogoutRedirectUris: z.array(z.string()),
     scope: z.string(),
+    backchannelLogoutUri: z.string().nullable(),
+    backchannelLogoutSessionRequired: z.boolean(),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS),
     hasSecret: z.boolean(),
     version: z.number().int(),
     createdAt: Timestamp,
@@ -45,6 +49,13 @@ const ClientCreate = z
     redirectUris: z.array(z.string().max(2000)).max(20).default([]),
     postLogoutRedirectUris: z.array(z.string().max(2000)).max(20).default([]),
     scope: z.string().max(200).optional(),
+    backchannelLogoutUri: z
+      .string()
+      .max(2000)
+      .optional()
+      .openapi({ description: 'OpenID Connect Back-Channel Logout 1.0: meetplane POSTs a logout token here when the person\'s session ends' }),
+    backchannelLogoutSessionRequired: z.boolean().optional().openapi({ description: 'Include sid in logout tokens (the client keys its sessions by it)' }),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional().openapi({ description: 'ES256 (default) or RS256: the only algorithm its ID tokens are signed with' }),
   })
   .strict()
   .openapi('OidcClientCreate');
@@ -138,6 +149,19 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
     },
   );
 
+  /**
+   * Logout tokens go out through the outbound policy: a URI it would refuse
+   * (a private or loopback address not in OUTBOUND_ALLOW) is refused now, not
+   * at the first logout. A name that does not resolve yet is accepted.
+   */
+  async function logoutUriReachable(uri: string): Promise<void> {
+    try {
+      await outboundFor(config).checkTarget(uri);
+    } catch (err) {
+      if (err instanceof OutboundRefused) throw problems.validation([{ path: 'backchannelLogoutUri', message: err.message }]);
+    }
+  }
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -160,6 +184,7 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
       }
       // A client serving one tenancy is that tenancy's business (its owner may register it).
       const actor = await guard.allow(c.var.principal, 'client.create', target, 'co-op', body.tenancy ? 'tenancy.read' : 'coop.read');
+      if (body.backchannelLogoutUri) await logoutUriReachable(body.backchannelLogoutUri);
       const { client, secret } = await createClient(db, box, actor, {
         name: body.name,
         coopId: coop.id,
@@ -168,6 +193,9 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
         redirectUris: body.redirectUris,
         postLogoutRedirectUris: body.postLogoutRedirectUris,
         scope: body.scope,
+        backchannelLogoutUri: body.backchannelLogoutUri,
+        backchannelLogoutSessionRequired: body.backchannelLogoutSessionRequired,
+        idTokenSignedResponseAlg: body.idTokenSignedResponseAlg,
       });
       c.header('ETag', etagOf(client));
       c.header('Location', `/api/v1/clients/${client.id}`);

@@ -61,7 +61,7 @@ export const oidcClients = pgTable(
     backchannelLogoutUri: text('backchannel_logout_uri'),
     backchannelLogoutSessionRequired: boolean('backchannel_logout_session_required').notNull().default(false),
     // The only algorithm this client's ID tokens (and logout tokens) are signed with.
-    idTokenSignedResponseAlg: text('id_token_signed_response_alg').notNull().default('ES256'),
+    idTokenSignedResponseAlg: text('id_token_signed_response_alg', { enum: ['ES256', 'RS256'] }).notNull().default('ES256'),
     // Null for public clients; sealed, bound to the client id.
     secretSealed: text('secret_sealed'),
     version: integer('version').notNull().default(1),

@@ -105,9 +105,19 @@ describe('authorization code + PKCE in a browser', () => {
     expect(claims.email).toBe(member.email);
     expect(claims.email_verified).toBe(true);
     expect(claims.name).toBe('Mira Member');
+    expect(claims.given_name).toBe('Mira');
+    expect(claims.family_name).toBe('Member');
+    expect(claims.preferred_username).toBe(member.email.split('@')[0]);
     expect(claims.coop).toMatchObject({ id: member.coop });
-    expect(claims.tenancies).toEqual([{ id: tenancy.id, slug: tenancy.slug, role: 'owner' }]);
-    expect(claims.roles).toEqual([{ role: 'tenancy_owner', scope: { type: 'tenancy', id: tenancy.id, slug: tenancy.slug }, via: 'membership' }]);
+    // Flat strings for front ends (mod_auth_openidc, Keycloak mappers); the structured form under `meetplane`.
+    expect(claims.roles).toEqual([`tenancy_owner:${tenancy.slug}`]);
+    expect(claims.groups).toEqual([`coop:${(claims.coop as { slug: string }).slug}`, `tenancy:${tenancy.slug}`]);
+    expect(claims).not.toHaveProperty('tenancies');
+    expect(claims.meetplane).toEqual({
+      coop: claims.coop,
+      tenancies: [{ id: tenancy.id, slug: tenancy.slug, role: 'owner' }],
+      roles: [{ role: 'tenancy_owner', scope: { type: 'tenancy', id: tenancy.id, slug: tenancy.slug }, via: 'membership' }],
+    });
     expect(tokens.refresh_token).toBeTruthy();
 
     const me = await s.api('GET', `/api/v1/accounts/${member.accountId}`, { token: tokens.access_token });

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import * as oidc from 'openid-client';
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { rowsOf } from '../../server/db/index.js';
+import { SecretBox } from '../../server/crypto/secretbox.js';
+import { decodeMasterKey } from '../../server/crypto/master-key.js';
+import { ensureKeys, loadKeys } from '../../server/oidc/keys.js';
 import { createCoop } from '../support/fixtures.js';
 import { discover, registerClient, startSsoServer } from './helpers.js';
 
@@ -26,8 +29,11 @@ describe('provider mount, keys and discovery', () => {
     );
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
     expect(meta.scopes_supported).toEqual(expect.arrayContaining(['openid', 'email', 'profile', 'meetplane', 'api', 'offline_access']));
-    expect(meta.claims_supported).toEqual(expect.arrayContaining(['email', 'email_verified', 'name', 'coop', 'tenancies', 'roles']));
-    expect(meta.id_token_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'EdDSA']));
+    expect(meta.claims_supported).toEqual(
+      expect.arrayContaining(['email', 'email_verified', 'name', 'given_name', 'family_name', 'preferred_username', 'coop', 'roles', 'groups', 'meetplane']),
+    );
+    expect([...meta.id_token_signing_alg_values_supported].sort()).toEqual(['ES256', 'RS256']);
+    expect(meta.backchannel_logout_supported).toBe(true);
     expect(meta.end_session_endpoint).toBe(`${s.issuer}/session/end`);
     expect(meta.introspection_endpoint).toBeDefined();
     expect(meta.revocation_endpoint).toBeDefined();
@@ -36,10 +42,10 @@ describe('provider mount, keys and discovery', () => {
     expect(s.logs()).toMatch(/"path":"\/oidc\/.well-known\/openid-configuration","status":200/);
   });
 
-  it('publishes an EdDSA and an ES256 key with unique kids and stores their private halves sealed', async () => {
+  it('publishes an ES256 and an RS256 key with unique kids and stores their private halves sealed', async () => {
     const jwks = (await (await fetch(`${s.issuer}/jwks`)).json()) as { keys: Array<Record<string, string>> };
     const algs = jwks.keys.map((k) => k.alg).sort();
-    expect(algs).toEqual(['ES256', 'EdDSA']);
+    expect(algs).toEqual(['ES256', 'RS256']);
     expect(new Set(jwks.keys.map((k) => k.kid)).size).toBe(2);
     for (const k of jwks.keys) expect(k.d).toBeUndefined();
     const rows = rowsOf<{ private_sealed: string }>(await s.database.db.execute(sql`select private_sealed from oidc_keys`));
@@ -107,5 +113,22 @@ describe('client credentials and JWT access tokens for the REST API', () => {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.json.type).toBe('https://meetplane.org/problems/unauthorized');
     }
+  });
+});
+
+describe('keys of an instance from before', () => {
+  it('on an instance from before RS256: adds the missing key at start and no longer publishes its Ed25519 key (cjose cannot parse it)', async () => {
+    const box = new SecretBox(decodeMasterKey(s.masterKey));
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { extractable: true, crv: 'Ed25519' });
+    const publicJwk = { ...(await exportJWK(publicKey)), kid: 'eddsa-old', alg: 'EdDSA', use: 'sig' };
+    const privateJwk = { ...(await exportJWK(privateKey)), kid: 'eddsa-old', alg: 'EdDSA', use: 'sig' };
+    await s.database.db.execute(sql`delete from oidc_keys where alg = 'RS256'`);
+    await s.database.db.execute(
+      sql`insert into oidc_keys (kid, kind, alg, private_sealed, public_jwk) values ('eddsa-old', 'signing', 'EdDSA', ${box.seal(JSON.stringify(privateJwk), 'oidc-key:eddsa-old')}, ${JSON.stringify(publicJwk)}::jsonb)`,
+    );
+    await ensureKeys(s.database.db, box);
+    const keys = await loadKeys(s.database.db, box, 3_600_000, 3_600_000);
+    expect(keys.jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    expect(keys.publicJwks.keys.some((k) => k.kty === 'OKP')).toBe(false);
   });
 });
