@@ -13,7 +13,8 @@ import { accounts } from './table.js';
 import { accountCredentials, accountInvitations } from './sso-table.js';
 import { hashPassword, needsRehash, passwordProblem, verifyPassword, type ScryptParams } from './passwords.js';
 import { endSessions } from './sessions.js';
-import { clearKey, emailIpKey, emailKey, lockedUntil, loginKeys, recordFailure, type ThrottlePolicy } from './throttle.js';
+import { clearKey, lockedUntil, recordFailure } from './throttle.js';
+import { keysClearedByLogin, loginKeys, type ThrottlePolicy } from './login-keys.js';
 
 // suspended: the password was right but the account may not sign in (told only to whoever knows the password).
 export type LoginResult = { kind: 'ok'; accountId: string } | { kind: 'invalid' } | { kind: 'locked'; until: Date } | { kind: 'suspended' };
@@ -45,8 +46,7 @@ export async function authenticate(db: Db, settings: LoginSettings, email: strin
   const matches = await verifyPassword(password, stored);
   if (row?.hash && matches) {
     // The failures were not consecutive: this account's counters start over (the address's stay).
-    await clearKey(db, emailIpKey(email, ip));
-    await clearKey(db, emailKey(email));
+    for (const key of keysClearedByLogin(email, ip)) await clearKey(db, key);
     if (needsRehash(row.hash, settings.scrypt))
       await db.update(accountCredentials).set({ passwordHash: await hashPassword(password, settings.scrypt), updatedAt: new Date() }).where(eq(accountCredentials.accountId, row.id));
     if (row.suspendedAt) return { kind: 'suspended' };
