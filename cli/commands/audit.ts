@@ -24,6 +24,8 @@ import {
   type VerifiedState,
 } from '../audit/verifier.js';
 import { followRotations, type FollowedRotation } from '../audit/rotations.js';
+import { httpTileFetcher, tileEntries } from '../audit/tile-source.js';
+import { TILE_WIDTH } from '../../server/audit/tiles.js';
 import { verifyInclusion, leafHash } from '../../server/audit/merkle.js';
 import { NoteError } from '../../server/audit/note.js';
 import { ROTATE_ACTION } from '../../server/audit/announcement.js';
@@ -132,7 +134,8 @@ export function auditCommand(globals: Globals): Command {
     .option('--full', 'also fetch every entry and recompute the root')
     .option('--key <vkey>', 'verifier key to use instead of the pinned one')
     .action(async (opts: { full?: boolean; key?: string }) => {
-      const source = restSource(client());
+      const api = client();
+      const source = restSource(api);
       try {
         const { chain, forward } = await follow(source, opts);
         const cp = chain.open(await source.checkpoint());
@@ -141,10 +144,17 @@ export function auditCommand(globals: Globals): Command {
         const state = [...chain.epochs].reverse().map((e) => states[e.origin]).find(Boolean);
         if (opts.full) {
           const tty = process.stderr.isTTY;
-          await verifyFull(source, cp, chain, {
-            known: state?.checkpoints,
-            onProgress: (done, total) => tty && process.stderr.write(`\rverified ${done}/${total} entries`),
-          });
+          const full = { known: state?.checkpoints, onProgress: (done: number, total: number) => tty && process.stderr.write(`\rverified ${done}/${total} entries`) };
+          // From the tiles first (256 entries a request, several in flight); they can only say that
+          // something is wrong, so on any failure the entries API is read to name the first bad index.
+          const tiles = { ...source, entries: tileEntries(httpTileFetcher(`${api.conn.url}/api/v1/audit`, () => api.bearer())) };
+          try {
+            await verifyFull(tiles, cp, chain, { ...full, pageSize: 16 * TILE_WIDTH });
+          } catch (fromTiles) {
+            if (tty) process.stderr.write('\nthe tiles do not verify; reading the entries one page at a time to find where\n');
+            await verifyFull(source, cp, chain, full);
+            process.stderr.write(`warning: the log verifies entry by entry but not from its tiles (${(fromTiles as Error).message})\n`);
+          }
           if (tty) process.stderr.write('\n');
         }
         await checkAgainstState(source, cp, state);

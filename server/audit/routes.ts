@@ -13,6 +13,7 @@ import { consistencyProof, inclusionProof } from './merkle.js';
 import { buildBundle } from './bundle.js';
 import { DbNodeReader, findEntries, indexOfLeaf, listCheckpoints, treeSize } from './store.js';
 import { existingPersonRef, forgetPersonKey, person } from './subjects.js';
+import { tileRoutes } from './tile-routes.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const Index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -34,7 +35,8 @@ function entryOut(row: { idx: number; entry: Uint8Array; leafHash: Uint8Array })
   return { index: row.idx, entry: b64(row.entry), leafHash: b64(row.leafHash), json: JSON.parse(Buffer.from(row.entry).toString('utf8')) };
 }
 
-export function auditRoutes({ db, signer, guard }: Deps) {
+export function auditRoutes(deps: Deps) {
+  const { db, signer, guard } = deps;
   // Reading the log is the auditor's (and platform admin's) action on the platform.
   const ensureAuditor = (p: Principal) => guard.allow(p, 'audit.read', PLATFORM, 'audit log');
   const app = router();
@@ -247,5 +249,6 @@ export function auditRoutes({ db, signer, guard }: Deps) {
     },
   );
 
+  app.route('/', tileRoutes(deps));
   return app;
 }

@@ -107,3 +107,33 @@ export async function listCheckpoints(db: Executor, opts: { after?: number; limi
     .orderBy(asc(auditCheckpoints.size))
     .limit(opts.limit);
 }
+
+/** Leaf hashes [from, to) in index order (a level-0 tile). */
+export async function leafHashRange(db: Executor, from: number, to: number): Promise<Uint8Array[]> {
+  const rows = await db
+    .select({ hash: auditEntries.leafHash })
+    .from(auditEntries)
+    .where(and(gte(auditEntries.idx, from), sql`${auditEntries.idx} < ${to}`))
+    .orderBy(asc(auditEntries.idx));
+  return rows.map((r) => r.hash);
+}
+
+/** Stored complete-subtree hashes at `level`, indices [from, to), in order (a higher tile). */
+export async function nodeRange(db: Executor, level: number, from: number, to: number): Promise<Uint8Array[]> {
+  const rows = await db
+    .select({ hash: auditNodes.hash })
+    .from(auditNodes)
+    .where(and(eq(auditNodes.level, level), gte(auditNodes.idx, from), sql`${auditNodes.idx} < ${to}`))
+    .orderBy(asc(auditNodes.idx));
+  return rows.map((r) => r.hash);
+}
+
+/** Entry bytes [from, to) in index order (an entry bundle). */
+export async function entryRange(db: Executor, from: number, to: number): Promise<Uint8Array[]> {
+  const rows = await db
+    .select({ entry: auditEntries.entry })
+    .from(auditEntries)
+    .where(and(gte(auditEntries.idx, from), sql`${auditEntries.idx} < ${to}`))
+    .orderBy(asc(auditEntries.idx));
+  return rows.map((r) => r.entry);
+}

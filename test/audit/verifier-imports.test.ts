@@ -11,6 +11,12 @@ describe('audit verifier independence', () => {
     expect(offending).toEqual([]);
   });
 
+  it('reads tiles without database code', () => {
+    const { files, offending } = databaseReach('cli/audit/tile-source.ts');
+    expect(files).toContain('server/audit/tiles.ts');
+    expect(offending).toEqual([]);
+  });
+
   it('follows key rotations without database code', () => {
     const { files, offending } = databaseReach('cli/audit/rotations.ts');
     expect(files).toContain('server/audit/announcement.ts');
