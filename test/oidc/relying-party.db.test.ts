@@ -275,7 +275,8 @@ describe('a quiet provider', () => {
     const { accessToken, config } = await login(bySub, who);
     const other = await discover(s, withSid.clientId, withSid.clientSecret!);
     const warned: unknown[] = [];
-    const spies = [vi.spyOn(process.stderr, 'write'), vi.spyOn(process.stdout, 'write')];
+    // The provider prints its notices with console.warn and console.info (routed or not, they are seen here).
+    const spies = [vi.spyOn(console, 'warn'), vi.spyOn(console, 'info'), vi.spyOn(process.stderr, 'write')];
     try {
       // Another client may neither read nor revoke this client's token.
       expect((await oidc.tokenIntrospection(other, accessToken)).active).toBe(false);
