@@ -100,10 +100,28 @@ export class Authz {
     return this.evaluator.explain(facts, action, resource, await this.#context(facts, action, resource));
   }
 
-  /** An action on another account also carries whether the actor holds every role it holds. */
+  /** An action on another account (or a machine client) also carries whether the actor holds every role it holds. */
   async #context(facts: PrincipalFacts, action: string, resource: ResourceRef): Promise<AuthzContext> {
-    if (resource.type !== 'Account' || !this.evaluator.actions.get(action)?.groups.includes('onAccount')) return { grantsVerified: true };
-    return { grantsVerified: true, actorHoldsEveryRole: await this.holdsEveryRole(facts, resource) };
+    if (!this.evaluator.actions.get(action)?.groups.includes('onAccount')) return { grantsVerified: true };
+    if (resource.type === 'Account') return { grantsVerified: true, actorHoldsEveryRole: await this.holdsEveryRole(facts, resource) };
+    if (resource.type === 'Client') return { grantsVerified: true, actorHoldsEveryRole: await this.holdsEveryRoleOfClient(facts, resource) };
+    return { grantsVerified: true };
+  }
+
+  /** holdsEveryRole for a client: a machine client's active grants (web and public clients hold none). */
+  async holdsEveryRoleOfClient(actor: PrincipalFacts, client: { id: string; coopId: string; tenancy?: { id: string } | null }): Promise<boolean> {
+    if (actor.accountId === client.id) return true;
+    return this.#covers(actor, await this.clientFacts({ id: client.id, coopId: client.coopId, tenancyId: client.tenancy?.id ?? null }));
+  }
+
+  /** Whether every cover.* question the holder's facts raise is allowed for the actor. */
+  async #covers(actor: PrincipalFacts, holder: PrincipalFacts & { platformAdmin?: boolean }): Promise<boolean> {
+    for (const h of holdingsOf(holder)) {
+      // A scope that no longer exists cannot be placed in the tree: only a platform admin covers it.
+      const placed = (await resolveScope(this.db, h.scope))?.resource ?? PLATFORM_RESOURCE;
+      if (this.evaluator.authorize(actor, h.action, placed, { grantsVerified: true }).decision !== 'allow') return false;
+    }
+    return true;
   }
 
   /**
@@ -116,12 +134,7 @@ export class Authz {
       this.accountFacts(account.id, account.coopId),
       this.db.select({ platformAdmin: accounts.platformAdmin }).from(accounts).where(eq(accounts.id, account.id)),
     ]);
-    for (const h of holdingsOf({ ...target, platformAdmin: row?.platformAdmin ?? false })) {
-      // A scope that no longer exists cannot be placed in the tree: only a platform admin covers it.
-      const placed = (await resolveScope(this.db, h.scope))?.resource ?? PLATFORM_RESOURCE;
-      if (this.evaluator.authorize(actor, h.action, placed, { grantsVerified: true }).decision !== 'allow') return false;
-    }
-    return true;
+    return this.#covers(actor, { ...target, platformAdmin: row?.platformAdmin ?? false });
   }
 
   /**

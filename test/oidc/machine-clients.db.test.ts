@@ -268,3 +268,30 @@ describe('what only a person can do', () => {
     expect(asPerson.json?.policyIds ?? []).not.toContain('machine-client-not-a-person');
   }, 60_000);
 });
+
+describe('nobody takes over a machine client holding more than they do', () => {
+  it('refuses a tenancy owner a new secret for its tenancy\'s client once the client holds coop_admin, naming the rule', async () => {
+    const north = await createCoop(s);
+    const a1 = await createCluster(s, north.id);
+    const tenancy = await createTenancy(s, north.id, a1.id);
+    const owner = await memberWithToken(s, north.id);
+    const og = await s.api('POST', '/api/v1/grants', { body: { from: await rootGrant(), account: owner.accountId, role: 'tenancy_owner', scope: { type: 'tenancy', id: tenancy.id }, expiresAt: inDays(1), reason: 'owns it' } });
+    expect(og.status, og.text).toBe(201);
+    const robot = await machineClient({ name: 'integration', coop: north.id, tenancy: tenancy.id }, owner.token);
+    const rotate = async (token: string) =>
+      s.api('POST', `/api/v1/clients/${robot.id}/rotate-secret`, { token, headers: { 'if-match': (await s.api('GET', `/api/v1/clients/${robot.id}`)).headers.get('etag')! } });
+
+    // While it holds nothing beyond its tenancy, its owner may rotate its secret.
+    expect((await rotate(owner.token)).status).toBe(200);
+    const g = await s.api('POST', '/api/v1/grants', { body: { from: await rootGrant(), client: robot.id, role: 'coop_admin', scope: { type: 'coop', id: north.id }, expiresAt: inDays(1), reason: 'runs the co-op\'s provisioning' } });
+    expect(g.status, g.text).toBe(201);
+    const refused = await rotate(owner.token);
+    expect(refused.status, refused.text).toBe(403);
+    expect(refused.json.policyIds).toContain('client-takeover-needs-every-role');
+    const del = await s.api('DELETE', `/api/v1/clients/${robot.id}`, { token: owner.token, headers: { 'if-match': (await s.api('GET', `/api/v1/clients/${robot.id}`)).headers.get('etag')! } });
+    expect(del.status).toBe(403);
+    // A co-op admin holds every role it holds.
+    const admin = await coopAdmin(north.id);
+    expect((await rotate(admin.token)).status).toBe(200);
+  }, 60_000);
+});
