@@ -15,7 +15,8 @@ import { findAccount } from '../accounts/service.js';
 import { createInvitation } from '../accounts/credentials.js';
 import { ID_TOKEN_ALGS, createClient, deleteClient, findClient, listClients, rotateClientSecret, type OidcClient } from './clients.js';
 import { OutboundRefused, outboundFor } from '../net/outbound.js';
-import { createUpstream, deleteUpstream, listUpstreams } from './upstream.js';
+import { createUpstream, deleteUpstream, listUpstreams, type Upstream } from './upstream.js';
+import { AUTH_METHODS } from './upstream-auth.js';
 import type { Sso } from './index.js';
 import { OIDC_PREFIX } from './provider.js';
 
@@ -59,8 +60,22 @@ const ClientCreate = z
   })
   .strict()
   .openapi('OidcClientCreate');
+const AuthMethod = z.enum(AUTH_METHODS).nullable().openapi({
+  description:
+    "How meetplane authenticates at the upstream's token endpoint. null (the default): the first of client_secret_post and client_secret_basic the upstream's discovery lists (client_secret_basic if it lists none). private_key_jwt: register jwksUri at the upstream first.",
+});
 const UpstreamOut = z
-  .object({ id: z.string(), coopId: z.string(), displayName: z.string(), issuer: z.string(), clientId: z.string(), enabled: z.boolean(), createdAt: Timestamp })
+  .object({
+    id: z.string(),
+    coopId: z.string(),
+    displayName: z.string(),
+    issuer: z.string(),
+    clientId: z.string(),
+    authMethod: AuthMethod,
+    jwksUri: z.string().openapi({ description: "meetplane's public key for private_key_jwt at this upstream" }),
+    enabled: z.boolean(),
+    createdAt: Timestamp,
+  })
   .openapi('UpstreamProvider');
 const UpstreamCreate = z
   .object({
@@ -68,13 +83,19 @@ const UpstreamCreate = z
     displayName: Name,
     issuer: z.url().max(2000),
     clientId: z.string().min(1).max(500),
-    clientSecret: z.string().min(1).max(2000),
+    clientSecret: z.string().min(1).max(2000).optional().openapi({ description: 'Required unless authMethod is private_key_jwt' }),
+    authMethod: AuthMethod.optional(),
   })
   .strict()
+  .refine((b) => b.clientSecret !== undefined || b.authMethod === 'private_key_jwt', { path: ['clientSecret'], message: 'required unless authMethod is private_key_jwt' })
   .openapi('UpstreamProviderCreate');
 const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 const ClientPath = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'id or client_id' }) });
 const InvitationCreate = z.object({}).strict().openapi('InvitationCreate');
+
+function upstreamOut(u: Upstream, publicUrl: string) {
+  return { ...u, jwksUri: `${publicUrl}${OIDC_PREFIX}/upstream/${u.id}/jwks`, createdAt: u.createdAt.toISOString() };
+}
 
 function clientOut(c: OidcClient) {
   return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
@@ -289,7 +310,7 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
       // An upstream provider is visible to whoever may read its co-op.
       const rows = [];
       for (const u of await listUpstreams(db)) if (await guard.canRead(p, 'coop.read', coopRef({ id: u.coopId }))) rows.push(u);
-      return c.json({ items: rows.map((u) => ({ ...u, createdAt: u.createdAt.toISOString() })) }, 200);
+      return c.json({ items: rows.map((u) => upstreamOut(u, config.publicUrl)) }, 200);
     },
   );
 
@@ -309,9 +330,11 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
       const issuer = new URL(body.issuer);
       if (issuer.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname))
         throw problems.validation([{ path: 'issuer', message: 'must use https (http only for loopback addresses)' }]);
-      const u = await createUpstream(db, box, actor, { ...body, issuer: body.issuer.replace(/\/+$/, ''), coopId: coop.id });
+      // Kept exactly as given: the issuer is compared with the upstream's discovery and ID tokens as a
+      // string, and some issuers end in a slash (LemonLDAP::NG's default does).
+      const u = await createUpstream(db, box, actor, { ...body, clientSecret: body.clientSecret ?? '', coopId: coop.id });
       c.header('Location', `/api/v1/upstreams/${u.id}`);
-      return c.json({ ...u, createdAt: u.createdAt.toISOString() }, 201);
+      return c.json(upstreamOut(u, config.publicUrl), 201);
     },
   );
 

@@ -8,7 +8,7 @@
 // every role lies inside it (policies/cover.cedar) — never another co-op's
 // admin, a platform admin or an auditor.
 import { randomBytes } from 'node:crypto';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
 import * as oidc from 'openid-client';
@@ -33,10 +33,15 @@ import { outboundFor } from '../net/outbound.js';
 import { Authz } from '../authz/authz.js';
 import { findCoop } from '../coops/service.js';
 import type { PrincipalFacts } from '../../policies/evaluator.js';
+import { chooseAuthMethod, clientSecretBasic, newClientKey, privateKeyJwt, upstreamErrorForLog, type AuthMethod } from './upstream-auth.js';
 
 type Env = AppEnv & { Bindings: HttpBindings };
 type UpstreamRow = typeof upstreamProviders.$inferSelect;
-export type Upstream = Omit<UpstreamRow, 'secretSealed'>;
+export type Upstream = Omit<UpstreamRow, 'secretSealed' | 'clientKeySealed' | 'clientPublicJwk'>;
+
+function publicPart({ secretSealed: _s, clientKeySealed: _k, clientPublicJwk: _j, ...rest }: UpstreamRow): Upstream {
+  return rest;
+}
 
 const secretLabel = (id: string) => `upstream-secret:${id}`;
 const STATE_TTL_MS = 10 * 60_000;
@@ -45,23 +50,34 @@ export async function createUpstream(
   db: Db,
   box: SecretBox,
   actor: Principal,
-  input: { coopId: string; displayName: string; issuer: string; clientId: string; clientSecret: string },
+  input: { coopId: string; displayName: string; issuer: string; clientId: string; clientSecret: string; authMethod?: AuthMethod | null },
 ): Promise<Upstream> {
   const id = uuidv7();
+  // Every upstream gets its own key for private_key_jwt, published before anyone asks for the method.
+  const key = await newClientKey(box, id);
   try {
     return await db.transaction(async (tx) => {
       const [row] = await tx
         .insert(upstreamProviders)
-        .values({ id, coopId: input.coopId, displayName: input.displayName, issuer: input.issuer, clientId: input.clientId, secretSealed: box.seal(input.clientSecret, secretLabel(id)) })
+        .values({
+          id,
+          coopId: input.coopId,
+          displayName: input.displayName,
+          issuer: input.issuer,
+          clientId: input.clientId,
+          secretSealed: box.seal(input.clientSecret, secretLabel(id)),
+          authMethod: input.authMethod ?? null,
+          clientKeySealed: key.sealed,
+          clientPublicJwk: key.publicJwk as Record<string, unknown>,
+        })
         .returning();
       await appendAudit(tx, {
         actor,
         action: 'upstream.create',
         subject: { type: 'upstream', id },
-        after: { coop: input.coopId, issuer: input.issuer, clientId: input.clientId, displayName: input.displayName },
+        after: { coop: input.coopId, issuer: input.issuer, clientId: input.clientId, displayName: input.displayName, authMethod: input.authMethod ?? null },
       });
-      const { secretSealed: _s, ...out } = row!;
-      return out;
+      return publicPart(row!);
     });
   } catch (e) {
     if ((e as { cause?: { code?: string }; code?: string }).cause?.code === '23505' || (e as { code?: string }).code === '23505')
@@ -76,7 +92,7 @@ export async function listUpstreams(db: Db, coopId?: string | null): Promise<Ups
     .from(upstreamProviders)
     .where(coopId === undefined ? undefined : coopId === null ? eq(upstreamProviders.id, '00000000-0000-0000-0000-000000000000') : eq(upstreamProviders.coopId, coopId))
     .orderBy(asc(upstreamProviders.id));
-  return rows.map(({ secretSealed: _s, ...r }) => r);
+  return rows.map(publicPart);
 }
 
 export async function deleteUpstream(db: Db, actor: Principal, id: string): Promise<void> {
@@ -186,14 +202,54 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
     return row;
   }
 
+  /** meetplane's key for this upstream; made now for an upstream registered before keys existed. */
+  async function clientKey(row: UpstreamRow): Promise<{ sealed: string; publicJwk: Record<string, unknown> }> {
+    if (row.clientKeySealed && row.clientPublicJwk) return { sealed: row.clientKeySealed, publicJwk: row.clientPublicJwk };
+    const key = await newClientKey(box, row.id);
+    await db
+      .update(upstreamProviders)
+      .set({ clientKeySealed: key.sealed, clientPublicJwk: key.publicJwk as Record<string, unknown> })
+      .where(and(eq(upstreamProviders.id, row.id), isNull(upstreamProviders.clientKeySealed)));
+    // Another request may have won the race: the stored key is the one.
+    const [now] = await db.select().from(upstreamProviders).where(eq(upstreamProviders.id, row.id));
+    return { sealed: now!.clientKeySealed!, publicJwk: now!.clientPublicJwk! };
+  }
+
+  /** The upstream's configuration with the client authentication chosen from its discovery (or set for it). */
+  async function configure(row: UpstreamRow): Promise<{ cfg: oidc.Configuration; method: AuthMethod }> {
+    const issuer = new URL(row.issuer);
+    const insecure = issuer.protocol === 'http:';
+    const fetch = outboundFor(config).fetch; // discovery, JWKS, token and userinfo calls: the outbound policy
+    const found = await oidc.discovery(issuer, row.clientId, undefined, oidc.None(), {
+      ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
+      [oidc.customFetch]: fetch,
+      timeout: 10,
+    });
+    const server = found.serverMetadata();
+    const supported = server.token_endpoint_auth_methods_supported;
+    const method = chooseAuthMethod(row.authMethod, supported);
+    if (row.authMethod && Array.isArray(supported) && !supported.includes(row.authMethod))
+      log.warn({ upstream: row.id, authMethod: row.authMethod, supported }, 'upstream does not list the configured client authentication method; trying it anyway');
+    const secret = () => box.open(row.secretSealed, secretLabel(row.id));
+    const auth =
+      method === 'private_key_jwt'
+        ? await privateKeyJwt(box, row.id, (await clientKey(row)).sealed)
+        : method === 'client_secret_post'
+          ? oidc.ClientSecretPost(secret())
+          : clientSecretBasic(secret());
+    const cfg = new oidc.Configuration(server, row.clientId, { token_endpoint_auth_method: method }, auth);
+    if (insecure) oidc.allowInsecureRequests(cfg);
+    cfg[oidc.customFetch] = fetch;
+    cfg.timeout = 10;
+    return { cfg, method };
+  }
+
   function clientConfig(row: UpstreamRow): Promise<oidc.Configuration> {
     const cached = configs.get(row.id);
     if (cached && Date.now() - cached.at < 5 * 60_000) return cached.config;
-    const issuer = new URL(row.issuer);
-    const promise = oidc.discovery(issuer, row.clientId, undefined, oidc.ClientSecretBasic(box.open(row.secretSealed, secretLabel(row.id))), {
-      ...(issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {}),
-      [oidc.customFetch]: outboundFor(config).fetch, // discovery, JWKS, token and userinfo calls: the outbound policy
-      timeout: 10,
+    const promise = configure(row).then(({ cfg, method }) => {
+      log.info({ upstream: row.id, authMethod: method }, 'upstream configured');
+      return cfg;
     });
     promise.catch(() => configs.delete(row.id));
     configs.set(row.id, { at: Date.now(), config: promise });
@@ -235,7 +291,7 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
       try {
         cfg = await clientConfig(row);
       } catch (err) {
-        log.warn({ err, upstream: row.id }, 'upstream discovery failed');
+        log.warn({ err: upstreamErrorForLog(err), upstream: row.id }, 'upstream discovery failed');
         return errorPage(c, 502, 'Co-op provider unreachable', `${row.displayName}'s log-in service does not answer. Try again later or log in with your password.`);
       }
       const state = oidc.randomState();
@@ -260,6 +316,14 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
   };
 
   const routes = new Hono<Env>();
+  // meetplane's public key for private_key_jwt at this upstream: its administrator registers this URL.
+  routes.get('/:id/jwks', async (c) => {
+    const row = await upstreamById(c.req.param('id'));
+    if (!row) throw problems.notFound('upstream provider');
+    const { publicJwk } = await clientKey(row);
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.json({ keys: [publicJwk] });
+  });
   routes.get('/callback', async (c) => {
     const state = c.req.query('state');
     const pending = state ? await takeState('UpstreamLogin', state) : undefined;
@@ -267,7 +331,7 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
     const uid = String(pending.uid);
     const row = await upstreamById(String(pending.upstreamId));
     if (!row) return errorPage(c, 400, 'Unknown co-op provider', 'This co-op log-in is not available any more.');
-    const { secretSealed: _s, ...upstream } = row;
+    const upstream = publicPart(row);
     let accountId: string;
     try {
       const cfg = await clientConfig(row);
@@ -285,7 +349,8 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
       if (!(await maySignIn(db, accountId))) throw new UpstreamRefusal('This account is suspended: it cannot sign in. Ask the people who run your co-op.');
     } catch (err) {
       if (err instanceof UpstreamRefusal) return errorPage(c, 403, 'Log-in refused', err.message);
-      log.warn({ err: { name: (err as Error).name, message: (err as Error).message }, upstream: row.id }, 'upstream log-in failed');
+      // The upstream's own words (error, error_description), so its administrator can act on them.
+      log.warn({ err: upstreamErrorForLog(err), upstream: row.id, issuer: row.issuer }, 'upstream log-in failed');
       return errorPage(c, 400, 'Co-op log-in failed', `The log-in through ${row.displayName} did not succeed. Try again or log in with your password.`);
     }
     const token = randomBytes(24).toString('base64url');

@@ -21,16 +21,24 @@ export interface UpstreamIdp {
   stop(): Promise<void>;
 }
 
-export async function startUpstreamIdp(redirectUri: string): Promise<UpstreamIdp> {
-  const port = await freePort();
+/**
+ * `opts.port` starts it on a port chosen beforehand (its issuer registered first); `opts.client`
+ * replaces the client's authentication, e.g. { token_endpoint_auth_method: 'private_key_jwt', jwks_uri }.
+ */
+export async function startUpstreamIdp(redirectUri: string, opts: { port?: number; clientId?: string; client?: Record<string, unknown> } = {}): Promise<UpstreamIdp> {
+  const port = opts.port ?? (await freePort());
   const issuer = `http://127.0.0.1:${port}`;
   const people = new Map<string, UpstreamPerson>();
-  const clientId = 'meetplane-broker';
+  const clientId = opts.clientId ?? 'meetplane-broker';
   const clientSecret = 'upstream-client-secret-0123456789';
+  const auth = opts.client ?? { client_secret: clientSecret };
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
+    clients: [{ client_id: clientId, ...auth, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'] }],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     features: { devInteractions: { enabled: true } },
+    // It fetches a client's jwks_uri (meetplane's key for private_key_jwt) from loopback, which
+    // oidc-provider's protection against requests to special-use addresses would refuse.
+    fetch: (url, options) => globalThis.fetch(url, { ...options, dispatcher: undefined } as RequestInit),
     // Distinct cookie names: both providers live on 127.0.0.1, and cookies ignore ports.
     cookies: { names: { session: 'up_session', interaction: 'up_interaction', resume: 'up_resume' }, keys: ['upstream-cookie-key'] },
     async findAccount(_ctx, sub) {

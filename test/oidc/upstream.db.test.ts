@@ -56,7 +56,11 @@ async function account(email: string, coopId: string | null = coop.id): Promise<
 }
 
 /** Logs in to the meetplane client through the co-op's provider as `sub`; the page it ends on. */
-async function brokeredLogin(sub: string): Promise<{ page: Page; done: () => Promise<void>; claims?: oidc.IDToken }> {
+async function brokeredLogin(
+  sub: string,
+  via: { config: oidc.Configuration; label: string; idp: UpstreamIdp } = { config, label: 'Log in with North SSO (North Co-op)', idp },
+): Promise<{ page: Page; done: () => Promise<void>; claims?: oidc.IDToken }> {
+  const { config, idp } = via;
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
@@ -72,7 +76,7 @@ async function brokeredLogin(sub: string): Promise<{ page: Page; done: () => Pro
   const page = await context.newPage();
   const done = () => context.close();
   await page.goto(url.href);
-  await page.getByRole('button', { name: 'Log in with North SSO (North Co-op)' }).click();
+  await page.getByRole('button', { name: via.label }).click();
   // The co-op's own (development) log-in page.
   await page.waitForURL(`${idp.issuer}/**`);
   await page.locator('input[name=login]').fill(sub);
@@ -238,6 +242,37 @@ describe('log in with a co-op\'s own provider', () => {
     expect(await buttons(southConfig, { coop: coop.slug })).toEqual(['Log in with North SSO (North Co-op)']);
     expect(await buttons(southConfig, { login_hint: `coop:${coop.slug}` })).toEqual(['Log in with North SSO (North Co-op)']);
     expect(await buttons(southConfig, { coop: 'no-such-coop' })).toEqual([]);
+  });
+
+  it('authenticates with private_key_jwt where the co-op\'s provider knows only the key meetplane publishes for it', async () => {
+    const keyCoop = await createCoop(s, { name: 'Key Co-op' });
+    const port = await freePort();
+    const body = { coop: keyCoop.id, displayName: 'Key SSO', issuer: `http://127.0.0.1:${port}`, clientId: 'meetplane-key', authMethod: 'private_key_jwt' };
+    // A secret is needed only for the secret-based methods.
+    expect((await s.api('POST', '/api/v1/upstreams', { body: { ...body, authMethod: null } })).status).toBe(400);
+    const reg = await s.api('POST', '/api/v1/upstreams', { body });
+    expect(reg.status, reg.text).toBe(201);
+    expect(reg.json).toMatchObject({ authMethod: 'private_key_jwt', jwksUri: `${s.url}/oidc/upstream/${reg.json.id}/jwks` });
+    const keyIdp = await startUpstreamIdp(`${s.url}/oidc/upstream/callback`, {
+      port,
+      clientId: 'meetplane-key',
+      client: { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: reg.json.jwksUri },
+    });
+    try {
+      const client = await registerClient(s, { name: 'Key Greenlight', coop: keyCoop.id, kind: 'web', redirectUris: [`${rpUrl}/cb`] });
+      const keyConfig = await discover(s, client.clientId, client.clientSecret!);
+      const email = `kit-${uniq()}@key.example`;
+      const sub = `kit-${uniq()}`;
+      keyIdp.people.set(sub, { email, email_verified: true, name: 'Kit Key' });
+      const { claims, done } = await brokeredLogin(sub, { config: keyConfig, label: 'Log in with Key SSO (Key Co-op)', idp: keyIdp });
+      await done();
+      expect(claims?.email, s.logs().split('\n').filter((l) => l.includes('"msg":"upstream')).join('\n')).toBe(email);
+      expect(claims?.coop).toMatchObject({ id: keyCoop.id });
+      const configured = s.logs().split('\n').filter((l) => l.includes('upstream configured') && l.includes(reg.json.id));
+      expect(configured.map((l) => JSON.parse(l).authMethod)).toEqual(['private_key_jwt']);
+    } finally {
+      await keyIdp.stop();
+    }
   });
 
   it('refuses a linked identity once its account left the co-op or became a platform admin', async () => {
