@@ -7,6 +7,7 @@ import { localCommands } from './commands/local.js';
 import { RESOURCES, resourceCommand } from './commands/resources.js';
 import { auditCommand } from './commands/audit.js';
 import { transfersCommand } from './commands/transfers.js';
+import { handoversCommand } from './commands/handovers.js';
 import { grantCommands } from './commands/grants.js';
 import { addInventoryCommands } from './commands/clusters-health.js';
 import { addInvitationCommands } from './commands/member-invitations.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   addMemberCommands(program, globals);
   program.addCommand(auditCommand(globals));
   program.addCommand(transfersCommand(globals));
+  program.addCommand(handoversCommand(globals));
   program.addCommand(receiptsCommand(globals));
   for (const c of grantCommands(globals)) program.addCommand(c);
   for (const c of ssoCommands(globals)) program.addCommand(c);

@@ -12,7 +12,7 @@ import { pgConstraint, pgErrorCode, UNIQUE_VIOLATION } from '../db/errors.js';
 import type { HandoverDeps } from './deps.js';
 import { handoverApprovals, handovers, handoverTenancies } from './table.js';
 import { moveHandover, type Handover } from './plan.js';
-import { openTransfer } from './transfers-from-plan.js';
+import { openTransfer, planContext } from './transfers-from-plan.js';
 
 export type PlanRole = 'source_admin' | 'target_admin';
 
@@ -59,6 +59,7 @@ export async function openPlannedTransfers(deps: HandoverDeps, actor: Principal,
     .where(and(eq(handoverTenancies.handoverId, h.id), eq(handoverTenancies.state, 'planned')))
     .orderBy(asc(handoverTenancies.wave), asc(handoverTenancies.tenancyId));
   let failed = 0;
-  for (const ht of planned) if ((await openTransfer(deps, actor, h, ht)).failure) failed++;
+  const ctx = await planContext(deps, h);
+  for (const ht of planned) if ((await openTransfer(deps, actor, h, ht, ctx)).failure) failed++;
   return { opened: planned.length - failed, failed };
 }

@@ -33,16 +33,39 @@ export async function principalOf(deps: HandoverDeps, accountId: string): Promis
 /** Approves in `role` as `who`, if the policies let that person approve in that role now; else 403 naming the rules. */
 export async function approveAs(deps: HandoverDeps, who: Principal, t: Transfer, role: ApprovalRole): Promise<Transfer> {
   const ref = transferRef(t);
+  let allowed = null;
   for (const action of ['transfer.approve', APPROVE_AS[role]]) {
     const d = await deps.authz.decide(who, action, ref);
-    if (d.decision === 'allow') continue;
+    if (d.decision === 'allow') {
+      allowed = d;
+      continue;
+    }
     await deps.authz.auditDenial(who, 'transfer.approve', ref, d);
     throw new ProblemError(403, 'forbidden', 'Forbidden', `the ${role.replace('_', ' ')} approval is refused by the policies (${d.policyIds.join(', ') || 'no permit'})`, {
       policyIds: d.policyIds,
     });
   }
-  const d = await deps.authz.decide(who, APPROVE_AS[role], ref);
-  return approveTransfer(deps.exec.db, authorized(who, { decision: 'allow', policyIds: d.policyIds, policySetHash: d.policySetHash }), t, role);
+  // The role's own decision (the last one asked) goes with the approval into the audit log.
+  return approveTransfer(deps.exec.db, authorized(who, { decision: 'allow', policyIds: allowed!.policyIds, policySetHash: allowed!.policySetHash }), t, role);
+}
+
+/** What every tenancy's transfer of one plan needs, read once for a run over many tenancies. */
+export interface PlanContext {
+  waves: Array<typeof handoverWaves.$inferSelect>;
+  clusters: Array<typeof handoverClusters.$inferSelect>;
+  approvers: Partial<Record<'source_admin' | 'target_admin', Principal>>;
+}
+
+export async function planContext(deps: HandoverDeps, h: Handover): Promise<PlanContext> {
+  const db = deps.exec.db;
+  const [waves, clusters, approvals] = await Promise.all([
+    db.select().from(handoverWaves).where(eq(handoverWaves.handoverId, h.id)),
+    db.select().from(handoverClusters).where(eq(handoverClusters.handoverId, h.id)),
+    db.select().from(handoverApprovals).where(eq(handoverApprovals.handoverId, h.id)),
+  ]);
+  const approvers: PlanContext['approvers'] = {};
+  for (const a of approvals) approvers[a.role] = await principalOf(deps, a.accountId);
+  return { waves, clusters, approvers };
 }
 
 /**
@@ -50,25 +73,31 @@ export async function approveAs(deps: HandoverDeps, who: Principal, t: Transfer,
  * accepted) the tenancy's transfer. A refusal anywhere is the tenancy's failure,
  * recorded on it; the others are not held up.
  */
-export async function openTransfer(deps: HandoverDeps, actor: Principal, h: Handover, ht: HandoverTenancy): Promise<{ transferId: string | null; failure: string | null }> {
+export async function openTransfer(
+  deps: HandoverDeps,
+  actor: Principal,
+  h: Handover,
+  ht: HandoverTenancy,
+  given?: PlanContext,
+): Promise<{ transferId: string | null; failure: string | null }> {
   const db = deps.exec.db;
   let transferId: string | null = null;
   try {
-    const [wave] = await db.select().from(handoverWaves).where(and(eq(handoverWaves.handoverId, h.id), eq(handoverWaves.n, ht.wave)));
-    const approvals = await db.select().from(handoverApprovals).where(eq(handoverApprovals.handoverId, h.id));
-    const approver = (role: 'source_admin' | 'target_admin') => approvals.find((a) => a.role === role)?.accountId;
-    if (!approver('source_admin') || !approver('target_admin')) throw new Error('the plan is not approved by both co-ops');
+    const ctx = given ?? (await planContext(deps, h));
+    const wave = ctx.waves.find((w) => w.n === ht.wave);
+    const { source_admin: sourceApprover, target_admin: targetApprover } = ctx.approvers;
+    if (!sourceApprover || !targetApprover) throw new Error('the plan is not approved by both co-ops');
     if (h.agreementSha256 && ht.attempts === 0)
       await recordProcessingAgreement(db, actor, { tenancyId: ht.tenancyId, coopId: h.targetCoopId, documentSha256: h.agreementSha256, signedOn: h.agreementSignedOn!, validUntil: null });
-    const [cluster] = await db.select().from(handoverClusters).where(and(eq(handoverClusters.handoverId, h.id), eq(handoverClusters.clusterId, ht.clusterId)));
+    const cluster = ctx.clusters.find((c) => c.clusterId === ht.clusterId);
     // The wave's window as the planned freeze, when there is still the full notice before it.
     const freezeAt = wave && wave.freezeFrom.getTime() >= Date.now() + h.noticeDays * DAY_MS ? wave.freezeFrom : null;
     let t = await createTransfer(db, actor, { tenancyId: ht.tenancyId, targetCoopId: h.targetCoopId, targetClusterId: cluster!.targetClusterId!, evidence: { ...ADEQUACY, sccsDocuments: [] }, noticeDays: h.noticeDays, freezeAt });
     transferId = t.id;
     t = await checkTransfer(db, deps.exec, actor, t);
     if (t.state === 'rejected') throw new Error(`the data-protection rules refused it: ${t.lastDecision?.reasons.join('; ') ?? 'no reason given'}`);
-    t = await approveAs(deps, await principalOf(deps, approver('source_admin')!), t, 'source_admin');
-    t = await approveAs(deps, await principalOf(deps, approver('target_admin')!), t, 'target_admin');
+    t = await approveAs(deps, sourceApprover, t, 'source_admin');
+    t = await approveAs(deps, targetApprover, t, 'target_admin');
     if (ht.answer === 'accepted') {
       const owner = await ownerWhoAccepted(deps, ht);
       if (owner) {
