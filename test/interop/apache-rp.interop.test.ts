@@ -91,7 +91,7 @@ describe('Apache mod_auth_openidc as a relying party of meetplane', () => {
     expect(apache.errorLog()).not.toMatch(/invalid_grant/);
     const info = await fetch(`${s.issuer}/me`, { headers: { authorization: `Bearer ${thirdSeen.headers['oidc_access_token']}` } });
     expect(info.status).toBe(200);
-    expect((await info.json()).sub).toBe(member.accountId);
+    expect(((await info.json()) as { sub: string }).sub).toBe(member.accountId);
 
     // RP-initiated logout: Apache sends the browser to meetplane's end_session_endpoint, which asks.
     await page.goto(`${apache.redirectUri}?logout=${encodeURIComponent(apache.loggedOutUrl)}`);
