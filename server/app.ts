@@ -22,6 +22,7 @@ import { mountSso } from './oidc/mount.js';
 import { webSessionRoutes } from './web/session.js';
 import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
+import { landingPage } from './web/landing.js';
 import { transferRoutes } from './transfers/routes.js';
 import { handoverRoutes } from './handovers/routes.js';
 import { clusterStorageRoutes } from './clusters/storage-routes.js';
@@ -102,6 +103,7 @@ export function createApp(base: Omit<Deps, 'guard'>) {
   if (deps.sso) mountSso(app, deps.sso);
   if (deps.sso) app.route('/me', webSessionRoutes(deps, deps.sso).routes as never); // members' own pages, signed in through /oidc
   app.route('/audit', auditPages(deps));
+  app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in
   app.route('/', gatewayRoutes(deps)); // BBB API gateway: checksums, not bearer tokens
   return app;
 }

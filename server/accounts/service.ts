@@ -59,6 +59,12 @@ export async function createAccount(
 }
 
 /** Creates the first platform admin with a token, unless one exists already. */
+/** Is there a platform admin yet? (None: the server offers a one-time setup link.) */
+export async function hasPlatformAdmin(db: Executor): Promise<boolean> {
+  const [existing] = await db.select({ id: accounts.id }).from(accounts).where(eq(accounts.platformAdmin, true)).limit(1);
+  return !!existing;
+}
+
 export async function bootstrapAdmin(
   db: Db,
   actor: Principal,
