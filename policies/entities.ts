@@ -109,6 +109,8 @@ const EMPTY_ACCOUNT_ATTRS = (): Record<string, CedarValueJson> => ({
   roles: { platformAdmin: [], auditor: [], coopAdmin: [], clusterOperatorCoop: [], clusterOperator: [], tenancyOwner: [], tenancyAdmin: [], transferApprover: [] },
   delegatesOn: { platform: [], coops: [], clusters: [], tenancies: [] },
   memberOf: [],
+  machine: false,
+  clientOf: { coops: [], tenancies: [] },
 });
 
 function addAccount(s: EntityStore, id: string, coopId: string | null, attrs = EMPTY_ACCOUNT_ATTRS()): void {
