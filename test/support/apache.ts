@@ -69,6 +69,9 @@ export async function startApacheRp(ports: { port: number; url: string; redirect
     `ErrorLog ${dir}/error.log`,
     'LogLevel warn auth_openidc:info',
     `Mutex file:${dir} default`,
+    // One process (-X) serves one connection at a time: a browser's idle keep-alive connection
+    // would hold back meetplane's back-channel logout POST.
+    'KeepAlive Off',
     `DefaultRuntimeDir ${dir}`,
     ...(root ? ['User www-data', 'Group www-data'] : []),
     ...['mpm_prefork', 'authz_core', 'authz_user', 'authn_core', 'auth_openidc', 'proxy', 'proxy_http', 'headers', 'mime'].map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`),
