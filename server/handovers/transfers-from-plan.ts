@@ -18,6 +18,10 @@ import { startNotice } from '../transfers/notice.js';
 import type { HandoverDeps } from './deps.js';
 import { handoverApprovals, handoverClusters, handoverTenancies, handoverWaves } from './table.js';
 import { transferApprovals } from '../transfers/table.js';
+import { accounts, memberships } from '../accounts/table.js';
+import { findTenancy } from '../tenancies/service.js';
+import { findCoop } from '../coops/service.js';
+import { enqueueMail, type Mail } from '../mail/outbox.js';
 import type { Handover, HandoverTenancy } from './plan.js';
 
 const APPROVE_AS = { source_admin: 'transfer.approveAsSource', target_admin: 'transfer.approveAsTarget', owner: 'transfer.approveAsOwner' } as const;
@@ -105,13 +109,48 @@ export async function openTransfer(
         if (t.state === 'approved') t = await startNotice(db, owner, t, deps.publicUrl);
       }
     }
-    await settle(deps, actor, h, ht, { transferId: t.id, state: 'transfer', failure: null, attempt: true });
+    const mails = t.state === 'checked' ? await ownerMails(deps, h, ht, t) : [];
+    await settle(deps, actor, h, ht, { transferId: t.id, state: 'transfer', failure: null, attempt: true, mails });
     return { transferId: t.id, failure: null };
   } catch (e) {
     const reason = e instanceof ProblemError ? e.message : e instanceof Error ? e.message : String(e);
     await settle(deps, actor, h, ht, { transferId, state: 'failed', failure: reason, attempt: true });
     return { transferId, failure: reason };
   }
+}
+
+/**
+ * The tenancy's owners are told the plan and asked for their answer: on their
+ * transfer's page, or through the API and CLI (accept, object, a later wave).
+ */
+async function ownerMails(deps: HandoverDeps, h: Handover, ht: HandoverTenancy, t: Transfer): Promise<Mail[]> {
+  const db = deps.exec.db;
+  const [tenancy, source, target] = await Promise.all([findTenancy(db, ht.tenancyId), findCoop(db, h.sourceCoopId), findCoop(db, h.targetCoopId)]);
+  const owners = await db
+    .select({ email: accounts.email, name: accounts.name })
+    .from(memberships)
+    .innerJoin(accounts, eq(accounts.id, memberships.accountId))
+    .where(and(eq(memberships.tenancyId, ht.tenancyId), eq(memberships.role, 'owner')));
+  const wave = t.freezeAt ? `from ${t.freezeAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : 'in its wave';
+  return owners.map((o) => ({
+    to: o.email,
+    topic: `handover:${h.id}`,
+    subject: `${tenancy!.name}: ${source!.name} hands its platform to ${target!.name}, your answer is needed`,
+    body: [
+      `Hello ${o.name},`,
+      '',
+      `${source!.name} hands its whole platform over to ${target!.name}. "${tenancy!.name}" is planned to move in wave ${ht.wave}, ${wave},`,
+      'with its rooms, member accounts and recordings. Both co-ops have approved the plan; as the owner, the move needs your approval too.',
+      '',
+      `See the transfer: ${deps.publicUrl}/me/transfers/${t.id}`,
+      'Answer through the API or the command line:',
+      `  meetplane handovers answer ${h.id} --tenancy ${ht.tenancyId} --accept | --object stay|export|other-host | --later`,
+      '',
+      'If you object, your tenancy stays where it is (or you take an export, or move to another host). Members are told before anything moves.',
+      '',
+      'This message was sent by meetplane on behalf of both co-operatives.',
+    ].join('\n'),
+  }));
 }
 
 /** The owner who accepted: the one whose approval the tenancy's previous transfer carries. */
@@ -130,9 +169,10 @@ export async function settle(
   actor: Principal,
   h: Handover,
   ht: HandoverTenancy,
-  change: { transferId?: string | null; state: HandoverTenancy['state']; failure: string | null; attempt?: boolean; set?: Partial<HandoverTenancy> },
+  change: { transferId?: string | null; state: HandoverTenancy['state']; failure: string | null; attempt?: boolean; set?: Partial<HandoverTenancy>; mails?: Mail[] },
 ): Promise<void> {
   await deps.exec.db.transaction(async (tx) => {
+    if (change.mails?.length) await enqueueMail(tx, change.mails);
     await tx
       .update(handoverTenancies)
       .set({

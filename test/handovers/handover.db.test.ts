@@ -21,6 +21,7 @@ import { openClusterSecret } from '../../server/clusters/service.js';
 import { verifyHandoverReport } from '../../federation/handover-report-verify.js';
 import { ReceiptVerificationError } from '../../federation/receipt-verify.js';
 import { transferApprovals } from '../../server/transfers/table.js';
+import { mailOutbox } from '../../server/mail/table.js';
 
 let s: TestServer;
 let peers: BbbPair;
@@ -150,6 +151,13 @@ describe('a platform hand-over', () => {
       ]);
     }
 
+    // Each moving tenancy's owner is told and asked for an answer (custody tenancies keep their cluster: no mail).
+    const asked = await s.database.db.select().from(mailOutbox).where(eq(mailOutbox.topic, `handover:${id}`));
+    expect(asked.map((m) => m.toAddress).sort()).toEqual(
+      (await Promise.all([accepts, objects, later, fails, ...wave2].map(async (t) => (await s.api('GET', `/api/v1/accounts/${t.owner.accountId}`)).json.email))).sort(),
+    );
+    expect(asked[0]!.body).toContain(`meetplane handovers answer ${id}`);
+
     // Owners answer on their transfer (its ETag as If-Match); another tenancy's owner cannot answer for them.
     const answer = async (t: { id: string; owner: Who }, body: unknown, token = t.owner.token) => {
       const transferId = (await s.api('GET', `/api/v1/handovers/${id}/status`)).json.tenancies.find((x: { tenancyId: string }) => x.tenancyId === t.id).transferId;
@@ -194,6 +202,8 @@ describe('a platform hand-over', () => {
     expect((await act(id, 'waves/1/run', srcAdmin.token)).json.results.find((r: { tenancyId: string }) => r.tenancyId === fails.id)).toMatchObject({ state: 'moved' });
     const w2 = await act(id, 'waves/2/run', dstAdmin.token);
     expect(w2.json.results.map((r: { state: string }) => r.state)).toEqual(['moved', 'moved', 'moved', 'moved']);
+    // Four transfers, two at a time.
+    expect(w2.json.peakInFlight).toBe(2);
     const progress = (await s.api('GET', `/api/v1/handovers/${id}/status`, { token: srcAdmin.token })).json;
     expect(progress.waves[1]).toMatchObject({ tenancies: 4, moved: 4, onTheWay: 0 });
     expect(progress.waves[1].bytesDone).toBeGreaterThan(300_000);
