@@ -25,7 +25,8 @@ const ScopeIn = z
 const GrantOut = z
   .object({
     id: z.string(),
-    accountId: z.string(),
+    accountId: z.string().nullable().openapi({ description: 'The holder, when it is an account' }),
+    clientId: z.string().nullable().openapi({ description: 'The holder, when it is a machine client (its id)' }),
     role: z.enum(ROLES),
     scope: z.object({ type: z.enum(['global', 'coop', 'cluster', 'tenancy']), id: z.string().optional() }),
     grantedBy: z.string().nullable().openapi({ description: 'The grant it was delegated from; null for a bootstrap grant' }),
@@ -36,7 +37,7 @@ const GrantOut = z
     revokedAt: Timestamp.nullable(),
     reason: z.string(),
     status: z.enum(['active', 'expired', 'revoked', 'inactive']).openapi({ description: 'inactive: a grant it came from is revoked or expired' }),
-    delegators: z.array(z.string()).openapi({ description: 'Accounts it was delegated by, nearest first' }),
+    delegators: z.array(z.string()).openapi({ description: 'Accounts (or machine clients) it was delegated by, nearest first' }),
     chain: z.array(z.string()).openapi({ description: 'Grants it was delegated from, nearest first' }),
     version: z.number().int(),
     createdAt: Timestamp,
