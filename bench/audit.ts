@@ -1,60 +1,72 @@
-// npm run bench:audit — audit log figures on PostgreSQL:
-//  1. appends/s with 1 and with 8 concurrent writers (each append its own transaction);
-//  2. inclusion and consistency proof latency at BENCH_AUDIT_SIZE entries (default 10^6),
-//     after bulk-loading synthetic entries computed with the same tree code;
-//  3. wall time of `meetplane audit verify --full` (the real CLI against `meetplane serve`).
+// npm run bench:audit [-- --quick] — audit log figures, on PGlite and on PostgreSQL,
+// each against a baseline measured in the same run:
+//  - append-1, append-8: entries/s with 1 and 8 concurrent writers, each change its own
+//    transaction; baseline: the same number of one-row changes without the log.
+//  - proof-inclusion, proof-consistency: p50 ms at the loaded size (BENCH_AUDIT_SIZE, default
+//    10^6, --quick 10^5); baseline: one primary-key read of an entry.
+//  - verify-full: seconds for `meetplane audit verify --full` (the real CLI against
+//    `meetplane serve`, reading tiles); baseline: `meetplane audit export` of the same entries
+//    through the entries API (the transport verify used before tiles), which verifies nothing.
+// Prints one JSON line per figure {"bench","case","backend","value","unit","baseline","ratio"}
+// (ratio = value / baseline; for times lower is better). Asserts nothing.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { openPostgres } from '../server/db/index.js';
+import { sql } from 'drizzle-orm';
+import { openPglite, openPostgres, type Database } from '../server/db/index.js';
 import { appendAudit } from '../server/audit/trail.js';
 import { canonicalBytes } from '../server/audit/canonical.js';
 import { consistencyProof, inclusionProof, leafHash, MemoryNodeStore } from '../server/audit/merkle.js';
 import { DbNodeReader, treeSize } from '../server/audit/store.js';
 import { auditEntries, auditNodes } from '../server/audit/table.js';
 import type { Principal } from '../server/auth/principal.js';
-import { CLI, cli, fmt, scratchPostgres, serve } from './support.js';
+import { CLI, cli, onBothBackends, serve } from './support.js';
 
-const TARGET = Number(process.env.BENCH_AUDIT_SIZE ?? 1_000_000);
-const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? 2000);
+const QUICK = process.argv.includes('--quick');
+const TARGET = Number(process.env.BENCH_AUDIT_SIZE ?? (QUICK ? 100_000 : 1_000_000));
+const APPENDS = Number(process.env.BENCH_AUDIT_APPENDS ?? (QUICK ? 400 : 2000));
+const PROOFS = QUICK ? 100 : 300;
 const actor: Principal = { accountId: '01900000-0000-7000-8000-000000000001', coopId: null, platformAdmin: true, via: 'pat', tokenId: null };
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
-
-const pg = await scratchPostgres();
-if (!pg) {
-  console.log('bench:audit needs PostgreSQL (BENCH_DATABASE_URL / DATABASE_URL / 127.0.0.1:5432)');
-  process.exit(1);
+function line(c: string, backend: string, value: number, unit: string, baseline: number) {
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  console.log(JSON.stringify({ bench: 'audit', case: c, backend, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline) }));
 }
-const dir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-bench-audit-'));
-const env = { DATABASE_URL: pg.url, MASTER_KEY: randomBytes(32).toString('base64'), DATA_DIR: dir };
-try {
-  const token = (await cli(['admin', 'bootstrap', '--email', 'bench@bench.example', '--name', 'Bench'], env)).trim().split('\n').pop()!;
-  const database = await openPostgres(pg.url, 10);
-  const db = database.db;
-  console.log(`bench:audit  PostgreSQL, Node ${process.version}, ${os.cpus().length} CPUs, target size ${fmt(TARGET)}`);
+const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+async function rate(writers: number, total: number, change: (w: number, i: number) => Promise<unknown>): Promise<number> {
+  const each = Math.ceil(total / writers);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: writers }, async (_, w) => {
+    for (let i = 0; i < each; i++) await change(w, i);
+  }));
+  return (each * writers) / ((performance.now() - started) / 1000);
+}
+
+async function appends(database: Database, backend: string): Promise<void> {
+  const db = database.db;
+  await db.execute(sql`create table if not exists bench_changes (id text primary key, writer int not null)`);
   for (const writers of [1, 8]) {
-    const each = Math.ceil(APPENDS / writers);
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: writers }, async (_, w) => {
-        for (let i = 0; i < each; i++)
-          await db.transaction((tx) => appendAudit(tx, { actor, action: 'bench.append', subject: { type: 'bench', id: `${w}-${i}` }, details: { writer: w } }));
+    const baseline = await rate(writers, APPENDS, (w, i) =>
+      db.transaction((tx) => tx.execute(sql`insert into bench_changes (id, writer) values (${`${writers}-${w}-${i}`}, ${w})`)),
+    );
+    const value = await rate(writers, APPENDS, (w, i) =>
+      db.transaction(async (tx) => {
+        await tx.execute(sql`insert into bench_changes (id, writer) values (${`log-${writers}-${w}-${i}`}, ${w})`);
+        await appendAudit(tx, { actor, action: 'bench.append', subject: { type: 'bench', id: `${w}-${i}` }, details: { writer: w } });
       }),
     );
-    const seconds = (performance.now() - started) / 1000;
-    console.log(`append    ${writers} writer${writers > 1 ? 's' : ' '}: ${fmt((each * writers) / seconds)} entries/s (${fmt(each * writers)} appends, each its own transaction)`);
+    line(`append-${writers}`, backend, value, 'entries/s', baseline);
   }
+  await db.execute(sql`drop table bench_changes`);
+}
 
-  // Bulk-load synthetic entries up to TARGET with the same tree code, then measure proofs.
+/** Synthetic entries up to TARGET, computed with the same tree code (setup, not a figure). */
+async function bulkLoad(database: Database): Promise<number> {
+  const db = database.db;
   const start = await treeSize(db);
   const store = new MemoryNodeStore();
-  const existing = await db.select({ leaf: auditEntries.leafHash }).from(auditEntries).orderBy(auditEntries.idx);
-  for (const e of existing) store.append(e.leaf);
-  const loadStarted = performance.now();
+  for (const e of await db.select({ leaf: auditEntries.leafHash }).from(auditEntries).orderBy(auditEntries.idx)) store.append(e.leaf);
   const BATCH = 2000;
   for (let from = start; from < TARGET; from += BATCH) {
     const entries = [];
@@ -68,15 +80,20 @@ try {
     await db.insert(auditEntries).values(entries);
     if (nodes.length) await db.insert(auditNodes).values(nodes);
   }
-  const size = await treeSize(db);
-  console.log(`bulk load ${fmt(size - start)} entries in ${fmt((performance.now() - loadStarted) / 1000, 1)} s (setup, not a figure of merit)`);
+  return treeSize(db);
+}
 
-  const reader = new DbNodeReader(db);
+async function proofs(database: Database, backend: string, size: number): Promise<void> {
+  const reader = new DbNodeReader(database.db);
   const inc: number[] = [];
   const con: number[] = [];
-  for (let i = 0; i < 300; i++) {
+  const read: number[] = [];
+  for (let i = 0; i < PROOFS; i++) {
     const index = Math.floor(Math.random() * size);
     let t = performance.now();
+    await database.db.select({ leaf: auditEntries.leafHash }).from(auditEntries).where(sql`${auditEntries.idx} = ${index}`);
+    read.push(performance.now() - t);
+    t = performance.now();
     await inclusionProof(reader, index, size);
     inc.push(performance.now() - t);
     const from = 1 + Math.floor(Math.random() * (size - 1));
@@ -84,27 +101,41 @@ try {
     await consistencyProof(reader, from, size);
     con.push(performance.now() - t);
   }
-  console.log(`proofs at ${fmt(size)} entries: inclusion p50 ${fmt(pct(inc, 50), 2)} ms p99 ${fmt(pct(inc, 99), 2)} ms; consistency p50 ${fmt(pct(con, 50), 2)} ms p99 ${fmt(pct(con, 99), 2)} ms (300 random each, database reads included)`);
-  await database.close();
+  line('proof-inclusion', backend, p50(inc), 'ms', p50(read));
+  line('proof-consistency', backend, p50(con), 'ms', p50(read));
+}
 
+function timed(args: string[], env: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve((performance.now() - t) / 1000) : reject(new Error(`meetplane ${args.join(' ')}: ${err}`))));
+  });
+}
+
+console.error(`bench:audit  Node ${process.version}, ${os.cpus().length} CPUs, size ${TARGET}${QUICK ? ' (--quick)' : ''}`);
+await onBothBackends(async (backend, env) => {
+  const token = (await cli(['admin', 'bootstrap', '--email', 'bench@bench.example', '--name', 'Bench'], env)).match(/mp_pat_\S+/)![0];
+  // The embedded database allows one process: load it here, then close it before `serve` opens it.
+  const database = env.DATABASE_URL ? await openPostgres(env.DATABASE_URL, 10) : await openPglite(path.join(env.DATA_DIR!, 'pglite'));
+  let size: number;
+  try {
+    await appends(database, backend);
+    size = await bulkLoad(database);
+    await proofs(database, backend, size);
+  } finally {
+    await database.close();
+  }
   const server = await serve(env);
   try {
-    const cliEnv = { MEETPLANE_URL: server.url, MEETPLANE_TOKEN: token, MEETPLANE_CONFIG: path.join(dir, 'cli.json'), MEETPLANE_AUDIT_STATE: path.join(dir, 'state.json') };
+    const cliEnv = { MEETPLANE_URL: server.url, MEETPLANE_TOKEN: token, MEETPLANE_CONFIG: path.join(env.DATA_DIR!, 'cli.json'), MEETPLANE_AUDIT_STATE: path.join(env.DATA_DIR!, 'state.json') };
     await cli(['audit', 'trust'], cliEnv);
-    const t = performance.now();
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'audit', 'verify', '--full'], { env: { ...process.env, ...cliEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let o = '';
-      let e = '';
-      child.stdout.on('data', (d) => (o += d));
-      child.stderr.on('data', (d) => (e += d));
-      child.on('close', (code) => (code === 0 ? resolve(o) : reject(new Error(e))));
-    });
-    console.log(`audit verify --full at ${fmt(size)} entries: ${fmt((performance.now() - t) / 1000, 1)} s over REST (${out.trim()})`);
+    const exported = await timed(['audit', 'export', '--out', path.join(env.DATA_DIR!, 'export.jsonl')], cliEnv);
+    const verified = await timed(['audit', 'verify', '--full'], cliEnv);
+    line('verify-full', backend, verified, 's', exported);
   } finally {
     await server.stop();
   }
-} finally {
-  await pg.drop();
-  rmSync(dir, { recursive: true, force: true });
-}
+});

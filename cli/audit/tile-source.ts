@@ -1,10 +1,9 @@
 // Reading the log's entries from its C2SP tlog-tiles (server/audit/tiles.ts):
 // 256 entries per request, several requests in flight, every tile immutable.
-// The verifier recomputes each leaf hash from the entry bytes; a bad entry
-// shows up as a root that no longer matches a signed checkpoint.
-import { leafHash } from '../../server/audit/merkle.js';
+// The verifier hashes each entry's bytes itself; a bad entry shows up as a
+// root that no longer matches a signed checkpoint.
 import { decodeEntryBundle, tilePath, TILE_WIDTH } from '../../server/audit/tiles.js';
-import { toB64, VerificationError, type LogSource } from './verifier.js';
+import { VerificationError, type LogSource, type SourceEntry } from './verifier.js';
 
 /** Fetches one tile by its path below the log's prefix (e.g. `tile/entries/000.p/15`). */
 export type TileFetcher = (path: string) => Promise<Uint8Array>;
@@ -23,12 +22,13 @@ export function tileEntries(fetchTile: TileFetcher, concurrency = 8): LogSource[
       if (entries.length !== width) throw new VerificationError(`${path} holds ${entries.length} entries, not ${width}`, n * TILE_WIDTH + Math.min(entries.length, width));
       return entries;
     });
-    const out: Array<{ index: number; entry: string; leafHash: string }> = [];
+    const out: SourceEntry[] = [];
     bundles.forEach((entries, i) => {
       const base = tiles[i]! * TILE_WIDTH;
       entries.forEach((e, j) => {
         const index = base + j;
-        if (index >= from && index < to) out.push({ index, entry: toB64(e), leafHash: toB64(leafHash(e)) });
+        // No stated leaf hash: the verifier hashes the bytes itself, once.
+        if (index >= from && index < to) out.push({ index, entry: e });
       });
     });
     return out;

@@ -17,12 +17,19 @@ export interface VerifiedState {
   checkpoints?: Array<{ size: number; rootHash: string }>;
 }
 
-/** The little a verifier needs from a server; the CLI implements it over REST. */
+/** An entry as a source serves it: base64 (entries API) or bytes (tiles), with the leaf hash the source states, if any. */
+export interface SourceEntry {
+  index: number;
+  entry: string | Uint8Array;
+  leafHash?: string;
+}
+
+/** The little a verifier needs from a server; the CLI implements it over REST and tiles. */
 export interface LogSource {
   checkpoint(): Promise<string>;
   checkpoints(after: number | undefined): Promise<Array<{ size: number; note: string }>>;
   consistency(from: number, to: number): Promise<string[]>;
-  entries(from: number, to: number): Promise<Array<{ index: number; entry: string; leafHash: string }>>;
+  entries(from: number, to: number): Promise<SourceEntry[]>;
   /** Entries announcing a key rotation (action audit.key.rotate), in log order. */
   rotations(): Promise<Array<{ index: number; entry: string }>>;
   inclusion(index: number, treeSize: number): Promise<string[]>;
@@ -141,7 +148,7 @@ export async function verifyFull(
           e.index > expected ? `entry ${expected} is missing (the next one served is ${e.index})` : `entry ${e.index} is served twice`,
           Math.min(e.index, expected),
         );
-      const bytes = fromB64(e.entry);
+      const bytes = typeof e.entry === 'string' ? fromB64(e.entry) : e.entry;
       let embedded: unknown;
       try {
         embedded = (JSON.parse(Buffer.from(bytes).toString('utf8')) as { index?: unknown }).index;
@@ -150,7 +157,7 @@ export async function verifyFull(
       }
       if (embedded !== expected) throw new VerificationError(`entry at position ${expected} says it is entry ${String(embedded)}`, expected);
       const leaf = leafHash(bytes);
-      if (!same(leaf, fromB64(e.leafHash))) throw new VerificationError(`entry ${expected} does not match its recorded leaf hash`, expected);
+      if (e.leafHash !== undefined && !same(leaf, fromB64(e.leafHash))) throw new VerificationError(`entry ${expected} does not match its recorded leaf hash`, expected);
       store.append(leaf);
     }
     if (store.size < to) throw new VerificationError(`entry ${store.size} is missing`, store.size);

@@ -226,7 +226,7 @@ export function auditCommand(globals: Globals): Command {
       const to = opts.to ? Number(opts.to) : Number((await source.checkpoint()).split('\n')[1]);
       const lines: string[] = [];
       for (let from = Number(opts.from); from < to; from += 1000) {
-        for (const e of await source.entries(from, Math.min(to, from + 1000))) lines.push(JSON.stringify({ index: e.index, entry: e.entry, leafHash: e.leafHash }));
+        for (const e of await source.entries(from, Math.min(to, from + 1000))) lines.push(JSON.stringify({ index: e.index, entry: typeof e.entry === 'string' ? e.entry : toB64(e.entry), leafHash: e.leafHash }));
       }
       const text = lines.join('\n') + (lines.length ? '\n' : '');
       if (opts.out) writeFileSync(opts.out, text);

@@ -88,7 +88,7 @@ describe('audit log as tlog-tiles', () => {
   it('answers a malformed tile path with a problem naming the form', async () => {
     const res = await tile('tile/0/1');
     expect(res.status).toBe(400);
-    expect((await res.json()).detail).toMatch(/is not a tile path/);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/is not a tile path/);
   });
 
   it('is for auditors only, like every read of the log', async () => {
