@@ -80,6 +80,14 @@ describe('meetplane login (device flow)', () => {
     const listed = await runCli(['clients', 'list', '--json'], env());
     expect(listed.stdout).toContain(client.clientId);
     expect(listed.stdout).not.toContain(client.clientSecret);
+    // A client that is told when the member's session ends, with RS256 ID tokens.
+    const moodle = await runCli(
+      ['clients', 'create', '--json', '--coop', coop.slug, '--name', 'Moodle', '--redirect-uri', 'https://moodle.example.org/cb',
+        '--backchannel-logout-uri', 'https://moodle.example.org/logout', '--backchannel-logout-session-required', '--id-token-alg', 'RS256'],
+      env(),
+    );
+    expect(moodle.code).toBe(0);
+    expect(JSON.parse(moodle.stdout)).toMatchObject({ backchannelLogoutUri: 'https://moodle.example.org/logout', backchannelLogoutSessionRequired: true, idTokenSignedResponseAlg: 'RS256' });
     const bad = await runCli(['clients', 'create', '--coop', coop.slug, '--name', 'x', '--redirect-uri', 'http://gl.example.org/cb'], env());
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('https');
