@@ -57,6 +57,10 @@ export const recordings = pgTable(
     tenancyId: uuid('tenancy_id')
       .notNull()
       .references(() => tenancies.id, { onDelete: 'cascade' }),
+    /**
+     * Null: at the tenancy's current cluster, wherever that is now (a switch moves
+     * them all by changing the tenancy). Set: left on that other cluster of the co-op.
+     */
     clusterId: uuid('cluster_id').references(() => clusters.id, { onDelete: 'set null' }),
     recordId: text('record_id').notNull(),
     meetingId: text('meeting_id').notNull(),
