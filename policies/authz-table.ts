@@ -185,6 +185,9 @@ token.create           other-coop     Y  .  .  .  .  .  .  .  .
 token.revoke           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 token.revoke           own-coop       Y  .  .  .  .  .  .  .  .
 token.revoke           other-coop     Y  .  .  .  .  .  .  .  .
+me.pages               self           Y  Y  Y  Y  Y  Y  Y  Y  Y
+me.pages               own-coop       Y  .  .  .  .  .  .  .  .
+me.pages               other-coop     Y  .  .  .  .  .  .  .  .
 
 client.create          own-coop       Y  .  Y  .  .  .  .  .  .
 client.create          other-coop     Y  .  .  .  .  .  .  .  .

@@ -36,6 +36,7 @@ export const PERSON_ONLY_ACTIONS = [
   'token.list',
   'token.create',
   'token.revoke',
+  'me.pages',
   'account.export',
   'account.readExport',
   'account.erase',

@@ -17,6 +17,7 @@ import type { AppEnv, Deps } from '../http/env.js';
 import type { Sso } from '../oidc/index.js';
 import { OIDC_PREFIX, WEB_CLIENT_ID, WEB_SCOPE, issuerOf } from '../oidc/provider.js';
 import { findAccount } from '../accounts/service.js';
+import { Authz, forbidden } from '../authz/authz.js';
 import { sessionBegunInTime } from '../accounts/sessions.js';
 import { accountClaims } from '../oidc/claims.js';
 import { LoggedOutPage, MePage, SignInProblemPage, render } from './me.js';
@@ -165,6 +166,20 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
   const cookieBase = { httpOnly: true, sameSite: 'Lax' as const, secure: sessions.secure };
   const html = async (c: C, element: unknown, status = 200) => c.html(await render(element), status as 200);
   const routes = new Hono<MemberEnv>();
+  const authz = new Authz(db);
+
+  // A person's pages are theirs alone: a machine client's bearer token is refused
+  // by the policies (machine-client-not-a-person) with 403 naming the rule, rather
+  // than sent to a sign-in it could never complete. Other requests go on as before.
+  routes.use('*', async (c, next) => {
+    const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    const p = token ? await sso.verifier.principal(token) : null;
+    if (p?.machine) {
+      const d = await authz.decide(p, 'me.pages', { type: 'Account', id: p.accountId, coopId: p.coopId });
+      if (d.decision !== 'allow') throw forbidden('me.pages', d);
+    }
+    await next();
+  });
 
   routes.get('/login', async (c) => {
     const state = oidc.randomState();

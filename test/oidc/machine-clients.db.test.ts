@@ -261,6 +261,14 @@ describe('what only a person can do', () => {
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.json.policyIds, res.text).toContain('machine-client-not-a-person');
     }
+    // A person's pages: refused by the same rule, not sent to a sign-in it could never complete.
+    for (const page of ['/me', '/me/data']) {
+      const res = await fetch(s.url + page, { redirect: 'manual', headers: { authorization: `Bearer ${token}` } });
+      expect(res.status, page).toBe(403);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await res.json()) as { policyIds: string[] }).policyIds).toContain('machine-client-not-a-person');
+    }
+    expect((await fetch(s.url + '/me', { redirect: 'manual' })).status).toBe(303);
     // A person holding the same grant may approve as owner (the rule is about being a machine).
     const person = await memberWithToken(s, north.id);
     await s.api('POST', '/api/v1/grants', { body: { from: await rootGrant(), account: person.accountId, role: 'tenancy_owner', scope: { type: 'tenancy', id: tenancy.id }, expiresAt: inDays(1), reason: 'x' } });
