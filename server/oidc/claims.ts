@@ -9,6 +9,7 @@ import { accounts, memberships } from '../accounts/table.js';
 import { accountCredentials } from '../accounts/sso-table.js';
 import { coops } from '../coops/table.js';
 import { tenancies } from '../tenancies/table.js';
+import { clusters } from '../clusters/table.js';
 import { activeGrants } from '../grants/service.js';
 import { roleClaims, type GrantRoleClaim } from '../grants/claims.js';
 
@@ -101,14 +102,14 @@ export function nameParts(name: string): { given_name?: string; family_name?: st
   return { given_name: words.slice(0, -1).join(' '), family_name: words.at(-1)! };
 }
 
-/** Slugs of the co-ops and tenancies the grants name, by id. */
+/** Slugs of the co-ops, clusters and tenancies the grants name, by id. */
 async function slugsOf(db: Db, roles: RoleClaim[]): Promise<Map<string, string>> {
-  // Clusters are named by id (they have no slug to show).
-  const ids = { coop: new Set<string>(), tenancy: new Set<string>() };
-  for (const r of roles) if ((r.scope.type === 'coop' || r.scope.type === 'tenancy') && !('slug' in r.scope)) ids[r.scope.type].add(r.scope.id);
+  const ids = { coop: new Set<string>(), cluster: new Set<string>(), tenancy: new Set<string>() };
+  for (const r of roles) if (r.scope.type !== 'global' && !('slug' in r.scope)) ids[r.scope.type].add(r.scope.id);
   const out = new Map<string, string>();
   const add = (rows: Array<{ id: string; slug: string }>) => rows.forEach((r) => out.set(r.id, r.slug));
   if (ids.coop.size) add(await db.select({ id: coops.id, slug: coops.slug }).from(coops).where(inArray(coops.id, [...ids.coop])));
+  if (ids.cluster.size) add(await db.select({ id: clusters.id, slug: clusters.slug }).from(clusters).where(inArray(clusters.id, [...ids.cluster])));
   if (ids.tenancy.size) add(await db.select({ id: tenancies.id, slug: tenancies.slug }).from(tenancies).where(inArray(tenancies.id, [...ids.tenancy])));
   return out;
 }

@@ -21,7 +21,7 @@ import { SecretBox } from '../../server/crypto/secretbox.js';
 import { decodeMasterKey } from '../../server/crypto/master-key.js';
 import { BACKCHANNEL_LOGOUT_EVENT, BACKCHANNEL_LOGOUT_JOB, deliverLogout } from '../../server/oidc/backchannel.js';
 import { createLogger } from '../../server/logger.js';
-import { createCoop } from '../support/fixtures.js';
+import { createCluster, createCoop, createTenancy } from '../support/fixtures.js';
 import { Jar, follow, formAction, hiddenFields, submit } from '../http/browserless.js';
 import { signIn } from '../accounts/support.js';
 import { discover, freePort, memberWithPassword, registerClient, startSsoServer } from './helpers.js';
@@ -249,14 +249,22 @@ describe('claims front ends can map', () => {
   it('gives roles and groups as flat strings, the structured form under `meetplane`, and the profile scope\'s name parts', async () => {
     const who = await memberWithPassword(s, { coop: coop.id });
     const root = (await s.api('GET', '/api/v1/grants?active=true')).json.items[0].id as string;
-    const given = await s.api('POST', '/api/v1/grants', {
-      body: { from: root, account: who.accountId, role: 'coop_admin', scope: { type: 'coop', id: coop.id }, reason: 'runs it', expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString() },
-    });
-    expect(given.status, given.text).toBe(201);
+    const grant = async (role: string, scope: Record<string, string>) => {
+      const res = await s.api('POST', '/api/v1/grants', {
+        body: { from: root, account: who.accountId, role, scope, reason: 'runs it', expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString() },
+      });
+      expect(res.status, res.text).toBe(201);
+      return res;
+    };
+    const cluster = await createCluster(s, coop.id);
+    const tenancy = await createTenancy(s, coop.id, cluster.id);
+    const given = await grant('coop_admin', { type: 'coop', id: coop.id });
+    await grant('cluster_operator', { type: 'cluster', id: cluster.id });
+    await grant('tenancy_admin', { type: 'tenancy', id: tenancy.id });
     // A userinfo token: the scopes' claims come from userinfo (the ID token has them when the access token is for the API).
     const { accessToken, config } = await login(bySub, who, new Jar(), 'openid email profile meetplane');
     const userinfo = await oidc.fetchUserInfo(config, accessToken, who.accountId);
-    expect(userinfo.roles).toEqual([`coop_admin:${coop.slug}`]);
+    expect([...(userinfo.roles as string[])].sort()).toEqual([`cluster_operator:${cluster.slug}`, `coop_admin:${coop.slug}`, `tenancy_admin:${tenancy.slug}`]);
     expect(userinfo.groups).toEqual([`coop:${coop.slug}`]);
     expect(userinfo.given_name).toBe('Mira');
     expect(userinfo.family_name).toBe('Member');
@@ -264,7 +272,7 @@ describe('claims front ends can map', () => {
     expect(userinfo.meetplane).toEqual({
       coop: { id: coop.id, slug: coop.slug },
       tenancies: [],
-      roles: [expect.objectContaining({ role: 'coop_admin', scope: { type: 'coop', id: coop.id }, grant: given.json.id })],
+      roles: expect.arrayContaining([expect.objectContaining({ role: 'coop_admin', scope: { type: 'coop', id: coop.id }, grant: given.json.id })]),
     });
   });
 });
