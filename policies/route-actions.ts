@@ -62,6 +62,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /clients': { action: 'client.list', resource: 'platform' },
   'POST /clients': { action: 'client.create', resource: 'coop' },
   'GET /clients/{id}': { action: 'client.read', resource: 'client' },
+  'PATCH /clients/{id}': { action: 'client.update', resource: 'client' },
   'POST /clients/{id}/rotate-secret': { action: 'client.rotateSecret', resource: 'client' },
   'DELETE /clients/{id}': { action: 'client.delete', resource: 'client' },
   'GET /upstreams': { action: 'upstream.list', resource: 'platform' },
@@ -93,6 +94,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /handovers/{id}/status': { action: 'handover.read', resource: 'handover' },
   'GET /handovers/{id}/report': { action: 'handover.read', resource: 'handover' },
   'GET /handovers/{id}/tasks': { action: 'handover.read', resource: 'handover' },
+  'GET /handovers/{id}/guide': { action: 'handover.read', resource: 'handover' },
   'POST /handovers/{id}/approve': { action: 'handover.approveAsSource', resource: 'handover' }, // or handover.approveAsTarget, by `as`
   'POST /handovers/{id}/waves/{n}/run': { action: 'handover.run', resource: 'handover' },
   'POST /handovers/{id}/tenancies/{tenancyId}/retry': { action: 'handover.run', resource: 'handover' },

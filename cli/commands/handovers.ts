@@ -235,6 +235,16 @@ export function handoversCommand(globals: Globals): Command {
     });
 
   cmd
+    .command('guide <id>')
+    .description("the platform's one-page operations guide (Markdown), generated from meetplane's own records")
+    .option('--out <file>', 'write it to a file instead of printing it')
+    .action(async (id: string, o: { out?: string }) => {
+      const md = (await client().request<string>('GET', `/handovers/${encodeURIComponent(id)}/guide`, { text: true })).body;
+      if (o.out) writeFileSync(o.out, md);
+      else process.stdout.write(md);
+    });
+
+  cmd
     .command('cut-over <id>')
     .description('cut over (refused while a blocking task is open: the tasks are named)')
     .action(async (id: string) => show(await act(id, 'cut-over')));

@@ -33,6 +33,7 @@ import { delegateOperators } from './operators.js';
 import { addTask, commentOnTask, findTask, tasksOf, updateTask } from './tasks.js';
 import { completeHandover, cutOver } from './cutover.js';
 import { progressOf } from './progress.js';
+import { operationsGuide } from './guide.js';
 
 const DateTime = z
   .string()
@@ -218,6 +219,27 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
       const { h } = await handoverFor(c.var.principal, c.req.valid('param').id, 'handover.read');
       c.header('ETag', etagOf(h));
       return c.json(await progressOf(db, h), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/handovers/{id}/guide',
+      tags: ['handovers'],
+      summary: "The platform's one-page operations guide, generated from meetplane's own records: clusters, versions, storage, jobs, secrets and their rotation, thresholds, contacts, checklist, runbook",
+      request: { params: idParam },
+      responses: { 200: { description: 'Markdown', content: { 'text/markdown': { schema: z.string() } } }, ...commonErrors },
+    }),
+    async (c) => {
+      const { h } = await handoverFor(c.var.principal, c.req.valid('param').id, 'handover.read');
+      const md = await operationsGuide(db, h, {
+        pollIntervalMs: config.pollIntervalMs,
+        inventoryIntervalMs: config.inventoryIntervalMs,
+        transferMinNoticeDays: config.transferMinNoticeDays,
+        sourceGraceDays: Math.round(config.transferTiming.sourceGraceMs / 86_400_000),
+      });
+      return c.body(md, 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
     },
   );
 

@@ -208,6 +208,17 @@ describe('a platform hand-over', () => {
     expect(progress.waves[1]).toMatchObject({ tenancies: 4, moved: 4, onTheWay: 0 });
     expect(progress.waves[1].bytesDone).toBeGreaterThan(300_000);
 
+    // The operations guide is generated from what meetplane holds: clusters with their polled versions, storage, contacts, runbook.
+    const guide = await s.api('GET', `/api/v1/handovers/${id}/guide`, { token: dstAdmin.token });
+    expect(guide.status).toBe(200);
+    expect(guide.headers.get('content-type')).toContain('text/markdown');
+    expect(guide.text).toContain('# Operations guide: Old Co-op to New Co-op');
+    expect(guide.text).toContain(`file://${peers.dirs.target}`);
+    expect(guide.text).toMatch(/\| source, custody: changes hands \| https:\/\/bbb\.north\.example\/bigbluebutton\/api \|/);
+    expect(guide.text).toContain('ops@north.example');
+    expect(guide.text).toContain(`meetplane handovers retry ${id} --tenancy <id>`);
+    expect(guide.text).not.toContain('secret-0123456789');
+
     // Custody: the third cluster changes hands with a new secret; its tenancies keep it; roles on it end.
     const custody = await act(id, `clusters/${s3.id}/custody`, srcAdmin.token, { secret: 'rotated-secret-0123456789' });
     expect(custody.status, custody.text).toBe(200);
