@@ -114,15 +114,25 @@ async function slugsOf(db: Db, roles: RoleClaim[]): Promise<Map<string, string>>
   return out;
 }
 
-export async function signOnClaims(db: Db, accountId: string): Promise<SignOnClaims | undefined> {
-  const c = await accountClaims(db, accountId);
-  if (!c) return undefined;
-  const slugs = await slugsOf(db, c.roles);
-  const roles = c.roles.map((r) => {
+/**
+ * The roles as flat strings: "<role>:<slug of where it applies>", or the bare
+ * role for platform-wide ones. People's ID tokens and machine clients' access
+ * tokens (./machine-claims.ts) say them alike.
+ */
+export async function flatRoles(db: Db, roles: RoleClaim[]): Promise<string[]> {
+  const slugs = await slugsOf(db, roles);
+  const flat = roles.map((r) => {
     if (r.scope.type === 'global') return r.role;
     const slug = 'slug' in r.scope ? r.scope.slug : (slugs.get(r.scope.id) ?? r.scope.id);
     return `${r.role}:${slug}`;
   });
+  return [...new Set(flat)];
+}
+
+export async function signOnClaims(db: Db, accountId: string): Promise<SignOnClaims | undefined> {
+  const c = await accountClaims(db, accountId);
+  if (!c) return undefined;
+  const roles = await flatRoles(db, c.roles);
   const groups = [...(c.coop ? [`coop:${c.coop.slug}`] : []), ...c.tenancies.map((t) => `tenancy:${t.slug}`)];
   return {
     sub: c.sub,
@@ -133,7 +143,7 @@ export async function signOnClaims(db: Db, accountId: string): Promise<SignOnCla
     // The e-mail's local part: a readable user name (OIDC: not unique, RPs must key on sub).
     preferred_username: c.email.includes('@') ? c.email.slice(0, c.email.lastIndexOf('@')) : c.sub,
     coop: c.coop,
-    roles: [...new Set(roles)],
+    roles,
     groups,
     meetplane: { coop: c.coop, tenancies: c.tenancies, roles: c.roles },
   };

@@ -1,6 +1,6 @@
 // What a machine client's access token (client credentials) says about it, as
-// a person's ID token says it about them: `roles` as RFC 9068 strings
-// ("<role>:<slug or id of where>", or the bare role for platform-wide ones) and,
+// a person's ID token says it about them: `roles` as RFC 9068 strings, made by
+// the same flatRoles ("<role>:<slug of where>", the bare role for platform-wide ones) and,
 // under `meetplane`, its co-op, the tenancy it was created for and every active
 // grant in the structured form (with `act` for who delegated it). A snapshot:
 // the API re-reads the grants on every request, so a revoked grant or a deleted
@@ -11,6 +11,7 @@ import { roleClaims, type GrantRoleClaim } from '../grants/claims.js';
 import { findCoop } from '../coops/service.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findClient } from './clients.js';
+import { flatRoles } from './claims.js';
 
 export interface MachineTokenClaims {
   roles: string[];
@@ -31,14 +32,8 @@ export async function machineTokenClaims(db: Db, clientId: string): Promise<Mach
     activeGrants(db, client.id),
   ]);
   const structured = roleClaims(active);
-  const slugOf = async (scope: GrantRoleClaim['scope']): Promise<string> => {
-    if (scope.type === 'coop') return (await findCoop(db, scope.id))?.slug ?? scope.id;
-    if (scope.type === 'tenancy') return (await findTenancy(db, scope.id))?.slug ?? scope.id;
-    return scope.type === 'global' ? '' : scope.id;
-  };
-  const flat = await Promise.all(structured.map(async (r) => (r.scope.type === 'global' ? r.role : `${r.role}:${await slugOf(r.scope)}`)));
   return {
-    roles: [...new Set(flat)],
+    roles: await flatRoles(db, structured),
     meetplane: {
       coop: coop ? { id: coop.id, slug: coop.slug } : null,
       tenancy: tenancy ? { id: tenancy.id, slug: tenancy.slug } : null,

@@ -226,6 +226,7 @@ describe('revocation', () => {
     });
     expect(grant.status).toBe(201);
     const token = await robot.accessToken();
+    expect(decodeJwt(token).roles).toEqual([`cluster_operator:${north.slug}`]);
     expect(await status(other.url, token, 'GET', `/coops/${north.id}`)).toBe(200);
     const current = await s.api('GET', `/api/v1/clients/${robot.id}`);
     expect((await s.api('DELETE', `/api/v1/clients/${robot.id}`, { headers: { 'if-match': current.headers.get('etag')! } })).status).toBe(204);
