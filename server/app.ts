@@ -23,6 +23,8 @@ import { webSessionRoutes } from './web/session.js';
 import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
 import { landingPage } from './web/landing.js';
+import { setupPages } from './setup/pages.js';
+import type { SetupLinks } from './setup/links.js';
 import { transferRoutes } from './transfers/routes.js';
 import { handoverRoutes } from './handovers/routes.js';
 import { clusterStorageRoutes } from './clusters/storage-routes.js';
@@ -36,7 +38,8 @@ import { receiptKeyRoutes } from './receipts/routes.js';
 
 export const API_PREFIX = '/api/v1';
 
-export function createApp(base: Omit<Deps, 'guard'>) {
+/** `setup`: the one-time setup link of an instance without a platform admin (server/setup), mounted at /setup. */
+export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   const deps: Deps = { ...base, guard: new Guard(new Authz(base.db)) };
   const metrics = new HttpMetrics();
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -46,7 +49,7 @@ export function createApp(base: Omit<Deps, 'guard'>) {
   // Bodies are limited before anything reads them. oidc-provider's own routes
   // read the raw request themselves (with their own limits): not limited here.
   const limit = limitBody(REQUEST_BODY_LIMIT);
-  for (const path of [`${API_PREFIX}/*`, '/me/*', '/audit/*', '/oidc/interaction/*', '/oidc/upstream/*', '/oidc/invitation/*']) app.use(path, limit);
+  for (const path of [`${API_PREFIX}/*`, '/me/*', '/audit/*', '/setup', '/setup/*', '/oidc/interaction/*', '/oidc/upstream/*', '/oidc/invitation/*']) app.use(path, limit);
   // The gateway's create may carry pre-uploaded slides: a larger limit, answered as BBB does.
   const gatewayLimit = limitBody(GATEWAY_BODY_LIMIT, () => xmlResponse(failedResponse('invalidRequestBody', 'The request body is too large')));
   for (const path of ['/bigbluebutton/*', '/t/*']) app.use(path, gatewayLimit);
@@ -103,6 +106,7 @@ export function createApp(base: Omit<Deps, 'guard'>) {
   if (deps.sso) mountSso(app, deps.sso);
   if (deps.sso) app.route('/me', webSessionRoutes(deps, deps.sso).routes as never); // members' own pages, signed in through /oidc
   app.route('/audit', auditPages(deps));
+  if (setup) app.route('/setup', setupPages(deps, setup));
   app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in
   app.route('/', gatewayRoutes(deps)); // BBB API gateway: checksums, not bearer tokens
   return app;

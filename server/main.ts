@@ -13,6 +13,8 @@ import { Sso } from './oidc/index.js';
 import { createBackgroundWorker } from './jobs/background.js';
 import type { Worker } from './jobs/worker.js';
 import { outboundFor } from './net/outbound.js';
+import { SetupLinks, removeSetupFile, writeSetupFile } from './setup/links.js';
+import { hasPlatformAdmin } from './accounts/service.js';
 
 export interface Running {
   url: string;
@@ -41,7 +43,8 @@ export async function startServer(
   const checkpointer = new Checkpointer(database.db, signer, log, config.checkpointIntervalMs);
   checkpointer.start();
   const sso = await Sso.start({ db: database.db, box, config, log });
-  const app = createApp({ db: database.db, box, log, config, signer, checkpointer, sso });
+  const setup = new SetupLinks();
+  const app = createApp({ db: database.db, box, log, config, signer, checkpointer, sso }, setup);
   const outbound = outboundFor(config); // the gateway, inventories and sign-on use the same one
   const worker = config.worker ? await createBackgroundWorker({ db: database.db, box, log, config, signer, outbound }) : undefined;
   worker?.start();
@@ -61,6 +64,9 @@ export async function startServer(
   }
   const port = (server.address() as AddressInfo).port;
   log.info({ port, publicUrl: config.publicUrl }, 'meetplane listening');
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!(await hasPlatformAdmin(database.db))) offerSetup(setup, config, log, url);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -72,10 +78,27 @@ export async function startServer(
       await sso.stop();
       await outbound.close();
       await database.close();
+      if (setup.open) removeSetupFile(config.dataDir);
       log.info('stopped');
     })());
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  return { url: `http://${host}:${port}`, port, database, worker, sso, stop };
+  return { url, port, database, worker, sso, stop };
+}
+
+/**
+ * No platform admin yet: a one-time link (an hour, from this machine only) that creates the first one
+ * through a web page, printed in the log; and for `meetplane admin bootstrap`, DATA_DIR/setup.json (owner-only).
+ */
+function offerSetup(setup: SetupLinks, config: Config, log: Logger, url: string): void {
+  const { token, expiresAt } = setup.issue();
+  try {
+    writeSetupFile(config.dataDir, { url, token, expiresAt: expiresAt.toISOString(), pid: process.pid });
+  } catch (err) {
+    log.warn({ err }, `cannot write ${config.dataDir}/setup.json: admin bootstrap cannot reach this server (the link still works)`);
+  }
+  log.warn(
+    { setupLink: `${url}/setup/${token}`, expiresAt: expiresAt.toISOString() },
+    `no platform admin yet: open the setupLink in a browser on this machine before ${expiresAt.toISOString()} to create one (or run meetplane admin bootstrap here); it works once`,
+  );
 }
 
 /** Rejects with PortInUseError when `port` on `host` is taken (port 0: any free port, never taken). */

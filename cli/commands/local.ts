@@ -41,22 +41,62 @@ export function localCommands(globals: () => Record<string, unknown>): Command[]
     .requiredOption('--name <name>', 'name of the admin')
     .action(async (opts: { email: string; name: string }) => {
       if (!/^[^@\s]+@[^@\s]+$/.test(opts.email)) throw new CliError('--email is not an e-mail address', 2);
-      await withDatabase(async (d) => {
-        await d.migrate();
-        try {
-          const [{ bootstrapAdmin }, { LOCAL_OPERATOR }] = await Promise.all([import('../../server/accounts/service.js'), import('../../server/auth/principal.js')]);
-          const { account, token } = await bootstrapAdmin(d.db, LOCAL_OPERATOR, { email: opts.email, name: opts.name });
-          if (globals().json) printJson({ accountId: account.id, token });
-          else {
-            process.stdout.write(`platform admin ${account.id} created\n${token}\n`);
-            process.stderr.write('This token is shown only once. Keep it safe (e.g. MEETPLANE_TOKEN).\n');
-          }
-        } catch (e) {
-          const { ProblemError } = await import('../../server/http/problem.js');
-          if (e instanceof ProblemError) throw new CliError(e.message);
-          throw e;
+      const print = (accountId: string, token: string) => {
+        if (globals().json) printJson({ accountId, token });
+        else {
+          process.stdout.write(`platform admin ${accountId} created\n${token}\n`);
+          process.stderr.write('This token is shown only once. Keep it safe (e.g. MEETPLANE_TOKEN).\n');
         }
-      });
+      };
+      try {
+        await bootstrapHere(opts, print);
+      } catch (e) {
+        // A server holds the embedded database: ask it, through the setup link it left in DATA_DIR.
+        if ((e as Error)?.name !== 'DataDirLockedError') throw e;
+        await bootstrapThroughServer(loadConfig().dataDir, opts, print, (e as Error).message);
+      }
     });
   return [serve, db, admin];
+}
+
+async function bootstrapHere(opts: { email: string; name: string }, print: (accountId: string, token: string) => void): Promise<void> {
+  await withDatabase(async (d) => {
+    await d.migrate();
+    try {
+      const [{ bootstrapAdmin }, { LOCAL_OPERATOR }] = await Promise.all([import('../../server/accounts/service.js'), import('../../server/auth/principal.js')]);
+      const { account, token } = await bootstrapAdmin(d.db, LOCAL_OPERATOR, { email: opts.email, name: opts.name });
+      print(account.id, token);
+    } catch (e) {
+      const { ProblemError } = await import('../../server/http/problem.js');
+      if (e instanceof ProblemError) throw new CliError(e.message);
+      throw e;
+    }
+  });
+}
+
+/** POST /setup/bootstrap on the server that holds the data directory, with the one-time token it wrote to DATA_DIR/setup.json. */
+async function bootstrapThroughServer(
+  dataDir: string,
+  opts: { email: string; name: string },
+  print: (accountId: string, token: string) => void,
+  lockedBy: string,
+): Promise<void> {
+  const { readSetupFile } = await import('../../server/setup/links.js');
+  const setup = readSetupFile(dataDir);
+  if (!setup)
+    throw new CliError(`${lockedBy.replace(/; stop it first.*$/, '')}; it offers no setup link, so a platform admin exists already (ask them) or its link expired (restart it for a new one)`);
+  let res: Response;
+  try {
+    res = await fetch(`${setup.url}/setup/bootstrap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: setup.token, email: opts.email, name: opts.name }),
+    });
+  } catch (e) {
+    throw new CliError(`the server holding ${dataDir} (pid ${setup.pid}) does not answer at ${setup.url}: ${(e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { accountId?: string; token?: string; detail?: string; title?: string };
+  if (res.status !== 201 || !body.accountId || !body.token) throw new CliError(`the running server refused: ${body.detail ?? body.title ?? `status ${res.status}`}`);
+  process.stderr.write(`(created through the running server at ${setup.url}, pid ${setup.pid})\n`);
+  print(body.accountId, body.token);
 }

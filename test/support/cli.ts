@@ -42,7 +42,11 @@ export function serveCli(env: Record<string, string>): Promise<{ child: ChildPro
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve'], { env: cleanEnv({ PORT: '0', HOST: '127.0.0.1', ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 30_000);
+    // Not started in time: stopped, so a slow start leaves no server behind holding its data directory.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start:\n${output}`));
+    }, 30_000);
     const onData = (d: Buffer) => {
       output += d;
       const m = output.match(/"port":(\d+)[^\n]*meetplane listening/);
