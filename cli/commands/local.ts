@@ -1,5 +1,6 @@
 // Commands that act on this machine's configuration and database directly,
 // not through the REST API: serve, db migrate, admin bootstrap.
+import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../../server/config.js';
 import type { Database } from '../../server/db/index.js';
@@ -33,6 +34,27 @@ export function localCommands(globals: () => Record<string, unknown>): Command[]
       });
     });
 
+  db.command('backup <file>')
+    .description('write a backup of the embedded database (DATA_DIR) to <file>; the master key is not in it (see README: Backup and restore)')
+    .action(async (file: string) => {
+      const config = loadConfig();
+      if (config.databaseUrl) throw new CliError('DATABASE_URL is set: back PostgreSQL up with pg_dump (see README: Backup and restore)', 2);
+      const { backupEmbedded } = await import('../../server/db/backup.js');
+      const s = await backupEmbedded(config.dataDir, path.resolve(file)).catch(backupError);
+      process.stdout.write(`backup of ${config.dataDir} written to ${file} (${s.bytes} bytes, ${s.auditEntries} audit entries, ${s.migrations} migrations)\n`);
+      process.stderr.write(KEY_REMINDER);
+    });
+  db.command('restore <file>')
+    .description('restore a backup into a new, empty data directory (then start meetplane there with the same master key)')
+    .requiredOption('--data-dir <dir>', 'the new data directory (must hold no database)')
+    .action(async (file: string, o: { dataDir: string }) => {
+      const { restoreEmbedded } = await import('../../server/db/backup.js');
+      const dir = path.resolve(o.dataDir);
+      const s = await restoreEmbedded(path.resolve(file), dir).catch(backupError);
+      process.stdout.write(`restored ${file} into ${dir} (${s.auditEntries} audit entries, ${s.migrations} migrations)\n`);
+      process.stderr.write(`Start it with DATA_DIR=${dir} and the master key the backup was made under: ${KEY_REMINDER}`);
+    });
+
   const admin = new Command('admin').description('local administration');
   admin
     .command('bootstrap')
@@ -57,6 +79,15 @@ export function localCommands(globals: () => Record<string, unknown>): Command[]
       }
     });
   return [serve, db, admin];
+}
+
+const KEY_REMINDER =
+  'The backup does not hold the master key, and is useless without it: every secret in it is sealed under that key. Keep MASTER_KEY (or DATA_DIR/master.key) apart from the backups, and safe.\n';
+
+/** A refusal of the backup code as one line (no such database, a non-empty target, not a backup). */
+function backupError(e: unknown): never {
+  if ((e as Error)?.name === 'BackupError') throw new CliError((e as Error).message);
+  throw e;
 }
 
 async function bootstrapHere(opts: { email: string; name: string }, print: (accountId: string, token: string) => void): Promise<void> {
