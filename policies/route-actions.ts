@@ -101,6 +101,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /handovers/{id}/clusters/{clusterId}/custody': { action: 'handover.run', resource: 'handover' },
   'POST /handovers/{id}/cut-over': { action: 'handover.run', resource: 'handover' },
   'POST /handovers/{id}/complete': { action: 'handover.run', resource: 'handover' },
+  'POST /handovers/{id}/cancel': { action: 'handover.run', resource: 'handover' },
   'POST /handovers/{id}/operators': { action: 'handover.delegateOperators', resource: 'handover' },
   'POST /handovers/{id}/tasks': { action: 'handover.tasks', resource: 'handover' },
   'PATCH /handovers/{id}/tasks/{taskId}': { action: 'handover.tasks', resource: 'handover' },

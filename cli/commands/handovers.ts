@@ -255,6 +255,12 @@ export function handoversCommand(globals: Globals): Command {
     .action(async (id: string) => show(await act(id, 'complete')));
 
   cmd
+    .command('cancel <id>')
+    .description('cancel before the waves run: its transfers are cancelled, its tenancies stay, the delegated operator roles are revoked')
+    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+    .action(async (id: string, o: { reason: string }) => show(await act(id, 'cancel', { reason: o.reason })));
+
+  cmd
     .command('report <id>')
     .description('save the signed final report')
     .requiredOption('--out <file>', 'where to write it')

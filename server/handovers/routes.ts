@@ -34,6 +34,7 @@ import { addTask, commentOnTask, findTask, tasksOf, updateTask } from './tasks.j
 import { completeHandover, cutOver } from './cutover.js';
 import { progressOf } from './progress.js';
 import { operationsGuide } from './guide.js';
+import { cancelHandover } from './cancel.js';
 
 const DateTime = z
   .string()
@@ -499,6 +500,22 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
       const { h, actor } = await handoverFor(c.var.principal, c.req.valid('param').id, 'handover.run');
       requireIfMatch(c.req.valid('header')['if-match'], h);
       return c.json(await answer(c, await completeHandover(deps, box, actor, h)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/handovers/{id}/cancel',
+      tags: ['handovers'],
+      summary: "Cancel a hand-over before its waves run: its transfers are cancelled, its tenancies stay, the operator roles it delegated are revoked",
+      request: { params: idParam, headers: IfMatchHeader, body: jsonBody(z.object({ reason: z.string().trim().min(1).max(500) }).strict()) },
+      responses: { 200: jsonContent(HandoverOut, 'Cancelled'), ...commonErrors, ...preconditions, ...conflictAnswer },
+    }),
+    async (c) => {
+      const { h, actor } = await handoverFor(c.var.principal, c.req.valid('param').id, 'handover.run');
+      requireIfMatch(c.req.valid('header')['if-match'], h);
+      return c.json(await answer(c, await cancelHandover(deps, actor, h, c.req.valid('json').reason)), 200);
     },
   );
 
