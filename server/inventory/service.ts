@@ -2,7 +2,7 @@
 // tenancy's cluster with getRecordings filtered by its meta tag, page by page, and
 // stored; rooms are the meeting ids the tenancy created through the gateway (or
 // that its recordings name). A refresh is audited with its counts.
-import { and, asc, eq, exists, gt, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, getTableColumns, gt, inArray, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { uuidv7 } from '../ids.js';
@@ -16,6 +16,7 @@ import { findTenancy, type Tenancy } from '../tenancies/service.js';
 import { problems } from '../http/problem.js';
 import { clusters } from '../clusters/table.js';
 import { recordings, rooms, type RecordingFormat } from './table.js';
+import { tenancies } from '../tenancies/table.js';
 
 /** The meta tag the gateway adds to every meeting a tenancy creates. */
 export const TENANCY_META = 'meetplane-tenancy';
@@ -209,7 +210,7 @@ export async function listRooms(db: Db, tenancyId: string, opts: { after?: strin
 
 export async function listRecordings(db: Db, tenancyId: string, opts: { after?: string; limit: number }): Promise<StoredRecording[]> {
   return db
-    .select()
+    .select({ ...getTableColumns(recordings), clusterId: sql<string | null>`coalesce(${recordings.clusterId}, (select ${tenancies.clusterId} from ${tenancies} where ${tenancies.id} = ${recordings.tenancyId}))` })
     .from(recordings)
     .where(and(eq(recordings.tenancyId, tenancyId), ...(opts.after ? [gt(recordings.id, opts.after)] : [])))
     .orderBy(asc(recordings.id))
@@ -239,7 +240,8 @@ export async function fetchTenancyRecordings(
 
 const ms = (t: number) => (t > 0 ? new Date(t) : null);
 
-function toRow(tenancyId: string, clusterId: string, r: Recording) {
+/** `clusterId` null: at the tenancy's current cluster (see the recordings table). */
+function toRow(tenancyId: string, clusterId: string | null, r: Recording) {
   const formats: RecordingFormat[] = r.playback.map((f) => ({ type: f.type, url: f.url, length: f.length, processingTime: f.processingTime }));
   return {
     tenancyId,
@@ -304,7 +306,7 @@ export async function refreshInventory(
     for (const r of listed) {
       if (listedIds.has(r.recordID)) continue;
       listedIds.add(r.recordID);
-      rows.push(toRow(tenancy.id, clusterId, r));
+      rows.push(toRow(tenancy.id, clusterId === current.id ? null : clusterId, r));
     }
   }
   return db.transaction(async (tx) => {
@@ -326,7 +328,7 @@ export async function refreshInventory(
       }
     }
     // Only what a cluster that answered no longer lists: recordings on one that did not stay.
-    const gone = existing.filter((e) => !seen.has(e.recordId) && e.clusterId !== null && answered.has(e.clusterId)).map((e) => e.id);
+    const gone = existing.filter((e) => !seen.has(e.recordId) && answered.has(e.clusterId ?? current.id)).map((e) => e.id);
     if (gone.length) await tx.delete(recordings).where(inArray(recordings.id, gone));
     // The meetings the recordings name are the tenancy's rooms too (unless another tenancy owns the id).
     let newRooms = 0;

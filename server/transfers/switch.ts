@@ -4,7 +4,7 @@
 // account stays with the source co-op, and they get an Art. 20 export instead.
 // What moved beyond the tenancy's row is recorded on the transfer (`switched`), so
 // a failure after the switch can move everything back (`unswitchTenancy`).
-import { and, count, eq, inArray, ne, notInArray, sql } from 'drizzle-orm';
+import { and, count, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import type { Tx } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
@@ -20,7 +20,8 @@ export interface SwitchOutcome {
   membershipsLeftOut: number;
   exports: number;
   accountsMoved: number;
-  recordingsMoved: number;
+  /** Recordings the inventory saw on a former cluster; the rest move with the tenancy row. */
+  recordingsFromFormerClusters: number;
 }
 
 export async function switchTenancy(
@@ -55,20 +56,21 @@ export async function switchTenancy(
     .returning({ id: accounts.id });
   // A moved account changed co-op: its sessions and sign-on grants end.
   await endSessions(tx, moved.map((m) => m.id));
-  // Counted, then updated without RETURNING: a large tenancy has 10^5 rows here.
-  const where = and(eq(recordings.tenancyId, t.tenancyId), ne(recordings.clusterId, t.targetClusterId));
-  const [{ n: recordingsMoved } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(where);
-  await tx.update(recordings).set({ clusterId: t.targetClusterId }).where(where);
+  // Recordings at the tenancy's current cluster (cluster_id null) move with the tenancy row below,
+  // however many there are. Only those the inventory saw on a former cluster of the co-op name it:
+  // they were copied too, and are now at the current cluster like the rest.
+  const elsewhere = and(eq(recordings.tenancyId, t.tenancyId), isNotNull(recordings.clusterId));
+  const [{ n: recordingsFromFormerClusters } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(elsewhere);
+  if (recordingsFromFormerClusters > 0) await tx.update(recordings).set({ clusterId: null }).where(elsewhere);
   await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
   const switched: SwitchRecord = { accountsMoved: moved.map((m) => m.id), membershipsLeftOut: leftOut };
   await tx.update(transfers).set({ switched }).where(eq(transfers.id, t.id));
-  return { membershipsLeftOut: objectors.length, exports: objectors.length, accountsMoved: moved.length, recordingsMoved };
+  return { membershipsLeftOut: objectors.length, exports: objectors.length, accountsMoved: moved.length, recordingsFromFormerClusters };
 }
 
 export interface UnswitchOutcome {
   accountsMovedBack: number;
   membershipsGivenBack: number;
-  recordingsMovedBack: number;
 }
 
 /**
@@ -96,10 +98,8 @@ export async function unswitchTenancy(tx: Tx, t: typeof transfers.$inferSelect, 
         .onConflictDoNothing()
         .returning({ id: memberships.accountId })
     : [];
-  const where = and(eq(recordings.tenancyId, t.tenancyId), eq(recordings.clusterId, t.targetClusterId));
-  const [{ n: recordingsMovedBack } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(where);
-  await tx.update(recordings).set({ clusterId: t.sourceClusterId }).where(where);
+  // The recordings (cluster_id null since the switch) go back with the tenancy row: the source still holds them.
   await tx.update(tenancies).set({ coopId: t.sourceCoopId, clusterId: t.sourceClusterId, state: 'active', updatedAt: now }).where(eq(tenancies.id, t.tenancyId));
   await tx.update(transfers).set({ switched: null }).where(eq(transfers.id, t.id));
-  return { accountsMovedBack: back.length, membershipsGivenBack: given.length, recordingsMovedBack };
+  return { accountsMovedBack: back.length, membershipsGivenBack: given.length };
 }
