@@ -116,6 +116,25 @@ export function ssoCommands(globals: () => Opts): Command[] {
         if (res.body.clientSecret) process.stderr.write('The client secret is shown only once. Store it in the client\'s configuration now.\n');
       }
     });
+  clients
+    .command('update <id>')
+    .description('change how a client is told of logouts and how its ID tokens are signed')
+    .option('--backchannel-logout-uri <uri>', 'where meetplane POSTs a logout token when the person\'s session ends')
+    .option('--remove-backchannel-logout', 'stop telling the client of logouts')
+    .option('--backchannel-logout-session-required <yes|no>', 'put sid in logout tokens')
+    .option('--id-token-alg <alg>', 'ES256 or RS256')
+    .action(async (id: string, opts: Record<string, unknown>) => {
+      const body = {
+        ...(opts.removeBackchannelLogout ? { backchannelLogoutUri: null } : opts.backchannelLogoutUri ? { backchannelLogoutUri: opts.backchannelLogoutUri } : {}),
+        ...(opts.backchannelLogoutSessionRequired !== undefined ? { backchannelLogoutSessionRequired: opts.backchannelLogoutSessionRequired === 'yes' } : {}),
+        ...(opts.idTokenAlg ? { idTokenSignedResponseAlg: opts.idTokenAlg } : {}),
+      };
+      const api = await connect(globals);
+      const current = await api.request('GET', `/clients/${encodeURIComponent(id)}`);
+      const res = await api.request<Record<string, unknown>>('PATCH', `/clients/${encodeURIComponent(id)}`, { body, ifMatch: current.etag });
+      if (json()) printJson(res.body);
+      else printRecord(res.body);
+    });
   clients.command('rotate-secret <id>').action(async (id: string) => {
     const api = await connect(globals);
     const current = await api.request('GET', `/clients/${encodeURIComponent(id)}`);

@@ -158,6 +158,34 @@ export async function listClients(db: Db, opts: { coopId?: string | null; after?
   return rows.map(out);
 }
 
+/** What PATCH /clients/{id} may change: how the client is told of logouts, and how its ID tokens are signed. */
+export interface ClientUpdate {
+  backchannelLogoutUri?: string | null | undefined;
+  backchannelLogoutSessionRequired?: boolean | undefined;
+  idTokenSignedResponseAlg?: IdTokenAlg | undefined;
+}
+
+export async function updateClient(db: Db, actor: Principal, current: OidcClient, patch: ClientUpdate): Promise<OidcClient> {
+  const next = {
+    backchannelLogoutUri: patch.backchannelLogoutUri === undefined ? current.backchannelLogoutUri : patch.backchannelLogoutUri,
+    backchannelLogoutSessionRequired: patch.backchannelLogoutSessionRequired ?? (patch.backchannelLogoutUri === null ? false : current.backchannelLogoutSessionRequired),
+    idTokenSignedResponseAlg: patch.idTokenSignedResponseAlg ?? current.idTokenSignedResponseAlg,
+  };
+  // The same rules as at registration (the redirect URIs are unchanged and valid).
+  validate({ ...current, ...next, scope: current.scope });
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(oidcClients)
+      .set({ ...next, version: current.version + 1, updatedAt: new Date() })
+      .where(and(eq(oidcClients.id, current.id), eq(oidcClients.version, current.version)))
+      .returning();
+    if (!row) throw problems.preconditionFailed('(changed meanwhile)');
+    const after = out(row);
+    await appendAudit(tx, { actor, action: 'oidc-client.update', subject: { type: 'oidc-client', id: current.id }, before: auditView(current), after: auditView(after) });
+    return after;
+  });
+}
+
 export async function rotateClientSecret(db: Db, box: SecretBox, actor: Principal, current: OidcClient): Promise<{ client: OidcClient; secret: string }> {
   if (current.kind === 'public') throw problems.conflict('public-client', 'public clients have no secret');
   const secret = newSecret();

@@ -13,7 +13,7 @@ import { findCoop } from '../coops/service.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findAccount } from '../accounts/service.js';
 import { createInvitation } from '../accounts/credentials.js';
-import { ID_TOKEN_ALGS, createClient, deleteClient, findClient, listClients, rotateClientSecret, type OidcClient } from './clients.js';
+import { ID_TOKEN_ALGS, createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type OidcClient } from './clients.js';
 import { OutboundRefused, outboundFor } from '../net/outbound.js';
 import { createUpstream, deleteUpstream, listUpstreams, type Upstream } from './upstream.js';
 import { AUTH_METHODS } from './upstream-auth.js';
@@ -89,6 +89,14 @@ const UpstreamCreate = z
   .strict()
   .refine((b) => b.clientSecret !== undefined || b.authMethod === 'private_key_jwt', { path: ['clientSecret'], message: 'required unless authMethod is private_key_jwt' })
   .openapi('UpstreamProviderCreate');
+const ClientUpdate = z
+  .object({
+    backchannelLogoutUri: z.string().max(2000).nullable().optional().openapi({ description: 'Where logout tokens are POSTed; null: the client is no longer told' }),
+    backchannelLogoutSessionRequired: z.boolean().optional(),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional(),
+  })
+  .strict()
+  .openapi('OidcClientUpdate');
 const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 const ClientPath = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' }, description: 'id or client_id' }) });
 const InvitationCreate = z.object({}).strict().openapi('InvitationCreate');
@@ -238,6 +246,26 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
       const { client } = await clientFor(c.var.principal, c.req.valid('param').id, 'client.read');
       c.header('ETag', etagOf(client));
       return c.json(clientOut(client), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/clients/{id}',
+      tags: ['clients'],
+      summary: "Change how a client is told of logouts (back-channel logout URI, sid) and how its ID tokens are signed (If-Match required)",
+      request: { params: ClientPath, headers: IfMatchHeader, body: jsonBody(ClientUpdate) },
+      responses: { 200: jsonContent(ClientOut, 'Changed'), ...commonErrors, 412: jsonContent(z.any(), 'Changed meanwhile'), 428: jsonContent(z.any(), 'If-Match missing') },
+    }),
+    async (c) => {
+      const { client, actor } = await clientFor(c.var.principal, c.req.valid('param').id, 'client.update');
+      requireIfMatch(c.req.valid('header')['if-match'], client);
+      const body = c.req.valid('json');
+      if (body.backchannelLogoutUri) await logoutUriReachable(body.backchannelLogoutUri);
+      const updated = await updateClient(db, actor, client, body);
+      c.header('ETag', etagOf(updated));
+      return c.json(clientOut(updated), 200);
     },
   );
 

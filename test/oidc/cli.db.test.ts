@@ -88,6 +88,9 @@ describe('meetplane login (device flow)', () => {
     );
     expect(moodle.code).toBe(0);
     expect(JSON.parse(moodle.stdout)).toMatchObject({ backchannelLogoutUri: 'https://moodle.example.org/logout', backchannelLogoutSessionRequired: true, idTokenSignedResponseAlg: 'RS256' });
+    const updated = await runCli(['clients', 'update', JSON.parse(moodle.stdout).clientId, '--json', '--remove-backchannel-logout', '--id-token-alg', 'ES256'], env());
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ backchannelLogoutUri: null, backchannelLogoutSessionRequired: false, idTokenSignedResponseAlg: 'ES256' });
     const bad = await runCli(['clients', 'create', '--coop', coop.slug, '--name', 'x', '--redirect-uri', 'http://gl.example.org/cb'], env());
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('https');

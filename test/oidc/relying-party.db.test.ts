@@ -130,6 +130,30 @@ describe('discovery and registration', () => {
   });
 });
 
+describe('a client registered before', () => {
+  it('is given a logout URI with PATCH (If-Match) and is told from then on; null stops it', async () => {
+    const old = await registerClient(s, { coop: coop.id, kind: 'web', name: 'Old Greenlight', redirectUris: [`${rpUrl}/cb`] });
+    const path = `/api/v1/clients/${old.clientId}`;
+    const current = await s.api('GET', path);
+    expect(current.json.backchannelLogoutUri).toBeNull();
+    expect((await s.api('PATCH', path, { body: { backchannelLogoutUri: `${rpUrl}/late` } })).status).toBe(428);
+    const refused = await s.api('PATCH', path, { body: { backchannelLogoutUri: 'https://10.20.30.40/logout' }, headers: { 'if-match': current.headers.get('etag')! } });
+    expect(refused.status).toBe(400);
+    const patched = await s.api('PATCH', path, { body: { backchannelLogoutUri: `${rpUrl}/late` }, headers: { 'if-match': current.headers.get('etag')! } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.json).toMatchObject({ backchannelLogoutUri: `${rpUrl}/late`, version: current.json.version + 1 });
+
+    const who = await memberWithPassword(s, { coop: coop.id });
+    await login(old, who);
+    const res = await s.api('POST', `/api/v1/accounts/${who.accountId}/suspend`, { body: { reason: 'test' }, headers: { 'if-match': await etagOf(who.accountId) } });
+    expect(res.status).toBe(200);
+    expect((await logoutTokenAt('/late', 1, old.clientId)).sub).toBe(who.accountId);
+
+    const off = await s.api('PATCH', path, { body: { backchannelLogoutUri: null }, headers: { 'if-match': patched.headers.get('etag')! } });
+    expect(off.json).toMatchObject({ backchannelLogoutUri: null, backchannelLogoutSessionRequired: false });
+  });
+});
+
 describe('a logout token reaches every client that held the session', () => {
   it('when the member logs out through a client (RP-initiated logout): each client gets its sid', async () => {
     const who = await memberWithPassword(s, { coop: coop.id });
