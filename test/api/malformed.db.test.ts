@@ -498,9 +498,11 @@ describe('a machine client, which is no account', () => {
     const res = await s.api('POST', '/api/v1/tokens', { token, body: { name: 'robot pat' } });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-    expect(res.json).toMatchObject({ type: 'https://meetplane.org/problems/forbidden', reason: 'not-an-account' });
-    expect(res.json.detail).toMatch(/client credentials/);
-    expect((await s.api('GET', '/api/v1/tokens', { token })).json.items).toEqual([]);
+    // The policies refuse it by the rule for what only a person can do (policies/machine.cedar).
+    expect(res.json).toMatchObject({ type: 'https://meetplane.org/problems/forbidden', policyIds: ['machine-client-not-a-person'] });
+    const list = await s.api('GET', '/api/v1/tokens', { token });
+    expect(list.status).toBe(403);
+    expect(list.json.policyIds).toEqual(['machine-client-not-a-person']);
   });
 
   it('gets no 5xx from any route of the OpenAPI document, called with plausible inputs', async () => {
