@@ -7,6 +7,7 @@
 // under the master key), HttpOnly, SameSite=Lax, Secure on https, living
 // SESSION_TTL. `requireMember()` guards pages with it.
 import { memberTransferPages } from '../transfers/member-pages.js';
+import { handoverPages } from '../handovers/pages.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -248,6 +249,7 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
   });
 
   memberTransferPages(routes, sessions, deps);
+  handoverPages(routes, sessions, deps);
   memberInvitationPages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), html }, deps);
   myDataPages(
     routes,

@@ -1,0 +1,98 @@
+// The target co-op's admin follows a hand-over on its page, signed in through
+// the shared sign-on: the waves, each tenancy's answer and state, a tenancy
+// that failed and why, and the task that blocks the cut-over. Someone of
+// neither co-op sees no such hand-over.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../support/browser.js';
+import { coopAdminWithToken, createCluster, createCoop, createTenancy } from '../support/fixtures.js';
+import { memberWithPassword, startSsoServer } from '../oidc/helpers.js';
+
+let s: Awaited<ReturnType<typeof startSsoServer>>;
+let browser: Browser;
+let viewer: Awaited<ReturnType<typeof memberWithPassword>>;
+let outsider: Awaited<ReturnType<typeof memberWithPassword>>;
+let id: string;
+
+const iso = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+async function act(path: string, token: string, body?: unknown) {
+  const etag = (await s.api('GET', `/api/v1/handovers/${id}`)).headers.get('etag')!;
+  return s.api('POST', `/api/v1/handovers/${id}/${path}`, { token, body, headers: { 'if-match': etag } });
+}
+
+beforeAll(async () => {
+  s = await startSsoServer({ TRANSFER_MIN_NOTICE_DAYS: '0', WORKER: 'off' });
+  browser = await launchBrowser();
+  const old = await createCoop(s, { name: 'Old Co-op' });
+  const neu = await createCoop(s, { name: 'Harbour Co-op' });
+  const s1 = await createCluster(s, old.id);
+  // Never polled: the data-protection rules refuse a move to a cluster not known to be online.
+  await createCluster(s, neu.id);
+  await createTenancy(s, old.id, s1.id, { name: 'Riverside School' });
+  const src = await coopAdminWithToken(s, old.id);
+  const dst = await coopAdminWithToken(s, neu.id);
+  viewer = await memberWithPassword(s, { coop: neu.id });
+  outsider = await memberWithPassword(s);
+  const [root] = (await s.api('GET', '/api/v1/grants?active=true')).json.items;
+  const granted = await s.api('POST', '/api/v1/grants', {
+    body: { from: root.id, account: viewer.accountId, role: 'coop_admin', scope: { type: 'coop', id: neu.id }, expiresAt: iso(86_400_000), reason: 'runs the new co-op' },
+  });
+  expect(granted.status, granted.text).toBe(201);
+  const created = await s.api('POST', '/api/v1/handovers', {
+    token: src.token,
+    body: {
+      name: 'Old Co-op joins Harbour',
+      sourceCoop: old.id,
+      targetCoop: neu.id,
+      noticeDays: 0,
+      announceAt: iso(0),
+      waves: [{ freezeFrom: iso(3_600_000), freezeUntil: iso(7_200_000), concurrency: 3 }],
+      cutoverAt: iso(7_200_000),
+      decommissionAt: iso(20 * 3_600_000),
+    },
+  });
+  expect(created.status, created.text).toBe(201);
+  id = created.json.id;
+  await act('approve', src.token, { as: 'source_admin' });
+  expect((await act('approve', dst.token, { as: 'target_admin' })).json.state).toBe('approved');
+  await s.api('POST', `/api/v1/handovers/${id}/tasks`, { token: dst.token, body: { title: 'DNS and TLS for the gateway host', blocking: true } });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await s?.stop();
+});
+
+async function visit(who: { email: string; password: string }): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${s.url}/me/handovers/${id}`);
+  await page.getByLabel('E-mail address').fill(who.email);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.waitForURL(`${s.url}/me/handovers/${id}`);
+  return page;
+}
+
+describe('the hand-over page', () => {
+  it("shows the target co-op's admin the waves, the tenancies, a failure with its reason and the task blocking the cut-over", async () => {
+    const page = await visit(viewer);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Old Co-op joins Harbour');
+    const main = (await page.locator('main').textContent())!;
+    expect(main).toContain('Harbour Co-op');
+    expect(main).toContain('approved');
+    const failures = page.locator('h2:has-text("Failures") + ul li');
+    expect(await failures.count()).toBe(1);
+    expect(await failures.first().textContent()).toMatch(/^Riverside School: the data-protection rules refused it/);
+    expect(await page.locator('h2:has-text("Open tasks") + ul li').first().textContent()).toBe('Blocks the cut-over: DNS and TLS for the gateway host (open)');
+    const row = page.locator('h2:has-text("Tenancies") + table tbody tr').first();
+    expect((await row.locator('td').allTextContents())).toEqual(['Riverside School', '1', 'pending', 'failed', 'rejected']);
+    expect(await page.getByRole('progressbar', { name: 'wave 1 copied' }).count()).toBe(1);
+  });
+
+  it('answers someone of neither co-op as if there were no such hand-over', async () => {
+    const page = await visit(outsider);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('No such hand-over');
+    expect(await page.locator('main').textContent()).not.toContain('Riverside School');
+  });
+});
