@@ -52,7 +52,8 @@ export async function enqueueLogout(db: Executor, payload: LogoutPayload): Promi
 
 /**
  * Queues logout tokens for every client with a logout URI that has a session
- * (one token per sid) or a grant (one token by sub) of these accounts. Call in
+ * or a grant of these accounts (per sid for clients that require it, else one
+ * by sub). Call in
  * the transaction that ends the sessions, before they are deleted. A client
  * that requires sid and holds only a grant gets nothing: without a session
  * there is no sid to name.
@@ -76,12 +77,22 @@ export async function enqueueLogoutsFor(tx: Executor, accountIds: string[]): Pro
       where c.backchannel_logout_uri is not null
       order by h.client_id, h.sub, h.sid`),
   );
-  const withSid = new Set(rows.filter((r) => r.sid).map((r) => `${r.client_id} ${r.sub}`));
+  // oidc-provider puts sid in a client's ID tokens only when the client requires it: a client that
+  // does not has never seen a sid, and one in the logout token would match none of its sessions
+  // (mod_auth_openidc then keeps the session). So: one token per session for clients that require
+  // sid, one token naming the person for the others.
+  const named = new Set<string>();
   let queued = 0;
   for (const r of rows) {
-    // A session's sid covers the grant of the same client and person.
-    if (!r.sid && (r.session_required || withSid.has(`${r.client_id} ${r.sub}`))) continue;
-    await enqueueLogout(tx, { clientId: r.client_id, sub: r.sub, ...(r.sid ? { sid: r.sid } : {}) });
+    if (r.session_required) {
+      if (!r.sid) continue; // a grant without a session: no sid to name
+      await enqueueLogout(tx, { clientId: r.client_id, sub: r.sub, sid: r.sid });
+    } else {
+      const key = `${r.client_id} ${r.sub}`;
+      if (named.has(key)) continue;
+      named.add(key);
+      await enqueueLogout(tx, { clientId: r.client_id, sub: r.sub });
+    }
     queued++;
   }
   return queued;
