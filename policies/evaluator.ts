@@ -103,7 +103,7 @@ export class Evaluator {
       for (const [id, text] of Object.entries(this.source.policies)) {
         const json = this.#policyJson.get(id)!;
         if (!this.#names(json, action)) continue;
-        const alone = this.#evaluateAlone(id, json.effect, data, action, context);
+        const alone = this.#evaluateAlone(id, data, action, context);
         policies.push({ id, file: this.source.files[id] ?? '', effect: json.effect, ...alone, text });
       }
     }
@@ -158,12 +158,12 @@ export class Evaluator {
   }
 
   /**
-   * Whether one policy's conditions hold for the request, evaluated on its own
-   * (a permit alone allows iff it matches; a forbid beside a permit-all denies iff it matches).
+   * Whether one policy's conditions hold for the request, evaluated on its own:
+   * Cedar names the policy among the reasons iff it is satisfied, a permit
+   * (allow) and a forbid (deny) alike, so a forbid needs no permit beside it.
    */
-  #evaluateAlone(id: string, effect: 'permit' | 'forbid', data: ReturnType<typeof requestData>, action: string, context: AuthzContext) {
+  #evaluateAlone(id: string, data: ReturnType<typeof requestData>, action: string, context: AuthzContext) {
     const policies: Record<string, string> = { [id]: this.source.policies[id]! };
-    if (effect === 'forbid') policies['explain-permit-all'] = 'permit (principal, action, resource);';
     const answer = cedar.isAuthorized({
       principal: data.principal,
       action: { type: 'Action', id: action },

@@ -32,11 +32,3 @@ export const DELEGABLE_ROLES: Record<Role, readonly Role[]> = {
   tenancy_admin: ['tenancy_admin'],
   auditor: ['auditor'],
 };
-
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
-}
-
-export function scopeLabel(s: Scope): string {
-  return s.type === 'global' ? 'global' : `${s.type}:${s.id}`;
-}

@@ -74,11 +74,43 @@ describe('the policy engine', () => {
     expect(read({ n: 1 }).decision).toBe('allow');
   });
 
+  it('names every permit that allowed and every forbid that denied', () => {
+    const several = new PolicyEngine({
+      schema: SCHEMA,
+      policies: {
+        'permit-positive': POLICIES['permit-positive']!,
+        'permit-small': '@id("permit-small")\npermit (principal, action == Action::"read", resource) when { context.n < 100 };',
+        'forbid-seven': POLICIES['forbid-seven']!,
+        'forbid-odd-seven': '@id("forbid-odd-seven")\nforbid (principal, action == Action::"read", resource) when { context.n == 7 };',
+      },
+      files: {},
+    });
+    // In Cedar's order, which is not promised.
+    const allowed = read({ n: 1 }, several);
+    expect(allowed.decision).toBe('allow');
+    expect([...allowed.policyIds].sort()).toEqual(['permit-positive', 'permit-small']);
+    expect(allowed.reasons).toEqual([`permitted by ${allowed.policyIds.join(', ')}`]);
+    const denied = read({ n: 7 }, several);
+    expect(denied.decision).toBe('deny');
+    expect([...denied.policyIds].sort()).toEqual(['forbid-odd-seven', 'forbid-seven']);
+    expect(denied.reasons).toEqual([`forbidden by ${denied.policyIds.join(', ')}`]);
+  });
+
+  it('denies, with the reason, a request that cannot even be handed to Cedar', () => {
+    const d = read({ n: 1n });
+    expect(d.decision).toBe('deny');
+    expect(d.policyIds).toEqual([]);
+    expect(d.reasons).toHaveLength(1);
+    expect(d.reasons[0]).toMatch(/^the request could not be evaluated: .+/);
+  });
+
   it('refuses to load policies that do not validate against the schema, naming the policy', () => {
     const bad = { 'uses-missing': '@id("uses-missing")\npermit (principal, action == Action::"read", resource) when { context.m > 0 };' };
     expect(() => new PolicyEngine({ schema: SCHEMA, policies: bad, files: {} })).toThrow(PolicyLoadError);
     expect(() => new PolicyEngine({ schema: SCHEMA, policies: bad, files: {} })).toThrow(/^policies do not validate: uses-missing: .+/);
     expect(() => new PolicyEngine({ schema: 'entity User', policies: POLICIES, files: {} })).toThrow(/^policies do not validate: .+/);
+    const twoBad = { ...bad, 'uses-missing-too': '@id("uses-missing-too")\nforbid (principal, action == Action::"read", resource) when { context.k > 0 };' };
+    expect(() => new PolicyEngine({ schema: SCHEMA, policies: twoBad, files: {} })).toThrow(/^policies do not validate: uses-missing: .+; uses-missing-too: .+/);
   });
 });
 
@@ -117,6 +149,10 @@ describe('reading policy files', () => {
     expect(source.schema).toBe(SCHEMA);
     expect(Object.keys(source.policies)).toEqual(['from-a', 'from-b']);
     expect(source.files).toEqual({ 'from-a': 'a.cedar', 'from-b': 'b.cedar' });
+    // Files named in any order on disk are still read sorted by name (whatever order the directory lists them in).
+    const names = ['f', 'c', 'e', 'a', 'd', 'b'];
+    const many = loadPolicySource(folder({ [SCHEMA_FILE]: SCHEMA, ...Object.fromEntries(names.map((n) => [`${n}.cedar`, one(`from-${n}`)])) }));
+    expect(Object.keys(many.policies)).toEqual(['from-a', 'from-b', 'from-c', 'from-d', 'from-e', 'from-f']);
   });
 
   it('refuses a folder without policies, and an id used in two files', () => {

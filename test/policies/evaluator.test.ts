@@ -80,6 +80,13 @@ describe('authorize fails closed', () => {
     expect(evaluator.authorize(pa, 'coop.read', { type: 'Coop', id: 'A' }, ctx).decision).toBe('deny');
   });
 
+  it('denies, saying so, when the request cannot even be built (no resource given)', () => {
+    const d = evaluator.authorize(holder('pa'), 'coop.read', null as unknown as ResourceRef, verified);
+    expect(d).toMatchObject({ decision: 'deny', policyIds: [] });
+    expect(d.reasons).toHaveLength(1);
+    expect(d.reasons[0]).toMatch(/^the request could not be evaluated: .+/);
+  });
+
   it('denies when the entities are malformed', () => {
     const broken = { type: 'Tenancy', id: 'T', coopId: 'A' } as unknown as ResourceRef; // no cluster
     expect(evaluator.authorize(pa, 'tenancy.read', broken, verified).decision).toBe('deny');

@@ -89,3 +89,46 @@ describe('delegable grants', () => {
     expect(evaluator.authorize(fixed, 'cluster.drain', own, verified).decision).toBe('allow');
   });
 });
+
+describe('several deciding policies', () => {
+  // The shipped policies plus two forbids on one co-op and one forbid that never applies.
+  const forbid = (id: string, coop: string) => `@id("${id}")\nforbid (principal, action == Action::"coop.read", resource == Coop::"${coop}");`;
+  const e = new Evaluator({
+    schema: evaluator.source.schema,
+    policies: { ...evaluator.source.policies, 'forbid-z-one': forbid('forbid-z-one', 'Z'), 'forbid-z-two': forbid('forbid-z-two', 'Z'), 'forbid-y': forbid('forbid-y', 'Y') },
+    files: { ...evaluator.source.files, 'forbid-z-one': 'z.cedar', 'forbid-z-two': 'z.cedar', 'forbid-y': 'y.cedar' },
+  });
+  const coopZ = { type: 'Coop' as const, id: 'Z' };
+
+  it('are all named in the reason', () => {
+    const d = e.authorize(holder('pa'), 'coop.read', coopZ, verified);
+    expect(d.decision).toBe('deny');
+    expect([...d.policyIds].sort()).toEqual(['forbid-z-one', 'forbid-z-two']);
+    expect(d.reasons).toEqual([`coop.read on Coop::"Z" is forbidden by ${d.policyIds.join(', ')}`]);
+  });
+
+  it('are shown as matching by explain, and a forbid that does not apply as not matching', () => {
+    const x = e.explain(holder('pa'), 'coop.read', coopZ, verified);
+    const shown = (id: string) => x.policies.find((p) => p.id === id);
+    expect(shown('forbid-z-one')).toMatchObject({ effect: 'forbid', matches: true, errored: false, file: 'z.cedar' });
+    expect(shown('forbid-z-two')).toMatchObject({ effect: 'forbid', matches: true, errored: false });
+    expect(shown('forbid-y')).toMatchObject({ effect: 'forbid', matches: false, errored: false, file: 'y.cedar' });
+    expect(shown('platform-admin-all')).toMatchObject({ effect: 'permit', matches: true });
+  });
+});
+
+describe('explain, for a principal or policies with less said', () => {
+  it('shows no memberships for a principal whose memberships are not given', () => {
+    const x = evaluator.explain({ accountId: 'nobody', coopId: null, grants: [] }, 'coop.read', coopA, verified);
+    expect(x.principal).toEqual({ uid: 'Account::"nobody"', grants: [], memberOf: [] });
+    expect(x.decision).toBe('deny');
+  });
+
+  it('lists a policy whose file is not known with an empty file name', () => {
+    const bare = new Evaluator({ schema: evaluator.source.schema, policies: evaluator.source.policies, files: {} });
+    expect(bare.list().every((p) => p.file === '')).toBe(true);
+    const x = bare.explain(holder('pa'), 'coop.read', coopA, verified);
+    expect(x.policies.length).toBeGreaterThan(0);
+    expect(x.policies.every((p) => p.file === '')).toBe(true);
+  });
+});
