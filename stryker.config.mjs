@@ -14,6 +14,7 @@
 const trustCritical = [
   // who may do what: the Cedar evaluator and the facts it is given
   'policies/evaluator.ts',
+  'policies/engine.ts',
   'policies/entities.ts',
   'policies/holdings.ts',
   'policies/roles.ts',
@@ -33,6 +34,7 @@ const trustCritical = [
   // secrets, passwords, signatures, the outbound policy and accepted text
   'server/bbb/checksum.ts',
   'server/accounts/passwords.ts',
+  'server/accounts/login-keys.ts',
   'server/crypto/*.ts',
   'server/net/addresses.ts',
   'server/http/text.ts',
