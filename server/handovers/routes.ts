@@ -16,12 +16,10 @@ import { forbidden } from '../authz/authz.js';
 import { coopFor } from '../authz/objects.js';
 import { findCoop } from '../coops/service.js';
 import { PLATFORM, transferRef } from '../authz/guard.js';
-import { outboundFor } from '../net/outbound.js';
-import { transferDeps } from '../transfers/deps.js';
 import { findTransfer } from '../transfers/service.js';
-import type { ExecutionDeps } from '../transfers/step-kit.js';
 import { isoOrNull } from '../time.js';
 import type { HandoverDeps } from './deps.js';
+import { handoverDepsOf } from './build-deps.js';
 import { handoverRef } from './refs.js';
 import { handoverApprovals, handoverTenancies } from './table.js';
 import { createPlan, findHandover, listHandovers, planParts, type Handover } from './plan.js';
@@ -103,8 +101,7 @@ const APPROVE_AS = { source_admin: 'handover.approveAsSource', target_admin: 'ha
 
 export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
   const app = router();
-  const exec: ExecutionDeps = { db, box, log, signer, outbound: outboundFor(config), publicUrl: config.publicUrl, timing: config.transferTiming, ...transferDeps(db, config) };
-  const deps: HandoverDeps = { exec, authz: guard.authz, publicUrl: config.publicUrl };
+  const deps: HandoverDeps = handoverDepsOf({ db, box, log, signer, config, guard });
 
   async function handoverFor(p: Principal, id: string, action: string) {
     const h = await findHandover(db, id);

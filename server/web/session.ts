@@ -8,6 +8,7 @@
 // SESSION_TTL. `requireMember()` guards pages with it.
 import { memberTransferPages } from '../transfers/member-pages.js';
 import { handoverPages } from '../handovers/pages.js';
+import { ownerHandoverPages } from '../handovers/owner-pages.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -250,6 +251,7 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
 
   memberTransferPages(routes, sessions, deps);
   handoverPages(routes, sessions, deps);
+  ownerHandoverPages(routes, sessions, deps);
   memberInvitationPages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), html }, deps);
   myDataPages(
     routes,

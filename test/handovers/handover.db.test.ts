@@ -157,6 +157,7 @@ describe('a platform hand-over', () => {
       (await Promise.all([accepts, objects, later, fails, ...wave2].map(async (t) => (await s.api('GET', `/api/v1/accounts/${t.owner.accountId}`)).json.email))).sort(),
     );
     expect(asked[0]!.body).toContain(`meetplane handovers answer ${id}`);
+    expect(asked[0]!.body).toContain(`/me/handovers/${id}/tenancies/`);
 
     // Owners answer on their transfer (its ETag as If-Match); another tenancy's owner cannot answer for them.
     const answer = async (t: { id: string; owner: Who }, body: unknown, token = t.owner.token) => {

@@ -1,18 +1,27 @@
 // The target co-op's admin follows a hand-over on its page, signed in through
 // the shared sign-on: the waves, each tenancy's answer and state, a tenancy
 // that failed and why, and the task that blocks the cut-over. Someone of
-// neither co-op sees no such hand-over.
+// neither co-op sees no such hand-over. A tenancy's owner answers on their own
+// page (the link in their mail): accepting approves their tenancy's transfer,
+// which starts its notice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy } from '../support/fixtures.js';
 import { memberWithPassword, startSsoServer } from '../oidc/helpers.js';
+import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
+import { pollClusters } from '../../server/clusters/health.js';
+import { SecretBox } from '../../server/crypto/secretbox.js';
 
 let s: Awaited<ReturnType<typeof startSsoServer>>;
 let browser: Browser;
 let viewer: Awaited<ReturnType<typeof memberWithPassword>>;
 let outsider: Awaited<ReturnType<typeof memberWithPassword>>;
 let id: string;
+let peers: BbbPair;
+let owner: Awaited<ReturnType<typeof memberWithPassword>>;
+let ownerPage: string;
+let ownedTransfer: string;
 
 const iso = (ms: number) => new Date(Date.now() + ms).toISOString();
 
@@ -57,20 +66,55 @@ beforeAll(async () => {
   await act('approve', src.token, { as: 'source_admin' });
   expect((await act('approve', dst.token, { as: 'target_admin' })).json.state).toBe('approved');
   await s.api('POST', `/api/v1/handovers/${id}/tasks`, { token: dst.token, body: { title: 'DNS and TLS for the gateway host', blocking: true } });
-}, 90_000);
+
+  // A second plan, to a cluster that answers its health polls: its tenancy's transfer waits for the owner.
+  peers = await startBbbPair({ source: 'src-secret-0123456789', target: 'dst-secret-0123456789' });
+  const s2 = await createCluster(s, old.id);
+  const t2 = await createCluster(s, neu.id, { apiUrl: peers.target.url, secret: 'dst-secret-0123456789' });
+  await pollClusters(s.database.db, new SecretBox(Buffer.from(s.masterKey, 'base64')), { outbound: s.outbound });
+  const hillside = await createTenancy(s, old.id, s2.id, { name: 'Hillside School' });
+  owner = await memberWithPassword(s, { coop: old.id });
+  await s.api('PUT', `/api/v1/tenancies/${hillside.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
+  const second = await s.api('POST', '/api/v1/handovers', {
+    token: src.token,
+    body: {
+      name: 'Hillside too',
+      sourceCoop: old.id,
+      targetCoop: neu.id,
+      clusters: [{ cluster: s2.id, mode: 'data-move', targetCluster: t2.id }],
+      noticeDays: 0,
+      announceAt: iso(0),
+      waves: [{ freezeFrom: iso(3_600_000), freezeUntil: iso(7_200_000), concurrency: 1 }, { freezeFrom: iso(7_200_000), freezeUntil: iso(9_000_000), concurrency: 1 }],
+      cutoverAt: iso(9_000_000),
+      decommissionAt: iso(20 * 3_600_000),
+      agreement: { documentSha256: 'c'.repeat(64), signedOn: '2026-01-01' },
+    },
+  });
+  expect(second.status, second.text).toBe(201);
+  const approve = async (who: { token: string }, as: string) => {
+    const etag = (await s.api('GET', `/api/v1/handovers/${second.json.id}`)).headers.get('etag')!;
+    return s.api('POST', `/api/v1/handovers/${second.json.id}/approve`, { token: who.token, body: { as }, headers: { 'if-match': etag } });
+  };
+  await approve(src, 'source_admin');
+  expect((await approve(dst, 'target_admin')).json.state).toBe('approved');
+  ownedTransfer = (await s.api('GET', `/api/v1/handovers/${second.json.id}/status`)).json.tenancies[0].transferId;
+  expect((await s.api('GET', `/api/v1/transfers/${ownedTransfer}`)).json.state).toBe('checked');
+  ownerPage = `/me/handovers/${second.json.id}/tenancies/${hillside.id}`;
+}, 120_000);
 
 afterAll(async () => {
+  await peers?.close();
   await browser?.close();
   await s?.stop();
 });
 
-async function visit(who: { email: string; password: string }): Promise<Page> {
+async function visit(who: { email: string; password: string }, path = `/me/handovers/${id}`): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${s.url}/me/handovers/${id}`);
+  await page.goto(`${s.url}${path}`);
   await page.getByLabel('E-mail address').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.waitForURL(`${s.url}/me/handovers/${id}`);
+  await page.waitForURL(`${s.url}${path}`);
   return page;
 }
 
@@ -94,5 +138,18 @@ describe('the hand-over page', () => {
     const page = await visit(outsider);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('No such hand-over');
     expect(await page.locator('main').textContent()).not.toContain('Riverside School');
+  });
+
+  it("lets the tenancy's owner accept the move on their page: their approval starts the notice", async () => {
+    expect((await (await visit(outsider, ownerPage)).getByRole('heading', { level: 1 }).textContent())).toBe('No such tenancy in a hand-over');
+    const page = await visit(owner, ownerPage);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Hillside School in the hand-over to Harbour Co-op');
+    await page.getByRole('button', { name: 'Accept the move' }).click();
+    await page.waitForURL(/done=accept/);
+    expect(await page.getByRole('status').textContent()).toBe('Your answer is recorded.');
+    expect(await page.locator('main').textContent()).toContain('There is nothing to answer now');
+    const t = (await s.api('GET', `/api/v1/transfers/${ownedTransfer}`)).json;
+    expect(t.state).toBe('notice');
+    expect(t.approvals.map((a: { role: string; accountId: string }) => [a.role, a.accountId]).find((a: string[]) => a[0] === 'owner')).toEqual(['owner', owner.accountId]);
   });
 });
