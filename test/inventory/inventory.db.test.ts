@@ -194,7 +194,7 @@ describe('CLI', () => {
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/state\s+online/);
     const list = await runCli(['clusters', 'health'], env());
-    expect(list.stdout).toMatch(/^ID\s+NAME\s+STATE\s+LOAD/);
+    expect(list.stdout).toMatch(/^ID\s+SLUG\s+NAME\s+STATE\s+LOAD/);
     expect(list.stdout).toContain(cluster.id);
 
     const missing = await runCli(['tenancies', 'rooms', 'no-such-tenancy'], env());
