@@ -5,7 +5,8 @@ import { sql } from 'drizzle-orm';
 import type { AppEnv, Deps } from './http/env.js';
 import { Guard } from './authz/guard.js';
 import { Authz } from './authz/authz.js';
-import { HttpMetrics, observe } from './http/observe.js';
+import { observe } from './http/observe.js';
+import { Metrics } from './metrics/registry.js';
 import { pageHeaders } from './http/page-headers.js';
 import { notFound, onError } from './http/errors.js';
 import { limitBody, REQUEST_BODY_LIMIT } from './http/body-limit.js';
@@ -41,7 +42,7 @@ export const API_PREFIX = '/api/v1';
 /** `setup`: the one-time setup link of an instance without a platform admin (server/setup), mounted at /setup. */
 export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   const deps: Deps = { ...base, guard: new Guard(new Authz(base.db)) };
-  const metrics = new HttpMetrics();
+  const metrics = new Metrics().watch(deps.db);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.onError(onError);
   app.notFound(notFound);
@@ -68,7 +69,10 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
       return c.json({ status: 'unavailable', database: 'unreachable' }, 503);
     }
   });
-  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
+  app.get('/metrics', async (c) => {
+    const { contentType, body } = await metrics.render();
+    return c.text(body, 200, { 'Content-Type': contentType });
+  });
 
   const api = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   api.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -108,6 +112,6 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   app.route('/audit', auditPages(deps));
   if (setup) app.route('/setup', setupPages(deps, setup));
   app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in
-  app.route('/', gatewayRoutes(deps)); // BBB API gateway: checksums, not bearer tokens
+  app.route('/', gatewayRoutes(deps, metrics)); // BBB API gateway: checksums, not bearer tokens
   return app;
 }

@@ -11,8 +11,9 @@ import { Gateway } from './gateway.js';
 import { slugFromHost } from './target.js';
 import { relayRecordingReady } from './callback.js';
 import { outboundFor } from '../net/outbound.js';
+import type { GatewayOutcome, Metrics } from '../metrics/registry.js';
 
-export function gatewayRoutes(deps: Deps) {
+export function gatewayRoutes(deps: Deps, metrics?: Metrics) {
   const outbound = outboundFor(deps.config);
   const gateway = new Gateway({ db: deps.db, box: deps.box, log: deps.log, publicUrl: deps.config.publicUrl, outbound });
   const suffix = deps.config.gatewayHostSuffix;
@@ -26,8 +27,8 @@ export function gatewayRoutes(deps: Deps) {
     return q < 0 ? '' : raw.slice(q + 1);
   };
 
-  const handle = (c: Context<AppEnv>, tenancyRef: string | undefined, call: string) =>
-    gateway.handle({
+  const handle = async (c: Context<AppEnv>, tenancyRef: string | undefined, call: string) => {
+    const res = await gateway.handle({
       tenancyRef,
       call,
       rawQuery: rawQuery(c),
@@ -35,6 +36,18 @@ export function gatewayRoutes(deps: Deps) {
       contentType: c.req.header('content-type'),
       body: () => c.req.arrayBuffer(),
     });
+    if (!metrics) return res;
+    // The answers are small XML documents the gateway built: read, counted, and answered as they were.
+    if (!/xml/.test(res.headers.get('content-type') ?? '')) {
+      metrics.gatewayCalls.inc({ tenancy: tenancyRef ?? '-', call: call || 'index', outcome: res.ok ? 'success' : 'failed' });
+      return res;
+    }
+    const text = await res.text();
+    const outcome = outcomeOf(text);
+    // Unknown and unsigned calls answer checksumError alike: no label from what a stranger sent.
+    metrics.gatewayCalls.inc({ tenancy: outcome === 'refused' ? '-' : (tenancyRef ?? '-'), call: outcome === 'refused' ? '-' : call || 'index', outcome });
+    return new Response(text, { status: res.status, headers: res.headers });
+  };
 
   const hostRef = (c: Context<AppEnv>) =>
     slugFromHost((trustProxy ? c.req.header('x-forwarded-host')?.split(',')[0]?.trim() : undefined) ?? c.req.header('host'), suffix);
@@ -66,4 +79,10 @@ export function gatewayRoutes(deps: Deps) {
   });
 
   return app;
+}
+
+/** success / failed / refused (checksumError), from an XML answer. */
+function outcomeOf(xml: string): GatewayOutcome {
+  if (/<returncode>\s*SUCCESS/.test(xml)) return 'success';
+  return /<messageKey>\s*checksumError/.test(xml) ? 'refused' : 'failed';
 }

@@ -2,6 +2,7 @@
 // metrics, the OpenAPI description, request ids and opaque 500s.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { createCluster, createCoop, createTenancy } from '../support/fixtures.js';
 
 let s: TestServer;
 beforeAll(async () => {
@@ -25,6 +26,34 @@ describe('operations', () => {
     expect(metrics.headers.get('content-type')).toContain('text/plain');
     expect(metrics.text).toMatch(/^meetplane_http_requests_total\{method="GET",code="200"\} \d+$/m);
     expect(metrics.text).toMatch(/^process_resident_memory_bytes \d+$/m);
+  });
+
+  it('exports the process metrics and the state of the domain, read at each scrape', async () => {
+    const coop = await createCoop(s);
+    const cluster = await createCluster(s, coop.id);
+    // A gateway call nobody signed: refused, counted without the tenancy a stranger named.
+    await fetch(`${s.url}/t/no-such-tenancy/bigbluebutton/api/getMeetings?checksum=00`);
+    const text = (await s.api('GET', '/metrics', { token: null })).text;
+    // GC durations appear once a collection was seen; the histogram is declared from the start.
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram\n');
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total'])
+      expect(text, name).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? [0-9.e+-]+$`, 'm'));
+    expect(text).toMatch(/^meetplane_http_request_duration_seconds_bucket\{le="0.1",method="GET"\} \d+$/m);
+    expect(text).toContain(`meetplane_cluster_up{cluster="${cluster.slug}",state="unknown"} 0\n`);
+    expect(text).toMatch(/^meetplane_audit_entries [1-9]\d*$/m);
+    expect(text).toMatch(/^meetplane_audit_unsigned_entries \d+$/m);
+    expect(text).toMatch(/^meetplane_mail_outbox\{state="pending"\} \d+$/m);
+    expect(text).toMatch(/^meetplane_jobs_due \d+$/m);
+    expect(text).toMatch(/^meetplane_jobs_lease_expired 0$/m);
+    expect(text).toMatch(/^meetplane_gateway_calls_total\{tenancy="-",call="-",outcome="refused"\} [1-9]\d*$/m);
+    expect(text).not.toContain('no-such-tenancy');
+    // A transfer shows up under its state.
+    const t = await createTenancy(s, coop.id, cluster.id);
+    const other = await createCoop(s);
+    const target = await createCluster(s, other.id);
+    const created = await s.api('POST', '/api/v1/transfers', { body: { tenancy: t.id, targetCoop: other.id, targetCluster: target.id } });
+    expect(created.status, created.text).toBe(201);
+    expect((await s.api('GET', '/metrics', { token: null })).text).toMatch(/^meetplane_transfers\{state="draft"\} [1-9]\d*$/m);
   });
 
   it('describes every route in OpenAPI 3.1, with the bearer scheme', async () => {
