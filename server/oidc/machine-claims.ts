@@ -8,35 +8,48 @@
 import type { Db } from '../db/index.js';
 import { activeGrants } from '../grants/service.js';
 import { roleClaims, type GrantRoleClaim } from '../grants/claims.js';
-import { findCoop } from '../coops/service.js';
-import { findTenancy } from '../tenancies/service.js';
-import { findClient } from './clients.js';
+import { eq, sql } from 'drizzle-orm';
+import { coops } from '../coops/table.js';
+import { tenancies } from '../tenancies/table.js';
+import { oidcClients } from './table.js';
 import { flatRoles } from './claims.js';
 
 export interface MachineTokenClaims {
   roles: string[];
   meetplane: {
-    coop: { id: string; slug: string } | null;
+    coop: { id: string; slug: string };
     tenancy: { id: string; slug: string } | null;
     roles: GrantRoleClaim[];
   };
 }
 
+// One prepared query for the client with its co-op and tenancy: it runs for every token issued.
+const prepared = new WeakMap<Db, ReturnType<typeof prepare>>();
+const prepare = (db: Db) =>
+  db
+    .select({ id: oidcClients.id, kind: oidcClients.kind, coopId: coops.id, coopSlug: coops.slug, tenancyId: tenancies.id, tenancySlug: tenancies.slug })
+    .from(oidcClients)
+    .innerJoin(coops, eq(coops.id, oidcClients.coopId))
+    .leftJoin(tenancies, eq(tenancies.id, oidcClients.tenancyId))
+    .where(eq(oidcClients.clientId, sql.placeholder('clientId')))
+    .limit(1)
+    .prepare('oidc_machine_token_client');
+function clientQuery(db: Db) {
+  let q = prepared.get(db);
+  if (!q) prepared.set(db, (q = prepare(db)));
+  return q;
+}
+
 /** Claims for the client's next token, or undefined for a client that is not a machine client. */
 export async function machineTokenClaims(db: Db, clientId: string): Promise<MachineTokenClaims | undefined> {
-  const client = await findClient(db, clientId);
+  const [client] = await clientQuery(db).execute({ clientId });
   if (!client || client.kind !== 'machine') return undefined;
-  const [coop, tenancy, active] = await Promise.all([
-    findCoop(db, client.coopId),
-    client.tenancyId ? findTenancy(db, client.tenancyId) : undefined,
-    activeGrants(db, client.id),
-  ]);
-  const structured = roleClaims(active);
+  const structured = roleClaims(await activeGrants(db, client.id));
   return {
     roles: await flatRoles(db, structured),
     meetplane: {
-      coop: coop ? { id: coop.id, slug: coop.slug } : null,
-      tenancy: tenancy ? { id: tenancy.id, slug: tenancy.slug } : null,
+      coop: { id: client.coopId, slug: client.coopSlug },
+      tenancy: client.tenancyId && client.tenancySlug ? { id: client.tenancyId, slug: client.tenancySlug } : null,
       roles: structured,
     },
   };
