@@ -60,6 +60,8 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<{ index: n
       ref: actorRef,
       coop: input.actor.coopId,
       via: input.actor.via,
+      // A machine client is no person: the entry names it (its client_id) beside the reference.
+      ...(input.actor.machine && input.actor.clientId ? { client: input.actor.clientId } : {}),
       ...(input.actor.delegation ? { delegation: input.actor.delegation } : {}),
     },
     action: input.action,

@@ -118,8 +118,10 @@ describe('a provisioning client (coop_admin on one co-op)', () => {
     expect(listed.json.items.map((g: { id: string }) => g.id)).toEqual([granted.json.id]);
     const entries = (await s.api('GET', '/api/v1/audit/entries?action=grant.delegate')).json.items as Array<{ json: { subject: { id: string }; after?: { holder: unknown } } }>;
     expect(entries.find((e) => e.json.subject.id === granted.json.id)?.json.after?.holder).toEqual({ client: robot.id });
-    const created = (await s.api('GET', '/api/v1/audit/entries?action=tenancy.create')).json.items as Array<{ json: { subject: { id: string }; decision?: { policyIds: string[] } } }>;
-    expect(created.find((e) => e.json.subject.id === made.json.id)?.json.decision?.policyIds).toContain('coop-admin-manage-own-coop');
+    const created = (await s.api('GET', '/api/v1/audit/entries?action=tenancy.create')).json.items as Array<{ json: { subject: { id: string }; actor: { client?: string }; decision?: { policyIds: string[] } } }>;
+    const entry = created.find((e) => e.json.subject.id === made.json.id)?.json;
+    expect(entry?.decision?.policyIds).toContain('coop-admin-manage-own-coop');
+    expect(entry?.actor.client).toBe(robot.clientId);
   }, 60_000);
 
   it('is held to the delegation rules like anyone: no wider role than the grantor holds', async () => {
