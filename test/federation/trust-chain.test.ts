@@ -1,0 +1,179 @@
+// Trust chain resolution against real HTTP on loopback: a trust anchor, an intermediate and two
+// leaves each serve their entity configuration (and the superiors their fetch endpoint), signed
+// with their own keys; the resolver fetches through the server's outbound policy.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { Outbound } from '../../server/net/outbound.js';
+import { ENTITY_STATEMENT_CONTENT_TYPE, publicJwks, signStatement, type StatementClaims } from '../../federation/entity-statement.js';
+import { TrustChainResolver, verifyPinnedPeer, type TrustAnchor } from '../../federation/trust-chain.js';
+
+async function newKey(kid: string): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
+}
+
+/** One federation entity on a loopback port: its configuration, and statements about subordinates. */
+class Entity {
+  server!: Server;
+  id = '';
+  key!: JWK;
+  /** Signs its configuration with this key (defaults to `key`): a test swaps it for a stranger's. */
+  configKey?: JWK;
+  hints: string[] = [];
+  metadata: Record<string, Record<string, unknown>> = {};
+  subordinates = new Map<string, { jwks: { keys: JWK[] }; extra?: Partial<StatementClaims>; lifetime?: number }>();
+
+  async start(name: string): Promise<this> {
+    this.key = await newKey(`${name}-1`);
+    this.server = createServer((req, res) => void this.#answer(req.url ?? '/').then(([status, body]) => res.writeHead(status, { 'content-type': ENTITY_STATEMENT_CONTENT_TYPE }).end(body)));
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.id = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async #answer(path: string): Promise<[number, string]> {
+    const url = new URL(path, this.id);
+    if (url.pathname === '/.well-known/openid-federation') {
+      const claims: StatementClaims = {
+        iss: this.id,
+        sub: this.id,
+        jwks: publicJwks([this.key]),
+        authority_hints: this.hints.length ? this.hints : undefined,
+        metadata: { ...this.metadata, federation_entity: { ...(this.metadata?.federation_entity ?? {}), federation_fetch_endpoint: `${this.id}/federation/fetch` } },
+      };
+      return [200, await signStatement(claims, this.configKey ?? this.key, 3600)];
+    }
+    if (url.pathname === '/federation/fetch') {
+      const sub = url.searchParams.get('sub') ?? '';
+      const s = this.subordinates.get(sub);
+      if (!s) return [404, ''];
+      return [200, await signStatement({ iss: this.id, sub, jwks: s.jwks, ...s.extra }, this.key, s.lifetime ?? 3600)];
+    }
+    return [404, ''];
+  }
+
+  enrol(sub: Entity, extra?: Partial<StatementClaims>, lifetime?: number): void {
+    this.subordinates.set(sub.id, { jwks: publicJwks([sub.key]), extra, lifetime });
+  }
+}
+
+const outbound = new Outbound({ allow: ['127.0.0.0/8'] });
+let anchor: Entity, intermediate: Entity, coopA: Entity, coopB: Entity;
+let trustAnchor: TrustAnchor;
+
+beforeAll(async () => {
+  [anchor, intermediate, coopA, coopB] = await Promise.all([new Entity().start('ta'), new Entity().start('ia'), new Entity().start('a'), new Entity().start('b')]);
+  trustAnchor = { entityId: anchor.id, jwks: publicJwks([anchor.key]) };
+  coopA.hints = [anchor.id];
+  coopA.metadata = { openid_provider: { issuer: `${coopA.id}/oidc`, id_token_signing_alg_values_supported: ['ES256', 'RS256', 'none'] }, meetplane: { jurisdictions: ['GB'] } };
+  anchor.enrol(coopA, { metadata_policy: { openid_provider: { id_token_signing_alg_values_supported: { subset_of: ['ES256', 'EdDSA', 'RS256'] } } } }, 600);
+  coopB.hints = [intermediate.id];
+  coopB.metadata = { meetplane: { jurisdictions: ['CA'] } };
+  intermediate.hints = [anchor.id];
+  anchor.enrol(intermediate, { metadata_policy: { meetplane: { jurisdictions: { superset_of: ['CA'] } } } });
+  intermediate.enrol(coopB, { metadata_policy: { meetplane: { legal_regime: { default: 'Québec co-operatives act' } } } });
+});
+afterAll(() => Promise.all([anchor, intermediate, coopA, coopB].map((e) => new Promise((r) => e.server.close(r)))));
+
+describe('trust chain resolution', () => {
+  it('resolves a direct subordinate and applies the anchor policy', async () => {
+    const chain = await new TrustChainResolver(outbound).resolve(coopA.id, trustAnchor);
+    expect(chain.statements.map((s) => [s.iss, s.sub])).toEqual([
+      [coopA.id, coopA.id],
+      [anchor.id, coopA.id],
+      [anchor.id, anchor.id],
+    ]);
+    expect(chain.metadata.openid_provider!.id_token_signing_alg_values_supported).toEqual(['ES256', 'RS256']);
+    // The anchor vouches for coop A for 10 minutes, everything else lasts an hour: the chain ends with the shortest.
+    expect(chain.expiresAt).toBe(chain.statements[1]!.exp);
+    expect(chain.expiresAt).toBeLessThan(chain.statements[0]!.exp);
+  });
+
+  it('resolves through an intermediate, merging both policies', async () => {
+    const chain = await new TrustChainResolver(outbound).resolve(coopB.id, trustAnchor);
+    expect(chain.statements.map((s) => s.iss)).toEqual([coopB.id, intermediate.id, anchor.id, anchor.id]);
+    expect(chain.metadata.meetplane).toEqual({ jurisdictions: ['CA'], legal_regime: 'Québec co-operatives act' });
+  });
+
+  it('refuses a metadata policy the subject does not meet', async () => {
+    const before = coopB.metadata;
+    coopB.metadata = { meetplane: { jurisdictions: ['GB'] } };
+    try {
+      await expect(new TrustChainResolver(outbound).resolve(coopB.id, trustAnchor)).rejects.toMatchObject({ code: 'invalid_metadata' });
+    } finally {
+      coopB.metadata = before;
+    }
+  });
+
+  it('refuses a configuration signed by a key the superior never vouched for', async () => {
+    // The configuration publishes, and is signed by, a key of the same kid that the anchor never saw:
+    // it verifies against itself, but not against the anchor's statement about coop A.
+    const real = coopA.key;
+    coopA.key = await newKey('a-1');
+    try {
+      await expect(new TrustChainResolver(outbound).resolve(coopA.id, trustAnchor)).rejects.toThrow(/signature or claims invalid|does not hold/);
+    } finally {
+      coopA.key = real;
+    }
+    await expect(new TrustChainResolver(outbound).resolve(coopA.id, trustAnchor)).resolves.toBeTruthy();
+  });
+
+  it('refuses an expired subordinate statement', async () => {
+    anchor.enrol(coopA, {}, -10);
+    try {
+      await expect(new TrustChainResolver(outbound).resolve(coopA.id, trustAnchor)).rejects.toThrow(/has expired/);
+    } finally {
+      anchor.enrol(coopA, { metadata_policy: { openid_provider: { id_token_signing_alg_values_supported: { subset_of: ['ES256', 'EdDSA', 'RS256'] } } } }, 600);
+    }
+  });
+
+  it('refuses an anchor whose configuration is not signed by the configured anchor key', async () => {
+    const other = { entityId: anchor.id, jwks: publicJwks([await newKey('ta-1')]) };
+    await expect(new TrustChainResolver(outbound).resolve(coopA.id, other)).rejects.toThrow(/signature or claims invalid/);
+  });
+
+  it('honours max_path_length and naming constraints', async () => {
+    anchor.enrol(intermediate, { constraints: { max_path_length: 0 } });
+    await expect(new TrustChainResolver(outbound).resolve(coopB.id, trustAnchor)).rejects.toThrow(/at most 0 intermediates/);
+    anchor.enrol(intermediate, { constraints: { naming_constraints: { excluded: ['127.0.0.1'] } } });
+    await expect(new TrustChainResolver(outbound).resolve(coopB.id, trustAnchor)).rejects.toThrow(/outside the naming constraints/);
+    anchor.enrol(intermediate, { constraints: { allowed_entity_types: ['openid_provider'] } });
+    const chain = await new TrustChainResolver(outbound).resolve(coopB.id, trustAnchor);
+    expect(chain.metadata.meetplane).toBeUndefined();
+    anchor.enrol(intermediate, { metadata_policy: { meetplane: { jurisdictions: { superset_of: ['CA'] } } } });
+  });
+
+  it('caches a chain until it expires', async () => {
+    let now = Date.now();
+    const resolver = new TrustChainResolver(outbound, () => now);
+    const first = await resolver.resolve(coopA.id, trustAnchor);
+    expect(await resolver.resolve(coopA.id, trustAnchor)).toBe(first);
+    now = first.expiresAt * 1000 + 1;
+    // Past expiry the chain is fetched anew (and the fresh statements are still expired at this clock).
+    await expect(resolver.resolve(coopA.id, trustAnchor)).rejects.toThrow(/has expired/);
+  });
+});
+
+describe('pinned peers', () => {
+  it('accepts a configuration signed by the pinned key and refuses one signed by another', async () => {
+    const print = await calculateJwkThumbprint(publicJwks([coopA.key]).keys[0]!);
+    const resolver = new TrustChainResolver(outbound);
+    await expect(verifyPinnedPeer(resolver, coopA.id, print)).resolves.toMatchObject({ sub: coopA.id });
+    const real = coopA.key;
+    coopA.key = await newKey('a-2');
+    try {
+      await expect(verifyPinnedPeer(resolver, coopA.id, print)).rejects.toThrow(/does not publish the pinned key/);
+    } finally {
+      coopA.key = real;
+    }
+    // Publishing the pinned key is not enough: the configuration must be signed by it.
+    coopA.configKey = await newKey(real.kid!);
+    try {
+      await expect(verifyPinnedPeer(resolver, coopA.id, print)).rejects.toThrow(/signature or claims invalid/);
+    } finally {
+      coopA.configKey = undefined;
+    }
+  });
+});
