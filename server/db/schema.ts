@@ -16,3 +16,4 @@ export * from '../mail/table.js';
 export * from '../receipts/table.js';
 export * from '../memberships/table.js';
 export * from '../handovers/table.js';
+export * from '../federation/table.js';

@@ -28,6 +28,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'audit_keys', column: 'private_sealed', key: ['name'], label: () => 'audit-checkpoint-key' },
   { table: 'coop_keys', column: 'private_sealed', key: ['kid'], label: (r) => `coop-signing-key:${r.coop_id}:${r.kid}` },
   { table: 'member_exports', column: 'content_sealed', key: ['id'], label: (r) => `member-export:${r.id}` },
+  { table: 'federation_keys', column: 'private_sealed', key: ['kid'], label: (r) => `federation-key:${r.kid}` },
 ];
 
 /** Columns besides the key a label needs (read along with the sealed value). */
