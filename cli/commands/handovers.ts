@@ -101,12 +101,7 @@ export function handoversCommand(globals: Globals): Command {
       show(await act(id, 'approve', { as: o.as }));
     });
 
-  cmd
-    .command('status <id>')
-    .description('progress: each wave with a bar, failures, open tasks (blocking first)')
-    .action(async (id: string) => {
-      const p = (await client().request<Progress>('GET', `/handovers/${encodeURIComponent(id)}/status`)).body;
-      if (json()) return printJson(p);
+  const printStatus = (id: string, p: Progress) => {
       process.stdout.write(`state: ${p.state}\n`);
       for (const w of p.waves) {
         const settled = w.moved + w.stayed + w.failed;
@@ -116,6 +111,47 @@ export function handoversCommand(globals: Globals): Command {
       }
       for (const f of p.failures) process.stdout.write(`FAILED ${f.tenancyId}: ${f.reason}\n  retry: meetplane handovers retry ${id} --tenancy ${f.tenancyId}\n`);
       for (const t of p.openTasks) process.stdout.write(`${t.blocking ? 'BLOCKING ' : ''}task ${t.id} ${t.status}${t.dueOn ? ` due ${t.dueOn}` : ''}: ${t.title}\n`);
+  };
+  const progress = async (id: string) => (await client().request<Progress>('GET', `/handovers/${encodeURIComponent(id)}/status`)).body;
+
+  cmd
+    .command('status <id>')
+    .description('progress: each wave with a bar, failures, open tasks (blocking first)')
+    .action(async (id: string) => {
+      const p = await progress(id);
+      if (json()) return printJson(p);
+      printStatus(id, p);
+    });
+
+  cmd
+    .command('watch <id>')
+    .description('status again every --interval seconds until the hand-over is completed (exit 0) or cancelled (exit 4); ctrl-c stops (exit 130)')
+    .option('--interval <seconds>', 'seconds between looks', '5')
+    .action(async (id: string, o: { interval: string }) => {
+      const every = Number(o.interval);
+      if (!(every >= 1 && every <= 3600)) throw new CliError('--interval must be between 1 and 3600 seconds', 2);
+      const stop = new AbortController();
+      const onInt = () => stop.abort();
+      process.once('SIGINT', onInt);
+      try {
+        for (;;) {
+          const p = await progress(id);
+          if (json()) process.stdout.write(JSON.stringify(p) + '\n');
+          else {
+            process.stdout.write(`--- ${new Date().toISOString()}\n`);
+            printStatus(id, p);
+          }
+          if (p.state === 'completed') return;
+          if (p.state === 'cancelled') throw new CliError(`hand-over ${id} was cancelled`, 4);
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, every * 1000);
+            stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+          });
+          if (stop.signal.aborted) throw new CliError('stopped', 130);
+        }
+      } finally {
+        process.removeListener('SIGINT', onInt);
+      }
     });
 
   cmd

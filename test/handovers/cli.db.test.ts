@@ -77,6 +77,9 @@ describe('meetplane handovers', () => {
     expect((await runCli(['handovers', 'tasks', 'update', id, taskId, '--status', 'done'], as(dst))).stdout).toContain('done');
     expect((await runCli(['handovers', 'cut-over', id], as(src))).code).toBe(0);
     expect((await runCli(['handovers', 'complete', id], as(dst))).code).toBe(0);
+    const watched = await runCli(['handovers', 'watch', id, '--interval', '1'], as(src));
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toContain('state: completed');
 
     const reportFile = path.join(dir, 'report.json');
     expect((await runCli(['handovers', 'report', id, '--out', reportFile], as(src))).code).toBe(0);
