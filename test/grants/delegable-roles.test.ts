@@ -17,7 +17,17 @@ import { checkDelegation, scopeWithin, type GrantorState, type ResolvedScope } f
  * transfer is the right of the tenancy's own people, which its co-op's admin
  * deliberately lacks.
  */
-const IN_CAPACITY = new Set(['transfer.approveAsSource', 'transfer.approveAsTarget', 'transfer.approveAsOwner', 'transfer.object']);
+const IN_CAPACITY = new Set([
+  'transfer.approveAsSource',
+  'transfer.approveAsTarget',
+  'transfer.approveAsOwner',
+  'transfer.object',
+  // A hand-over plan is approved by one admin of each co-op, as that co-op's admin; asking for a
+  // later wave is the tenancy owner's answer, as objecting to a transfer is.
+  'handover.approveAsSource',
+  'handover.approveAsTarget',
+  'handover.askLater',
+]);
 
 const RESOLVED: Record<'global' | 'A' | 'A1' | 'TA1', ResolvedScope> = {
   global: { type: 'global' },
