@@ -19,6 +19,8 @@ import { createUpstream, deleteUpstream, listUpstreams, type Upstream } from './
 import { AUTH_METHODS } from './upstream-auth.js';
 import type { Sso } from './index.js';
 import { OIDC_PREFIX } from './provider.js';
+import { activeGrants } from '../grants/service.js';
+import { grantResource } from '../authz/resources.js';
 
 const ClientOut = z
   .object({
@@ -40,6 +42,18 @@ const ClientOut = z
     updatedAt: Timestamp,
   })
   .openapi('OidcClient');
+// A machine client's active grants as GET /clients/{id} lists them: those the caller may read.
+const ClientGrant = z
+  .object({
+    id: z.string(),
+    role: z.string(),
+    scope: z.object({ type: z.enum(['global', 'coop', 'cluster', 'tenancy']), id: z.string().optional() }),
+    expiresAt: Timestamp.nullable(),
+  })
+  .openapi('OidcClientGrant');
+const ClientShown = ClientOut.extend({
+  grants: z.array(ClientGrant).openapi({ description: 'A machine client\'s active grants that you may see (empty for web and public clients)' }),
+}).openapi('OidcClientShown');
 const ClientWithSecret = ClientOut.extend({ clientSecret: z.string().nullable().openapi({ description: 'Shown once; null for public clients' }) }).openapi('OidcClientWithSecret');
 const ClientCreate = z
   .object({
@@ -240,12 +254,18 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
       tags: ['clients'],
       summary: 'Show an OIDC client (by id or client_id)',
       request: { params: ClientPath },
-      responses: { 200: jsonContent(ClientOut, 'The client'), ...commonErrors },
+      responses: { 200: jsonContent(ClientShown, 'The client, with its grants'), ...commonErrors },
     }),
     async (c) => {
-      const { client } = await clientFor(c.var.principal, c.req.valid('param').id, 'client.read');
+      const p = c.var.principal;
+      const { client } = await clientFor(p, c.req.valid('param').id, 'client.read');
+      const held = client.kind === 'machine' ? await activeGrants(db, client.id) : [];
+      const grants = [];
+      for (const g of held)
+        if ((await guard.authz.decide(p, 'grant.read', await grantResource(db, g))).decision === 'allow')
+          grants.push({ id: g.id, role: g.role, scope: g.scope, expiresAt: g.expiresAt?.toISOString() ?? null });
       c.header('ETag', etagOf(client));
-      return c.json(clientOut(client), 200);
+      return c.json({ ...clientOut(client), grants }, 200);
     },
   );
 

@@ -116,6 +116,8 @@ describe('a provisioning client (coop_admin on one co-op)', () => {
     // Listed with the client; and the creation is on record as done by the client under its grant.
     const listed = await s.api('GET', `/api/v1/grants?client=${robot.id}`, { token: admin.token });
     expect(listed.json.items.map((g: { id: string }) => g.id)).toEqual([granted.json.id]);
+    const shown = await s.api('GET', `/api/v1/clients/${robot.clientId}`, { token: admin.token });
+    expect(shown.json.grants).toEqual([{ id: granted.json.id, role: 'coop_admin', scope: { type: 'coop', id: north.id }, expiresAt: granted.json.expiresAt }]);
     const entries = (await s.api('GET', '/api/v1/audit/entries?action=grant.delegate')).json.items as Array<{ json: { subject: { id: string }; after?: { holder: unknown } } }>;
     expect(entries.find((e) => e.json.subject.id === granted.json.id)?.json.after?.holder).toEqual({ client: robot.id });
     const created = (await s.api('GET', '/api/v1/audit/entries?action=tenancy.create')).json.items as Array<{ json: { subject: { id: string }; actor: { client?: string }; decision?: { policyIds: string[] } } }>;
