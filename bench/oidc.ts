@@ -1,8 +1,9 @@
-// npm run bench:oidc — client-credentials token requests per second through
+// npm run bench:oidc [-- --quick] — client-credentials token requests per second through
 // `meetplane serve` next to a bare oidc-provider (node:http, in-memory adapter,
 // the same client, grant and ES256 JWT access tokens) in its own process, same
 // machine, same run, as a ratio; then GET /api/v1/coops with a JWT bearer
 // (verified with jose) next to the same request with a personal access token.
+// Prints one JSON line per figure {"bench","case","backend","value","unit","baseline","ratio"}.
 // Loopback only; every measurement is bounded; any non-2xx discards the run.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -10,9 +11,9 @@ import { createServer as netServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, fmt, load, serve, onBothBackends } from './support.js';
+import { cli, figure, fmt, load, measureSeconds, serve, onBothBackends } from './support.js';
 
-const SECONDS = Math.min(30, Number(process.env.BENCH_SECONDS ?? 6));
+const SECONDS = measureSeconds(6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const BARE_FLAG = '--bare-provider';
 
@@ -126,6 +127,9 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
         `${label.padEnd(9)} client_credentials /oidc/token: meetplane ${fmt(ours.rps)} req/s (p50 ${ours.p50} ms, p99 ${ours.p99} ms)` +
           `  | bare oidc-provider ${fmt(baseline.rps)} req/s (p50 ${baseline.p50} ms)  | ratio ${fmt(ours.rps / baseline.rps, 3)}`,
       );
+      figure('oidc', 'client-credentials-token', label, ours.rps, 'req/s', baseline.rps);
+      figure('oidc', 'client-credentials-token-p50', label, ours.p50, 'ms', baseline.p50);
+      figure('oidc', 'client-credentials-token-p99', label, ours.p99, 'ms', baseline.p99);
       // A fresh token: the one above may near its 5-minute end on a slow run.
       const bearer = await fetchToken(server.url, clientId, secret);
       const viaJwt = await load({ url: server.url + '/api/v1/coops', headers: { authorization: `Bearer ${bearer}` }, connections: CONNECTIONS, seconds: SECONDS });
@@ -134,6 +138,7 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
         `${label.padEnd(9)} GET /api/v1/coops: JWT bearer ${fmt(viaJwt.rps)} req/s (p50 ${viaJwt.p50} ms, p99 ${viaJwt.p99} ms)` +
           `  | PAT ${fmt(viaPat.rps)} req/s (p50 ${viaPat.p50} ms, p99 ${viaPat.p99} ms)  | JWT/PAT ${fmt(viaJwt.rps / viaPat.rps, 3)}`,
       );
+      figure('oidc', 'coops-list-jwt-vs-pat', label, viaJwt.rps, 'req/s', viaPat.rps);
     } finally {
       await bare.stop();
     }

@@ -124,3 +124,49 @@ export async function onBothBackends(run: (label: 'pglite' | 'postgres', env: Re
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** `--quick`: about 3 s a measurement, so a case (its figure and its baseline) takes about 5 s. */
+export const QUICK = process.argv.includes('--quick');
+export function measureSeconds(full: number): number {
+  return QUICK ? 3 : Math.min(Number(process.env.BENCH_SECONDS ?? full), 30);
+}
+
+/** One figure as a JSON line {"bench","case","backend","value","unit","baseline","ratio"} (ratio = value / baseline). */
+export function figure(bench: string, c: string, backend: string, value: number, unit: string, baseline: number): void {
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  console.log(JSON.stringify({ bench, case: c, backend, value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline) }));
+}
+
+/** Resident set size of a process in MB (Linux /proc), the figure an operator's `ps` shows. */
+export async function rssMb(pid: number): Promise<number> {
+  const { readFileSync } = await import('node:fs');
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+  if (!m) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts a baseline server of the benchmarks (bench/floor.js, bench/raw-proxy.js, ...) as its own
+ * process; it prints {"url"} on its first stdout line and stops on SIGTERM.
+ */
+export function startChild(script: string, env: Record<string, string>, args: string[] = []): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/bench', script), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      const { url } = JSON.parse(out.slice(0, nl)) as { url: string };
+      resolve({ url, pid: child.pid!, stop: () => new Promise<void>((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')))) });
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}: ${err}`)));
+  });
+}
