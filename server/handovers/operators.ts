@@ -36,17 +36,15 @@ export async function delegateOperators(
   const clusterIds = (await db.select({ id: handoverClusters.clusterId }).from(handoverClusters).where(eq(handoverClusters.handoverId, h.id))).map((c) => c.id);
   const out: OperatorGrant[] = [];
   for (const clusterId of clusterIds) {
-    // Both spellings of the receiver, while the grants service moves from accounts to holders (issue 23).
-    const input = {
+    const input: DelegationInput = {
       fromGrantId: from.id,
       to: { kind: 'account', id: accountId },
-      toAccountId: accountId,
       role: 'cluster_operator',
       scope: { type: 'cluster', id: clusterId },
       delegable: false,
       expiresAt: until,
       reason: `hand-over ${h.name}: the target co-op's team operates the source clusters until ${until.toISOString().slice(0, 10)}`,
-    } as unknown as DelegationInput;
+    };
     const g = await delegate(db, actor, input, {
       maxDepth: deps.maxDepth,
       authorize: (scope) => deps.authz.require(actor, 'grant.delegate', scope, { what: 'scope' }),
