@@ -39,7 +39,8 @@ export function detectAlgorithm(sum: string): ChecksumAlgorithm | undefined {
  * so an ambiguous request can never verify.
  */
 export function splitChecksum(rawQuery: string): { signed: string; checksum: string } | undefined {
-  const parts = rawQuery === '' ? [] : rawQuery.split('&');
+  // An empty query splits into one empty part: no checksum, so undefined.
+  const parts = rawQuery.split('&');
   const sums = parts.filter((p) => p.startsWith('checksum='));
   const sum = sums[0];
   if (sums.length !== 1 || sum === undefined) return undefined;

@@ -1,6 +1,7 @@
 // Password hashing and the rules for new passwords (server/accounts/passwords.ts),
 // without a database. A low scrypt cost (2^10) keeps it fast; the stored form
 // carries its cost, so verification is the same code at any cost.
+import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashPassword, needsRehash, parseHash, PASSWORD_MAX, PASSWORD_MIN, passwordProblem, verifyPassword } from '../../server/accounts/passwords.js';
 
@@ -28,6 +29,18 @@ describe('hashing and verifying', () => {
     const decomposed = 'cafe\u0301 au lait tous les jours';
     const stored = await hashPassword(composed, CHEAP);
     expect(await verifyPassword(decomposed, stored)).toBe(true);
+  });
+
+  it.each([
+    { ln: 10, r: 8, p: 1 },
+    { ln: 11, r: 4, p: 2 },
+  ])('verifies a hash made by another scrypt implementation with the parameters it names (%j)', async ({ ln, r, p }) => {
+    // Stored hashes must stay readable by any standard scrypt, and vice versa.
+    const salt = Buffer.from('0123456789abcdef');
+    const key = scryptSync('pässword from elsewhere'.normalize('NFC'), salt, 32, { N: 2 ** ln, r, p });
+    const stored = `scrypt$ln=${ln},r=${r},p=${p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+    expect(await verifyPassword('pässword from elsewhere', stored)).toBe(true);
+    expect(await verifyPassword('password from elsewhere', stored)).toBe(false);
   });
 
   it('verifies with the cost stored in the hash, not the current default', async () => {

@@ -55,6 +55,7 @@ describe('checksum', () => {
     expect(verifyChecksum('end', 'meetingID=m1', SECRET, 'sha1')).toBe(false);
     expect(verifyChecksum('end', `${signed}&${signed.split('&')[1]}`, SECRET, 'sha1')).toBe(false);
     expect(verifyChecksum('end', 'meetingID=m1&checksum=', SECRET, 'sha1')).toBe(false);
+    expect(verifyChecksum('getMeetings', '', SECRET, 'sha1')).toBe(false);
   });
 
   it('detects only hex checksums of the four known lengths', () => {
@@ -64,5 +65,7 @@ describe('checksum', () => {
     expect(detectAlgorithm('f'.repeat(128))).toBe('sha512');
     expect(detectAlgorithm('a'.repeat(32))).toBeUndefined();
     expect(detectAlgorithm('g'.repeat(40))).toBeUndefined();
+    // One character that is not hex, first, last or inside, and the checksum is no checksum.
+    for (const sum of ['g' + 'a'.repeat(39), 'a'.repeat(39) + 'g', 'a'.repeat(20) + ' ' + 'a'.repeat(19), 'a'.repeat(63) + '\n']) expect(detectAlgorithm(sum)).toBeUndefined();
   });
 });

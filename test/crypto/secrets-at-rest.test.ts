@@ -72,6 +72,8 @@ describe('the master key', () => {
     expect(decodeMasterKey(`  ${key.toString('hex')}\n`)).toEqual(key);
     expect(() => decodeMasterKey(`${key.toString('hex')}ab`)).toThrow(ConfigError);
     expect(() => decodeMasterKey(`ab${key.toString('hex')}`)).toThrow(ConfigError);
+    // A hex key with anything after it is refused, not cut short at the first character that is not hex.
+    for (const tail of ['!', '==', ' x', '-0']) expect(() => decodeMasterKey(`${key.toString('hex')}${tail}`)).toThrow(ConfigError);
     expect(() => decodeMasterKey(Buffer.alloc(16).toString('base64'))).toThrow(ConfigError);
     expect(() => decodeMasterKey(key.toString('hex').slice(2))).toThrow(/MASTER_KEY must be 32 bytes/);
     expect(() => decodeMasterKey('')).toThrow(ConfigError);
@@ -93,6 +95,8 @@ describe('the master key', () => {
     const file = path.join(dataDir, 'master.key');
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(decodeMasterKey(readFileSync(file, 'utf8'))).toEqual(first);
+    // One line of base64, as MASTER_KEY takes it, to copy into a password manager or the environment.
+    expect(readFileSync(file, 'utf8')).toBe(`${first.toString('base64')}\n`);
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, file, msg: expect.stringContaining('GENERATED A NEW MASTER KEY') });
     expect(loadMasterKey({ masterKey: undefined, dataDir }, log)).toEqual(first);
