@@ -304,6 +304,8 @@ audit.read             global         Y  Y  .  .  .  .  .  .  .
 audit.forget           self           Y  .  .  .  .  .  .  .  .
 audit.forget           own-coop       Y  .  .  .  .  .  .  .  .
 audit.forget           other-coop     Y  .  .  .  .  .  .  .  .
+federation.read        global         Y  Y  .  .  .  .  .  .  .
+federation.manage      global         Y  .  .  .  .  .  .  .  .
 policy.read            global         Y  Y  Y  Y  Y  Y  Y  Y  Y
 policy.check           self           Y  Y  Y  Y  Y  Y  Y  Y  Y
 policy.check           own-coop       Y  Y  Y  .  .  .  .  .  .

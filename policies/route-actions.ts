@@ -118,4 +118,11 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /audit/proof/inclusion': { action: 'audit.read', resource: 'platform' },
   'GET /audit/proof/consistency': { action: 'audit.read', resource: 'platform' },
   'POST /audit/forget/{accountId}': { action: 'audit.forget', resource: 'account' },
+
+  // OpenID Federation (issue 14): what this instance trusts and vouches for, platform admins only.
+  'GET /federation': { action: 'federation.read', resource: 'platform' },
+  'GET /federation/resolve': { action: 'federation.read', resource: 'platform' },
+  'POST /federation/subordinates': { action: 'federation.manage', resource: 'platform' },
+  'POST /federation/anchors': { action: 'federation.manage', resource: 'platform' },
+  'POST /federation/peers': { action: 'federation.manage', resource: 'platform' },
 };

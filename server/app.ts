@@ -36,6 +36,8 @@ import { MAX_BODY_BYTES as GATEWAY_BODY_LIMIT, xmlResponse } from './gateway/gat
 import { grantRoutes } from './grants/routes.js';
 import { policyRoutes } from './authz/routes.js';
 import { receiptKeyRoutes } from './receipts/routes.js';
+import { federationApiRoutes, federationPublicRoutes, federationResolver } from './federation/routes.js';
+import { providerMetadata } from './federation/provider-metadata.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -105,11 +107,15 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   api.route('/', grantRoutes(deps));
   api.route('/', policyRoutes(deps));
   if (deps.sso) api.route('/', ssoRoutes(deps, deps.sso));
+  const federation = federationResolver(deps);
+  api.route('/', federationApiRoutes(deps, federation));
   app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
   app.route(API_PREFIX, api);
   if (deps.sso) mountSso(app, deps.sso);
   if (deps.sso) app.route('/me', webSessionRoutes(deps, deps.sso).routes as never); // members' own pages, signed in through /oidc
   app.route('/audit', auditPages(deps));
+  // OpenID Federation: the entity configuration (naming the provider when sign-on runs) and fetch/list/resolve.
+  app.route('/', federationPublicRoutes(deps, federation, async () => (deps.sso ? providerMetadata(deps.config) : undefined)));
   if (setup) app.route('/setup', setupPages(deps, setup));
   app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in
   app.route('/', gatewayRoutes(deps, metrics)); // BBB API gateway: checksums, not bearer tokens

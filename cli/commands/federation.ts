@@ -1,0 +1,85 @@
+// meetplane federation enrol|anchors add|resolve|show and meetplane peers add: OpenID Federation
+// trust between instances, over REST /federation (platform admins).
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ApiClient } from '../client.js';
+import { CliError } from '../errors.js';
+import { printJson, printTable } from '../output.js';
+import { resolveConnection } from '../settings.js';
+
+type Opts = Record<string, string | boolean | undefined>;
+
+function jsonFile(path: string | undefined, what: string): unknown {
+  if (!path) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CliError(`${what} (${path}) is not a readable JSON file: ${(e as Error).message}`, 1);
+  }
+}
+
+export function federationCommands(globals: () => Opts): Command[] {
+  const client = () => new ApiClient(resolveConnection(globals() as { url?: string; token?: string }));
+  const fed = new Command('federation').description('OpenID Federation: trust anchors, enrolled instances, trust chains');
+
+  fed
+    .command('show')
+    .description('what this instance trusts (anchors, pinned peers) and vouches for (enrolled subordinates)')
+    .action(async () => {
+      const res = await client().request<{ self: { entityId: string; thumbprint: string } } & Record<string, Array<Record<string, unknown>>>>('GET', '/federation');
+      if (globals().json) return printJson(res.body);
+      const { self, ...lists } = res.body;
+      process.stdout.write(`this instance: ${self.entityId}, federation key thumbprint ${self.thumbprint}\n`);
+      for (const [title, rows] of Object.entries(lists)) {
+        process.stdout.write(`${title}:\n`);
+        printTable(rows, ['entityId', 'thumbprint']);
+      }
+    });
+
+  fed
+    .command('enrol <entity-id>')
+    .description("vouch for an instance as trust anchor or intermediate; its configuration must be signed by the key with this thumbprint")
+    .requiredOption('--thumbprint <jwk-thumbprint>', 'RFC 7638 thumbprint of its federation key, exchanged out of band')
+    .option('--policy <file>', 'metadata_policy (JSON file) to put in its subordinate statement')
+    .option('--constraints <file>', 'constraints (JSON file): max_path_length, naming_constraints, allowed_entity_types')
+    .action(async (entityId: string, o: { thumbprint: string; policy?: string; constraints?: string }) => {
+      const body = { entityId, thumbprint: o.thumbprint, metadataPolicy: jsonFile(o.policy, 'policy'), constraints: jsonFile(o.constraints, 'constraints') };
+      const res = await client().request('POST', '/federation/subordinates', { body });
+      if (globals().json) printJson(res.body);
+      else process.stdout.write(`enrolled ${entityId} (key ${o.thumbprint})\n`);
+    });
+
+  fed
+    .command('anchor <entity-id>')
+    .description('trust an anchor; its configuration must be signed by the key with this thumbprint')
+    .requiredOption('--thumbprint <jwk-thumbprint>', 'RFC 7638 thumbprint of the anchor key, exchanged out of band')
+    .action(async (entityId: string, o: { thumbprint: string }) => {
+      await client().request('POST', '/federation/anchors', { body: { entityId, thumbprint: o.thumbprint } });
+      process.stdout.write(`trust anchor ${entityId} added (key ${o.thumbprint})\n`);
+    });
+
+  fed
+    .command('resolve <entity-id>')
+    .description("resolve an instance's trust chain and metadata (through each anchor, or as a pinned peer)")
+    .option('--trust-anchor <entity-id>', 'only through this anchor')
+    .action(async (entityId: string, o: { trustAnchor?: string }) => {
+      const q = new URLSearchParams({ sub: entityId, ...(o.trustAnchor ? { trust_anchor: o.trustAnchor } : {}) });
+      const res = await client().request<{ via: string; trustAnchor?: string; expiresAt: string; chain: Array<Record<string, unknown>>; metadata: unknown }>('GET', `/federation/resolve?${q}`);
+      if (globals().json) return printJson(res.body);
+      const b = res.body;
+      process.stdout.write(`${entityId}: trusted ${b.via === 'pinned' ? 'as a pinned peer' : `through ${b.trustAnchor}`}, until ${b.expiresAt}\n`);
+      if (b.chain.length) printTable(b.chain, ['iss', 'sub', 'exp']);
+      process.stdout.write(`${JSON.stringify(b.metadata, null, 2)}\n`);
+    });
+
+  const peers = new Command('peers').description('pinned peers: instances trusted without an anchor');
+  peers
+    .command('add <entity-id>')
+    .description("pin a peer; its configuration must be signed by the key with this thumbprint")
+    .requiredOption('--thumbprint <jwk-thumbprint>', 'RFC 7638 thumbprint of its federation key, exchanged out of band')
+    .action(async (entityId: string, o: { thumbprint: string }) => {
+      await client().request('POST', '/federation/peers', { body: { entityId, thumbprint: o.thumbprint } });
+      process.stdout.write(`pinned peer ${entityId} (key ${o.thumbprint})\n`);
+    });
+  return [fed, peers];
+}

@@ -1,0 +1,67 @@
+// What a meetplane instance says about itself and about the instances it vouches for: the claims
+// of its entity configuration (at /.well-known/openid-federation) and of subordinate statements.
+// Pure: the server gathers the facts, this shapes them per OpenID Federation 1.0 §3 and §5.
+import type { JWK } from 'jose';
+import type { Constraints, StatementClaims } from './entity-statement.js';
+import type { MetadataPolicy } from './metadata-policy.js';
+
+/** The `meetplane` entity type: what a peer needs to know about an instance before trusting it with data. */
+export interface MeetplaneMetadata {
+  coops: Array<{ name: string; jurisdiction: string; legal_regime: string }>;
+  /** Countries (ISO 3166-1 alpha-2) where this instance's clusters run. */
+  cluster_jurisdictions: string[];
+  audit_log: { origin: string; verifier_key: string; tiles_url: string };
+}
+
+export interface InstanceFacts {
+  entityId: string;
+  keys: JWK[];
+  authorityHints: string[];
+  organizationName: string;
+  contacts: string[];
+  /** The provider's discovery document (openid_provider metadata). */
+  openidProvider?: Record<string, unknown>;
+  meetplane: MeetplaneMetadata;
+}
+
+export const federationEndpoints = (entityId: string) => ({
+  federation_fetch_endpoint: `${entityId}/federation/fetch`,
+  federation_list_endpoint: `${entityId}/federation/list`,
+  federation_resolve_endpoint: `${entityId}/federation/resolve`,
+});
+
+export function entityConfigurationClaims(f: InstanceFacts): StatementClaims {
+  return {
+    iss: f.entityId,
+    sub: f.entityId,
+    jwks: { keys: f.keys },
+    ...(f.authorityHints.length > 0 ? { authority_hints: f.authorityHints } : {}),
+    metadata: {
+      federation_entity: {
+        organization_name: f.organizationName,
+        ...(f.contacts.length > 0 ? { contacts: f.contacts } : {}),
+        ...federationEndpoints(f.entityId),
+      },
+      ...(f.openidProvider ? { openid_provider: f.openidProvider } : {}),
+      meetplane: f.meetplane as unknown as Record<string, unknown>,
+    },
+  };
+}
+
+export interface Subordinate {
+  entityId: string;
+  jwks: { keys: JWK[] };
+  metadataPolicy?: MetadataPolicy | null;
+  constraints?: Constraints | null;
+}
+
+export function subordinateStatementClaims(issuer: string, s: Subordinate): StatementClaims {
+  return {
+    iss: issuer,
+    sub: s.entityId,
+    jwks: s.jwks,
+    source_endpoint: `${issuer}/federation/fetch`,
+    ...(s.metadataPolicy && Object.keys(s.metadataPolicy).length > 0 ? { metadata_policy: s.metadataPolicy as StatementClaims['metadata_policy'] } : {}),
+    ...(s.constraints && Object.keys(s.constraints).length > 0 ? { constraints: s.constraints } : {}),
+  };
+}

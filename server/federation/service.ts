@@ -1,0 +1,207 @@
+// The instance's side of OpenID Federation: the facts it publishes about itself, the statements
+// it issues about enrolled instances, and the anchors and pinned peers it trusts. Every change is
+// a platform admin's, audited in the same transaction.
+import { asc, eq } from 'drizzle-orm';
+import { calculateJwkThumbprint } from 'jose';
+import type { Db } from '../db/index.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import type { Principal } from '../auth/principal.js';
+import { appendAudit } from '../audit/trail.js';
+import { activeLogKeyRow } from '../audit/log-keys.js';
+import { coops } from '../coops/table.js';
+import { clusters } from '../clusters/table.js';
+import { problems } from '../http/problem.js';
+import { signStatement, type Constraints } from '../../federation/entity-statement.js';
+import { entityConfigurationClaims, subordinateStatementClaims } from '../../federation/entity-configuration.js';
+import { checkEntityTypePolicy, PolicyError, type MetadataPolicy } from '../../federation/metadata-policy.js';
+import { TrustChainError, TrustChainResolver, verifyPinnedPeer, type ResolvedChain } from '../../federation/trust-chain.js';
+import { federationAnchors, federationPeers, federationSubordinates } from './table.js';
+import { federationPublicKeys, federationSigningKey, STATEMENT_LIFETIME_S } from './keys.js';
+
+export interface FederationDeps {
+  db: Db;
+  box: SecretBox;
+  publicUrl: string;
+}
+
+/** How long the entity configuration and subordinate statements are valid. */
+export const CONFIGURATION_LIFETIME_S = 3600;
+
+export async function entityConfiguration(d: FederationDeps, openidProvider: Record<string, unknown> | undefined): Promise<string> {
+  const key = await federationSigningKey(d.db, d.box);
+  const [hosted, clusterRows, logKey, anchors] = await Promise.all([
+    d.db.select({ name: coops.name, jurisdiction: coops.jurisdiction, legalRegime: coops.legalRegime, contact: coops.contactEmail }).from(coops).orderBy(asc(coops.name)),
+    d.db.selectDistinct({ country: clusters.country }).from(clusters).orderBy(asc(clusters.country)),
+    activeLogKeyRow(d.db),
+    d.db.select({ entityId: federationAnchors.entityId }).from(federationAnchors).orderBy(asc(federationAnchors.entityId)),
+  ]);
+  const claims = entityConfigurationClaims({
+    entityId: d.publicUrl,
+    keys: await federationPublicKeys(d.db),
+    // The anchors this instance trusts are the authorities it names (a small federation's usual shape).
+    authorityHints: anchors.map((a) => a.entityId).filter((a) => a !== d.publicUrl),
+    organizationName: new URL(d.publicUrl).host,
+    contacts: [],
+    openidProvider,
+    meetplane: {
+      coops: hosted.map((c) => ({ name: c.name, jurisdiction: c.jurisdiction, legal_regime: c.legalRegime })),
+      cluster_jurisdictions: clusterRows.map((r) => r.country),
+      audit_log: { origin: logKey?.origin ?? '', verifier_key: logKey?.vkey ?? '', tiles_url: `${d.publicUrl}/api/v1/audit` },
+    },
+  });
+  return signStatement(claims, key, CONFIGURATION_LIFETIME_S);
+}
+
+export async function subordinateStatement(d: FederationDeps, sub: string): Promise<string | undefined> {
+  const [row] = await d.db.select().from(federationSubordinates).where(eq(federationSubordinates.entityId, sub));
+  if (!row) return undefined;
+  const claims = subordinateStatementClaims(d.publicUrl, {
+    entityId: row.entityId,
+    jwks: row.jwks,
+    metadataPolicy: row.metadataPolicy as MetadataPolicy | null,
+    constraints: row.constraints as Constraints | null,
+  });
+  return signStatement(claims, await federationSigningKey(d.db, d.box), Math.min(CONFIGURATION_LIFETIME_S, STATEMENT_LIFETIME_S));
+}
+
+export async function subordinateIds(db: Db): Promise<string[]> {
+  return (await db.select({ id: federationSubordinates.entityId }).from(federationSubordinates).orderBy(asc(federationSubordinates.entityId))).map((r) => r.id);
+}
+
+/** Fetches `entityId`'s configuration and checks it is signed by the key with `thumbprint`; returns that key. */
+async function pinnedKey(resolver: TrustChainResolver, entityId: string, thumbprint: string) {
+  try {
+    const statement = await verifyPinnedPeer(resolver, entityId, thumbprint);
+    for (const k of statement.jwks.keys) if ((await calculateJwkThumbprint(k)) === thumbprint) return k;
+  } catch (err) {
+    if (err instanceof TrustChainError) throw problems.badRequest(err.message);
+    throw err;
+  }
+  throw problems.badRequest(`${entityId} does not publish the key ${thumbprint}`);
+}
+
+/** The account behind a change, for the row (the local operator and machine clients are no account). */
+const actorId = (actor: Principal) => (actor.via === 'local' || actor.machine ? null : actor.accountId);
+
+function normaliseEntityId(id: string): string {
+  return id.replace(/\/+$/, '');
+}
+
+export interface EnrolInput {
+  entityId: string;
+  thumbprint: string;
+  metadataPolicy?: MetadataPolicy;
+  constraints?: Constraints;
+}
+
+/** Enrols a subordinate: its configuration must be signed by the key the admin names by thumbprint. */
+export async function enrol(d: FederationDeps, resolver: TrustChainResolver, actor: Principal, input: EnrolInput) {
+  const entityId = normaliseEntityId(input.entityId);
+  try {
+    for (const p of Object.values(input.metadataPolicy ?? {})) checkEntityTypePolicy(p);
+  } catch (err) {
+    if (err instanceof PolicyError) throw problems.badRequest(`metadata policy: ${err.message}`);
+    throw err;
+  }
+  const key = await pinnedKey(resolver, entityId, input.thumbprint);
+  const row = { entityId, jwks: { keys: [key] }, metadataPolicy: input.metadataPolicy ?? null, constraints: (input.constraints ?? null) as Record<string, unknown> | null, enrolledBy: actorId(actor) };
+  return d.db.transaction(async (tx) => {
+    const [before] = await tx.select().from(federationSubordinates).where(eq(federationSubordinates.entityId, entityId));
+    await tx.insert(federationSubordinates).values(row).onConflictDoUpdate({ target: federationSubordinates.entityId, set: { ...row, enrolledAt: new Date() } });
+    await appendAudit(tx, {
+      actor,
+      action: 'federation.enrol',
+      subject: { type: 'federation_entity', id: entityId },
+      before: before ? { thumbprint: await calculateJwkThumbprint(before.jwks.keys[0]!) } : null,
+      after: { thumbprint: input.thumbprint, metadataPolicy: JSON.stringify(input.metadataPolicy ?? {}), constraints: JSON.stringify(input.constraints ?? {}) },
+    });
+    return { entityId, thumbprint: input.thumbprint, metadataPolicy: input.metadataPolicy ?? {}, constraints: input.constraints ?? {} };
+  });
+}
+
+export async function removeSubordinate(d: FederationDeps, actor: Principal, entityId: string): Promise<boolean> {
+  return d.db.transaction(async (tx) => {
+    const gone = await tx.delete(federationSubordinates).where(eq(federationSubordinates.entityId, normaliseEntityId(entityId))).returning();
+    if (gone.length === 0) return false;
+    await appendAudit(tx, { actor, action: 'federation.unenrol', subject: { type: 'federation_entity', id: gone[0]!.entityId }, before: { enrolled: true }, after: null });
+    return true;
+  });
+}
+
+/** Adds a trust anchor: its configuration must be signed by the key named by thumbprint, which is kept as the anchor's key. */
+export async function addAnchor(d: FederationDeps, resolver: TrustChainResolver, actor: Principal, input: { entityId: string; thumbprint: string }) {
+  const entityId = normaliseEntityId(input.entityId);
+  const key = await pinnedKey(resolver, entityId, input.thumbprint);
+  await d.db.transaction(async (tx) => {
+    const row = { entityId, jwks: { keys: [key] }, addedBy: actorId(actor) };
+    await tx.insert(federationAnchors).values(row).onConflictDoUpdate({ target: federationAnchors.entityId, set: { ...row, addedAt: new Date() } });
+    await appendAudit(tx, { actor, action: 'federation.anchor.add', subject: { type: 'federation_entity', id: entityId }, after: { thumbprint: input.thumbprint } });
+  });
+  resolver.forget();
+  return { entityId, thumbprint: input.thumbprint };
+}
+
+/** Adds a pinned peer (no anchor): checked now, and at every resolve. */
+export async function addPeer(d: FederationDeps, resolver: TrustChainResolver, actor: Principal, input: { entityId: string; thumbprint: string }) {
+  const entityId = normaliseEntityId(input.entityId);
+  await pinnedKey(resolver, entityId, input.thumbprint);
+  await d.db.transaction(async (tx) => {
+    const row = { entityId, thumbprint: input.thumbprint, addedBy: actorId(actor) };
+    await tx.insert(federationPeers).values(row).onConflictDoUpdate({ target: federationPeers.entityId, set: { ...row, addedAt: new Date() } });
+    await appendAudit(tx, { actor, action: 'federation.peer.add', subject: { type: 'federation_entity', id: entityId }, after: { thumbprint: input.thumbprint } });
+  });
+  return { entityId, thumbprint: input.thumbprint };
+}
+
+export async function listTrust(d: FederationDeps) {
+  const db = d.db;
+  const own = await federationSigningKey(d.db, d.box);
+  const { d: _private, ...ownPublic } = own;
+  const [anchors, peers, subordinates] = await Promise.all([
+    db.select().from(federationAnchors).orderBy(asc(federationAnchors.entityId)),
+    db.select().from(federationPeers).orderBy(asc(federationPeers.entityId)),
+    db.select().from(federationSubordinates).orderBy(asc(federationSubordinates.entityId)),
+  ]);
+  return {
+    // What another instance's admin needs to enrol, anchor or pin this one.
+    self: { entityId: d.publicUrl, thumbprint: await calculateJwkThumbprint(ownPublic) },
+    anchors: await Promise.all(anchors.map(async (a) => ({ entityId: a.entityId, thumbprint: await calculateJwkThumbprint(a.jwks.keys[0]!), addedAt: a.addedAt.toISOString() }))),
+    peers: peers.map((p) => ({ entityId: p.entityId, thumbprint: p.thumbprint, addedAt: p.addedAt.toISOString() })),
+    subordinates: await Promise.all(
+      subordinates.map(async (s) => ({ entityId: s.entityId, thumbprint: await calculateJwkThumbprint(s.jwks.keys[0]!), metadataPolicy: s.metadataPolicy ?? {}, constraints: s.constraints ?? {}, enrolledAt: s.enrolledAt.toISOString() })),
+    ),
+  };
+}
+
+export type Resolution =
+  | { kind: 'chain'; chain: ResolvedChain }
+  | { kind: 'pinned'; subject: string; thumbprint: string; metadata: Record<string, unknown>; expiresAt: number };
+
+/**
+ * Resolves `sub` to `trustAnchor` (or to each configured anchor in turn), or checks it as a pinned
+ * peer. Refusals are TrustChainErrors naming what failed.
+ */
+export async function resolveEntity(db: Db, resolver: TrustChainResolver, sub: string, trustAnchor?: string): Promise<Resolution> {
+  const subject = normaliseEntityId(sub);
+  const anchors = await db.select().from(federationAnchors).orderBy(asc(federationAnchors.entityId));
+  const candidates = trustAnchor ? anchors.filter((a) => a.entityId === normaliseEntityId(trustAnchor)) : anchors;
+  if (trustAnchor && candidates.length === 0) throw new TrustChainError(`${trustAnchor} is not a trust anchor of this instance`, 'invalid_trust_anchor');
+  const failures: string[] = [];
+  for (const a of candidates) {
+    try {
+      return { kind: 'chain', chain: await resolver.resolve(subject, { entityId: a.entityId, jwks: a.jwks }) };
+    } catch (err) {
+      if (!(err instanceof TrustChainError)) throw err;
+      if (candidates.length === 1) throw err;
+      failures.push(`${a.entityId}: ${err.message}`);
+    }
+  }
+  if (!trustAnchor) {
+    const [peer] = await db.select().from(federationPeers).where(eq(federationPeers.entityId, subject));
+    if (peer) {
+      const statement = await verifyPinnedPeer(resolver, subject, peer.thumbprint);
+      return { kind: 'pinned', subject, thumbprint: peer.thumbprint, metadata: statement.metadata ?? {}, expiresAt: statement.exp };
+    }
+  }
+  throw new TrustChainError(failures.length > 0 ? failures.join('; ') : `${subject} is neither reachable from a trust anchor nor a pinned peer`);
+}
