@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { freePort } from '../oidc/helpers.js';
+import { runCli } from '../support/cli.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { decodeMasterKey } from '../../server/crypto/master-key.js';
 import { rotateFederationKey } from '../../server/federation/keys.js';
@@ -100,6 +101,22 @@ describe('federation between three instances', () => {
 
     // The anchor lists what it vouches for.
     expect(await (await fetch(`${ta.url}/federation/list`)).json()).toEqual([A.entityId, B.entityId].sort());
+  });
+
+  it('meetplane federation enrol / resolve / show from the command line', async () => {
+    const A = await self(a);
+    const TA = await self(ta);
+    const at = (s: TestServer) => ({ MEETPLANE_URL: s.url, MEETPLANE_TOKEN: s.adminToken });
+    const shown = await runCli(['federation', 'show'], at(a));
+    expect(shown.stdout).toContain(`federation key thumbprint ${A.thumbprint}`);
+    const enrolled = await runCli(['federation', 'enrol', A.entityId, '--thumbprint', A.thumbprint], at(ta));
+    expect(enrolled.stdout, enrolled.stderr).toBe(`enrolled ${A.entityId} (key ${A.thumbprint})\n`);
+    const wrong = await runCli(['federation', 'enrol', A.entityId, '--thumbprint', TA.thumbprint], at(ta));
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrong.stderr).toContain('does not publish the pinned key');
+    const resolved = await runCli(['federation', 'resolve', A.entityId], at(b));
+    expect(resolved.stdout, resolved.stderr).toContain(`${A.entityId}: trusted through ${TA.entityId}`);
   });
 
   it("refuses a configuration signed by a key the anchor never vouched for, until the anchor vouches for it", async () => {

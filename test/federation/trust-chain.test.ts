@@ -21,6 +21,8 @@ class Entity {
   key!: JWK;
   /** Signs its configuration with this key (defaults to `key`): a test swaps it for a stranger's. */
   configKey?: JWK;
+  /** Further keys its configuration publishes. */
+  extraKeys: JWK[] = [];
   hints: string[] = [];
   metadata: Record<string, Record<string, unknown>> = {};
   subordinates = new Map<string, { jwks: { keys: JWK[] }; extra?: Partial<StatementClaims>; lifetime?: number }>();
@@ -39,7 +41,7 @@ class Entity {
       const claims: StatementClaims = {
         iss: this.id,
         sub: this.id,
-        jwks: publicJwks([this.key]),
+        jwks: publicJwks([this.key, ...this.extraKeys]),
         authority_hints: this.hints.length ? this.hints : undefined,
         metadata: { ...this.metadata, federation_entity: { ...(this.metadata?.federation_entity ?? {}), federation_fetch_endpoint: `${this.id}/federation/fetch` } },
       };
@@ -168,12 +170,15 @@ describe('pinned peers', () => {
     } finally {
       coopA.key = real;
     }
-    // Publishing the pinned key is not enough: the configuration must be signed by it.
-    coopA.configKey = await newKey(real.kid!);
+    // Publishing the pinned key is not enough: the configuration must be signed by it, not by another key it publishes.
+    const other = await newKey('a-other');
+    coopA.extraKeys = [other];
+    coopA.configKey = other;
     try {
-      await expect(verifyPinnedPeer(resolver, coopA.id, print)).rejects.toThrow(/signature or claims invalid/);
+      await expect(verifyPinnedPeer(resolver, coopA.id, print)).rejects.toThrow(/not signed by the pinned key/);
     } finally {
       coopA.configKey = undefined;
+      coopA.extraKeys = [];
     }
   });
 });
