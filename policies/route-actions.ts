@@ -123,6 +123,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /federation': { action: 'federation.read', resource: 'platform' },
   'GET /federation/resolve': { action: 'federation.read', resource: 'platform' },
   'POST /federation/subordinates': { action: 'federation.manage', resource: 'platform' },
+  'DELETE /federation/subordinates': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/anchors': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/peers': { action: 'federation.manage', resource: 'platform' },
 };

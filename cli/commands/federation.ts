@@ -50,6 +50,14 @@ export function federationCommands(globals: () => Opts): Command[] {
     });
 
   fed
+    .command('unenrol <entity-id>')
+    .description('stop vouching for an instance (peers refuse it once their cached chains expire)')
+    .action(async (entityId: string) => {
+      await client().request('DELETE', `/federation/subordinates?${new URLSearchParams({ entityId })}`);
+      process.stdout.write(`${entityId} is no longer enrolled\n`);
+    });
+
+  fed
     .command('anchor <entity-id>')
     .description('trust an anchor; its configuration must be signed by the key with this thumbprint')
     .requiredOption('--thumbprint <jwk-thumbprint>', 'RFC 7638 thumbprint of the anchor key, exchanged out of band')

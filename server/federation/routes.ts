@@ -13,7 +13,7 @@ import { ENTITY_STATEMENT_CONTENT_TYPE, constraintsSchema } from '../../federati
 import { TrustChainError, TrustChainResolver } from '../../federation/trust-chain.js';
 import type { MetadataPolicy } from '../../federation/metadata-policy.js';
 import { federationSigningKey } from './keys.js';
-import { addAnchor, addPeer, enrol, entityConfiguration, listTrust, resolveEntity, subordinateIds, subordinateStatement, type Resolution } from './service.js';
+import { addAnchor, addPeer, enrol, removeSubordinate, entityConfiguration, listTrust, resolveEntity, subordinateIds, subordinateStatement, type Resolution } from './service.js';
 
 export const RESOLVE_RESPONSE_TYP = 'resolve-response+jwt';
 
@@ -126,6 +126,22 @@ export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
       const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
       const b = c.req.valid('json');
       return c.json(await enrol(fd, resolver, actor, { entityId: b.entityId, thumbprint: b.thumbprint, metadataPolicy: b.metadataPolicy as MetadataPolicy | undefined, constraints: b.constraints }), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/federation/subordinates',
+      tags: ['federation'],
+      summary: 'Stop vouching for an instance (its chains through this anchor fail once cached ones expire)',
+      request: { query: z.object({ entityId: EntityId }) },
+      responses: { 204: { description: 'No longer enrolled' }, ...commonErrors },
+    }),
+    async (c) => {
+      const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      if (!(await removeSubordinate(fd, actor, c.req.valid('query').entityId))) throw problems.notFound('enrolled entity');
+      return c.body(null, 204);
     },
   );
 

@@ -117,6 +117,15 @@ describe('federation between three instances', () => {
     expect(wrong.stderr).toContain('does not publish the pinned key');
     const resolved = await runCli(['federation', 'resolve', A.entityId], at(b));
     expect(resolved.stdout, resolved.stderr).toContain(`${A.entityId}: trusted through ${TA.entityId}`);
+
+    // Unenrolled, A has no statement at the anchor: an instance that resolves it afresh refuses it.
+    expect((await runCli(['federation', 'unenrol', A.entityId], at(ta))).stdout).toBe(`${A.entityId} is no longer enrolled\n`);
+    expect((await fetch(`${TA.entityId}/federation/fetch?sub=${encodeURIComponent(A.entityId)}`)).status).toBe(404);
+    await ta.api('POST', '/api/v1/federation/anchors', { body: TA });
+    const refused = await resolveAt(ta, A.entityId);
+    expect(refused.status).toBe(400);
+    expect(refused.json.detail).toMatch(/answered 404/);
+    expect((await enrolAt(ta, { ...A })).status).toBe(201);
   });
 
   it("refuses a configuration signed by a key the anchor never vouched for, until the anchor vouches for it", async () => {
