@@ -3,27 +3,10 @@
 // device code pages and the invitation page. Plain HTML forms that work
 // without JavaScript; every input has a label, errors are announced
 // (role=alert) and linked to their field, focus is visible and the colours
-// keep a contrast ratio above 7:1.
+// keep a contrast ratio above 7:1 (the shared stylesheet, ../web/style.ts).
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
-
-const STYLE = `
-*{box-sizing:border-box}
-body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f4f4;margin:0}
-main{max-width:30rem;margin:2rem auto;background:#fff;padding:1.5rem 2rem;border:1px solid #c8c8c8;border-radius:6px}
-h1{font-size:1.5rem;margin:0 0 1rem}
-label{display:block;font-weight:600;margin:1rem 0 .25rem}
-input[type=email],input[type=password],input[type=text]{width:100%;font:inherit;padding:.5rem;border:2px solid #595959;border-radius:4px}
-button,.button{display:inline-block;font:inherit;font-weight:600;padding:.6rem 1.2rem;margin:1rem .5rem 0 0;border-radius:4px;border:2px solid #0b4a8b;background:#0b4a8b;color:#fff;cursor:pointer;text-decoration:none}
-button.secondary,.button.secondary{background:#fff;color:#0b4a8b}
-:focus-visible{outline:3px solid #b45f00;outline-offset:2px}
-.alert{border:2px solid #a4000f;background:#fff0f0;color:#a4000f;padding:.75rem;border-radius:4px}
-.hint{color:#444;font-size:.9rem}
-dl{margin:0}dt{font-weight:600;margin-top:.5rem}dd{margin:0 0 .25rem 0}
-ul{padding-left:1.25rem}
-code{font-size:1.25rem;letter-spacing:.1em}
-.or{margin:1.5rem 0 0;border-top:1px solid #c8c8c8;padding-top:1rem}
-`;
+import { PAGE_CSS } from '../web/style.js';
 
 export function Layout(props: { title: string; children?: Child }) {
   return (
@@ -33,10 +16,10 @@ export function Layout(props: { title: string; children?: Child }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="same-origin" />
         <title>{props.title} · meetplane</title>
-        <style>{raw(STYLE)}</style>
+        <style>{raw(PAGE_CSS)}</style>
       </head>
       <body>
-        <main>{props.children}</main>
+        <main class="narrow">{props.children}</main>
       </body>
     </html>
   );
