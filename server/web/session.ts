@@ -26,6 +26,7 @@ import { LoggedOutPage, MePage, SignInProblemPage, render } from './me.js';
 import { openInvitationsFor } from '../memberships/invitations.js';
 import { memberInvitationPages } from '../memberships/pages.js';
 import { myDataPages } from './my-data.js';
+import { meOverview } from './me-overview.js';
 
 export const SESSION_COOKIE = 'mp_web';
 const LOGIN_COOKIE = 'mp_web_login';
@@ -245,8 +246,10 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
 
   routes.get('/', requireMember(sessions, deps), async (c) => {
     const claims = await accountClaims(db, c.get('memberId'));
-    if (!claims) return c.redirect('/me/login', 303);
-    return html(c, MePage({ claims, csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
+    const account = await findAccount(db, c.get('memberId'));
+    if (!claims || !account) return c.redirect('/me/login', 303);
+    const overview = await meOverview(db, deps.guard, { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null });
+    return html(c, MePage({ claims, overview, csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
   });
 
   memberTransferPages(routes, sessions, deps);

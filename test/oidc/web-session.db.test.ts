@@ -56,8 +56,9 @@ describe('member sessions on meetplane\'s pages', () => {
     // No consent screen for meetplane's own pages.
     await page.waitForURL(`${s.url}/me`);
     expect(await page.getByRole('heading', { name: 'Your account' }).count()).toBe(1);
-    const rows = await page.locator('tbody tr').allTextContents();
-    expect(rows.sort()).toEqual([`${tenancies[0]!.slug}Owner`, `${tenancies[1]!.slug}Member`].sort());
+    // One card per tenancy, by name, with its co-op, the member's role and its slug.
+    const cards = await page.getByRole('region', { name: 'School' }).evaluateAll((els) => els.map((e) => `${e.textContent!.match(/your role: (\w+)/)![1]} ${e.querySelector('code')!.textContent}`));
+    expect(cards.sort()).toEqual([`Owner ${tenancies[0]!.slug}`, `Member ${tenancies[1]!.slug}`].sort());
     expect(await page.textContent('main')).toContain(member.email);
 
     const cookies = await context.cookies(s.url);
