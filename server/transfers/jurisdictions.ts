@@ -21,11 +21,17 @@ const Adequacy = z
   })
   .strict();
 
+/** A data-protection supervisory authority, named to members (their right to complain). */
+const Authority = z.object({ name: z.string().min(3), url: z.url().startsWith('https://'), note: z.string().optional() }).strict();
+export type SupervisoryAuthority = z.infer<typeof Authority>;
+
 const Registry = z
   .object({
     $comment: z.string().optional(),
     version: z.string().min(1),
     eea: z.array(z.string().refine(isCountryCode)).min(1),
+    /** By country (ISO 3166-1 alpha-2): the authority a member of a co-op there complains to. */
+    authorities: z.record(z.string().refine(isCountryCode, 'an ISO 3166-1 alpha-2 code'), Authority),
     regimes: z.record(
       z.enum(['eu_gdpr', 'uk_gdpr', 'ch_fadp']),
       z.object({ name: z.string(), free: z.array(Place), adequacy: z.array(Adequacy) }).strict(),
@@ -56,6 +62,21 @@ export class JurisdictionRegistry {
 
   get version(): string {
     return this.data.version;
+  }
+
+  /** The supervisory authority of a co-op in `country`, if the registry names one. */
+  authority(country: string): SupervisoryAuthority | undefined {
+    return Object.hasOwn(this.data.authorities, country) ? this.data.authorities[country] : undefined;
+  }
+
+  /** The countries each regime governs at home (its free places: the EEA's countries, GB, CH): where a co-op under it is. */
+  homeCountries(): string[] {
+    return [...new Set(Object.values(this.data.regimes).flatMap((r) => r.free.flatMap((p) => this.expand(p))))].sort();
+  }
+
+  /** The regime's name, e.g. "EU GDPR (Art. 45 adequacy decisions of the European Commission)". */
+  regimeName(regime: Regime): string {
+    return this.data.regimes[regime]?.name ?? regime;
   }
 
   isEea(country: string): boolean {

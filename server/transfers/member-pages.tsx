@@ -1,13 +1,14 @@
 // The member's page for a transfer of their tenancy (/me/transfers/{id}, the
-// link in the notice mail): what moves, where to, when it freezes, and two
-// buttons: consent, or object. A member's objection keeps their personal data
+// link in the notice mail, and on /me): what a member is owed before their data
+// moves (./member-notice.tsx), and two answers, set apart: consent, or object
+// (asked once more, saying what follows). A member's objection keeps their personal data
 // out of the move; the owner's stops it. Signed in through the shared sign-on.
 // Showing the page during the notice reaches the member: their notice period
 // counts from then if the mail has not reached them first (notice-delivery.ts).
 // The form carries the transfer's version, like an If-Match: an answer to a
 // transfer that changed since the page was loaded is refused (412).
 import type { Hono } from 'hono';
-import { and, eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { memberships } from '../accounts/table.js';
 import type { Deps } from '../http/env.js';
 import { Layout } from '../web/layout.js';
@@ -26,6 +27,14 @@ import { accountRef, transferRef } from '../authz/guard.js';
 import { findTransfer, objectToTransfer, transferDetails, type Transfer } from './service.js';
 import { freezeNotBefore, noticeReach, recordShown } from './notice-delivery.js';
 import { memberExportOwner, memberExportsOf, openMemberExport } from './member-export.js';
+import { MemberNotice, type NoticeFacts } from './member-notice.js';
+import { JurisdictionRegistry } from './jurisdictions.js';
+import { clusters } from '../clusters/table.js';
+import { recordings, rooms } from '../inventory/table.js';
+
+let loaded: JurisdictionRegistry | undefined;
+/** The registry the page quotes: the same file the rules decide with, read once. */
+const registry = () => (loaded ??= JurisdictionRegistry.load());
 
 /** A member signed in through the shared sign-on, as the policies see them. */
 const principalOf = (a: { id: string; coopId: string | null; platformAdmin: boolean }): Principal => ({ accountId: a.id, coopId: a.coopId, platformAdmin: a.platformAdmin, via: 'oidc', tokenId: null });
@@ -43,10 +52,14 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     return { p, t };
   }
 
+  async function memberRole(t: Transfer, accountId: string): Promise<string | undefined> {
+    const [m] = await db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.tenancyId, t.tenancyId), eq(memberships.accountId, accountId)));
+    return m?.role;
+  }
+
   /** Only a member of the tenancy is reached by seeing the page (an admin looking at it is not). */
   async function isMember(t: Transfer, accountId: string): Promise<boolean> {
-    const [m] = await db.select({ id: memberships.accountId }).from(memberships).where(and(eq(memberships.tenancyId, t.tenancyId), eq(memberships.accountId, accountId)));
-    return Boolean(m);
+    return (await memberRole(t, accountId)) !== undefined;
   }
 
   const missing = () => page(<Layout title="Not found"><h1>No such transfer</h1><p>There is no transfer of yours at this address.</p></Layout>, 404);
@@ -73,6 +86,11 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
       return page(<Layout title="Refused"><h1>Refused</h1><p>This form does not say which version of the transfer you answer. Reload the page and try again.</p></Layout>, 428);
     if (Number(form.version) !== found.t.version)
       return page(<Layout title="Changed"><h1>The transfer changed</h1><p>The transfer changed since you loaded the page (it is {found.t.state} now). <a href={`/me/transfers/${found.t.id}`}>Look at it again</a> before you answer.</p></Layout>, 412);
+    // Objecting has consequences: it is asked once more, saying what follows, before it counts.
+    if (choice === 'object' && form.confirm !== 'yes') {
+      const owner = (await memberRole(found.t, found.p.accountId)) === 'owner';
+      return page(<ObjectionConfirmPage t={found.t} owner={owner} csrf={sessions.csrf(c.get('memberSid'))} />);
+    }
     try {
       // Either answer is the member's response to the notice: the same permission.
       const actor = await guard.allow(found.p, 'transfer.object', transferRef(found.t), 'transfer', 'transfer.read');
@@ -129,48 +147,114 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     });
   });
 
-  async function TransferPage(props: { p: Principal; t: Transfer; csrf: string; done?: string }) {
+  function ObjectionConfirmPage(props: { t: Transfer; owner: boolean; csrf: string }) {
     const { t } = props;
-    const [tenancy, source, target, { objections }] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), findCoop(db, t.targetCoopId), transferDetails(db, t.id)]);
-    const mine = objections.find((o) => o.accountId === props.p.accountId);
-    const freeze = freezeNotBefore(t, t.state === 'notice' ? await noticeReach(db, t) : undefined);
-    const open = ['draft', 'checked', 'approved', 'notice'].includes(t.state);
     return (
-      <Layout title={`${tenancy?.name ?? 'Tenancy'} is moving`}>
-        <h1>{tenancy?.name} is moving to {target?.name}</h1>
-        <dl>
-          <dt>From</dt>
-          <dd>{source?.name} ({source?.jurisdiction})</dd>
-          <dt>To</dt>
-          <dd>{target?.name} ({target?.jurisdiction})</dd>
-          <dt>State</dt>
-          <dd>{t.state}</dd>
-          <dt>Frozen from</dt>
-          <dd>{freeze ? <>not before <time datetime={freeze.toISOString()}>{freeze.toUTCString()}</time></> : 'not yet announced'}</dd>
-        </dl>
-        {t.state === 'rejected' && t.lastDecision && <RuleList ids={t.lastDecision.policyIds} heading="Why the transfer was stopped" />}
-        <p>The tenancy's rooms, member accounts and recordings move. While it is frozen no new meeting can be started; meetings already running are given time to end.</p>
-        {props.done === 'object' && <p class="ok" role="status">Your objection is recorded.</p>}
-        {props.done === 'consent' && <p class="ok" role="status">Your consent is recorded.</p>}
-        {mine ? (
-          <p role="note">
-            You objected{mine.kind === 'owner' ? ' as the owner: the transfer is stopped.' : ': your personal data stays out of the move and you receive an export of it instead.'}
-            {mine.kind === 'member' && <> It appears under <a href="/me/exports">your data exports</a> when the tenancy moves.</>}
-          </p>
-        ) : open ? (
+      <Layout title="Confirm your objection">
+        <h1>Object to this transfer?</h1>
+        <section class="panel object" aria-labelledby="what-follows">
+          <h2 id="what-follows">What follows</h2>
+          {props.owner ? (
+            <ul>
+              <li>You are the tenancy's owner: the transfer stops for everyone, and the tenancy stays where it is.</li>
+              <li>The co-ops are told; a new transfer would need a new notice.</li>
+            </ul>
+          ) : (
+            <ul>
+              <li>The tenancy still moves, but your personal data stays out of the move: your membership of this tenancy ends when it moves.</li>
+              <li>You receive a machine-readable copy (JSON) of your data in this tenancy, on <a href="/me/exports">your data exports</a> and by e-mail.</li>
+              <li>Your account stays with your current co-op.</li>
+            </ul>
+          )}
+          <p>You cannot withdraw an objection on this page; to withdraw it, write to the current host (see the transfer page).</p>
           <form method="post" action={`/me/transfers/${t.id}`}>
             <input type="hidden" name="csrf" value={props.csrf} />
             <input type="hidden" name="version" value={String(t.version)} />
-            <fieldset>
-              <legend>Your answer</legend>
-              <p class="muted">If you object as a member, your personal data stays out of the move and you receive a machine-readable export of it. If the owner objects, the transfer stops.</p>
-              <button type="submit" name="choice" value="consent">I consent</button>{' '}
-              <button type="submit" name="choice" value="object">I object</button>
-            </fieldset>
+            <input type="hidden" name="choice" value="object" />
+            <input type="hidden" name="confirm" value="yes" />
+            <button type="submit" class="danger">Yes, I object</button>
+            <a class="button secondary" href={`/me/transfers/${t.id}`}>No, go back</a>
           </form>
-        ) : (
-          <p>Answers are no longer taken: the transfer is {t.state}.</p>
-        )}
+        </section>
+      </Layout>
+    );
+  }
+
+  async function noticeFacts(t: Transfer): Promise<NoticeFacts | undefined> {
+    const [tenancy, source, target, [cluster], [roomCount], [recCount]] = await Promise.all([
+      findTenancy(db, t.tenancyId),
+      findCoop(db, t.sourceCoopId),
+      findCoop(db, t.targetCoopId),
+      db.select({ country: clusters.country }).from(clusters).where(eq(clusters.id, t.targetClusterId)),
+      db.select({ n: count() }).from(rooms).where(eq(rooms.tenancyId, t.tenancyId)),
+      db.select({ n: count() }).from(recordings).where(eq(recordings.tenancyId, t.tenancyId)),
+    ]);
+    if (!tenancy || !source || !target) return undefined;
+    const now = new Date();
+    return {
+      tenancy: { name: tenancy.name, retentionDays: tenancy.retentionDays },
+      source: { name: source.name, country: source.jurisdiction, contactEmail: source.contactEmail, regime: source.legalRegime },
+      target: { name: target.name, country: target.jurisdiction, contactEmail: target.contactEmail },
+      storageCountry: cluster?.country ?? target.jurisdiction,
+      evidence: t.evidence,
+      counts: { rooms: roomCount?.n ?? 0, recordings: recCount?.n ?? 0 },
+      noticeSentAt: t.noticeSentAt,
+      takesEffect: freezeNotBefore(t, t.state === 'notice' ? await noticeReach(db, t) : undefined),
+      completedAt: t.state === 'completed' ? t.stateSince : null,
+      sourceDeletedAt: t.sourceDeletedAt,
+      sourceGraceDays: Math.round(deps.config.transferTiming.sourceGraceMs / 86_400_000),
+      meetingGraceMinutes: Math.round(deps.config.transferTiming.meetingGraceMs / 60_000),
+      today: now.toISOString().slice(0, 10),
+    };
+  }
+
+  async function TransferPage(props: { p: Principal; t: Transfer; csrf: string; done?: string }) {
+    const { t } = props;
+    const [f, { objections }] = await Promise.all([noticeFacts(t), transferDetails(db, t.id)]);
+    const mine = objections.find((o) => o.accountId === props.p.accountId);
+    const open = ['draft', 'checked', 'approved', 'notice'].includes(t.state);
+    return (
+      <Layout title={`${f?.tenancy.name ?? 'Tenancy'} is moving`}>
+        <h1>
+          {f?.tenancy.name} is moving to {f?.target.name}
+        </h1>
+        <p>
+          {f?.source.name} hosts this tenancy today. The transfer is <strong>{t.state}</strong>
+          {f?.takesEffect ? <>; it takes effect not before <time datetime={f.takesEffect.toISOString()}>{f.takesEffect.toUTCString()}</time></> : ''}. Below is what you
+          should know before your data moves, and your answer.
+        </p>
+        {props.done === 'object' && <p class="ok" role="status">Your objection is recorded.</p>}
+        {props.done === 'consent' && <p class="ok" role="status">Your consent is recorded.</p>}
+        {t.state === 'rejected' && t.lastDecision && <RuleList ids={t.lastDecision.policyIds} heading="Why the transfer was stopped" />}
+        {f && <MemberNotice f={f} registry={registry()} />}
+        <section aria-labelledby="answer">
+          <h2 id="answer">Your answer</h2>
+          {mine ? (
+            <p role="note">
+              You objected{mine.kind === 'owner' ? ' as the owner: the transfer is stopped.' : ': your personal data stays out of the move and you receive an export of it instead.'}
+              {mine.kind === 'member' && <> It appears under <a href="/me/exports">your data exports</a> when the tenancy moves.</>}
+            </p>
+          ) : open ? (
+            <>
+              <form method="post" action={`/me/transfers/${t.id}`} class="panel consent" aria-labelledby="consent-h">
+                <h3 id="consent-h">Agree to the move</h3>
+                <p>Your data moves with the tenancy as described above. You need not answer: without an objection the move goes ahead.</p>
+                <input type="hidden" name="csrf" value={props.csrf} />
+                <input type="hidden" name="version" value={String(t.version)} />
+                <button type="submit" name="choice" value="consent">I consent</button>
+              </form>
+              <form method="post" action={`/me/transfers/${t.id}`} class="panel object" aria-labelledby="object-h">
+                <h3 id="object-h">Object to the move</h3>
+                <p>{'Keep your personal data out of the move and receive a copy of it instead (the owner\'s objection stops the transfer). You are asked to confirm first.'}</p>
+                <input type="hidden" name="csrf" value={props.csrf} />
+                <input type="hidden" name="version" value={String(t.version)} />
+                <button type="submit" name="choice" value="object" class="danger">I object</button>
+              </form>
+            </>
+          ) : (
+            <p>Answers are no longer taken: the transfer is {t.state}.</p>
+          )}
+        </section>
       </Layout>
     );
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JurisdictionRegistry } from '../../server/transfers/jurisdictions.js';
+import { readFileSync } from 'node:fs';
 
 const registry = JurisdictionRegistry.load();
 const today = '2026-11-23';
@@ -43,5 +44,24 @@ describe('jurisdiction registry', () => {
     expect(() =>
       JurisdictionRegistry.parse({ version: 'x', eea: ['DE'], regimes: { eu_gdpr: { name: 'n', free: ['EEA'], adequacy: [{ country: 'US', reference: 'ref', scope: 'maybe', validFrom: '2023-01-01' }] } } }),
     ).toThrow();
+  });
+});
+
+describe('supervisory authorities (named to members on their transfer page)', () => {
+  it('names one for every country a regime governs at home, and for Canada (with Québec\'s)', () => {
+    const home = registry.homeCountries();
+    expect(home).toEqual(expect.arrayContaining(['DE', 'FR', 'NO', 'GB', 'CH']));
+    expect(home.length).toBeGreaterThanOrEqual(32);
+    const missing = home.filter((c) => !registry.authority(c));
+    expect(missing).toEqual([]);
+    expect(registry.authority('GB')!.name).toContain("Information Commissioner's Office");
+    expect(registry.authority('CA')!.note).toContain("Commission d'accès à l'information du Québec");
+    expect(registry.authority('ZZ')).toBeUndefined();
+  });
+
+  it('refuses an authority without a https address', () => {
+    const json = JSON.parse(readFileSync(new URL('../../policies/jurisdictions.json', import.meta.url), 'utf8'));
+    json.authorities.FR.url = 'http://www.cnil.fr';
+    expect(() => JurisdictionRegistry.parse(json)).toThrow();
   });
 });

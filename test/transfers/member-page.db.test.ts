@@ -13,6 +13,7 @@ import { createMemberExport } from '../../server/transfers/member-export.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { readFileSync } from 'node:fs';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
+import { uuidv7 } from '../../server/ids.js';
 
 let s: Awaited<ReturnType<typeof startSsoServer>>;
 let browser: Browser;
@@ -30,13 +31,20 @@ beforeAll(async () => {
   const tenancy = await createTenancy(s, member.coop, (await createCluster(s, member.coop)).id, { name: 'Riverside School' });
   await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${member.accountId}`, { body: { role: 'member' } });
   await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
-  const target = await createCoop(s, { name: 'Harbour Co-op', jurisdiction: 'DE' });
-  const targetCluster = await createCluster(s, target.id, { country: 'DE' });
+  // Setup shortcut: the inventory as a refresh leaves it (test/inventory covers the refresh).
+  for (const [i, name] of ['Assembly', 'Year 6 maths', 'Staff room', 'Choir'].entries())
+    await s.database.db.execute(sql`insert into rooms (id, tenancy_id, meeting_id, name, last_created_at) values (${uuidv7()}, ${tenancy.id}, ${`room-${i}-${tenancy.id}`}, ${name}, ${`2026-11-0${i + 1}T09:00:00Z`})`);
+  for (const [i, published] of [true, false].entries())
+    await s.database.db.execute(
+      sql`insert into recordings (id, tenancy_id, record_id, meeting_id, name, state, published, start_time, formats, metadata) values (${uuidv7()}, ${tenancy.id}, ${`rec-${i}`}, ${`room-1-${tenancy.id}`}, ${published ? 'Fractions, part 2' : 'Draft rehearsal'}, 'published', ${published}, ${`2026-11-1${i}T09:00:00Z`}, ${JSON.stringify([{ type: 'presentation', url: `https://bbb.north.example/playback/presentation/2.3/rec-${i}`, length: 40, processingTime: 1 }])}::jsonb, '{}'::jsonb)`,
+    );
+  const target = await createCoop(s, { name: 'Harbour Co-op', jurisdiction: 'CA', contactEmail: 'privacy@harbour.example', legalRegime: 'other' });
+  const targetCluster = await createCluster(s, target.id, { country: 'CA' });
   const t = await createTransfer(s.database.db, { ...LOCAL_OPERATOR, accountId: owner.accountId, via: 'pat' }, {
     tenancyId: tenancy.id,
     targetCoopId: target.id,
     targetClusterId: targetCluster.id,
-    evidence: { dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null, claimedBasis: 'adequacy' },
+    evidence: { dpfListed: false, pipedaSubject: true, sccsDocuments: [], impactAssessment: null, claimedBasis: 'adequacy' },
     noticeDays: 30,
   });
   transferId = t.id;
@@ -49,22 +57,89 @@ afterAll(async () => {
   await s?.stop();
 });
 
-async function visit(who: { email: string; password: string }): Promise<Page> {
+async function visit(who: { email: string; password: string }, path = `/me/transfers/${transferId}`): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
-  await page.goto(`${s.url}/me/transfers/${transferId}`);
+  await page.goto(`${s.url}${path}`);
   await page.getByLabel('E-mail address').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
-  await page.waitForURL(`${s.url}/me/transfers/${transferId}`);
+  await page.waitForURL(`${s.url}${path}`);
   return page;
 }
 
+describe('/me', () => {
+  it('shows the member their tenancy by name and co-op, its rooms and recordings, the transfer under way with its date, and a link to it', async () => {
+    const page = await visit(member, '/me');
+    const card = page.getByRole('region', { name: 'Riverside School' });
+    expect(await card.textContent()).toContain('Hosted by North Co-op · your role: Member');
+    expect(await card.textContent()).toContain('4 rooms, latest used:');
+    // The three latest, newest first; the oldest one is only counted.
+    expect(await card.locator('ul').first().locator('li').allTextContents()).toEqual([expect.stringMatching(/^Choir /), expect.stringMatching(/^Staff room /), expect.stringMatching(/^Year 6 maths /)]);
+    expect(await card.textContent()).toContain('2 recordings, latest:');
+    expect(await card.getByRole('link', { name: 'Fractions, part 2' }).getAttribute('href')).toBe('https://bbb.north.example/playback/presentation/2.3/rec-0');
+    expect(await card.getByRole('link', { name: 'Draft rehearsal' }).count()).toBe(0); // not published: no link
+    const note = card.getByRole('note');
+    expect(await note.textContent()).toContain('Moving to Harbour Co-op: the transfer is announced; it takes effect (the tenancy freezes) not before Wed, 23 Dec 2026 10:00:00 GMT');
+    await note.getByRole('link', { name: 'What moves, your rights and your answer' }).click();
+    await page.waitForURL(`${s.url}/me/transfers/${transferId}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Riverside School is moving to Harbour Co-op');
+  });
+});
+
 describe('the member page of a transfer', () => {
-  it('shows a member what moves, where to and when, and records an objection', async () => {
+  it('tells a member what they are owed before their data moves (Art. 13/14)', async () => {
+    const page = await visit(member);
+    const section = async (name: string) => (await page.getByRole('region', { name }).textContent())!.replace(/\s+/g, ' ');
+    // The new host: legal name, country, contact.
+    const host = await section('The new host');
+    expect(host).toContain('Legal nameHarbour Co-op');
+    expect(host).toContain('CountryCanada (CA)');
+    expect(await page.getByRole('region', { name: 'The new host' }).getByRole('link', { name: 'privacy@harbour.example' }).getAttribute('href')).toBe('mailto:privacy@harbour.example');
+    // The legal basis, by name and reference, from the jurisdiction registry.
+    const basis = await section('The legal basis for the move');
+    expect(basis).toContain('adequacy decision Commission Decision 2002/2/EC');
+    expect(basis).toContain('It covers organisations subject to PIPEDA; the new host is.');
+    // What moves and what does not.
+    const what = await section('What moves, and what does not');
+    expect(what).toContain('its 4 rooms');
+    expect(what).toContain('Its 2 recordings');
+    expect(what).toMatch(/Does not move.*older than the tenancy's retention period.*members who object/);
+    // The timeline: the freeze, and when the source copy goes.
+    const timeline = await section('Timeline');
+    expect(timeline).toContain('not before Wed, 23 Dec 2026 10:00:00 GMT');
+    expect(timeline).toContain('14 days after the move completes');
+    // Their rights, with the supervisory authority named.
+    const rights = page.getByRole('region', { name: 'Your rights' });
+    expect(await rights.textContent()).toMatch(/Object.*copy of your data/);
+    expect(await rights.getByRole('link', { name: /Bundesbeauftragte für den Datenschutz/ }).getAttribute('href')).toBe('https://www.bfdi.bund.de');
+    expect(await rights.getByRole('link', { name: 'Office of the Privacy Commissioner of Canada (OPC)' }).count()).toBe(1);
+    // Whom to ask.
+    expect(await page.getByRole('region', { name: 'Whom to ask' }).getByRole('link', { name: 'ops@north.example' }).count()).toBe(1);
+    // Consent and objection are set apart, and look different.
+    const consent = page.locator('form', { has: page.getByRole('button', { name: 'I consent' }) });
+    const object = page.locator('form', { has: page.getByRole('button', { name: 'I object' }) });
+    const look = (l: typeof consent) =>
+      l.evaluate((e) => {
+        const style = (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string; borderTopColor: string } }).getComputedStyle(e);
+        return `${style.backgroundColor} ${style.borderTopColor}`;
+      });
+    expect(await look(consent)).not.toBe(await look(object));
+    expect(await consent.getByRole('heading').textContent()).toBe('Agree to the move');
+    expect(await object.getByRole('heading').textContent()).toBe('Object to the move');
+  });
+
+  it('asks a member to confirm an objection, saying what follows, then records it', async () => {
     const page = await visit(member);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Riverside School is moving to Harbour Co-op');
     expect(await page.locator('main').textContent()).toContain('Wed, 23 Dec 2026 10:00:00 GMT');
     await page.getByRole('button', { name: 'I object' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Object to this transfer?');
+    expect(await page.getByRole('region', { name: 'What follows' }).textContent()).toContain('your personal data stays out of the move');
+    // Nothing is recorded until confirmed.
+    expect((await s.api('GET', `/api/v1/transfers/${transferId}`)).json.objections).toEqual([]);
+    await page.getByRole('link', { name: 'No, go back' }).click();
+    await page.getByRole('button', { name: 'I object' }).click();
+    await page.getByRole('button', { name: 'Yes, I object' }).click();
     await page.waitForURL(/done=object/);
     expect(await page.getByRole('status').textContent()).toBe('Your objection is recorded.');
     expect(await page.getByRole('note').textContent()).toContain('your personal data stays out of the move');
