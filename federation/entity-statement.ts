@@ -3,6 +3,7 @@
 // subordinate statement is one a superior makes about an entity below it. Signing and
 // verifying both, with every claim checked by zod.
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 export const ENTITY_STATEMENT_TYP = 'entity-statement+jwt';
@@ -53,6 +54,20 @@ export class StatementError extends Error {
   override name = 'StatementError';
 }
 
+// Importing a JWK costs three times the signature: keep imported signing keys, named by a hash
+// of their private part (kids are not unique across entities).
+type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+const imported = new Map<string, SigningKey>();
+async function signingKey(jwk: JWK, alg: string): Promise<SigningKey> {
+  const name = `${alg}:${createHash('sha256').update(jwk.d ?? '').digest('base64url')}`;
+  let key = imported.get(name);
+  if (!key) {
+    if (imported.size > 64) imported.clear();
+    imported.set(name, (key = await importJWK(jwk, alg)));
+  }
+  return key;
+}
+
 /** Signs a statement with `privateJwk` (its kid goes in the header so verifiers pick the key). */
 export async function signStatement(claims: StatementClaims, privateJwk: JWK, lifetimeSeconds: number, now = Date.now()): Promise<string> {
   const alg = privateJwk.alg ?? (privateJwk.kty === 'OKP' ? 'EdDSA' : 'ES256');
@@ -62,7 +77,7 @@ export async function signStatement(claims: StatementClaims, privateJwk: JWK, li
     .setProtectedHeader({ alg, typ: ENTITY_STATEMENT_TYP, kid: privateJwk.kid })
     .setIssuedAt(iat)
     .setExpirationTime(iat + lifetimeSeconds)
-    .sign(await importJWK(privateJwk, alg));
+    .sign(await signingKey(privateJwk, alg));
 }
 
 /** The claims of a statement without checking its signature (to learn which keys should check it). */
