@@ -12,6 +12,7 @@ import { SecretBox } from '../../server/crypto/secretbox.js';
 import { decodeMasterKey } from '../../server/crypto/master-key.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
 import { coopSigningKey } from '../../server/receipts/keys.js';
+import { federationSigningKey } from '../../server/federation/keys.js';
 import { SEALED_COLUMNS } from '../../server/master-key/sealed-columns.js';
 import { MasterKeyRotationError, firstUnopenable, rotateMasterKey, sealedValues, type SealedValue } from '../../server/master-key/rotate.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -31,6 +32,7 @@ beforeAll(async () => {
   const client = await s.api('POST', '/api/v1/clients', { body: { name: 'monitoring', coop: coop.slug, kind: 'machine' } });
   expect(client.status).toBe(201);
   await coopSigningKey(s.database.db, box, coop.id);
+  await federationSigningKey(s.database.db, box);
 });
 afterAll(async () => {
   await s?.stop();
@@ -74,7 +76,7 @@ describe('master-key rotation', () => {
   it('re-seals every secret under the new key: the old key opens none, the new one all, and one audit entry says how many', async () => {
     const before = await all();
     const tables = new Set(before.map((v) => v.column.table));
-    for (const t of ['clusters', 'tenancies', 'oidc_keys', 'oidc_clients', 'audit_log_keys', 'coop_keys']) expect(tables).toContain(t);
+    for (const t of ['clusters', 'tenancies', 'oidc_keys', 'oidc_clients', 'audit_log_keys', 'coop_keys', 'federation_keys']) expect(tables).toContain(t);
     const next = new SecretBox(randomBytes(32));
     const result = await rotateMasterKey(s.database.db, box, next, LOCAL_OPERATOR);
     expect(result.total).toBe(before.length);
