@@ -126,4 +126,5 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'DELETE /federation/subordinates': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/anchors': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/peers': { action: 'federation.manage', resource: 'platform' },
+  'POST /federation/keys/rotate': { action: 'federation.manage', resource: 'platform' },
 };

@@ -50,6 +50,15 @@ export function federationCommands(globals: () => Opts): Command[] {
     });
 
   fed
+    .command('rotate-key')
+    .description('rotate this instance\'s federation key; each anchor must then enrol the new thumbprint')
+    .action(async () => {
+      const res = await client().request<{ thumbprint: string }>('POST', '/federation/keys/rotate');
+      if (globals().json) return printJson(res.body);
+      process.stdout.write(`new federation key thumbprint ${res.body.thumbprint}: give it to each trust anchor to enrol again\n`);
+    });
+
+  fed
     .command('unenrol <entity-id>')
     .description('stop vouching for an instance (peers refuse it once their cached chains expire)')
     .action(async (entityId: string) => {

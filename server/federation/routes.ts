@@ -13,7 +13,7 @@ import { ENTITY_STATEMENT_CONTENT_TYPE, constraintsSchema } from '../../federati
 import { TrustChainError, TrustChainResolver } from '../../federation/trust-chain.js';
 import type { MetadataPolicy } from '../../federation/metadata-policy.js';
 import { federationSigningKey } from './keys.js';
-import { addAnchor, addPeer, enrol, removeSubordinate, entityConfiguration, listTrust, resolveEntity, subordinateIds, subordinateStatement, type Resolution } from './service.js';
+import { addAnchor, addPeer, enrol, removeSubordinate, rotateKey, entityConfiguration, listTrust, resolveEntity, subordinateIds, subordinateStatement, type Resolution } from './service.js';
 
 export const RESOLVE_RESPONSE_TYP = 'resolve-response+jwt';
 
@@ -150,6 +150,20 @@ export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
     async (c) => {
       const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
       return c.json(await addAnchor(fd, resolver, actor, c.req.valid('json')), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/federation/keys/rotate',
+      tags: ['federation'],
+      summary: 'Rotate the federation key (give the new thumbprint to each anchor, which must enrol it again)',
+      responses: { 200: jsonContent(z.object({ thumbprint: z.string(), retired: z.array(z.string()) }), 'The new key'), ...commonErrors },
+    }),
+    async (c) => {
+      const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      return c.json(await rotateKey(fd, actor), 200);
     },
   );
 

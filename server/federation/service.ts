@@ -16,7 +16,7 @@ import { entityConfigurationClaims, subordinateStatementClaims } from '../../fed
 import { checkEntityTypePolicy, PolicyError, type MetadataPolicy } from '../../federation/metadata-policy.js';
 import { TrustChainError, TrustChainResolver, verifyPinnedPeer, type ResolvedChain } from '../../federation/trust-chain.js';
 import { federationAnchors, federationPeers, federationSubordinates } from './table.js';
-import { federationPublicKeys, federationSigningKey, STATEMENT_LIFETIME_S } from './keys.js';
+import { federationPublicKeys, federationSigningKey, rotateFederationKey, STATEMENT_LIFETIME_S } from './keys.js';
 
 export interface FederationDeps {
   db: Db;
@@ -204,4 +204,18 @@ export async function resolveEntity(db: Db, resolver: TrustChainResolver, sub: s
     }
   }
   throw new TrustChainError(failures.length > 0 ? failures.join('; ') : `${subject} is neither reachable from a trust anchor nor a pinned peer`);
+}
+
+/**
+ * Rotates the federation key. The retired key stays published for a statement lifetime, but
+ * superiors vouch only for the keys they enrolled: each anchor must enrol the new thumbprint.
+ */
+export async function rotateKey(d: FederationDeps, actor: Principal): Promise<{ thumbprint: string; retired: string[] }> {
+  await federationSigningKey(d.db, d.box); // a key to retire, on an instance that never signed
+  const { added, retired } = await rotateFederationKey(d.db, d.box);
+  const key = await federationSigningKey(d.db, d.box);
+  const { d: _private, ...pub } = key;
+  const thumbprint = await calculateJwkThumbprint(pub);
+  await d.db.transaction((tx) => appendAudit(tx, { actor, action: 'federation.key.rotate', subject: { type: 'federation_key', id: added }, before: { retired: retired.join(',') }, after: { thumbprint } }));
+  return { thumbprint, retired };
 }

@@ -6,9 +6,6 @@ import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { freePort } from '../oidc/helpers.js';
 import { runCli } from '../support/cli.js';
-import { SecretBox } from '../../server/crypto/secretbox.js';
-import { decodeMasterKey } from '../../server/crypto/master-key.js';
-import { rotateFederationKey } from '../../server/federation/keys.js';
 import { peekStatement } from '../../federation/entity-statement.js';
 
 let ta: TestServer, a: TestServer, b: TestServer;
@@ -132,8 +129,9 @@ describe('federation between three instances', () => {
     const B = await self(b);
     // A has B's chain cached until it expires: a second instance that never resolved B shows the refusal.
     const c = ta; // the anchor itself, trusting its own key as anchor, resolves B afresh
-    await rotateFederationKey(b.database.db, new SecretBox(decodeMasterKey(b.masterKey)));
+    const rotation = await runCli(['federation', 'rotate-key'], { MEETPLANE_URL: b.url, MEETPLANE_TOKEN: b.adminToken });
     const rotated = await self(b);
+    expect(rotation.stdout, rotation.stderr).toContain(`new federation key thumbprint ${rotated.thumbprint}`);
     expect(rotated.thumbprint).not.toBe(B.thumbprint);
     await c.api('POST', '/api/v1/federation/anchors', { body: await self(ta) });
     const refused = await resolveAt(c, B.entityId);
