@@ -30,8 +30,23 @@ export class Guard {
     // per-item decisions would all be allow too.
     const probe = strangerLike(resourceOf(items[0]!));
     if (probe && (await this.authz.decide(p, action, probe)).decision === 'allow') return [...items];
+    // The same argument one level down: an allow for a stranger object placed in an
+    // item's co-op (and cluster) covers every object of the type placed there, so a
+    // page of one co-op costs one decision, not one per item.
+    const placed = new Map<string, Promise<boolean>>();
     const out: T[] = [];
-    for (const item of items) if ((await this.authz.decide(p, action, resourceOf(item))).decision === 'allow') out.push(item);
+    for (const item of items) {
+      const r = resourceOf(item);
+      const inPlace = strangerIn(r);
+      let covered = false;
+      if (inPlace) {
+        const key = JSON.stringify(inPlace);
+        let d = placed.get(key);
+        if (!d) placed.set(key, (d = this.authz.decide(p, action, inPlace).then((x) => x.decision === 'allow')));
+        covered = await d;
+      }
+      if (covered || (await this.authz.decide(p, action, r)).decision === 'allow') out.push(item);
+    }
     return out;
   }
 
@@ -90,6 +105,20 @@ export const transferRef = (t: { id: string; tenancyId: string; sourceCoopId: st
 const MEMBERSHIP_COVER = { owner: 'cover.tenancyOwner', admin: 'cover.tenancyAdmin', member: 'cover.member' } as const;
 
 const STRANGER = '00000000-0000-4000-8000-00000000dead';
+
+/** An object of the same type nobody holds anything on, placed where `r` is (its co-op and cluster). */
+function strangerIn(r: ResourceRef): ResourceRef | undefined {
+  switch (r.type) {
+    case 'Cluster':
+      return { type: 'Cluster', id: STRANGER, coopId: r.coopId };
+    case 'Tenancy':
+      return { type: 'Tenancy', id: STRANGER, coopId: r.coopId, clusterId: r.clusterId };
+    case 'Account':
+      return r.coopId ? { type: 'Account', id: STRANGER, coopId: r.coopId } : undefined;
+    default:
+      return undefined;
+  }
+}
 
 /** An object of the same type in a co-op (and cluster) nobody holds anything on. */
 function strangerLike(r: ResourceRef): ResourceRef | undefined {
