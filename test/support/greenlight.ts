@@ -170,6 +170,12 @@ export class GreenlightDouble {
   readonly #secretKeyBase: string;
   readonly #currentProvider: string;
   readonly #dateHeader: boolean;
+  // Indexes over the rows above (the database's unique indexes), so a large import is not measured against linear scans.
+  readonly #userByKey = new Map<string, GlUser>(); // provider + exact e-mail
+  readonly #userByFoldedKey = new Map<string, GlUser>(); // provider + lower-cased e-mail
+  readonly #userById = new Map<string, GlUser>();
+  readonly #roomByFriendlyId = new Map<string, GlRoom>();
+  readonly #meetingIds = new Set<string>();
 
   constructor(options: GreenlightDoubleOptions) {
     this.#secretKeyBase = options.secretKeyBase;
@@ -197,23 +203,35 @@ export class GreenlightDouble {
   }
 
   userByEmail(email: string, provider = 'greenlight'): GlUser | undefined {
-    return this.users.find((u) => u.email === email && u.provider === provider);
+    return this.#userByKey.get(`${provider}\n${email}`);
   }
   roomByFriendlyId(friendlyId: string): GlRoom | undefined {
-    return this.rooms.find((r) => r.friendly_id === friendlyId);
+    return this.#roomByFriendlyId.get(friendlyId);
   }
   /** A room made at the target outside the migration (by a user of the target). */
   addRoom(room: { name: string; friendly_id: string; meeting_id: string; owner: GlUser }): GlRoom {
     const r: GlRoom = { id: randomUUID(), name: room.name, friendly_id: room.friendly_id, meeting_id: room.meeting_id, last_session: null, user_id: room.owner.id, settings: new Map(Object.entries(MEETING_OPTIONS)), shared_user_ids: [] };
-    this.rooms.push(r);
+    this.#saveRoom(r);
     return r;
   }
   addUser(user: { name: string; email: string; provider?: string; role?: string }): GlUser {
     const provider = user.provider ?? 'greenlight';
     const role = this.roles.find((r) => r.name === (user.role ?? 'User') && r.provider === provider)!;
     const u: GlUser = { id: randomUUID(), name: user.name, email: user.email, provider, external_id: null, password_digest: null, language: 'en', role_id: role.id, created_at: null };
-    this.users.push(u);
+    this.#saveUser(u);
     return u;
+  }
+
+  #saveUser(u: GlUser): void {
+    this.users.push(u);
+    this.#userByKey.set(`${u.provider}\n${u.email}`, u);
+    this.#userByFoldedKey.set(`${u.provider}\n${u.email.toLowerCase()}`, u);
+    this.#userById.set(u.id, u);
+  }
+  #saveRoom(r: GlRoom): void {
+    this.rooms.push(r);
+    this.#roomByFriendlyId.set(r.friendly_id, r);
+    this.#meetingIds.add(r.meeting_id);
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -342,7 +360,7 @@ export class GreenlightDouble {
     if (!this.#providerKnown(provider)) return error(400, 'Provider does not exist');
     if (typeof user.email !== 'string') throw SERVER_ERROR(); // nil.downcase
     const p = String(provider);
-    if (this.users.some((u) => u.email === (user.email as string).toLowerCase() && u.provider === p)) return created();
+    if (this.userByEmail(user.email.toLowerCase(), p)) return created();
     const language = !user.language || user.language === 'default' ? 'en' : String(user.language);
     const role = this.roles.find((r) => r.name === column(user.role) && r.provider === p);
     if (!role) return error(400, 'The user role does not exist.');
@@ -352,10 +370,10 @@ export class GreenlightDouble {
     if (name.length === 0) errors.push("Name can't be blank");
     if (name.length > 255) errors.push('Name is too long (maximum is 255 characters)');
     if (!EMAIL.test(email)) errors.push('Email is invalid');
-    if (this.users.some((u) => u.email.toLowerCase() === email.toLowerCase() && u.provider === p)) errors.push('Email has already been taken');
+    if (this.#userByFoldedKey.has(`${p}\n${email.toLowerCase()}`)) errors.push('Email has already been taken');
     if (errors.length) return error(400, errors);
     const externalId = column(user.external_id) || null;
-    this.users.push({
+    this.#saveUser({
       id: randomUUID(),
       name,
       email,
@@ -372,7 +390,7 @@ export class GreenlightDouble {
   #createRoom(room: Params): HttpAnswer {
     const provider = ['greenlight', 'ldap', 'google', 'openid_connect'].includes(String(room.provider)) ? 'greenlight' : room.provider;
     if (!this.#providerKnown(provider)) return error(400, 'Provider does not exist');
-    const owner = this.users.find((u) => u.email === room.owner_email && u.provider === provider);
+    const owner = typeof room.owner_email === 'string' ? this.userByEmail(room.owner_email, String(provider)) : undefined;
     if (!owner) return error(400, 'The room owner does not exist.');
     let target = this.roomByFriendlyId(String(room.friendly_id));
     if (!target) {
@@ -383,10 +401,10 @@ export class GreenlightDouble {
       if (!name) errors.push("Name can't be blank");
       if (!friendlyId) errors.push("Friendly can't be blank");
       if (!meetingId) errors.push("Meeting can't be blank");
-      else if (this.rooms.some((r) => r.meeting_id === meetingId)) errors.push('Meeting has already been taken');
+      else if (this.#meetingIds.has(meetingId)) errors.push('Meeting has already been taken');
       if (errors.length) return error(400, errors);
       target = { id: randomUUID(), name, friendly_id: friendlyId, meeting_id: meetingId, last_session: column(room.last_session), user_id: owner.id, settings: new Map(Object.entries(MEETING_OPTIONS)), shared_user_ids: [] };
-      this.rooms.push(target);
+      this.#saveRoom(target);
     }
     const settings = room.room_settings as Params | undefined;
     if (settings === undefined) throw SERVER_ERROR(); // nil.any?, after the save
@@ -395,7 +413,8 @@ export class GreenlightDouble {
     if (emails === undefined) throw SERVER_ERROR();
     if (emails.length === 0) return created();
     let okay = true;
-    for (const u of this.users.filter((u) => u.provider === provider && emails.includes(u.email))) {
+    const sharedWith = [...new Set(emails)].flatMap((e) => (typeof e === 'string' ? (this.userByEmail(e, String(provider)) ?? []) : []));
+    for (const u of sharedWith) {
       if (target.shared_user_ids.includes(u.id)) okay = false; // validates :shared_user, uniqueness: { scope: :shared_room }
       else target.shared_user_ids.push(u.id);
     }
@@ -419,7 +438,7 @@ export class GreenlightDouble {
   /** RoomsController#public_show with PublicRoomSerializer; rooms of the current provider only. */
   #publicRoom(friendlyId: string): HttpAnswer {
     const room = this.roomByFriendlyId(friendlyId);
-    const owner = room && this.users.find((u) => u.id === room.user_id);
+    const owner = room && this.#userById.get(room.user_id);
     if (!room || !owner || owner.provider !== this.#currentProvider) return error(404, ['RecordNotFound']);
     return new HttpAnswer(200, {
       data: {
