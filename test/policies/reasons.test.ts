@@ -93,14 +93,26 @@ describe('delegable grants', () => {
 describe('several deciding policies', () => {
   // The shipped policies plus two forbids on one co-op and one forbid that never applies.
   const forbid = (id: string, coop: string) => `@id("${id}")\nforbid (principal, action == Action::"coop.read", resource == Coop::"${coop}");`;
+  const permit = (id: string, coop: string) => `@id("${id}")\npermit (principal, action == Action::"coop.read", resource == Coop::"${coop}");`;
   const e = new Evaluator({
     schema: evaluator.source.schema,
-    policies: { ...evaluator.source.policies, 'forbid-z-one': forbid('forbid-z-one', 'Z'), 'forbid-z-two': forbid('forbid-z-two', 'Z'), 'forbid-y': forbid('forbid-y', 'Y') },
+    policies: {
+      ...evaluator.source.policies,
+      'forbid-z-one': forbid('forbid-z-one', 'Z'),
+      'forbid-z-two': forbid('forbid-z-two', 'Z'),
+      'forbid-y': forbid('forbid-y', 'Y'),
+      'permit-x-one': permit('permit-x-one', 'X'),
+      'permit-x-two': permit('permit-x-two', 'X'),
+    },
     files: { ...evaluator.source.files, 'forbid-z-one': 'z.cedar', 'forbid-z-two': 'z.cedar', 'forbid-y': 'y.cedar' },
   });
   const coopZ = { type: 'Coop' as const, id: 'Z' };
 
   it('are all named in the reason', () => {
+    const allowed = e.authorize(holder('no'), 'coop.read', { type: 'Coop', id: 'X' }, verified);
+    expect(allowed.decision).toBe('allow');
+    expect([...allowed.policyIds].sort()).toEqual(['permit-x-one', 'permit-x-two']);
+    expect(allowed.reasons).toEqual([`coop.read on Coop::"X" is permitted by ${allowed.policyIds.join(', ')}`]);
     const d = e.authorize(holder('pa'), 'coop.read', coopZ, verified);
     expect(d.decision).toBe('deny');
     expect([...d.policyIds].sort()).toEqual(['forbid-z-one', 'forbid-z-two']);
