@@ -299,6 +299,9 @@ export async function importToGreenlight(target: GreenlightTarget, plan: ImportP
       if (res.ok && after) {
         await deps.ledger.record('room', room.friendlyId);
         await note({ kind: 'room', ref: room.friendlyId, outcome: 'created' });
+      } else if (res.ok) {
+        // Greenlight reuses a friendly_id from any provider; the public page shows this provider's rooms only.
+        await note({ kind: 'room', ref: room.friendlyId, outcome: 'failed', reason: 'accepted, but its link does not resolve at the target (is the friendly_id another tenant\'s?)' });
       } else {
         await note({ kind: 'room', ref: room.friendlyId, outcome: 'failed', reason: res.errors || `HTTP ${res.status}` });
       }

@@ -152,3 +152,15 @@ describe('import into a Greenlight v3', () => {
     }
   });
 });
+
+describe('import into a multi-tenant Greenlight', () => {
+  it("sends the tenant as provider, and reports a room whose friendly_id another tenant holds instead of calling it moved", async () => {
+    gl = await startGreenlight({ secretKeyBase: SKB, tenants: ['north', 'south'], currentProvider: 'north' });
+    const other = gl.addUser({ name: 'Sam', email: 'sam@south.example', provider: 'south' });
+    gl.addRoom({ name: 'South room', friendly_id: 'bob-abc-def-ghi', meeting_id: 's'.repeat(40), owner: other });
+    const report = await importToGreenlight({ ...target(gl), provider: 'north' }, plan(), { fetch: outbound.fetch, ledger: memoryLedger() });
+    expect(gl.userByEmail('ada@coop.example', 'north')).toBeDefined();
+    expect(gl.roomByFriendlyId('ada-k2p-9xq-m4z')!.user_id).toBe(gl.userByEmail('ada@coop.example', 'north')!.id);
+    expect(report.results.find((r) => r.ref === 'bob-abc-def-ghi')).toMatchObject({ outcome: 'failed', reason: expect.stringMatching(/does not resolve/) });
+  });
+});
