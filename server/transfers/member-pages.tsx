@@ -28,6 +28,8 @@ import { findTransfer, objectToTransfer, transferDetails, type Transfer } from '
 import { freezeNotBefore, noticeReach, recordShown } from './notice-delivery.js';
 import { memberExportOwner, memberExportsOf, openMemberExport } from './member-export.js';
 import { MemberNotice, type NoticeFacts } from './member-notice.js';
+import { NOTICE_TEXT } from './member-notice-text.js';
+import { chooseLanguage, formatInstant, type Lang } from '../web/i18n.js';
 import { JurisdictionRegistry } from './jurisdictions.js';
 import { clusters } from '../clusters/table.js';
 import { recordings, rooms } from '../inventory/table.js';
@@ -72,7 +74,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
         if (await recordShown(tx, found.t.id, found.p.accountId, new Date()))
           await appendAudit(tx, { actor: found.p, action: 'transfer.notice-shown', subject: { type: 'transfer', id: found.t.id }, details: { member: person(found.p.accountId) } });
       });
-    return page(await TransferPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done') }));
+    return page(await TransferPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done'), lang: chooseLanguage(c.req.header('accept-language')) }));
   });
 
   routes.post('/transfers/:id', requireMember(sessions, deps), async (c) => {
@@ -89,7 +91,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     // Objecting has consequences: it is asked once more, saying what follows, before it counts.
     if (choice === 'object' && form.confirm !== 'yes') {
       const owner = (await memberRole(found.t, found.p.accountId)) === 'owner';
-      return page(<ObjectionConfirmPage t={found.t} owner={owner} csrf={sessions.csrf(c.get('memberSid'))} />);
+      return page(<ObjectionConfirmPage t={found.t} owner={owner} csrf={sessions.csrf(c.get('memberSid'))} lang={chooseLanguage(c.req.header('accept-language'))} />);
     }
     try {
       // Either answer is the member's response to the notice: the same permission.
@@ -147,33 +149,32 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     });
   });
 
-  function ObjectionConfirmPage(props: { t: Transfer; owner: boolean; csrf: string }) {
+  function ObjectionConfirmPage(props: { t: Transfer; owner: boolean; csrf: string; lang: Lang }) {
     const { t } = props;
+    const T = NOTICE_TEXT[props.lang];
     return (
-      <Layout title="Confirm your objection">
-        <h1>Object to this transfer?</h1>
+      <Layout title={T.confirmTitle} lang={props.lang}>
+        <h1>{T.confirmHeading}</h1>
         <section class="panel object" aria-labelledby="what-follows">
-          <h2 id="what-follows">What follows</h2>
-          {props.owner ? (
-            <ul>
-              <li>You are the tenancy's owner: the transfer stops for everyone, and the tenancy stays where it is.</li>
-              <li>The co-ops are told; a new transfer would need a new notice.</li>
-            </ul>
-          ) : (
-            <ul>
-              <li>The tenancy still moves, but your personal data stays out of the move: your membership of this tenancy ends when it moves.</li>
-              <li>You receive a machine-readable copy (JSON) of your data in this tenancy, on <a href="/me/exports">your data exports</a> and by e-mail.</li>
-              <li>Your account stays with your current co-op.</li>
-            </ul>
+          <h2 id="what-follows">{T.whatFollows}</h2>
+          <ul>
+            {(props.owner ? T.followsOwner : T.followsMember).map((line) => (
+              <li>{line}</li>
+            ))}
+          </ul>
+          {!props.owner && (
+            <p>
+              <a href="/me/exports">{T.yourExports}</a>
+            </p>
           )}
-          <p>You cannot withdraw an objection on this page; to withdraw it, write to the current host (see the transfer page).</p>
+          <p>{T.noWithdraw}</p>
           <form method="post" action={`/me/transfers/${t.id}`}>
             <input type="hidden" name="csrf" value={props.csrf} />
             <input type="hidden" name="version" value={String(t.version)} />
             <input type="hidden" name="choice" value="object" />
             <input type="hidden" name="confirm" value="yes" />
-            <button type="submit" class="danger">Yes, I object</button>
-            <a class="button secondary" href={`/me/transfers/${t.id}`}>No, go back</a>
+            <button type="submit" class="danger">{T.yesObject}</button>
+            <a class="button secondary" href={`/me/transfers/${t.id}`}>{T.goBack}</a>
           </form>
         </section>
       </Layout>
@@ -208,51 +209,60 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     };
   }
 
-  async function TransferPage(props: { p: Principal; t: Transfer; csrf: string; done?: string }) {
-    const { t } = props;
+  async function TransferPage(props: { p: Principal; t: Transfer; csrf: string; done?: string; lang: Lang }) {
+    const { t, lang } = props;
+    const T = NOTICE_TEXT[lang];
     const [f, { objections }] = await Promise.all([noticeFacts(t), transferDetails(db, t.id)]);
     const mine = objections.find((o) => o.accountId === props.p.accountId);
     const open = ['draft', 'checked', 'approved', 'notice'].includes(t.state);
+    const tenancy = f?.tenancy.name ?? '';
     return (
-      <Layout title={`${f?.tenancy.name ?? 'Tenancy'} is moving`}>
-        <h1>
-          {f?.tenancy.name} is moving to {f?.target.name}
-        </h1>
+      <Layout title={T.title(tenancy)} lang={lang}>
+        <h1>{T.heading(tenancy, f?.target.name ?? '')}</h1>
         <p>
-          {f?.source.name} hosts this tenancy today. The transfer is <strong>{t.state}</strong>
-          {f?.takesEffect ? <>; it takes effect not before <time datetime={f.takesEffect.toISOString()}>{f.takesEffect.toUTCString()}</time></> : ''}. Below is what you
-          should know before your data moves, and your answer.
+          {T.intro(f?.source.name ?? '', t.state)}
+          {f?.takesEffect && (
+            <>
+              {T.takesEffectShort}
+              <time datetime={f.takesEffect.toISOString()}>{formatInstant(f.takesEffect, lang)}</time>
+            </>
+          )}
+          {T.introEnd}
         </p>
-        {props.done === 'object' && <p class="ok" role="status">Your objection is recorded.</p>}
-        {props.done === 'consent' && <p class="ok" role="status">Your consent is recorded.</p>}
-        {t.state === 'rejected' && t.lastDecision && <RuleList ids={t.lastDecision.policyIds} heading="Why the transfer was stopped" />}
-        {f && <MemberNotice f={f} registry={registry()} />}
+        {props.done === 'object' && <p class="ok" role="status">{T.objectionRecorded}</p>}
+        {props.done === 'consent' && <p class="ok" role="status">{T.consentRecorded}</p>}
+        {t.state === 'rejected' && t.lastDecision && <RuleList ids={t.lastDecision.policyIds} heading={T.stoppedWhy} />}
+        {f && <MemberNotice f={f} registry={registry()} lang={lang} />}
         <section aria-labelledby="answer">
-          <h2 id="answer">Your answer</h2>
+          <h2 id="answer">{T.answer}</h2>
           {mine ? (
             <p role="note">
-              You objected{mine.kind === 'owner' ? ' as the owner: the transfer is stopped.' : ': your personal data stays out of the move and you receive an export of it instead.'}
-              {mine.kind === 'member' && <> It appears under <a href="/me/exports">your data exports</a> when the tenancy moves.</>}
+              {mine.kind === 'owner' ? T.objectedOwner : T.objectedMember}
+              {mine.kind === 'member' && (
+                <>
+                  {T.exportAppears} <a href="/me/exports">{T.yourExports}</a>
+                </>
+              )}
             </p>
           ) : open ? (
             <>
               <form method="post" action={`/me/transfers/${t.id}`} class="panel consent" aria-labelledby="consent-h">
-                <h3 id="consent-h">Agree to the move</h3>
-                <p>Your data moves with the tenancy as described above. You need not answer: without an objection the move goes ahead.</p>
+                <h3 id="consent-h">{T.agreeHeading}</h3>
+                <p>{T.agreeText}</p>
                 <input type="hidden" name="csrf" value={props.csrf} />
                 <input type="hidden" name="version" value={String(t.version)} />
-                <button type="submit" name="choice" value="consent">I consent</button>
+                <button type="submit" name="choice" value="consent">{T.consentButton}</button>
               </form>
               <form method="post" action={`/me/transfers/${t.id}`} class="panel object" aria-labelledby="object-h">
-                <h3 id="object-h">Object to the move</h3>
-                <p>{'Keep your personal data out of the move and receive a copy of it instead (the owner\'s objection stops the transfer). You are asked to confirm first.'}</p>
+                <h3 id="object-h">{T.objectHeading}</h3>
+                <p>{T.objectText}</p>
                 <input type="hidden" name="csrf" value={props.csrf} />
                 <input type="hidden" name="version" value={String(t.version)} />
-                <button type="submit" name="choice" value="object" class="danger">I object</button>
+                <button type="submit" name="choice" value="object" class="danger">{T.objectButton}</button>
               </form>
             </>
           ) : (
-            <p>Answers are no longer taken: the transfer is {t.state}.</p>
+            <p>{T.closed(t.state)}</p>
           )}
         </section>
       </Layout>

@@ -57,8 +57,8 @@ afterAll(async () => {
   await s?.stop();
 });
 
-async function visit(who: { email: string; password: string }, path = `/me/transfers/${transferId}`): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
+async function visit(who: { email: string; password: string }, path = `/me/transfers/${transferId}`, locale?: string): Promise<Page> {
+  const page = await (await browser.newContext(locale ? { locale } : {})).newPage();
   await page.goto(`${s.url}${path}`);
   await page.getByLabel('E-mail address').fill(who.email);
   await page.getByLabel('Password').fill(who.password);
@@ -126,6 +126,24 @@ describe('the member page of a transfer', () => {
     expect(await look(consent)).not.toBe(await look(object));
     expect(await consent.getByRole('heading').textContent()).toBe('Agree to the move');
     expect(await object.getByRole('heading').textContent()).toBe('Object to the move');
+  });
+
+  it('speaks French or German when the browser asks for it (Québec, Germany)', async () => {
+    const fr = await visit(member, undefined, 'fr-CA');
+    expect(await fr.locator('html').getAttribute('lang')).toBe('fr');
+    expect(await fr.getByRole('heading', { level: 1 }).textContent()).toBe('Riverside School déménage chez Harbour Co-op');
+    expect((await fr.getByRole('region', { name: 'Le nouvel hébergeur' }).textContent())!.replace(/\s+/g, ' ')).toContain('PaysCanada (CA)');
+    expect(await fr.getByRole('region', { name: 'Le fondement juridique du transfert' }).textContent()).toContain("décision d'adéquation Commission Decision 2002/2/EC");
+    expect(await fr.getByRole('region', { name: 'Calendrier' }).textContent()).toContain('au plus tôt le mercredi 23 décembre 2026');
+    expect(await fr.getByRole('region', { name: 'Vos droits' }).getByRole('link', { name: /Bundesbeauftragte/ }).count()).toBe(1);
+    await fr.getByRole('button', { name: "Je m'oppose" }).click();
+    expect(await fr.getByRole('heading', { level: 1 }).textContent()).toBe('Vous opposer à ce transfert?');
+    expect(await fr.getByRole('button', { name: "Oui, je m'oppose" }).count()).toBe(1);
+
+    const de = await visit(member, undefined, 'de-DE');
+    expect(await de.getByRole('heading', { level: 1 }).textContent()).toBe('Riverside School zieht zu Harbour Co-op um');
+    expect(await de.getByRole('region', { name: 'Ihre Rechte' }).textContent()).toContain('Beschwerde einlegen');
+    expect(await de.getByRole('button', { name: 'Ich widerspreche' }).count()).toBe(1);
   });
 
   it('asks a member to confirm an objection, saying what follows, then records it', async () => {
