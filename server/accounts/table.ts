@@ -22,6 +22,8 @@ export const accounts = pgTable('accounts', {
   erasedAt: timestamp('erased_at', { withTimezone: true, mode: 'date' }),
   // For If-Match on suspend, reinstate, offboard and erase.
   version: integer('version').notNull().default(1),
+  // The language the member chose for their pages and mails (en, fr, de); null: their browser's.
+  language: text('language', { enum: ['en', 'fr', 'de'] }),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
