@@ -18,6 +18,15 @@ function jsonFile(path: string | undefined, what: string): unknown {
   }
 }
 
+/** A metadata_policy object as in the spec ({entity type: {parameter: operators}}) as the API's list of rules. */
+function policyRules(policy: unknown): unknown {
+  if (policy === undefined) return undefined;
+  if (!policy || typeof policy !== 'object' || Array.isArray(policy)) throw new CliError('the policy file must hold a metadata_policy object', 1);
+  return Object.entries(policy as Record<string, Record<string, unknown>>).flatMap(([entityType, params]) =>
+    Object.entries(params ?? {}).map(([parameter, operators]) => ({ entityType, parameter, operators })),
+  );
+}
+
 export function federationCommands(globals: () => Opts): Command[] {
   const client = () => new ApiClient(resolveConnection(globals() as { url?: string; token?: string }));
   const fed = new Command('federation').description('OpenID Federation: trust anchors, enrolled instances, trust chains');
@@ -43,7 +52,7 @@ export function federationCommands(globals: () => Opts): Command[] {
     .option('--policy <file>', 'metadata_policy (JSON file) to put in its subordinate statement')
     .option('--constraints <file>', 'constraints (JSON file): max_path_length, naming_constraints, allowed_entity_types')
     .action(async (entityId: string, o: { thumbprint: string; policy?: string; constraints?: string }) => {
-      const body = { entityId, thumbprint: o.thumbprint, metadataPolicy: jsonFile(o.policy, 'policy'), constraints: jsonFile(o.constraints, 'constraints') };
+      const body = { entityId, thumbprint: o.thumbprint, metadataPolicy: policyRules(jsonFile(o.policy, 'policy')), constraints: jsonFile(o.constraints, 'constraints') };
       const res = await client().request('POST', '/federation/subordinates', { body });
       if (globals().json) printJson(res.body);
       else process.stdout.write(`enrolled ${entityId} (key ${o.thumbprint})\n`);

@@ -9,7 +9,7 @@ import { commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { PLATFORM } from '../authz/guard.js';
 import { problems } from '../http/problem.js';
 import { outboundFor } from '../net/outbound.js';
-import { ENTITY_STATEMENT_CONTENT_TYPE, constraintsSchema } from '../../federation/entity-statement.js';
+import { ENTITY_STATEMENT_CONTENT_TYPE } from '../../federation/entity-statement.js';
 import { TrustChainError, TrustChainResolver } from '../../federation/trust-chain.js';
 import type { MetadataPolicy } from '../../federation/metadata-policy.js';
 import { federationSigningKey } from './keys.js';
@@ -91,9 +91,42 @@ const EntityId = z
   .refine((s) => /^https?:/.test(s) && !new URL(s).search && !new URL(s).hash, 'an http(s) URL without query or fragment')
   .openapi({ example: 'https://meet.example.coop' });
 const Thumbprint = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a base64url SHA-256 JWK thumbprint (RFC 7638)');
-const PolicyOperators = z.record(z.string(), z.record(z.string(), z.record(z.string(), z.unknown()))).openapi({ description: 'metadata_policy: entity type → parameter → operators' });
-const Pin = z.object({ entityId: EntityId, thumbprint: Thumbprint });
-const Enrolment = Pin.extend({ metadataPolicy: PolicyOperators.optional(), constraints: constraintsSchema.optional() });
+// metadata_policy as a list of rules (closed objects, so a misspelt operator is refused, not ignored).
+const Operators = z
+  .object({
+    value: z.unknown().optional(),
+    add: z.array(z.unknown()).optional(),
+    default: z.unknown().optional(),
+    one_of: z.array(z.unknown()).optional(),
+    subset_of: z.array(z.unknown()).optional(),
+    superset_of: z.array(z.unknown()).optional(),
+    essential: z.boolean().optional(),
+  })
+  .strict();
+const PolicyRule = z
+  .object({ entityType: z.string().min(1).max(100), parameter: z.string().min(1).max(200), operators: Operators })
+  .strict()
+  .openapi('FederationPolicyRule', { description: 'metadata_policy[entityType][parameter] = operators' });
+const Constraints = z
+  .object({
+    max_path_length: z.number().int().min(0).optional(),
+    naming_constraints: z.object({ permitted: z.array(z.string()).optional(), excluded: z.array(z.string()).optional() }).strict().optional(),
+    allowed_entity_types: z.array(z.string()).optional(),
+  })
+  .strict();
+const Pin = z.object({ entityId: EntityId, thumbprint: Thumbprint }).strict();
+const Enrolment = z.object({ entityId: EntityId, thumbprint: Thumbprint, metadataPolicy: z.array(PolicyRule).optional(), constraints: Constraints.optional() }).strict();
+
+/** The rules as the statement's metadata_policy object. */
+function policyOf(rules: Array<z.infer<typeof PolicyRule>> | undefined): MetadataPolicy | undefined {
+  if (!rules) return undefined;
+  const out: MetadataPolicy = {};
+  for (const r of rules) {
+    const ops = Object.fromEntries(Object.entries(r.operators).filter(([, v]) => v !== undefined));
+    out[r.entityType] = { ...(out[r.entityType] ?? {}), [r.parameter]: ops as MetadataPolicy[string][string] };
+  }
+  return out;
+}
 const Anything = z.record(z.string(), z.unknown());
 const TrustOut = z.object({ self: z.object({ entityId: z.string(), thumbprint: z.string() }), anchors: z.array(Anything), peers: z.array(Anything), subordinates: z.array(Anything) }).openapi('FederationTrust');
 const ResolveOut = z
@@ -125,7 +158,7 @@ export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
     async (c) => {
       const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
       const b = c.req.valid('json');
-      return c.json(await enrol(fd, resolver, actor, { entityId: b.entityId, thumbprint: b.thumbprint, metadataPolicy: b.metadataPolicy as MetadataPolicy | undefined, constraints: b.constraints }), 201);
+      return c.json(await enrol(fd, resolver, actor, { entityId: b.entityId, thumbprint: b.thumbprint, metadataPolicy: policyOf(b.metadataPolicy), constraints: b.constraints }), 201);
     },
   );
 

@@ -1,6 +1,9 @@
 // Three meetplane instances on loopback, each on its own database: a trust anchor (TA) and two
 // co-op instances (A, B). A and B trust TA; TA enrols them with metadata policies; A resolves B's
 // trust chain through TA, and the refusals a user would rely on are checked both ways.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -67,15 +70,15 @@ describe('federation between three instances', () => {
     const TA = await self(ta);
     expect((await enrolAt(ta, { ...A })).status).toBe(201);
     // The anchor demands clusters in Canada: B has none, so its metadata is refused.
-    const forbidding = { openid_provider: { id_token_signing_alg_values_supported: { subset_of: ['ES256'] } }, meetplane: { cluster_jurisdictions: { superset_of: ['CA'] } } };
-    expect((await enrolAt(ta, { ...B, metadataPolicy: forbidding })).status).toBe(201);
+    const algs = { entityType: 'openid_provider', parameter: 'id_token_signing_alg_values_supported', operators: { subset_of: ['ES256'] } };
+    const canada = { entityType: 'meetplane', parameter: 'cluster_jurisdictions', operators: { superset_of: ['CA'] } };
+    expect((await enrolAt(ta, { ...B, metadataPolicy: [algs, canada] })).status).toBe(201);
     const refused = await resolveAt(a, B.entityId);
     expect(refused.status).toBe(400);
     expect(refused.json.detail).toMatch(/^invalid_metadata: .*cluster_jurisdictions/);
 
     // Without the forbidding operator, the same chain resolves and the policy shapes the metadata.
-    const { meetplane: _m, ...allowed } = forbidding;
-    expect((await enrolAt(ta, { ...B, metadataPolicy: allowed })).status).toBe(201);
+    expect((await enrolAt(ta, { ...B, metadataPolicy: [algs] })).status).toBe(201);
     const ok = await resolveAt(a, B.entityId);
     expect(ok.status, ok.text).toBe(200);
     expect(ok.json.trustAnchor).toBe(TA.entityId);
@@ -106,7 +109,10 @@ describe('federation between three instances', () => {
     const at = (s: TestServer) => ({ MEETPLANE_URL: s.url, MEETPLANE_TOKEN: s.adminToken });
     const shown = await runCli(['federation', 'show'], at(a));
     expect(shown.stdout).toContain(`federation key thumbprint ${A.thumbprint}`);
-    const enrolled = await runCli(['federation', 'enrol', A.entityId, '--thumbprint', A.thumbprint], at(ta));
+    // The policy file is a metadata_policy as the specification writes it.
+    const policy = path.join(mkdtempSync(path.join(os.tmpdir(), 'fed-policy-')), 'policy.json');
+    writeFileSync(policy, JSON.stringify({ openid_provider: { id_token_signing_alg_values_supported: { subset_of: ['ES256'] }, subject_types_supported: { superset_of: ['public'] } } }));
+    const enrolled = await runCli(['federation', 'enrol', A.entityId, '--thumbprint', A.thumbprint, '--policy', policy], at(ta));
     expect(enrolled.stdout, enrolled.stderr).toBe(`enrolled ${A.entityId} (key ${A.thumbprint})\n`);
     const wrong = await runCli(['federation', 'enrol', A.entityId, '--thumbprint', TA.thumbprint], at(ta));
     expect(wrong.code).not.toBe(0);
@@ -114,6 +120,8 @@ describe('federation between three instances', () => {
     expect(wrong.stderr).toContain('does not publish the pinned key');
     const resolved = await runCli(['federation', 'resolve', A.entityId], at(b));
     expect(resolved.stdout, resolved.stderr).toContain(`${A.entityId}: trusted through ${TA.entityId}`);
+    const asJson = JSON.parse((await runCli(['--json', 'federation', 'resolve', A.entityId], at(b))).stdout) as { metadata: { openid_provider: Record<string, unknown> } };
+    expect(asJson.metadata.openid_provider.id_token_signing_alg_values_supported).toEqual(['ES256']);
 
     // Unenrolled, A has no statement at the anchor: an instance that resolves it afresh refuses it.
     expect((await runCli(['federation', 'unenrol', A.entityId], at(ta))).stdout).toBe(`${A.entityId} is no longer enrolled\n`);
