@@ -74,13 +74,18 @@ export async function openPostgres(url: string, max = 10): Promise<Database> {
   };
 }
 
+const PGLITE_SHARED_BUFFERS = '16MB';
+
 /** dataDir undefined: in memory (tests). */
 export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Database> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
+  // PostgreSQL's default shared_buffers (128 MB) sits in PGlite's WebAssembly memory and is
+  // touched as pages are read, so it ends up resident; a co-op's database is a few MB.
+  const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+  const client = await PGlite.create(dataDir, loadDataDir ? { loadDataDir, startParams } : { startParams });
   const db = drizzle(client, { schema });
   return {
     db: db as unknown as Db,
