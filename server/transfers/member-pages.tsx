@@ -51,7 +51,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     if (!account || !t) return undefined;
     const p = principalOf(account);
     if (!(await guard.canRead(p, 'transfer.read', transferRef(t)))) return undefined; // looks missing
-    return { p, t };
+    return { p, t, language: account.language };
   }
 
   async function memberRole(t: Transfer, accountId: string): Promise<string | undefined> {
@@ -74,7 +74,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
         if (await recordShown(tx, found.t.id, found.p.accountId, new Date()))
           await appendAudit(tx, { actor: found.p, action: 'transfer.notice-shown', subject: { type: 'transfer', id: found.t.id }, details: { member: person(found.p.accountId) } });
       });
-    return page(await TransferPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done'), lang: chooseLanguage(c.req.header('accept-language')) }));
+    return page(await TransferPage({ p: found.p, t: found.t, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done'), lang: chooseLanguage(c.req.header('accept-language'), found.language) }));
   });
 
   routes.post('/transfers/:id', requireMember(sessions, deps), async (c) => {
@@ -91,7 +91,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     // Objecting has consequences: it is asked once more, saying what follows, before it counts.
     if (choice === 'object' && form.confirm !== 'yes') {
       const owner = (await memberRole(found.t, found.p.accountId)) === 'owner';
-      return page(<ObjectionConfirmPage t={found.t} owner={owner} csrf={sessions.csrf(c.get('memberSid'))} lang={chooseLanguage(c.req.header('accept-language'))} />);
+      return page(<ObjectionConfirmPage t={found.t} owner={owner} csrf={sessions.csrf(c.get('memberSid'))} lang={chooseLanguage(c.req.header('accept-language'), found.language)} />);
     }
     try {
       // Either answer is the member's response to the notice: the same permission.

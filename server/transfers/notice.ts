@@ -17,41 +17,35 @@ import { person } from '../audit/subjects.js';
 import { transition, type Transfer } from './service.js';
 import { transferNotices } from './table.js';
 import { freezeNotBefore } from './notice-delivery.js';
+import { noticeMail } from './notice-mail.js';
 
 export async function startNotice(db: Db, actor: Principal, t: Transfer, publicUrl: string, now = new Date()): Promise<Transfer> {
   if (t.state !== 'approved') throw problems.conflict('transfer-state', `notice starts after approval; this transfer is ${t.state}`);
   const [tenancy, source, target] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), findCoop(db, t.targetCoopId)]);
   const members = await db
-    .select({ id: accounts.id, email: accounts.email, name: accounts.name, role: memberships.role })
+    .select({ id: accounts.id, email: accounts.email, name: accounts.name, language: accounts.language, role: memberships.role })
     .from(memberships)
     .innerJoin(accounts, eq(accounts.id, memberships.accountId))
     .where(eq(memberships.tenancyId, t.tenancyId));
   // The earliest it can be, were every notice delivered at once; members are told it may be later.
   const freeze = freezeNotBefore({ noticeSentAt: now, noticeDays: t.noticeDays, freezeAt: t.freezeAt })!;
   const page = `${publicUrl}/me/transfers/${t.id}`;
-  const days = `${t.noticeDays} day${t.noticeDays === 1 ? '' : 's'}`;
   return db.transaction(async (tx) => {
     const mailIds = await enqueueMail(
       tx,
       members.map((m) => ({
         to: m.email,
         topic: `transfer:${t.id}`,
-        subject: `${tenancy!.name} is moving to ${target!.name} on ${freeze.toISOString().slice(0, 10)}`,
-        body: [
-          `Hello ${m.name},`,
-          '',
-          `${source!.name} (${source!.jurisdiction}) hands the tenancy "${tenancy!.name}" over to ${target!.name} (${target!.jurisdiction}).`,
-          `Its rooms, member accounts and recordings will move. The tenancy is frozen on ${freeze.toUTCString()}, or later:`,
-          `not before every member has had this notice for ${days}. While it is frozen no new meetings can be started`,
-          'until the move is finished; meetings already running are given time to end.',
-          '',
-          `Until then you can consent or object on your member page: ${page}`,
-          m.role === 'owner'
-            ? 'As the owner, your objection stops the transfer.'
-            : 'If you object, your personal data stays out of the move and you receive a machine-readable export of it instead.',
-          '',
-          'This message was sent by meetplane on behalf of both co-operatives.',
-        ].join('\n'),
+        ...noticeMail(m.language ?? 'en', {
+          member: m.name,
+          owner: m.role === 'owner',
+          tenancy: tenancy!.name,
+          source: source!,
+          target: target!,
+          freeze,
+          noticeDays: t.noticeDays,
+          page,
+        }),
       })),
     );
     if (members.length) await tx.insert(transferNotices).values(members.map((m, i) => ({ transferId: t.id, accountId: m.id, mailId: mailIds[i]! })));

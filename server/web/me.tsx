@@ -7,6 +7,7 @@ import { Layout } from './layout.js';
 import type { AccountClaims } from '../oidc/claims.js';
 import type { OpenInvitation } from '../memberships/invitations.js';
 import type { MeOverview, TenancyOverview } from './me-overview.js';
+import { LanguageForm } from './language.js';
 
 export async function render(element: unknown): Promise<string> {
   return '<!doctype html>' + (await (element as { toString(): string | Promise<string> }).toString());
@@ -137,7 +138,7 @@ function Invitations(props: { invitations: OpenInvitation[]; csrf: string }) {
   );
 }
 
-export function MePage(props: { claims: AccountClaims; overview: MeOverview; csrf: string; invitations?: OpenInvitation[] }) {
+export function MePage(props: { claims: AccountClaims; overview: MeOverview; language?: string | null; csrf: string; invitations?: OpenInvitation[] }) {
   const { claims } = props;
   return (
     <Layout title="Your account" nav={<LogoutForm csrf={props.csrf} />}>
@@ -152,6 +153,7 @@ export function MePage(props: { claims: AccountClaims; overview: MeOverview; csr
         <dt>Home co-op</dt>
         <dd>{claims.coop?.slug ?? 'none'}</dd>
       </dl>
+      <LanguageForm csrf={props.csrf} current={props.language ?? null} />
       <Tenancies overview={props.overview} />
       {props.invitations && <Invitations invitations={props.invitations} csrf={props.csrf} />}
       <h2>Your data</h2>

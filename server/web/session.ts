@@ -27,6 +27,7 @@ import { openInvitationsFor } from '../memberships/invitations.js';
 import { memberInvitationPages } from '../memberships/pages.js';
 import { myDataPages } from './my-data.js';
 import { meOverview } from './me-overview.js';
+import { languagePages } from './language.js';
 
 export const SESSION_COOKIE = 'mp_web';
 const LOGIN_COOKIE = 'mp_web_login';
@@ -249,12 +250,13 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
     const account = await findAccount(db, c.get('memberId'));
     if (!claims || !account) return c.redirect('/me/login', 303);
     const overview = await meOverview(db, deps.guard, { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null });
-    return html(c, MePage({ claims, overview, csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
+    return html(c, MePage({ claims, overview, language: account.language, csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
   });
 
   memberTransferPages(routes, sessions, deps);
   handoverPages(routes, sessions, deps);
   ownerHandoverPages(routes, sessions, deps);
+  languagePages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), sameOrigin: (c) => sameOrigin(c, config.publicUrl) }, deps);
   memberInvitationPages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), html }, deps);
   myDataPages(
     routes,

@@ -4,7 +4,9 @@
 // audit log. Someone outside the tenancy sees no such transfer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { startNotice } from '../../server/transfers/notice.js';
+import { mailOutbox } from '../../server/mail/table.js';
 import { launchBrowser } from '../support/browser.js';
 import { createCluster, createCoop, createTenancy } from '../support/fixtures.js';
 import { memberWithPassword, startSsoServer } from '../oidc/helpers.js';
@@ -243,5 +245,41 @@ describe('the member page and the notice period', () => {
     await page.getByRole('button', { name: 'I consent' }).click();
     await page.waitForURL(/done=consent/);
     expect(await page.getByRole('status').textContent()).toBe('Your consent is recorded.');
+  });
+});
+
+describe("the member's language", () => {
+  it('is chosen on /me, kept on the account, and used for the notice mail and before the browser\'s on the transfer page', async () => {
+    // A member sets French on /me (their browser asks for English).
+    const page = await visit(member, '/me');
+    await page.getByLabel('Language of your pages and mails').selectOption('fr');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(`${s.url}/me`);
+    expect(await page.getByLabel('Language of your pages and mails').inputValue()).toBe('fr');
+    const audited = (await s.api('GET', `/api/v1/audit/entries?action=account.language&limit=5`)).json.items;
+    expect(audited.map((e: { json: { details: unknown } }) => e.json.details)).toEqual([{ language: 'fr' }]);
+    await page.goto(`${s.url}/me/transfers/${transferId}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Riverside School déménage chez Harbour Co-op');
+
+    // A new transfer's notice reaches them in French, the owner (no choice) in English.
+    const tenancy = await createTenancy(s, member.coop, (await createCluster(s, member.coop)).id, { name: 'Choir' });
+    await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${member.accountId}`, { body: { role: 'member' } });
+    await s.api('PUT', `/api/v1/tenancies/${tenancy.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
+    const target = await createCoop(s, { name: 'Baie Co-op', jurisdiction: 'FR' });
+    const t = await createTransfer(s.database.db, { ...LOCAL_OPERATOR, accountId: owner.accountId, via: 'pat' }, {
+      tenancyId: tenancy.id,
+      targetCoopId: target.id,
+      targetClusterId: (await createCluster(s, target.id, { country: 'FR' })).id,
+      evidence: { dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null, claimedBasis: 'domestic' },
+      noticeDays: 30,
+    });
+    // Setup shortcut: the approvals are tested elsewhere (rest.db.test.ts).
+    await s.database.db.execute(sql`update transfers set state = 'approved' where id = ${t.id}`);
+    await startNotice(s.database.db, LOCAL_OPERATOR, (await findTransfer(s.database.db, t.id))!, s.url, new Date('2026-12-01T10:00:00Z'));
+    const mails = await s.database.db.select().from(mailOutbox).where(eq(mailOutbox.topic, `transfer:${t.id}`));
+    const to = (email: string) => mails.find((m) => m.toAddress === email)!;
+    expect(to(member.email).subject).toBe('Choir déménage chez Baie Co-op le 2026-12-31');
+    expect(to(member.email).body).toContain("L'espace est gelé le jeudi 31 décembre 2026");
+    expect(to(owner.email).subject).toBe('Choir is moving to Baie Co-op on 2026-12-31');
   });
 });
