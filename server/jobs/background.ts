@@ -15,6 +15,7 @@ import { OIDC_PREFIX } from '../oidc/provider.js';
 import { deliverDue, smtpTransport } from '../mail/outbox.js';
 import { ensurePeriodic } from './queue.js';
 import { advanceDueTransfers } from '../transfers/execute.js';
+import { transfersHeldByHandovers } from '../handovers/held.js';
 import { transferDeps } from '../transfers/deps.js';
 import type { CheckpointSigner } from '../audit/checkpoints.js';
 import type { Outbound } from '../net/outbound.js';
@@ -50,6 +51,8 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
         outbound,
         log: baseLog,
         ...transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }),
+        // A hand-over's transfers start with their wave (its concurrency limit), not here.
+        heldTransfers: transfersHeldByHandovers,
         ...(config.transferTiming ? { timing: config.transferTiming } : {}),
         ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       }

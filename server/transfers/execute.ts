@@ -275,8 +275,9 @@ export async function advanceDueTransfers(deps: ExecutionDeps, now = new Date())
     .where(and(inArray(transfers.state, [...EXECUTING, 'completed']), isNull(transfers.sourceDeletedAt), isNull(transfers.failure)));
   const out: Array<{ id: string } & Advanced> = [];
   const { sourceGraceMs } = timingOf(deps);
+  const held = deps.heldTransfers ? await deps.heldTransfers(deps.db) : new Set<string>();
   for (const t of open) {
-    if (t.state === 'notice' && (await freezeWait(deps.db, t, now))) continue;
+    if (t.state === 'notice' && (held.has(t.id) || (await freezeWait(deps.db, t, now)))) continue;
     if (t.state === 'completed' && sourceDeletionDue(t, sourceGraceMs)!.getTime() > now.getTime()) continue;
     out.push({ id: t.id, ...(await advanceTransfer(deps, t.id, now)) });
   }

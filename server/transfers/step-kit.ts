@@ -36,6 +36,12 @@ export interface ExecutionDeps extends TransferDeps {
   timing?: Partial<ExecutionTiming>;
   /** This runner's name in the lease (default: one per process). */
   runner?: string;
+  /**
+   * Transfers whose start (the freeze) belongs to an orchestrator, e.g. a hand-over's waves with
+   * their concurrency limit: the periodic runner does not freeze these, it only carries on with
+   * them once started (a resumed copy, the switch, source deletion).
+   */
+  heldTransfers?: (db: Db) => Promise<ReadonlySet<string>>;
 }
 
 export const timingOf = (deps: Pick<ExecutionDeps, 'timing'>): ExecutionTiming => ({ ...DEFAULT_TIMING, ...deps.timing });

@@ -9,6 +9,7 @@ import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { pollClusters } from '../../server/clusters/health.js';
+import { transfersHeldByHandovers } from '../../server/handovers/held.js';
 
 let s: TestServer;
 let peers: BbbPair;
@@ -74,6 +75,8 @@ describe('approving and cancelling a hand-over', () => {
     expect((await act(id, 'approve', dst.token, { as: 'target_admin' })).json.state).toBe('approved');
     const transferIds = (await s.api('GET', `/api/v1/handovers/${id}/status`)).json.tenancies.map((t: { transferId: string }) => t.transferId);
     for (const tid of transferIds) expect((await s.api('GET', `/api/v1/transfers/${tid}`)).json.state).toBe('checked');
+    // Their waves start them, not the periodic transfer runner.
+    expect([...(await transfersHeldByHandovers(s.database.db))].filter((t) => transferIds.includes(t)).sort()).toEqual([...transferIds].sort());
 
     // Roles on the source's clusters come from the source's admins, not the target's.
     expect([403, 404]).toContain((await s.api('POST', `/api/v1/handovers/${id}/operators`, { token: dst.token, body: { account: techie.accountId } })).status);
@@ -84,6 +87,7 @@ describe('approving and cancelling a hand-over', () => {
     expect(cancelled.status, cancelled.text).toBe(200);
     expect(cancelled.json).toMatchObject({ state: 'cancelled', tenancies: { total: 2, byState: { stayed: 2 } } });
     for (const tid of transferIds) expect((await s.api('GET', `/api/v1/transfers/${tid}`)).json.state).toBe('cancelled');
+    expect([...(await transfersHeldByHandovers(s.database.db))].filter((t) => transferIds.includes(t))).toEqual([]);
     for (const t of ts) expect((await s.api('GET', `/api/v1/tenancies/${t.id}`)).json).toMatchObject({ coopId: old.id, clusterId: s1.id, state: 'active' });
     expect((await s.api('GET', `/api/v1/clusters/${s1.id}`, { token: techie.token })).status).toBe(404);
     expect((await act(id, 'cancel', src.token, { reason: 'again' })).status).toBe(409);
