@@ -24,7 +24,9 @@ export function cli(args: string[], env: Record<string, string>): Promise<string
 
 export function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], {
+    // BENCH_SERVE_NODE_ARGS: extra node flags for the served process only, e.g. "--cpu-prof --cpu-prof-dir=prof".
+    const nodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
       // Production logs one line per request at info: measure with that cost. The BBB doubles listen on loopback.
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', OUTBOUND_ALLOW: '127.0.0.0/8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
