@@ -20,7 +20,7 @@ import { tenancyRoutes } from './tenancies/routes.js';
 import { accountRoutes } from './accounts/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { mountSso } from './oidc/mount.js';
-import { webSessionRoutes } from './web/session.js';
+import { memberSite } from './web/member-site.js';
 import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
 import { landingPage } from './web/landing.js';
@@ -112,7 +112,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
   app.route(API_PREFIX, api);
   if (deps.sso) mountSso(app, deps.sso);
-  if (deps.sso) app.route('/me', webSessionRoutes(deps, deps.sso).routes as never); // members' own pages, signed in through /oidc
+  if (deps.sso) app.route('/me', memberSite(deps, deps.sso) as never); // members' own pages, signed in through /oidc
   app.route('/audit', auditPages(deps));
   // OpenID Federation: the entity configuration (naming the provider when sign-on runs) and fetch/list/resolve.
   app.route('/', federationPublicRoutes(deps, federation, async () => (deps.sso ? providerMetadata(deps.config) : undefined)));

@@ -6,9 +6,6 @@
 // (dir + A256GCM) under a key derived from the provider's cookie keys (sealed
 // under the master key), HttpOnly, SameSite=Lax, Secure on https, living
 // SESSION_TTL. `requireMember()` guards pages with it.
-import { memberTransferPages } from '../transfers/member-pages.js';
-import { handoverPages } from '../handovers/pages.js';
-import { ownerHandoverPages } from '../handovers/owner-pages.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
@@ -253,9 +250,6 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
     return html(c, MePage({ claims, overview, language: account.language, csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
   });
 
-  memberTransferPages(routes, sessions, deps);
-  handoverPages(routes, sessions, deps);
-  ownerHandoverPages(routes, sessions, deps);
   languagePages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), sameOrigin: (c) => sameOrigin(c, config.publicUrl) }, deps);
   memberInvitationPages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), html }, deps);
   myDataPages(
