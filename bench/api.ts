@@ -118,5 +118,5 @@ async function run(label: 'pglite' | 'postgres', env: Record<string, string>): P
   figure('api', 'rss-under-load', label, ours.loaded, 'MB', base.loaded);
 }
 
-console.log(`bench:api  ${CONNECTIONS} connections, ${SECONDS} s per measurement, Node ${process.version}, ${os.cpus().length} CPUs; meetplane logs each request at info, the floor app logs nothing`);
+console.log(`bench:api  ${CONNECTIONS} connections, ${SECONDS} s per measurement, Node ${process.version}, ${os.cpus().length} CPUs; meetplane logs at ${process.env.BENCH_LOG_LEVEL ?? "info"} (each request at info), the floor app logs nothing`);
 await onBothBackends(run);

@@ -150,6 +150,6 @@ async function run(label: string, env: Record<string, string>): Promise<void> {
 if (process.argv[2] === BARE_FLAG) {
   await bareProvider(Number(process.argv[3]), process.argv[4]!, process.argv[5]!);
 } else {
-  console.log(`bench:oidc  ${CONNECTIONS} connections, ${SECONDS} s per measurement, Node ${process.version}, ${os.cpus().length} CPUs; meetplane logs each request at info, the bare provider logs nothing`);
+  console.log(`bench:oidc  ${CONNECTIONS} connections, ${SECONDS} s per measurement, Node ${process.version}, ${os.cpus().length} CPUs; meetplane logs at ${process.env.BENCH_LOG_LEVEL ?? "info"} (each request at info), the bare provider logs nothing`);
   await onBothBackends(run, { WORKER: 'off' });
 }
