@@ -64,13 +64,21 @@ describe('invitations on the member page', () => {
     expect(await section.locator('li').count()).toBe(2);
     expect(await page.textContent('main')).toContain('You do not belong to any tenancy yet.');
 
+    // The tenancies on /me, each a card: its name and the line with its host and the member's role.
+    const tenancyCards = async () =>
+      Promise.all(
+        (await page.locator('section[aria-labelledby="tenancies"] section.panel').all()).map(async (card) => ({
+          name: (await card.locator('h3').textContent())!,
+          line: (await card.locator('p.muted').first().textContent())!,
+        })),
+      );
     await page.getByRole('button', { name: 'Accept the invitation to Riverside School' }).click();
     await page.waitForURL(`${s.url}/me`);
-    expect(await page.locator('tbody tr').allTextContents()).toEqual([`${school.slug}Admin`]);
+    expect(await tenancyCards()).toEqual([{ name: 'Riverside School', line: expect.stringContaining('your role: Admin') }]);
     await page.getByRole('button', { name: 'Decline the invitation to Town Library' }).click();
     await page.waitForURL(`${s.url}/me`);
     expect(await section.textContent()).toContain('No invitations are waiting for your answer.');
-    expect(await page.locator('tbody tr').allTextContents()).toEqual([`${school.slug}Admin`]);
+    expect(await tenancyCards()).toEqual([{ name: 'Riverside School', line: expect.stringContaining('your role: Admin') }]);
 
     expect(await members(school.id)).toContain(invitee.accountId);
     expect(await members(library.id)).not.toContain(invitee.accountId);
