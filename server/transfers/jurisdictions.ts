@@ -30,8 +30,11 @@ const Registry = z
     $comment: z.string().optional(),
     version: z.string().min(1),
     eea: z.array(z.string().refine(isCountryCode)).min(1),
-    /** By country (ISO 3166-1 alpha-2): the authority a member of a co-op there complains to. */
-    authorities: z.record(z.string().refine(isCountryCode, 'an ISO 3166-1 alpha-2 code'), Authority),
+    /**
+     * By country (ISO 3166-1 alpha-2): the authority a member of a co-op there complains to. May be
+     * left out of a registry made for a test; the shipped one names one for every home country (a test).
+     */
+    authorities: z.record(z.string().refine(isCountryCode, 'an ISO 3166-1 alpha-2 code'), Authority).default({}),
     regimes: z.record(
       z.enum(['eu_gdpr', 'uk_gdpr', 'ch_fadp']),
       z.object({ name: z.string(), free: z.array(Place), adequacy: z.array(Adequacy) }).strict(),
