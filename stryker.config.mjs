@@ -34,6 +34,7 @@ const trustCritical = [
   // secrets, passwords, signatures, the outbound policy and accepted text
   'server/bbb/checksum.ts',
   'server/accounts/passwords.ts',
+  'server/accounts/concurrency-limit.ts',
   'server/accounts/login-keys.ts',
   'server/crypto/*.ts',
   'server/net/addresses.ts',

@@ -5,6 +5,7 @@
 // salt and a 32-byte key (OWASP's scrypt recommendation; 128 MiB per hash).
 // At most two hashes run at once so a burst of logins cannot exhaust memory.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { concurrencyLimit } from './concurrency-limit.js';
 
 export interface ScryptParams {
   ln: number;
@@ -17,24 +18,12 @@ export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 1024;
 const KEY_LEN = 32;
 
-const MAX_PARALLEL = 2;
-let running = 0;
-const waiting: Array<() => void> = [];
-
-async function limited<T>(run: () => Promise<T>): Promise<T> {
-  if (running >= MAX_PARALLEL) await new Promise<void>((resolve) => waiting.push(resolve));
-  running++;
-  try {
-    return await run();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+/** Every scrypt derivation (hash or verify) goes through this: at most two at once, so a burst of logins cannot exhaust memory. */
+export const derivations = concurrencyLimit(2);
 
 function derive(password: string, salt: Buffer, { ln, r, p }: ScryptParams): Promise<Buffer> {
   const N = 2 ** ln;
-  return limited(
+  return derivations(
     () =>
       new Promise((resolve, reject) =>
         scrypt(password.normalize('NFC'), salt, KEY_LEN, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
