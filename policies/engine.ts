@@ -39,7 +39,8 @@ export class PolicyEngine {
     if (validation.type !== 'success') throw new PolicyLoadError(`policies do not validate: ${messages(validation.errors)}`);
     const problems = [...validation.validationErrors, ...validation.validationWarnings];
     if (problems.length > 0)
-      throw new PolicyLoadError(`policies do not validate: ${problems.map((e) => `${e.policyId}: ${e.error.message}`).join('; ')}`);
+      // By policy id: Cedar's own order differs from run to run, an operator's message should not.
+      throw new PolicyLoadError(`policies do not validate: ${[...problems].sort((a, b) => (a.policyId < b.policyId ? -1 : a.policyId > b.policyId ? 1 : 0)).map((e) => `${e.policyId}: ${e.error.message}`).join('; ')}`);
     const tag = `${this.policySetHash.slice(0, 16)}-engine-${++counter}`;
     this.#schemaName = `schema-${tag}`;
     this.#psetId = `pset-${tag}`;
