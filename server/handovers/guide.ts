@@ -7,6 +7,7 @@
 // the common incidents with the commands to type. Markdown.
 import { asc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Executor } from '../db/index.js';
+import type { Config } from '../config.js';
 import { clusters } from '../clusters/table.js';
 import { clusterHealth } from '../clusters/health-table.js';
 import { OFFLINE_AFTER_FAILURES } from '../clusters/health.js';
@@ -21,6 +22,16 @@ export interface GuideSettings {
   inventoryIntervalMs: number;
   transferMinNoticeDays: number;
   sourceGraceDays: number;
+}
+
+/** The settings the guide states, from the server's configuration. */
+export function guideSettingsOf(config: Pick<Config, 'pollIntervalMs' | 'inventoryIntervalMs' | 'transferMinNoticeDays' | 'transferTiming'>): GuideSettings {
+  return {
+    pollIntervalMs: config.pollIntervalMs,
+    inventoryIntervalMs: config.inventoryIntervalMs,
+    transferMinNoticeDays: config.transferMinNoticeDays,
+    sourceGraceDays: Math.round(config.transferTiming.sourceGraceMs / 86_400_000),
+  };
 }
 
 /** A storage URL with any credentials taken out (they are sealed in the database, never shown). */

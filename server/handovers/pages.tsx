@@ -16,6 +16,9 @@ import type { Principal } from '../auth/principal.js';
 import { handoverRef } from './refs.js';
 import { findHandover } from './plan.js';
 import { progressOf } from './progress.js';
+import { guideSettingsOf, operationsGuide } from './guide.js';
+import { guideHtml } from './guide-html.js';
+import { raw } from 'hono/html';
 
 const principalOf = (a: { id: string; coopId: string | null; platformAdmin: boolean }): Principal => ({ accountId: a.id, coopId: a.coopId, platformAdmin: a.platformAdmin, via: 'oidc', tokenId: null });
 
@@ -24,6 +27,21 @@ const mb = (n: number) => `${(n / 1_000_000).toFixed(1)} MB`;
 export function handoverPages(routes: Hono<MemberEnv>, sessions: WebSessions, deps: Deps): void {
   const { db, guard } = deps;
   const page = async (element: unknown, status = 200) => new Response(await render(element), { status, headers: { 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS } });
+
+  // The operations guide, as the API gives it in Markdown, rendered for reading.
+  routes.get('/handovers/:id/guide', requireMember(sessions, deps), async (c) => {
+    const account = await findAccount(db, c.get('memberId'));
+    const h = UUID_RE.test(c.req.param('id')) ? await findHandover(db, c.req.param('id')) : undefined;
+    if (!account || !h || !(await guard.canRead(principalOf(account), 'handover.read', handoverRef(h))))
+      return page(<Layout title="Not found"><h1>No such hand-over</h1><p>There is no hand-over you may see at this address.</p></Layout>, 404);
+    const md = await operationsGuide(db, h, guideSettingsOf(deps.config));
+    return page(
+      <Layout title={`Operations guide: ${h.name}`}>
+        {raw(guideHtml(md))}
+        <p><a href={`/me/handovers/${h.id}`}>Back to the hand-over</a> · <a href={`/api/v1/handovers/${h.id}/guide`}>Markdown (API)</a></p>
+      </Layout>,
+    );
+  });
 
   routes.get('/handovers/:id', requireMember(sessions, deps), async (c) => {
     const account = await findAccount(db, c.get('memberId'));
@@ -77,6 +95,7 @@ export function handoverPages(routes: Hono<MemberEnv>, sessions: WebSessions, de
         ) : (
           <p>None.</p>
         )}
+        <p><a href={`/me/handovers/${h.id}/guide`}>The platform's operations guide</a>, generated from meetplane's records.</p>
         <h2>Open tasks</h2>
         {p.openTasks.length ? (
           <ul>{p.openTasks.map((t) => <li>{t.blocking && <strong>Blocks the cut-over: </strong>}{t.title} ({t.status}{t.dueOn ? `, due ${t.dueOn}` : ''})</li>)}</ul>

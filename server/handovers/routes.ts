@@ -31,7 +31,7 @@ import { delegateOperators } from './operators.js';
 import { addTask, commentOnTask, findTask, tasksOf, updateTask } from './tasks.js';
 import { completeHandover, cutOver } from './cutover.js';
 import { progressOf } from './progress.js';
-import { operationsGuide } from './guide.js';
+import { guideSettingsOf, operationsGuide } from './guide.js';
 import { cancelHandover } from './cancel.js';
 
 const DateTime = z
@@ -231,12 +231,7 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
     }),
     async (c) => {
       const { h } = await handoverFor(c.var.principal, c.req.valid('param').id, 'handover.read');
-      const md = await operationsGuide(db, h, {
-        pollIntervalMs: config.pollIntervalMs,
-        inventoryIntervalMs: config.inventoryIntervalMs,
-        transferMinNoticeDays: config.transferMinNoticeDays,
-        sourceGraceDays: Math.round(config.transferTiming.sourceGraceMs / 86_400_000),
-      });
+      const md = await operationsGuide(db, h, guideSettingsOf(config));
       return c.body(md, 200, { 'Content-Type': 'text/markdown; charset=utf-8' });
     },
   );

@@ -134,6 +134,22 @@ describe('the hand-over page', () => {
     expect(await page.getByRole('progressbar', { name: 'wave 1 copied' }).count()).toBe(1);
   });
 
+  it('gives the operations guide as a page, with what people typed shown as text', async () => {
+    const added = await s.api('POST', `/api/v1/handovers/${id}/tasks`, { body: { title: 'Move <b>monitoring</b> & alerts' } });
+    expect(added.status, added.text).toBe(201);
+    const page = await visit(viewer);
+    await page.getByRole('link', { name: "The platform's operations guide" }).click();
+    await page.waitForURL(`${s.url}/me/handovers/${id}/guide`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Operations guide: Old Co-op joins Harbour');
+    for (const section of ['Contacts', 'Clusters', 'Waves', 'Where secrets live, and how to rotate them', 'Checklist'])
+      expect(await page.getByRole('heading', { level: 2, name: section }).count(), section).toBe(1);
+    expect(await page.locator('h2:has-text("Clusters") + table th').first().textContent()).toBe('cluster');
+    const checklist = page.locator('h2:has-text("Checklist") + ul li');
+    expect(await checklist.allTextContents()).toContainEqual(expect.stringContaining('Move <b>monitoring</b> & alerts'));
+    expect(await page.locator('main b').count()).toBe(0);
+    expect(await (await visit(outsider, `/me/handovers/${id}/guide`)).getByRole('heading', { level: 1 }).textContent()).toBe('No such hand-over');
+  });
+
   it('answers someone of neither co-op as if there were no such hand-over', async () => {
     const page = await visit(outsider);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('No such hand-over');
