@@ -3,7 +3,7 @@
 // addresses that merely look like those forms, and OUTBOUND_ALLOW entries as
 // an operator might type them.
 import { describe, expect, it } from 'vitest';
-import { addressKind, checkAddress, CidrError, cidrList, parseCidr } from '../../server/net/addresses.js';
+import { addressKind, checkAddress, CidrError, cidrList, embeddedIpv4, parseCidr } from '../../server/net/addresses.js';
 
 describe('IPv4 inside IPv6', () => {
   it('is judged as the IPv4 address in the IPv4-compatible form (::a.b.c.d)', () => {
@@ -57,5 +57,48 @@ describe('OUTBOUND_ALLOW entries', () => {
     expect(checkAddress('[::ffff:10.1.2.3]', allow)).toEqual({ allowed: true });
     expect(checkAddress('[fe80::1]', cidrList(['fe80::/10']))).toEqual({ allowed: true });
     expect(checkAddress('::ffff:169.254.169.254', cidrList(['169.254.0.0/16']))).toEqual({ allowed: false, kind: 'cloud metadata', listable: false });
+  });
+});
+
+// A host from a URL comes in brackets ([::1]) and may carry a zone id
+// (fe80::1%eth0, or %25eth0 as URLs encode it): each written form is judged,
+// and listed in OUTBOUND_ALLOW, exactly as the bare address.
+describe('bracketed and zoned IPv6 addresses', () => {
+  it.each([
+    ['[::1]', '::1', 'loopback'],
+    ['[fe80::1%eth0]', 'fe80::1', 'link-local'],
+    ['fe80::1%25eth0', 'fe80::1', 'link-local'],
+    ['fe80::1%eth0.100', 'fe80::1', 'link-local'],
+    ['[fd12:3456::1%wg0]', 'fd12:3456::1', 'private'],
+    ['[::ffff:127.0.0.1]', '::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:192.168.1.1%eth0', '::ffff:192.168.1.1', 'private'],
+    ['[64:ff9b::a9fe:a9fe%x]', '64:ff9b::a9fe:a9fe', 'cloud metadata'],
+    ['[2001:db8::1]', '2001:db8::1', 'reserved'],
+    ['[2606:4700:4700::1111]', '2606:4700:4700::1111', undefined],
+  ])('%s is judged as %s (%s)', (written, bare, kind) => {
+    expect(addressKind(written)).toBe(kind);
+    expect(addressKind(bare)).toBe(kind);
+  });
+
+  it('finds the IPv4 address behind a zoned IPv4-mapped address', () => {
+    expect(embeddedIpv4('::ffff:192.168.1.1%eth0')).toBe('192.168.1.1');
+    expect(embeddedIpv4('::ffff:7f00:1%lo')).toBe('127.0.0.1');
+  });
+
+  it.each([
+    ['[fe80::1%eth0]', ['fe80::/10']],
+    ['fe80::1%25eth0', ['fe80::/10']],
+    ['[fd12:3456::1%wg0]', ['fd12:3456::/32']],
+    ['[::ffff:10.0.0.1]', ['10.0.0.0/8']],
+    ['[::1]', ['::1/128']],
+  ])('%s is allowed when its range is listed, refused (and listable) when not', (written, allow) => {
+    expect(checkAddress(written, cidrList(allow))).toEqual({ allowed: true });
+    expect(checkAddress(written, cidrList([]))).toMatchObject({ allowed: false, listable: true });
+  });
+
+  it('refuses brackets or a zone around something that is not an address', () => {
+    expect(() => addressKind('[meet.example.org]')).toThrow(CidrError);
+    expect(() => addressKind('[]')).toThrow(CidrError);
+    expect(() => addressKind('%eth0')).toThrow(CidrError);
   });
 });
