@@ -125,7 +125,9 @@ export class TrustChainResolver {
    * Cached until the chain's earliest expiry.
    */
   async resolve(subject: string, anchor: TrustAnchor): Promise<ResolvedChain> {
-    const key = `${subject} ${anchor.entityId}`;
+    // Keyed by the anchor's keys too: they come from the database on every resolve, so an anchor
+    // configured anew with another key (on any process) is never answered from an old chain.
+    const key = `${subject} ${anchor.entityId} ${JSON.stringify(anchor.jwks)}`;
     const cached = this.#cache.get(key);
     if (cached && cached.expiresAt * 1000 > this.#now()) return cached;
     this.#cache.delete(key);

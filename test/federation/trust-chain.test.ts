@@ -156,6 +156,14 @@ describe('trust chain resolution', () => {
     // Past expiry the chain is fetched anew (and the fresh statements are still expired at this clock).
     await expect(resolver.resolve(coopA.id, trustAnchor)).rejects.toThrow(/has expired/);
   });
+
+  it('never answers from a chain cached under other anchor keys', async () => {
+    const resolver = new TrustChainResolver(outbound);
+    await resolver.resolve(coopA.id, trustAnchor);
+    // The same anchor configured again (by another process) with a key that did not sign it.
+    const rekeyed = { entityId: anchor.id, jwks: publicJwks([await newKey('ta-2')]) };
+    await expect(resolver.resolve(coopA.id, rekeyed)).rejects.toThrow(/which its verifier does not hold|signature or claims invalid/);
+  });
 });
 
 describe('pinned peers', () => {
