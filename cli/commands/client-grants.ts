@@ -7,7 +7,7 @@ import { CliError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import { resolveConnection } from '../settings.js';
 import { ROLES } from '../../policies/roles.js';
-import { parseExpiry, parseScope } from './grants.js';
+import { delegationBody, type DelegationOptions } from './grants.js';
 
 type Globals = () => Record<string, unknown>;
 type GrantJson = Record<string, unknown> & { scope: { type: string; id?: string }; clientId: string | null };
@@ -37,17 +37,8 @@ export function addClientGrantCommands(clients: Command, globals: Globals): void
     .requiredOption('--reason <text>', 'why (kept with the grant)')
     .option('--delegable', 'the client may delegate further')
     .option('--transfer-approval', 'coop_admin only: the grant approves transfers (a machine client still cannot approve one)')
-    .action(async (ref: string, opts: { from: string; role: string; scope: string; expires: string; reason: string; delegable?: boolean; transferApproval?: boolean }) => {
-      const body = {
-        from: opts.from,
-        client: (await machineClient(ref)).id,
-        role: opts.role,
-        scope: parseScope(opts.scope),
-        expiresAt: parseExpiry(opts.expires),
-        reason: opts.reason,
-        delegable: Boolean(opts.delegable),
-        transferApproval: Boolean(opts.transferApproval),
-      };
+    .action(async (ref: string, opts: DelegationOptions) => {
+      const body = delegationBody(opts, { client: (await machineClient(ref)).id });
       const g = (await api().request<GrantJson>('POST', '/grants', { body })).body;
       if (json()) printJson(g);
       else printRecord(row(g));

@@ -36,6 +36,29 @@ export function parseExpiry(v: string, now = Date.now()): string {
 const scopeText = (s: { type: string; id?: string }) => (s.type === 'global' ? 'global' : `${s.type}:${s.id}`);
 const row = (g: GrantJson) => ({ ...g, scope: scopeText(g.scope) });
 
+/** What `grants delegate` and `clients grant` ask for, as the POST /grants body, for an account's or a client's grant. */
+export interface DelegationOptions {
+  from: string;
+  role: string;
+  scope: string;
+  expires: string;
+  reason: string;
+  delegable?: boolean;
+  transferApproval?: boolean;
+}
+export function delegationBody(opts: DelegationOptions, holder: { account: string } | { client: string }) {
+  return {
+    from: opts.from,
+    ...holder,
+    role: opts.role,
+    scope: parseScope(opts.scope),
+    expiresAt: parseExpiry(opts.expires),
+    reason: opts.reason,
+    delegable: Boolean(opts.delegable),
+    transferApproval: Boolean(opts.transferApproval),
+  };
+}
+
 export function grantCommands(globals: Globals): Command[] {
   const client = () => new ApiClient(resolveConnection(globals() as { url?: string; token?: string }));
   const json = () => Boolean(globals().json);
@@ -79,17 +102,8 @@ export function grantCommands(globals: Globals): Command[] {
     .requiredOption('--reason <text>', 'why (kept with the grant)')
     .option('--delegable', 'the receiver may delegate further')
     .option('--transfer-approval', 'coop_admin only: the grant approves transfers (needs a grant of yours that does)')
-    .action(async (opts: { from: string; to: string; role: string; scope: string; expires: string; reason: string; delegable?: boolean; transferApproval?: boolean }) => {
-      const body = {
-        from: opts.from,
-        account: opts.to,
-        role: opts.role,
-        scope: parseScope(opts.scope),
-        expiresAt: parseExpiry(opts.expires),
-        reason: opts.reason,
-        delegable: Boolean(opts.delegable),
-        transferApproval: Boolean(opts.transferApproval),
-      };
+    .action(async (opts: DelegationOptions & { to: string }) => {
+      const body = delegationBody(opts, { account: opts.to });
       show((await client().request<GrantJson>('POST', '/grants', { body })).body);
     });
 
