@@ -30,13 +30,10 @@ import { memberExportOwner, memberExportsOf, openMemberExport } from './member-e
 import { MemberNotice, type NoticeFacts } from './member-notice.js';
 import { NOTICE_TEXT } from './member-notice-text.js';
 import { chooseLanguage, formatInstant, type Lang } from '../web/i18n.js';
-import { JurisdictionRegistry } from './jurisdictions.js';
+import { jurisdictionRegistry } from './deps.js';
 import { clusters } from '../clusters/table.js';
 import { recordings, rooms } from '../inventory/table.js';
 
-let loaded: JurisdictionRegistry | undefined;
-/** The registry the page quotes: the same file the rules decide with, read once. */
-const registry = () => (loaded ??= JurisdictionRegistry.load());
 
 /** A member signed in through the shared sign-on, as the policies see them. */
 const principalOf = (a: { id: string; coopId: string | null; platformAdmin: boolean }): Principal => ({ accountId: a.id, coopId: a.coopId, platformAdmin: a.platformAdmin, via: 'oidc', tokenId: null });
@@ -232,7 +229,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
         {props.done === 'object' && <p class="ok" role="status">{T.objectionRecorded}</p>}
         {props.done === 'consent' && <p class="ok" role="status">{T.consentRecorded}</p>}
         {t.state === 'rejected' && t.lastDecision && <RuleList ids={t.lastDecision.policyIds} heading={T.stoppedWhy} />}
-        {f && <MemberNotice f={f} registry={registry()} lang={lang} />}
+        {f && <MemberNotice f={f} registry={jurisdictionRegistry()} lang={lang} />}
         <section aria-labelledby="answer">
           <h2 id="answer">{T.answer}</h2>
           {mine ? (
