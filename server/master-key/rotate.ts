@@ -7,7 +7,7 @@ import { rowsOf, type Db, type Tx } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
 import { appendAudit } from '../audit/trail.js';
-import { LABEL_COLUMNS, SEALED_COLUMNS, type SealedColumn } from './sealed-columns.js';
+import { SEALED_COLUMNS, type SealedColumn } from './sealed-columns.js';
 
 export const MASTER_KEY_ROTATE_ACTION = 'master-key.rotate';
 
@@ -22,7 +22,7 @@ export interface SealedValue {
 /** Every sealed value in the database, with what identifies its row. */
 export async function* sealedValues(db: Db | Tx): AsyncGenerator<SealedValue> {
   for (const column of SEALED_COLUMNS) {
-    const wanted = [...column.key, ...(LABEL_COLUMNS[column.table] ?? [])];
+    const wanted = [...column.key, ...(column.labelFrom ?? [])];
     const select = sql.join(wanted.map((c) => sql`${sql.identifier(c)}::text as ${sql.identifier(c)}`), sql`, `);
     const rows = rowsOf<Record<string, string>>(
       await db.execute(

@@ -13,6 +13,8 @@ export interface SealedColumn {
   column: string;
   /** SQL primary-key columns, which also feed the label. */
   key: readonly string[];
+  /** Other columns the label is made of. */
+  labelFrom?: readonly string[];
   label(row: Record<string, string>): string;
 }
 
@@ -21,18 +23,12 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'cluster_storage', column: 'credentials_sealed', key: ['cluster_id'], label: (r) => `cluster-storage:${r.cluster_id}` },
   { table: 'tenancies', column: 'bbb_secret_sealed', key: ['id'], label: (r) => `tenancy-bbb-secret:${r.id}` },
   { table: 'oidc_keys', column: 'private_sealed', key: ['kid'], label: (r) => `oidc-key:${r.kid}` },
-  { table: 'oidc_clients', column: 'secret_sealed', key: ['id'], label: (r) => `oidc-client-secret:${r.client_id}` },
+  { table: 'oidc_clients', column: 'secret_sealed', key: ['id'], labelFrom: ['client_id'], label: (r) => `oidc-client-secret:${r.client_id}` },
   { table: 'upstream_providers', column: 'secret_sealed', key: ['id'], label: (r) => `upstream-secret:${r.id}` },
   { table: 'upstream_providers', column: 'client_key_sealed', key: ['id'], label: (r) => `upstream-client-key:${r.id}` },
   { table: 'audit_log_keys', column: 'private_sealed', key: ['vkey'], label: (r) => `audit-log-key:${r.vkey}` },
   { table: 'audit_keys', column: 'private_sealed', key: ['name'], label: () => 'audit-checkpoint-key' },
-  { table: 'coop_keys', column: 'private_sealed', key: ['kid'], label: (r) => `coop-signing-key:${r.coop_id}:${r.kid}` },
+  { table: 'coop_keys', column: 'private_sealed', key: ['kid'], labelFrom: ['coop_id'], label: (r) => `coop-signing-key:${r.coop_id}:${r.kid}` },
   { table: 'member_exports', column: 'content_sealed', key: ['id'], label: (r) => `member-export:${r.id}` },
   { table: 'federation_keys', column: 'private_sealed', key: ['kid'], label: (r) => `federation-key:${r.kid}` },
 ];
-
-/** Columns besides the key a label needs (read along with the sealed value). */
-export const LABEL_COLUMNS: Record<string, readonly string[]> = {
-  oidc_clients: ['client_id'],
-  coop_keys: ['coop_id'],
-};
