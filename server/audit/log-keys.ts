@@ -12,9 +12,9 @@ import { latestCheckpoint } from './store.js';
 import { AUDIT_LOCK_KEY, appendAudit } from './trail.js';
 
 /** Binds a sealed private key to its vkey, so it cannot be moved to another row. */
-const sealLabel = (vkey: string) => `audit-log-key:${vkey}`;
+export const sealLabel = (vkey: string) => `audit-log-key:${vkey}`;
 /** How keys were sealed before the identity was stored (audit_keys). */
-const LEGACY_LABEL = 'audit-checkpoint-key';
+export const LEGACY_LABEL = 'audit-checkpoint-key';
 
 /** Every key change holds the append lock: no entry or checkpoint is written meanwhile. */
 export const lockLog = (tx: Executor) => tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);

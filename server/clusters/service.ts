@@ -33,7 +33,7 @@ export interface ClusterInput {
 }
 export type ClusterPatch = Partial<Omit<ClusterInput, 'coopId'>>;
 
-const secretLabel = (id: string) => `cluster-secret:${id}`;
+export const secretLabel = (id: string) => `cluster-secret:${id}`;
 
 const { secretSealed: _sealed, ...publicColumns } = getTableColumns(clusters);
 

@@ -8,7 +8,7 @@ import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { federationKeys } from './table.js';
 
-const label = (kid: string) => `federation-key:${kid}`;
+export const label = (kid: string) => `federation-key:${kid}`;
 const lock = sql`select pg_advisory_xact_lock(7243511)`;
 /** Longest lifetime of a statement we sign: how long a retired key stays published. */
 export const STATEMENT_LIFETIME_S = 86_400;

@@ -1,10 +1,19 @@
 // Every column that holds a value sealed under the master key, with the
-// associated-data label its owner seals it with. A master-key rotation re-seals
-// exactly these; a test compares this list with the database's `*_sealed`
-// columns, so a new sealed column cannot be forgotten here. The labels repeat
-// the owners' formats on purpose (this module sits above the domains, not
-// inside them); the rotation test opens every value with them, so a label that
-// drifted from its owner's fails there.
+// associated-data label its owner seals it with (the owner's own label function,
+// so the two cannot drift). A master-key rotation re-seals exactly these; a test
+// compares this list with the database's `*_sealed` columns, so a new sealed
+// column cannot be forgotten here.
+import { secretLabel as clusterSecretLabel } from '../clusters/service.js';
+import { STORAGE_LABEL } from '../transfers/cluster-storage.js';
+import { secretLabel as tenancySecretLabel } from '../tenancies/service.js';
+import { label as oidcKeyLabel } from '../oidc/keys.js';
+import { secretLabel as clientSecretLabel } from '../oidc/clients.js';
+import { secretLabel as upstreamSecretLabel } from '../oidc/upstream.js';
+import { keyLabel as upstreamClientKeyLabel } from '../oidc/upstream-auth.js';
+import { LEGACY_LABEL, sealLabel as auditLogKeyLabel } from '../audit/log-keys.js';
+import { sealLabel as coopKeyLabel } from '../receipts/keys.js';
+import { label as memberExportLabel } from '../transfers/member-export.js';
+import { label as federationKeyLabel } from '../federation/keys.js';
 
 export interface SealedColumn {
   /** SQL table name. */
@@ -19,16 +28,16 @@ export interface SealedColumn {
 }
 
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
-  { table: 'clusters', column: 'secret_sealed', key: ['id'], label: (r) => `cluster-secret:${r.id}` },
-  { table: 'cluster_storage', column: 'credentials_sealed', key: ['cluster_id'], label: (r) => `cluster-storage:${r.cluster_id}` },
-  { table: 'tenancies', column: 'bbb_secret_sealed', key: ['id'], label: (r) => `tenancy-bbb-secret:${r.id}` },
-  { table: 'oidc_keys', column: 'private_sealed', key: ['kid'], label: (r) => `oidc-key:${r.kid}` },
-  { table: 'oidc_clients', column: 'secret_sealed', key: ['id'], labelFrom: ['client_id'], label: (r) => `oidc-client-secret:${r.client_id}` },
-  { table: 'upstream_providers', column: 'secret_sealed', key: ['id'], label: (r) => `upstream-secret:${r.id}` },
-  { table: 'upstream_providers', column: 'client_key_sealed', key: ['id'], label: (r) => `upstream-client-key:${r.id}` },
-  { table: 'audit_log_keys', column: 'private_sealed', key: ['vkey'], label: (r) => `audit-log-key:${r.vkey}` },
-  { table: 'audit_keys', column: 'private_sealed', key: ['name'], label: () => 'audit-checkpoint-key' },
-  { table: 'coop_keys', column: 'private_sealed', key: ['kid'], labelFrom: ['coop_id'], label: (r) => `coop-signing-key:${r.coop_id}:${r.kid}` },
-  { table: 'member_exports', column: 'content_sealed', key: ['id'], label: (r) => `member-export:${r.id}` },
-  { table: 'federation_keys', column: 'private_sealed', key: ['kid'], label: (r) => `federation-key:${r.kid}` },
+  { table: 'clusters', column: 'secret_sealed', key: ['id'], label: (r) => clusterSecretLabel(r.id!) },
+  { table: 'cluster_storage', column: 'credentials_sealed', key: ['cluster_id'], label: (r) => STORAGE_LABEL(r.cluster_id!) },
+  { table: 'tenancies', column: 'bbb_secret_sealed', key: ['id'], label: (r) => tenancySecretLabel(r.id!) },
+  { table: 'oidc_keys', column: 'private_sealed', key: ['kid'], label: (r) => oidcKeyLabel(r.kid!) },
+  { table: 'oidc_clients', column: 'secret_sealed', key: ['id'], labelFrom: ['client_id'], label: (r) => clientSecretLabel(r.client_id!) },
+  { table: 'upstream_providers', column: 'secret_sealed', key: ['id'], label: (r) => upstreamSecretLabel(r.id!) },
+  { table: 'upstream_providers', column: 'client_key_sealed', key: ['id'], label: (r) => upstreamClientKeyLabel(r.id!) },
+  { table: 'audit_log_keys', column: 'private_sealed', key: ['vkey'], label: (r) => auditLogKeyLabel(r.vkey!) },
+  { table: 'audit_keys', column: 'private_sealed', key: ['name'], label: () => LEGACY_LABEL },
+  { table: 'coop_keys', column: 'private_sealed', key: ['kid'], labelFrom: ['coop_id'], label: (r) => coopKeyLabel(r.coop_id!, r.kid!) },
+  { table: 'member_exports', column: 'content_sealed', key: ['id'], label: (r) => memberExportLabel(r.id!) },
+  { table: 'federation_keys', column: 'private_sealed', key: ['kid'], label: (r) => federationKeyLabel(r.kid!) },
 ];

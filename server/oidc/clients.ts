@@ -28,7 +28,7 @@ export const MACHINE_SCOPES = ['api'] as const;
  */
 export const ID_TOKEN_ALGS = ['ES256', 'RS256'] as const;
 export type IdTokenAlg = (typeof ID_TOKEN_ALGS)[number];
-const secretLabel = (clientId: string) => `oidc-client-secret:${clientId}`;
+export const secretLabel = (clientId: string) => `oidc-client-secret:${clientId}`;
 
 export interface ClientInput {
   name: string;

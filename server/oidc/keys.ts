@@ -20,7 +20,7 @@ export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 export type SigningAlg = (typeof SIGNING_ALGS)[number];
 const published = (alg: string | null) => (SIGNING_ALGS as readonly string[]).includes(alg ?? '');
 
-const label = (kid: string) => `oidc-key:${kid}`;
+export const label = (kid: string) => `oidc-key:${kid}`;
 // Serialises key creation and rotation between processes.
 const sqlLock = sql`select pg_advisory_xact_lock(7243503)`;
 

@@ -43,7 +43,7 @@ export function clientSecretBasic(secret: string): oidc.ClientAuth {
   };
 }
 
-const keyLabel = (upstreamId: string) => `upstream-client-key:${upstreamId}`;
+export const keyLabel = (upstreamId: string) => `upstream-client-key:${upstreamId}`;
 
 /** A new key pair for one upstream: the sealed private JWK to store and the public JWK to publish. */
 export async function newClientKey(box: SecretBox, upstreamId: string): Promise<{ sealed: string; publicJwk: JWK }> {

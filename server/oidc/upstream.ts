@@ -43,7 +43,7 @@ function publicPart({ secretSealed: _s, clientKeySealed: _k, clientPublicJwk: _j
   return rest;
 }
 
-const secretLabel = (id: string) => `upstream-secret:${id}`;
+export const secretLabel = (id: string) => `upstream-secret:${id}`;
 const STATE_TTL_MS = 10 * 60_000;
 
 export async function createUpstream(

@@ -22,7 +22,7 @@ export interface CoopSigningKey {
 }
 
 /** Binds a sealed private key to its co-op and key id, so it cannot be moved to another row. */
-const sealLabel = (coopId: string, kid: string) => `coop-signing-key:${coopId}:${kid}`;
+export const sealLabel = (coopId: string, kid: string) => `coop-signing-key:${coopId}:${kid}`;
 
 async function newKeyRow(box: SecretBox, coopId: string) {
   const { publicKey, privateKey } = await generateKeyPair(RECEIPT_ALG, { crv: 'Ed25519', extractable: true });

@@ -32,7 +32,7 @@ export type TenancyPatch = Partial<Pick<TenancyInput, 'name' | 'clusterId' | 're
 };
 
 const { bbbSecretSealed: _sealed, ...publicColumns } = getTableColumns(tenancies);
-const secretLabel = (id: string) => `tenancy-bbb-secret:${id}`;
+export const secretLabel = (id: string) => `tenancy-bbb-secret:${id}`;
 
 /** 48 hex characters, like the secrets `bbb-conf --secret` prints. */
 function newBbbSecret(): string {

@@ -11,7 +11,7 @@ import { appendAudit } from '../audit/trail.js';
 import { openStorage, recordingsRootUrl, type RecordingStorage } from '../storage/index.js';
 import { clusterStorage } from './table.js';
 
-const STORAGE_LABEL = (clusterId: string) => `cluster-storage:${clusterId}`;
+export const STORAGE_LABEL = (clusterId: string) => `cluster-storage:${clusterId}`;
 
 /** Sets where a cluster's recordings live; credentials are sealed and never shown again. */
 export async function setClusterStorage(

@@ -20,7 +20,7 @@ import { isoOrNull } from '../time.js';
 
 export const MEMBER_EXPORT_FORMAT = 'meetplane.member-export/1';
 
-const label = (id: string) => `member-export:${id}`;
+export const label = (id: string) => `member-export:${id}`;
 
 /** Everything meetplane holds about the member in this tenancy. */
 async function exportContent(tx: Executor, t: typeof transfers.$inferSelect, accountId: string, now: Date) {
