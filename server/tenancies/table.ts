@@ -15,6 +15,9 @@ export const tenancies = pgTable(
     clusterId: uuid('cluster_id').notNull().references(() => clusters.id),
     residency: jsonb('residency').$type<Residency>().notNull(),
     retentionDays: integer('retention_days').notNull(),
+    // The language meetplane writes to the tenancy's people in when they chose none themselves
+    // (hand-over mails and pages); null: English.
+    language: text('language', { enum: ['en', 'fr', 'de'] }),
     state: text('state', { enum: ['active', 'frozen', 'transferring', 'archived'] }).notNull().default('active'),
     // The per-tenancy BBB secret front ends sign gateway calls with; sealed.
     bbbSecretSealed: text('bbb_secret_sealed').notNull(),
