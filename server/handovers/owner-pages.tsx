@@ -23,15 +23,30 @@ import { handoverTenancies, handoverWaves } from './table.js';
 import { findHandover, type Handover, type HandoverTenancy } from './plan.js';
 import { answerHandover, type Answer } from './answers.js';
 import { handoverDepsOf } from './build-deps.js';
+import { OWNER_TEXT, type OwnerText } from './owner-text.js';
+import { chooseLanguage, formatInstant, type Lang } from '../web/i18n.js';
 
 const principalOf = (a: { id: string; coopId: string | null; platformAdmin: boolean }): Principal => ({ accountId: a.id, coopId: a.coopId, platformAdmin: a.platformAdmin, via: 'oidc', tokenId: null });
-const CHOICES = { stay: 'my tenancy stays where it is', export: 'I take an export of our data', 'other-host': 'we move to another host' } as const;
+const CHOICES = ['stay', 'export', 'other-host'] as const;
+const isChoice = (v: unknown): v is (typeof CHOICES)[number] => (CHOICES as readonly unknown[]).includes(v);
 
 export function ownerHandoverPages(routes: Hono<MemberEnv>, sessions: WebSessions, deps: Deps): void {
   const { db, guard } = deps;
   const handoverDeps = handoverDepsOf(deps);
   const page = async (element: unknown, status = 200) => new Response(await render(element), { status, headers: { 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS } });
-  const missing = () => page(<Layout title="Not found"><h1>No such tenancy in a hand-over</h1><p>There is nothing of yours to answer at this address.</p></Layout>, 404);
+  const missing = (lang: Lang) => {
+    const T = OWNER_TEXT[lang];
+    return page(<Layout title={T.notFoundTitle} lang={lang}><h1>{T.notFoundHeading}</h1><p>{T.notFound}</p></Layout>, 404);
+  };
+  /**
+   * The owner's language: their own choice, then their browser's, then the
+   * tenancy's (its organisation's; only once the tenancy is theirs to see), then English.
+   */
+  const languageOf = async (accept: string | undefined, memberId: string, found?: { ht: HandoverTenancy }): Promise<Lang> => {
+    const account = await findAccount(db, memberId);
+    const tenancy = found ? await findTenancy(db, found.ht.tenancyId) : undefined;
+    return chooseLanguage(accept, account?.language, tenancy?.language ?? 'en');
+  };
 
   /** The tenancy's place in the hand-over and its transfer, if the member may read that transfer. */
   async function load(memberId: string, id: string, tenancyId: string) {
@@ -46,8 +61,9 @@ export function ownerHandoverPages(routes: Hono<MemberEnv>, sessions: WebSession
     return { p, h, ht, t };
   }
 
-  async function OwnerPage(props: { h: Handover; ht: HandoverTenancy; t: Transfer; csrf: string; done?: string }) {
-    const { h, ht, t } = props;
+  async function OwnerPage(props: { h: Handover; ht: HandoverTenancy; t: Transfer; csrf: string; done?: string; lang: Lang }) {
+    const { h, ht, t, lang } = props;
+    const T: OwnerText = OWNER_TEXT[lang];
     const [tenancy, source, target, [wave]] = await Promise.all([
       findTenancy(db, ht.tenancyId),
       findCoop(db, h.sourceCoopId),
@@ -56,41 +72,41 @@ export function ownerHandoverPages(routes: Hono<MemberEnv>, sessions: WebSession
     ]);
     const open = ht.state === 'transfer' && t.state === 'checked' && (h.state === 'approved' || h.state === 'running');
     return (
-      <Layout title={`${tenancy?.name ?? 'Tenancy'}: hand-over`}>
-        <h1>{tenancy?.name} in the hand-over to {target?.name}</h1>
+      <Layout title={T.title(tenancy?.name ?? '')} lang={lang}>
+        <h1>{T.heading(tenancy?.name ?? '', target?.name ?? '')}</h1>
         <dl>
-          <dt>From</dt>
+          <dt>{T.from}</dt>
           <dd>{source?.name} ({source?.jurisdiction})</dd>
-          <dt>To</dt>
+          <dt>{T.to}</dt>
           <dd>{target?.name} ({target?.jurisdiction})</dd>
-          <dt>Wave</dt>
-          <dd>{ht.wave}{wave ? <>, frozen from <time datetime={wave.freezeFrom.toISOString()}>{wave.freezeFrom.toUTCString()}</time> at the earliest</> : null}</dd>
-          <dt>Your answer</dt>
-          <dd>{ht.answer}{ht.objection ? ` (${CHOICES[ht.objection]})` : ''}</dd>
+          <dt>{T.wave}</dt>
+          <dd>{ht.wave}{wave ? <>, {T.frozenFrom} <time datetime={wave.freezeFrom.toISOString()}>{formatInstant(wave.freezeFrom, lang)}</time> {T.atTheEarliest}</> : null}</dd>
+          <dt>{T.yourAnswer}</dt>
+          <dd>{T.answers[ht.answer]}{ht.objection ? ` (${T.choices[ht.objection]})` : ''}</dd>
         </dl>
-        {props.done && <p class="ok" role="status">Your answer is recorded.</p>}
+        {props.done && <p class="ok" role="status">{T.recorded}</p>}
         {open ? (
           <form method="post" action={`/me/handovers/${h.id}/tenancies/${ht.tenancyId}`}>
             <input type="hidden" name="csrf" value={props.csrf} />
             <input type="hidden" name="version" value={String(t.version)} />
             <fieldset>
-              <legend>Your answer as the owner</legend>
-              <p class="muted">Accepting approves the move of your tenancy; its members are then told and may object for themselves.</p>
-              <button type="submit" name="answer" value="accept">Accept the move</button>{' '}
-              <button type="submit" name="answer" value="later">Ask for the next wave</button>
+              <legend>{T.asOwner}</legend>
+              <p class="muted">{T.acceptMeans}</p>
+              <button type="submit" name="answer" value="accept">{T.accept}</button>{' '}
+              <button type="submit" name="answer" value="later">{T.later}</button>
             </fieldset>
             <fieldset>
-              <legend>Or object: the move of your tenancy stops</legend>
-              {Object.entries(CHOICES).map(([value, label], i) => (
+              <legend>{T.objectLegend}</legend>
+              {CHOICES.map((value, i) => (
                 <label>
-                  <input type="radio" name="choice" value={value} checked={i === 0} /> {label}
+                  <input type="radio" name="choice" value={value} checked={i === 0} /> {T.choices[value]}
                 </label>
               ))}
-              <button type="submit" name="answer" value="object">Object</button>
+              <button type="submit" name="answer" value="object">{T.object}</button>
             </fieldset>
           </form>
         ) : (
-          <p>There is nothing to answer now: the tenancy is {ht.state} in the hand-over, its transfer {t.state.replace('_', ' ')}.</p>
+          <p>{T.nothingToAnswer(ht.state, t.state.replace('_', ' '))}</p>
         )}
       </Layout>
     );
@@ -98,27 +114,30 @@ export function ownerHandoverPages(routes: Hono<MemberEnv>, sessions: WebSession
 
   routes.get('/handovers/:id/tenancies/:tenancyId', requireMember(sessions, deps), async (c) => {
     const found = await load(c.get('memberId'), c.req.param('id'), c.req.param('tenancyId'));
-    if (!found) return missing();
-    return page(await OwnerPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done') }));
+    const lang = await languageOf(c.req.header('accept-language'), c.get('memberId'), found);
+    if (!found) return missing(lang);
+    return page(await OwnerPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done'), lang }));
   });
 
   routes.post('/handovers/:id/tenancies/:tenancyId', requireMember(sessions, deps), async (c) => {
     const found = await load(c.get('memberId'), c.req.param('id'), c.req.param('tenancyId'));
-    if (!found) return missing();
+    const lang = await languageOf(c.req.header('accept-language'), c.get('memberId'), found);
+    const T = OWNER_TEXT[lang];
+    if (!found) return missing(lang);
     const form = await c.req.parseBody();
-    const refused = (status: number, text: string) => page(<Layout title="Refused"><h1>Refused</h1><p>{text}</p></Layout>, status);
-    if (!sessions.checkCsrf(c.get('memberSid'), form.csrf)) return refused(403, 'This form did not come from your session here. Reload the page and try again.');
-    if (typeof form.version !== 'string' || Number(form.version) !== found.t.version) return refused(412, 'The transfer changed since you loaded the page. Load it again before you answer.');
+    const refused = (status: number, text: string) => page(<Layout title={T.refused} lang={lang}><h1>{T.refused}</h1><p>{text}</p></Layout>, status);
+    if (!sessions.checkCsrf(c.get('memberSid'), form.csrf)) return refused(403, T.foreignForm);
+    if (typeof form.version !== 'string' || Number(form.version) !== found.t.version) return refused(412, T.changed);
     let answer: Answer;
     if (form.answer === 'accept' || form.answer === 'later') answer = { answer: form.answer };
-    else if (form.answer === 'object' && typeof form.choice === 'string' && form.choice in CHOICES) answer = { answer: 'object', choice: form.choice as keyof typeof CHOICES };
-    else return refused(400, 'Choose to accept, to ask for the next wave, or to object with what you want instead.');
+    else if (form.answer === 'object' && isChoice(form.choice)) answer = { answer: 'object', choice: form.choice };
+    else return refused(400, T.chooseOne);
     const action = answer.answer === 'accept' ? 'transfer.approve' : answer.answer === 'object' ? 'transfer.object' : 'handover.askLater';
     try {
       const actor = await guard.allow(found.p, action, transferRef(found.t), 'transfer', 'transfer.read');
       await answerHandover(handoverDeps, actor, found.h, found.ht, answer);
     } catch (e) {
-      if (e instanceof ProblemError) return page(<Layout title="Not possible"><h1>Not possible</h1><p>{e.message}</p></Layout>, e.status);
+      if (e instanceof ProblemError) return page(<Layout title={T.notPossible} lang={lang}><h1>{T.notPossible}</h1><p>{e.message}</p></Layout>, e.status);
       throw e;
     }
     return c.redirect(`/me/handovers/${found.h.id}/tenancies/${found.ht.tenancyId}?done=${answer.answer}`, 303);

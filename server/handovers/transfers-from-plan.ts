@@ -22,6 +22,7 @@ import { accounts, memberships } from '../accounts/table.js';
 import { findTenancy } from '../tenancies/service.js';
 import { findCoop } from '../coops/service.js';
 import { enqueueMail, type Mail } from '../mail/outbox.js';
+import { OWNER_TEXT, ownerLanguage } from './owner-text.js';
 import type { Handover, HandoverTenancy } from './plan.js';
 
 const APPROVE_AS = { source_admin: 'transfer.approveAsSource', target_admin: 'transfer.approveAsTarget', owner: 'transfer.approveAsOwner' } as const;
@@ -127,29 +128,23 @@ async function ownerMails(deps: HandoverDeps, h: Handover, ht: HandoverTenancy, 
   const db = deps.exec.db;
   const [tenancy, source, target] = await Promise.all([findTenancy(db, ht.tenancyId), findCoop(db, h.sourceCoopId), findCoop(db, h.targetCoopId)]);
   const owners = await db
-    .select({ email: accounts.email, name: accounts.name })
+    .select({ email: accounts.email, name: accounts.name, language: accounts.language })
     .from(memberships)
     .innerJoin(accounts, eq(accounts.id, memberships.accountId))
     .where(and(eq(memberships.tenancyId, ht.tenancyId), eq(memberships.role, 'owner')));
-  const wave = t.freezeAt ? `from ${t.freezeAt.toISOString().slice(0, 16).replace('T', ' ')} UTC` : 'in its wave';
   return owners.map((o) => ({
     to: o.email,
     topic: `handover:${h.id}`,
-    subject: `${tenancy!.name}: ${source!.name} hands its platform to ${target!.name}, your answer is needed`,
-    body: [
-      `Hello ${o.name},`,
-      '',
-      `${source!.name} hands its whole platform over to ${target!.name}. "${tenancy!.name}" is planned to move in wave ${ht.wave}, ${wave},`,
-      'with its rooms, member accounts and recordings. Both co-ops have approved the plan; as the owner, the move needs your approval too.',
-      '',
-      `Answer on your page: ${deps.publicUrl}/me/handovers/${h.id}/tenancies/${ht.tenancyId}`,
-      'or from the command line:',
-      `  meetplane handovers answer ${h.id} --tenancy ${ht.tenancyId} --accept | --object stay|export|other-host | --later`,
-      '',
-      'If you object, your tenancy stays where it is (or you take an export, or move to another host). Members are told before anything moves.',
-      '',
-      'This message was sent by meetplane on behalf of both co-operatives.',
-    ].join('\n'),
+    ...OWNER_TEXT[ownerLanguage(o.language, tenancy!.language)].mail({
+      owner: o.name,
+      tenancy: tenancy!.name,
+      source: source!.name,
+      target: target!.name,
+      wave: ht.wave,
+      freeze: t.freezeAt,
+      page: `${deps.publicUrl}/me/handovers/${h.id}/tenancies/${ht.tenancyId}`,
+      command: `meetplane handovers answer ${h.id} --tenancy ${ht.tenancyId} --accept | --object stay|export|other-host | --later`,
+    }),
   }));
 }
 

@@ -25,6 +25,11 @@ export const Residency = z
 
 const RetentionDays = z.number().int().min(1).max(36_500).openapi({ description: 'Recordings older than this are deleted' });
 
+const Language = z
+  .enum(['en', 'fr', 'de'])
+  .nullable()
+  .openapi({ description: "The language meetplane writes to the tenancy's people in (hand-over mails and pages) when they chose none on their own page; null: English" });
+
 const TenancyOut = z
   .object({
     id: z.string(),
@@ -34,6 +39,7 @@ const TenancyOut = z
     clusterId: z.string(),
     residency: z.any(),
     retentionDays: z.number().int(),
+    language: Language,
     state: z.enum(['active', 'frozen', 'transferring', 'archived']),
     version: z.number().int(),
     createdAt: Timestamp,
@@ -53,12 +59,13 @@ const TenancyCreate = z
     cluster: IdOrSlug.openapi({ description: 'A cluster of the host co-op, id or slug' }),
     residency: Residency.default({ kind: 'none' }),
     retentionDays: RetentionDays.default(365),
+    language: Language.default(null),
   })
   .strict()
   .openapi('TenancyCreate');
 
 const TenancyPatch = z
-  .object({ name: Name, cluster: IdOrSlug.openapi({ description: 'A cluster of the co-op, id or slug' }), residency: Residency, retentionDays: RetentionDays, state: z.enum(['active', 'archived']) })
+  .object({ name: Name, cluster: IdOrSlug.openapi({ description: 'A cluster of the co-op, id or slug' }), residency: Residency, retentionDays: RetentionDays, language: Language, state: z.enum(['active', 'archived']) })
   .partial()
   .strict()
   .openapi('TenancyPatch');

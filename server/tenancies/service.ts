@@ -26,8 +26,10 @@ export interface TenancyInput {
   clusterId: string;
   residency: Residency;
   retentionDays: number;
+  language?: TenancyLanguage | null;
 }
-export type TenancyPatch = Partial<Pick<TenancyInput, 'name' | 'clusterId' | 'residency' | 'retentionDays'>> & {
+export type TenancyLanguage = NonNullable<TenancyRow['language']>;
+export type TenancyPatch = Partial<Pick<TenancyInput, 'name' | 'clusterId' | 'residency' | 'retentionDays' | 'language'>> & {
   state?: 'active' | 'archived';
 };
 
@@ -47,6 +49,7 @@ function auditView(t: Tenancy): Record<string, AuditValue> {
     cluster: t.clusterId,
     residency: t.residency as unknown as AuditValue,
     retentionDays: t.retentionDays,
+    language: t.language,
     state: t.state,
     version: t.version,
   };

@@ -7,8 +7,11 @@ export type Lang = (typeof LANGUAGES)[number];
 
 const isLang = (s: string): s is Lang => (LANGUAGES as readonly string[]).includes(s);
 
-/** The best of our languages for an Accept-Language header; an account's preference, when set, comes first. */
-export function chooseLanguage(acceptLanguage: string | undefined, preference?: string | null): Lang {
+/**
+ * The best of our languages for an Accept-Language header; an account's
+ * preference, when set, comes first; `fallback` when the browser asks for none of ours.
+ */
+export function chooseLanguage(acceptLanguage: string | undefined, preference?: string | null, fallback: Lang = 'en'): Lang {
   if (preference && isLang(preference)) return preference;
   const ranges = (acceptLanguage ?? '')
     .slice(0, 512)
@@ -23,7 +26,7 @@ export function chooseLanguage(acceptLanguage: string | undefined, preference?: 
     .filter((r) => r.q > 0 && r.primary)
     .sort((a, b) => b.q - a.q || a.i - b.i);
   for (const r of ranges) if (isLang(r.primary)) return r.primary;
-  return 'en';
+  return fallback;
 }
 
 /** A date and time in UTC, written the reader's way (English keeps the HTTP-date form the mails use). */

@@ -156,6 +156,24 @@ describe('the hand-over page', () => {
     expect(await page.locator('main').textContent()).not.toContain('Riverside School');
   });
 
+  it("shows the owner's page in their browser's language, and in the tenancy's when the browser asks for none of ours", async () => {
+    const page = await visit(owner, ownerPage);
+    await page.setExtraHTTPHeaders({ 'accept-language': 'fr-CA,fr;q=0.9,en;q=0.5' });
+    await page.reload();
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Hillside School dans le transfert de plateforme vers Harbour Co-op');
+    expect(await page.getByRole('button', { name: 'Accepter le déménagement' }).count()).toBe(1);
+    // A browser that asks only for Italian: the tenancy's own language (German here), not English.
+    const hillside = (await s.api('GET', `/api/v1/tenancies/${ownerPage.split('/').at(-1)}`));
+    expect((await s.api('PATCH', `/api/v1/tenancies/${hillside.json.id}`, { body: { language: 'de' }, headers: { 'if-match': hillside.headers.get('etag')! } })).status).toBe(200);
+    await page.setExtraHTTPHeaders({ 'accept-language': 'it' });
+    await page.reload();
+    expect(await page.locator('html').getAttribute('lang')).toBe('de');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Hillside School in der Plattformübergabe an Harbour Co-op');
+    expect(await page.locator('main').textContent()).toContain('Ihre Antwort');
+    await page.context().close();
+  });
+
   it("lets the tenancy's owner accept the move on their page: their approval starts the notice", async () => {
     expect((await (await visit(outsider, ownerPage)).getByRole('heading', { level: 1 }).textContent())).toBe('No such tenancy in a hand-over');
     const page = await visit(owner, ownerPage);

@@ -18,6 +18,13 @@ describe('the language of a member page', () => {
     expect(chooseLanguage('de', 'xx')).toBe('de');
   });
 
+  it('falls back to the given language (a tenancy\'s) only when the browser asks for none of ours', () => {
+    expect(chooseLanguage('ja', null, 'fr')).toBe('fr');
+    expect(chooseLanguage(undefined, null, 'de')).toBe('de');
+    expect(chooseLanguage('en-GB', null, 'fr')).toBe('en');
+    expect(chooseLanguage('ja', 'de', 'fr')).toBe('de');
+  });
+
   it('writes dates the reader\'s way, in UTC', () => {
     const d = new Date('2026-12-23T10:00:00Z');
     expect(formatInstant(d, 'en')).toBe('Wed, 23 Dec 2026 10:00:00 GMT');
