@@ -42,6 +42,8 @@ export const handovers = pgTable(
     /** The Art. 28 agreement the plan rests on (its SHA-256 and date), recorded for every tenancy that moves. */
     agreementSha256: text('agreement_sha256'),
     agreementSignedOn: text('agreement_signed_on'),
+    /** automatic: each wave runs on its own while its window is open; by-hand: only `handovers run` runs one. */
+    runWaves: text('run_waves', { enum: ['automatic', 'by-hand'] }).notNull().default('automatic'),
     createdBy: uuid('created_by').notNull().references(() => accounts.id),
     cutOverAt: timestamp('cut_over_at', { withTimezone: true, mode: 'date' }),
     report: jsonb('report').$type<StoredReport>(),
@@ -75,6 +77,9 @@ export const handoverWaves = pgTable(
     freezeUntil: timestamp('freeze_until', { withTimezone: true, mode: 'date' }).notNull(),
     concurrency: integer('concurrency').notNull(),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
+    // Who runs the wave now (the background job or an admin's request, in any process): one run at a time keeps its concurrency limit.
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [primaryKey({ columns: [t.handoverId, t.n] })],
 );
