@@ -134,6 +134,11 @@ describe('reading policy files', () => {
     expect(() => splitPolicies('permit (principal, action resource);')).toThrow(/^policy text: /);
   });
 
+  it('names every error in a file, not only the first, so one edit can fix them all', () => {
+    const twoErrors = `@id("one")\npermit (principal, action, resource) when { foo(1) };\n@id("two")\nforbid (principal, action, resource) when { bar(2) };\n`;
+    expect(() => splitPolicies(twoErrors, 'f.cedar')).toThrow('f.cedar: `foo` is not a valid function; `bar` is not a valid function');
+  });
+
   function folder(files: Record<string, string>): string {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'policies-'));
     for (const [name, text] of Object.entries(files)) {
