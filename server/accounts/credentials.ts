@@ -122,7 +122,7 @@ export async function createInvitation(db: Db, actor: Principal, accountId: stri
 export async function findInvitation(db: Db, token: string) {
   if (!INV_RE.test(token)) return undefined;
   const [row] = await db
-    .select({ id: accountInvitations.id, accountId: accounts.id, email: accounts.email, name: accounts.name, coopId: accounts.coopId, platformAdmin: accounts.platformAdmin })
+    .select({ id: accountInvitations.id, accountId: accounts.id, email: accounts.email, name: accounts.name, coopId: accounts.coopId, platformAdmin: accounts.platformAdmin, language: accounts.language })
     .from(accountInvitations)
     .innerJoin(accounts, eq(accounts.id, accountInvitations.accountId))
     .where(and(eq(accountInvitations.tokenHash, hashOf(token)), isNull(accountInvitations.usedAt), gt(accountInvitations.expiresAt, sql`now()`)))

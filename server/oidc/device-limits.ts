@@ -17,6 +17,8 @@ import type { Db } from '../db/index.js';
 import { rowsOf } from '../db/index.js';
 import { lockedUntil, recordFailure } from '../accounts/throttle.js';
 import { ErrorPage, render } from './pages.js';
+import { SIGN_ON_TEXT } from './sign-on-text.js';
+import { chooseLanguage } from '../web/i18n.js';
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** Seconds between polls when the device authorization answer names no interval (RFC 8628 §3.2). */
@@ -75,9 +77,8 @@ export function deviceLimits(db: Db, settings: DeviceLimitSettings) {
         ctx.status = 429;
         ctx.set('Retry-After', String(seconds));
         ctx.type = 'html';
-        ctx.body = await render(
-          ErrorPage({ title: 'Too many attempts', message: `Too many wrong codes were entered from your network. Try again in ${Math.ceil(seconds / 60)} minute(s).` }),
-        );
+        const lang = chooseLanguage(ctx.get('accept-language'));
+        ctx.body = await render(ErrorPage({ lang, ...SIGN_ON_TEXT[lang].tooManyCodes(Math.ceil(seconds / 60)) }));
         return;
       }
     }

@@ -1,7 +1,8 @@
 // The login and consent steps oidc-provider hands over to us: plain HTML
 // forms under /oidc/interaction/{uid}. Forms carry a CSRF token bound to the
 // interaction, POSTs from another origin are refused, and the interaction
-// cookie (SameSite=Lax) must match the uid in the path.
+// cookie (SameSite=Lax) must match the uid in the path. Pages speak the
+// signed-in account's language, else the browser's (./sign-on-text.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hono, type Context } from 'hono';
 import type { HttpBindings } from '@hono/node-server';
@@ -12,6 +13,8 @@ import { throttlePolicy } from '../accounts/throttle.js';
 import { peerAddress } from './device-limits.js';
 import { ConsentPage, ErrorPage, LoginPage, render, type UpstreamChoice } from './pages.js';
 import { findAccount } from '../accounts/service.js';
+import { chooseLanguage, type Lang } from '../web/i18n.js';
+import { SIGN_ON_TEXT, type Problem, type SignOnText } from './sign-on-text.js';
 
 type Env = AppEnv & { Bindings: HttpBindings };
 type C = Context<Env>;
@@ -21,8 +24,16 @@ export async function page(c: C, element: unknown, status = 200, headers: Record
   return c.html(await render(element), status as 200, headers);
 }
 
-export function errorPage(c: C, status: number, title: string, message: string) {
-  return page(c, ErrorPage({ title, message, requestId: c.get('requestId') }), status);
+/** The language of a sign-on page: the account's choice when one is known, else the browser's. */
+export function pageLang(c: Context, preference?: string | null): Lang {
+  return chooseLanguage(c.req.header('accept-language'), preference);
+}
+
+/** An error page in the reader's language: `problem` picks its title and message from the words. */
+export function errorPage(c: C, status: number, problem: (T: SignOnText) => Problem, preference?: string | null) {
+  const lang = pageLang(c, preference);
+  const { title, message } = problem(SIGN_ON_TEXT[lang]);
+  return page(c, ErrorPage({ lang, title, message, requestId: c.get('requestId') }), status);
 }
 
 /** The client IP: the socket peer, or behind a trusted proxy the address it appended last. */
@@ -37,27 +48,6 @@ export function sameOrigin(c: C, publicUrl: string): boolean {
   return origin === new URL(publicUrl).origin || origin === new URL(c.req.url).origin;
 }
 
-const SCOPE_TEXT: Record<string, string> = {
-  openid: 'know who you are (your meetplane account id)',
-  email: 'see your e-mail address',
-  profile: 'see your name',
-  meetplane: 'see your co-op, your tenancies and your roles',
-  offline_access: 'stay connected when you are not using it (refresh tokens)',
-  api: 'use the meetplane API as you',
-};
-const CLAIM_TEXT: Record<string, string> = {
-  sub: 'your account id',
-  email: 'your e-mail address',
-  email_verified: 'whether your e-mail address is verified',
-  name: 'your name',
-  given_name: 'your given name',
-  family_name: 'your family name',
-  preferred_username: 'a user name (the part of your e-mail address before the @)',
-  coop: 'your home co-op',
-  roles: 'your roles and where they apply',
-  groups: 'your co-op and the tenancies you belong to',
-  meetplane: 'the tenancies you belong to and your role in each',
-};
 const SCOPE_CLAIMS: Record<string, string[]> = {
   openid: ['sub'],
   email: ['email', 'email_verified'],
@@ -92,26 +82,28 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
       return undefined;
     }
   }
-  const expired = (c: C) =>
-    errorPage(c, 400, 'Log-in expired', 'This log-in page is no longer valid (it expired or was already used). Go back to the application and start again.');
+  const expired = (c: C) => errorPage(c, 400, (T) => T.expired);
 
   async function clientName(clientId: string): Promise<string> {
     const client = await sso.provider.Client.find(clientId);
     return client?.clientName ?? clientId;
   }
 
-  async function loginPage(c: C, uid: string, params: Record<string, unknown>, extra: { email?: string; error?: string }, status = 200, headers = {}) {
+  async function loginPage(c: C, uid: string, params: Record<string, unknown>, extra: { email?: string; error?: (T: SignOnText) => string }, status = 200, headers = {}) {
     const clientId = String(params.client_id);
     const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const lang = pageLang(c);
     return page(
       c,
       LoginPage({
+        lang,
         action: `/oidc/interaction/${uid}/login`,
         upstreamAction: `/oidc/interaction/${uid}/upstream`,
         csrf: sso.csrfFor(uid),
         clientName: await clientName(clientId),
         upstreams: await hooks.upstreams({ coop: text(params.coop), loginHint: text(params.login_hint), clientId }),
-        ...extra,
+        email: extra.email,
+        error: extra.error?.(SIGN_ON_TEXT[lang]),
       }),
       status,
       headers,
@@ -127,14 +119,17 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
       const account = d.session?.accountId ? await findAccount(db, d.session.accountId) : undefined;
       if (!account) return expired(c);
       const details = d.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-      const scopes = (details.missingOIDCScope ?? []).map((name) => ({ name, description: SCOPE_TEXT[name] ?? name }));
+      const lang = pageLang(c, account.language);
+      const T = SIGN_ON_TEXT[lang];
+      const scopes = (details.missingOIDCScope ?? []).map((name) => ({ name, description: T.scopes[name] ?? name }));
       const claims = [
         ...new Set([...(details.missingOIDCScope ?? []).flatMap((s) => SCOPE_CLAIMS[s] ?? []), ...(details.missingOIDCClaims ?? [])]),
-      ].map((cl) => CLAIM_TEXT[cl] ?? cl);
+      ].map((cl) => T.claims[cl] ?? cl);
       const client = await sso.provider.Client.find(clientId);
       return page(
         c,
         ConsentPage({
+          lang,
           action: `/oidc/interaction/${d.uid}/consent`,
           csrf: sso.csrfFor(d.uid),
           clientName: client?.clientName ?? clientId,
@@ -146,7 +141,7 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
         }),
       );
     }
-    return errorPage(c, 400, 'Unsupported step', 'This sign-on step is not supported.');
+    return errorPage(c, 400, (T) => T.unsupported);
   });
 
   app.post('/:uid/login', async (c) => {
@@ -154,11 +149,11 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
     if (!d || d.prompt.name !== 'login') return expired(c);
     const form = await c.req.parseBody();
     if (!sameOrigin(c, config.publicUrl) || !sso.checkCsrf(d.uid, form.csrf))
-      return errorPage(c, 403, 'Request refused', 'The form did not come from this site. Reload the log-in page and try again.');
+      return errorPage(c, 403, (T) => T.refusedLogin);
     const email = typeof form.email === 'string' ? form.email.trim().slice(0, 320) : '';
     const password = typeof form.password === 'string' ? form.password : '';
     if (!email || !password)
-      return loginPage(c, d.uid, d.params, { email, error: 'Enter your e-mail address and your password.' }, 400);
+      return loginPage(c, d.uid, d.params, { email, error: (T) => T.enterBoth }, 400);
     const result = await authenticate(
       db,
       {
@@ -175,14 +170,14 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
         c,
         d.uid,
         d.params,
-        { email, error: `Too many failed attempts. Try again in ${Math.ceil(seconds / 60)} minute(s).` },
+        { email, error: (T) => T.locked(Math.ceil(seconds / 60)) },
         429,
         { 'Retry-After': String(seconds) },
       );
     }
-    if (result.kind === 'invalid') return loginPage(c, d.uid, d.params, { email, error: 'The e-mail address or the password is wrong.' }, 401);
+    if (result.kind === 'invalid') return loginPage(c, d.uid, d.params, { email, error: (T) => T.wrong }, 401);
     if (result.kind === 'suspended')
-      return loginPage(c, d.uid, d.params, { email, error: 'This account is suspended: it cannot sign in. Ask the people who run your co-op.' }, 403);
+      return loginPage(c, d.uid, d.params, { email, error: (T) => T.suspended }, 403);
     c.var.log.info({ account: result.accountId }, 'login succeeded');
     const to = await sso.provider.interactionResult(...raw(c), { login: { accountId: result.accountId, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
     return c.redirect(to, 303);
@@ -193,7 +188,7 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
     if (!d || d.prompt.name !== 'consent' || !d.session?.accountId) return expired(c);
     const form = await c.req.parseBody();
     if (!sameOrigin(c, config.publicUrl) || !sso.checkCsrf(d.uid, form.csrf))
-      return errorPage(c, 403, 'Request refused', 'The form did not come from this site. Reload the page and try again.');
+      return errorPage(c, 403, (T) => T.refused);
     if (form.decision !== 'allow') {
       const to = await sso.provider.interactionResult(...raw(c), { error: 'access_denied', error_description: 'the user refused access' }, { mergeWithLastSubmission: false });
       return c.redirect(to, 303);
@@ -215,7 +210,7 @@ export function interactionRoutes(sso: Sso, hooks: InteractionHooks) {
     if (!d || d.prompt.name !== 'login') return expired(c);
     const form = await c.req.parseBody();
     if (!sameOrigin(c, config.publicUrl) || !sso.checkCsrf(d.uid, form.csrf) || typeof form.upstream !== 'string')
-      return errorPage(c, 403, 'Request refused', 'The form did not come from this site. Reload the log-in page and try again.');
+      return errorPage(c, 403, (T) => T.refusedLogin);
     return hooks.startUpstream(c, d.uid, form.upstream);
   });
 

@@ -4,13 +4,16 @@
 // without JavaScript; every input has a label, errors are announced
 // (role=alert) and linked to their field, focus is visible and the colours
 // keep a contrast ratio above 7:1 (the shared stylesheet, ../web/style.ts).
+// Every page takes the reader's language; its words are in ./sign-on-text.ts.
 import type { Child } from 'hono/jsx';
 import { raw } from 'hono/html';
 import { PAGE_CSS } from '../web/style.js';
+import type { Lang } from '../web/i18n.js';
+import { SIGN_ON_TEXT } from './sign-on-text.js';
 
-export function Layout(props: { title: string; children?: Child }) {
+export function Layout(props: { title: string; lang: Lang; children?: Child }) {
   return (
-    <html lang="en">
+    <html lang={props.lang}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -45,6 +48,7 @@ export interface UpstreamChoice {
 }
 
 export function LoginPage(props: {
+  lang: Lang;
   action: string;
   csrf: string;
   clientName: string;
@@ -53,30 +57,32 @@ export function LoginPage(props: {
   upstreams: UpstreamChoice[];
   upstreamAction: string;
 }) {
+  const T = SIGN_ON_TEXT[props.lang];
   const err = props.error ? 'login-error' : undefined;
   return (
-    <Layout title="Log in">
-      <h1>Log in</h1>
+    <Layout title={T.logIn} lang={props.lang}>
+      <h1>{T.logIn}</h1>
       <p>
-        to continue to <strong>{props.clientName}</strong>
+        {T.toContinue}
+        <strong>{props.clientName}</strong>
       </p>
       <ErrorBox id="login-error" message={props.error} />
       <form method="post" action={props.action} novalidate>
         <input type="hidden" name="csrf" value={props.csrf} />
-        <label for="email">E-mail address</label>
+        <label for="email">{T.email}</label>
         <input id="email" name="email" type="email" autocomplete="username" required value={props.email ?? ''} autofocus={!props.email} aria-describedby={err} aria-invalid={err ? 'true' : undefined} />
-        <label for="password">Password</label>
+        <label for="password">{T.password}</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required autofocus={!!props.email} aria-describedby={err} aria-invalid={err ? 'true' : undefined} />
-        <button type="submit">Log in</button>
+        <button type="submit">{T.logIn}</button>
       </form>
       {props.upstreams.length > 0 && (
         <div class="or">
-          <p>Or log in through your co-op:</p>
+          <p>{T.orCoop}</p>
           {props.upstreams.map((u) => (
             <form method="post" action={props.upstreamAction}>
               <input type="hidden" name="csrf" value={props.csrf} />
               <input type="hidden" name="upstream" value={u.id} />
-              <button type="submit" class="secondary">Log in with {u.label}</button>
+              <button type="submit" class="secondary">{T.logInWith(u.label)}</button>
             </form>
           ))}
         </div>
@@ -86,6 +92,7 @@ export function LoginPage(props: {
 }
 
 export function ConsentPage(props: {
+  lang: Lang;
   action: string;
   csrf: string;
   clientName: string;
@@ -95,14 +102,21 @@ export function ConsentPage(props: {
   claims: string[];
   resources: Array<{ resource: string; scopes: string[] }>;
 }) {
+  const T = SIGN_ON_TEXT[props.lang];
   return (
-    <Layout title="Allow access">
-      <h1>Allow {props.clientName} to use your account?</h1>
+    <Layout title={T.allowTitle} lang={props.lang}>
+      <h1>{T.allowHeading(props.clientName)}</h1>
       <p>
-        You are logged in as <strong>{props.account}</strong>.
+        {T.loggedInAs}
+        <strong>{props.account}</strong>.
       </p>
-      {props.clientUri && <p class="hint">The application's address: {props.clientUri}</p>}
-      <h2>It asks to</h2>
+      {props.clientUri && (
+        <p class="hint">
+          {T.clientAddress}
+          {props.clientUri}
+        </p>
+      )}
+      <h2>{T.asksTo}</h2>
       <ul>
         {props.scopes.map((s) => (
           <li>
@@ -111,13 +125,13 @@ export function ConsentPage(props: {
         ))}
         {props.resources.map((r) => (
           <li>
-            act for you on {r.resource} <span class="hint">({r.scopes.join(', ')})</span>
+            {T.actFor(r.resource)} <span class="hint">({r.scopes.join(', ')})</span>
           </li>
         ))}
       </ul>
       {props.claims.length > 0 && (
         <>
-          <h2>It will receive</h2>
+          <h2>{T.willReceive}</h2>
           <ul>
             {props.claims.map((c) => (
               <li>{c}</li>
@@ -128,118 +142,132 @@ export function ConsentPage(props: {
       <form method="post" action={props.action}>
         <input type="hidden" name="csrf" value={props.csrf} />
         <button type="submit" name="decision" value="allow" autofocus>
-          Allow
+          {T.allow}
         </button>
         <button type="submit" name="decision" value="deny" class="secondary">
-          Deny
+          {T.deny}
         </button>
       </form>
     </Layout>
   );
 }
 
-export function ErrorPage(props: { title: string; message: string; requestId?: string | undefined }) {
+export function ErrorPage(props: { lang: Lang; title: string; message: string; requestId?: string | undefined }) {
+  const T = SIGN_ON_TEXT[props.lang];
   return (
-    <Layout title={props.title}>
+    <Layout title={props.title} lang={props.lang}>
       <h1>{props.title}</h1>
       <p role="alert">{props.message}</p>
-      {props.requestId && <p class="hint">Request id: {props.requestId}</p>}
+      {props.requestId && (
+        <p class="hint">
+          {T.requestId}
+          {props.requestId}
+        </p>
+      )}
     </Layout>
   );
 }
 
 /** `form` is oidc-provider's own hidden form (it carries its CSRF token). */
-export function LogoutPage(props: { form: string; host: string }) {
+export function LogoutPage(props: { lang: Lang; form: string; host: string }) {
+  const T = SIGN_ON_TEXT[props.lang];
   return (
-    <Layout title="Log out">
-      <h1>Log out of meetplane?</h1>
-      <p>This ends your sign-on session at {props.host}.</p>
+    <Layout title={T.logOutTitle} lang={props.lang}>
+      <h1>{T.logOutHeading}</h1>
+      <p>{T.endsSession(props.host)}</p>
       {raw(props.form)}
       <button autofocus type="submit" form="op.logoutForm" name="logout" value="yes">
-        Yes, log me out
+        {T.yesLogOut}
       </button>
       <button type="submit" form="op.logoutForm" class="secondary">
-        No, stay logged in
+        {T.stayLoggedIn}
       </button>
     </Layout>
   );
 }
 
-export function LoggedOutPage(props: { clientName?: string | undefined }) {
+export function LoggedOutPage(props: { lang: Lang; clientName?: string | undefined }) {
+  const T = SIGN_ON_TEXT[props.lang];
   return (
-    <Layout title="Logged out">
-      <h1>You are logged out</h1>
-      <p>{props.clientName ? `You logged out of ${props.clientName} and of meetplane.` : 'Your meetplane session has ended.'}</p>
+    <Layout title={T.loggedOutTitle} lang={props.lang}>
+      <h1>{T.loggedOutHeading}</h1>
+      <p>{props.clientName ? T.loggedOutOf(props.clientName) : T.sessionEnded}</p>
     </Layout>
   );
 }
 
-export function DeviceCodePage(props: { action: string; xsrf: string; error?: string | undefined; code?: string | undefined }) {
+export function DeviceCodePage(props: { lang: Lang; action: string; xsrf: string; error?: string | undefined; code?: string | undefined }) {
+  const T = SIGN_ON_TEXT[props.lang];
   const err = props.error ? 'code-error' : undefined;
   return (
-    <Layout title="Connect a device">
-      <h1>Connect a device</h1>
-      <p>Enter the code your device (for example the meetplane command) shows.</p>
+    <Layout title={T.deviceTitle} lang={props.lang}>
+      <h1>{T.deviceTitle}</h1>
+      <p>{T.deviceHint}</p>
       <ErrorBox id="code-error" message={props.error} />
       <form method="post" action={props.action}>
         <input type="hidden" name="xsrf" value={props.xsrf} />
-        <label for="user_code">Code</label>
+        <label for="user_code">{T.code}</label>
         <input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck={false} required autofocus value={props.code ?? ''} aria-describedby={err} aria-invalid={err ? 'true' : undefined} />
-        <button type="submit">Continue</button>
+        <button type="submit">{T.continue}</button>
       </form>
     </Layout>
   );
 }
 
-export function DeviceConfirmPage(props: { form: string; clientName: string; userCode: string }) {
+export function DeviceConfirmPage(props: { lang: Lang; form: string; clientName: string; userCode: string }) {
+  const T = SIGN_ON_TEXT[props.lang];
   return (
-    <Layout title="Confirm the device">
-      <h1>Connect {props.clientName}?</h1>
+    <Layout title={T.confirmDeviceTitle} lang={props.lang}>
+      <h1>{T.connectHeading(props.clientName)}</h1>
       <p>
-        Check that your device shows the code <code>{props.userCode}</code>. Continue only if you started this yourself.
+        {T.checkCode}
+        <code>{props.userCode}</code>
+        {T.onlyIfYou}
       </p>
       {raw(props.form)}
       <button autofocus type="submit" form="op.deviceConfirmForm">
-        Continue
+        {T.continue}
       </button>
       <button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" class="secondary">
-        Cancel
+        {T.cancel}
       </button>
     </Layout>
   );
 }
 
-export function DeviceDonePage(props: { clientName: string }) {
+export function DeviceDonePage(props: { lang: Lang; clientName: string }) {
+  const T = SIGN_ON_TEXT[props.lang];
   return (
-    <Layout title="Device connected">
-      <h1>Device connected</h1>
-      <p>{props.clientName} is now logged in. You can close this page and return to your device.</p>
+    <Layout title={T.deviceDoneTitle} lang={props.lang}>
+      <h1>{T.deviceDoneTitle}</h1>
+      <p>{T.deviceDone(props.clientName)}</p>
     </Layout>
   );
 }
 
-export function InvitationPage(props: { action: string; csrf: string; name: string; email: string; error?: string | undefined; done?: boolean }) {
+export function InvitationPage(props: { lang: Lang; action: string; csrf: string; name: string; email: string; error?: string | undefined; done?: boolean }) {
+  const T = SIGN_ON_TEXT[props.lang];
   if (props.done)
     return (
-      <Layout title="Password set">
-        <h1>Your password is set</h1>
-        <p>You can now log in to your co-op's services with {props.email}.</p>
+      <Layout title={T.passwordSetTitle} lang={props.lang}>
+        <h1>{T.passwordSetHeading}</h1>
+        <p>{T.canLogIn(props.email)}</p>
       </Layout>
     );
   const err = props.error ? 'password-error' : undefined;
   return (
-    <Layout title="Set your password">
-      <h1>Welcome, {props.name}</h1>
-      <p>Choose a password for {props.email}. Use at least 12 characters; a few unrelated words work well.</p>
+    <Layout title={T.setPasswordTitle} lang={props.lang}>
+      <h1>{T.welcome(props.name)}</h1>
+      <p>{T.choosePassword(props.email)}</p>
       <ErrorBox id="password-error" message={props.error} />
       <form method="post" action={props.action}>
         <input type="hidden" name="csrf" value={props.csrf} />
         <input type="text" name="username" autocomplete="username" value={props.email} hidden readonly />
-        <label for="password">New password</label>
+        <label for="password">{T.newPassword}</label>
         <input id="password" name="password" type="password" autocomplete="new-password" required minlength={12} autofocus aria-describedby={err} aria-invalid={err ? 'true' : undefined} />
-        <label for="confirm">Repeat the password</label>
+        <label for="confirm">{T.repeatPassword}</label>
         <input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength={12} />
-        <button type="submit">Set password</button>
+        <button type="submit">{T.setPassword}</button>
       </form>
     </Layout>
   );

@@ -17,6 +17,10 @@ import { enqueueLogout } from './backchannel.js';
 import { routeProviderNotices } from './provider-notices.js';
 import { signOnPageHeaders } from '../http/page-headers.js';
 import { DeviceCodePage, DeviceConfirmPage, DeviceDonePage, ErrorPage, LoggedOutPage, LogoutPage, render } from './pages.js';
+import { SIGN_ON_TEXT } from './sign-on-text.js';
+import { chooseLanguage, type Lang } from '../web/i18n.js';
+import { eq } from 'drizzle-orm';
+import { accounts } from '../accounts/table.js';
 
 export const CLI_CLIENT_ID = 'meetplane-cli';
 /** meetplane's own pages as a relying party of its provider (server/web/session.ts). */
@@ -47,6 +51,13 @@ export async function sendPage(ctx: KoaContextWithOIDC, element: unknown, status
   ctx.type = 'html';
   if (status) ctx.status = status;
   ctx.body = await render(element);
+}
+
+/** The language of a provider page: the signed-in account's choice when it made one, else the browser's. */
+async function pageLang(db: Db, ctx: KoaContextWithOIDC): Promise<Lang> {
+  const accountId = ctx.oidc?.session?.accountId;
+  const [row] = accountId ? await db.select({ language: accounts.language }).from(accounts).where(eq(accounts.id, accountId)).limit(1) : [];
+  return chooseLanguage(ctx.get('accept-language'), row?.language);
 }
 
 function formField(form: string, name: string): string {
@@ -187,30 +198,33 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
         charset: 'base-20',
         mask: '****-****',
         async userCodeInputSource(ctx, form, _out, err) {
+          const lang = await pageLang(db, ctx);
+          const T = SIGN_ON_TEXT[lang];
           const error = err
             ? (err as { userCode?: string }).userCode || err.name === 'NoCodeError'
-              ? 'That code is not valid or has expired. Check the code on your device and try again.'
+              ? T.codeInvalid
               : err.name === 'AbortedError'
-                ? 'The log-in was cancelled.'
-                : 'Something went wrong; start again on your device.'
+                ? T.codeCancelled
+                : T.codeFailed
             : undefined;
           const action = /action="([^"]*)"/.exec(form)?.[1] ?? '';
-          await sendPage(ctx, DeviceCodePage({ action, xsrf: formField(form, 'xsrf'), error }), err ? 400 : undefined);
+          await sendPage(ctx, DeviceCodePage({ lang, action, xsrf: formField(form, 'xsrf'), error }), err ? 400 : undefined);
         },
         async userCodeConfirmSource(ctx, form, client, _info, userCode) {
-          await sendPage(ctx, DeviceConfirmPage({ form, clientName: client.clientName ?? client.clientId, userCode }));
+          await sendPage(ctx, DeviceConfirmPage({ lang: await pageLang(db, ctx), form, clientName: client.clientName ?? client.clientId, userCode }));
         },
         async successSource(ctx) {
-          await sendPage(ctx, DeviceDonePage({ clientName: ctx.oidc.client?.clientName ?? 'Your device' }));
+          const lang = await pageLang(db, ctx);
+          await sendPage(ctx, DeviceDonePage({ lang, clientName: ctx.oidc.client?.clientName ?? SIGN_ON_TEXT[lang].yourDevice }));
         },
       },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          await sendPage(ctx, LogoutPage({ form, host: ctx.host }));
+          await sendPage(ctx, LogoutPage({ lang: await pageLang(db, ctx), form, host: ctx.host }));
         },
         async postLogoutSuccessSource(ctx) {
-          await sendPage(ctx, LoggedOutPage({ clientName: ctx.oidc.client?.clientName }));
+          await sendPage(ctx, LoggedOutPage({ lang: await pageLang(db, ctx), clientName: ctx.oidc.client?.clientName }));
         },
       },
       resourceIndicators: {
@@ -240,13 +254,16 @@ export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Pro
     async renderError(ctx, out, error) {
       const status = ctx.status >= 400 ? ctx.status : 400;
       if (!(error instanceof errors.OIDCProviderError)) log.error({ err: error }, 'sign-on error');
+      // The browser's language only: an error page must not depend on a session that may be the problem.
+      const lang = chooseLanguage(ctx.get('accept-language'));
+      const T = SIGN_ON_TEXT[lang];
       const message =
         out.error === 'invalid_request' || out.error === 'invalid_client' || out.error === 'invalid_redirect_uri'
-          ? `The application sent a request meetplane cannot accept (${out.error_description ?? out.error}).`
+          ? T.badRequest(out.error_description ?? out.error)
           : out.error === 'session_not_found' || out.error === 'invalid_session'
-            ? 'Your log-in took too long or was already completed. Go back to the application and start again.'
-            : `The sign-on could not complete (${out.error_description ?? out.error}).`;
-      await sendPage(ctx, ErrorPage({ title: 'Sign-on problem', message, requestId: String(ctx.response.get('X-Request-Id')) || undefined }), status);
+            ? T.sessionGone
+            : T.couldNotComplete(out.error_description ?? out.error);
+      await sendPage(ctx, ErrorPage({ lang, title: T.signOnProblem, message, requestId: String(ctx.response.get('X-Request-Id')) || undefined }), status);
     },
   };
 

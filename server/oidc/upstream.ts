@@ -286,13 +286,13 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
     },
     async startUpstream(c: Context<Env>, uid: string, upstreamId: string) {
       const row = await upstreamById(upstreamId);
-      if (!row) return errorPage(c, 400, 'Unknown co-op provider', 'This co-op log-in is not available. Go back and choose another way to log in.');
+      if (!row) return errorPage(c, 400, (T) => T.unknownUpstream);
       let cfg: oidc.Configuration;
       try {
         cfg = await clientConfig(row);
       } catch (err) {
         log.warn({ err: upstreamErrorForLog(err), upstream: row.id }, 'upstream discovery failed');
-        return errorPage(c, 502, 'Co-op provider unreachable', `${row.displayName}'s log-in service does not answer. Try again later or log in with your password.`);
+        return errorPage(c, 502, (T) => T.upstreamUnreachable(row.displayName));
       }
       const state = oidc.randomState();
       const nonce = oidc.randomNonce();
@@ -327,10 +327,10 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
   routes.get('/callback', async (c) => {
     const state = c.req.query('state');
     const pending = state ? await takeState('UpstreamLogin', state) : undefined;
-    if (!pending) return errorPage(c, 400, 'Log-in expired', 'This co-op log-in is no longer valid. Go back to the application and start again.');
+    if (!pending) return errorPage(c, 400, (T) => T.upstreamExpired);
     const uid = String(pending.uid);
     const row = await upstreamById(String(pending.upstreamId));
-    if (!row) return errorPage(c, 400, 'Unknown co-op provider', 'This co-op log-in is not available any more.');
+    if (!row) return errorPage(c, 400, (T) => T.upstreamGone);
     const upstream = publicPart(row);
     let accountId: string;
     try {
@@ -348,10 +348,10 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
       accountId = await resolveUpstreamAccount(db, authz, upstream, { ...info, ...idClaims, sub: idClaims.sub });
       if (!(await maySignIn(db, accountId))) throw new UpstreamRefusal('This account is suspended: it cannot sign in. Ask the people who run your co-op.');
     } catch (err) {
-      if (err instanceof UpstreamRefusal) return errorPage(c, 403, 'Log-in refused', err.message);
+      if (err instanceof UpstreamRefusal) return errorPage(c, 403, (T) => T.upstreamRefused(err.message));
       // The upstream's own words (error, error_description), so its administrator can act on them.
       log.warn({ err: upstreamErrorForLog(err), upstream: row.id, issuer: row.issuer }, 'upstream log-in failed');
-      return errorPage(c, 400, 'Co-op log-in failed', `The log-in through ${row.displayName} did not succeed. Try again or log in with your password.`);
+      return errorPage(c, 400, (T) => T.upstreamFailed(row.displayName));
     }
     const token = randomBytes(24).toString('base64url');
     await putState('UpstreamDone', token, { uid, accountId });
