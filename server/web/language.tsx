@@ -13,17 +13,19 @@ import { accountRef } from '../authz/guard.js';
 import { appendAudit } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import { LANGUAGES, type Lang } from './i18n.js';
+import { ME_TEXT, type MeText } from './me-text.js';
+import { memberLang } from './page-language.js';
 
 const NAMES: Record<Lang, string> = { en: 'English', fr: 'Français', de: 'Deutsch' };
 
-export function LanguageForm(props: { csrf: string; current: string | null }) {
+export function LanguageForm(props: { csrf: string; current: string | null; T: MeText }) {
   return (
     <form method="post" action="/me/language">
       <input type="hidden" name="csrf" value={props.csrf} />
-      <label for="language">Language of your pages and mails</label>
+      <label for="language">{props.T.languageLabel}</label>
       <select id="language" name="language">
         <option value="" selected={!props.current}>
-          Your browser's
+          {props.T.browsers}
         </option>
         {LANGUAGES.map((l) => (
           <option value={l} lang={l} selected={props.current === l}>
@@ -31,7 +33,7 @@ export function LanguageForm(props: { csrf: string; current: string | null }) {
           </option>
         ))}
       </select>{' '}
-      <button type="submit">Save</button>
+      <button type="submit">{props.T.save}</button>
     </form>
   );
 }
@@ -43,9 +45,10 @@ export function languagePages(
 ): void {
   routes.post('/language', kit.requireMember, async (c) => {
     const form = await c.req.parseBody();
-    if (!kit.sameOrigin(c) || !kit.checkCsrf(c.get('memberSid'), form.csrf)) return c.text('This form did not come from your session here. Reload the page and try again.', 403);
+    const T = ME_TEXT[await memberLang(c, db)];
+    if (!kit.sameOrigin(c) || !kit.checkCsrf(c.get('memberSid'), form.csrf)) return c.text(T.notYourForm, 403);
     const chosen = form.language === '' ? null : (LANGUAGES as readonly unknown[]).includes(form.language) ? (form.language as Lang) : undefined;
-    if (chosen === undefined) return c.text('Choose English, Français, Deutsch or your browser\'s language.', 400);
+    if (chosen === undefined) return c.text(T.chooseLanguage, 400);
     const account = (await findAccount(db, c.get('memberId')))!;
     const actor = await guard.allow({ accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null }, 'me.pages', accountRef(account), 'account');
     await db.transaction(async (tx) => {

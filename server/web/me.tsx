@@ -2,75 +2,79 @@
 // belong to (by name, with their co-op and role, rooms and recordings, and a
 // transfer under way with the date it takes effect), the invitations waiting
 // for their answer, their exports and their roles; plus the sign-in problem and logged-out pages. Plain HTML that
-// works without JavaScript.
+// works without JavaScript. In the member's language (./me-text.ts).
 import { Layout } from './layout.js';
 import type { AccountClaims } from '../oidc/claims.js';
 import type { OpenInvitation } from '../memberships/invitations.js';
 import type { MeOverview, TenancyOverview } from './me-overview.js';
 import { LanguageForm } from './language.js';
+import { formatInstant, type Lang } from './i18n.js';
+import { ME_TEXT, type MeText } from './me-text.js';
 
 export async function render(element: unknown): Promise<string> {
   return '<!doctype html>' + (await (element as { toString(): string | Promise<string> }).toString());
 }
 
-const ROLE_TEXT: Record<string, string> = { owner: 'Owner', admin: 'Admin', member: 'Member', platform_admin: 'Platform admin' };
-
-function LogoutForm(props: { csrf: string }) {
+function LogoutForm(props: { csrf: string; T: MeText }) {
   return (
     <form method="post" action="/me/logout">
       <input type="hidden" name="csrf" value={props.csrf} />
-      <button type="submit">Log out</button>
+      <button type="submit">{props.T.logOut}</button>
     </form>
   );
 }
 
-const day = (d: Date) => <time datetime={d.toISOString()}>{d.toUTCString()}</time>;
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const when = (d: Date, lang: Lang) => <time datetime={d.toISOString()}>{formatInstant(d, lang)}</time>;
 
-const TRANSFER_STATE: Record<string, string> = {
-  draft: 'being prepared',
-  checked: 'being prepared',
-  approved: 'approved',
-  notice: 'announced',
-  frozen: 'under way (frozen)',
-  copying: 'under way (copying)',
-  verifying: 'under way (verifying)',
-  switching: 'under way (switching)',
-};
-
-function TenancyCard(props: { t: TenancyOverview }) {
-  const { t } = props;
+function TenancyCard(props: { t: TenancyOverview; lang: Lang }) {
+  const { t, lang } = props;
+  const T = ME_TEXT[lang];
   const h = `tenancy-${t.id}`;
   return (
     <section class="panel" aria-labelledby={h}>
       <h3 id={h}>{t.name}</h3>
       <p class="muted">
-        Hosted by {t.coop} · your role: {ROLE_TEXT[t.role] ?? t.role} · <code>{t.slug}</code>
+        {T.hostedBy(t.coop)} · {T.yourRole}
+        {T.roles[t.role] ?? t.role} · <code>{t.slug}</code>
       </p>
       {t.transfer && (
         <p class="alert" role="note">
-          Moving to {t.transfer.target}: the transfer is {TRANSFER_STATE[t.transfer.state] ?? t.transfer.state}
-          {t.transfer.takesEffect ? <>; it takes effect (the tenancy freezes) not before {day(t.transfer.takesEffect)}</> : <>; the date is not announced yet</>}.{' '}
-          <a href={`/me/transfers/${t.transfer.id}`}>What moves, your rights and your answer</a>
+          {T.movingTo(t.transfer.target, T.transferStates[t.transfer.state] ?? t.transfer.state)}
+          {t.transfer.takesEffect ? (
+            <>
+              {T.takesEffect}
+              {when(t.transfer.takesEffect, lang)}
+            </>
+          ) : (
+            T.dateNotAnnounced
+          )}
+          .{' '}
+          <a href={`/me/transfers/${t.transfer.id}`}>{T.transferLink}</a>
         </p>
       )}
-      <p>{plural(t.rooms.count, 'room', 'rooms')}{t.rooms.count > 0 && ', latest used:'}</p>
+      <p>
+        {T.rooms(t.rooms.count)}
+        {t.rooms.count > 0 && T.latestUsed}
+      </p>
       {t.rooms.latest.length > 0 && (
         <ul>
           {t.rooms.latest.map((r) => (
             <li>
-              {r.name} <span class="muted">({day(r.lastUsed)})</span>
+              {r.name} <span class="muted">({when(r.lastUsed, lang)})</span>
             </li>
           ))}
         </ul>
       )}
-      <p>{plural(t.recordings.count, 'recording', 'recordings')}{t.recordings.count > 0 && ', latest:'}</p>
+      <p>
+        {T.recordings(t.recordings.count)}
+        {t.recordings.count > 0 && T.latest}
+      </p>
       {t.recordings.latest.length > 0 && (
         <ul>
           {t.recordings.latest.map((r) => (
             <li>
-              {r.playback ? <a href={r.playback}>{r.name}</a> : r.name} {r.startTime && <span class="muted">({day(r.startTime)})</span>}
-              {!r.playback && <span class="muted"> (not published)</span>}
+              {r.playback ? <a href={r.playback}>{r.name}</a> : r.name} {r.startTime && <span class="muted">({when(r.startTime, lang)})</span>}
+              {!r.playback && <span class="muted">{T.notPublished}</span>}
             </li>
           ))}
         </ul>
@@ -79,26 +83,28 @@ function TenancyCard(props: { t: TenancyOverview }) {
   );
 }
 
-function Tenancies(props: { overview: MeOverview }) {
+function Tenancies(props: { overview: MeOverview; lang: Lang }) {
+  const T = ME_TEXT[props.lang];
   return (
     <section aria-labelledby="tenancies">
-      <h2 id="tenancies">Your tenancies</h2>
-      {props.overview.tenancies.length === 0 ? <p>You do not belong to any tenancy yet.</p> : props.overview.tenancies.map((t) => <TenancyCard t={t} />)}
+      <h2 id="tenancies">{T.yourTenancies}</h2>
+      {props.overview.tenancies.length === 0 ? <p>{T.noTenancy}</p> : props.overview.tenancies.map((t) => <TenancyCard t={t} lang={props.lang} />)}
     </section>
   );
 }
 
-function Exports(props: { exports: MeOverview['exports'] }) {
+function Exports(props: { exports: MeOverview['exports']; T: MeText }) {
+  const { T } = props;
   return props.exports.length === 0 ? (
-    <p>You have no data exports. One is made for you when you object to the transfer of a tenancy and it moves without your data.</p>
+    <p>{T.noExports}</p>
   ) : (
-    <ul aria-label="Your data exports">
+    <ul aria-label={T.yourExports}>
       {props.exports.map((e) => (
         <li>
           <a href={`/me/exports/${e.id}`} download>
-            Export of {e.createdAt.toISOString().slice(0, 10)}
+            {T.exportOf(e.createdAt.toISOString().slice(0, 10))}
           </a>{' '}
-          <span class="muted">SHA-256 <code>{e.sha256}</code></span> · <a href={`/me/transfers/${e.transferId}`}>the transfer</a>
+          <span class="muted">SHA-256 <code>{e.sha256}</code></span> · <a href={`/me/transfers/${e.transferId}`}>{T.theTransfer}</a>
         </li>
       ))}
     </ul>
@@ -106,12 +112,13 @@ function Exports(props: { exports: MeOverview['exports'] }) {
 }
 
 /** Invitations to tenancies: accept or decline, one form each (posted to /me/invitations/{id}). */
-function Invitations(props: { invitations: OpenInvitation[]; csrf: string }) {
+function Invitations(props: { invitations: OpenInvitation[]; csrf: string; lang: Lang }) {
+  const T = ME_TEXT[props.lang];
   return (
     <section aria-labelledby="invitations">
-      <h2 id="invitations">Invitations</h2>
+      <h2 id="invitations">{T.invitations}</h2>
       {props.invitations.length === 0 ? (
-        <p>No invitations are waiting for your answer.</p>
+        <p>{T.noInvitations}</p>
       ) : (
         <ul>
           {props.invitations.map((inv) => (
@@ -119,15 +126,20 @@ function Invitations(props: { invitations: OpenInvitation[]; csrf: string }) {
               <form method="post" action={`/me/invitations/${inv.id}`}>
                 <input type="hidden" name="csrf" value={props.csrf} />
                 <p>
-                  <strong>{inv.tenancy.name}</strong> <span class="muted">({inv.tenancy.slug}, hosted by {inv.coop.name})</span> invites you as{' '}
-                  {ROLE_TEXT[inv.role] ?? inv.role}. Open until <time datetime={inv.expiresAt.toISOString()}>{inv.expiresAt.toUTCString()}</time>.
+                  <strong>{inv.tenancy.name}</strong>{' '}
+                  <span class="muted">
+                    ({inv.tenancy.slug}, {T.invitesYou(inv.coop.name)})
+                  </span>
+{' '}
+                  {T.invitesAs(T.roles[inv.role] ?? inv.role)}. {T.openUntil}
+                  {when(inv.expiresAt, props.lang)}.
                 </p>
-                <p class="muted">If you accept, the people who manage this tenancy see your name and e-mail address in its member list.</p>
-                <button type="submit" name="answer" value="accept" aria-label={`Accept the invitation to ${inv.tenancy.name}`}>
-                  Accept
+                <p class="muted">{T.acceptSees}</p>
+                <button type="submit" name="answer" value="accept" aria-label={T.acceptLabel(inv.tenancy.name)}>
+                  {T.accept}
                 </button>{' '}
-                <button type="submit" name="answer" value="decline" aria-label={`Decline the invitation to ${inv.tenancy.name}`}>
-                  Decline
+                <button type="submit" name="answer" value="decline" aria-label={T.declineLabel(inv.tenancy.name)}>
+                  {T.decline}
                 </button>
               </form>
             </li>
@@ -138,38 +150,39 @@ function Invitations(props: { invitations: OpenInvitation[]; csrf: string }) {
   );
 }
 
-export function MePage(props: { claims: AccountClaims; overview: MeOverview; language?: string | null; csrf: string; invitations?: OpenInvitation[] }) {
-  const { claims } = props;
+export function MePage(props: { claims: AccountClaims; overview: MeOverview; language?: string | null; csrf: string; invitations?: OpenInvitation[]; lang: Lang }) {
+  const { claims, lang } = props;
+  const T = ME_TEXT[lang];
   return (
-    <Layout title="Your account" nav={<LogoutForm csrf={props.csrf} />}>
-      <h1>Your account</h1>
+    <Layout title={T.title} lang={lang} nav={<LogoutForm csrf={props.csrf} T={T} />}>
+      <h1>{T.title}</h1>
       <dl>
-        <dt>Name</dt>
+        <dt>{T.name}</dt>
         <dd>{claims.name}</dd>
-        <dt>E-mail address</dt>
+        <dt>{T.email}</dt>
         <dd>
-          {claims.email} {claims.email_verified ? <span class="muted">(verified)</span> : <span class="muted">(not verified)</span>}
+          {claims.email} <span class="muted">{claims.email_verified ? T.verified : T.notVerified}</span>
         </dd>
-        <dt>Home co-op</dt>
-        <dd>{claims.coop?.slug ?? 'none'}</dd>
+        <dt>{T.homeCoop}</dt>
+        <dd>{claims.coop?.slug ?? T.none}</dd>
       </dl>
-      <LanguageForm csrf={props.csrf} current={props.language ?? null} />
-      <Tenancies overview={props.overview} />
-      {props.invitations && <Invitations invitations={props.invitations} csrf={props.csrf} />}
-      <h2>Your data</h2>
-      <Exports exports={props.overview.exports} />
+      <LanguageForm csrf={props.csrf} current={props.language ?? null} T={T} />
+      <Tenancies overview={props.overview} lang={lang} />
+      {props.invitations && <Invitations invitations={props.invitations} csrf={props.csrf} lang={lang} />}
+      <h2>{T.yourData}</h2>
+      <Exports exports={props.overview.exports} T={T} />
       <p>
-        <a href="/me/data">Download your data, or erase your account</a>
+        <a href="/me/data">{T.dataLink}</a>
       </p>
       {claims.roles.some((r) => r.scope.type === 'global') && (
         <>
-          <h2>Platform roles</h2>
+          <h2>{T.platformRoles}</h2>
           <ul>
             {claims.roles
               .filter((r) => r.scope.type === 'global')
               .map((r) => (
                 <li>
-                  {ROLE_TEXT[r.role] ?? r.role} (everywhere) · <a href="/audit">Audit log</a>
+                  {T.roles[r.role] ?? r.role} {T.everywhere} · <a href="/audit">{T.auditLog}</a>
                 </li>
               ))}
           </ul>
@@ -179,24 +192,28 @@ export function MePage(props: { claims: AccountClaims; overview: MeOverview; lan
   );
 }
 
-export function SignInProblemPage(props: { message: string }) {
+export function SignInProblemPage(props: { message: (T: MeText) => string; lang: Lang }) {
+  const T = ME_TEXT[props.lang];
   return (
-    <Layout title="Sign-in problem">
-      <h1>Sign-in problem</h1>
-      <p role="alert">{props.message}</p>
+    <Layout title={T.signInProblem} lang={props.lang}>
+      <h1>{T.signInProblem}</h1>
+      <p role="alert">{props.message(T)}</p>
       <p>
-        <a class="button" href="/me/login">Sign in</a>
+        <a class="button" href="/me/login">
+          {T.signIn}
+        </a>
       </p>
     </Layout>
   );
 }
 
-export function LoggedOutPage() {
+export function LoggedOutPage(props: { lang: Lang }) {
+  const T = ME_TEXT[props.lang];
   return (
-    <Layout title="Logged out">
-      <h1>You are logged out</h1>
+    <Layout title={T.loggedOutTitle} lang={props.lang}>
+      <h1>{T.loggedOut}</h1>
       <p>
-        <a href="/me/login">Sign in again</a>
+        <a href="/me/login">{T.signInAgain}</a>
       </p>
     </Layout>
   );

@@ -2,7 +2,8 @@
 // them (GDPR Art. 15/20, one JSON document) and ask for their erasure (Art. 17),
 // which asks for confirmation first. Both are POST forms carrying the page's
 // CSRF token from the member's own origin; both are policy decisions
-// (account.export, account.erase) and audited.
+// (account.export, account.erase) and audited. In the member's language
+// (./my-data-text.ts).
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { createHash } from 'node:crypto';
 import type { Deps } from '../http/env.js';
@@ -17,6 +18,9 @@ import { findAccount, type Account } from '../accounts/service.js';
 import { accountExport } from '../accounts/export.js';
 import { eraseAccount, type ErasureReceipt } from '../accounts/erasure.js';
 import type { MemberEnv } from './session.js';
+import { formatInstant, type Lang } from './i18n.js';
+import { MY_DATA_TEXT, type MyDataText } from './my-data-text.js';
+import { memberLang } from './page-language.js';
 
 /** What the session module lends these pages (passed in, so this module does not import it back). */
 export interface MyDataKit {
@@ -31,88 +35,93 @@ export interface MyDataKit {
 
 const principalOf = (a: Account): Principal => ({ accountId: a.id, coopId: a.coopId, platformAdmin: a.platformAdmin, via: 'oidc', tokenId: null });
 
-function Message(props: { title: string; text: string; status?: 'bad' }) {
+function Message(props: { lang: Lang; title: string; text: string }) {
+  const T = MY_DATA_TEXT[props.lang];
   return (
-    <Layout title={props.title}>
+    <Layout title={props.title} lang={props.lang}>
       <h1>{props.title}</h1>
       <p role="alert">{props.text}</p>
       <p>
-        <a href="/me/data">Back to your data</a>
+        <a href="/me/data">{T.backToData}</a>
       </p>
     </Layout>
   );
 }
 
-function DataPage(props: { csrf: string }) {
+function DataPage(props: { csrf: string; lang: Lang }) {
+  const T = MY_DATA_TEXT[props.lang];
   return (
-    <Layout title="Your data">
-      <h1>Your data</h1>
+    <Layout title={T.title} lang={props.lang}>
+      <h1>{T.title}</h1>
       <section aria-labelledby="export">
-        <h2 id="export">Download your data</h2>
-        <p>A copy of everything meetplane holds about you, in one machine-readable file (JSON): your account, how you log in, your tenancies and roles, your tokens (not the tokens themselves), invitations, what transfers recorded about you, mails sent to you, and the audit log entries made by or about you.</p>
+        <h2 id="export">{T.downloadHeading}</h2>
+        <p>{T.downloadText}</p>
         <form method="post" action="/me/data/export">
           <input type="hidden" name="csrf" value={props.csrf} />
-          <button type="submit">Download my data</button>
+          <button type="submit">{T.downloadButton}</button>
         </form>
       </section>
       <section aria-labelledby="erase">
-        <h2 id="erase">Erase your account</h2>
-        <p>Deletes your name, e-mail address, password, co-op log-in links, tokens, invitations and exports for good, and ends your roles and memberships. It cannot be undone.</p>
+        <h2 id="erase">{T.eraseHeading}</h2>
+        <p>{T.eraseText}</p>
         <p>
-          <a href="/me/data/erase">Erase my account…</a>
+          <a href="/me/data/erase">{T.eraseLink}</a>
         </p>
       </section>
       <p>
-        <a href="/me">Back to your page</a>
+        <a href="/me">{T.backToPage}</a>
       </p>
     </Layout>
   );
 }
 
-function ConfirmErasure(props: { csrf: string; email: string; error?: string }) {
+function ConfirmErasure(props: { csrf: string; email: string; error?: string; lang: Lang }) {
+  const T = MY_DATA_TEXT[props.lang];
   return (
-    <Layout title="Erase your account">
-      <h1>Erase your account</h1>
+    <Layout title={T.eraseHeading} lang={props.lang}>
+      <h1>{T.eraseHeading}</h1>
       {props.error && (
         <p role="alert" class="bad">
           {props.error}
         </p>
       )}
       <p>
-        This erases the account <strong>{props.email}</strong> for good: your name, e-mail address, password, co-op log-in links, access tokens,
-        invitations and exports are deleted, your roles and memberships end, and the audit log can no longer be linked to you. You are signed out
-        everywhere. It cannot be undone.
+        {T.confirmText[0]}
+        <strong>{props.email}</strong>
+        {T.confirmText[1]}
       </p>
-      <p class="muted">Kept: the account's id with the date it was created and erased, because records of transfers and roles refer to it; they hold nothing that names you.</p>
+      <p class="muted">{T.kept}</p>
       <form method="post" action="/me/data/erase">
         <input type="hidden" name="csrf" value={props.csrf} />
         <label>
-          <input type="checkbox" name="confirm" value="yes" /> I understand that my account is erased for good
+          <input type="checkbox" name="confirm" value="yes" /> {T.understand}
         </label>
-        <button type="submit">Erase my account</button>
+        <button type="submit">{T.eraseButton}</button>
       </form>
       <p>
-        <a href="/me/data">Cancel</a>
+        <a href="/me/data">{T.cancel}</a>
       </p>
     </Layout>
   );
 }
 
-function Erased(props: { receipt: ErasureReceipt }) {
-  const { receipt } = props;
+function Erased(props: { receipt: ErasureReceipt; lang: Lang }) {
+  const { receipt, lang } = props;
+  const T = MY_DATA_TEXT[lang];
   return (
-    <Layout title="Account erased">
-      <h1>Your account is erased</h1>
+    <Layout title={T.erasedTitle} lang={lang}>
+      <h1>{T.erasedHeading}</h1>
       <p>
-        Erased on <time datetime={receipt.erasedAt}>{new Date(receipt.erasedAt).toUTCString()}</time>. This is your receipt: keep it, nothing here can
-        show it to you again.
+        {T.erasedOn}
+        <time datetime={receipt.erasedAt}>{formatInstant(new Date(receipt.erasedAt), lang)}</time>
+        {T.keepReceipt}
       </p>
       <table>
-        <caption class="muted">What was deleted</caption>
+        <caption class="muted">{T.whatDeleted}</caption>
         <tbody>
           <tr>
-            <th scope="row">Name and e-mail address</th>
-            <td>replaced by a tombstone</td>
+            <th scope="row">{T.nameAndEmail}</th>
+            <td>{T.tombstone}</td>
           </tr>
           {Object.entries(receipt.deleted).map(([what, n]) => (
             <tr>
@@ -121,16 +130,16 @@ function Erased(props: { receipt: ErasureReceipt }) {
             </tr>
           ))}
           <tr>
-            <th scope="row">Roles revoked</th>
+            <th scope="row">{T.rolesRevoked}</th>
             <td>{receipt.grantsRevoked.length}</td>
           </tr>
           <tr>
-            <th scope="row">Memberships ended</th>
+            <th scope="row">{T.membershipsEnded}</th>
             <td>{receipt.membershipsEnded.length}</td>
           </tr>
           <tr>
-            <th scope="row">Audit log pseudonym key</th>
-            <td>{receipt.auditPseudonymKeyDestroyed ? 'destroyed' : 'there was none'}</td>
+            <th scope="row">{T.pseudonymKey}</th>
+            <td>{receipt.auditPseudonymKeyDestroyed ? T.destroyed : T.noneThere}</td>
           </tr>
         </tbody>
       </table>
@@ -139,11 +148,20 @@ function Erased(props: { receipt: ErasureReceipt }) {
   );
 }
 
-export function myDataPages(routes: Hono<MemberEnv>, kit: MyDataKit, { db, guard }: Deps): void {
-  const refused = (c: Context<MemberEnv>) =>
-    kit.html(c, Message({ title: 'Refused', text: 'This form did not come from your session here. Reload the page and try again.' }), 403);
+/** Why the erasure is refused, in the member's words; the API's detail when it is a refusal this page does not know. */
+function refusalText(T: MyDataText, e: ProblemError): string {
+  if (e.problemType.endsWith('only-owner')) return T.onlyOwner(((e.extensions.tenancies as Array<{ slug: string }> | undefined) ?? []).map((t) => t.slug));
+  if (e.problemType.endsWith('last-platform-admin')) return T.lastAdmin;
+  return e.message;
+}
 
-  routes.get('/data', kit.requireMember, (c) => kit.html(c, DataPage({ csrf: kit.csrf(c.get('memberSid')) })));
+export function myDataPages(routes: Hono<MemberEnv>, kit: MyDataKit, { db, guard }: Deps): void {
+  const refused = async (c: Context<MemberEnv>) => {
+    const lang = await memberLang(c, db);
+    return kit.html(c, Message({ lang, title: MY_DATA_TEXT[lang].refused, text: MY_DATA_TEXT[lang].notYourForm }), 403);
+  };
+
+  routes.get('/data', kit.requireMember, async (c) => kit.html(c, DataPage({ csrf: kit.csrf(c.get('memberSid')), lang: await memberLang(c, db) })));
 
   routes.post('/data/export', kit.requireMember, async (c) => {
     const form = await c.req.parseBody();
@@ -167,24 +185,25 @@ export function myDataPages(routes: Hono<MemberEnv>, kit: MyDataKit, { db, guard
 
   routes.get('/data/erase', kit.requireMember, async (c) => {
     const account = (await findAccount(db, c.get('memberId')))!;
-    return kit.html(c, ConfirmErasure({ csrf: kit.csrf(c.get('memberSid')), email: account.email }));
+    return kit.html(c, ConfirmErasure({ csrf: kit.csrf(c.get('memberSid')), email: account.email, lang: await memberLang(c, db, account.language) }));
   });
 
   routes.post('/data/erase', kit.requireMember, async (c) => {
     const form = await c.req.parseBody();
     if (!kit.sameOrigin(c) || !kit.checkCsrf(c.get('memberSid'), form.csrf)) return refused(c);
     const account = (await findAccount(db, c.get('memberId')))!;
-    if (form.confirm !== 'yes')
-      return kit.html(c, ConfirmErasure({ csrf: kit.csrf(c.get('memberSid')), email: account.email, error: 'Tick the box to confirm that your account is erased for good.' }), 400);
+    const lang = await memberLang(c, db, account.language);
+    const T = MY_DATA_TEXT[lang];
+    if (form.confirm !== 'yes') return kit.html(c, ConfirmErasure({ csrf: kit.csrf(c.get('memberSid')), email: account.email, error: T.tickTheBox, lang }), 400);
     let receipt: ErasureReceipt;
     try {
       const actor = await guard.allow(principalOf(account), 'account.erase', accountRef(account), 'account');
       receipt = await eraseAccount(db, actor, account, 'requested by the person on their page');
     } catch (e) {
       if (!(e instanceof ProblemError)) throw e;
-      return kit.html(c, Message({ title: 'Not possible yet', text: e.message }), e.status);
+      return kit.html(c, Message({ lang, title: T.notYet, text: refusalText(T, e) }), e.status);
     }
     kit.signOut(c);
-    return kit.html(c, Erased({ receipt }));
+    return kit.html(c, Erased({ receipt, lang }));
   });
 }

@@ -25,6 +25,7 @@ import { memberInvitationPages } from '../memberships/pages.js';
 import { myDataPages } from './my-data.js';
 import { meOverview } from './me-overview.js';
 import { languagePages } from './language.js';
+import { memberLang } from './page-language.js';
 
 export const SESSION_COOKIE = 'mp_web';
 const LOGIN_COOKIE = 'mp_web_login';
@@ -206,7 +207,7 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
   routes.get('/callback', async (c) => {
     const pending = await sessions.open(getCookie(c, LOGIN_COOKIE), 'login');
     deleteCookie(c, LOGIN_COOKIE, { path: '/me', secure: sessions.secure });
-    if (!pending) return html(c, SignInProblemPage({ message: 'Your sign-in took too long or did not start here. Start again.' }), 400);
+    if (!pending) return html(c, SignInProblemPage({ lang: await memberLang(c, db), message: (T) => T.signInTooLong }), 400);
     const current = new URL(redirectUri);
     current.search = new URL(c.req.url).search;
     let sub: string;
@@ -222,7 +223,7 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
       const e = err as { error?: string; name?: string };
       // Never the code or tokens: the error's name and OAuth error code only.
       c.var.log.info({ error: e.error ?? e.name }, 'web sign-in failed');
-      return html(c, SignInProblemPage({ message: e.error === 'access_denied' ? 'The sign-in was cancelled.' : 'The sign-in did not succeed. Start again.' }), 400);
+      return html(c, SignInProblemPage({ lang: await memberLang(c, db), message: (T) => (e.error === 'access_denied' ? T.signInCancelled : T.signInFailed) }), 400);
     }
     const sid = randomBytes(16).toString('base64url');
     setCookie(c, SESSION_COOKIE, await sessions.seal({ sub, sid, at: Date.now() }, sessions.ttlSeconds, 'session'), { ...cookieBase, path: '/', maxAge: sessions.ttlSeconds });
@@ -233,21 +234,21 @@ export function webSessionRoutes(deps: Deps, sso: Sso): { routes: Hono<MemberEnv
     const m = await sessions.member(c);
     const form = await c.req.parseBody();
     if (!m || !sameOrigin(c, config.publicUrl) || !sessions.checkCsrf(m.sid, form.csrf))
-      return html(c, SignInProblemPage({ message: 'This log-out form did not come from your session here. Reload the page and try again.' }), 403);
+      return html(c, SignInProblemPage({ lang: await memberLang(c, db, m ? ((await findAccount(db, m.accountId))?.language ?? null) : null), message: (T) => T.logOutNotYours }), 403);
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: sessions.secure });
     // Also end the sign-on session, so the next sign-in asks for the password again.
     const end = new URLSearchParams({ client_id: WEB_CLIENT_ID, post_logout_redirect_uri: `${config.publicUrl}/me/logged-out` });
     return c.redirect(`${OIDC_PREFIX}/session/end?${end}`, 303);
   });
 
-  routes.get('/logged-out', (c) => html(c, LoggedOutPage()));
+  routes.get('/logged-out', async (c) => html(c, LoggedOutPage({ lang: await memberLang(c, db) })));
 
   routes.get('/', requireMember(sessions, deps), async (c) => {
     const claims = await accountClaims(db, c.get('memberId'));
     const account = await findAccount(db, c.get('memberId'));
     if (!claims || !account) return c.redirect('/me/login', 303);
     const overview = await meOverview(db, deps.guard, { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId: null });
-    return html(c, MePage({ claims, overview, language: account.language, csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
+    return html(c, MePage({ claims, overview, language: account.language, lang: await memberLang(c, db, account.language), csrf: sessions.csrf(c.get('memberSid')), invitations: await openInvitationsFor(db, claims.sub) }));
   });
 
   languagePages(routes, { requireMember: requireMember(sessions, deps), checkCsrf: (sid, offered) => sessions.checkCsrf(sid, offered), sameOrigin: (c) => sameOrigin(c, config.publicUrl) }, deps);
