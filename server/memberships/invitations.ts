@@ -18,6 +18,8 @@ import { findMembership, writeMembership, type MemberRole } from '../accounts/se
 import { coops } from '../coops/table.js';
 import { tenancies } from '../tenancies/table.js';
 import { memberInvitations } from './table.js';
+import { invitationMailText } from './invitation-mail.js';
+import { chooseLanguage } from '../web/i18n.js';
 
 export type InvitationRow = typeof memberInvitations.$inferSelect;
 export type InvitationState = 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired';
@@ -89,7 +91,7 @@ export async function inviteMember(
   const email = input.email.toLowerCase();
   const expiresAt = new Date(now.getTime() + (input.expiresInDays ?? DEFAULT_INVITATION_DAYS) * 86_400_000);
   return db.transaction(async (tx) => {
-    const [invitee] = await tx.select({ id: accounts.id, name: accounts.name }).from(accounts).where(eq(accounts.email, email)).limit(1);
+    const [invitee] = await tx.select({ id: accounts.id, name: accounts.name, language: accounts.language }).from(accounts).where(eq(accounts.email, email)).limit(1);
     // A client acting for itself has no account to name as the inviter.
     const [inviter] = actor.via === 'local' ? [] : await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, actor.accountId)).limit(1);
     const fresh = uuidv7();
@@ -108,29 +110,16 @@ export async function inviteMember(
       subject: { type: 'tenancy', id: tenancy.id },
       after: { invitation: row!.id, invitee: invitee ? person(invitee.id) : null, role: input.role, expiresAt: expiresAt.toISOString() },
     });
-    if (invitee) await enqueueMail(tx, [await invitationMail(tx, row!, invitee.name, tenancy, publicUrl)]);
+    if (invitee) await enqueueMail(tx, [await invitationMail(tx, row!, invitee, tenancy, publicUrl)]);
     return row!;
   });
 }
 
-async function invitationMail(tx: Tx, row: InvitationRow, name: string, tenancy: { name: string; coopId: string }, publicUrl: string) {
+/** The mail, in the invitee's chosen language (English when none: a mail has no browser to ask). */
+async function invitationMail(tx: Tx, row: InvitationRow, invitee: { name: string; language: string | null }, tenancy: { name: string; coopId: string }, publicUrl: string) {
   const [coop] = await tx.select({ name: coops.name }).from(coops).where(eq(coops.id, tenancy.coopId)).limit(1);
-  return {
-    to: row.email,
-    topic: `member-invitation:${row.id}`,
-    subject: `Invitation to join ${tenancy.name}`,
-    body: [
-      `Hello ${name},`,
-      '',
-      `You are invited to join "${tenancy.name}" (hosted by ${coop?.name ?? 'a co-operative'}) as ${row.role}.`,
-      'Nothing changes unless you accept. You can accept or decline on your page:',
-      `${publicUrl}/me`,
-      '',
-      `The invitation expires on ${row.expiresAt.toUTCString()}. If you do not know this tenancy, decline it or ignore this message.`,
-      '',
-      'This message was sent by meetplane.',
-    ].join('\n'),
-  };
+  const text = invitationMailText(chooseLanguage(undefined, invitee.language), { name: invitee.name, tenancy: tenancy.name, coop: coop?.name, role: row.role, expiresAt: row.expiresAt, publicUrl });
+  return { to: row.email, topic: `member-invitation:${row.id}`, ...text };
 }
 
 /** The tenancy's invitations, newest first (cursor: the last id of the previous page). */
