@@ -20,6 +20,7 @@ interface Handover {
   sourceCoopId: string;
   targetCoopId: string;
   version: number;
+  runWaves: string;
   cutoverAt: string;
   decommissionAt: string;
   approvals: Array<{ role: string }>;
@@ -57,7 +58,7 @@ export function handoversCommand(globals: Globals): Command {
 
   const show = (h: Handover) => {
     if (json()) return printJson(h);
-    printRecord({ id: h.id, name: h.name, state: h.state, sourceCoop: h.sourceCoopId, targetCoop: h.targetCoopId, cutover: h.cutoverAt, decommission: h.decommissionAt, approvals: h.approvals.map((a) => a.role).join(', ') || 'none' });
+    printRecord({ id: h.id, name: h.name, state: h.state, sourceCoop: h.sourceCoopId, targetCoop: h.targetCoopId, waves: h.runWaves === 'automatic' ? 'run on their own in their windows' : 'run by hand', cutover: h.cutoverAt, decommission: h.decommissionAt, approvals: h.approvals.map((a) => a.role).join(', ') || 'none' });
     process.stdout.write('\nclusters:\n');
     for (const c of h.clusters)
       process.stdout.write(`  ${c.clusterId} ${c.mode}${c.targetClusterId ? ` -> ${c.targetClusterId}` : ''}${c.custodyDoneAt ? ' (in the target\'s custody)' : ''}${c.placement ? `\n    ${c.placement.note}` : ''}\n`);
@@ -75,7 +76,7 @@ export function handoversCommand(globals: Globals): Command {
 
   cmd
     .command('create <plan.json>')
-    .description('plan a hand-over from a JSON file (name, sourceCoop, targetCoop, clusters [{cluster, mode, targetCluster?}], noticeDays, announceAt, waves [{freezeFrom, freezeUntil, concurrency, tenancies?}], cutoverAt, decommissionAt, agreement?)')
+    .description('plan a hand-over from a JSON file (name, sourceCoop, targetCoop, clusters [{cluster, mode, targetCluster?}], noticeDays, announceAt, waves [{freezeFrom, freezeUntil, concurrency, tenancies?}], cutoverAt, decommissionAt, agreement?, runWaves? automatic|by-hand)')
     .action(async (file: string) => show((await client().request<Handover>('POST', '/handovers', { body: readJson(file, 'plan') })).body));
 
   cmd
@@ -152,6 +153,16 @@ export function handoversCommand(globals: Globals): Command {
       } finally {
         process.removeListener('SIGINT', onInt);
       }
+    });
+
+  cmd
+    .command('run-waves <id> <mode>')
+    .description("automatic: each wave runs on its own while its freeze window is open; by-hand: only `handovers run` runs one")
+    .action(async (id: string, mode: string) => {
+      if (mode !== 'automatic' && mode !== 'by-hand') throw new CliError('the mode is automatic or by-hand', 2);
+      const api = client();
+      const current = await api.request<Handover>('GET', `/handovers/${encodeURIComponent(id)}`);
+      show((await api.request<Handover>('PUT', `/handovers/${encodeURIComponent(current.body.id)}/run-waves`, { ifMatch: current.etag, body: { runWaves: mode } })).body);
     });
 
   cmd

@@ -34,6 +34,8 @@ export interface PlanInput {
   cutoverAt: Date;
   decommissionAt: Date;
   agreement?: { sha256: string; signedOn: string } | null;
+  /** automatic (default): waves run on their own while their window is open; by-hand: only when an admin runs them. */
+  runWaves?: 'automatic' | 'by-hand';
 }
 
 /** A tenancy's demand on a cluster: participants in its meetings at the last poll, at least one. */
@@ -126,6 +128,7 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
         decommissionAt: input.decommissionAt,
         agreementSha256: input.agreement?.sha256 ?? null,
         agreementSignedOn: input.agreement?.signedOn ?? null,
+        runWaves: input.runWaves ?? 'automatic',
         createdBy: actor.accountId,
       })
       .returning();
@@ -162,6 +165,7 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
         announceAt: input.announceAt.toISOString(),
         cutoverAt: input.cutoverAt.toISOString(),
         decommissionAt: input.decommissionAt.toISOString(),
+        runWaves: input.runWaves ?? 'automatic',
         clusters: chosen.map((c) => ({ cluster: c.clusterId, mode: c.mode, target: placed.find((p) => p.clusterId === c.clusterId)?.targetClusterId ?? null })) as AuditValue,
         waves: input.waves.map((w, i) => ({
           wave: i + 1,
@@ -225,4 +229,19 @@ export async function moveHandover(
   if (!row) throw problems.preconditionFailed('(changed meanwhile)');
   await appendAudit(tx, { actor, action, subject: { type: 'handover', id: h.id }, before: { state: h.state }, after: { state: to }, ...(extra.details ? { details: extra.details } : {}) });
   return row;
+}
+
+/** Whether the waves run on their own in their windows or only by hand; audited, checked against the plan's version. */
+export async function setRunWaves(db: Db, actor: Principal, h: Handover, mode: Handover['runWaves']): Promise<Handover> {
+  if (!['draft', 'approved', 'running'].includes(h.state)) throw problems.conflict('handover-state', `a ${h.state} hand-over runs no more waves`);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(handovers)
+      .set({ runWaves: mode, version: h.version + 1, updatedAt: new Date() })
+      .where(and(eq(handovers.id, h.id), eq(handovers.version, h.version)))
+      .returning();
+    if (!row) throw problems.preconditionFailed('(changed meanwhile)');
+    await appendAudit(tx, { actor, action: 'handover.run-waves', subject: { type: 'handover', id: h.id }, before: { runWaves: h.runWaves }, after: { runWaves: mode } });
+    return row;
+  });
 }

@@ -22,7 +22,7 @@ import type { HandoverDeps } from './deps.js';
 import { handoverDepsOf } from './build-deps.js';
 import { handoverRef } from './refs.js';
 import { handoverApprovals, handoverTenancies } from './table.js';
-import { createPlan, findHandover, listHandovers, planParts, type Handover } from './plan.js';
+import { createPlan, findHandover, listHandovers, planParts, setRunWaves, type Handover } from './plan.js';
 import { approvePlan } from './approvals.js';
 import { answerHandover } from './answers.js';
 import { retryTenancy, runWave } from './waves.js';
@@ -40,6 +40,10 @@ const DateTime = z
   .refine((v) => !Number.isNaN(Date.parse(v)), { message: 'no such date and time' });
 const Day = z.iso.date();
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lower-case hex');
+
+const RunWaves = z
+  .enum(['automatic', 'by-hand'])
+  .openapi({ description: "automatic: each wave runs on its own while its freeze window is open (the window members were told); by-hand: only when an admin runs it" });
 
 const PlanIn = z
   .object({
@@ -70,6 +74,7 @@ const PlanIn = z
     cutoverAt: DateTime,
     decommissionAt: DateTime,
     agreement: z.object({ documentSha256: Sha256, signedOn: Day }).strict().optional().openapi({ description: 'The Art. 28 agreement (by SHA-256) recorded for every tenancy that moves' }),
+    runWaves: RunWaves.default('automatic'),
   })
   .strict()
   .openapi('HandoverPlan');
@@ -82,6 +87,7 @@ const HandoverOut = z
     targetCoopId: z.string(),
     state: z.string(),
     noticeDays: z.number().int(),
+    runWaves: RunWaves,
     announceAt: Timestamp,
     cutoverAt: Timestamp,
     decommissionAt: Timestamp,
@@ -121,6 +127,7 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
       targetCoopId: h.targetCoopId,
       state: h.state,
       noticeDays: h.noticeDays,
+      runWaves: h.runWaves,
       announceAt: h.announceAt.toISOString(),
       cutoverAt: h.cutoverAt.toISOString(),
       decommissionAt: h.decommissionAt.toISOString(),
@@ -186,6 +193,7 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
           cutoverAt: new Date(body.cutoverAt),
           decommissionAt: new Date(body.decommissionAt),
           agreement: body.agreement ? { sha256: body.agreement.documentSha256, signedOn: body.agreement.signedOn } : null,
+          runWaves: body.runWaves,
         },
         { now: new Date(), minNoticeDays: config.transferMinNoticeDays },
       );
@@ -276,6 +284,24 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
       const run = await runWave(deps, actor, h, n);
       c.header('ETag', etagOf((await findHandover(db, h.id))!));
       return c.json(run, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/handovers/{id}/run-waves',
+      tags: ['handovers'],
+      summary: 'Whether the waves run on their own in their windows (automatic) or only when an admin runs them (by-hand); If-Match required',
+      request: { params: idParam, headers: IfMatchHeader, body: jsonBody(z.object({ runWaves: RunWaves }).strict()) },
+      responses: { 200: jsonContent(HandoverOut, 'The plan'), ...commonErrors, ...preconditions, ...conflictAnswer },
+    }),
+    async (c) => {
+      const { h, actor } = await handoverFor(c.var.principal, c.req.valid('param').id, 'handover.run');
+      requireIfMatch(c.req.valid('header')['if-match'], h);
+      const updated = await setRunWaves(db, actor, h, c.req.valid('json').runWaves);
+      c.header('ETag', etagOf(updated));
+      return c.json(await view(updated), 200);
     },
   );
 

@@ -160,7 +160,7 @@ async function ownerWhoAccepted(deps: HandoverDeps, ht: HandoverTenancy): Promis
 
 /** Records a tenancy's new place in the hand-over, audited. */
 export async function settle(
-  deps: HandoverDeps,
+  deps: Pick<HandoverDeps, 'exec'>,
   actor: Principal,
   h: Handover,
   ht: HandoverTenancy,

@@ -13,6 +13,10 @@ import type { HandoverDeps } from './deps.js';
 import { handoverTenancies, handoverWaves, type HandoverTenancyState } from './table.js';
 import { findHandover, moveHandover, type Handover, type HandoverTenancy } from './plan.js';
 import { openTransfer, settle } from './transfers-from-plan.js';
+import { claimWave } from './wave-lease.js';
+
+/** A wave runs transfers and records where each tenancy is: the transfers' runner is all it needs. */
+export type WaveDeps = Pick<HandoverDeps, 'exec'>;
 
 export interface WaveResult {
   tenancyId: string;
@@ -61,12 +65,24 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
   return peak;
 }
 
-export async function runWave(deps: HandoverDeps, actor: Principal, h: Handover, n: number, now = new Date()): Promise<WaveRun> {
+export async function runWave(deps: WaveDeps, actor: Principal, h: Handover, n: number, now = new Date()): Promise<WaveRun> {
   const db = deps.exec.db;
   if (h.state !== 'approved' && h.state !== 'running') throw problems.conflict('handover-state', `a ${h.state} hand-over runs no waves`);
   const [wave] = await db.select().from(handoverWaves).where(and(eq(handoverWaves.handoverId, h.id), eq(handoverWaves.n, n)));
   if (!wave) throw problems.notFound('wave');
   if (now < wave.freezeFrom) throw problems.conflict('wave-not-open', `wave ${n}'s freeze window opens at ${wave.freezeFrom.toISOString()}`);
+  const lease = await claimWave(db, h.id, n);
+  if (!lease) throw problems.conflict('wave-running', `wave ${n} is being run already (by the background job or another admin); its tenancies' states show on the hand-over's status`);
+  try {
+    return await runClaimedWave(deps, actor, h, wave, now);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function runClaimedWave(deps: WaveDeps, actor: Principal, h: Handover, wave: typeof handoverWaves.$inferSelect, now: Date): Promise<WaveRun> {
+  const db = deps.exec.db;
+  const n = wave.n;
   await db.transaction(async (tx) => {
     if (h.state === 'approved') await moveHandover(tx, actor, h, 'running', 'handover.run');
     if (!wave.startedAt) {

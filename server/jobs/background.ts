@@ -1,7 +1,7 @@
 // The background jobs this instance runs, wired to the generic Worker: health polls
 // of every cluster and recording inventories of every tenancy (periodic), and
-// one-off inventory refreshes (after a recording-ready callback), and the sign-on's
-// expired-row cleanup (periodic). Later modules (transfers) add their kinds here.
+// one-off inventory refreshes (after a recording-ready callback), the sign-on's
+// expired-row cleanup (periodic), transfers and hand-over waves.
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Logger } from '../logger.js';
@@ -16,6 +16,7 @@ import { deliverDue, smtpTransport } from '../mail/outbox.js';
 import { ensurePeriodic } from './queue.js';
 import { advanceDueTransfers } from '../transfers/execute.js';
 import { transfersHeldByHandovers } from '../handovers/held.js';
+import { runDueWaves } from '../handovers/wave-runner.js';
 import { transferDeps } from '../transfers/deps.js';
 import type { CheckpointSigner } from '../audit/checkpoints.js';
 import type { Outbound } from '../net/outbound.js';
@@ -26,6 +27,7 @@ export const INVENTORY_ALL_JOB = 'inventory.refresh-all';
 export const INVENTORY_JOB = 'inventory.refresh';
 export const MAIL_JOB = 'mail.deliver';
 export const TRANSFERS_JOB = 'transfers.advance';
+export const HANDOVER_WAVES_JOB = 'handovers.waves';
 const TRANSFERS_PERIOD_MS = 30_000;
 const MAIL_PERIOD_MS = 30_000;
 
@@ -64,6 +66,12 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
           [TRANSFERS_JOB]: async (_job, { log }) => {
             const moved = await advanceDueTransfers({ ...transfers, log });
             if (moved.length) log.info({ transfers: moved }, 'transfers advanced');
+          },
+          // Hand-over waves whose window is open (plans that run automatically), each within its concurrency limit.
+          [HANDOVER_WAVES_JOB]: async (_job, { log }) => {
+            for (const r of await runDueWaves({ exec: { ...transfers, log } }))
+              if (r.run) log.info({ handover: r.handoverId, wave: r.wave, results: r.run.results.map((x) => x.state) }, 'hand-over wave run');
+              else log.debug({ handover: r.handoverId, wave: r.wave, skipped: r.skipped }, 'hand-over wave not run now');
           },
         }
       : {}),
@@ -120,6 +128,7 @@ export async function createBackgroundWorker(deps: BackgroundDeps): Promise<Work
   await ensurePeriodic(deps.db, { kind: INVENTORY_ALL_JOB, periodMs: deps.config.inventoryIntervalMs });
   await ensurePeriodic(deps.db, { kind: SSO_SWEEP_JOB, periodMs: SSO_SWEEP_PERIOD_MS });
   if (deps.signer) await ensurePeriodic(deps.db, { kind: TRANSFERS_JOB, periodMs: TRANSFERS_PERIOD_MS });
+  if (deps.signer) await ensurePeriodic(deps.db, { kind: HANDOVER_WAVES_JOB, periodMs: TRANSFERS_PERIOD_MS });
   if (deps.config.smtpUrl) await ensurePeriodic(deps.db, { kind: MAIL_JOB, periodMs: MAIL_PERIOD_MS });
   else deps.log.warn('SMTP_URL is not set: notices wait in the mail outbox until it is');
   return new Worker({ db: deps.db, log: deps.log.child({ component: 'worker' }), handlers: jobHandlers(deps) });
