@@ -3,6 +3,9 @@
 // German; the language is chosen per request (pageLang in ./interactions.ts).
 import type { Lang } from '../web/i18n.js';
 
+/** Why a log-in through a co-op's own provider was refused (./upstream.ts). */
+export type UpstreamRefusalReason = 'linkGone' | 'noEmail' | 'unverified' | 'cannotLink' | 'suspended';
+
 /** An error page's title and message. */
 export interface Problem {
   title: string;
@@ -80,6 +83,7 @@ export interface SignOnText {
   upstreamUnreachable: (name: string) => Problem;
   upstreamExpired: Problem;
   upstreamRefused: (why: string) => Problem;
+  upstreamRefusals: Record<UpstreamRefusalReason, string>;
   upstreamFailed: (name: string) => Problem;
   tooManyCodes: (minutes: number) => Problem;
   signOnProblem: string;
@@ -178,6 +182,13 @@ const en: SignOnText = {
   upstreamUnreachable: (n) => ({ title: 'Co-op provider unreachable', message: `${n}'s log-in service does not answer. Try again later or log in with your password.` }),
   upstreamExpired: { title: 'Log-in expired', message: 'This co-op log-in is no longer valid. Go back to the application and start again.' },
   upstreamRefused: (why) => ({ title: 'Log-in refused', message: why }),
+  upstreamRefusals: {
+    linkGone: 'This account cannot be used through this co-op any more. Log in with your password.',
+    noEmail: 'Your co-op did not share an e-mail address, so no account can be created.',
+    unverified: 'An account with this e-mail address exists, but your co-op did not confirm the address is verified.',
+    cannotLink: 'An account with this e-mail address exists and cannot be used through this co-op. Log in with your password.',
+    suspended: 'This account is suspended: it cannot sign in. Ask the people who run your co-op.',
+  },
   upstreamFailed: (n) => ({ title: 'Co-op log-in failed', message: `The log-in through ${n} did not succeed. Try again or log in with your password.` }),
   tooManyCodes: (m) => ({ title: 'Too many attempts', message: `Too many wrong codes were entered from your network. Try again in ${m} minute(s).` }),
   signOnProblem: 'Sign-on problem',
@@ -276,6 +287,13 @@ const fr: SignOnText = {
   upstreamUnreachable: (n) => ({ title: 'Fournisseur de coopérative injoignable', message: `Le service de connexion de ${n} ne répond pas. Réessayez plus tard ou connectez-vous avec votre mot de passe.` }),
   upstreamExpired: { title: 'Connexion expirée', message: "Cette connexion par coopérative n'est plus valide. Retournez à l'application et recommencez." },
   upstreamRefused: (why) => ({ title: 'Connexion refusée', message: why }),
+  upstreamRefusals: {
+    linkGone: "Ce compte ne peut plus être utilisé par cette coopérative. Connectez-vous avec votre mot de passe.",
+    noEmail: "Votre coopérative n'a pas transmis d'adresse courriel; aucun compte ne peut donc être créé.",
+    unverified: "Un compte existe avec cette adresse courriel, mais votre coopérative n'a pas confirmé que l'adresse est vérifiée.",
+    cannotLink: 'Un compte existe avec cette adresse courriel et ne peut pas être utilisé par cette coopérative. Connectez-vous avec votre mot de passe.',
+    suspended: 'Ce compte est suspendu : il ne peut pas se connecter. Adressez-vous aux personnes qui gèrent votre coopérative.',
+  },
   upstreamFailed: (n) => ({ title: 'Échec de la connexion par coopérative', message: `La connexion par ${n} n'a pas abouti. Réessayez ou connectez-vous avec votre mot de passe.` }),
   tooManyCodes: (m) => ({ title: 'Trop de tentatives', message: `Trop de codes erronés ont été entrés depuis votre réseau. Réessayez dans ${m} minute(s).` }),
   signOnProblem: "Problème d'authentification",
@@ -374,6 +392,13 @@ const de: SignOnText = {
   upstreamUnreachable: (n) => ({ title: 'Genossenschaftsanbieter nicht erreichbar', message: `Der Anmeldedienst von ${n} antwortet nicht. Versuchen Sie es später noch einmal oder melden Sie sich mit Ihrem Passwort an.` }),
   upstreamExpired: { title: 'Anmeldung abgelaufen', message: 'Diese Anmeldung über die Genossenschaft ist nicht mehr gültig. Gehen Sie zurück zur Anwendung und beginnen Sie neu.' },
   upstreamRefused: (why) => ({ title: 'Anmeldung abgelehnt', message: why }),
+  upstreamRefusals: {
+    linkGone: 'Dieses Konto kann über diese Genossenschaft nicht mehr benutzt werden. Melden Sie sich mit Ihrem Passwort an.',
+    noEmail: 'Ihre Genossenschaft hat keine E-Mail-Adresse übermittelt, daher kann kein Konto angelegt werden.',
+    unverified: 'Ein Konto mit dieser E-Mail-Adresse existiert, aber Ihre Genossenschaft hat nicht bestätigt, dass die Adresse geprüft ist.',
+    cannotLink: 'Ein Konto mit dieser E-Mail-Adresse existiert und kann über diese Genossenschaft nicht benutzt werden. Melden Sie sich mit Ihrem Passwort an.',
+    suspended: 'Dieses Konto ist gesperrt: es kann sich nicht anmelden. Wenden Sie sich an die Leute, die Ihre Genossenschaft betreiben.',
+  },
   upstreamFailed: (n) => ({ title: 'Anmeldung über die Genossenschaft fehlgeschlagen', message: `Die Anmeldung über ${n} ist nicht gelungen. Versuchen Sie es noch einmal oder melden Sie sich mit Ihrem Passwort an.` }),
   tooManyCodes: (m) => ({ title: 'Zu viele Versuche', message: `Aus Ihrem Netz wurden zu viele falsche Codes eingegeben. Versuchen Sie es in ${m} Minute(n) wieder.` }),
   signOnProblem: 'Anmeldeproblem',

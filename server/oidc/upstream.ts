@@ -28,6 +28,7 @@ import { oidcClients, oidcModels, upstreamProviders } from './table.js';
 import type { Sso } from './index.js';
 import type { InteractionHooks } from './interactions.js';
 import { errorPage } from './interactions.js';
+import type { UpstreamRefusalReason } from './sign-on-text.js';
 import { OIDC_PREFIX } from './provider.js';
 import { outboundFor } from '../net/outbound.js';
 import { Authz } from '../authz/authz.js';
@@ -118,18 +119,18 @@ export async function resolveUpstreamAccount(
   if (linked) {
     // The link was made for this co-op; an account that moved or gained roles since is out of its reach
     // (and so is an issuer re-registered by another co-op).
-    await requireLink(authz, upstream, { id: linked.accountId, coopId: linked.coopId }, 'This account cannot be used through this co-op any more. Log in with your password.');
+    await requireLink(authz, upstream, { id: linked.accountId, coopId: linked.coopId }, 'linkGone', 'This account cannot be used through this co-op any more. Log in with your password.');
     return linked.accountId;
   }
   const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : '';
   const verified = claims.email_verified === true;
-  if (!email) throw new UpstreamRefusal('Your co-op did not share an e-mail address, so no account can be created.');
+  if (!email) throw new UpstreamRefusal('noEmail', 'Your co-op did not share an e-mail address, so no account can be created.');
   const [existing] = await db.select().from(accounts).where(eq(accounts.email, email));
   let accountId: string;
   let action: 'link' | 'create';
   if (existing) {
-    if (!verified) throw new UpstreamRefusal('An account with this e-mail address exists, but your co-op did not confirm the address is verified.');
-    await requireLink(authz, upstream, existing, 'An account with this e-mail address exists and cannot be used through this co-op. Log in with your password.');
+    if (!verified) throw new UpstreamRefusal('unverified', 'An account with this e-mail address exists, but your co-op did not confirm the address is verified.');
+    await requireLink(authz, upstream, existing, 'cannotLink', 'An account with this e-mail address exists and cannot be used through this co-op. Log in with your password.');
     accountId = existing.id;
     action = 'link';
   } else {
@@ -157,7 +158,15 @@ export async function resolveUpstreamAccount(
   return accountId;
 }
 
-export class UpstreamRefusal extends Error {}
+/** A refusal the person reads on the error page: `reason` picks its words in their language (./sign-on-text.ts); the message is the English one. */
+export class UpstreamRefusal extends Error {
+  constructor(
+    readonly reason: UpstreamRefusalReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The co-op an OIDC client belongs to (meetplane's own pages belong to none). */
 async function clientCoop(db: Db, clientId: string) {
@@ -172,7 +181,7 @@ function upstreamStandIn(upstream: Upstream): PrincipalFacts {
 }
 
 /** Refuses (audited, naming the rule) to log into an account the upstream may not link. */
-async function requireLink(authz: Authz, upstream: Upstream, account: { id: string; coopId: string | null }, message: string): Promise<void> {
+async function requireLink(authz: Authz, upstream: Upstream, account: { id: string; coopId: string | null }, reason: UpstreamRefusalReason, message: string): Promise<void> {
   const target = { type: 'Account' as const, id: account.id, coopId: account.coopId };
   const d = await authz.decideFor(upstreamStandIn(upstream), 'account.link', target);
   if (d.decision === 'allow') return;
@@ -187,7 +196,7 @@ async function requireLink(authz: Authz, upstream: Upstream, account: { id: stri
       details: { upstream: upstream.id, issuer: upstream.issuer },
     }),
   );
-  throw new UpstreamRefusal(message);
+  throw new UpstreamRefusal(reason, message);
 }
 
 export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c: Context<Env>, uid: string, token: string): Promise<string | null> }; routes: Hono<Env> } {
@@ -346,9 +355,9 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
       const idClaims = tokens.claims()!;
       const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idClaims.sub).catch(() => ({}) as Record<string, unknown>);
       accountId = await resolveUpstreamAccount(db, authz, upstream, { ...info, ...idClaims, sub: idClaims.sub });
-      if (!(await maySignIn(db, accountId))) throw new UpstreamRefusal('This account is suspended: it cannot sign in. Ask the people who run your co-op.');
+      if (!(await maySignIn(db, accountId))) throw new UpstreamRefusal('suspended', 'This account is suspended: it cannot sign in. Ask the people who run your co-op.');
     } catch (err) {
-      if (err instanceof UpstreamRefusal) return errorPage(c, 403, (T) => T.upstreamRefused(err.message));
+      if (err instanceof UpstreamRefusal) return errorPage(c, 403, (T) => T.upstreamRefused(T.upstreamRefusals[err.reason]));
       // The upstream's own words (error, error_description), so its administrator can act on them.
       log.warn({ err: upstreamErrorForLog(err), upstream: row.id, issuer: row.issuer }, 'upstream log-in failed');
       return errorPage(c, 400, (T) => T.upstreamFailed(row.displayName));

@@ -59,6 +59,7 @@ async function account(email: string, coopId: string | null = coop.id): Promise<
 async function brokeredLogin(
   sub: string,
   via: { config: oidc.Configuration; label: string; idp: UpstreamIdp } = { config, label: 'Log in with North SSO (North Co-op)', idp },
+  locale?: string,
 ): Promise<{ page: Page; done: () => Promise<void>; claims?: oidc.IDToken }> {
   const { config, idp } = via;
   const verifier = oidc.randomPKCECodeVerifier();
@@ -72,7 +73,7 @@ async function brokeredLogin(
     state,
     nonce,
   });
-  const context = await browser.newContext();
+  const context = await browser.newContext(locale ? { locale } : {});
   const page = await context.newPage();
   const done = () => context.close();
   await page.goto(url.href);
@@ -170,6 +171,18 @@ describe('log in with a co-op\'s own provider', () => {
     const second = await brokeredLogin(sub);
     await second.done();
     expect(second.claims?.sub).toBe(existing);
+  });
+
+  it("tells the refusal in the browser's language (a Québec browser: French)", async () => {
+    const email = `cz-${uniq()}@north.example`;
+    await account(email);
+    const sub = `cz-${uniq()}`;
+    idp.people.set(sub, { email, email_verified: false });
+    const { page, done } = await brokeredLogin(sub, { config, label: 'Se connecter avec North SSO (North Co-op)', idp }, 'fr-CA');
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    expect(await page.getByRole('heading', { name: 'Connexion refusée' }).count()).toBe(1);
+    expect(await page.textContent('main')).toContain("votre coopérative n'a pas confirmé que l'adresse est vérifiée");
+    await done();
   });
 
   it('never logs into a platform admin or an account of another co-op, even with a verified address', async () => {
