@@ -1,11 +1,14 @@
 // GET /: what this instance is and where to go from here (sign in, the
 // member's page, the audit log, the API description, the sign-on and
-// federation metadata). Same shell and headers as every other page.
+// federation metadata). Same shell and headers as every other page; in the
+// signed-in member's language, else the browser's (./landing-text.ts).
 import { Hono } from 'hono';
 import type { Deps } from '../http/env.js';
 import { Layout } from './layout.js';
 import { WebSessions } from './session.js';
 import { findAccount, hasPlatformAdmin } from '../accounts/service.js';
+import { chooseLanguage } from './i18n.js';
+import { LANDING_TEXT } from './landing-text.js';
 
 export function landingPage(deps: Pick<Deps, 'db' | 'config' | 'sso'>) {
   const { db, config, sso } = deps;
@@ -17,53 +20,65 @@ export function landingPage(deps: Pick<Deps, 'db' | 'config' | 'sso'>) {
     const account = member ? await findAccount(db, member.accountId) : undefined;
     const noAdmin = !(await hasPlatformAdmin(db));
     const host = new URL(config.publicUrl).host;
+    const lang = chooseLanguage(c.req.header('accept-language'), account?.language);
+    const T = LANDING_TEXT[lang];
     return c.html(
-      <Layout title={`meetplane at ${host}`}>
-        <h1>meetplane at {host}</h1>
-        <p>
-          A control plane for co-operatives that host BigBlueButton: their clusters, the tenancies of their members, one sign-on for every co-op's
-          front end, roles delegated between co-ops, and transfers of a tenancy from one co-op to another under data-protection rules, all recorded in
-          an audit log anyone can verify.
-        </p>
+      <Layout title={T.title(host)} lang={lang}>
+        <h1>{T.title(host)}</h1>
+        <p>{T.about}</p>
         {noAdmin && (
           <p role="note" class="bad">
-            This instance has no platform admin yet. The server printed a one-time setup link in its log: open it in a browser on the server's machine, or
-            run <code>meetplane admin bootstrap --email … --name …</code> there.
+            {T.noAdmin[0]}
+            <code>meetplane admin bootstrap --email … --name …</code>
+            {T.noAdmin[1]}
           </p>
         )}
-        <h2>Members</h2>
+        <h2>{T.members}</h2>
         {account ? (
           <p>
-            Signed in as {account.name} ({account.email}). <a href="/me">Your tenancies, transfers and data</a>.
+            {T.signedInAs(account.name, account.email)}
+            <a href="/me">{T.yourPage}</a>.
           </p>
         ) : (
           <p>
             {sso ? (
               <a class="button" href="/me/login?next=%2Fme">
-                Sign in
+                {T.signIn}
               </a>
             ) : (
-              'Sign-on is not enabled on this instance.'
+              T.noSso
             )}{' '}
-            <span class="muted">Your tenancies, any pending transfer of them, and your data are on <a href="/me">your page</a>.</span>
+            <span class="muted">
+              {T.pageHint[0]}
+              <a href="/me">{T.yourPageLink}</a>
+              {T.pageHint[1]}
+            </span>
           </p>
         )}
-        <h2>Auditors and operators</h2>
+        <h2>{T.auditors}</h2>
         <ul>
           <li>
-            <a href="/audit">The audit log</a>: every change, with proofs against signed checkpoints (<code>meetplane audit verify</code> checks them
-            without trusting this server).
+            <a href="/audit">{T.auditLog}</a>
+            {T.auditHint[0]}
+            <code>meetplane audit verify</code>
+            {T.auditHint[1]}
           </li>
           <li>
-            <a href="/api/v1/openapi.json">The REST API description</a> (OpenAPI 3.1); the <code>meetplane</code> CLI is a client of it.
+            <a href="/api/v1/openapi.json">{T.apiDescription}</a>
+            {T.apiHint[0]}
+            <code>meetplane</code>
+            {T.apiHint[1]}
           </li>
           {sso && (
             <li>
-              <a href="/oidc/.well-known/openid-configuration">Sign-on discovery</a> for front ends (OpenID Connect).
+              <a href="/oidc/.well-known/openid-configuration">{T.discovery}</a>
+              {T.discoveryHint}
             </li>
           )}
           <li>
-            <a href="/healthz">Health</a> and <a href="/readyz">readiness</a>.
+            <a href="/healthz">{T.health}</a>
+            {T.and}
+            <a href="/readyz">{T.readiness}</a>.
           </li>
         </ul>
       </Layout>,
