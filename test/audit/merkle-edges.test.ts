@@ -2,7 +2,7 @@
 // impossible sizes name the argument, a store that hands back the wrong nodes
 // is caught before a wrong root is computed from them.
 import { describe, expect, it } from 'vitest';
-import { combine, completedNodes, consistencyProof, inclusionProof, leafHash, MemoryNodeStore, planConsistency, planInclusion, planRoot, rootHash, verifyConsistency, type NodeReader } from '../../server/audit/merkle.js';
+import { combine, completedNodes, consistencyProof, inclusionProof, leafHash, MemoryNodeStore, nodeHash, planConsistency, planInclusion, planRoot, rootHash, verifyConsistency, verifyInclusion, type NodeReader } from '../../server/audit/merkle.js';
 
 const store = new MemoryNodeStore();
 for (let i = 0; i < 9; i++) store.append(leafHash(new TextEncoder().encode(`entry ${i}`)));
@@ -62,3 +62,26 @@ describe('consistency proofs between powers of two and others', () => {
     }
   });
 });
+
+describe('verifiers given what no honest log sends', () => {
+  const a = leafHash(Uint8Array.of(1));
+  const b = leafHash(Uint8Array.of(2));
+
+  it('refuse a consistency proof that says the tree shrank, however it is built', () => {
+    // Read naively from 3 to 2, [a, b] would prove old root a and new root H(a, b).
+    expect(verifyConsistency(3, 2, [a, b], a, nodeHash(a, b))).toBe(false);
+  });
+
+  it('refuse sizes that are not whole numbers, even with a proof that would fit', () => {
+    expect(verifyConsistency(Number.NaN, 1, [a], a, a)).toBe(false);
+    expect(verifyConsistency(1, Number.NaN, [a], a, a)).toBe(false);
+    expect(verifyConsistency(0.5, 1, [a], a, a)).toBe(false);
+  });
+
+  it('answer false, never throw, for a leaf or root that is not a hash', () => {
+    expect(verifyInclusion(undefined as unknown as Uint8Array, 0, 1, [], a)).toBe(false);
+    expect(verifyInclusion(a, 0, 1, [], undefined as unknown as Uint8Array)).toBe(false);
+    expect(verifyInclusion(a.subarray(1), 0, 1, [], a.subarray(1))).toBe(false);
+  });
+});
+
