@@ -24,6 +24,28 @@ describe('transfer lifecycle', () => {
     expect(canTransition('verifying', 'rolled_back')).toBe(false);
   });
 
+  it('can be refused at every step before the freeze, and checked again while it waits for approval', () => {
+    for (const s of ['draft', 'checked', 'approved', 'notice'] as const) expect(canTransition(s, 'rejected'), `${s} -> rejected`).toBe(true);
+    for (const s of ['frozen', 'copying', 'switching', 'verifying'] as const) expect(canTransition(s, 'rejected'), `${s} -> rejected`).toBe(false);
+    expect(canTransition('checked', 'checked')).toBe(true);
+    for (const s of ['draft', 'approved', 'notice'] as const) expect(canTransition(s, s), `${s} -> ${s}`).toBe(false);
+  });
+
+  it('fails (for an operator) only once the switch has begun', () => {
+    expect(TRANSFER_STATES.filter((from) => canTransition(from, 'failed')).sort()).toEqual(['switching', 'verifying']);
+  });
+
+  it('lists each state once, every one reachable from draft and every non-final one leading on', () => {
+    expect(new Set(TRANSFER_STATES).size).toBe(13);
+    const reached = new Set<string>(['draft']);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const from of reached) for (const to of TRANSFER_STATES) if (canTransition(from as (typeof TRANSFER_STATES)[number], to) && !reached.has(to)) (reached.add(to), (grew = true));
+    }
+    expect([...reached].sort()).toEqual([...TRANSFER_STATES].sort());
+    for (const s of TRANSFER_STATES) if (!FINAL_STATES.has(s)) expect(TRANSFER_STATES.some((to) => canTransition(s, to)), s).toBe(true);
+  });
+
   it('names both states when refusing', () => {
     expect(() => assertTransition('draft', 'completed')).toThrow(IllegalTransitionError);
     expect(() => assertTransition('draft', 'completed')).toThrow('a transfer cannot go from draft to completed');
