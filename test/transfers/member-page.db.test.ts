@@ -59,12 +59,20 @@ afterAll(async () => {
   await s?.stop();
 });
 
+/** The log-in form's words: the sign-on page speaks the browser's language too. */
+const LOGIN: Record<string, [string, string, string]> = {
+  en: ['E-mail address', 'Password', 'Log in'],
+  fr: ['Adresse courriel', 'Mot de passe', 'Se connecter'],
+  de: ['E-Mail-Adresse', 'Passwort', 'Anmelden'],
+};
+
 async function visit(who: { email: string; password: string }, path = `/me/transfers/${transferId}`, locale?: string): Promise<Page> {
   const page = await (await browser.newContext(locale ? { locale } : {})).newPage();
   await page.goto(`${s.url}${path}`);
-  await page.getByLabel('E-mail address').fill(who.email);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  const [email, password, logIn] = LOGIN[locale?.slice(0, 2) ?? 'en']!;
+  await page.getByLabel(email).fill(who.email);
+  await page.getByLabel(password).fill(who.password);
+  await page.getByRole('button', { name: logIn, exact: true }).click();
   await page.waitForURL(`${s.url}${path}`);
   return page;
 }
@@ -255,7 +263,8 @@ describe("the member's language", () => {
     await page.getByLabel('Language of your pages and mails').selectOption('fr');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(`${s.url}/me`);
-    expect(await page.getByLabel('Language of your pages and mails').inputValue()).toBe('fr');
+    // /me itself now speaks French.
+    expect(await page.getByLabel('Langue de vos pages et courriels').inputValue()).toBe('fr');
     const audited = (await s.api('GET', `/api/v1/audit/entries?action=account.language&limit=5`)).json.items;
     expect(audited.map((e: { json: { details: unknown } }) => e.json.details)).toEqual([{ language: 'fr' }]);
     await page.goto(`${s.url}/me/transfers/${transferId}`);
