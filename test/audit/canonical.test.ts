@@ -101,6 +101,12 @@ describe('values with no exact JSON form are rejected', () => {
     expect(() => canonicalBytes(value)).toThrow(message);
   });
 
+  it('names an object that inherits from a prototype-less object, and says why a lone surrogate has no form', () => {
+    const orphan = Object.create(Object.create(null) as object) as object;
+    expect(() => canonicalJson({ x: orphan })).toThrow(new CanonicalJsonError('$.x is a object without prototype; convert it to plain JSON first'));
+    expect(() => canonicalJson(['\udc00'])).toThrow(/^value has no canonical JSON form: .*Lone surrogate/);
+  });
+
   it('accepts shared (non-circular) references and null-prototype objects', () => {
     const shared = { x: 1 };
     const bare = Object.assign(Object.create(null) as object, { b: 2, a: 1 });
