@@ -50,6 +50,8 @@ describe('data-protection rules', () => {
     const d = decide({ regime: 'eu_gdpr', ...us });
     expect(d).toMatchObject({ decision: 'deny', policyIds: ['dp-destination-dpf-not-listed'] });
     expect(d.policySetHash).toMatch(/^[0-9a-f]{64}$/);
+    // The hash the transfer records with its decision is the one the rules announce.
+    expect(rules.policySetHash).toBe(d.policySetHash);
     expect(decide({ regime: 'eu_gdpr', ...us, ...evidence({ dpfListed: true }) }).decision).toBe('allow');
   });
 
