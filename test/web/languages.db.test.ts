@@ -116,7 +116,7 @@ describe('the start page', () => {
 });
 
 describe('the sign-on pages', () => {
-  it('log in, its errors and the expired page in French and German', async () => {
+  it('log in, its errors, the expired page and the device page in French and German', async () => {
     const jar = new Jar();
     const start = await follow(jar, s.url, '/me/login');
     const fr = await follow(jar, s.url, start.url, asks('fr-CA'));
@@ -138,6 +138,10 @@ describe('the sign-on pages', () => {
     expect(expired.res.status).toBe(400);
     expect(lang(expired.html)).toBe('fr');
     expect(text(expired.html)).toContain('Connexion expirée');
+
+    const device = await follow(new Jar(), s.url, '/oidc/device', asks('de-CH, en;q=0.5'));
+    expect(lang(device.html)).toBe('de');
+    expect(text(device.html)).toContain('Gerät verbinden');
   });
 
   it("consent and log-out follow the account's choice before the browser's", async () => {
