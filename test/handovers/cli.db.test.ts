@@ -32,7 +32,8 @@ describe('meetplane handovers', () => {
     const techie = await memberWithToken(s, neu.id);
     const as = (who: { token: string }) => ({ MEETPLANE_URL: s.url, MEETPLANE_TOKEN: who.token });
     const soon = (ms: number) => new Date(Date.now() + ms).toISOString();
-    const opens = Date.now() + 2_000;
+    // The window opens after the CLI had time to start (twice, on a busy machine): a wave must open after the plan is made.
+    const opens = Date.now() + 12_000;
     const planFile = path.join(dir, 'plan.json');
     writeFileSync(
       planFile,
@@ -56,6 +57,12 @@ describe('meetplane handovers', () => {
     expect(shown.stdout).toContain('state');
     expect(shown.stdout).toContain('approved');
     expect(shown.stdout).toContain(`${cluster.id} custody`);
+    // The waves run by hand from now on (automatic by default), and it shows.
+    const byHand = await runCli(['handovers', 'run-waves', id, 'by-hand'], as(dst));
+    expect(byHand.code, byHand.stderr).toBe(0);
+    expect(byHand.stdout).toContain('run by hand');
+    const badMode = await runCli(['handovers', 'run-waves', id, 'sometimes'], as(dst));
+    expect([badMode.code, badMode.stderr.trim()]).toEqual([2, 'meetplane: the mode is automatic or by-hand']);
 
     // Once its freeze window is open, the (empty) wave runs and the hand-over is running.
     await new Promise((r) => setTimeout(r, Math.max(0, opens - Date.now())));
