@@ -17,3 +17,4 @@ export * from '../receipts/table.js';
 export * from '../memberships/table.js';
 export * from '../handovers/table.js';
 export * from '../federation/table.js';
+export * from '../greenlight/table.js';

@@ -1,6 +1,7 @@
 import { pgTable, uuid, text, integer, timestamp, jsonb, index } from 'drizzle-orm/pg-core';
 import { coops } from '../coops/table.js';
 import { clusters } from '../clusters/table.js';
+import { greenlightFrontends } from '../greenlight/table.js';
 
 /** none: anywhere; eea: EEA member states only; countries: an explicit ISO 3166-1 list. */
 export type Residency = { kind: 'none' } | { kind: 'eea' } | { kind: 'countries'; countries: string[] };
@@ -18,6 +19,8 @@ export const tenancies = pgTable(
     // The language meetplane writes to the tenancy's people in when they chose none themselves
     // (hand-over mails and pages); null: English.
     language: text('language', { enum: ['en', 'fr', 'de'] }),
+    // The Greenlight front end its members use (one of its co-op's); null: none known to meetplane.
+    greenlightId: uuid('greenlight_id').references(() => greenlightFrontends.id),
     state: text('state', { enum: ['active', 'frozen', 'transferring', 'archived'] }).notNull().default('active'),
     // The per-tenancy BBB secret front ends sign gateway calls with; sealed.
     bbbSecretSealed: text('bbb_secret_sealed').notNull(),
