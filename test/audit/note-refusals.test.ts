@@ -4,7 +4,7 @@
 // signatures, a byte-order mark) are where the spec puts them.
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { formatCheckpoint, generateNoteKey, NoteError, noteKeyFromPrivate, openNote, parseCheckpoint, parseVerifierKey, signNote, verifierKey, verifyNote, type NoteErrorCode } from '../../server/audit/note.js';
+import { formatCheckpoint, generateNoteKey, keyId, NoteError, noteKeyFromPrivate, openNote, parseCheckpoint, parseVerifierKey, signNote, verifierKey, verifyNote, type NoteErrorCode } from '../../server/audit/note.js';
 
 const ORIGIN = 'meetplane.example/audit';
 const ROOT = new Uint8Array(32).map((_, i) => i * 7);
@@ -46,6 +46,12 @@ describe('malformed notes', () => {
     expect(verifyNote(new TextEncoder().encode(withBom), key.vkey)).toBe(`\ufeff${body}`);
   });
 
+  it('refuses a signature line with no key name before the signature', () => {
+    // Without the space the whole rest would read as a name and a signature at once.
+    const r = refusal(() => verifyNote(`${body}\n\u2014 AAAAAAAAAAAA\n`, key.vkey));
+    expect(r).toEqual({ code: 'malformed-note', message: 'malformed signature line: \u2014 AAAAAAAAAAAA' });
+  });
+
   it('reads a signature of 5 bytes (key ID and one byte) but not of 4', () => {
     const id = Buffer.from(keyIdHex, 'hex');
     const line = (bytes: Buffer) => `${body}\n\u2014 ${ORIGIN} ${bytes.toString('base64')}\n`;
@@ -59,6 +65,16 @@ describe('malformed notes', () => {
     expect(verifyNote(hundred, key.vkey)).toBe(body);
     const more = signNote(body, key, ...others, generateNoteKey('one-too-many'));
     expect(refusal(() => verifyNote(more, key.vkey))).toEqual({ code: 'malformed-note', message: 'note has more than 100 signatures' });
+  });
+
+  it('ignores a signature carrying the pinned key ID under another name', () => {
+    // The spec matches signatures by name and key ID; a line renamed after signing is no longer ours.
+    const renamed = note.replace(`\u2014 ${ORIGIN} `, '\u2014 other.example/audit ');
+    expect(refusal(() => verifyNote(renamed, key.vkey))).toEqual({ code: 'unverified', message: `note has no signature by key ${ORIGIN}+${keyIdHex}` });
+  });
+
+  it('signs and reads a note whose text is one empty line, as the Go implementation does', () => {
+    expect(verifyNote(signNote('\n', key), key.vkey)).toBe('\n');
   });
 
   it('says whose signature is missing', () => {
@@ -78,6 +94,7 @@ describe('malformed checkpoints', () => {
   it.each<[string, string, string]>([
     ['no final newline', `${ORIGIN}\n8\n${ROOT_B64}`, 'checkpoint must end with a newline'],
     ['no root line', `${ORIGIN}\n8\n`, 'checkpoint needs origin, size and root hash lines, and no empty lines'],
+    ['only an origin line', `${ORIGIN}\n`, 'checkpoint needs origin, size and root hash lines, and no empty lines'],
     ['an empty origin', `\n8\n${ROOT_B64}\n`, 'checkpoint needs origin, size and root hash lines, and no empty lines'],
     ['a leading zero', `${ORIGIN}\n08\n${ROOT_B64}\n`, 'non-canonical tree size "08"'],
     ['a size past 2^53 - 1', `${ORIGIN}\n9007199254740992\n${ROOT_B64}\n`, 'tree size 9007199254740992 exceeds 2^53 - 1'],
@@ -116,6 +133,10 @@ describe('malformed keys', () => {
     ['a key ID that does not match', `${ORIGIN}+00000000+${material}`, 'vkey key ID 00000000 does not match its name and key'],
     ['a space in the name', `a b+${keyIdHex}+${material}`, 'invalid key name "a b"'],
     ['no type byte', `${ORIGIN}+${keyIdHex}+${Buffer.from(key.publicKey).toString('base64')}`, 'vkey material must be base64 of 0x01 || 32-byte Ed25519 public key'],
+    ['a 33-byte key whose key ID matches it', (() => {
+      const long = new Uint8Array(33).fill(9);
+      return `${ORIGIN}+${keyId(ORIGIN, long).toString(16).padStart(8, '0')}+${Buffer.from([1, ...long]).toString('base64')}`;
+    })(), 'vkey material must be base64 of 0x01 || 32-byte Ed25519 public key'],
     ['another type byte', `${ORIGIN}+${keyIdHex}+${Buffer.from([2, ...key.publicKey]).toString('base64')}`, 'vkey material must be base64 of 0x01 || 32-byte Ed25519 public key'],
     ['material that is not base64', `${ORIGIN}+${keyIdHex}+${material.slice(0, -4)}!!!=`, 'vkey material must be base64 of 0x01 || 32-byte Ed25519 public key'],
   ])('%s', (_what, vkey, message) => {
@@ -130,6 +151,20 @@ describe('malformed keys', () => {
     const ed = generateKeyPairSync('ed25519');
     expect(refusal(() => noteKeyFromPrivate(ORIGIN, ed.publicKey))).toEqual({ code: 'malformed-key', message: 'note keys must be Ed25519 private keys' });
     expect(refusal(() => signNote(body, { name: 'bad name', privateKey: key.privateKey }))).toEqual({ code: 'malformed-key', message: 'invalid key name "bad name"' });
+  });
+
+  it('refuses a key name with a control character that is not a space (DEL, NEL)', () => {
+    for (const name of ['log\u007f.example', 'log\u0085.example']) {
+      expect(refusal(() => verifierKey(name, key.publicKey))).toEqual({ code: 'malformed-key', message: `invalid key name ${JSON.stringify(name)}` });
+    }
+  });
+
+  it('writes a key ID below 0x10000000 with its leading zero, and reads it back', () => {
+    // keyId('log-11.example', 32 × 0x07) is 0x0dcf490c: the vkey must still carry 8 hex digits.
+    const publicKey = new Uint8Array(32).fill(7);
+    const vkey = verifierKey('log-11.example', publicKey);
+    expect(vkey.split('+')[1]).toBe('0dcf490c');
+    expect(parseVerifierKey(vkey)).toEqual({ name: 'log-11.example', keyId: 0x0dcf490c, publicKey });
   });
 
   it('refuses to sign text it would not read back', () => {
