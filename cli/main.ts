@@ -17,6 +17,7 @@ import { addAccountLifecycleCommands } from './commands/accounts-lifecycle.js';
 import { receiptsCommand } from './commands/receipts.js';
 import { masterKeyCommand } from './commands/master-key.js';
 import { federationCommands } from './commands/federation.js';
+import { greenlightsCommand } from './commands/greenlights.js';
 import { ConfigError } from '../server/config.js';
 
 export function buildProgram(): Command {
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   for (const c of ssoCommands(globals)) program.addCommand(c);
   addAccountLifecycleCommands(program, globals);
   for (const c of federationCommands(globals)) program.addCommand(c);
+  program.addCommand(greenlightsCommand(globals));
   program.addCommand(masterKeyCommand(globals));
   // exitOverride and output settings apply to every subcommand.
   const configure = (cmd: Command) => {

@@ -97,6 +97,10 @@ coop.delete            own-coop       Y  .  .  .  .  .  .  .  .
 coop.delete            other-coop     Y  .  .  .  .  .  .  .  .
 coop.offboard          own-coop       Y  .  Y  .  .  .  .  .  .
 coop.offboard          other-coop     Y  .  .  .  .  .  .  .  .
+greenlight.read        own-coop       Y  Y  Y  .  .  .  .  .  .
+greenlight.read        other-coop     Y  Y  .  .  .  .  .  .  .
+greenlight.manage      own-coop       Y  .  Y  .  .  .  .  .  .
+greenlight.manage      other-coop     Y  .  .  .  .  .  .  .  .
 
 cluster.create         own-coop       Y  .  Y  .  .  .  .  .  .
 cluster.create         other-coop     Y  .  .  .  .  .  .  .  .

@@ -20,6 +20,10 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'PATCH /coops/{id}': { action: 'coop.update', resource: 'coop' },
   'DELETE /coops/{id}': { action: 'coop.delete', resource: 'coop' },
 
+  'GET /coops/{id}/greenlights': { action: 'greenlight.read', resource: 'coop' },
+  'PUT /coops/{id}/greenlights/{slug}': { action: 'greenlight.manage', resource: 'coop' },
+  'DELETE /coops/{id}/greenlights/{slug}': { action: 'greenlight.manage', resource: 'coop' },
+
   'GET /clusters': { action: 'cluster.list', resource: 'platform' },
   'POST /clusters': { action: 'cluster.create', resource: 'coop' },
   'GET /clusters/{id}': { action: 'cluster.read', resource: 'cluster' },
@@ -96,6 +100,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /handovers/{id}/tasks': { action: 'handover.read', resource: 'handover' },
   'GET /handovers/{id}/guide': { action: 'handover.read', resource: 'handover' },
   'POST /handovers/{id}/approve': { action: 'handover.approveAsSource', resource: 'handover' }, // or handover.approveAsTarget, by `as`
+  'PUT /handovers/{id}/run-waves': { action: 'handover.run', resource: 'handover' },
   'POST /handovers/{id}/waves/{n}/run': { action: 'handover.run', resource: 'handover' },
   'POST /handovers/{id}/tenancies/{tenancyId}/retry': { action: 'handover.run', resource: 'handover' },
   'POST /handovers/{id}/clusters/{clusterId}/custody': { action: 'handover.run', resource: 'handover' },

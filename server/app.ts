@@ -29,6 +29,7 @@ import type { SetupLinks } from './setup/links.js';
 import { transferRoutes } from './transfers/routes.js';
 import { handoverRoutes } from './handovers/routes.js';
 import { clusterStorageRoutes } from './clusters/storage-routes.js';
+import { greenlightRoutes } from './greenlight/frontend-routes.js';
 import { clusterHealthRoutes } from './clusters/health-routes.js';
 import { inventoryRoutes } from './inventory/routes.js';
 import { gatewayRoutes } from './gateway/routes.js';
@@ -102,6 +103,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   api.route('/', transferRoutes(deps));
   api.route('/', handoverRoutes(deps));
   api.route('/', clusterStorageRoutes(deps));
+  api.route('/', greenlightRoutes(deps));
   api.route('/', clusterHealthRoutes(deps));
   api.route('/', inventoryRoutes(deps));
   api.route('/', grantRoutes(deps));

@@ -100,6 +100,7 @@ export const RESOURCES: ResourceSpec[] = [
       { flag: '--cluster <cluster>', description: 'a cluster of the host co-op (id or slug)', toBody: str('cluster'), requiredOnCreate: true, onUpdate: true },
       { flag: '--residency <r>', description: 'none | eea | comma-separated country codes', toBody: residency, onUpdate: true },
       { flag: '--retention-days <n>', description: 'days recordings are kept', toBody: int('retentionDays'), onUpdate: true },
+      { flag: '--greenlight <slug>', description: "the co-op's Greenlight its members use (see `greenlights`), or none", toBody: (v) => ({ greenlight: v === 'none' ? null : v }), onUpdate: true },
       { flag: '--language <lang>', description: 'en | fr | de | none: the language of mails and pages for its people who chose none', toBody: (v) => ({ language: v === 'none' ? null : v }), onUpdate: true },
       { flag: '--state <state>', description: 'active | archived', toBody: str('state'), onUpdate: true },
     ],

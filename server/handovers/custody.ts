@@ -50,7 +50,8 @@ export async function transferCustody(deps: HandoverDeps, box: SecretBox, actor:
         if (!moved) throw problems.preconditionFailed('(cluster changed meanwhile)');
         const ts = await tx
           .update(tenancies)
-          .set({ coopId: h.targetCoopId, updatedAt: new Date() })
+          // The source co-op's Greenlight is not the target's to name: the target's admins name theirs.
+          .set({ coopId: h.targetCoopId, greenlightId: null, updatedAt: new Date() })
           .where(and(eq(tenancies.clusterId, clusterId), eq(tenancies.coopId, h.sourceCoopId)))
           .returning({ id: tenancies.id });
         const held = await tx

@@ -30,6 +30,8 @@ const Language = z
   .nullable()
   .openapi({ description: "The language meetplane writes to the tenancy's people in (hand-over mails and pages) when they chose none on their own page; null: English" });
 
+const GreenlightRef = IdOrSlug.nullable().openapi({ description: "A Greenlight front end of the tenancy's co-op (id or slug), or null for none" });
+
 const TenancyOut = z
   .object({
     id: z.string(),
@@ -40,6 +42,7 @@ const TenancyOut = z
     residency: z.any(),
     retentionDays: z.number().int(),
     language: Language,
+    greenlight: z.string().nullable().openapi({ description: "The id of the Greenlight front end its members use (one of its co-op's), or null" }),
     state: z.enum(['active', 'frozen', 'transferring', 'archived']),
     version: z.number().int(),
     createdAt: Timestamp,
@@ -60,12 +63,13 @@ const TenancyCreate = z
     residency: Residency.default({ kind: 'none' }),
     retentionDays: RetentionDays.default(365),
     language: Language.default(null),
+    greenlight: GreenlightRef.optional(),
   })
   .strict()
   .openapi('TenancyCreate');
 
 const TenancyPatch = z
-  .object({ name: Name, cluster: IdOrSlug.openapi({ description: 'A cluster of the co-op, id or slug' }), residency: Residency, retentionDays: RetentionDays, language: Language, state: z.enum(['active', 'archived']) })
+  .object({ name: Name, cluster: IdOrSlug.openapi({ description: 'A cluster of the co-op, id or slug' }), residency: Residency, retentionDays: RetentionDays, language: Language, greenlight: GreenlightRef, state: z.enum(['active', 'archived']) })
   .partial()
   .strict()
   .openapi('TenancyPatch');
@@ -76,7 +80,8 @@ const ListQuery = PageQuery.extend({
 });
 
 function out(t: Tenancy) {
-  return { ...t, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() };
+  const { greenlightId, ...rest } = t;
+  return { ...rest, greenlight: greenlightId, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() };
 }
 
 export function tenancyRoutes({ db, box, guard }: Deps) {
@@ -121,11 +126,11 @@ export function tenancyRoutes({ db, box, guard }: Deps) {
       responses: { 201: jsonContent(TenancyWithSecret, 'Created'), ...commonErrors, 409: jsonContent(z.any(), 'Slug taken') },
     }),
     async (c) => {
-      const { coop: coopId, cluster, ...input } = c.req.valid('json');
+      const { coop: coopId, cluster, greenlight, ...input } = c.req.valid('json');
       const coop = await findCoop(db, coopId);
       if (!coop || !(await guard.canRead(c.var.principal, 'coop.read', coopRef(coop)))) throw problems.validation([{ path: 'coop', message: 'no such co-op' }]);
       const actor = await guard.allow(c.var.principal, 'tenancy.create', coopRef(coop), 'co-op', 'coop.read');
-      const { tenancy, bbbSecret } = await createTenancy(db, box, actor, { ...input, coopId: coop.id, clusterId: cluster });
+      const { tenancy, bbbSecret } = await createTenancy(db, box, actor, { ...input, coopId: coop.id, clusterId: cluster, ...(greenlight !== undefined ? { greenlightId: greenlight } : {}) });
       c.header('ETag', etagOf(tenancy));
       c.header('Location', `/api/v1/tenancies/${tenancy.id}`);
       c.header('Cache-Control', 'no-store');
@@ -161,8 +166,8 @@ export function tenancyRoutes({ db, box, guard }: Deps) {
     async (c) => {
       const { tenancy, actor } = await tenancyFor(db, guard, c.var.principal, c.req.valid('param').id, 'tenancy.update');
       requireIfMatch(c.req.valid('header')['if-match'], tenancy);
-      const { cluster, ...patch } = c.req.valid('json');
-      const updated = await updateTenancy(db, actor, tenancy, { ...patch, ...(cluster ? { clusterId: cluster } : {}) });
+      const { cluster, greenlight, ...patch } = c.req.valid('json');
+      const updated = await updateTenancy(db, actor, tenancy, { ...patch, ...(cluster ? { clusterId: cluster } : {}), ...(greenlight !== undefined ? { greenlightId: greenlight } : {}) });
       c.header('ETag', etagOf(updated));
       return c.json(out(updated), 200);
     },

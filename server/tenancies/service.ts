@@ -12,6 +12,7 @@ import type { SecretBox } from '../crypto/secretbox.js';
 import { problems } from '../http/problem.js';
 import { mapUniqueViolation } from '../db/errors.js';
 import { findCluster } from '../clusters/service.js';
+import { findFrontend } from '../greenlight/frontends.js';
 import { tenancies, type Residency } from './table.js';
 
 export type { Residency };
@@ -27,9 +28,11 @@ export interface TenancyInput {
   residency: Residency;
   retentionDays: number;
   language?: TenancyLanguage | null;
+  /** The Greenlight front end its members use: one of its co-op's (id or slug), or null. */
+  greenlightId?: string | null;
 }
 export type TenancyLanguage = NonNullable<TenancyRow['language']>;
-export type TenancyPatch = Partial<Pick<TenancyInput, 'name' | 'clusterId' | 'residency' | 'retentionDays' | 'language'>> & {
+export type TenancyPatch = Partial<Pick<TenancyInput, 'name' | 'clusterId' | 'residency' | 'retentionDays' | 'language' | 'greenlightId'>> & {
   state?: 'active' | 'archived';
 };
 
@@ -50,6 +53,7 @@ function auditView(t: Tenancy): Record<string, AuditValue> {
     residency: t.residency as unknown as AuditValue,
     retentionDays: t.retentionDays,
     language: t.language,
+    greenlight: t.greenlightId,
     state: t.state,
     version: t.version,
   };
@@ -94,6 +98,13 @@ export async function listTenancies(
   return db.select(publicColumns).from(tenancies).where(and(...conds)).orderBy(asc(tenancies.id)).limit(opts.limit + 1);
 }
 
+/** A tenancy's Greenlight (by id or slug) must be one of its host co-op's; its id. */
+async function ensureGreenlightOfCoop(db: Executor, greenlight: string, coopId: string): Promise<string> {
+  const frontend = await findFrontend(db, coopId, greenlight);
+  if (!frontend) throw problems.validation([{ path: 'greenlight', message: "no such Greenlight of the host co-op (name it first: PUT /coops/{id}/greenlights/{slug})" }]);
+  return frontend.id;
+}
+
 /** A tenancy's cluster (by id or slug) must belong to its host co-op; its id. */
 async function ensureClusterOfCoop(db: Executor, clusterId: string, coopId: string): Promise<string> {
   const cluster = await findCluster(db, clusterId);
@@ -109,6 +120,7 @@ export async function createTenancy(
   input: TenancyInput,
 ): Promise<{ tenancy: Tenancy; bbbSecret: string }> {
   input = { ...input, clusterId: await ensureClusterOfCoop(db, input.clusterId, input.coopId) };
+  if (input.greenlightId) input = { ...input, greenlightId: await ensureGreenlightOfCoop(db, input.greenlightId, input.coopId) };
   const id = uuidv7();
   const bbbSecret = newBbbSecret();
   const tenancy = await mapUniqueViolation(
@@ -128,6 +140,7 @@ export async function createTenancy(
 
 export async function updateTenancy(db: Db, actor: Principal, current: Tenancy, patch: TenancyPatch): Promise<Tenancy> {
   if (patch.clusterId && patch.clusterId !== current.clusterId) patch = { ...patch, clusterId: await ensureClusterOfCoop(db, patch.clusterId, current.coopId) };
+  if (patch.greenlightId) patch = { ...patch, greenlightId: await ensureGreenlightOfCoop(db, patch.greenlightId, current.coopId) };
   if (patch.state && (current.state === 'frozen' || current.state === 'transferring'))
     throw problems.conflict('tenancy-in-transfer', `the tenancy is ${current.state} by a transfer; its state changes with the transfer`);
   return db.transaction(async (tx) => {

@@ -62,8 +62,10 @@ export async function switchTenancy(
   const elsewhere = and(eq(recordings.tenancyId, t.tenancyId), isNotNull(recordings.clusterId));
   const [{ n: recordingsFromFormerClusters } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(elsewhere);
   if (recordingsFromFormerClusters > 0) await tx.update(recordings).set({ clusterId: null }).where(elsewhere);
-  await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
-  const switched: SwitchRecord = { accountsMoved: moved.map((m) => m.id), membershipsLeftOut: leftOut };
+  // A Greenlight front end is its co-op's: at the target the tenancy names none until the target's admins name theirs.
+  const [{ greenlightId } = { greenlightId: null }] = await tx.select({ greenlightId: tenancies.greenlightId }).from(tenancies).where(eq(tenancies.id, t.tenancyId));
+  await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, greenlightId: null, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
+  const switched: SwitchRecord = { accountsMoved: moved.map((m) => m.id), membershipsLeftOut: leftOut, greenlightId };
   await tx.update(transfers).set({ switched }).where(eq(transfers.id, t.id));
   return { membershipsLeftOut: objectors.length, exports: objectors.length, accountsMoved: moved.length, recordingsFromFormerClusters };
 }
@@ -99,7 +101,7 @@ export async function unswitchTenancy(tx: Tx, t: typeof transfers.$inferSelect, 
         .returning({ id: memberships.accountId })
     : [];
   // The recordings (cluster_id null since the switch) go back with the tenancy row: the source still holds them.
-  await tx.update(tenancies).set({ coopId: t.sourceCoopId, clusterId: t.sourceClusterId, state: 'active', updatedAt: now }).where(eq(tenancies.id, t.tenancyId));
+  await tx.update(tenancies).set({ coopId: t.sourceCoopId, clusterId: t.sourceClusterId, greenlightId: sw.greenlightId ?? null, state: 'active', updatedAt: now }).where(eq(tenancies.id, t.tenancyId));
   await tx.update(transfers).set({ switched: null }).where(eq(transfers.id, t.id));
   return { accountsMovedBack: back.length, membershipsGivenBack: given.length };
 }

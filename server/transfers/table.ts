@@ -41,6 +41,8 @@ export interface SwitchRecord {
   accountsMoved: string[];
   /** memberships the switch ended (members who objected), to give back on a roll back */
   membershipsLeftOut: Array<{ accountId: string; role: 'owner' | 'admin' | 'member' }>;
+  /** the source co-op's Greenlight the tenancy named (it cannot name it at the target), to give back on a roll back */
+  greenlightId?: string | null;
 }
 
 /** What the copy has done so far (the copy engine's figures, plus recordings), for `status` and `watch`. */
