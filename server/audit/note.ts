@@ -176,7 +176,7 @@ export function signNote(body: string, signer: NoteSigner, ...cosigners: NoteSig
   return `${body}\n${lines.join('')}`;
 }
 
-interface SignatureLine {
+export interface SignatureLine {
   name: string;
   keyId: number;
   signature: Uint8Array;
@@ -203,8 +203,8 @@ function decodeNote(note: string | Uint8Array): string {
   }
 }
 
-/** Splits at the last blank line into the signed text and its signature lines. */
-function splitNote(note: string): { text: string; signatures: SignatureLine[] } {
+/** Splits at the last blank line into the signed text and its signature lines (verifying none). */
+export function splitNote(note: string): { text: string; signatures: SignatureLine[] } {
   if (hasForbiddenControl(note)) fail('malformed-note', 'note contains a control character');
   const blank = note.lastIndexOf('\n\n');
   if (blank < 0) fail('malformed-note', 'note has no blank line before its signatures');

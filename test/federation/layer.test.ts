@@ -6,8 +6,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importGraph, ROOT } from '../support/import-graph.js';
 
-// Small shared utilities of the server: the outbound-request policy, canonical JSON (RFC 8785).
-const SHARED = ['server/net/', 'server/audit/canonical.ts'];
+// Small shared utilities of the server: the outbound-request policy, canonical JSON (RFC 8785),
+// C2SP signed notes (cosignatures are note signatures).
+const SHARED = ['server/net/', 'server/audit/canonical.ts', 'server/audit/note.ts'];
 
 describe('the federation layer', () => {
   const modules = readdirSync(path.join(ROOT, 'federation')).filter((f) => f.endsWith('.ts'));
