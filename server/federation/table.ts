@@ -1,4 +1,4 @@
-import { pgTable, text, timestamp, jsonb, uuid } from 'drizzle-orm/pg-core';
+import { bigint, pgTable, primaryKey, text, timestamp, jsonb, uuid } from 'drizzle-orm/pg-core';
 import type { JWK } from 'jose';
 
 /**
@@ -43,3 +43,68 @@ export const federationPeers = pgTable('federation_peers', {
   addedBy: uuid('added_by'),
   addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
+
+/**
+ * The instance's witness key (C2SP tlog-witness): an Ed25519 key whose cosignature/v1 lines say
+ * "this checkpoint is consistent with everything of that log I cosigned before". Sealed under
+ * the master key; the vkey (type 0x04) is what auditors list in their witness policy.
+ */
+export const witnessKeys = pgTable('witness_keys', {
+  vkey: text('vkey').primaryKey(),
+  name: text('name').notNull(),
+  privateSealed: text('private_sealed').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/**
+ * Logs this instance witnesses, by origin, with the verifier key their checkpoints must carry
+ * and the latest checkpoint it cosigned (size 0 and no note until the first).
+ */
+export const witnessedLogs = pgTable('witnessed_logs', {
+  origin: text('origin').primaryKey(),
+  vkey: text('vkey').notNull(),
+  size: bigint('size', { mode: 'number' }).notNull().default(0),
+  rootHash: text('root_hash'),
+  checkpoint: text('checkpoint'),
+  addedBy: uuid('added_by'),
+  addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }),
+});
+
+/**
+ * Evidence of a log's misbehaviour seen by the witness: two validly signed checkpoints of one
+ * origin that cannot both be views of one append-only log (a fork, a rollback, or a consistency
+ * proof that does not verify). Both notes are kept as they were received.
+ */
+export const witnessIncidents = pgTable('witness_incidents', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  origin: text('origin').notNull(),
+  kind: text('kind').$type<'fork' | 'rollback' | 'bad-proof'>().notNull(),
+  recordedCheckpoint: text('recorded_checkpoint').notNull(),
+  presentedCheckpoint: text('presented_checkpoint').notNull(),
+  oldSize: bigint('old_size', { mode: 'number' }).notNull(),
+  proof: jsonb('proof').$type<string[]>().notNull(),
+  detectedAt: timestamp('detected_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Witnesses this instance asks to cosign its own audit checkpoints (their add-checkpoint URL and vkey). */
+export const cosigningWitnesses = pgTable('cosigning_witnesses', {
+  url: text('url').primaryKey(),
+  vkey: text('vkey').notNull(),
+  /** The size the witness last cosigned, as it told us: the next request's `old`. */
+  size: bigint('size', { mode: 'number' }).notNull().default(0),
+  addedBy: uuid('added_by'),
+  addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Cosignature lines witnesses returned for this instance's checkpoints, served with the checkpoint. */
+export const checkpointCosignatures = pgTable(
+  'checkpoint_cosignatures',
+  {
+    size: bigint('size', { mode: 'number' }).notNull(),
+    witness: text('witness').notNull(),
+    line: text('line').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.size, t.witness] })],
+);
