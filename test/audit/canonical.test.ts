@@ -105,6 +105,8 @@ describe('values with no exact JSON form are rejected', () => {
     const orphan = Object.create(Object.create(null) as object) as object;
     expect(() => canonicalJson({ x: orphan })).toThrow(new CanonicalJsonError('$.x is a object without prototype; convert it to plain JSON first'));
     expect(() => canonicalJson(['\udc00'])).toThrow(/^value has no canonical JSON form: .*Lone surrogate/);
+    // The name is what a stack trace in the server's log starts with.
+    expect(String(new CanonicalJsonError('x'))).toBe('CanonicalJsonError: x');
   });
 
   it('accepts shared (non-circular) references and null-prototype objects', () => {
