@@ -3,7 +3,7 @@
 // mode each, the timeline, and the waves its data-move tenancies go in; it is
 // refused whole (every issue listed) when the timeline breaks the notice rule
 // or a target cluster lacks room. Audited as one entry with the whole plan.
-import { and, asc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { appendAudit, type AuditValue } from '../audit/trail.js';
@@ -76,6 +76,18 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
   });
   if (new Set(chosen.map((c) => c.clusterId)).size !== chosen.length) issues.push({ path: 'clusters', message: 'a cluster is named twice' });
   if (!chosen.length) issues.push({ path: 'clusters', message: 'the source co-op has no cluster to hand over' });
+  // One open plan per cluster: two would each make transfers for the same tenancies.
+  const covered = chosen.length
+    ? await db
+        .select({ clusterId: handoverClusters.clusterId, handoverId: handovers.id, name: handovers.name, state: handovers.state })
+        .from(handoverClusters)
+        .innerJoin(handovers, eq(handovers.id, handoverClusters.handoverId))
+        .where(and(inArray(handoverClusters.clusterId, chosen.map((c) => c.clusterId)), notInArray(handovers.state, ['completed', 'cancelled'])))
+    : [];
+  chosen.forEach((c, i) => {
+    const other = covered.find((o) => o.clusterId === c.clusterId);
+    if (other) issues.push({ path: `clusters.${i}.cluster`, message: `cluster ${c.clusterId} is already in the ${other.state} hand-over "${other.name}" (${other.handoverId}): complete or cancel it first` });
+  });
   if (issues.length) throw problems.validation(issues);
 
   const scoped = await db

@@ -51,9 +51,7 @@ describe('approving and cancelling a hand-over', () => {
     const dst = await coopAdminWithToken(s, neu.id);
     const techie = await memberWithToken(s, neu.id);
 
-    const created = await s.api('POST', '/api/v1/handovers', {
-      token: src.token,
-      body: {
+    const planBody = {
         name: 'Soon called off',
         sourceCoop: old.id,
         targetCoop: neu.id,
@@ -63,10 +61,14 @@ describe('approving and cancelling a hand-over', () => {
         cutoverAt: iso(7_200_000),
         decommissionAt: iso(20 * 3_600_000),
         agreement: { documentSha256: 'b'.repeat(64), signedOn: '2026-01-01' },
-      },
-    });
+    };
+    const created = await s.api('POST', '/api/v1/handovers', { token: src.token, body: planBody });
     expect(created.status, created.text).toBe(201);
     const id = created.json.id as string;
+    // A second plan over the same cluster while this one is open is refused, naming it: both would move the same tenancies.
+    const twice = await s.api('POST', '/api/v1/handovers', { token: src.token, body: { ...planBody, name: 'The same again' } });
+    expect(twice.status).toBe(400);
+    expect(twice.json.errors).toEqual([{ path: 'clusters.0.cluster', message: `cluster ${s1.id} is already in the draft hand-over "Soon called off" (${id}): complete or cancel it first` }]);
 
     const refused = await act(id, 'approve', noApprover.token, { as: 'source_admin' });
     expect(refused.status).toBe(403);
@@ -91,5 +93,7 @@ describe('approving and cancelling a hand-over', () => {
     for (const t of ts) expect((await s.api('GET', `/api/v1/tenancies/${t.id}`)).json).toMatchObject({ coopId: old.id, clusterId: s1.id, state: 'active' });
     expect((await s.api('GET', `/api/v1/clusters/${s1.id}`, { token: techie.token })).status).toBe(404);
     expect((await act(id, 'cancel', src.token, { reason: 'again' })).status).toBe(409);
+    // Once it is cancelled, the cluster may be planned again.
+    expect((await s.api('POST', '/api/v1/handovers', { token: src.token, body: { ...planBody, name: 'Next year' } })).status).toBe(201);
   }, 90_000);
 });
