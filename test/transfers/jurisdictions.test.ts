@@ -59,6 +59,21 @@ describe('supervisory authorities (named to members on their transfer page)', ()
     expect(registry.authority('ZZ')).toBeUndefined();
   });
 
+  it('names no authority for a name every object inherits', () => {
+    for (const name of ['constructor', 'toString', '__proto__']) expect(registry.authority(name), name).toBeUndefined();
+  });
+
+  it('lists each home country once, in order, however many regimes name it', () => {
+    const none = { adequacy: [] };
+    const shared = JurisdictionRegistry.parse({
+      version: 'v',
+      eea: ['FR', 'DE'],
+      regimes: { eu_gdpr: { name: 'EU', free: ['EEA'], ...none }, uk_gdpr: { name: 'UK', free: ['GB', 'DE'], ...none }, ch_fadp: { name: 'CH', free: ['CH', 'GB'], ...none } },
+    });
+    expect(shared.homeCountries()).toEqual(['CH', 'DE', 'FR', 'GB']);
+    expect(shared.regimeName('uk_gdpr')).toBe('UK');
+  });
+
   it('refuses an authority without a https address', () => {
     const json = JSON.parse(readFileSync(new URL('../../policies/jurisdictions.json', import.meta.url), 'utf8'));
     json.authorities.FR.url = 'http://www.cnil.fr';
