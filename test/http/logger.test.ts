@@ -56,6 +56,16 @@ describe('values under secret-sounding keys', () => {
     });
   });
 
+  it('cover every key a credential travels under, and no key that merely contains one', () => {
+    const keys = ['password', 'new_password', 'confirm', 'secret', 'shared_secret', 'client_secret', 'bbb_secret', 'master_key', 'token', 'access_token', 'refresh_token', 'id_token', 'device_code', 'user_code', 'code_verifier', 'authorization', 'cookie', 'set-cookie', 'csrf', 'XSRF'];
+    const { log, records, text } = capture();
+    log.info({ ...Object.fromEntries(keys.map((k, i) => [k, `value-${i}-kept-out`])), confirmed: true, secretary: 'kept', tokens: 2 }, 'keys');
+    const [r] = records();
+    for (const k of keys) expect(r![k], k).toBe(REDACTED);
+    expect(text()).not.toContain('kept-out');
+    expect(r).toMatchObject({ confirmed: true, secretary: 'kept', tokens: 2 });
+  });
+
   it('survive cycles and very deep objects without writing them out', () => {
     const { log, records } = capture();
     const loop: Record<string, unknown> = { name: 'loop' };
