@@ -8,7 +8,7 @@ import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
 import { appendAudit, type AuditValue } from '../audit/trail.js';
 import { problems } from '../http/problem.js';
-import { uuidv7 } from '../ids.js';
+import { UUID_RE, uuidv7 } from '../ids.js';
 import { tenancies } from '../tenancies/table.js';
 import { greenlightFrontends } from './table.js';
 
@@ -43,8 +43,8 @@ export async function listFrontends(db: Executor, coopId: string): Promise<Green
 
 /** A front end of the co-op, by slug or id. */
 export async function findFrontend(db: Executor, coopId: string, slugOrId: string): Promise<GreenlightFrontend | undefined> {
-  const rows = await db.select().from(greenlightFrontends).where(eq(greenlightFrontends.coopId, coopId));
-  const row = rows.find((r) => r.slug === slugOrId || r.id === slugOrId.toLowerCase());
+  const which = UUID_RE.test(slugOrId) ? eq(greenlightFrontends.id, slugOrId.toLowerCase()) : eq(greenlightFrontends.slug, slugOrId);
+  const [row] = await db.select().from(greenlightFrontends).where(and(eq(greenlightFrontends.coopId, coopId), which));
   return row && visible(row);
 }
 
