@@ -132,4 +132,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /federation/anchors': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/peers': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/keys/rotate': { action: 'federation.manage', resource: 'platform' },
+  'GET /federation/witness': { action: 'federation.read', resource: 'platform' },
+  'POST /federation/witness/logs': { action: 'federation.manage', resource: 'platform' },
+  'GET /federation/incidents': { action: 'federation.read', resource: 'platform' },
 };

@@ -39,6 +39,7 @@ import { policyRoutes } from './authz/routes.js';
 import { receiptKeyRoutes } from './receipts/routes.js';
 import { federationApiRoutes, federationPublicRoutes, federationResolver } from './federation/routes.js';
 import { providerMetadata } from './federation/provider-metadata.js';
+import { witnessApiRoutes, witnessPublicRoutes } from './federation/witness-routes.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -111,6 +112,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   if (deps.sso) api.route('/', ssoRoutes(deps, deps.sso));
   const federation = federationResolver(deps);
   api.route('/', federationApiRoutes(deps, federation));
+  api.route('/', witnessApiRoutes(deps));
   app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
   app.route(API_PREFIX, api);
   if (deps.sso) mountSso(app, deps.sso);
@@ -118,6 +120,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   app.route('/audit', auditPages(deps));
   // OpenID Federation: the entity configuration (naming the provider when sign-on runs) and fetch/list/resolve.
   app.route('/', federationPublicRoutes(deps, federation, async () => (deps.sso ? providerMetadata(deps.config) : undefined)));
+  app.route('/', witnessPublicRoutes(deps)); // C2SP tlog-witness: unauthenticated, the checkpoint's signature is the check
   if (setup) app.route('/setup', setupPages(deps, setup));
   app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in
   app.route('/', gatewayRoutes(deps, metrics)); // BBB API gateway: checksums, not bearer tokens

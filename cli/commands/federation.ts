@@ -98,6 +98,40 @@ export function federationCommands(globals: () => Opts): Command[] {
       process.stdout.write(`${JSON.stringify(b.metadata, null, 2)}\n`);
     });
 
+  const witness = fed.command('witness').description("this instance as a C2SP tlog witness: its key and the logs whose checkpoints it cosigns");
+  witness
+    .command('show', { isDefault: true })
+    .description('the witness key (for witness policies) and the logs witnessed, with the size last cosigned')
+    .action(async () => {
+      const res = await client().request<{ vkey: string; submissionPrefix: string; logs: Array<Record<string, unknown>> }>('GET', '/federation/witness');
+      if (globals().json) return printJson(res.body);
+      process.stdout.write(`witness key: ${res.body.vkey}\nsubmission prefix: ${res.body.submissionPrefix}\n`);
+      printTable(res.body.logs, ['origin', 'size', 'updatedAt', 'vkey']);
+    });
+  witness
+    .command('add <origin>')
+    .description("witness a log: cosign its checkpoints when they are consistent with the last one cosigned")
+    .requiredOption('--vkey <vkey>', "the log's checkpoint verifier key (its name is the origin), exchanged out of band or read from its federation metadata")
+    .action(async (origin: string, o: { vkey: string }) => {
+      const res = await client().request('POST', '/federation/witness/logs', { body: { origin, vkey: o.vkey } });
+      if (globals().json) return printJson(res.body);
+      process.stdout.write(`witnessing ${origin} (key ${o.vkey.split('+').slice(0, 2).join('+')})\n`);
+    });
+
+  fed
+    .command('incidents')
+    .description('checkpoints this witness refused as a fork, a rollback or an inconsistent proof; --json for both notes')
+    .action(async () => {
+      const res = await client().request<{ items: Array<Record<string, unknown>> }>('GET', '/federation/incidents');
+      if (globals().json) return printJson(res.body);
+      if (res.body.items.length === 0) return void process.stdout.write('no incidents\n');
+      const size = (note: unknown) => String(note).split('\n')[1];
+      printTable(
+        res.body.items.map((i) => ({ ...i, recorded: size(i.recordedCheckpoint), presented: size(i.presentedCheckpoint) })),
+        ['detectedAt', 'origin', 'kind', 'recorded', 'presented', 'id'],
+      );
+    });
+
   const peers = new Command('peers').description('pinned peers: instances trusted without an anchor');
   peers
     .command('add <entity-id>')

@@ -14,6 +14,7 @@ import { LEGACY_LABEL, sealLabel as auditLogKeyLabel } from '../audit/log-keys.j
 import { sealLabel as coopKeyLabel } from '../receipts/keys.js';
 import { label as memberExportLabel } from '../transfers/member-export.js';
 import { label as federationKeyLabel } from '../federation/keys.js';
+import { label as witnessKeyLabel } from '../federation/witness-key.js';
 import { databaseUrlLabel as greenlightDatabaseUrlLabel, secretKeyBaseLabel as greenlightKeyLabel } from '../greenlight/frontends.js';
 
 export interface SealedColumn {
@@ -41,6 +42,7 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'coop_keys', column: 'private_sealed', key: ['kid'], labelFrom: ['coop_id'], label: (r) => coopKeyLabel(r.coop_id!, r.kid!) },
   { table: 'member_exports', column: 'content_sealed', key: ['id'], label: (r) => memberExportLabel(r.id!) },
   { table: 'federation_keys', column: 'private_sealed', key: ['kid'], label: (r) => federationKeyLabel(r.kid!) },
+  { table: 'witness_keys', column: 'private_sealed', key: ['vkey'], label: (r) => witnessKeyLabel(r.vkey!) },
   { table: 'greenlight_frontends', column: 'database_url_sealed', key: ['id'], label: (r) => greenlightDatabaseUrlLabel(r.id!) },
   { table: 'greenlight_frontends', column: 'secret_key_base_sealed', key: ['id'], label: (r) => greenlightKeyLabel(r.id!) },
 ];

@@ -80,6 +80,10 @@ export class Metrics {
       const [r] = await q<{ n: number | null }>(sql`select (select coalesce(max(idx) + 1, 0) from audit_entries) - (select coalesce(max(size), 0) from audit_checkpoints) as n`);
       g.set(Math.max(0, Number(r?.n ?? 0)));
     });
+    gauge('meetplane_witness_incidents', 'Checkpoints this witness refused as inconsistent (fork, rollback, bad-proof), by log origin.', ['origin', 'kind'], async (g) => {
+      for (const r of await q<{ origin: string; kind: string; n: number }>(sql`select origin, kind, count(*)::int as n from witness_incidents group by origin, kind`))
+        g.set({ origin: r.origin, kind: r.kind }, Number(r.n));
+    });
     gauge('meetplane_jobs', 'Background jobs by kind and state (queued: due or waiting; running: leased).', ['kind', 'state'], async (g) => {
       for (const r of await q<{ kind: string; state: string; n: number }>(sql`select kind, state, count(*)::int as n from jobs where state in ('queued', 'running', 'failed') group by kind, state`))
         g.set({ kind: r.kind, state: r.state }, Number(r.n));

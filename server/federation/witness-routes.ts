@@ -1,0 +1,107 @@
+// The witness over HTTP. Public, as C2SP tlog-witness wants it: POST /witness/add-checkpoint
+// (the submission prefix is <PUBLIC_URL>/witness); its answers are the spec's status codes, the
+// 200 body cosignature lines, the 409 body the recorded size as text/x.tlog.size, the others
+// RFC 9457 problems. Under /api/v1/federation: the platform admins' and auditors' view
+// (federation.read) and the logs to witness (federation.manage, audited).
+import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
+import { router, type AppEnv, type Deps } from '../http/env.js';
+import { commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { PLATFORM } from '../authz/guard.js';
+import { problems, ProblemError } from '../http/problem.js';
+import { limitBody } from '../http/body-limit.js';
+import { NoteError } from '../audit/note.js';
+import { addCheckpoint, addWitnessedLog, listIncidents, listWitnessedLogs } from './witness.js';
+import { witnessKey } from './witness-key.js';
+
+/** 63 proof lines and a checkpoint with its signatures fit many times over. */
+const ADD_CHECKPOINT_LIMIT = 64 * 1024;
+const TITLES: Record<number, [string, string]> = {
+  400: ['bad-request', 'Bad request'],
+  403: ['witness-unverified', 'The checkpoint is not signed by the log'],
+  404: ['witness-unknown-log', 'Unknown log'],
+  422: ['witness-inconsistent', 'The checkpoint is not consistent with the one cosigned before'],
+};
+
+export function witnessPublicRoutes(deps: Deps) {
+  const app = new Hono<AppEnv>();
+  app.use('/witness/add-checkpoint', limitBody(ADD_CHECKPOINT_LIMIT));
+  app.post('/witness/add-checkpoint', async (c) => {
+    const answer = await addCheckpoint({ db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl }, new Uint8Array(await c.req.arrayBuffer()));
+    if (answer.status === 200) return c.body(answer.cosignature, 200, { 'Content-Type': 'text/plain; charset=utf-8' });
+    if (answer.status === 409) return c.body(`${answer.size}\n`, 409, { 'Content-Type': 'text/x.tlog.size' });
+    const [type, title] = TITLES[answer.status]!;
+    if (answer.incident) c.var.log.warn({ incident: answer.incident }, 'witness: inconsistent checkpoint refused and recorded');
+    throw new ProblemError(answer.status, type, title, answer.detail, answer.incident ? { incident: answer.incident } : {});
+  });
+  return app;
+}
+
+const LogOut = z.object({ origin: z.string(), vkey: z.string(), size: z.number().int(), rootHash: z.string().nullable(), updatedAt: z.string().nullable() }).openapi('WitnessedLog');
+const WitnessOut = z
+  .object({ vkey: z.string().openapi({ description: 'cosignature/v1 verifier key (type 0x04) for witness policies' }), submissionPrefix: z.string(), logs: z.array(LogOut) })
+  .openapi('Witness');
+const IncidentOut = z
+  .object({
+    id: z.string(),
+    origin: z.string(),
+    kind: z.enum(['fork', 'rollback', 'bad-proof']),
+    detectedAt: z.string(),
+    oldSize: z.number().int(),
+    proof: z.array(z.string()),
+    recordedCheckpoint: z.string().openapi({ description: 'The checkpoint this witness had cosigned, as received' }),
+    presentedCheckpoint: z.string().openapi({ description: 'The checkpoint that contradicts it, as received' }),
+  })
+  .openapi('WitnessIncident');
+const AddLog = z
+  .object({ origin: z.string().min(1).max(500), vkey: z.string().min(1).max(1000).openapi({ description: "The log's checkpoint verifier key (signed-note vkey); its name is the origin" }) })
+  .strict();
+
+export function witnessApiRoutes(deps: Deps) {
+  const { db, guard } = deps;
+  const app = router();
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/federation/witness', tags: ['federation'], summary: "This instance's witness key and the logs it witnesses", responses: { 200: jsonContent(WitnessOut, 'The witness'), ...commonErrors } }),
+    async (c) => {
+      await guard.allow(c.var.principal, 'federation.read', PLATFORM, 'federation');
+      const key = await witnessKey(db, deps.box, deps.config.publicUrl);
+      return c.json({ vkey: key.vkey, submissionPrefix: `${deps.config.publicUrl}/witness`, logs: await listWitnessedLogs(db) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/federation/witness/logs',
+      tags: ['federation'],
+      summary: "Witness a log: cosign its checkpoints when consistent (a known origin keeps what was cosigned, with the new key)",
+      request: { body: jsonBody(AddLog) },
+      responses: { 201: jsonContent(LogOut, 'Witnessed'), ...commonErrors },
+    }),
+    async (c) => {
+      const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      try {
+        return c.json(await addWitnessedLog(db, actor, c.req.valid('json')), 201);
+      } catch (e) {
+        if (e instanceof NoteError) throw problems.badRequest(`vkey: ${e.message}`);
+        throw e;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/federation/incidents',
+      tags: ['federation'],
+      summary: 'Checkpoints this witness refused as a fork, a rollback or an inconsistent proof, with both notes as evidence',
+      responses: { 200: jsonContent(z.object({ items: z.array(IncidentOut) }), 'Newest first'), ...commonErrors },
+    }),
+    async (c) => {
+      await guard.allow(c.var.principal, 'federation.read', PLATFORM, 'federation');
+      return c.json({ items: await listIncidents(db) }, 200);
+    },
+  );
+  return app;
+}
