@@ -318,6 +318,12 @@ export class SftpStorage implements RecordingStorage {
     }
   }
 
+  // writeFile has fsynced each file already (deferSync is not honoured: a
+  // second open per file would cost more round trips than it saves). SFTP has
+  // no request that syncs a directory: the rename is as durable as the
+  // server's filesystem makes it.
+  async sync(_paths: readonly string[]): Promise<void> {}
+
   async close(): Promise<void> {
     this.closed = true;
     const session = this.#session;

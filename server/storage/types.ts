@@ -25,6 +25,12 @@ export interface WriteOptions {
   /** keep the file's current bytes and write after them (resume a partial file) */
   append?: boolean;
   signal?: AbortSignal;
+  /**
+   * Leave making the file durable to a later `sync` of its final path, so a
+   * caller writing many files pays for one durability barrier per batch
+   * instead of one per file. A backend that cannot defer syncs at once.
+   */
+  deferSync?: boolean;
 }
 
 export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -49,6 +55,12 @@ export interface RecordingStorage {
   readText(path: string): Promise<string>;
   /** replaces the file atomically (written beside it, then renamed) */
   writeText(path: string, text: string): Promise<void>;
+  /**
+   * Makes the files at `paths` (written with `deferSync`, then renamed into
+   * place) durable with their directory entries: once it resolves they
+   * survive a power cut. One call for many files is the point.
+   */
+  sync(paths: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 

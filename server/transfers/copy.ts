@@ -1,9 +1,15 @@
 // The resumable, verified copy of a tenancy's recordings from one storage to
-// another. Each file is streamed (bounded memory) through SHA-256 into
-// `path.partial`, then renamed into place and recorded done. A crash leaves at
-// most one partial file per worker: the next run re-hashes the bytes already
-// on the target and continues from there instead of starting over.
+// another. Each file is read once and streamed (bounded memory) through
+// SHA-256 into `path.partial`, then renamed into place. Files are recorded
+// done in batches, each after one durability barrier (`to.sync`) covering all
+// of them: a file is never recorded done before its bytes and its name would
+// survive a power cut, and a disk pays one barrier per batch, not per file. A
+// crash leaves at most one partial file per worker, and renamed files not yet
+// recorded: the next run re-hashes the bytes of a partial file and continues
+// from there, and copies an unrecorded file again.
 import { createHash, type Hash } from 'node:crypto';
+import { addAbortSignal } from 'node:stream';
+import { FileStorage } from '../storage/file.js';
 import { safePath } from '../storage/paths.js';
 import type { RecordingStorage } from '../storage/types.js';
 import { failpoint } from '../failpoints.js';
@@ -25,7 +31,7 @@ export interface CopyRecord {
 export interface CopyStateStore {
   /** every file recorded done so far by this job */
   done(): Promise<CopyRecord[]>;
-  /** records one file done; called after its final rename, so the file is in place */
+  /** records one file done; called once the file is in place and durable */
   markDone(record: CopyRecord): Promise<void>;
 }
 
@@ -61,9 +67,18 @@ export interface CopyOptions {
   progressIntervalMs?: number;
   /** re-hash files already recorded done and copy them again when the target differs */
   verifyDone?: boolean;
-  /** files copied at once (default 4): many small files cost round trips, not bandwidth */
+  /** files copied at once (default 8): many small files cost round trips and barriers, not bandwidth */
   concurrency?: number;
+  /** when copied files are made durable and recorded done: after this many files or bytes, or this long (defaults: BATCH) */
+  batch?: Partial<typeof BATCH>;
 }
+
+/**
+ * Default batch of files made durable and recorded together: a barrier per
+ * thousand small files or 256 MiB, and none later than 5 s after a file is in
+ * place, so a crash costs at most that much copying again.
+ */
+export const BATCH = { files: 1000, bytes: 256 * 1024 * 1024, waitMs: 5000 };
 
 export interface CopyResult {
   /** one record per requested file, in the order given */
@@ -97,6 +112,19 @@ export async function copyFiles(options: CopyOptions): Promise<CopyResult> {
   const result = { copiedFiles: 0, skippedFiles: 0, resumedFiles: 0, bytesRead: 0 };
   const progress = new ProgressMeter(files, options.onProgress, options.progressIntervalMs ?? 1000);
 
+  // Renamed into place, waiting for the next durability barrier to be recorded done.
+  const commits = new GroupCommit(async (batch) => {
+    await to.sync(batch.map((r) => r.path));
+    const doneAt = new Date();
+    for (const copied of batch) {
+      const rec = { ...copied, doneAt };
+      await state.markDone(rec);
+      manifest.set(rec.path, rec);
+      result.copiedFiles++;
+      progress.fileDone(0, true);
+    }
+  }, { ...BATCH, ...options.batch });
+
   const copyOne = async (file: CopyFile): Promise<void> => {
     const record = done.get(file.path);
     if (record && record.size === file.size && (await stillThere(to, record, options.verifyDone ?? false, signal))) {
@@ -117,22 +145,29 @@ export async function copyFiles(options: CopyOptions): Promise<CopyResult> {
       progress.add(offset, false);
     }
     if (offset < file.size || !existing || existing.size !== offset) {
-      const source = sourceBytes(from, file, offset, hash, signal, (n) => {
+      const source = sourceBytes(from, to, file, offset, hash, signal, (n) => {
         result.bytesRead += n;
         progress.add(n, true);
       });
-      await to.writeFile(partial, source, { append: offset > 0, signal });
+      await to.writeFile(partial, source, { append: offset > 0, signal, deferSync: true });
     }
     const sha256 = hash.digest('hex');
     await to.rename(partial, file.path);
-    const rec: CopyRecord = { path: file.path, size: file.size, sha256, doneAt: new Date() };
-    await state.markDone(rec);
-    manifest.set(file.path, rec);
-    result.copiedFiles++;
-    progress.fileDone(0, true);
+    // Waits when a full batch is already waiting: unrecorded work stays bounded.
+    await commits.add({ path: file.path, size: file.size, sha256, doneAt: new Date() }); // doneAt set again when recorded
+    // A failed barrier stops the workers taking new files.
+    commits.throwIfFailed();
   };
 
-  await runPool(files, options.concurrency ?? 4, copyOne, signal);
+  try {
+    await runPool(files, options.concurrency ?? 8, copyOne, signal);
+  } catch (err) {
+    // What is already in place is still worth recording for the next run; the first failure is the one to report.
+    await commits.flush().catch(() => {});
+    throw err;
+  }
+  await commits.flush();
+  signal?.throwIfAborted();
   progress.report(true);
   return { ...result, manifest: files.map((f) => manifest.get(f.path)!) };
 }
@@ -200,6 +235,7 @@ async function hashInto(hash: Hash, storage: RecordingStorage, path: string, sig
 // The source bytes from `offset`, hashed and counted on their way to the target.
 async function* sourceBytes(
   from: RecordingStorage,
+  to: RecordingStorage,
   file: CopyFile,
   offset: number,
   hash: Hash,
@@ -207,9 +243,14 @@ async function* sourceBytes(
   onBytes: (n: number) => void,
 ): AsyncIterable<Buffer> {
   let pos = offset;
-  const stream = await from.createReadStream(file.path, { start: offset });
+  // Disk to disk, one buffer per file serves every chunk: FileStorage.writeFile
+  // has written a chunk before it asks for the next.
+  const local = from instanceof FileStorage && to instanceof FileStorage;
+  const stream = local ? null : await from.createReadStream(file.path, { start: offset });
+  // An abort ends a read that is waiting on a stalled source, too.
+  if (signal && stream) addAbortSignal(signal, stream);
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream ?? (from as FileStorage).readReusingBuffer(file.path, { start: offset })) {
       signal?.throwIfAborted();
       pos += chunk.length;
       if (pos > file.size) throw new CopyError(file.path, `source is larger than the expected ${file.size} bytes (changed during the copy?)`);
@@ -219,7 +260,7 @@ async function* sourceBytes(
       failpoint('copy.chunk');
     }
   } finally {
-    stream.destroy();
+    stream?.destroy();
   }
   if (pos !== file.size) throw new CopyError(file.path, `source has ${pos} bytes, expected ${file.size} (changed during the copy?)`);
 }
@@ -266,6 +307,82 @@ async function runPool<T>(items: readonly T[], concurrency: number, work: (item:
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
   if (failure) throw (failure as { err: unknown }).err;
+}
+
+/**
+ * Group commit: records pile up until there are enough of them (files or
+ * bytes) or the oldest has waited long enough, then one commit takes them
+ * all. A barrier costs the disk a journal commit and stalls every writer
+ * meanwhile: taken per file it would cost more than the copying. One commit
+ * runs at a time; records added during it wait for the next.
+ */
+class GroupCommit {
+  private pending: CopyRecord[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private failure: { err: unknown } | null = null;
+
+  constructor(
+    private readonly commit: (batch: CopyRecord[]) => Promise<void>,
+    private readonly limits: { files: number; bytes: number; waitMs: number },
+  ) {}
+
+  private flushing = false;
+
+  /** resolves at once, or when a full batch is waiting behind a running commit, once that commit is over */
+  async add(record: CopyRecord): Promise<void> {
+    this.pending.push(record);
+    this.pendingBytes += record.size;
+    this.schedule();
+    if (this.running && this.full()) await this.running;
+  }
+
+  private full(): boolean {
+    return this.flushing || this.pending.length >= this.limits.files || this.pendingBytes >= this.limits.bytes;
+  }
+
+  private schedule(): void {
+    if (this.running || !this.pending.length) return;
+    if (this.full()) this.start();
+    else this.timer ??= setTimeout(() => this.start(), this.limits.waitMs);
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure.err;
+  }
+
+  /** commits everything added so far; rejects with the first failure */
+  async flush(): Promise<void> {
+    this.flushing = true;
+    this.start();
+    while (this.running) await this.running;
+    this.throwIfFailed();
+  }
+
+  private start(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.running || !this.pending.length) return;
+    this.running = this.drain();
+  }
+
+  // Commits what is pending, and again while a full batch piled up meanwhile.
+  private async drain(): Promise<void> {
+    try {
+      do {
+        const batch = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        if (batch.length) await this.commit(batch);
+      } while (this.full() && this.pending.length);
+    } catch (err) {
+      this.failure ??= { err };
+    } finally {
+      this.running = null;
+    }
+    if (!this.failure) this.schedule();
+  }
 }
 
 class ProgressMeter {

@@ -96,6 +96,54 @@ describe('copyFiles', () => {
     expect(targetWhenThreeQuartersRead).toBeGreaterThan(size / 2);
   });
 
+  it('records a file done only once the target has made it durable, many files to one barrier', async () => {
+    const tree = makeRecordingTree(srcDir, { recordings: 4, bigBytes: 200_000, smallFiles: 6 });
+    const synced = new Set<string>();
+    const barriers: number[] = [];
+    const to = new (class extends FileStorage {
+      override async sync(paths: readonly string[]) {
+        await super.sync(paths);
+        paths.forEach((p) => synced.add(p));
+        barriers.push(paths.length);
+      }
+    })(dstDir);
+    const notDurable: string[] = [];
+    const state = new (class extends MemoryCopyState {
+      override async markDone(r: Parameters<MemoryCopyState['markDone']>[0]) {
+        if (!synced.has(r.path)) notDurable.push(r.path);
+        await super.markDone(r);
+      }
+    })();
+    const result = await copyFiles({ from: new FileStorage(srcDir), to, files: await listAll(new FileStorage(srcDir)), state, batch: { files: 10 } });
+    expect(result.copiedFiles).toBe(tree.length);
+    expect(notDurable).toEqual([]);
+    expect(state.records.size).toBe(tree.length);
+    // Batches of ten files: far fewer barriers than files, and every file in one.
+    expect(barriers.reduce((a, b) => a + b, 0)).toBe(tree.length);
+    expect(barriers.length).toBeLessThanOrEqual(Math.ceil(tree.length / 10) + 1);
+    expect(barriers.length).toBeGreaterThan(1);
+  });
+
+  it('records nothing of a batch whose barrier failed, and fails the copy', async () => {
+    makeRecordingTree(srcDir, { recordings: 2, bigBytes: 50_000, smallFiles: 2 });
+    const to = new (class extends FileStorage {
+      override async sync(): Promise<void> {
+        throw new Error('EIO: the disk lost the batch');
+      }
+    })(dstDir);
+    const state = new MemoryCopyState();
+    await expect(copyFiles({ from: new FileStorage(srcDir), to, files: await listAll(new FileStorage(srcDir)), state })).rejects.toThrow(/EIO/);
+    expect(state.records.size).toBe(0);
+  });
+
+  it('makes files durable by fsync where syncfs is not wanted, and copies the same bytes', async () => {
+    const tree = makeRecordingTree(srcDir, { recordings: 2, bigBytes: 100_000, smallFiles: 3 });
+    const state = new MemoryCopyState();
+    const result = await copyFiles({ from: new FileStorage(srcDir), to: new FileStorage(dstDir, { syncMethod: 'fsync' }), files: await listAll(new FileStorage(srcDir)), state });
+    expect(result.copiedFiles).toBe(tree.length);
+    for (const f of tree) expect(sha256File(path.join(dstDir, f.path)), f.path).toBe(f.sha256);
+  });
+
   it('refuses to start when already aborted, and stops between files', async () => {
     makeRecordingTree(srcDir, { recordings: 3, bigBytes: 1000, smallFiles: 2 });
     const from = new FileStorage(srcDir);
@@ -107,9 +155,12 @@ describe('copyFiles', () => {
 
     const abort = new AbortController();
     await expect(
-      copyFiles({ from, to, files, state, signal: abort.signal, concurrency: 1, progressIntervalMs: 0, onProgress: (p) => p.filesDone === 2 && abort.abort() }),
+      // Batches of one file: each is recorded on its own, so the abort falls between two of them.
+      copyFiles({ from, to, files, state, signal: abort.signal, concurrency: 1, batch: { files: 1 }, progressIntervalMs: 0, onProgress: (p) => p.filesDone === 2 && abort.abort() }),
     ).rejects.toMatchObject({ name: 'AbortError' });
-    expect(state.records.size).toBe(2);
+    // The two recorded, and at most the one file already in place when the abort came: no file started after it.
+    expect(state.records.size).toBeGreaterThanOrEqual(2);
+    expect(state.records.size).toBeLessThanOrEqual(3);
   });
 
   it('finds a corrupted, truncated or deleted target file with verifyFiles', async () => {

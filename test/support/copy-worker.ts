@@ -17,6 +17,8 @@ await copyFiles({
   files,
   state: new FileCopyState(stateFile),
   concurrency: 1,
+  // Each file recorded as soon as it is durable, so the test knows which are when it kills.
+  batch: { files: 1 },
   progressIntervalMs: 0,
   onProgress: (p) => process.stdout.write(JSON.stringify(p) + '\n'),
 });

@@ -60,6 +60,9 @@ export class CountingStorage implements RecordingStorage {
   writeText(p: string, text: string): Promise<void> {
     return this.inner.writeText(p, text);
   }
+  sync(paths: readonly string[]): Promise<void> {
+    return this.inner.sync(paths);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }
