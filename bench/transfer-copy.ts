@@ -1,7 +1,13 @@
-// Recording copy throughput: `cp -r` of a recordings-like tree against
-// copyFiles FileStorage→FileStorage (streamed, SHA-256, .partial + rename,
-// state recorded per file) on the same disk, with the process's peak RSS.
-// Prints figures, asserts nothing. BENCH_COPY_MB (default 2048) sets the size.
+// Recording copy throughput: copyFiles FileStorage→FileStorage (read once,
+// SHA-256, .partial + rename, made durable and recorded in batches) against
+// `cp -r` followed by `sync` of the same 2,000-file recordings-like tree on the
+// same disk, measured right before it in the same run; and without durability
+// against `cp -r` alone; with the process's peak RSS. BENCH_COPY_MB (default
+// 2048, --quick 512) sets the size; BENCH_RUNS (default 3) the rounds, the
+// figure is the median round's. Prints one JSON line per figure
+// {"bench","case","backend","value","unit","baseline","ratio"} (throughput in
+// MB/s, ratio = value / baseline, higher is better; peak RSS in MB against the
+// 200 MB budget, lower is better); asserts nothing.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +19,10 @@ import { copyFiles, MemoryCopyState, type CopyFile } from '../server/transfers/c
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
-const totalBytes = Math.max(1, Number(process.env.BENCH_COPY_MB ?? 2048)) * MB;
+const QUICK = process.argv.includes('--quick');
+const totalBytes = Math.max(1, Number(process.env.BENCH_COPY_MB ?? (QUICK ? 512 : 2048))) * MB;
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const RSS_BUDGET_MB = 200;
 const RECORDINGS = 40;
 const SLIDES = 41; // per recording; with the xml/json files, 2,000 files in all
 
@@ -86,23 +95,24 @@ async function main() {
     const files = plan();
     const bytes = files.reduce((s, f) => s + f.size, 0);
     const src = path.join(work, 'src');
-    console.log(`generating ${files.length} files, ${fmt(bytes / MB, 0)} MB in ${work}`);
+    console.error(`generating ${files.length} files, ${fmt(bytes / MB, 0)} MB in ${work}`);
     generate(src, files);
     await settle();
 
-    const t0 = performance.now();
-    await run('cp', ['-r', src, path.join(work, 'cp')]);
-    const cpSeconds = (performance.now() - t0) / 1000;
-    await run('sync');
-    const cpSyncSeconds = (performance.now() - t0) / 1000;
-    rmSync(path.join(work, 'cp'), { recursive: true, force: true });
-    await settle();
-
-    const results: { label: string; seconds: number; peakRss: number; baseRss: number }[] = [];
-    for (const fsync of [true, false]) {
-      const dst = path.join(work, `dst-${fsync}`);
-      const baseRss = process.memoryUsage().rss;
-      let peakRss = baseRss;
+    // Each round: the baseline, then the copy, back to back, so both see the same machine.
+    const rounds: { cp: number; cpSync: number; durable: number; plain: number; peakRss: number }[] = [];
+    const timeCp = async (withSync: boolean) => {
+      const t0 = performance.now();
+      await run('cp', ['-r', src, path.join(work, 'cp')]);
+      if (withSync) await run('sync');
+      const seconds = (performance.now() - t0) / 1000;
+      rmSync(path.join(work, 'cp'), { recursive: true, force: true });
+      await settle();
+      return seconds;
+    };
+    const timeCopy = async (fsync: boolean) => {
+      const dst = path.join(work, 'dst');
+      let peakRss = process.memoryUsage().rss;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
       const start = performance.now();
       const result = await copyFiles({ from: new FileStorage(src), to: new FileStorage(dst, { fsync }), files, state: new MemoryCopyState() });
@@ -110,21 +120,29 @@ async function main() {
       clearInterval(sampler);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       if (result.copiedFiles !== files.length) throw new Error(`copied ${result.copiedFiles} of ${files.length} files`);
-      results.push({ label: `copyFiles, SHA-256, fsync ${fsync ? 'on (default)' : 'off'}`, seconds, peakRss, baseRss });
       rmSync(dst, { recursive: true, force: true });
       await settle();
+      return { seconds, peakRss };
+    };
+    for (let i = 0; i < RUNS; i++) {
+      const cpSync = await timeCp(true);
+      const durable = await timeCopy(true);
+      const cp = await timeCp(false);
+      const plain = await timeCopy(false);
+      rounds.push({ cp, cpSync, durable: durable.seconds, plain: plain.seconds, peakRss: Math.max(durable.peakRss, plain.peakRss) });
+      console.error(`round ${i + 1}: cp -r + sync ${fmt(cpSync, 2)} s, copy ${fmt(durable.seconds, 2)} s (${fmt(cpSync / durable.seconds, 2)}); cp -r ${fmt(cp, 2)} s, copy without fsync ${fmt(plain.seconds, 2)} s (${fmt(cp / plain.seconds, 2)})`);
     }
-
-    const rate = (s: number) => bytes / MB / s;
-    console.log(`\n${files.length} files, ${fmt(bytes / MB, 0)} MB, same disk (${tmpdir()}), source in page cache for every run`);
-    console.log(`  cp -r                                    ${fmt(rate(cpSeconds)).padStart(8)} MB/s  (${fmt(cpSeconds, 2)} s)`);
-    console.log(`  cp -r + sync                             ${fmt(rate(cpSyncSeconds)).padStart(8)} MB/s  (${fmt(cpSyncSeconds, 2)} s)`);
-    for (const r of results) {
-      const vs = r.label.includes('fsync on') ? cpSyncSeconds : cpSeconds;
-      console.log(
-        `  ${r.label.padEnd(40)} ${fmt(rate(r.seconds)).padStart(8)} MB/s  (${fmt(r.seconds, 2)} s)  ratio to ${r.label.includes('fsync on') ? 'cp -r + sync' : 'cp -r'}: ${fmt(vs / r.seconds, 2)}  peak RSS ${fmt(r.peakRss / MB, 0)} MB (${fmt(r.baseRss / MB, 0)} MB before)`,
-      );
-    }
+    const median = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
+    const mbps = (s: number) => bytes / MB / s;
+    const line = (c: string, value: number, unit: string, baseline: number) => {
+      const round = (x: number) => Math.round(x * 1000) / 1000;
+      console.log(JSON.stringify({ bench: 'transfer', case: c, backend: 'file', value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline) }));
+    };
+    const d = median(rounds, (r) => r.cpSync / r.durable);
+    line(`copy ${files.length} files ${fmt(bytes / MB, 0)} MB, SHA-256, durable (vs cp -r + sync)`, mbps(d.durable), 'MB/s', mbps(d.cpSync));
+    const p = median(rounds, (r) => r.cp / r.plain);
+    line(`copy ${files.length} files ${fmt(bytes / MB, 0)} MB, SHA-256, no fsync (vs cp -r)`, mbps(p.plain), 'MB/s', mbps(p.cp));
+    line(`copy peak RSS (vs ${RSS_BUDGET_MB} MB budget)`, Math.max(...rounds.map((r) => r.peakRss)) / MB, 'MB', RSS_BUDGET_MB);
   } finally {
     cleanup();
   }
