@@ -53,6 +53,13 @@ const evidence = (e: Partial<FactsInput['evidence']>) => ({ evidence: { ...input
 const withSccs = evidence({ sccsDocuments: ['ab'.repeat(32)], impactAssessment: 'cd'.repeat(32), claimedBasis: 'sccs' });
 
 describe('a target co-op and its cluster in different countries', () => {
+  it('records each destination\'s basis, with a scope only for an adequacy decision', () => {
+    const facts = transferFacts(input(place('DE', 'US')), registry);
+    expect(facts.targetCoop).toEqual({ country: 'DE', basis: 'domestic', scope: '' });
+    expect(facts.targetCluster).toEqual({ country: 'US', basis: 'adequacy', scope: 'dpf' });
+    expect(transferFacts(input(place('CN', 'DE')), registry).targetCoop).toEqual({ country: 'CN', basis: 'none', scope: '' });
+  });
+
   it('needs a basis for the cluster\'s country, not only the co-op\'s', () => {
     expect(refusing(place('DE', 'DE'))).toEqual([]);
     expect(refusing(place('DE', 'CN'))).toEqual(['dp-destination-no-basis']);
