@@ -135,4 +135,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /federation/witness': { action: 'federation.read', resource: 'platform' },
   'POST /federation/witness/logs': { action: 'federation.manage', resource: 'platform' },
   'GET /federation/incidents': { action: 'federation.read', resource: 'platform' },
+  'GET /audit/witnesses': { action: 'federation.read', resource: 'platform' },
+  'POST /audit/witnesses': { action: 'federation.manage', resource: 'platform' },
+  'POST /audit/cosign': { action: 'federation.manage', resource: 'platform' },
 };

@@ -12,6 +12,7 @@ import { CheckpointSigner, Checkpointer, auditOrigin } from './audit/checkpoints
 import { Sso } from './oidc/index.js';
 import { createBackgroundWorker } from './jobs/background.js';
 import type { Worker } from './jobs/worker.js';
+import { collectCosignatures } from './federation/cosigning.js';
 import { outboundFor } from './net/outbound.js';
 import { SetupLinks, removeSetupFile, writeSetupFile } from './setup/links.js';
 import { hasPlatformAdmin } from './accounts/service.js';
@@ -40,7 +41,11 @@ export async function startServer(
   await database.migrate();
   log.info({ database: database.kind }, 'database ready');
   const signer = await CheckpointSigner.load(database.db, box, auditOrigin(config.publicUrl));
-  const checkpointer = new Checkpointer(database.db, signer, log, config.checkpointIntervalMs);
+  const checkpointer = new Checkpointer(database.db, signer, log, config.checkpointIntervalMs, undefined, async () => {
+    for (const r of await collectCosignatures(database.db, outboundFor(config))) {
+      if (r.outcome !== 'cosigned') log.warn({ witness: r.url, size: r.size, outcome: r.outcome, detail: r.detail }, 'witness did not cosign the audit checkpoint');
+    }
+  });
   checkpointer.start();
   const sso = await Sso.start({ db: database.db, box, config, log });
   const setup = new SetupLinks();

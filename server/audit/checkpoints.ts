@@ -101,6 +101,8 @@ export class Checkpointer {
     private readonly log: Logger,
     private readonly intervalMs = 60_000,
     private readonly debounceMs = 500,
+    /** Runs after a new checkpoint is signed (witness cosignatures are asked for there); its failure is logged. */
+    private readonly afterIssue?: (size: number) => Promise<unknown>,
   ) {}
 
   start(): void {
@@ -121,7 +123,11 @@ export class Checkpointer {
   run(): Promise<unknown> {
     this.#running = this.#running.then(() =>
       this.signer.issue(this.db).then(
-        (r) => r.issued && this.log.debug({ size: r.size }, 'audit checkpoint signed'),
+        async (r) => {
+          if (!r.issued) return;
+          this.log.debug({ size: r.size }, 'audit checkpoint signed');
+          await this.afterIssue?.(r.size).catch((err: unknown) => this.log.warn({ err }, 'after the audit checkpoint'));
+        },
         (err) => this.log.error({ err }, 'audit checkpoint failed'),
       ),
     );

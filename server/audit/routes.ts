@@ -14,6 +14,7 @@ import { buildBundle } from './bundle.js';
 import { DbNodeReader, findEntries, indexOfLeaf, listCheckpoints, treeSize } from './store.js';
 import { existingPersonRef, forgetPersonKey, person } from './subjects.js';
 import { tileRoutes } from './tile-routes.js';
+import { withCosignatures } from '../federation/cosigning.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const Index = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -41,7 +42,11 @@ export function auditRoutes(deps: Deps) {
   const ensureAuditor = (p: Principal) => guard.allow(p, 'audit.read', PLATFORM, 'audit log');
   const app = router();
 
-  const currentCheckpoint = async () => (await signer.issue(db)).note;
+  // With the cosignatures witnesses returned for it (C2SP tlog-witness), ready for a witness policy.
+  const currentCheckpoint = async () => {
+    const { size, note } = await signer.issue(db);
+    return withCosignatures(db, size, note);
+  };
 
   async function checkSize(size: number, what: string) {
     const n = await treeSize(db);

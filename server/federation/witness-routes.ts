@@ -13,6 +13,9 @@ import { limitBody } from '../http/body-limit.js';
 import { NoteError } from '../audit/note.js';
 import { addCheckpoint, addWitnessedLog, listIncidents, listWitnessedLogs } from './witness.js';
 import { witnessKey } from './witness-key.js';
+import { addCosigningWitness, collectCosignatures } from './cosigning.js';
+import { outboundFor } from '../net/outbound.js';
+import { cosigningWitnesses } from './table.js';
 
 /** 63 proof lines and a checkpoint with its signatures fit many times over. */
 const ADD_CHECKPOINT_LIMIT = 64 * 1024;
@@ -101,6 +104,63 @@ export function witnessApiRoutes(deps: Deps) {
     async (c) => {
       await guard.allow(c.var.principal, 'federation.read', PLATFORM, 'federation');
       return c.json({ items: await listIncidents(db) }, 200);
+    },
+  );
+  const CosignerIn = z
+    .object({
+      url: z.string().url().refine((u) => /^https?:/.test(u), 'an http(s) URL').openapi({ example: 'https://peer.example.coop/witness/add-checkpoint' }),
+      vkey: z.string().min(1).max(1000).openapi({ description: "The witness's cosignature/v1 vkey (type 0x04)" }),
+    })
+    .strict();
+  const CosignerOut = z.object({ url: z.string(), vkey: z.string(), size: z.number().int().optional() }).openapi('CosigningWitness');
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/audit/witnesses',
+      tags: ['audit'],
+      summary: "Witnesses asked to cosign this instance's audit checkpoints, with the size each last cosigned",
+      responses: { 200: jsonContent(z.object({ items: z.array(CosignerOut) }), 'Witnesses'), ...commonErrors },
+    }),
+    async (c) => {
+      await guard.allow(c.var.principal, 'federation.read', PLATFORM, 'federation');
+      const rows = await db.select().from(cosigningWitnesses).orderBy(cosigningWitnesses.url);
+      return c.json({ items: rows.map((r) => ({ url: r.url, vkey: r.vkey, size: r.size })) }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/audit/witnesses',
+      tags: ['audit'],
+      summary: "Ask a witness to cosign this instance's audit checkpoints (its add-checkpoint URL and key)",
+      request: { body: jsonBody(CosignerIn) },
+      responses: { 201: jsonContent(CosignerOut, 'Added'), ...commonErrors },
+    }),
+    async (c) => {
+      const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      try {
+        return c.json(await addCosigningWitness(db, actor, c.req.valid('json')), 201);
+      } catch (e) {
+        if (e instanceof NoteError) throw problems.badRequest(`vkey: ${e.message}`);
+        throw e;
+      }
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/audit/cosign',
+      tags: ['audit'],
+      summary: 'Ask every witness now to cosign the newest checkpoint (done after each checkpoint anyway)',
+      responses: {
+        200: jsonContent(z.object({ items: z.array(z.object({ url: z.string(), size: z.number().int(), outcome: z.enum(['cosigned', 'refused', 'unreachable']), detail: z.string().optional() })) }), 'What each witness answered'),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      await deps.signer.issue(db);
+      return c.json({ items: await collectCosignatures(db, outboundFor(deps.config)) }, 200);
     },
   );
   return app;

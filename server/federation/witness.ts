@@ -117,14 +117,9 @@ export async function addCheckpoint(deps: WitnessDeps, body: Uint8Array): Promis
     const time = Math.floor(Date.now() / 1000);
     const cosignature = signCosignature(splitNote(note).text, key, time);
     await tx.update(witnessedLogs).set({ size: cp.size, rootHash: b64(cp.rootHash), checkpoint: note, updatedAt: new Date() }).where(eq(witnessedLogs.origin, cp.origin));
-    await appendAudit(tx, {
-      actor: WITNESS_ACTOR,
-      action: 'witness.cosign',
-      subject: { type: 'witnessed-log', id: cp.origin },
-      before: { size: log.size, rootHash: log.rootHash },
-      after: { size: cp.size, rootHash: b64(cp.rootHash) },
-      details: { witness: key.vkey, time },
-    });
+    // Not an audit entry: the cosignature is itself the signed record, and an entry per cosignature
+    // would grow this log, whose new checkpoint the peer witnesses, and so on forever between two
+    // instances witnessing each other. Refusals (incidents) and configuration changes are audited.
     return { status: 200, cosignature };
   });
 }

@@ -90,7 +90,7 @@ describe('the witness (C2SP tlog-witness add-checkpoint)', () => {
   it('refuses, records and reports a fork, a rollback and a proof that does not verify', async () => {
     const fork = await submit(w1, await body(forked, 8, 8)); // same size, another root
     expect(fork.status).toBe(422);
-    expect((await fork.json()).incident).toBe('fork');
+    expect(((await fork.json()) as { incident: string }).incident).toBe('fork');
     const proof = await submit(w1, `old 8\n${(await consistencyProof(forked, 8, 10)).map((h) => `${b64(h)}\n`).join('')}\n${note(forked, 10)}`);
     expect(proof.status).toBe(422);
     const rollback = await submit(w1, await body(main, 5, 5));
