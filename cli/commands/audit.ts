@@ -29,6 +29,7 @@ import { TILE_WIDTH } from '../../server/audit/tiles.js';
 import { verifyInclusion, leafHash } from '../../server/audit/merkle.js';
 import { NoteError } from '../../server/audit/note.js';
 import { ROTATE_ACTION } from '../../server/audit/announcement.js';
+import { checkWitnesses, readWitnessPolicy } from '../audit/witnesses.js';
 
 type Globals = () => Record<string, unknown>;
 
@@ -133,12 +134,16 @@ export function auditCommand(globals: Globals): Command {
     .description('verify the latest checkpoint against the pinned key and against what was verified before; follows announced key rotations')
     .option('--full', 'also fetch every entry and recompute the root')
     .option('--key <vkey>', 'verifier key to use instead of the pinned one')
-    .action(async (opts: { full?: boolean; key?: string }) => {
+    .option('--witnesses <policy-file>', 'also require cosignatures by the quorum of witnesses in this C2SP tlog-policy file')
+    .action(async (opts: { full?: boolean; key?: string; witnesses?: string }) => {
       const api = client();
       const source = restSource(api);
+      const policy = opts.witnesses === undefined ? undefined : readWitnessPolicy(opts.witnesses);
       try {
         const { chain, forward } = await follow(source, opts);
-        const cp = chain.open(await source.checkpoint());
+        const note = await source.checkpoint();
+        const cp = chain.open(note);
+        const witnessed = policy && checkWitnesses(policy, note, chain.current.vkey);
         // The state of this log, under whichever of its origins it was saved.
         const states = readStates();
         const state = [...chain.epochs].reverse().map((e) => states[e.origin]).find(Boolean);
@@ -175,6 +180,7 @@ export function auditCommand(globals: Globals): Command {
           previous: state?.size ?? null,
           key: chain.current.vkey,
           rotations: forward.map((f) => ({ index: f.index, size: f.size, from: f.from, to: f.to })),
+          ...(witnessed ? { witnesses: witnessed } : {}),
         };
         const repinned = repin(forward, chain.current.vkey, opts);
         if (globals().json) printJson({ ...out, repinned });
@@ -184,12 +190,40 @@ export function auditCommand(globals: Globals): Command {
             `OK: ${cp.origin} at size ${cp.size}, root ${out.rootHash}` +
               (state ? `, consistent with size ${state.size} verified before` : ', first verification (state saved)') +
               (opts.full ? ', every entry recomputed' : '') +
+              (witnessed ? `, cosigned by ${witnessed.join(', ')}` : '') +
               '\n',
           );
         }
       } catch (e) {
         explain(e);
       }
+    });
+
+  const witnesses = cmd.command('witnesses').description("witnesses asked to cosign this instance's checkpoints (C2SP tlog-witness)");
+  witnesses
+    .command('list', { isDefault: true })
+    .description('the witnesses asked, with the size each last cosigned')
+    .action(async () => {
+      const res = await client().request<{ items: Array<Record<string, unknown>> }>('GET', '/audit/witnesses');
+      if (globals().json) return printJson(res.body);
+      printTable(res.body.items, ['url', 'size', 'vkey']);
+    });
+  witnesses
+    .command('add <add-checkpoint-url>')
+    .description('ask a witness to cosign each new checkpoint, e.g. https://peer.example.coop/witness/add-checkpoint')
+    .requiredOption('--vkey <vkey>', "the witness's cosignature/v1 key (`meetplane federation witness` on its instance)")
+    .action(async (url: string, o: { vkey: string }) => {
+      await client().request('POST', '/audit/witnesses', { body: { url, vkey: o.vkey } });
+      process.stdout.write(`checkpoints will be sent to ${url} for cosigning\n`);
+    });
+  cmd
+    .command('cosign')
+    .description('ask every witness now to cosign the newest checkpoint (done after each checkpoint anyway)')
+    .action(async () => {
+      const res = await client().request<{ items: Array<{ url: string; size: number; outcome: string; detail?: string }> }>('POST', '/audit/cosign');
+      if (globals().json) return printJson(res.body);
+      printTable(res.body.items, ['url', 'size', 'outcome', 'detail']);
+      if (res.body.items.some((i) => i.outcome !== 'cosigned')) throw new CliError('not every witness cosigned', 1);
     });
 
   cmd
