@@ -343,7 +343,7 @@ class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.running || !this.pending.length) return;
+    if (this.running || !this.pending.length || this.failure) return;
     if (this.full()) this.start();
     else this.timer ??= setTimeout(() => this.start(), this.limits.waitMs);
   }
@@ -363,7 +363,8 @@ class GroupCommit {
   private start(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.running || !this.pending.length) return;
+    // After a failed barrier nothing more is recorded: the copy is failing.
+    if (this.running || !this.pending.length || this.failure) return;
     this.running = this.drain();
   }
 
