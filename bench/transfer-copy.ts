@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FileStorage } from '../server/storage/file.js';
 import { copyFiles, MemoryCopyState, type CopyFile } from '../server/transfers/copy.js';
@@ -96,7 +97,8 @@ async function main() {
     const bytes = files.reduce((s, f) => s + f.size, 0);
     const src = path.join(work, 'src');
     console.error(`generating ${files.length} files, ${fmt(bytes / MB, 0)} MB in ${work}`);
-    generate(src, files);
+    // In a child process: its buffers would otherwise count in this process's peak RSS.
+    await run(process.execPath, [fileURLToPath(import.meta.url), '--generate', src], { env: { ...process.env, BENCH_COPY_MB: String(totalBytes / MB) } });
     await settle();
 
     // Each round: the baseline, then the copy, back to back, so both see the same machine.
@@ -148,4 +150,6 @@ async function main() {
   }
 }
 
-await main();
+const at = process.argv.indexOf('--generate');
+if (at >= 0) generate(process.argv[at + 1]!, plan());
+else await main();
