@@ -135,4 +135,13 @@ describe('the witness (C2SP tlog-witness add-checkpoint)', () => {
     expect(incidents.map((i) => i.kind)).toEqual(['bad-proof']);
     expect(String(incidents[0]!.presentedCheckpoint).split('\n')[2]).toBe(b64(main.root(11)));
   });
+
+  it('checks and records atomically: of two requests from the same old size, one is cosigned and the other told the new size', async () => {
+    const answers = await Promise.all([submit(w1, await body(main, 10, 11)), submit(w1, await body(main, 10, 12))]);
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    const told = await answers.find((r) => r.status === 409)!.text();
+    const logs = (await w1.api('GET', '/api/v1/federation/witness')).json.logs as Array<{ size: number }>;
+    expect(told).toBe(`${logs[0]!.size}\n`);
+  });
 });
