@@ -1,6 +1,6 @@
 // The instance's witness key: Ed25519, named after the public URL (host/witness), sealed under the
 // master key and created on first use. Its vkey (cosignature/v1, type 0x04) is what auditors put
-// in their witness policy; it is published in the entity configuration's meetplane metadata.
+// in their witness policy (GET /api/v1/federation/witness, `meetplane federation witness`).
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
