@@ -8,6 +8,7 @@ import canonicalize from 'canonicalize';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import type { AuthorizationAnswer, CedarValueJson, DetailedError, EntityJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { PolicyLoadError, type PolicySource } from './source.js';
+import { cedarMessages } from './cedar-errors.js';
 
 export interface EngineDecision {
   decision: 'allow' | 'deny';
@@ -81,5 +82,5 @@ export class PolicyEngine {
 }
 
 function messages(errors: DetailedError[]): string {
-  return errors.map((e) => e.message).join('; ');
+  return cedarMessages(errors).join('; ');
 }

@@ -9,6 +9,7 @@ import type { DetailedError, PolicyJson } from '@cedar-policy/cedar-wasm/nodejs'
 import { loadPolicySource, PolicyLoadError, type PolicySource } from './source.js';
 import { PolicyEngine } from './engine.js';
 import { requestData, resourceUid, uidText, type PrincipalFacts, type ResourceRef } from './entities.js';
+import { cedarMessages } from './cedar-errors.js';
 
 export { PolicyLoadError, type PolicySource } from './source.js';
 export type { PrincipalFacts, ResourceRef, GrantFact, ScopeResource, TenancyRef } from './entities.js';
@@ -185,7 +186,7 @@ function sha256(text: string): string {
 }
 
 function messages(errors: DetailedError[]): string {
-  return errors.map((e) => e.message).join('; ');
+  return cedarMessages(errors).join('; ');
 }
 
 function policyJson(text: string): PolicyJson {

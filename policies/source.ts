@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { cedarMessages } from './cedar-errors.js';
 
 export interface PolicySource {
   /** The schema in Cedar format. */
@@ -54,18 +55,16 @@ export function loadPolicySource(dir = POLICIES_DIR): PolicySource {
   return { schema, policies, files };
 }
 
-/** Every error's message: Cedar hands back the first error, with the others in its `related`. */
-const messages = (errors: readonly cedar.DetailedError[]): string[] => errors.flatMap((e) => [e.message, ...messages(e.related ?? [])]);
 
 /** Splits one file's text into id → policy; every policy must carry a valid @id. */
 export function splitPolicies(text: string, name = 'policy text'): Record<string, string> {
   const parts = cedar.policySetTextToParts(text);
-  if (parts.type !== 'success') throw new PolicyLoadError(`${name}: ${messages(parts.errors).join('; ')}`);
+  if (parts.type !== 'success') throw new PolicyLoadError(`${name}: ${cedarMessages(parts.errors).join('; ')}`);
   if (parts.policy_templates.length > 0) throw new PolicyLoadError(`${name}: templates are not supported`);
   const out: Record<string, string> = {};
   for (const policy of parts.policies) {
     const json = cedar.policyToJson(policy);
-    if (json.type !== 'success') throw new PolicyLoadError(`${name}: ${messages(json.errors).join('; ')}`);
+    if (json.type !== 'success') throw new PolicyLoadError(`${name}: ${cedarMessages(json.errors).join('; ')}`);
     const id = json.json.annotations?.id;
     if (!id) throw new PolicyLoadError(`${name}: a policy has no @id("...") annotation:\n${policy}`);
     if (!ID_RE.test(id)) throw new PolicyLoadError(`${name}: policy id "${id}" must be lower-case letters, digits and hyphens`);

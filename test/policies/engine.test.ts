@@ -74,6 +74,11 @@ describe('the policy engine', () => {
     expect(read({ n: 1 }).decision).toBe('allow');
   });
 
+  it('names every error of policies it cannot load, not only the first', () => {
+    const broken = { schema: SCHEMA, policies: { one: '@id("one")\npermit (principal, action, resource) when { foo(1) };', two: '@id("two")\nforbid (principal, action, resource) when { bar(2) };' }, files: {} };
+    expect(() => new PolicyEngine(broken)).toThrow(/`foo` is not a valid function.*`bar` is not a valid function|`bar` is not a valid function.*`foo` is not a valid function/);
+  });
+
   it('names every permit that allowed and every forbid that denied', () => {
     const several = new PolicyEngine({
       schema: SCHEMA,
