@@ -26,6 +26,16 @@ const TITLES: Record<number, [string, string]> = {
   422: ['witness-inconsistent', 'The checkpoint is not consistent with the one cosigned before'],
 };
 
+/** A vkey the note code cannot read is the caller's input error, named by its field like every other. */
+async function vkeyChecked<T>(add: () => Promise<T>): Promise<T> {
+  try {
+    return await add();
+  } catch (e) {
+    if (e instanceof NoteError) throw problems.validation([{ path: 'vkey', message: e.message }]);
+    throw e;
+  }
+}
+
 export function witnessPublicRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.use('/witness/add-checkpoint', limitBody(ADD_CHECKPOINT_LIMIT));
@@ -84,12 +94,7 @@ export function witnessApiRoutes(deps: Deps) {
     }),
     async (c) => {
       const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
-      try {
-        return c.json(await addWitnessedLog(db, actor, c.req.valid('json')), 201);
-      } catch (e) {
-        if (e instanceof NoteError) throw problems.badRequest(`vkey: ${e.message}`);
-        throw e;
-      }
+      return c.json(await vkeyChecked(() => addWitnessedLog(db, actor, c.req.valid('json'))), 201);
     },
   );
 
@@ -138,12 +143,7 @@ export function witnessApiRoutes(deps: Deps) {
     }),
     async (c) => {
       const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
-      try {
-        return c.json(await addCosigningWitness(db, actor, c.req.valid('json')), 201);
-      } catch (e) {
-        if (e instanceof NoteError) throw problems.badRequest(`vkey: ${e.message}`);
-        throw e;
-      }
+      return c.json(await vkeyChecked(() => addCosigningWitness(db, actor, c.req.valid('json'))), 201);
     },
   );
   app.openapi(

@@ -49,6 +49,10 @@ describe('the witness (C2SP tlog-witness add-checkpoint)', () => {
     const bad = await w1.api('POST', '/api/v1/federation/witness/logs', { body: { origin: 'other.example/log', vkey: logKey.vkey } });
     expect(bad.status).toBe(400);
     expect(bad.json.detail).toMatch(/is not the origin/);
+    expect(bad.json.errors).toEqual([{ path: 'vkey', message: expect.stringMatching(/is not the origin/) }]);
+    const garbled = await w1.api('POST', '/api/v1/audit/witnesses', { body: { url: 'https://w.example/witness/add-checkpoint', vkey: 'not a vkey' } });
+    expect(garbled.status).toBe(400);
+    expect(garbled.json.errors.map((e: { path: string }) => e.path)).toEqual(['vkey']);
     expect((await w2.api('POST', '/api/v1/federation/witness/logs', { body: { origin: ORIGIN, vkey: logKey.vkey } })).status).toBe(201);
   });
 
