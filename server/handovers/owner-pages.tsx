@@ -5,7 +5,7 @@
 // transfer stops) or ask for the next wave. The same decisions as the API's
 // answer: the policies on the tenancy's transfer. The form carries the
 // transfer's version and the session's CSRF token.
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { and, eq } from 'drizzle-orm';
 import type { Deps } from '../http/env.js';
 import { Layout } from '../web/layout.js';
@@ -13,7 +13,7 @@ import { render } from '../web/me.js';
 import { requireMember, type MemberEnv, type WebSessions, PAGE_HEADERS } from '../web/session.js';
 import { findAccount } from '../accounts/service.js';
 import { findCoop } from '../coops/service.js';
-import { findTenancy } from '../tenancies/service.js';
+import { findTenancy, type Tenancy } from '../tenancies/service.js';
 import { findTransfer, type Transfer } from '../transfers/service.js';
 import { transferRef } from '../authz/guard.js';
 import { ProblemError } from '../http/problem.js';
@@ -24,7 +24,8 @@ import { findHandover, type Handover, type HandoverTenancy } from './plan.js';
 import { answerHandover, type Answer } from './answers.js';
 import { handoverDepsOf } from './build-deps.js';
 import { OWNER_TEXT, type OwnerText } from './owner-text.js';
-import { chooseLanguage, formatInstant, type Lang } from '../web/i18n.js';
+import { formatInstant, type Lang } from '../web/i18n.js';
+import { memberLang } from '../web/page-language.js';
 
 const principalOf = (a: { id: string; coopId: string | null; platformAdmin: boolean }): Principal => ({ accountId: a.id, coopId: a.coopId, platformAdmin: a.platformAdmin, via: 'oidc', tokenId: null });
 const CHOICES = ['stay', 'export', 'other-host'] as const;
@@ -42,11 +43,8 @@ export function ownerHandoverPages(routes: Hono<MemberEnv>, sessions: WebSession
    * The owner's language: their own choice, then their browser's, then the
    * tenancy's (its organisation's; only once the tenancy is theirs to see), then English.
    */
-  const languageOf = async (accept: string | undefined, memberId: string, found?: { ht: HandoverTenancy }): Promise<Lang> => {
-    const account = await findAccount(db, memberId);
-    const tenancy = found ? await findTenancy(db, found.ht.tenancyId) : undefined;
-    return chooseLanguage(accept, account?.language, tenancy?.language ?? 'en');
-  };
+  const languageOf = (c: Context, memberId: string, found?: { language: string | null; tenancy?: Tenancy }): Promise<Lang> =>
+    found ? memberLang(c, db, found.language, found.tenancy?.language ?? 'en') : memberLang(c, db);
 
   /** The tenancy's place in the hand-over and its transfer, if the member may read that transfer. */
   async function load(memberId: string, id: string, tenancyId: string) {
@@ -58,14 +56,14 @@ export function ownerHandoverPages(routes: Hono<MemberEnv>, sessions: WebSession
     const t = ht?.transferId ? await findTransfer(db, ht.transferId) : undefined;
     const p = principalOf(account);
     if (!ht || !t || !(await guard.canRead(p, 'transfer.read', transferRef(t)))) return undefined;
-    return { p, h, ht, t };
+    return { p, h, ht, t, language: account.language, tenancy: await findTenancy(db, ht.tenancyId) };
   }
 
-  async function OwnerPage(props: { h: Handover; ht: HandoverTenancy; t: Transfer; csrf: string; done?: string; lang: Lang }) {
+  async function OwnerPage(props: { h: Handover; ht: HandoverTenancy; t: Transfer; tenancy: Tenancy | undefined; csrf: string; done?: string; lang: Lang }) {
     const { h, ht, t, lang } = props;
     const T: OwnerText = OWNER_TEXT[lang];
-    const [tenancy, source, target, [wave]] = await Promise.all([
-      findTenancy(db, ht.tenancyId),
+    const { tenancy } = props;
+    const [source, target, [wave]] = await Promise.all([
       findCoop(db, h.sourceCoopId),
       findCoop(db, h.targetCoopId),
       db.select().from(handoverWaves).where(and(eq(handoverWaves.handoverId, h.id), eq(handoverWaves.n, ht.wave))),
@@ -114,14 +112,14 @@ export function ownerHandoverPages(routes: Hono<MemberEnv>, sessions: WebSession
 
   routes.get('/handovers/:id/tenancies/:tenancyId', requireMember(sessions, deps), async (c) => {
     const found = await load(c.get('memberId'), c.req.param('id'), c.req.param('tenancyId'));
-    const lang = await languageOf(c.req.header('accept-language'), c.get('memberId'), found);
+    const lang = await languageOf(c, c.get('memberId'), found);
     if (!found) return missing(lang);
     return page(await OwnerPage({ ...found, csrf: sessions.csrf(c.get('memberSid')), done: c.req.query('done'), lang }));
   });
 
   routes.post('/handovers/:id/tenancies/:tenancyId', requireMember(sessions, deps), async (c) => {
     const found = await load(c.get('memberId'), c.req.param('id'), c.req.param('tenancyId'));
-    const lang = await languageOf(c.req.header('accept-language'), c.get('memberId'), found);
+    const lang = await languageOf(c, c.get('memberId'), found);
     const T = OWNER_TEXT[lang];
     if (!found) return missing(lang);
     const form = await c.req.parseBody();
