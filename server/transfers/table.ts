@@ -7,6 +7,7 @@ import { accounts } from '../accounts/table.js';
 import type { TransferState } from './lifecycle.js';
 import type { TransferEvidence } from './facts.js';
 import type { CopyProgress } from './copy.js';
+import type { GreenlightMove } from '../greenlight/table.js';
 
 export interface StoredDecision {
   stage: 'check' | 'freeze';
@@ -81,6 +82,12 @@ export const transfers = pgTable(
     // Set when a step failed (and the tenancy was unfrozen where its data is whole); cleared by retry or resolve.
     failure: jsonb('failure').$type<TransferFailure>(),
     switched: jsonb('switched').$type<SwitchRecord>(),
+    // The Greenlight front ends the members' rooms move between (server/greenlight/transfer-move.ts): the
+    // tenancy's at the source, the one the transfer names at the target; and what moves there. No foreign
+    // keys: a transfer is history and outlives the front ends; deleting one a transfer in progress names is refused.
+    sourceGreenlightId: uuid('source_greenlight_id'),
+    targetGreenlightId: uuid('target_greenlight_id'),
+    greenlight: jsonb('greenlight').$type<GreenlightMove>(),
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
