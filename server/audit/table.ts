@@ -34,6 +34,22 @@ export const auditEntries = pgTable(
   ],
 );
 
+/**
+ * Entries written by changes but not yet in the log: everything but the index
+ * and time, which the sequencer (sequencer.ts) gives them when it moves them
+ * into audit_entries, deleting them here in the same transaction. `body` is
+ * the canonical JSON of the entry without those two fields.
+ */
+export const auditPending = pgTable('audit_pending', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  actorRef: text('actor_ref'),
+  action: text('action').notNull(),
+  subjectType: text('subject_type').notNull(),
+  subjectId: text('subject_id').notNull(),
+  body: text('body').notNull(),
+});
+
 /** Hashes of complete subtrees at levels >= 1 (level 0 is audit_entries.leaf_hash). */
 export const auditNodes = pgTable(
   'audit_nodes',
