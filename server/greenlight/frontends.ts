@@ -2,7 +2,7 @@
 // the two sealed secrets opened for the one step that needs each (reading a
 // source Greenlight's database; encrypting what a target Greenlight receives).
 // The secrets never leave in an answer, an audit entry or an error.
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, notInArray, or } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
@@ -11,6 +11,7 @@ import { problems } from '../http/problem.js';
 import { UUID_RE, uuidv7 } from '../ids.js';
 import { tenancies } from '../tenancies/table.js';
 import { greenlightFrontends } from './table.js';
+import { transfers } from '../transfers/table.js';
 
 type Row = typeof greenlightFrontends.$inferSelect;
 export type GreenlightFrontend = Omit<Row, 'databaseUrlSealed' | 'secretKeyBaseSealed'> & { hasDatabaseUrl: boolean; hasSecretKeyBase: boolean };
@@ -99,6 +100,12 @@ export async function deleteFrontend(db: Db, actor: Principal, coopId: string, c
   await db.transaction(async (tx) => {
     const [user] = await tx.select({ id: tenancies.id }).from(tenancies).where(eq(tenancies.greenlightId, current.id)).limit(1);
     if (user) throw problems.conflict('greenlight-in-use', 'tenancies still name this Greenlight: point them at another one (or none) first');
+    const [moving] = await tx
+      .select({ id: transfers.id })
+      .from(transfers)
+      .where(and(or(eq(transfers.sourceGreenlightId, current.id), eq(transfers.targetGreenlightId, current.id)), notInArray(transfers.state, ['completed', 'rejected', 'cancelled', 'rolled_back'])))
+      .limit(1);
+    if (moving) throw problems.conflict('greenlight-in-use', 'a transfer moves rooms from or to this Greenlight and has not ended (a failed one waits for retry or resolve): let it end first');
     const gone = await tx
       .delete(greenlightFrontends)
       .where(and(eq(greenlightFrontends.id, current.id), eq(greenlightFrontends.version, current.version)))

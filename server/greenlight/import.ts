@@ -307,13 +307,13 @@ export async function importToGreenlight(target: GreenlightTarget, plan: ImportP
       }
     }
 
-    if (plan.settings && (await deps.ledger.has('settings', provider))) {
+    if (plan.settings && (await deps.ledger.has('settings', 'settings'))) {
       await note({ kind: 'settings', ref: 'settings', outcome: 'already-there' });
     } else if (plan.settings) {
       const res = await client.send('settings', {
         settings: { provider, site_settings: strings(plan.settings.siteSettings), rooms_configurations: strings(plan.settings.roomsConfigurations) },
       });
-      if (res.ok) await deps.ledger.record('settings', provider);
+      if (res.ok) await deps.ledger.record('settings', 'settings');
       await note({ kind: 'settings', ref: 'settings', outcome: res.ok ? 'created' : 'failed', ...(res.ok ? {} : { reason: res.errors || `HTTP ${res.status}` }) });
     }
   } catch (err) {

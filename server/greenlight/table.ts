@@ -42,13 +42,13 @@ export interface GreenlightMove {
   sharesDropped: number;
   usersLeftOut: number;
   /** set once the import and its verification passed */
-  imported?: { at: string; created: number; arrived: number; alreadyThere: number; roomsResolving: number; resyncCommand: string };
+  imported?: { at: string; created: number; arrived: number; alreadyThere: number; roomsResolving: number; resyncCommand: string | null };
 }
 
 /**
  * What already arrived at a target Greenlight for a transfer, so a resumed or
  * retried import sends nothing twice (Greenlight's answers to a re-send are no
- * guide). key: a role name, a source user's opaque ref, a friendly_id, or the provider for settings.
+ * guide). key: a role name, a source user's opaque ref, a friendly_id, or "settings".
  */
 export const greenlightImportLedger = pgTable(
   'greenlight_import_ledger',

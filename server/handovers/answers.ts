@@ -28,7 +28,7 @@ export async function answerHandover(deps: HandoverDeps, actor: Principal, h: Ha
   const t = await currentTransfer(deps, ht);
   if (a.answer === 'accept') {
     let after = await approveAs(deps, actor, t, 'owner');
-    if (after.state === 'approved') after = await startNotice(deps.exec.db, actor, after, deps.publicUrl);
+    if (after.state === 'approved') after = await startNotice(deps.exec.db, actor, after, deps.publicUrl, new Date(), deps.exec.box);
     await settle(deps, actor, h, ht, { state: 'transfer', failure: null, set: { answer: 'accepted', objection: null } });
     return 'transfer';
   }

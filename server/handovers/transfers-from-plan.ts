@@ -107,7 +107,7 @@ export async function openTransfer(
       const owner = await ownerWhoAccepted(deps, ht);
       if (owner) {
         t = await approveAs(deps, owner, t, 'owner');
-        if (t.state === 'approved') t = await startNotice(db, owner, t, deps.publicUrl);
+        if (t.state === 'approved') t = await startNotice(db, owner, t, deps.publicUrl, new Date(), deps.exec.box);
       }
     }
     const mails = t.state === 'checked' ? await ownerMails(deps, h, ht, t) : [];

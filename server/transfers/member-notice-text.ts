@@ -36,6 +36,10 @@ export interface NoticeText {
   movesTenancy: (tenancy: string, rooms: number) => string;
   movesRecordings: (n: number) => string;
   movesMembers: string;
+  /** your own Greenlight rooms: they move with the same link path at the new host */
+  yourRooms: string;
+  yourRoomsStay: string;
+  roomRecordings: (n: number) => string;
   doesNotMove: string;
   notRetention: (days: number) => string;
   notObjectors: (source: string) => string;
@@ -125,6 +129,9 @@ const en: NoticeText = {
   movesTenancy: (t, n) => `The tenancy ${t}: its settings and its ${s(n, 'room', 'rooms')}.`,
   movesRecordings: (n) => `Its ${s(n, 'recording', 'recordings')} (video, audio, slides, chat), with their playback links updated.`,
   movesMembers: 'Its member list: your name, e-mail address and role, unless you object. An account that belongs to this tenancy only moves to the new host with it.',
+  yourRooms: 'Your Greenlight rooms move too, with their settings and shares; after the move their links are:',
+  yourRoomsStay: 'You objected: your Greenlight rooms stay where they are.',
+  roomRecordings: (n) => `(${s(n, 'recording', 'recordings')})`,
   doesNotMove: 'Does not move',
   notRetention: (d) => `Recordings older than the tenancy's retention period (${d} days): they are deleted, not copied.`,
   notObjectors: (src) => `The personal data of members who object: it stays with ${src}, and they receive a copy of it.`,
@@ -216,6 +223,9 @@ const fr: NoticeText = {
   movesTenancy: (t, n) => `L'espace ${t} : ses paramètres et ${s(n, 'salle', 'salles')}.`,
   movesRecordings: (n) => `${s(n, 'enregistrement', 'enregistrements')} (vidéo, audio, diapositives, clavardage), avec leurs liens de lecture mis à jour.`,
   movesMembers: "La liste des membres : votre nom, votre adresse courriel et votre rôle, sauf si vous vous y opposez. Un compte qui n'appartient qu'à cet espace est transféré avec lui.",
+  yourRooms: 'Vos salles Greenlight sont transférées aussi, avec leurs réglages et partages; après le transfert, leurs liens sont :',
+  yourRoomsStay: 'Vous vous y êtes opposé·e : vos salles Greenlight restent où elles sont.',
+  roomRecordings: (n) => `(${s(n, 'enregistrement', 'enregistrements')})`,
   doesNotMove: "N'est pas transféré",
   notRetention: (d) => `Les enregistrements plus anciens que la durée de conservation de l'espace (${d} jours) : ils sont supprimés, pas copiés.`,
   notObjectors: (src) => `Les données personnelles des membres qui s'y opposent : elles restent chez ${src}, et ils en reçoivent une copie.`,
@@ -307,6 +317,9 @@ const de: NoticeText = {
   movesTenancy: (t, n) => `Der Bereich ${t}: seine Einstellungen und ${s(n, 'Raum', 'Räume')}.`,
   movesRecordings: (n) => `${s(n, 'Aufzeichnung', 'Aufzeichnungen')} (Video, Audio, Folien, Chat), mit angepassten Wiedergabelinks.`,
   movesMembers: 'Die Mitgliederliste: Ihr Name, Ihre E-Mail-Adresse und Ihre Rolle, außer Sie widersprechen. Ein Konto, das nur zu diesem Bereich gehört, zieht mit ihm um.',
+  yourRooms: 'Ihre Greenlight-Räume ziehen mit um, mit ihren Einstellungen und Freigaben; nach dem Umzug lauten ihre Links:',
+  yourRoomsStay: 'Sie haben widersprochen: Ihre Greenlight-Räume bleiben, wo sie sind.',
+  roomRecordings: (n) => `(${s(n, 'Aufzeichnung', 'Aufzeichnungen')})`,
   doesNotMove: 'Zieht nicht um',
   notRetention: (d) => `Aufzeichnungen, die älter als die Aufbewahrungsfrist des Bereichs (${d} Tage) sind: sie werden gelöscht, nicht kopiert.`,
   notObjectors: (src) => `Die personenbezogenen Daten von Mitgliedern, die widersprechen: sie bleiben bei ${src}, und diese erhalten eine Kopie davon.`,

@@ -24,6 +24,8 @@ export interface NoticeFacts {
   storageCountry: string;
   evidence: TransferEvidence;
   counts: { rooms: number; recordings: number };
+  /** the reader's own Greenlight rooms and their links at the new host; stay: they objected, so the rooms do not move */
+  yourRooms?: { stay: boolean; rooms: Array<{ name: string; link: string; recordings: number }> };
   noticeSentAt: Date | null;
   takesEffect: Date | null;
   completedAt: Date | null;
@@ -102,6 +104,18 @@ export function MemberNotice(props: { f: NoticeFacts; registry: JurisdictionRegi
           <li>{T.movesRecordings(f.counts.recordings)}</li>
           <li>{T.movesMembers}</li>
         </ul>
+        {f.yourRooms && f.yourRooms.rooms.length > 0 && (
+          <>
+            <h3>{f.yourRooms.stay ? T.yourRoomsStay : T.yourRooms}</h3>
+            <ul class="your-rooms">
+              {f.yourRooms.rooms.map((r) => (
+                <li>
+                  {r.name}: {f.yourRooms!.stay ? null : <a href={r.link}>{r.link}</a>} {T.roomRecordings(r.recordings)}
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
         <h3>{T.doesNotMove}</h3>
         <ul>
           <li>{T.notRetention(f.tenancy.retentionDays)}</li>

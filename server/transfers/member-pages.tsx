@@ -7,6 +7,7 @@
 // counts from then if the mail has not reached them first (notice-delivery.ts).
 // The form carries the transfer's version, like an If-Match: an answer to a
 // transfer that changed since the page was loaded is refused (412).
+import { roomLink } from '../greenlight/transfer-move.js';
 import type { Hono } from 'hono';
 import { and, count, eq } from 'drizzle-orm';
 import { memberships } from '../accounts/table.js';
@@ -178,6 +179,14 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     );
   }
 
+  /** The reader's own Greenlight rooms in the transfer's move (none when it moves no Greenlight rooms). */
+  function yourRooms(t: Transfer, accountId: string, objected: boolean): NoticeFacts['yourRooms'] {
+    const m = t.greenlight;
+    if (!m) return undefined;
+    const rooms = m.rooms.filter((r) => r.owner === accountId).map((r) => ({ name: r.name, link: roomLink(m.targetBaseUrl, r.friendlyId), recordings: r.recordings }));
+    return { stay: objected, rooms };
+  }
+
   async function noticeFacts(t: Transfer): Promise<NoticeFacts | undefined> {
     const [tenancy, source, target, [cluster], [roomCount], [recCount]] = await Promise.all([
       findTenancy(db, t.tenancyId),
@@ -211,6 +220,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
     const T = NOTICE_TEXT[lang];
     const [f, { objections }] = await Promise.all([noticeFacts(t), transferDetails(db, t.id)]);
     const mine = objections.find((o) => o.accountId === props.p.accountId);
+    if (f) f.yourRooms = yourRooms(t, props.p.accountId, !!mine);
     const open = ['draft', 'checked', 'approved', 'notice'].includes(t.state);
     const tenancy = f?.tenancy.name ?? '';
     return (

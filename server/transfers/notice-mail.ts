@@ -12,6 +12,14 @@ export interface NoticeMailFacts {
   freeze: Date;
   noticeDays: number;
   page: string;
+  /** the member's own Greenlight rooms that move, with their new links (same room, new host) */
+  rooms?: Array<{ name: string; link: string }>;
+}
+
+/** The member's rooms and their new links, after a heading in the mail's language; nothing when none move. */
+function roomLines(heading: string, rooms: NoticeMailFacts['rooms']): string[] {
+  if (!rooms?.length) return [];
+  return ['', heading, ...rooms.map((r) => `- ${r.name}: ${r.link}`)];
 }
 
 export function noticeMail(lang: Lang, f: NoticeMailFacts): { subject: string; body: string } {
@@ -27,6 +35,7 @@ export function noticeMail(lang: Lang, f: NoticeMailFacts): { subject: string; b
         `Ses salles, comptes membres et enregistrements seront transférés. L'espace est gelé le ${when}, ou plus tard :`,
         `pas avant que chaque membre ait eu cet avis depuis ${f.noticeDays} jour${f.noticeDays === 1 ? '' : 's'}. Pendant le gel, aucune nouvelle réunion ne peut commencer`,
         "jusqu'à la fin du transfert; les réunions en cours ont le temps de se terminer.",
+        ...roomLines('Vos salles Greenlight déménagent aussi; après le transfert, leurs liens sont :', f.rooms),
         '',
         `D'ici là, vous pouvez accepter ou vous opposer sur votre page de membre, qui dit aussi qui est le nouvel hébergeur, sur quel fondement juridique, et vos droits : ${f.page}`,
         f.owner ? "En tant que propriétaire, votre opposition arrête le transfert." : "Si vous vous y opposez, vos données personnelles restent hors du transfert et vous en recevez une exportation lisible par machine.",
@@ -44,6 +53,7 @@ export function noticeMail(lang: Lang, f: NoticeMailFacts): { subject: string; b
         `Seine Räume, Mitgliederkonten und Aufzeichnungen ziehen um. Der Bereich wird am ${when} eingefroren, oder später:`,
         `nicht bevor jedes Mitglied diese Ankündigung ${f.noticeDays} Tag${f.noticeDays === 1 ? '' : 'e'} lang hatte. Solange er eingefroren ist, kann keine neue Konferenz beginnen,`,
         'bis der Umzug fertig ist; laufende Konferenzen haben Zeit zu enden.',
+        ...roomLines('Ihre Greenlight-Räume ziehen mit um; nach dem Umzug lauten ihre Links:', f.rooms),
         '',
         `Bis dahin können Sie auf Ihrer Mitgliederseite zustimmen oder widersprechen; dort steht auch, wer der neue Betreiber ist, auf welcher Rechtsgrundlage, und Ihre Rechte: ${f.page}`,
         f.owner ? 'Als Eigentümer stoppt Ihr Widerspruch den Umzug.' : 'Wenn Sie widersprechen, bleiben Ihre personenbezogenen Daten außen vor und Sie erhalten stattdessen einen maschinenlesbaren Export davon.',
@@ -61,6 +71,7 @@ export function noticeMail(lang: Lang, f: NoticeMailFacts): { subject: string; b
       `Its rooms, member accounts and recordings will move. The tenancy is frozen on ${when}, or later:`,
       `not before every member has had this notice for ${days}. While it is frozen no new meetings can be started`,
       'until the move is finished; meetings already running are given time to end.',
+      ...roomLines('Your Greenlight rooms move too; after the move, their links are:', f.rooms),
       '',
       `Until then you can consent or object on your member page, which also says who the new host is, on what legal basis, and your rights: ${f.page}`,
       f.owner ? 'As the owner, your objection stops the transfer.' : 'If you object, your personal data stays out of the move and you receive a machine-readable export of it instead.',

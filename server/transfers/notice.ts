@@ -16,10 +16,34 @@ import { appendAudit } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
 import { transition, type Transfer } from './service.js';
 import { transferNotices } from './table.js';
+import { greenlightPeople } from './greenlight-step.js';
+import type { SecretBox } from '../crypto/secretbox.js';
+import { ProblemError } from '../http/problem.js';
+import type { GreenlightMove } from '../greenlight/table.js';
+import { GreenlightMoveError, readMove, roomLink } from '../greenlight/transfer-move.js';
 import { freezeNotBefore } from './notice-delivery.js';
 import { noticeMail } from './notice-mail.js';
 
-export async function startNotice(db: Db, actor: Principal, t: Transfer, publicUrl: string, now = new Date()): Promise<Transfer> {
+/**
+ * The rooms that move at Greenlight, read when the notice starts so each
+ * member's notice lists theirs; a source that cannot be read stops the notice
+ * (nobody is told a list that may be wrong). The approval route reads it
+ * first too, so an unreadable source refuses the last approval instead of
+ * leaving the transfer approved without its notice.
+ */
+export async function greenlightAtNotice(db: Db, box: SecretBox | undefined, t: Transfer): Promise<GreenlightMove | undefined> {
+  if (!t.sourceGreenlightId || !t.targetGreenlightId) return undefined;
+  if (!box) throw new Error('startNotice needs the secret box for a transfer that moves Greenlight rooms');
+  try {
+    return (await readMove(db, box, { sourceGreenlightId: t.sourceGreenlightId, targetGreenlightId: t.targetGreenlightId }, await greenlightPeople(db, t))).move;
+  } catch (err) {
+    if (!(err instanceof GreenlightMoveError)) throw err;
+    throw new ProblemError(502, 'greenlight-unreadable', "The source Greenlight's rooms cannot be read", `${err.message}; fix it, then approve again or start the notice again`);
+  }
+}
+
+/** `box` opens the source Greenlight's database connection, for a transfer that moves Greenlight rooms. */
+export async function startNotice(db: Db, actor: Principal, t: Transfer, publicUrl: string, now = new Date(), box?: SecretBox): Promise<Transfer> {
   if (t.state !== 'approved') throw problems.conflict('transfer-state', `notice starts after approval; this transfer is ${t.state}`);
   const [tenancy, source, target] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), findCoop(db, t.targetCoopId)]);
   const members = await db
@@ -27,6 +51,7 @@ export async function startNotice(db: Db, actor: Principal, t: Transfer, publicU
     .from(memberships)
     .innerJoin(accounts, eq(accounts.id, memberships.accountId))
     .where(eq(memberships.tenancyId, t.tenancyId));
+  const greenlight = await greenlightAtNotice(db, box, t);
   // The earliest it can be, were every notice delivered at once; members are told it may be later.
   const freeze = freezeNotBefore({ noticeSentAt: now, noticeDays: t.noticeDays, freezeAt: t.freezeAt })!;
   const page = `${publicUrl}/me/transfers/${t.id}`;
@@ -45,12 +70,13 @@ export async function startNotice(db: Db, actor: Principal, t: Transfer, publicU
           freeze,
           noticeDays: t.noticeDays,
           page,
+          rooms: greenlight?.rooms.filter((r) => r.owner === m.id).map((r) => ({ name: r.name, link: roomLink(greenlight.targetBaseUrl, r.friendlyId) })),
         }),
       })),
     );
     if (members.length) await tx.insert(transferNotices).values(members.map((m, i) => ({ transferId: t.id, accountId: m.id, mailId: mailIds[i]! })));
     return transition(tx, actor, t, 'notice', 'transfer.notice', {
-      set: { noticeSentAt: now },
+      set: { noticeSentAt: now, ...(greenlight ? { greenlight } : {}) },
       details: { members: members.length, freezeNotBefore: freeze.toISOString() },
     });
   });

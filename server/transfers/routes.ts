@@ -4,6 +4,7 @@
 // decided by the Cedar policies (server/authz); whether the transfer may
 // proceed by the data-protection rules (policies/data-protection). Like every
 // resource, a transfer answers its ETag and every action on it needs If-Match.
+import { roomLink } from '../greenlight/transfer-move.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { router, type Deps } from '../http/env.js';
@@ -20,7 +21,7 @@ import { outboxStatus } from '../mail/outbox.js';
 import { loadReceipt } from '../receipts/receipt.js';
 import { transferDeps } from './deps.js';
 import { HAPPY_PATH } from './lifecycle.js';
-import { recordTold, startNotice, TOLD_HOW } from './notice.js';
+import { greenlightAtNotice, recordTold, startNotice, TOLD_HOW } from './notice.js';
 import { freezeNotBefore, memberNotices, reachOf, undeliverable, type NoticeReach } from './notice-delivery.js';
 import { sourceDeletionDue } from './source-deletion.js';
 import {
@@ -75,6 +76,12 @@ const TransferCreate = z
       .refine(realDateTime, { message: 'no such date and time' })
       .optional()
       .openapi({ description: 'Planned freeze date and time (e.g. a weekend cut-over), at least noticeDays from now; the freeze still waits until every member has had the full notice' }),
+    targetGreenlight: IdOrSlug.nullable()
+      .optional()
+      .openapi({
+        description:
+          "The target co-op's Greenlight front end (slug or id) the members' Greenlight rooms, links and shares move to; null leaves them behind. Required when the tenancy names a Greenlight whose database meetplane can read.",
+      }),
   })
   .strict()
   .openapi('TransferCreate');
@@ -82,6 +89,22 @@ const TransferCreate = z
 const Approval = z.object({ as: z.enum(['source_admin', 'target_admin', 'owner']) }).strict();
 /** The Cedar action each approval role asks for. */
 const APPROVE_AS = { source_admin: 'transfer.approveAsSource', target_admin: 'transfer.approveAsTarget', owner: 'transfer.approveAsOwner' } as const;
+
+const GreenlightOut = z
+  .object({
+    sourceGreenlightId: z.string(),
+    targetGreenlightId: z.string(),
+    readAt: Timestamp.nullable().openapi({ description: "When the source Greenlight's rooms were last read (at the notice, again at the import); null before the notice" }),
+    rooms: z.array(z.object({ friendlyId: z.string(), name: z.string(), recordings: z.number().int(), link: z.string() })).openapi({ description: 'The rooms that move and their links at the target' }),
+    counts: z.object({ roles: z.number().int(), users: z.number().int(), rooms: z.number().int(), shares: z.number().int(), recordings: z.number().int() }).nullable(),
+    roomsLeftOut: z.number().int().openapi({ description: 'Rooms that stay: their owner objected or does not move' }),
+    sharesDropped: z.number().int().openapi({ description: 'Shares not carried: to an objector or to someone outside the tenancy' }),
+    imported: z
+      .object({ at: Timestamp, created: z.number().int(), arrived: z.number().int(), alreadyThere: z.number().int(), roomsResolving: z.number().int(), resyncCommand: z.string().nullable() })
+      .nullable()
+      .openapi({ description: "The import's outcome once every object arrived and every room's link resolved; resyncCommand is what the target's operator runs so the rooms list their recordings" }),
+  })
+  .openapi('TransferGreenlight');
 
 const TransferOut = z
   .object({
@@ -101,6 +124,7 @@ const TransferOut = z
     decision: z.any().nullable().openapi({
       description: 'The last data-protection decision: allow or deny, the rules (policyIds) and, for a deny, `rules`: what each refusing rule means and what to do about it',
     }),
+    greenlight: GreenlightOut.nullable().openapi({ description: 'What moves at Greenlight, when the transfer moves rooms between Greenlight front ends' }),
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -198,6 +222,21 @@ function decisionRules(d: { decision: string; policyIds: string[] }) {
   return d.decision === 'deny' ? explainRules(d.policyIds).map(({ id, explain, remedy }) => ({ id, explain, remedy })) : [];
 }
 
+function greenlightOut(t: Transfer) {
+  if (!t.sourceGreenlightId || !t.targetGreenlightId) return null;
+  const m = t.greenlight;
+  return {
+    sourceGreenlightId: t.sourceGreenlightId,
+    targetGreenlightId: t.targetGreenlightId,
+    readAt: m?.readAt ?? null,
+    rooms: (m?.rooms ?? []).map((r) => ({ friendlyId: r.friendlyId, name: r.name, recordings: r.recordings, link: roomLink(m!.targetBaseUrl, r.friendlyId) })),
+    counts: m?.counts ?? null,
+    roomsLeftOut: m?.roomsLeftOut ?? 0,
+    sharesDropped: m?.sharesDropped ?? 0,
+    imported: m?.imported ?? null,
+  };
+}
+
 function out(t: Transfer, reach?: Pick<NoticeReach, 'allReachedAt'>) {
   return {
     id: t.id,
@@ -212,6 +251,7 @@ function out(t: Transfer, reach?: Pick<NoticeReach, 'allReachedAt'>) {
     freezeAt: isoOrNull(t.freezeAt),
     freezeNotBefore: isoOrNull(freezeNotBefore(t, reach)),
     decision: t.lastDecision ? { ...t.lastDecision, rules: decisionRules(t.lastDecision) } : null,
+    greenlight: greenlightOut(t),
     version: t.version,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
@@ -296,6 +336,7 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
         evidence: body.evidence,
         noticeDays: body.noticeDays ?? config.transferMinNoticeDays,
         freezeAt: body.freezeAt ? new Date(body.freezeAt) : null,
+        targetGreenlight: body.targetGreenlight,
       });
       c.header('Location', `/api/v1/transfers/${t.id}`);
       c.header('ETag', etagOf(t));
@@ -405,8 +446,9 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
       const { as } = c.req.valid('json');
       const actor = await approverFor(c.var.principal, t, as);
       requireIfMatch(c.req.valid('header')['if-match'], t);
+      await greenlightAtNotice(db, box, t);
       let after = await approveTransfer(db, actor, t, as);
-      if (after.state === 'approved') after = await startNotice(db, actor, after, config.publicUrl);
+      if (after.state === 'approved') after = await startNotice(db, actor, after, config.publicUrl, new Date(), box);
       const a = await answer(after);
       c.header('ETag', a.etag);
       return c.json(a.body, 200);

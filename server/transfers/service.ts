@@ -19,6 +19,7 @@ import type { JurisdictionRegistry } from './jurisdictions.js';
 import { transferFacts, type TransferEvidence } from './facts.js';
 import { assertTransition, FINAL_STATES, type TransferState } from './lifecycle.js';
 import { noticeReach } from './notice-delivery.js';
+import { transferFrontends } from '../greenlight/transfer-move.js';
 import { processingAgreements, transferApprovals, transferObjections, transfers, type StoredDecision } from './table.js';
 
 export type Transfer = typeof transfers.$inferSelect;
@@ -42,6 +43,8 @@ export interface TransferInput {
   noticeDays: number;
   /** a planned freeze date and time; the freeze still waits for every member's full notice */
   freezeAt?: Date | null;
+  /** the target co-op's Greenlight the members' rooms move to (slug or id), null to leave them; see transferFrontends */
+  targetGreenlight?: string | null;
 }
 
 const conflict = (detail: string) => problems.conflict('transfer-state', detail);
@@ -56,6 +59,7 @@ function auditView(t: Transfer): Record<string, AuditValue> {
     state: t.state,
     noticeDays: t.noticeDays,
     ...(t.freezeAt ? { freezeAt: t.freezeAt.toISOString() } : {}),
+    ...(t.targetGreenlightId ? { sourceGreenlight: t.sourceGreenlightId, targetGreenlight: t.targetGreenlightId } : {}),
     version: t.version,
   };
 }
@@ -100,6 +104,7 @@ export async function createTransfer(db: Db, actor: Principal, input: TransferIn
   // The notice cannot reach anyone before now: a planned freeze sooner than the notice period is refused here.
   if (input.freezeAt && input.freezeAt.getTime() < Date.now() + input.noticeDays * 86_400_000)
     throw problems.validation([{ path: 'freezeAt', message: `must be at least the notice period (${input.noticeDays} days) from now` }]);
+  const greenlights = await transferFrontends(db, tenancy.greenlightId, targetCoop.id, input.targetGreenlight);
   return mapUniqueViolation(
     () =>
       db.transaction(async (tx) => {
@@ -116,6 +121,7 @@ export async function createTransfer(db: Db, actor: Principal, input: TransferIn
             evidence: input.evidence,
             noticeDays: input.noticeDays,
             freezeAt: input.freezeAt ?? null,
+            ...greenlights,
           })
           .returning();
         await appendAudit(tx, {

@@ -62,9 +62,9 @@ export async function switchTenancy(
   const elsewhere = and(eq(recordings.tenancyId, t.tenancyId), isNotNull(recordings.clusterId));
   const [{ n: recordingsFromFormerClusters } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(elsewhere);
   if (recordingsFromFormerClusters > 0) await tx.update(recordings).set({ clusterId: null }).where(elsewhere);
-  // A Greenlight front end is its co-op's: at the target the tenancy names none until the target's admins name theirs.
+  // A Greenlight front end is its co-op's: at the target the tenancy names the one its rooms move to, if the transfer named one.
   const [{ greenlightId } = { greenlightId: null }] = await tx.select({ greenlightId: tenancies.greenlightId }).from(tenancies).where(eq(tenancies.id, t.tenancyId));
-  await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, greenlightId: null, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
+  await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, greenlightId: t.targetGreenlightId ?? null, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
   const switched: SwitchRecord = { accountsMoved: moved.map((m) => m.id), membershipsLeftOut: leftOut, greenlightId };
   await tx.update(transfers).set({ switched }).where(eq(transfers.id, t.id));
   return { membershipsLeftOut: objectors.length, exports: objectors.length, accountsMoved: moved.length, recordingsFromFormerClusters };

@@ -18,6 +18,7 @@ import { verifyFiles, type CopyRecord } from './copy.js';
 import { withClusterStorage } from './cluster-storage.js';
 import { transferApprovals } from './table.js';
 import type { Transfer } from './service.js';
+import { moveGreenlight } from './greenlight-step.js';
 import { DbCopyState, moveOn, StepFailure, SYSTEM, type ExecutionDeps } from './step-kit.js';
 
 /** Each copied recording and the tree it was copied into, from the manifest's paths. */
@@ -131,7 +132,12 @@ export async function signAndComplete(deps: ExecutionDeps, t: Transfer, manifest
   }
 }
 
-/** verifying -> completed, by the runner. */
+/** verifying -> completed, by the runner: the recordings verified, then the members' Greenlight rooms moved and verified. */
 export async function verifyAndComplete(deps: ExecutionDeps, t: Transfer): Promise<void> {
-  await signAndComplete(deps, t, await verifyTarget(deps, t));
+  const manifest = await verifyTarget(deps, t);
+  const greenlight = await moveGreenlight(deps, t);
+  const details: Record<string, AuditValue> = greenlight?.imported
+    ? { greenlight: { rooms: greenlight.rooms.length, roomsResolving: greenlight.imported.roomsResolving, users: greenlight.counts.users } }
+    : {};
+  await signAndComplete(deps, t, manifest, { details });
 }

@@ -98,7 +98,8 @@ describe("a co-op's Greenlight front ends", () => {
     expect(inUse.json.type).toBe('https://meetplane.org/problems/greenlight-in-use');
 
     // A transfer that fails after its switch and is rolled back: the tenancy names its front end again.
-    const failing = await transferInNotice(w, t);
+    // Its rooms are left behind on purpose (targetGreenlight: null): this front end's database is not a real one.
+    const failing = await transferInNotice(w, t, { targetGreenlight: null });
     armFailpoint('throw:verify.listing');
     await advanceTransfer(w.deps, failing);
     armFailpoint(null);
@@ -109,7 +110,7 @@ describe("a co-op's Greenlight front ends", () => {
     expect((await tenancy()).json).toMatchObject({ coopId: w.uk.id, greenlight: rooms.id });
 
     // A transfer that completes: at the German co-op the tenancy names no front end (the UK co-op's is not theirs).
-    const id = await transferInNotice(w, t);
+    const id = await transferInNotice(w, t, { targetGreenlight: null });
     expect((await advanceTransfer(w.deps, id)).state).toBe('completed');
     expect((await tenancy()).json).toMatchObject({ coopId: w.de.id, greenlight: null });
     const forgotten = await w.s.api('DELETE', `/api/v1/coops/${w.uk.id}/greenlights/rooms`, { headers: { 'if-match': rooms.etag } });

@@ -106,10 +106,10 @@ export async function ukTenancy(w: World, name: string): Promise<Tenancy> {
 }
 
 /** Requests, checks and approves (three people) the tenancy's transfer to the German co-op: it is in notice, due at once. */
-export async function transferInNotice(w: World, t: Tenancy): Promise<string> {
+export async function transferInNotice(w: World, t: Tenancy, create: Record<string, unknown> = {}): Promise<string> {
   const { s } = w;
   await s.api('POST', '/api/v1/processing-agreements', { token: w.sourceAdmin.token, body: { tenancy: t.id, coop: w.de.id, documentSha256: 'c'.repeat(64), signedOn: '2026-01-01' } });
-  const created = await s.api('POST', '/api/v1/transfers', { token: w.sourceAdmin.token, body: { tenancy: t.id, targetCoop: w.de.id, targetCluster: w.deCluster.id, noticeDays: 0 } });
+  const created = await s.api('POST', '/api/v1/transfers', { token: w.sourceAdmin.token, body: { tenancy: t.id, targetCoop: w.de.id, targetCluster: w.deCluster.id, noticeDays: 0, ...create } });
   expect(created.status, created.text).toBe(201);
   const id = created.json.id as string;
   const checked = await transferAction(w, id, 'check', { token: w.sourceAdmin.token });
