@@ -38,6 +38,13 @@ interface TransferStatus {
   } | null;
   sourceDeletion?: { dueAt: string; doneAt: string | null } | null;
   failure?: { step: string; reason: string; at: string; servedBy: 'source' | 'target'; recordId?: string; actions: string[] } | null;
+  greenlight?: {
+    rooms: Array<{ friendlyId: string; name: string; recordings: number; link: string }>;
+    roomsLeftOut: number;
+    sharesDropped: number;
+    readAt: string | null;
+    imported: { roomsResolving: number; resyncCommand: string | null } | null;
+  } | null;
 }
 
 /** A document named on the command line enters the transfer as its SHA-256 only. */
@@ -89,6 +96,15 @@ export function transfersCommand(globals: Globals): Command {
       else for (const r of t.decision.reasons) process.stdout.write(`  ${r}\n`);
     }
     if (t.steps) process.stdout.write('\n' + t.steps.map((s) => `${s.status === 'done' ? '[x]' : s.status === 'current' ? '[>]' : '[ ]'} ${s.step}`).join('\n') + '\n');
+    const g = t.greenlight;
+    if (g) {
+      process.stdout.write(`\ngreenlight: ${g.readAt ? `${g.rooms.length} rooms move` : 'rooms are read when the notice starts'}${g.roomsLeftOut ? `, ${g.roomsLeftOut} stay (their owner objected or does not move)` : ''}${g.sharesDropped ? `, ${g.sharesDropped} shares not carried` : ''}\n`);
+      for (const r of g.rooms) process.stdout.write(`  ${r.friendlyId}  ${r.link}  (${r.recordings} recordings)\n`);
+      if (g.imported) {
+        process.stdout.write(`imported: ${g.imported.roomsResolving} room links resolve at the target\n`);
+        if (g.imported.resyncCommand) process.stdout.write(`the target's operator lists their recordings with:\n  ${g.imported.resyncCommand}\n`);
+      }
+    }
     if (t.approvals) process.stdout.write(`\napprovals: ${t.approvals.map((a) => a.role).join(', ') || 'none'}\n`);
     if (t.notices) process.stdout.write(`notices: ${t.notices.sent} sent, ${t.notices.queued} queued, ${t.notices.failing} failing${t.notices.refused ? `, ${t.notices.refused} refused` : ''}\n`);
     const d = t.noticeDelivery;
@@ -129,11 +145,14 @@ export function transfersCommand(globals: Globals): Command {
     .option('--tia <file>', 'the transfer impact assessment (recorded by SHA-256)')
     .option('--notice-days <n>', 'days between the notice reaching each member and the freeze')
     .option('--freeze-at <time>', 'planned freeze date and time, ISO 8601 (e.g. 2026-12-31T20:00Z): at least the notice period from now')
+    .option('--greenlight <slug>', "the target co-op's Greenlight the members' rooms move to (required when the tenancy's Greenlight database is readable)")
+    .option('--leave-greenlight', "leave the members' Greenlight rooms behind (they do not move)")
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const notice = o.noticeDays === undefined ? undefined : Number(o.noticeDays);
       if (notice !== undefined && !Number.isInteger(notice)) throw new CliError('--notice-days must be a whole number', 2);
       const freezeAt = o.freezeAt === undefined ? undefined : new Date(o.freezeAt as string);
       if (freezeAt && Number.isNaN(freezeAt.getTime())) throw new CliError('--freeze-at must be a date and time, e.g. 2026-12-31T20:00Z', 2);
+      if (o.greenlight !== undefined && o.leaveGreenlight) throw new CliError('--greenlight and --leave-greenlight contradict each other: choose one', 2);
       const body = {
         tenancy: o.tenancy,
         targetCoop: o.to,
@@ -147,6 +166,7 @@ export function transfersCommand(globals: Globals): Command {
         },
         ...(notice !== undefined ? { noticeDays: notice } : {}),
         ...(freezeAt ? { freezeAt: freezeAt.toISOString() } : {}),
+        ...(o.greenlight !== undefined ? { targetGreenlight: o.greenlight } : o.leaveGreenlight ? { targetGreenlight: null } : {}),
       };
       show((await client().request<TransferStatus>('POST', '/transfers', { body })).body);
     });

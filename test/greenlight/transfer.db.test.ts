@@ -15,7 +15,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { backend } from '../support/db.js';
 import { greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
 import { startGreenlight, type GreenlightDouble } from '../support/greenlight.js';
-import { spawnCli } from '../support/cli.js';
+import { runCli, spawnCli } from '../support/cli.js';
 import { TEST_OUTBOUND_ALLOW } from '../support/server.js';
 import { createTenancy } from '../support/fixtures.js';
 import { startWorld, transferAction, transferAudit, type World } from '../transfers/world.js';
@@ -148,6 +148,12 @@ describe.skipIf(backend() !== 'postgres')("a transfer moves the members' Greenli
     expect(room(BOARD)!.settings.get('guestPolicy')).toBe('ASK_MODERATOR');
     const emailOf = (userId: string) => target.users.find((u) => u.id === userId)!.email;
     expect(room(BOARD)!.shared_user_ids.map(emailOf).sort()).toEqual(['Bob@Choir.example', 'carol@choir.example']);
+    // An operator reads the same in `meetplane transfers status`: the links, and the target's resync line.
+    const cli = await runCli(['transfers', 'status', id], { MEETPLANE_URL: w.s.url, MEETPLANE_TOKEN: w.targetAdmin.token });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(`${BOARD}  ${target.url}/rooms/${BOARD}/join`);
+    expect(cli.stdout).toMatch(/greenlight: 3 rooms move, 1 stay/);
+    expect(cli.stdout).toContain('bundle exec rails runner');
     // Every moved room's link answers at the target.
     for (const fid of [BOARD, REHEARSALS, ALTO]) expect((await fetch(`${target.url}/api/v1/rooms/${fid}/public.json`, { headers: { accept: 'application/json' } })).status).toBe(200);
 

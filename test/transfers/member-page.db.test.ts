@@ -156,6 +156,33 @@ describe('the member page of a transfer', () => {
     expect(await de.getByRole('button', { name: 'Ich widerspreche' }).count()).toBe(1);
   });
 
+  it("lists the member's own Greenlight rooms with their new links, and nobody else's", async () => {
+    // Setup shortcut: what the notice's read of the source Greenlight leaves (test/greenlight/transfer.db.test.ts runs the read).
+    const move = {
+      readAt: '2026-11-23T10:00:00Z',
+      targetBaseUrl: 'https://rooms.harbour.example/',
+      rooms: [
+        { friendlyId: 'mem-abc-def-ghi', name: 'Maths club', owner: member.accountId, recordings: 2 },
+        { friendlyId: 'own-jkl-mno-pqr', name: "Head's office", owner: owner.accountId, recordings: 0 },
+      ],
+      counts: { roles: 1, users: 2, rooms: 2, shares: 0, recordings: 2 },
+      roomsLeftOut: 0,
+      sharesDropped: 0,
+      usersLeftOut: 0,
+    };
+    await s.database.db.execute(sql`update transfers set greenlight = ${JSON.stringify(move)}::jsonb where id = ${transferId}`);
+    try {
+      const page = await visit(member);
+      const what = page.getByRole('region', { name: 'What moves, and what does not' });
+      expect(await what.textContent()).toContain('Your Greenlight rooms move too, with their settings and shares');
+      expect(await what.locator('ul.your-rooms li').allTextContents()).toEqual(['Maths club: https://rooms.harbour.example/rooms/mem-abc-def-ghi/join (2 recordings)']);
+      expect(await what.getByRole('link', { name: 'https://rooms.harbour.example/rooms/mem-abc-def-ghi/join' }).getAttribute('href')).toBe('https://rooms.harbour.example/rooms/mem-abc-def-ghi/join');
+      expect(await what.textContent()).not.toContain("Head's office");
+    } finally {
+      await s.database.db.execute(sql`update transfers set greenlight = null where id = ${transferId}`);
+    }
+  });
+
   it('asks a member to confirm an objection, saying what follows, then records it', async () => {
     const page = await visit(member);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Riverside School is moving to Harbour Co-op');
