@@ -44,6 +44,8 @@ export const handovers = pgTable(
     agreementSignedOn: text('agreement_signed_on'),
     /** automatic: each wave runs on its own while its window is open; by-hand: only `handovers run` runs one. */
     runWaves: text('run_waves', { enum: ['automatic', 'by-hand'] }).notNull().default('automatic'),
+    /** Where members' Greenlight rooms go: each source Greenlight front end to a target one (null: its rooms stay). */
+    greenlights: jsonb('greenlights').$type<Array<{ sourceId: string; targetId: string | null }>>().notNull().default([]),
     createdBy: uuid('created_by').notNull().references(() => accounts.id),
     cutOverAt: timestamp('cut_over_at', { withTimezone: true, mode: 'date' }),
     report: jsonb('report').$type<StoredReport>(),

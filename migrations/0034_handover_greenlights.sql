@@ -1,0 +1,1 @@
+ALTER TABLE "handovers" ADD COLUMN "greenlights" jsonb DEFAULT '[]'::jsonb NOT NULL;
