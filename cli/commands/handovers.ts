@@ -76,7 +76,7 @@ export function handoversCommand(globals: Globals): Command {
 
   cmd
     .command('create <plan.json>')
-    .description('plan a hand-over from a JSON file (name, sourceCoop, targetCoop, clusters [{cluster, mode, targetCluster?}], noticeDays, announceAt, waves [{freezeFrom, freezeUntil, concurrency, tenancies?}], cutoverAt, decommissionAt, agreement?, runWaves? automatic|by-hand)')
+    .description('plan a hand-over from a JSON file (name, sourceCoop, targetCoop, clusters [{cluster, mode, targetCluster?}], noticeDays, announceAt, waves [{freezeFrom, freezeUntil, concurrency, tenancies?}], cutoverAt, decommissionAt, agreement?, runWaves? automatic|by-hand, greenlights? [{source, target|null}])')
     .action(async (file: string) => show((await client().request<Handover>('POST', '/handovers', { body: readJson(file, 'plan') })).body));
 
   cmd

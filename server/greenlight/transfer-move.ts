@@ -11,7 +11,7 @@
 //   its audit entry, so a killed run resumes without sending or logging twice.
 // The audit entries name objects by role name, opaque user ref or friendly_id,
 // never by e-mail or name.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Outbound } from '../net/outbound.js';
@@ -79,11 +79,52 @@ export async function transferFrontends(
   if (targetGreenlight === null) return { sourceGreenlightId: null, targetGreenlightId: null };
   if (!source) throw invalid('the tenancy names no Greenlight front end: there are no rooms to move');
   if (!source.readable) throw invalid("the tenancy's Greenlight front end has no database connection set: its rooms cannot be read");
-  const target = await findFrontend(db, targetCoopId, targetGreenlight);
-  if (!target) throw invalid('no such Greenlight of the target co-op');
-  if (!target.hasSecretKeyBase) throw invalid("that Greenlight's SECRET_KEY_BASE is not set: it cannot receive rooms");
-  if (target.greenlightVersion !== 'v3') throw invalid('rooms can move into a Greenlight v3 only');
+  const target = await receivingFrontend(db, targetCoopId, targetGreenlight);
+  if (typeof target === 'string') throw invalid(target);
   return { sourceGreenlightId: source.id, targetGreenlightId: target.id };
+}
+
+/** A Greenlight of the co-op that can receive rooms (v3, SECRET_KEY_BASE set), or why it cannot. */
+async function receivingFrontend(db: Executor, coopId: string, ref: string): Promise<{ id: string } | string> {
+  const target = await findFrontend(db, coopId, ref);
+  if (!target) return 'no such Greenlight of the target co-op';
+  if (!target.hasSecretKeyBase) return "that Greenlight's SECRET_KEY_BASE is not set: it cannot receive rooms";
+  if (target.greenlightVersion !== 'v3') return 'rooms can move into a Greenlight v3 only';
+  return { id: target.id };
+}
+
+export type GreenlightMap = Array<{ sourceId: string; targetId: string | null }>;
+
+/**
+ * A hand-over's Greenlight map, checked: each source a Greenlight of the
+ * source co-op, each target one of the target co-op that can receive (or null:
+ * those rooms stay), and every readable Greenlight the plan's tenancies name
+ * mapped, so no tenancy's transfer stops later for want of one.
+ */
+export async function checkGreenlightMap(
+  db: Executor,
+  coops: { sourceCoopId: string; targetCoopId: string },
+  entries: Array<{ source: string; target: string | null }>,
+  namedByTenancies: string[],
+): Promise<{ map: GreenlightMap; issues: Array<{ path: string; message: string }> }> {
+  const map: GreenlightMap = [];
+  const issues: Array<{ path: string; message: string }> = [];
+  for (const [i, e] of entries.entries()) {
+    const source = await findFrontend(db, coops.sourceCoopId, e.source);
+    if (!source) issues.push({ path: `greenlights.${i}.source`, message: 'no such Greenlight of the source co-op' });
+    else if (map.some((m) => m.sourceId === source.id)) issues.push({ path: `greenlights.${i}.source`, message: 'this Greenlight is mapped twice' });
+    const target = e.target === null ? null : await receivingFrontend(db, coops.targetCoopId, e.target);
+    if (typeof target === 'string') issues.push({ path: `greenlights.${i}.target`, message: target });
+    if (source && typeof target !== 'string') map.push({ sourceId: source.id, targetId: target?.id ?? null });
+  }
+  const used = [...new Set(namedByTenancies)];
+  const readable = used.length
+    ? await db.select({ id: greenlightFrontends.id, slug: greenlightFrontends.slug, sealed: greenlightFrontends.databaseUrlSealed }).from(greenlightFrontends).where(inArray(greenlightFrontends.id, used))
+    : [];
+  for (const g of readable)
+    if (g.sealed && !map.some((m) => m.sourceId === g.id) && !issues.length)
+      issues.push({ path: 'greenlights', message: `tenancies of the plan use the Greenlight "${g.slug}": map it to a Greenlight of the target co-op their rooms move to, or to null to leave their rooms behind` });
+  return { map, issues };
 }
 
 /** The new link of a room: the same friendly_id at the target Greenlight. */

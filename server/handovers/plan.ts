@@ -3,6 +3,7 @@
 // mode each, the timeline, and the waves its data-move tenancies go in; it is
 // refused whole (every issue listed) when the timeline breaks the notice rule
 // or a target cluster lacks room. Audited as one entry with the whole plan.
+import { checkGreenlightMap } from '../greenlight/transfer-move.js';
 import { and, asc, eq, inArray, isNotNull, notInArray, sql } from 'drizzle-orm';
 import type { Db, Executor, Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
@@ -36,6 +37,8 @@ export interface PlanInput {
   agreement?: { sha256: string; signedOn: string } | null;
   /** automatic (default): waves run on their own while their window is open; by-hand: only when an admin runs them. */
   runWaves?: 'automatic' | 'by-hand';
+  /** Where members' Greenlight rooms go: a source Greenlight (slug or id) to a target one, or null to leave them. */
+  greenlights?: Array<{ source: string; target: string | null }>;
 }
 
 /** A tenancy's demand on a cluster: participants in its meetings at the last poll, at least one. */
@@ -91,7 +94,7 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
   if (issues.length) throw problems.validation(issues);
 
   const scoped = await db
-    .select({ id: tenancies.id, clusterId: tenancies.clusterId, state: tenancies.state })
+    .select({ id: tenancies.id, clusterId: tenancies.clusterId, state: tenancies.state, greenlightId: tenancies.greenlightId })
     .from(tenancies)
     .where(and(eq(tenancies.coopId, input.sourceCoopId), inArray(tenancies.clusterId, chosen.map((c) => c.clusterId))))
     .orderBy(asc(tenancies.id));
@@ -123,6 +126,13 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
     }));
   const { placed, issues: roomIssues } = placeClusters(sources, await targetClusters(db, target.id));
   roomIssues.forEach((message) => issues.push({ path: 'clusters', message }));
+  const greenlights = await checkGreenlightMap(
+    db,
+    { sourceCoopId: input.sourceCoopId, targetCoopId: target.id },
+    input.greenlights ?? [],
+    moving.flatMap((t) => (t.greenlightId ? [t.greenlightId] : [])),
+  );
+  issues.push(...greenlights.issues);
   if (issues.length) throw problems.validation(issues);
 
   return db.transaction(async (tx) => {
@@ -141,6 +151,7 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
         agreementSha256: input.agreement?.sha256 ?? null,
         agreementSignedOn: input.agreement?.signedOn ?? null,
         runWaves: input.runWaves ?? 'automatic',
+        greenlights: greenlights.map,
         createdBy: actor.accountId,
       })
       .returning();
@@ -178,6 +189,7 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
         cutoverAt: input.cutoverAt.toISOString(),
         decommissionAt: input.decommissionAt.toISOString(),
         runWaves: input.runWaves ?? 'automatic',
+        ...(greenlights.map.length ? { greenlights: greenlights.map.map((m) => ({ source: m.sourceId, target: m.targetId })) } : {}),
         clusters: chosen.map((c) => ({ cluster: c.clusterId, mode: c.mode, target: placed.find((p) => p.clusterId === c.clusterId)?.targetClusterId ?? null })) as AuditValue,
         waves: input.waves.map((w, i) => ({
           wave: i + 1,

@@ -75,6 +75,14 @@ const PlanIn = z
     decommissionAt: DateTime,
     agreement: z.object({ documentSha256: Sha256, signedOn: Day }).strict().optional().openapi({ description: 'The Art. 28 agreement (by SHA-256) recorded for every tenancy that moves' }),
     runWaves: RunWaves.default('automatic'),
+    greenlights: z
+      .array(z.object({ source: IdOrSlug, target: IdOrSlug.nullable() }).strict())
+      .max(50)
+      .optional()
+      .openapi({
+        description:
+          "Where members' Greenlight rooms go: each Greenlight of the source co-op (slug or id) its tenancies name, to a Greenlight of the target co-op (v3, SECRET_KEY_BASE set), or null to leave those rooms behind. Every Greenlight whose database meetplane can read must be mapped.",
+      }),
   })
   .strict()
   .openapi('HandoverPlan');
@@ -88,6 +96,7 @@ const HandoverOut = z
     state: z.string(),
     noticeDays: z.number().int(),
     runWaves: RunWaves,
+    greenlights: z.array(z.object({ sourceId: z.string(), targetId: z.string().nullable() })).openapi({ description: "Where members' Greenlight rooms go (targetId null: they stay)" }),
     announceAt: Timestamp,
     cutoverAt: Timestamp,
     decommissionAt: Timestamp,
@@ -128,6 +137,7 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
       state: h.state,
       noticeDays: h.noticeDays,
       runWaves: h.runWaves,
+      greenlights: h.greenlights,
       announceAt: h.announceAt.toISOString(),
       cutoverAt: h.cutoverAt.toISOString(),
       decommissionAt: h.decommissionAt.toISOString(),
@@ -194,6 +204,7 @@ export function handoverRoutes({ db, box, log, signer, config, guard }: Deps) {
           decommissionAt: new Date(body.decommissionAt),
           agreement: body.agreement ? { sha256: body.agreement.documentSha256, signedOn: body.agreement.signedOn } : null,
           runWaves: body.runWaves,
+          ...(body.greenlights ? { greenlights: body.greenlights } : {}),
         },
         { now: new Date(), minNoticeDays: config.transferMinNoticeDays },
       );

@@ -97,7 +97,18 @@ export async function openTransfer(
     const cluster = ctx.clusters.find((c) => c.clusterId === ht.clusterId);
     // The wave's window as the planned freeze, when there is still the full notice before it.
     const freezeAt = wave && wave.freezeFrom.getTime() >= Date.now() + h.noticeDays * DAY_MS ? wave.freezeFrom : null;
-    let t = await createTransfer(db, actor, { tenancyId: ht.tenancyId, targetCoopId: h.targetCoopId, targetClusterId: cluster!.targetClusterId!, evidence: { ...ADEQUACY, sccsDocuments: [] }, noticeDays: h.noticeDays, freezeAt });
+    // The plan's Greenlight map says where the members' rooms go (the plan checked every readable one is mapped).
+    const named = (await findTenancy(db, ht.tenancyId))?.greenlightId;
+    const mapped = named ? h.greenlights.find((g) => g.sourceId === named) : undefined;
+    let t = await createTransfer(db, actor, {
+      tenancyId: ht.tenancyId,
+      targetCoopId: h.targetCoopId,
+      targetClusterId: cluster!.targetClusterId!,
+      evidence: { ...ADEQUACY, sccsDocuments: [] },
+      noticeDays: h.noticeDays,
+      freezeAt,
+      ...(mapped ? { targetGreenlight: mapped.targetId } : {}),
+    });
     transferId = t.id;
     t = await checkTransfer(db, deps.exec, actor, t);
     if (t.state === 'rejected') throw new Error(`the data-protection rules refused it: ${t.lastDecision?.reasons.join('; ') ?? 'no reason given'}`);
