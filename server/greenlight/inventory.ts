@@ -31,6 +31,13 @@ export interface InventorySelection {
   emails: string[];
   /** Members who objected to the move (any case): they, their rooms and shares to them stay. */
   objectorEmails: string[];
+  /**
+   * The members' subjects at the identity provider (meetplane's `sub`, the account id) by e-mail: an
+   * account that signs in through meetplane is the member's by its external_id, whatever e-mail it holds.
+   */
+  subs?: Array<{ email: string; sub: string }>;
+  /** The objectors' subjects. */
+  objectorSubs?: string[];
   /** The source Greenlight's provider: "greenlight" for a single-tenant Greenlight, else the tenant's name. */
   provider: string;
   /** The tenancy's BigBlueButton recording IDs, to tell which Greenlight recordings rows have no recording behind them. */
@@ -137,6 +144,8 @@ export async function readGreenlightInventory(databaseUrl: string, select: Inven
   const objectors = new Set(lower(select.objectorEmails));
   const movers = members.filter((e) => !objectors.has(e));
   const provider = select.provider;
+  const subs = [...new Set((select.subs ?? []).map((m) => m.sub))];
+  const objectorSubs = new Set(select.objectorSubs ?? []);
 
   return readOnlySnapshot(databaseUrl, async (sql) => {
     const accounts = await sql<
@@ -144,14 +153,18 @@ export async function readGreenlightInventory(databaseUrl: string, select: Inven
     >`
       select u.id, u.name, u.email, u.external_id, u.password_digest, u.language, to_char(u.created_at, ${ISO}) as created_at, r.name as role
       from users u left join roles r on r.id = u.role_id
-      where u.provider = ${provider} and lower(u.email) = any(${members}::text[])
+      where u.provider = ${provider} and (lower(u.email) = any(${members}::text[]) or u.external_id = any(${subs}::text[]))
       order by u.created_at, u.id`;
 
     const found = new Set(accounts.map((a) => a.email.toLowerCase()));
+    const foundSubs = new Set(accounts.flatMap((a) => (a.external_id ? [a.external_id] : [])));
+    const subOf = new Map((select.subs ?? []).map((m) => [m.email.trim().toLowerCase(), m.sub]));
+    // From here on people are Greenlight accounts (by id): whether one objected, by e-mail or by subject.
+    const objected = (a: { email: string; external_id: string | null }) => objectors.has(a.email.toLowerCase()) || (a.external_id !== null && objectorSubs.has(a.external_id));
     const report: InventoryReport = {
       counts: { roles: 0, users: 0, rooms: 0, shares: 0, recordings: 0 },
-      membersWithoutAccount: members.filter((e) => !found.has(e)).length,
-      objectorsFound: accounts.filter((a) => objectors.has(a.email.toLowerCase())).length,
+      membersWithoutAccount: members.filter((e) => !found.has(e) && !foundSubs.has(subOf.get(e) ?? '')).length,
+      objectorsFound: accounts.filter(objected).length,
       usersLeftOut: [],
       roomsLeftOut: [],
       sharesDropped: [],
@@ -160,8 +173,11 @@ export async function readGreenlightInventory(databaseUrl: string, select: Inven
 
     const users: SourceUser[] = [];
     const roleNames = new Set<string>();
+    const memberIds = accounts.map((a) => a.id);
+    const objectorIds = new Set(accounts.filter(objected).map((a) => a.id));
+    const movingIds = new Set<string>();
     for (const a of accounts) {
-      if (objectors.has(a.email.toLowerCase())) continue;
+      if (objectorIds.has(a.id)) continue;
       const ref = `gl-user-${a.id}`;
       // external_id wins: Greenlight treats such an account as the identity provider's, whatever digest it kept.
       const login = a.external_id ? ({ kind: 'oidc', sub: a.external_id } as const) : a.password_digest ? ({ kind: 'local', passwordDigest: a.password_digest } as const) : undefined;
@@ -170,6 +186,7 @@ export async function readGreenlightInventory(databaseUrl: string, select: Inven
         continue;
       }
       users.push({ ref, name: a.name, email: a.email, role: a.role ?? 'User', language: a.language, createdAt: a.created_at, login });
+      movingIds.add(a.id);
       if (a.role) roleNames.add(a.role);
     }
 
@@ -188,16 +205,15 @@ export async function readGreenlightInventory(databaseUrl: string, select: Inven
     }
 
     // Rooms of the tenancy's people only: another organisation's rooms are never read.
-    const roomRows = await sql<Array<{ id: string; name: string; friendly_id: string; meeting_id: string; last_session: string | null; owner_email: string }>>`
-      select r.id, r.name, r.friendly_id, r.meeting_id, to_char(r.last_session, ${ISO}) as last_session, u.email as owner_email
+    const roomRows = await sql<Array<{ id: string; name: string; friendly_id: string; meeting_id: string; last_session: string | null; owner_id: string; owner_email: string }>>`
+      select r.id, r.name, r.friendly_id, r.meeting_id, to_char(r.last_session, ${ISO}) as last_session, u.id as owner_id, u.email as owner_email
       from rooms r join users u on u.id = r.user_id
-      where u.provider = ${provider} and lower(u.email) = any(${members}::text[])
+      where u.id = any(${memberIds}::uuid[])
       order by r.created_at, r.friendly_id`;
-    const moving = new Set(users.map((u) => u.email.toLowerCase()));
     const rooms = new Map<string, SourceRoom>();
     for (const r of roomRows) {
-      if (!moving.has(r.owner_email.toLowerCase())) {
-        report.roomsLeftOut.push({ friendlyId: r.friendly_id, reason: objectors.has(r.owner_email.toLowerCase()) ? 'its owner objected' : 'its owner does not move' });
+      if (!movingIds.has(r.owner_id)) {
+        report.roomsLeftOut.push({ friendlyId: r.friendly_id, reason: objectorIds.has(r.owner_id) ? 'its owner objected' : 'its owner does not move' });
         continue;
       }
       rooms.set(r.id, { name: r.name, friendlyId: r.friendly_id, meetingId: r.meeting_id, lastSession: r.last_session, ownerEmail: r.owner_email, settings: {}, sharedWithEmails: [] });
@@ -213,16 +229,16 @@ export async function readGreenlightInventory(databaseUrl: string, select: Inven
       for (const o of options) if (o.value !== null) rooms.get(o.room_id)!.settings[o.name] = o.value;
 
       // A sharee's e-mail is fetched only when it is one of the tenancy's members: an outsider's never leaves the source.
-      const shares = await sql<Array<{ room_id: string; member_email: string | null }>>`
-        select sa.room_id, case when u.provider = ${provider} and lower(u.email) = any(${members}::text[]) then u.email end as member_email
+      const shares = await sql<Array<{ room_id: string; user_id: string; member_email: string | null }>>`
+        select sa.room_id, sa.user_id, case when u.id = any(${memberIds}::uuid[]) then u.email end as member_email
         from shared_accesses sa join users u on u.id = sa.user_id
         where sa.room_id = any(${roomIds}::uuid[])
         order by sa.created_at, sa.id`;
       for (const s of shares) {
         const room = rooms.get(s.room_id)!;
         if (s.member_email === null) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with someone outside the tenancy' });
-        else if (objectors.has(s.member_email.toLowerCase())) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with an objector' });
-        else if (!moving.has(s.member_email.toLowerCase())) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with an account that does not move' });
+        else if (objectorIds.has(s.user_id)) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with an objector' });
+        else if (!movingIds.has(s.user_id)) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with an account that does not move' });
         else if (s.member_email !== room.ownerEmail) room.sharedWithEmails.push(s.member_email);
       }
 

@@ -29,6 +29,8 @@ import { recordingsResyncCommand } from './resync.js';
 export interface MovePeople {
   members: Array<{ accountId: string; email: string }>;
   objectorEmails: string[];
+  /** the objectors' accounts: their meetplane subject finds their Greenlight account whatever its e-mail */
+  objectorIds?: string[];
 }
 
 export interface MoveEnds {
@@ -138,19 +140,31 @@ export async function readMove(db: Executor, box: SecretBox, ends: MoveEnds, peo
   if (!url) throw new GreenlightMoveError('greenlight-read', "the source Greenlight has no database connection set (meetplane greenlights set ... --database-url)");
   let inventory: Inventory;
   try {
-    inventory = await readGreenlightInventory(url, { emails: people.members.map((m) => m.email), objectorEmails: people.objectorEmails, provider: source.provider });
+    // meetplane's `sub` is the account id: a Greenlight account signing in through meetplane carries it as external_id.
+    inventory = await readGreenlightInventory(url, {
+      emails: people.members.map((m) => m.email),
+      objectorEmails: people.objectorEmails,
+      subs: people.members.map((m) => ({ email: m.email, sub: m.accountId })),
+      objectorSubs: people.objectorIds ?? [],
+      provider: source.provider,
+    });
   } catch (err) {
     throw new GreenlightMoveError('greenlight-read', (err as Error).message);
   }
-  const owners = new Map(people.members.map((m) => [m.email.toLowerCase(), m.accountId]));
   const { plan, report } = inventory;
+  // A room's owner, as a meetplane account: by the Greenlight account's subject, else by e-mail.
+  const memberIds = new Set(people.members.map((m) => m.accountId));
+  const byEmail = new Map(people.members.map((m) => [m.email.toLowerCase(), m.accountId]));
+  const owners = new Map(
+    plan.users.map((u) => [u.email, u.login.kind === 'oidc' && memberIds.has(u.login.sub) ? u.login.sub : (byEmail.get(u.email.toLowerCase()) ?? null)]),
+  );
   const move: GreenlightMove = {
     readAt: now.toISOString(),
     targetBaseUrl: target.baseUrl,
     rooms: plan.rooms.map((r) => ({
       friendlyId: r.friendlyId,
       name: r.name,
-      owner: owners.get(r.ownerEmail.toLowerCase()) ?? null,
+      owner: owners.get(r.ownerEmail) ?? null,
       recordings: report.recordings[r.meetingId]?.rows ?? 0,
     })),
     counts: report.counts,

@@ -73,6 +73,24 @@ describe.skipIf(backend() !== 'postgres')('inventory of a source Greenlight v3',
     expect(JSON.stringify(plan)).not.toContain('choir.example');
   });
 
+  it('finds a member who signs in through meetplane by their subject when their e-mail changed, and an objector the same way', async () => {
+    // Carol's meetplane e-mail is no longer the one her Greenlight account holds; her account carries her subject.
+    const moved = await readGreenlightInventory(source.url, { ...CHOIR, emails: ['ada@choir.example', 'carol@new-address.example'], subs: [{ email: 'carol@new-address.example', sub: 'sub-carol-41' }] });
+    expect(sorted(moved.plan.users.map((u) => u.email))).toEqual(['ada@choir.example', 'carol@choir.example']);
+    expect(sorted(moved.plan.rooms.map((r) => r.friendlyId))).toEqual([BOARD, 'car-m3n-8vb-x1c']);
+    expect(moved.report.membersWithoutAccount).toBe(0);
+    // Without her subject she is not found.
+    const lost = await readGreenlightInventory(source.url, { ...CHOIR, emails: ['ada@choir.example', 'carol@new-address.example'] });
+    expect(lost.plan.users.map((u) => u.email)).toEqual(['ada@choir.example']);
+    expect(lost.report.membersWithoutAccount).toBe(1);
+    // Frank objected under an e-mail his Greenlight account does not hold: his subject still keeps him, his room and shares to him out.
+    const rowing = await readGreenlightInventory(source.url, { ...ROWING, emails: ['erin@rowing.example', 'frank@elsewhere.example'], subs: [{ email: 'frank@elsewhere.example', sub: 'sub-frank-07' }], objectorEmails: ['frank@elsewhere.example'], objectorSubs: ['sub-frank-07'] });
+    expect(rowing.plan.users.map((u) => u.email)).toEqual(['erin@rowing.example']);
+    expect(rowing.report.roomsLeftOut).toEqual([{ friendlyId: 'fra-a5s-d6f-g7h', reason: 'its owner objected' }]);
+    expect(rowing.report.sharesDropped).toContainEqual({ friendlyId: 'eri-z1x-c2v-b3n', reason: 'shared with an objector' });
+    expect(rowing.report.objectorsFound).toBe(1);
+  });
+
   it('leaves the objector, his room and the shares to him out, and says so', () => {
     const { plan, report } = choir;
     expect(plan.users.map((u) => u.email.toLowerCase())).not.toContain('dave@choir.example');
