@@ -84,6 +84,9 @@ export const upstreamProviders = pgTable('upstream_providers', {
   // meetplane's own key for private_key_jwt with this upstream (sealed private JWK; the public one is published).
   clientKeySealed: text('client_key_sealed'),
   clientPublicJwk: jsonb('client_public_jwk').$type<Record<string, unknown>>(),
+  // Another meetplane instance's entity id: its provider and our client registration come from the
+  // federation (trust checked at every log-in), and meetplane authenticates with its published key.
+  federationEntity: text('federation_entity'),
   enabled: boolean('enabled').notNull().default(true),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });

@@ -1,0 +1,1 @@
+ALTER TABLE "upstream_providers" ADD COLUMN "federation_entity" text;
