@@ -46,24 +46,34 @@ export async function claimRoom(
   db: Executor,
   input: { tenancyId: string; meetingId: string; name: string; clusterId: string; recordingReadyUrl: string | null },
 ): Promise<Room | undefined> {
-  const [row] = await db
+  let q = claimPrepared.get(db);
+  if (!q) claimPrepared.set(db, (q = prepareClaim(db)));
+  const [row] = await q.execute({ id: uuidv7(), ...input });
+  return row;
+}
+
+// Every gateway create claims its room: prepared once per database (building the upsert cost as much as running it).
+const claimPrepared = new WeakMap<Executor, ReturnType<typeof prepareClaim>>();
+function prepareClaim(db: Executor) {
+  const p = (name: string) => sql.placeholder(name);
+  return db
     .insert(rooms)
-    .values({ id: uuidv7(), ...input, lastCreatedAt: sql`now()` })
+    .values({ id: p('id'), tenancyId: p('tenancyId'), meetingId: p('meetingId'), name: p('name'), clusterId: p('clusterId'), recordingReadyUrl: p('recordingReadyUrl'), lastCreatedAt: sql`now()` })
     .onConflictDoUpdate({
       target: rooms.meetingId,
       set: {
-        name: input.name,
-        clusterId: input.clusterId,
-        recordingReadyUrl: input.recordingReadyUrl,
+        name: sql`excluded.name`,
+        clusterId: sql`excluded.cluster_id`,
+        recordingReadyUrl: sql`excluded.recording_ready_url`,
         // A create (re)starts the meeting on that cluster, or joins the one still running there.
         endedAt: null,
         lastCreatedAt: sql`now()`,
         updatedAt: sql`now()`,
       },
-      setWhere: eq(rooms.tenancyId, input.tenancyId),
+      setWhere: sql`${rooms.tenancyId} = excluded.tenancy_id`,
     })
-    .returning();
-  return row;
+    .returning()
+    .prepare('claim_room');
 }
 
 /** The tenancy's room with this meeting id, if it owns one. */
@@ -113,12 +123,44 @@ export async function noteMeetingEnded(db: Executor, tenancyId: string, meetingI
  * clusters never count: a transfer ends the meetings and leaves the source co-op for good.
  */
 export async function clustersRunningMeetings(db: Executor, tenancyId: string, current: { id: string; coopId: string }): Promise<string[]> {
-  const rows = await db
+  let q = runningPrepared.get(db);
+  if (!q) runningPrepared.set(db, (q = prepareRunning(db)));
+  const rows = await q.execute({ tenancyId, currentId: current.id, coopId: current.coopId });
+  return rows.map((r) => r.id).filter((id): id is string => id !== null);
+}
+
+// Asked on every gateway getMeetings and getRecordings: prepared once per database.
+const runningPrepared = new WeakMap<Executor, ReturnType<typeof prepareRunning>>();
+function prepareRunning(db: Executor) {
+  return db
     .selectDistinct({ id: rooms.clusterId })
     .from(rooms)
     .innerJoin(clusters, eq(clusters.id, rooms.clusterId))
-    .where(and(eq(rooms.tenancyId, tenancyId), ne(rooms.clusterId, current.id), isNull(rooms.endedAt), eq(clusters.coopId, current.coopId)));
-  return rows.map((r) => r.id).filter((id): id is string => id !== null);
+    .where(
+      and(
+        eq(rooms.tenancyId, sql.placeholder('tenancyId')),
+        ne(rooms.clusterId, sql.placeholder('currentId')),
+        isNull(rooms.endedAt),
+        eq(clusters.coopId, sql.placeholder('coopId')),
+      ),
+    )
+    .prepare('clusters_running_meetings');
+}
+
+const holdingPrepared = new WeakMap<Executor, ReturnType<typeof prepareHolding>>();
+function prepareHolding(db: Executor) {
+  // One index probe per cluster of the co-op (few), not a read of every recording of the tenancy.
+  return db
+    .select({ id: clusters.id })
+    .from(clusters)
+    .where(
+      and(
+        eq(clusters.coopId, sql.placeholder('coopId')),
+        ne(clusters.id, sql.placeholder('currentId')),
+        exists(db.select({ one: sql`1` }).from(recordings).where(and(eq(recordings.tenancyId, sql.placeholder('tenancyId')), eq(recordings.clusterId, clusters.id)))),
+      ),
+    )
+    .prepare('clusters_holding_recordings');
 }
 
 /**
@@ -133,17 +175,9 @@ export async function clustersHoldingRecordings(
   current: { id: string; coopId: string },
   opts: { endedSince?: Date } = {},
 ): Promise<string[]> {
-  // One index probe per cluster of the co-op (few), not a read of every recording of the tenancy.
-  const inInventory = await db
-    .select({ id: clusters.id })
-    .from(clusters)
-    .where(
-      and(
-        eq(clusters.coopId, current.coopId),
-        ne(clusters.id, current.id),
-        exists(db.select({ one: sql`1` }).from(recordings).where(and(eq(recordings.tenancyId, tenancyId), eq(recordings.clusterId, clusters.id)))),
-      ),
-    );
+  let inventoryQuery = holdingPrepared.get(db);
+  if (!inventoryQuery) holdingPrepared.set(db, (inventoryQuery = prepareHolding(db)));
+  const inInventory = await inventoryQuery.execute({ tenancyId, currentId: current.id, coopId: current.coopId });
   const meetingsThere = opts.endedSince
     ? await db
         .selectDistinct({ id: rooms.clusterId })
