@@ -21,6 +21,8 @@ export interface InstanceFacts {
   contacts: string[];
   /** The provider's discovery document (openid_provider metadata). */
   openidProvider?: Record<string, unknown>;
+  /** How members of other instances' providers are signed in here (openid_relying_party metadata). */
+  openidRelyingParty?: Record<string, unknown>;
   meetplane: MeetplaneMetadata;
 }
 
@@ -43,6 +45,7 @@ export function entityConfigurationClaims(f: InstanceFacts): StatementClaims {
         ...federationEndpoints(f.entityId),
       },
       ...(f.openidProvider ? { openid_provider: f.openidProvider } : {}),
+      ...(f.openidRelyingParty ? { openid_relying_party: f.openidRelyingParty } : {}),
       meetplane: f.meetplane as unknown as Record<string, unknown>,
     },
   };

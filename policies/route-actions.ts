@@ -130,6 +130,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /federation/subordinates': { action: 'federation.manage', resource: 'platform' },
   'DELETE /federation/subordinates': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/anchors': { action: 'federation.manage', resource: 'platform' },
+  'DELETE /federation/peers': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/peers': { action: 'federation.manage', resource: 'platform' },
   'POST /federation/keys/rotate': { action: 'federation.manage', resource: 'platform' },
   'GET /federation/witness': { action: 'federation.read', resource: 'platform' },

@@ -20,6 +20,9 @@ import { tenancyRoutes } from './tenancies/routes.js';
 import { accountRoutes } from './accounts/routes.js';
 import { auditRoutes } from './audit/routes.js';
 import { mountSso } from './oidc/mount.js';
+import { relyingPartyMetadata } from './oidc/federated-clients.js';
+import { OIDC_PREFIX } from './oidc/provider.js';
+import { resolveEntity, resolvedMetadata } from './federation/service.js';
 import { memberSite } from './web/member-site.js';
 import { ssoRoutes } from './oidc/routes.js';
 import { auditPages } from './audit/pages.js';
@@ -111,6 +114,8 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   api.route('/', policyRoutes(deps));
   if (deps.sso) api.route('/', ssoRoutes(deps, deps.sso));
   const federation = federationResolver(deps);
+  // Sign-on across instances: the provider and the upstream log-in learn whom to trust from the federation.
+  if (deps.sso) deps.sso.peers.metadata = async (entityId) => resolvedMetadata(await resolveEntity(deps.db, federation, entityId));
   api.route('/', federationApiRoutes(deps, federation));
   api.route('/', witnessApiRoutes(deps));
   app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
@@ -119,7 +124,15 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   if (deps.sso) app.route('/me', memberSite(deps, deps.sso) as never); // members' own pages, signed in through /oidc
   app.route('/audit', auditPages(deps));
   // OpenID Federation: the entity configuration (naming the provider when sign-on runs) and fetch/list/resolve.
-  app.route('/', federationPublicRoutes(deps, federation, async () => (deps.sso ? providerMetadata(deps.config) : undefined)));
+  app.route(
+    '/',
+    federationPublicRoutes(
+      deps,
+      federation,
+      async () => (deps.sso ? providerMetadata(deps.config) : undefined),
+      async () => (deps.sso ? relyingPartyMetadata(deps.db, { publicUrl: deps.config.publicUrl, callbackUrl: `${deps.config.publicUrl}${OIDC_PREFIX}/upstream/callback` }) : undefined),
+    ),
+  );
   app.route('/', witnessPublicRoutes(deps)); // C2SP tlog-witness: unauthenticated, the checkpoint's signature is the check
   if (setup) app.route('/setup', setupPages(deps, setup));
   app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in

@@ -13,7 +13,7 @@ import { ENTITY_STATEMENT_CONTENT_TYPE } from '../../federation/entity-statement
 import { TrustChainError, TrustChainResolver } from '../../federation/trust-chain.js';
 import type { MetadataPolicy } from '../../federation/metadata-policy.js';
 import { federationSigningKey } from './keys.js';
-import { addAnchor, addPeer, enrol, removeSubordinate, rotateKey, entityConfiguration, listTrust, resolveEntity, subordinateIds, subordinateStatement, type Resolution } from './service.js';
+import { addAnchor, addPeer, removePeer, enrol, removeSubordinate, rotateKey, entityConfiguration, listTrust, resolveEntity, subordinateIds, subordinateStatement, type Resolution } from './service.js';
 
 export const RESOLVE_RESPONSE_TYP = 'resolve-response+jwt';
 
@@ -41,12 +41,17 @@ function resolutionView(r: Resolution) {
  * Public endpoints. `discovery` gives the provider's discovery document (openid_provider
  * metadata), read in process.
  */
-export function federationPublicRoutes(deps: Deps, resolver: TrustChainResolver, discovery: () => Promise<Record<string, unknown> | undefined>) {
+export function federationPublicRoutes(
+  deps: Deps,
+  resolver: TrustChainResolver,
+  discovery: () => Promise<Record<string, unknown> | undefined>,
+  relyingParty: () => Promise<Record<string, unknown> | undefined> = async () => undefined,
+) {
   const app = new Hono<AppEnv>();
   const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl };
 
   app.get('/.well-known/openid-federation', async (c) => {
-    const jwt = await entityConfiguration(fd, await discovery());
+    const jwt = await entityConfiguration(fd, await discovery(), await relyingParty());
     return c.body(jwt, 200, { 'Content-Type': ENTITY_STATEMENT_CONTENT_TYPE, 'Cache-Control': 'no-cache' });
   });
 
@@ -205,6 +210,22 @@ export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
     async (c) => {
       const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
       return c.json(await addPeer(fd, resolver, actor, c.req.valid('json')), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/federation/peers',
+      tags: ['federation'],
+      summary: 'Unpin a peer instance: it is no longer trusted, at once (sign-on through it is refused)',
+      request: { query: z.object({ entityId: EntityId }) },
+      responses: { 204: { description: 'No longer trusted' }, ...commonErrors },
+    }),
+    async (c) => {
+      const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      if (!(await removePeer(fd, resolver, actor, c.req.valid('query').entityId))) throw problems.notFound('pinned peer');
+      return c.body(null, 204);
     },
   );
 

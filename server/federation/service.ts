@@ -27,7 +27,7 @@ export interface FederationDeps {
 /** How long the entity configuration and subordinate statements are valid. */
 export const CONFIGURATION_LIFETIME_S = 3600;
 
-export async function entityConfiguration(d: FederationDeps, openidProvider: Record<string, unknown> | undefined): Promise<string> {
+export async function entityConfiguration(d: FederationDeps, openidProvider: Record<string, unknown> | undefined, openidRelyingParty?: Record<string, unknown>): Promise<string> {
   const key = await federationSigningKey(d.db, d.box);
   const [hosted, clusterRows, logKey, anchors] = await Promise.all([
     d.db.select({ name: coops.name, jurisdiction: coops.jurisdiction, legalRegime: coops.legalRegime, contact: coops.contactEmail }).from(coops).orderBy(asc(coops.name)),
@@ -43,6 +43,7 @@ export async function entityConfiguration(d: FederationDeps, openidProvider: Rec
     organizationName: new URL(d.publicUrl).host,
     contacts: [],
     openidProvider,
+    openidRelyingParty,
     meetplane: {
       coops: hosted.map((c) => ({ name: c.name, jurisdiction: c.jurisdiction, legal_regime: c.legalRegime })),
       cluster_jurisdictions: clusterRows.map((r) => r.country),
@@ -153,6 +154,18 @@ export async function addPeer(d: FederationDeps, resolver: TrustChainResolver, a
   return { entityId, thumbprint: input.thumbprint };
 }
 
+/** Unpins a peer: its chains are forgotten at once, so nothing keeps trusting it from a cache. */
+export async function removePeer(d: FederationDeps, resolver: TrustChainResolver, actor: Principal, entityId: string): Promise<boolean> {
+  const removed = await d.db.transaction(async (tx) => {
+    const gone = await tx.delete(federationPeers).where(eq(federationPeers.entityId, normaliseEntityId(entityId))).returning();
+    if (gone.length === 0) return false;
+    await appendAudit(tx, { actor, action: 'federation.peer.remove', subject: { type: 'federation_entity', id: gone[0]!.entityId }, before: { thumbprint: gone[0]!.thumbprint }, after: null });
+    return true;
+  });
+  resolver.forget();
+  return removed;
+}
+
 export async function listTrust(d: FederationDeps) {
   const db = d.db;
   const own = await federationSigningKey(d.db, d.box);
@@ -176,6 +189,9 @@ export async function listTrust(d: FederationDeps) {
 export type Resolution =
   | { kind: 'chain'; chain: ResolvedChain }
   | { kind: 'pinned'; subject: string; thumbprint: string; metadata: Record<string, unknown>; expiresAt: number };
+
+/** The metadata a resolution yields: the chain's, with the anchors' policies applied, or the pinned peer's own. */
+export const resolvedMetadata = (r: Resolution): Record<string, unknown> => (r.kind === 'chain' ? r.chain.metadata : r.metadata);
 
 /**
  * Resolves `sub` to `trustAnchor` (or to each configured anchor in turn), or checks it as a pinned

@@ -2,6 +2,7 @@
 // start), the provider built, the API's token verifier, and a timer owned by
 // the server lifecycle that picks up rotated keys (`meetplane keys rotate`).
 // Expired artifacts are deleted by a periodic job (./sweep.ts).
+import type { PeerTrust } from './federated-clients.js';
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { Db } from '../db/index.js';
@@ -29,13 +30,15 @@ export class Sso {
   readonly verifier: AccessTokenVerifier;
   #timers: NodeJS.Timeout[] = [];
   #busy: Promise<unknown> = Promise.resolve();
+  /** Trust in other meetplane instances; the federation layer fills it in (server/app.ts). */
+  readonly peers: PeerTrust = {};
 
   private constructor(
     readonly deps: SsoDeps,
     keys: ProviderKeys,
   ) {
     this.#keys = keys;
-    this.#provider = buildProvider({ ...deps, keys });
+    this.#provider = buildProvider({ ...deps, keys, peers: this.peers });
     this.#handler = this.#provider.callback();
     this.verifier = new AccessTokenVerifier(deps.db, issuerOf(deps.config), apiResourceOf(deps.config), keys.publicJwks as never);
   }
@@ -68,7 +71,7 @@ export class Sso {
     if ((await keysFingerprint(db, ...graces(config))) === this.#keys.fingerprint) return false;
     const keys = await loadKeys(db, box, ...graces(config));
     this.#keys = keys;
-    this.#provider = buildProvider({ ...this.deps, keys });
+    this.#provider = buildProvider({ ...this.deps, keys, peers: this.peers });
     this.#handler = this.#provider.callback();
     this.verifier.setKeys(keys.publicJwks as never);
     log.info({ kids: keys.publicJwks.keys.map((k) => k.kid) }, 'sign-on keys reloaded');

@@ -11,6 +11,7 @@ import { deviceLimits } from './device-limits.js';
 import { signOnClaims } from './claims.js';
 import { maySignIn } from '../accounts/lifecycle.js';
 import { clientMetadata } from './clients.js';
+import { peerClient, type PeerTrust } from './federated-clients.js';
 import { machineTokenClaims } from './machine-claims.js';
 import { SIGNING_ALGS, type ProviderKeys } from './keys.js';
 import { enqueueLogout } from './backchannel.js';
@@ -39,6 +40,8 @@ export interface ProviderDeps {
   config: Config;
   log: Logger;
   keys: ProviderKeys;
+  /** Trust in other instances, for their relying parties (federated-clients.ts). */
+  peers?: PeerTrust;
 }
 
 /** Seconds a signing key must keep verifying after retirement: the longest token it can have signed. */
@@ -64,14 +67,15 @@ function formField(form: string, name: string): string {
   return new RegExp(`name="${name}" value="([^"]*)"`).exec(form)?.[1] ?? '';
 }
 
-export function buildProvider({ db, box, config, log, keys }: ProviderDeps): Provider {
+export function buildProvider({ db, box, config, log, keys, peers }: ProviderDeps): Provider {
   const issuer = issuerOf(config);
   const apiResource = apiResourceOf(config);
   const https = new URL(config.publicUrl).protocol === 'https:';
   const sso = config.sso;
 
   const configuration: Configuration = {
-    adapter: adapterFor(db, (id) => clientMetadata(db, box, id)),
+    // Registered clients first; then another instance's relying party, when the federation trusts it.
+    adapter: adapterFor(db, async (id) => (await clientMetadata(db, box, id)) ?? ((peers ? await peerClient(peers, id) : undefined) as never)),
     clients: [
       {
         // The meetplane command: a public native client using the device flow.

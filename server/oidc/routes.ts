@@ -1,5 +1,6 @@
 // REST for the sign-on: OIDC clients (secrets shown once), upstream identity
 // providers of co-ops, and invitations for accounts.
+import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type Deps } from '../http/env.js';
 import { IdOrSlug, IfMatchHeader, Name, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
@@ -86,6 +87,7 @@ const UpstreamOut = z
     issuer: z.string(),
     clientId: z.string(),
     authMethod: AuthMethod,
+    federationEntity: z.string().nullable().openapi({ description: 'The meetplane instance this upstream is, when it is one' }),
     jwksUri: z.string().openapi({ description: "meetplane's public key for private_key_jwt at this upstream" }),
     enabled: z.boolean(),
     createdAt: Timestamp,
@@ -95,13 +97,30 @@ const UpstreamCreate = z
   .object({
     coop: IdOrSlug,
     displayName: Name,
-    issuer: z.url().max(2000),
-    clientId: z.string().min(1).max(500),
+    issuer: z.url().max(2000).optional().openapi({ description: 'The provider (required unless federationEntity is given)' }),
+    clientId: z.string().min(1).max(500).optional().openapi({ description: 'Required unless federationEntity is given' }),
     clientSecret: z.string().min(1).max(2000).optional().openapi({ description: 'Required unless authMethod is private_key_jwt' }),
     authMethod: AuthMethod.optional(),
+    federationEntity: z
+      .url()
+      .max(2000)
+      .optional()
+      .openapi({
+        description:
+          "Another meetplane instance (its entity id) the federation trusts: its members log in here through it. Its provider comes from its federation metadata; meetplane is its client by this instance's entity id, with private_key_jwt (no secret). Excludes issuer, clientId, clientSecret and authMethod.",
+      }),
   })
   .strict()
-  .refine((b) => b.clientSecret !== undefined || b.authMethod === 'private_key_jwt', { path: ['clientSecret'], message: 'required unless authMethod is private_key_jwt' })
+  .superRefine((b, ctx) => {
+    if (b.federationEntity !== undefined) {
+      for (const k of ['issuer', 'clientId', 'clientSecret', 'authMethod'] as const)
+        if (b[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: 'comes from the federation when federationEntity is given' });
+      return;
+    }
+    if (b.issuer === undefined) ctx.addIssue({ code: 'custom', path: ['issuer'], message: 'required unless federationEntity is given' });
+    if (b.clientId === undefined) ctx.addIssue({ code: 'custom', path: ['clientId'], message: 'required unless federationEntity is given' });
+    if (b.clientSecret === undefined && b.authMethod !== 'private_key_jwt') ctx.addIssue({ code: 'custom', path: ['clientSecret'], message: 'required unless authMethod is private_key_jwt' });
+  })
   .openapi('UpstreamProviderCreate');
 const ClientUpdate = z
   .object({
@@ -123,7 +142,7 @@ function clientOut(c: OidcClient) {
   return { ...c, createdAt: c.createdAt.toISOString(), updatedAt: c.updatedAt.toISOString() };
 }
 
-export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
+export function ssoRoutes({ db, box, config, guard }: Deps, sso: Sso) {
   const app = router();
 
   /** A co-op named in a body: one the principal may not see is refused exactly like a missing one. */
@@ -375,12 +394,36 @@ export function ssoRoutes({ db, box, config, guard }: Deps, _sso: Sso) {
       const body = c.req.valid('json');
       const coop = await coopFor(c.var.principal, body.coop);
       const actor = await guard.allow(c.var.principal, 'upstream.create', coopRef(coop), 'co-op', 'coop.read');
-      const issuer = new URL(body.issuer);
+      if (body.federationEntity !== undefined) {
+        // Another instance: the federation must trust it now, and it must run a provider.
+        let provider: string | undefined;
+        try {
+          if (!sso.peers.metadata) throw new Error('this instance has no federation');
+          const op = (await sso.peers.metadata(body.federationEntity)).openid_provider as { issuer?: unknown } | undefined;
+          provider = typeof op?.issuer === 'string' ? op.issuer : undefined;
+        } catch (err) {
+          throw problems.validation([{ path: 'federationEntity', message: `not trusted by this instance's federation: ${(err as Error).message.slice(0, 300)}` }]);
+        }
+        if (!provider) throw problems.validation([{ path: 'federationEntity', message: 'its federation metadata names no OpenID provider' }]);
+        const u = await createUpstream(db, box, actor, {
+          coopId: coop.id,
+          displayName: body.displayName,
+          issuer: provider,
+          clientId: config.publicUrl,
+          // Never used (private_key_jwt); the column holds a random value nobody saw.
+          clientSecret: randomBytes(32).toString('base64url'),
+          authMethod: 'private_key_jwt',
+          federationEntity: body.federationEntity,
+        });
+        c.header('Location', `/api/v1/upstreams/${u.id}`);
+        return c.json(upstreamOut(u, config.publicUrl), 201);
+      }
+      const issuer = new URL(body.issuer!);
       if (issuer.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuer.hostname))
         throw problems.validation([{ path: 'issuer', message: 'must use https (http only for loopback addresses)' }]);
       // Kept exactly as given: the issuer is compared with the upstream's discovery and ID tokens as a
       // string, and some issuers end in a slash (LemonLDAP::NG's default does).
-      const u = await createUpstream(db, box, actor, { ...body, clientSecret: body.clientSecret ?? '', coopId: coop.id });
+      const u = await createUpstream(db, box, actor, { ...body, issuer: body.issuer!, clientId: body.clientId!, clientSecret: body.clientSecret ?? '', coopId: coop.id });
       c.header('Location', `/api/v1/upstreams/${u.id}`);
       return c.json(upstreamOut(u, config.publicUrl), 201);
     },

@@ -81,6 +81,7 @@ export interface SignOnText {
   unknownUpstream: Problem;
   upstreamGone: Problem;
   upstreamUnreachable: (name: string) => Problem;
+  upstreamNotTrusted: (name: string) => Problem;
   upstreamExpired: Problem;
   upstreamRefused: (why: string) => Problem;
   upstreamRefusals: Record<UpstreamRefusalReason, string>;
@@ -179,6 +180,7 @@ const en: SignOnText = {
   invitationGone: { title: 'Invitation not valid', message: 'This invitation link is not valid: it expired or was used already. Ask your co-op admin for a new one.' },
   unknownUpstream: { title: 'Unknown co-op provider', message: 'This co-op log-in is not available. Go back and choose another way to log in.' },
   upstreamGone: { title: 'Unknown co-op provider', message: 'This co-op log-in is not available any more.' },
+  upstreamNotTrusted: (n) => ({ title: 'Instance not trusted', message: `This instance does not trust ${n} any more (it is no longer a trusted peer or in a trusted federation). Log in with your password, or ask the people who run this instance.` }),
   upstreamUnreachable: (n) => ({ title: 'Co-op provider unreachable', message: `${n}'s log-in service does not answer. Try again later or log in with your password.` }),
   upstreamExpired: { title: 'Log-in expired', message: 'This co-op log-in is no longer valid. Go back to the application and start again.' },
   upstreamRefused: (why) => ({ title: 'Log-in refused', message: why }),
@@ -284,6 +286,7 @@ const fr: SignOnText = {
   invitationGone: { title: 'Invitation non valide', message: "Ce lien d'invitation n'est pas valide : il a expiré ou a déjà servi. Demandez-en un nouveau à l'administrateur de votre coopérative." },
   unknownUpstream: { title: 'Fournisseur de coopérative inconnu', message: "Cette connexion par coopérative n'est pas disponible. Revenez en arrière et choisissez une autre façon de vous connecter." },
   upstreamGone: { title: 'Fournisseur de coopérative inconnu', message: "Cette connexion par coopérative n'est plus disponible." },
+  upstreamNotTrusted: (n) => ({ title: 'Instance non reconnue', message: `Cette instance ne fait plus confiance à ${n} (ce n'est plus un pair de confiance ni un membre d'une fédération reconnue). Connectez-vous avec votre mot de passe, ou adressez-vous aux personnes qui gèrent cette instance.` }),
   upstreamUnreachable: (n) => ({ title: 'Fournisseur de coopérative injoignable', message: `Le service de connexion de ${n} ne répond pas. Réessayez plus tard ou connectez-vous avec votre mot de passe.` }),
   upstreamExpired: { title: 'Connexion expirée', message: "Cette connexion par coopérative n'est plus valide. Retournez à l'application et recommencez." },
   upstreamRefused: (why) => ({ title: 'Connexion refusée', message: why }),
@@ -389,6 +392,7 @@ const de: SignOnText = {
   invitationGone: { title: 'Einladung ungültig', message: 'Dieser Einladungslink ist ungültig: er ist abgelaufen oder wurde schon benutzt. Bitten Sie die Verwaltung Ihrer Genossenschaft um einen neuen.' },
   unknownUpstream: { title: 'Unbekannter Genossenschaftsanbieter', message: 'Diese Anmeldung über die Genossenschaft ist nicht verfügbar. Gehen Sie zurück und wählen Sie einen anderen Weg.' },
   upstreamGone: { title: 'Unbekannter Genossenschaftsanbieter', message: 'Diese Anmeldung über die Genossenschaft ist nicht mehr verfügbar.' },
+  upstreamNotTrusted: (n) => ({ title: 'Instanz nicht vertrauenswürdig', message: `Diese Instanz vertraut ${n} nicht mehr (kein vertrauenswürdiger Partner und in keiner anerkannten Föderation). Melden Sie sich mit Ihrem Passwort an oder fragen Sie die Betreiber dieser Instanz.` }),
   upstreamUnreachable: (n) => ({ title: 'Genossenschaftsanbieter nicht erreichbar', message: `Der Anmeldedienst von ${n} antwortet nicht. Versuchen Sie es später noch einmal oder melden Sie sich mit Ihrem Passwort an.` }),
   upstreamExpired: { title: 'Anmeldung abgelaufen', message: 'Diese Anmeldung über die Genossenschaft ist nicht mehr gültig. Gehen Sie zurück zur Anwendung und beginnen Sie neu.' },
   upstreamRefused: (why) => ({ title: 'Anmeldung abgelehnt', message: why }),

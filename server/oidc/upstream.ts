@@ -45,13 +45,16 @@ function publicPart({ secretSealed: _s, clientKeySealed: _k, clientPublicJwk: _j
 }
 
 export const secretLabel = (id: string) => `upstream-secret:${id}`;
+
+/** The federation does not (or no longer) trust the instance an upstream names. */
+class PeerNotTrusted extends Error {}
 const STATE_TTL_MS = 10 * 60_000;
 
 export async function createUpstream(
   db: Db,
   box: SecretBox,
   actor: Principal,
-  input: { coopId: string; displayName: string; issuer: string; clientId: string; clientSecret: string; authMethod?: AuthMethod | null },
+  input: { coopId: string; displayName: string; issuer: string; clientId: string; clientSecret: string; authMethod?: AuthMethod | null; federationEntity?: string | null },
 ): Promise<Upstream> {
   const id = uuidv7();
   // Every upstream gets its own key for private_key_jwt, published before anyone asks for the method.
@@ -70,13 +73,21 @@ export async function createUpstream(
           authMethod: input.authMethod ?? null,
           clientKeySealed: key.sealed,
           clientPublicJwk: key.publicJwk as Record<string, unknown>,
+          federationEntity: input.federationEntity ?? null,
         })
         .returning();
       await appendAudit(tx, {
         actor,
         action: 'upstream.create',
         subject: { type: 'upstream', id },
-        after: { coop: input.coopId, issuer: input.issuer, clientId: input.clientId, displayName: input.displayName, authMethod: input.authMethod ?? null },
+        after: {
+          coop: input.coopId,
+          issuer: input.issuer,
+          clientId: input.clientId,
+          displayName: input.displayName,
+          authMethod: input.authMethod ?? null,
+          ...(input.federationEntity ? { federationEntity: input.federationEntity } : {}),
+        },
       });
       return publicPart(row!);
     });
@@ -226,6 +237,7 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
 
   /** The upstream's configuration with the client authentication chosen from its discovery (or set for it). */
   async function configure(row: UpstreamRow): Promise<{ cfg: oidc.Configuration; method: AuthMethod }> {
+    if (row.federationEntity) return configurePeer(row, row.federationEntity);
     const issuer = new URL(row.issuer);
     const insecure = issuer.protocol === 'http:';
     const fetch = outboundFor(config).fetch; // discovery, JWKS, token and userinfo calls: the outbound policy
@@ -253,7 +265,32 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
     return { cfg, method };
   }
 
+  /**
+   * Another meetplane instance: its provider metadata as the federation resolved it (checked at every
+   * log-in, so a peer no longer trusted is refused at once), our entity id as client_id, our key.
+   */
+  async function configurePeer(row: UpstreamRow, entityId: string): Promise<{ cfg: oidc.Configuration; method: AuthMethod }> {
+    if (!sso.peers.metadata) throw new PeerNotTrusted(`${entityId}: this instance has no federation`);
+    let metadata: Record<string, unknown>;
+    try {
+      metadata = await sso.peers.metadata(entityId);
+    } catch (err) {
+      throw new PeerNotTrusted(`${entityId}: ${(err as Error).message}`);
+    }
+    const server = metadata.openid_provider as oidc.ServerMetadata | undefined;
+    if (!server?.issuer || server.issuer !== row.issuer) throw new PeerNotTrusted(`${entityId} names no provider, or another issuer than the one registered`);
+    const insecure = new URL(server.issuer).protocol === 'http:';
+    const auth = await privateKeyJwt(box, row.id, (await clientKey(row)).sealed);
+    const cfg = new oidc.Configuration(server, row.clientId, { token_endpoint_auth_method: 'private_key_jwt' }, auth);
+    if (insecure) oidc.allowInsecureRequests(cfg);
+    cfg[oidc.customFetch] = outboundFor(config).fetch;
+    cfg.timeout = 10;
+    return { cfg, method: 'private_key_jwt' };
+  }
+
   function clientConfig(row: UpstreamRow): Promise<oidc.Configuration> {
+    // Trust in a peer instance is looked up at every log-in (the resolver caches chains until they expire).
+    if (row.federationEntity) return configure(row).then(({ cfg }) => cfg);
     const cached = configs.get(row.id);
     if (cached && Date.now() - cached.at < 5 * 60_000) return cached.config;
     const promise = configure(row).then(({ cfg, method }) => {
@@ -300,6 +337,10 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
       try {
         cfg = await clientConfig(row);
       } catch (err) {
+        if (err instanceof PeerNotTrusted) {
+          log.warn({ upstream: row.id, reason: err.message.slice(0, 300) }, 'upstream instance not trusted');
+          return errorPage(c, 403, (T) => T.upstreamNotTrusted(row.displayName));
+        }
         log.warn({ err: upstreamErrorForLog(err), upstream: row.id }, 'upstream discovery failed');
         return errorPage(c, 502, (T) => T.upstreamUnreachable(row.displayName));
       }
