@@ -1,4 +1,4 @@
-// meetplane federation enrol|anchors add|resolve|show and meetplane peers add: OpenID Federation
+// meetplane federation enrol|anchors add|resolve|show and meetplane peers add|remove: OpenID Federation
 // trust between instances, over REST /federation (platform admins).
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -140,6 +140,13 @@ export function federationCommands(globals: () => Opts): Command[] {
     .action(async (entityId: string, o: { thumbprint: string }) => {
       await client().request('POST', '/federation/peers', { body: { entityId, thumbprint: o.thumbprint } });
       process.stdout.write(`pinned peer ${entityId} (key ${o.thumbprint})\n`);
+    });
+  peers
+    .command('remove <entity-id>')
+    .description('unpin a peer: it is no longer trusted, at once (log-in through it is refused)')
+    .action(async (entityId: string) => {
+      await client().request('DELETE', `/federation/peers?entityId=${encodeURIComponent(entityId)}`);
+      process.stdout.write(`unpinned peer ${entityId}\n`);
     });
   return [fed, peers];
 }

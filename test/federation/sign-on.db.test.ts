@@ -11,6 +11,7 @@ import type { Browser } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { eq } from 'drizzle-orm';
 import { launchBrowser } from '../support/browser.js';
+import { runCli } from '../support/cli.js';
 import { createCoop } from '../support/fixtures.js';
 import { discover, freePort, memberWithPassword, registerClient, startSsoServer } from '../oidc/helpers.js';
 import { accountIdentities } from '../../server/accounts/sso-table.js';
@@ -132,8 +133,8 @@ describe('sign-on across instances', () => {
 
   it('B refuses log-in through A once it no longer trusts A, and says so', async () => {
     const member = await memberWithPassword(a);
-    const unpinned = await b.api('DELETE', `/api/v1/federation/peers?entityId=${encodeURIComponent(A.entityId)}`);
-    expect(unpinned.status, unpinned.text).toBe(204);
+    const unpinned = await runCli(['peers', 'remove', A.entityId], { MEETPLANE_URL: b.url, MEETPLANE_TOKEN: b.adminToken });
+    expect(unpinned.stdout, unpinned.stderr).toBe(`unpinned peer ${A.entityId}\n`);
     const result = await loginThroughA(member);
     expect(result.status).toBe('stopped at B');
     expect((result as { text: string }).text).toContain('does not trust North instance');
