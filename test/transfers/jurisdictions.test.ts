@@ -74,6 +74,18 @@ describe('supervisory authorities (named to members on their transfer page)', ()
     expect(shared.regimeName('uk_gdpr')).toBe('UK');
   });
 
+  it('refuses a registry that leaves a regime out (its co-ops would silently have no basis anywhere)', () => {
+    const json = JSON.parse(readFileSync(new URL('../../policies/jurisdictions.json', import.meta.url), 'utf8'));
+    delete json.regimes.uk_gdpr;
+    expect(() => JurisdictionRegistry.parse(json)).toThrow(/uk_gdpr/);
+  });
+
+  it('refuses an authority filed under something that is not a country code, and says so', () => {
+    const json = JSON.parse(readFileSync(new URL('../../policies/jurisdictions.json', import.meta.url), 'utf8'));
+    json.authorities.France = json.authorities.FR;
+    expect(() => JurisdictionRegistry.parse(json)).toThrow(/an ISO 3166-1 alpha-2 code/);
+  });
+
   it('refuses an authority without a https address', () => {
     const json = JSON.parse(readFileSync(new URL('../../policies/jurisdictions.json', import.meta.url), 'utf8'));
     json.authorities.FR.url = 'http://www.cnil.fr';
