@@ -30,7 +30,9 @@ const SECRET_PARAMS = 'code|user_code|device_code|refresh_token|access_token|id_
 const SECRET_PARAM_RE = new RegExp(`([?&;](?:${SECRET_PARAMS})=)[^&#\\s"'\\\\]+`, 'gi');
 const TOKEN_RES = [
   /\bmp_[a-z]{2,5}_[A-Za-z0-9_-]{6,}/g, // meetplane's own: mp_pat_, mp_inv_, mp_cs_, ...
-  /\beyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){1,3}/g, // JWS and JWE compact serialisations
+  // JWS and JWE compact serialisations: a header, then 2 (JWS) or 4 (JWE) more parts, any of which may be
+  // empty (a JWE under `dir`, like the session cookie, has no key part; a detached JWS no payload).
+  /\beyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){2,4}/g,
   /\b[BCDFGHJKLMNPQRSTVWXZ]{4}-?[BCDFGHJKLMNPQRSTVWXZ]{4}\b/g, // device user codes (base-20, ****-****)
 ];
 const OIDC_PATH_RE = /\/oidc\/[^\s?#"'\\]+/g;

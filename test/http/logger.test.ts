@@ -2,6 +2,7 @@
 // these write through it to a captured stream and read the lines an operator
 // would read. The full run on the real server is log-redaction.db.test.ts.
 import { Writable } from 'node:stream';
+import { EncryptJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createLogger, REDACTED, redactText, safeError as safeErrorOf } from '../../server/logger.js';
 
@@ -180,6 +181,30 @@ describe('token-shaped text anywhere in a line', () => {
     expect(redactText('?code=abc&codec=keep&t=xyz#frag')).toBe(`?code=${REDACTED}&codec=keep&t=${REDACTED}#frag`);
     expect(redactText('/oidc/interaction/Xk2Lm9Pq7Rs4Tv6W/login')).toBe(`/oidc/interaction/${REDACTED}/login`);
     expect(redactText(`Bearer ${JWT} used`)).toBe(`Bearer ${REDACTED} used`);
+  });
+
+  it('is replaced whole: no tail of a token is left behind', () => {
+    const jwe = 'eyJhbGciOiJSU0EtT0FFUC0yNTYiLCJlbmMiOiJBMjU2R0NNIn0.a2V5LWtleS1rZXk.aXYtaXYtaXY.Y2lwaGVydGV4dA.dGFnLXRhZy10YWc';
+    expect(redactText('token mp_pat_Abc123xyz789 used')).toBe(`token ${REDACTED} used`);
+    expect(redactText(`encrypted ${jwe} here`)).toBe(`encrypted ${REDACTED} here`);
+    expect(redactText('user code BCDFGHJK typed without its dash')).toBe(`user code ${REDACTED} typed without its dash`);
+  });
+
+  it("catches meetplane's own session cookie (an encrypted JWT with an empty key part)", async () => {
+    const cookie = await new EncryptJWT({ sub: 'member' }).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(new Uint8Array(32));
+    expect(cookie).toContain('..');
+    expect(redactText(`mp_web=${cookie}; Path=/`)).toBe(`mp_web=${REDACTED}; Path=/`);
+    const { log, text } = capture();
+    log.warn(`session cookie ${cookie} refused`);
+    expect(text()).not.toContain(cookie.split('.').at(-1));
+  });
+
+  it('in /oidc/ paths, redacts only ids nobody chose: whole UUIDs, short names and encoded words stay', () => {
+    const uuid = '2f1c6e1a-7e3b-4d2a-9b1c-0a1b2c3d4e5f';
+    expect(redactText(`/oidc/session/Xk2Lm9Pq-${uuid}`)).toBe(`/oidc/session/${REDACTED}`);
+    expect(redactText(`/oidc/session/${uuid}Xk2Lm9Pq`)).toBe(`/oidc/session/${REDACTED}`);
+    expect(redactText('/oidc/clients/Web2/logo')).toBe('/oidc/clients/Web2/logo');
+    expect(redactText('/oidc/account/Mia%20M%C3%BCller%20Schmidt')).toBe('/oidc/account/Mia%20M%C3%BCller%20Schmidt');
   });
 
   it('respects the level: nothing below it is written', () => {
