@@ -35,6 +35,8 @@ const EnvSchema = z.object({
   POLL_INTERVAL: z.coerce.number().int().min(1).max(3600).default(60),
   INVENTORY_INTERVAL: z.coerce.number().int().min(60).max(86_400).default(3600),
   GATEWAY_HOST_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a host name, e.g. bbb.example.org').optional(),
+  // Gateway targets (server/cache): how long one is served without a change notice (0: read on every call).
+  CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   // Outbound requests (server/net): special ranges the server may reach, e.g. BBB servers on a private LAN.
   OUTBOUND_ALLOW: z
     .string()
@@ -95,6 +97,8 @@ export interface Config {
   inventoryIntervalMs: number;
   /** Gateway calls to `<tenancy slug>.<suffix>` are for that tenancy. */
   gatewayHostSuffix: string;
+  /** Longest a cached gateway target is served; any change to its rows retires it at once (server/cache). */
+  cacheMaxAgeMs: number;
   /** OUTBOUND_ALLOW: special address ranges (CIDRs) server-side requests may reach (server/net/outbound.ts). */
   outboundAllow: readonly string[];
   /** Shared sign-on settings (README, Shared sign-on). */
@@ -150,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pollIntervalMs: e.POLL_INTERVAL * 1000,
     inventoryIntervalMs: e.INVENTORY_INTERVAL * 1000,
     gatewayHostSuffix: (e.GATEWAY_HOST_SUFFIX ?? new URL(publicUrl).hostname).toLowerCase().replace(/\.$/, ''),
+    cacheMaxAgeMs: e.CACHE_MAX_AGE_MS,
     outboundAllow: e.OUTBOUND_ALLOW ?? [],
     sso: {
       accessTokenTtl: e.ACCESS_TOKEN_TTL,

@@ -66,9 +66,12 @@ export class Gateway {
   readonly #placement: Placement;
 
   constructor(
-    private readonly deps: { db: Db; box: SecretBox; log: Logger; publicUrl: string; outbound: Outbound },
+    private readonly deps: { db: Db; box: SecretBox; log: Logger; publicUrl: string; outbound: Outbound; cacheMaxAgeMs: number },
   ) {
-    this.#targets = new TargetResolver(deps.db, deps.box);
+    this.#targets = new TargetResolver(deps.db, deps.box, {
+      maxAgeMs: deps.cacheMaxAgeMs,
+      onListenError: (err) => deps.log.warn({ error: (err as Error)?.name }, 'change notices unavailable: gateway targets are read on every call'),
+    });
     this.#placement = new Placement(deps.db, this.#targets);
   }
 

@@ -15,7 +15,7 @@ import type { GatewayOutcome, Metrics } from '../metrics/registry.js';
 
 export function gatewayRoutes(deps: Deps, metrics?: Metrics) {
   const outbound = outboundFor(deps.config);
-  const gateway = new Gateway({ db: deps.db, box: deps.box, log: deps.log, publicUrl: deps.config.publicUrl, outbound });
+  const gateway = new Gateway({ db: deps.db, box: deps.box, log: deps.log, publicUrl: deps.config.publicUrl, outbound, cacheMaxAgeMs: deps.config.cacheMaxAgeMs });
   const suffix = deps.config.gatewayHostSuffix;
   const trustProxy = Boolean((deps.config as { sso?: { trustProxy?: boolean } }).sso?.trustProxy);
   const app = new Hono<AppEnv>();

@@ -1,7 +1,9 @@
 // Which tenancy a gateway request is for, and where its calls go: the tenancy's
 // secret and state, and its current cluster's URL, secret and algorithm, read in
-// one prepared query per request (so a switch of cluster applies to the next call);
-// and, by id, a former cluster that still runs some of its meetings.
+// one prepared query; and, by id, a former cluster that still runs some of its
+// meetings. Both are kept while their rows are unchanged (server/cache): a freeze,
+// a switch of cluster or a rotated secret, made by this process or another on the
+// same database, applies to the next call.
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -9,6 +11,8 @@ import type { ChecksumAlgorithm } from '../bbb/checksum.js';
 import { SLUG_RE, UUID_RE } from '../ids.js';
 import { tenancies } from '../tenancies/table.js';
 import { clusters } from '../clusters/table.js';
+import { changeFeed } from '../cache/change-feed.js';
+import { FreshCache } from '../cache/fresh-cache.js';
 
 /** A cluster as the gateway calls it. */
 export interface ClusterTarget {
@@ -55,18 +59,28 @@ export class TargetResolver {
   readonly #lookups;
   // Opened secrets by sealed text: a rotation changes the sealed text, so entries never go stale.
   readonly #opened = new Map<string, string>();
+  readonly #targets: FreshCache<string, GatewayTarget>;
+  readonly #clusters: FreshCache<string, ClusterTarget>;
 
   constructor(
     db: Db,
     private readonly box: SecretBox,
+    opts: { maxAgeMs: number; onListenError?: (err: unknown) => void },
   ) {
     this.#lookups = prepare(db);
+    const feed = changeFeed(db, opts.onListenError);
+    this.#targets = new FreshCache(feed, opts.maxAgeMs);
+    this.#clusters = new FreshCache(feed, opts.maxAgeMs);
   }
 
   /** `ref` is a tenancy slug or id; undefined when there is no such tenancy. */
-  async resolve(ref: string): Promise<GatewayTarget | undefined> {
+  resolve(ref: string): Promise<GatewayTarget | undefined> {
     const lookup = UUID_RE.test(ref) ? this.#lookups.byId : SLUG_RE.test(ref) ? this.#lookups.bySlug : undefined;
-    if (!lookup) return undefined;
+    if (!lookup) return Promise.resolve(undefined);
+    return this.#targets.get(ref, () => this.#read(lookup, ref));
+  }
+
+  async #read(lookup: ReturnType<typeof prepare>['byId'], ref: string): Promise<GatewayTarget | undefined> {
     const [row] = await lookup.execute({ ref });
     if (!row) return undefined;
     return {
@@ -76,9 +90,11 @@ export class TargetResolver {
   }
 
   /** Another cluster the tenancy's meetings or recordings are on; undefined when it no longer exists. */
-  async cluster(id: string): Promise<ClusterTarget | undefined> {
-    const [row] = await this.#lookups.cluster.execute({ id });
-    return row ? this.#cluster(row) : undefined;
+  cluster(id: string): Promise<ClusterTarget | undefined> {
+    return this.#clusters.get(id, async () => {
+      const [row] = await this.#lookups.cluster.execute({ id });
+      return row ? this.#cluster(row) : undefined;
+    });
   }
 
   #cluster(row: { clusterId: string; coopId: string; apiUrl: string; algorithm: ChecksumAlgorithm; clusterSealed: string }): ClusterTarget {

@@ -1,0 +1,145 @@
+// Gateway targets are cached per process (server/cache): a change made through one
+// meetplane process, or straight in the database, must reach the gateway of another
+// process on the same PostgreSQL within 1 s. Two `meetplane serve` children (A and B)
+// share one database; B has answered for the tenancy just before each change (so its
+// target is cached), and both run with a 60 s cache max age, so only the change notice
+// can make B see the change in time. PostgreSQL only: an in-memory PGlite serves one process.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BbbClient, BbbError } from '../../server/bbb/client.js';
+import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
+import { startTestServer, TEST_OUTBOUND_ALLOW, type TestServer } from '../support/server.js';
+import { backend } from '../support/db.js';
+import { serveCli } from '../support/cli.js';
+import { createCluster, createCoop, createTenancy } from '../support/fixtures.js';
+
+const postgres = backend() === 'postgres';
+const SECRET_A = 'cross-a-secret-0123456789';
+const SECRET_B = 'cross-b-secret-9876543210';
+const WITHIN_MS = 1000;
+
+let s: TestServer;
+let dirA: string;
+let dirB: string;
+let bbbA: BbbDouble;
+let bbbB: BbbDouble;
+let coop: { id: string };
+let clusterA: { id: string };
+let clusterB: { id: string };
+const children: ChildProcess[] = [];
+let procA: string;
+let procB: string;
+
+beforeAll(async () => {
+  if (!postgres) return;
+  dirA = await mkdtemp(join(tmpdir(), 'gw-x-a-'));
+  dirB = await mkdtemp(join(tmpdir(), 'gw-x-b-'));
+  bbbA = await startBbbDouble({ secret: SECRET_A, algorithm: 'sha256', recordingsDir: dirA });
+  bbbB = await startBbbDouble({ secret: SECRET_B, algorithm: 'sha256', recordingsDir: dirB });
+  s = await startTestServer({ WORKER: 'off' });
+  coop = await createCoop(s);
+  clusterA = await createCluster(s, coop.id, { apiUrl: bbbA.url, secret: SECRET_A, checksumAlgorithm: 'sha256' });
+  clusterB = await createCluster(s, coop.id, { apiUrl: bbbB.url, secret: SECRET_B, checksumAlgorithm: 'sha256' });
+  const env = {
+    DATABASE_URL: s.database.url!,
+    MASTER_KEY: s.masterKey,
+    DATA_DIR: s.dataDir,
+    WORKER: 'off',
+    OUTBOUND_ALLOW: TEST_OUTBOUND_ALLOW,
+    CACHE_MAX_AGE_MS: '60000',
+  };
+  const [a, b] = await Promise.all([serveCli(env), serveCli(env)]);
+  children.push(a!.child, b!.child);
+  procA = a!.url;
+  procB = b!.url;
+}, 60_000);
+
+afterAll(async () => {
+  for (const child of children) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  await s?.stop();
+  await bbbA?.close();
+  await bbbB?.close();
+  if (dirA) await rm(dirA, { recursive: true, force: true });
+  if (dirB) await rm(dirB, { recursive: true, force: true });
+});
+
+const clientOn = (proc: string, t: { slug: string }, secret: string) =>
+  new BbbClient({ apiUrl: `${proc}/t/${t.slug}/bigbluebutton/api`, secret, algorithm: 'sha256', retries: 0, fetch });
+
+/** Calls `attempt` until it answers true; the milliseconds from `since` that took, or Infinity after 5 s. */
+async function msUntil(since: number, attempt: () => Promise<boolean>): Promise<number> {
+  while (performance.now() - since < 5000) {
+    if (await attempt()) return performance.now() - since;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Infinity;
+}
+
+/** A change made on process A, through its API. */
+async function onA(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(procA + path, {
+    method,
+    headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown>, etag: res.headers.get('etag') };
+}
+
+describe.skipIf(!postgres)('a change on one meetplane process, seen by the gateway of another', () => {
+  it('a tenancy frozen in the database refuses create on the other process within 1 s', async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const onB = clientOn(procB, t, t.bbbSecret);
+    await onB.create({ meetingID: 'x-freeze-0', name: 'Before' });
+    await s.database.db.execute(sql`update tenancies set state = 'frozen' where id = ${t.id}`);
+    const since = performance.now();
+    let n = 0;
+    const ms = await msUntil(since, async () => {
+      const err = await onB.create({ meetingID: `x-freeze-${++n}`, name: 'After' }).then(() => undefined, (e: unknown) => e);
+      return err instanceof BbbError && err.messageKey === 'tenancyFrozen';
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+  });
+
+  it("a tenancy switched to another cluster on process A has its next create on the new cluster, through process B, within 1 s", async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const onB = clientOn(procB, t, t.bbbSecret);
+    await onB.create({ meetingID: 'x-move-0', name: 'Before' });
+    expect(bbbA.meetings.has('x-move-0')).toBe(true);
+    const { etag } = await onA('GET', `/api/v1/tenancies/${t.id}`);
+    const patched = await onA('PATCH', `/api/v1/tenancies/${t.id}`, { cluster: clusterB.id }, { 'if-match': etag! });
+    expect(patched.status).toBe(200);
+    const since = performance.now();
+    let n = 0;
+    const ms = await msUntil(since, async () => {
+      const id = `x-move-${++n}`;
+      await onB.create({ meetingID: id, name: 'After' });
+      return bbbB.meetings.has(id);
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+  });
+
+  it('a tenancy secret rotated on process A is required by process B within 1 s', async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const old = clientOn(procB, t, t.bbbSecret);
+    await old.getMeetings();
+    const { etag } = await onA('GET', `/api/v1/tenancies/${t.id}`);
+    const rotated = await onA('POST', `/api/v1/tenancies/${t.id}/rotate-secret`, undefined, { 'if-match': etag! });
+    expect(rotated.status).toBe(200);
+    const since = performance.now();
+    const ms = await msUntil(since, async () => {
+      const err = await old.getMeetings().then(() => undefined, (e: unknown) => e);
+      return err instanceof BbbError && err.messageKey === 'checksumError';
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+    // And the new secret is accepted there.
+    await expect(clientOn(procB, t, rotated.json['bbbSecret'] as string).getMeetings()).resolves.toBeDefined();
+  });
+});
