@@ -2,22 +2,23 @@
 // that signs them. Both are fixed when the log is created and stored (the
 // private key sealed under the master key), so PUBLIC_URL can change without
 // the log changing; only an announced rotation (rotation.ts) replaces them.
-import { desc, eq, isNull, sql } from 'drizzle-orm';
+import { desc, eq, isNull } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { LOCAL_OPERATOR } from '../auth/principal.js';
 import { generateNoteKey, NoteError, noteKeyFromPrivate, openNote, type NoteKey } from './note.js';
 import { auditKeys, auditLogKeys } from './table.js';
 import { latestCheckpoint } from './store.js';
-import { AUDIT_LOCK_KEY, appendAudit } from './trail.js';
+import { appendAudit } from './trail.js';
+import { lockLog } from './lock.js';
 
 /** Binds a sealed private key to its vkey, so it cannot be moved to another row. */
 export const sealLabel = (vkey: string) => `audit-log-key:${vkey}`;
 /** How keys were sealed before the identity was stored (audit_keys). */
 export const LEGACY_LABEL = 'audit-checkpoint-key';
 
-/** Every key change holds the append lock: no entry or checkpoint is written meanwhile. */
-export const lockLog = (tx: Executor) => tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
+/** Every key change holds the log's lock: nothing is sequenced and no checkpoint is signed meanwhile. */
+export { lockLog };
 
 export class LogKeyError extends Error {}
 
