@@ -43,6 +43,7 @@ import { receiptKeyRoutes } from './receipts/routes.js';
 import { federationApiRoutes, federationPublicRoutes, federationResolver } from './federation/routes.js';
 import { providerMetadata } from './federation/provider-metadata.js';
 import { witnessApiRoutes, witnessPublicRoutes } from './federation/witness-routes.js';
+import { sequenceAfterAppends } from './audit/request-barrier.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -54,6 +55,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   app.onError(onError);
   app.notFound(notFound);
   app.use('*', observe(deps.log, metrics));
+  app.use('*', sequenceAfterAppends(deps.db));
   // Bodies are limited before anything reads them. oidc-provider's own routes
   // read the raw request themselves (with their own limits): not limited here.
   const limit = limitBody(REQUEST_BODY_LIMIT);

@@ -9,6 +9,7 @@ import { SecretBox } from './crypto/secretbox.js';
 import { openDatabase, type Database } from './db/index.js';
 import { createApp } from './app.js';
 import { CheckpointSigner, Checkpointer, auditOrigin } from './audit/checkpoints.js';
+import { sequencerOf } from './audit/sequencer.js';
 import { Sso } from './oidc/index.js';
 import { createBackgroundWorker } from './jobs/background.js';
 import type { Worker } from './jobs/worker.js';
@@ -47,6 +48,8 @@ export async function startServer(
     }
   });
   checkpointer.start();
+  const sequencer = sequencerOf(database.db);
+  sequencer.start((err) => log.error({ err }, 'audit sequencing failed')); // in the background; readers also sequence first (the read barrier)
   const sso = await Sso.start({ db: database.db, box, config, log });
   const setup = new SetupLinks();
   const app = createApp({ db: database.db, box, log, config, signer, checkpointer, sso }, setup);
@@ -61,6 +64,7 @@ export async function startServer(
     });
   } catch (e) {
     await worker?.stop();
+    await sequencer.stop();
     await checkpointer.stop();
     await sso.stop();
     await outbound.close();
@@ -78,6 +82,7 @@ export async function startServer(
       log.info('shutting down: finishing in-flight requests');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker?.stop(); // running jobs are given back for another process
+      await sequencer.stop(); // number what the last requests and jobs appended
       await checkpointer.run(); // sign what the last requests appended
       await checkpointer.stop();
       await sso.stop();

@@ -8,6 +8,7 @@ import { consistencyProof, rootHash, verifyConsistency } from './merkle.js';
 import { formatCheckpoint, signNote, type NoteKey } from './note.js';
 import { auditCheckpoints } from './table.js';
 import { DbNodeReader, latestCheckpoint, treeSize } from './store.js';
+import { sequenceAllIn } from './sequencer.js';
 import { activeLogKeyRow, establishLogKey, lockLog, LogKeyError, openLogKey } from './log-keys.js';
 
 /**
@@ -24,9 +25,11 @@ export class InconsistentTreeError extends Error {}
 /**
  * Signs a checkpoint of the whole tree with `key` (origin = its name), each
  * co-signer adding its signature, after checking the tree is consistent with
- * the previous checkpoint. The caller holds the append lock.
+ * the previous checkpoint. Sequences what is pending first, taking the log's
+ * lock for the rest of the caller's transaction.
  */
 export async function signCheckpoint(tx: Executor, key: NoteKey, ...cosigners: NoteKey[]): Promise<{ size: number; note: string }> {
+  await sequenceAllIn(tx);
   const size = await treeSize(tx);
   const previous = await latestCheckpoint(tx);
   const reader = new DbNodeReader(tx);
@@ -77,6 +80,7 @@ export class CheckpointSigner {
   async issue(db: Db): Promise<{ size: number; note: string; issued: boolean }> {
     return db.transaction(async (tx) => {
       await lockLog(tx);
+      await sequenceAllIn(tx); // what committed so far, so the checkpoint covers it
       const size = await treeSize(tx);
       const previous = await latestCheckpoint(tx);
       if (previous && previous.size >= size) return { size: previous.size, note: previous.note, issued: false };

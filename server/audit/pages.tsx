@@ -20,6 +20,7 @@ import { findEntries, findEntry, DbNodeReader } from './store.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
 import { parseCheckpoint } from './note.js';
 import { buildBundle } from './bundle.js';
+import { sequenceAudit } from './sequencer.js';
 
 const COOKIE = 'mp_audit';
 const PAGE = 50;
@@ -118,6 +119,7 @@ export function auditPages({ db, signer, config, sso, guard }: Deps) {
 
   app.use('*', async (c, next) => {
     if (!(await auditor(c))) return c.redirect('/audit/login', 303);
+    await sequenceAudit(db); // the read barrier: what committed so far is in the pages
     await next();
   });
 

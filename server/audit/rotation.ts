@@ -13,7 +13,7 @@ import type { Principal } from '../auth/principal.js';
 import { generateNoteKey, isValidKeyName } from './note.js';
 import { signCheckpoint } from './checkpoints.js';
 import { activeLogKeyRow, lockLog, LogKeyError, openLogKey, retireLogKey, storeLogKey } from './log-keys.js';
-import { appendAudit } from './trail.js';
+import { appendAuditNow } from './trail.js';
 import { ROTATE_ACTION } from './announcement.js';
 
 export interface Rotation {
@@ -43,7 +43,7 @@ export async function rotateLogKey(db: Db, box: SecretBox, actor: Principal, opt
     await storeLogKey(tx, box, next);
     const previous = { origin: old.name, vkey: old.vkey };
     const current = { origin: next.name, vkey: next.vkey };
-    const { index } = await appendAudit(tx, {
+    const { index } = await appendAuditNow(tx, {
       actor,
       action: ROTATE_ACTION,
       subject: { type: 'audit-log', id: next.name },

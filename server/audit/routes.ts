@@ -14,6 +14,7 @@ import { buildBundle } from './bundle.js';
 import { DbNodeReader, findEntries, indexOfLeaf, listCheckpoints, treeSize } from './store.js';
 import { existingPersonRef, forgetPersonKey, person } from './subjects.js';
 import { tileRoutes } from './tile-routes.js';
+import { sequenceAudit } from './sequencer.js';
 import { withCosignatures } from '../federation/cosigning.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
@@ -41,6 +42,11 @@ export function auditRoutes(deps: Deps) {
   // Reading the log is the auditor's (and platform admin's) action on the platform.
   const ensureAuditor = (p: Principal) => guard.allow(p, 'audit.read', PLATFORM, 'audit log');
   const app = router();
+  // The read barrier: entries committed before this request are in the log it reads.
+  app.use('/audit/*', async (_c, next) => {
+    await sequenceAudit(db);
+    await next();
+  });
 
   // With the cosignatures witnesses returned for it (C2SP tlog-witness), ready for a witness policy.
   const currentCheckpoint = async () => {

@@ -4,7 +4,7 @@
 // server, for its auditors' filters) can find a person's entries; destroying
 // the key (`forgetPerson`) makes them unlinkable for good.
 import { createHmac, randomBytes } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/index.js';
 import { auditSubjectKeys } from './table.js';
 
@@ -17,6 +17,48 @@ export const person = (accountId: string) => new PersonRef(accountId);
 
 function refOf(key: Uint8Array, accountId: string): string {
   return 'p:' + createHmac('sha256', key).update(accountId).digest('hex').slice(0, 32);
+}
+
+/**
+ * Keys this process has read, so that an audit append can skip reading them
+ * again. Never trusted alone: the append writes its entry only if each key it
+ * used is still stored, checked in the same statement (keysStillStored), and
+ * reads them again otherwise. A key forgotten or replaced so fails the check.
+ */
+const seenKeys = new Map<string, Uint8Array>();
+const SEEN_KEYS_MAX = 10_000;
+
+function remember(accountId: string, key: Uint8Array): void {
+  if (seenKeys.size >= SEEN_KEYS_MAX) seenKeys.clear();
+  seenKeys.set(accountId, key);
+}
+
+/** The keys of all these accounts if this process has seen each, else undefined. */
+export function seenPersonKeys(accountIds: string[]): Map<string, Uint8Array> | undefined {
+  const keys = new Map<string, Uint8Array>();
+  for (const id of accountIds) {
+    const key = seenKeys.get(id);
+    if (!key) return undefined;
+    keys.set(id, key);
+  }
+  return keys;
+}
+
+export function unseePersonKeys(accountIds: string[]): void {
+  for (const id of accountIds) seenKeys.delete(id);
+}
+
+export function refsFromKeys(keys: Map<string, Uint8Array>): Map<string, string> {
+  return new Map([...keys].map(([id, key]) => [id, refOf(key, id)]));
+}
+
+/** A condition true when every one of these keys is still stored as it is. */
+export function keysStillStored(keys: Map<string, Uint8Array>): SQL {
+  if (keys.size === 0) return sql`true`;
+  return sql.join(
+    [...keys].map(([id, key]) => sql`exists (select 1 from audit_subject_keys where account_id = ${id}::uuid and key = ${Buffer.from(key)}::bytea)`),
+    sql` and `,
+  );
 }
 
 /** The references for these accounts, creating keys for accounts seen first. */
@@ -33,7 +75,9 @@ export async function personRefs(tx: Executor, accountIds: string[]): Promise<Ma
     // Re-read: a concurrent writer may have created the key first.
     const again = await tx.select().from(auditSubjectKeys).where(inArray(auditSubjectKeys.accountId, missing));
     for (const r of again) refs.set(r.accountId, refOf(r.key, r.accountId));
+    rows.push(...again);
   }
+  for (const r of rows) remember(r.accountId, r.key);
   return refs;
 }
 
@@ -45,6 +89,7 @@ export async function existingPersonRef(db: Executor, accountId: string): Promis
 
 /** Destroys the person's key. Returns false when there was none. */
 export async function forgetPersonKey(tx: Executor, accountId: string): Promise<boolean> {
+  seenKeys.delete(accountId);
   const deleted = await tx.delete(auditSubjectKeys).where(eq(auditSubjectKeys.accountId, accountId)).returning({ id: auditSubjectKeys.accountId });
   return deleted.length > 0;
 }

@@ -1,19 +1,18 @@
 // Appends one entry to the audit log inside the caller's transaction, so a
-// change and its record commit together or not at all. Appends are serialised
-// with a transaction-scoped advisory lock: one total order, no gaps and no
-// fork, even with several meetplane processes on one PostgreSQL. The tree
-// nodes the new leaf completes are stored in the same transaction, so proofs
-// never need to recompute anything.
-import { sql } from 'drizzle-orm';
-import type { Tx } from '../db/index.js';
+// change and its record commit together or not at all. The entry is written as
+// pending (people already pseudonymised, its JSON checked), without any lock:
+// writers never wait for each other. The sequencer (sequencer.ts) gives it its
+// index and time and adds it to the tree shortly after it commits; every
+// reader of the log runs the sequencer first, so a committed change is always
+// seen with its entry.
+import { sql, type SQL } from 'drizzle-orm';
+import { rowsOf, type Tx } from '../db/index.js';
 import type { Principal } from '../auth/principal.js';
-import { auditEntries } from './table.js';
-import { canonicalBytes } from './canonical.js';
-import { completedNodes, leafHash } from './merkle.js';
-import { DbNodeReader, insertNodes, treeSize } from './store.js';
-import { PersonRef, personRefs } from './subjects.js';
+import { canonicalJson } from './canonical.js';
+import { keysStillStored, PersonRef, personRefs, refsFromKeys, seenPersonKeys, unseePersonKeys } from './subjects.js';
+import { sequenceAllIn } from './sequencer.js';
+import { noteAppend } from './wake.js';
 
-export const AUDIT_LOCK_KEY = 7243502;
 export const AUDIT_SCHEMA_VERSION = 1;
 
 /**
@@ -42,20 +41,38 @@ export interface AuditInput {
   evidence?: Record<string, string>;
 }
 
-export async function appendAudit(tx: Tx, input: AuditInput): Promise<{ index: number; leafHash: Uint8Array }> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_LOCK_KEY})`);
-  const index = await treeSize(tx);
-  const now = new Date();
+/** Writes the entry as pending in the caller's transaction; returns its pending id. */
+export async function appendAudit(tx: Tx, input: AuditInput): Promise<{ pending: number }> {
   const people = collectPeople(input);
   if (input.actor.via !== 'local') people.push(input.actor.accountId);
-  const refs = await personRefs(tx, people);
+  // One statement in the common case: keys this process has seen, checked as it inserts.
+  const seen = seenPersonKeys(people);
+  let pending = seen && (await insertPending(tx, pendingRow(input, refsFromKeys(seen)), keysStillStored(seen)));
+  if (pending === undefined) {
+    if (seen) unseePersonKeys(people);
+    pending = await insertPending(tx, pendingRow(input, await personRefs(tx, people)));
+  }
+  if (pending === undefined) throw new Error('audit entry was not written');
+  noteAppend();
+  return { pending };
+}
+
+interface PendingRow {
+  actorRef: string | null;
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  body: string;
+}
+
+function pendingRow(input: AuditInput, refs: Map<string, string>): PendingRow {
   const pseudo = <T>(v: T): T => pseudonymise(v, refs) as T;
   const actorRef = input.actor.via === 'local' ? null : refs.get(input.actor.accountId)!;
   const subjectId = pseudo(input.subject.id) as unknown as string;
-  const entry = canonicalBytes({
+  // Everything but index and time, which the sequencer adds; checked here so a value
+  // without an exact JSON form fails the change itself.
+  const body = canonicalJson({
     v: AUDIT_SCHEMA_VERSION,
-    index,
-    time: now.toISOString(),
     actor: {
       ref: actorRef,
       coop: input.actor.coopId,
@@ -73,19 +90,28 @@ export async function appendAudit(tx: Tx, input: AuditInput): Promise<{ index: n
     ...((input.decision ?? input.actor.authorization) ? { decision: input.decision ?? input.actor.authorization! } : {}),
     ...(input.evidence ? { evidence: input.evidence } : {}),
   });
-  const leaf = leafHash(entry);
-  await tx.insert(auditEntries).values({
-    idx: index,
-    createdAt: now,
-    actorRef,
-    action: input.action,
-    subjectType: input.subject.type,
-    subjectId,
-    entry,
-    leafHash: leaf,
-  });
-  await insertNodes(tx, await completedNodes(new DbNodeReader(tx), index, leaf));
-  return { index, leafHash: leaf };
+  return { actorRef, action: input.action, subjectType: input.subject.type, subjectId, body };
+}
+
+/** Inserts the row when `condition` holds; its id, or undefined when it did not. */
+async function insertPending(tx: Tx, r: PendingRow, condition: SQL = sql`true`): Promise<number | undefined> {
+  const [row] = rowsOf<{ id: string | number }>(
+    await tx.execute(sql`insert into audit_pending (actor_ref, action, subject_type, subject_id, body)
+      select ${r.actorRef}::text, ${r.action}::text, ${r.subjectType}::text, ${r.subjectId}::text, ${r.body}::text where ${condition} returning id`),
+  );
+  return row === undefined ? undefined : Number(row.id);
+}
+
+/**
+ * Appends and sequences at once, in the caller's transaction (which then holds
+ * the log's lock until it ends), for the few callers that need the entry's
+ * index before they commit: key rotations, which sign a checkpoint covering it.
+ */
+export async function appendAuditNow(tx: Tx, input: AuditInput): Promise<{ index: number }> {
+  const { pending } = await appendAudit(tx, input);
+  const index = (await sequenceAllIn(tx)).get(pending);
+  if (index === undefined) throw new Error(`audit entry ${pending} was not sequenced in its own transaction`);
+  return { index };
 }
 
 function collectPeople(value: unknown, into: string[] = []): string[] {

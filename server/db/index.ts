@@ -37,13 +37,38 @@ export const MIGRATIONS_DIR = (() => {
   throw new Error('migrations folder not found');
 })();
 
+type CloseHook = (db: Db) => Promise<void>;
+const closeHooks = new Set<CloseHook>();
+
+/**
+ * Work a module must finish on the database before a handle from openDatabase
+ * closes (the audit sequencer numbers the entries this process left pending).
+ * Registered by that module, so this one imports none of them.
+ */
+export function beforeClose(hook: CloseHook): void {
+  closeHooks.add(hook);
+}
+
+function closingHooks(database: Database): Database {
+  return {
+    ...database,
+    close: async () => {
+      try {
+        for (const hook of closeHooks) await hook(database.db);
+      } finally {
+        await database.close();
+      }
+    },
+  };
+}
+
 export async function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: string }): Promise<Database> {
-  if (opts.databaseUrl) return openPostgres(opts.databaseUrl);
+  if (opts.databaseUrl) return closingHooks(await openPostgres(opts.databaseUrl));
   // One process at a time on the embedded database: refused here with a clear
   // line rather than an abort inside WebAssembly.
   const lock = lockDataDir(opts.dataDir);
   try {
-    const database = await openPglite(path.join(opts.dataDir, 'pglite'));
+    const database = closingHooks(await openPglite(path.join(opts.dataDir, 'pglite')));
     return {
       ...database,
       close: async () => {

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf, type Db, type Tx } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
-import { appendAudit } from '../audit/trail.js';
+import { appendAuditNow } from '../audit/trail.js';
 import { SEALED_COLUMNS, type SealedColumn } from './sealed-columns.js';
 
 export const MASTER_KEY_ROTATE_ACTION = 'master-key.rotate';
@@ -84,7 +84,7 @@ export async function rotateMasterKey(db: Db, current: SecretBox, next: SecretBo
       resealed[name] = (resealed[name] ?? 0) + 1;
       total++;
     }
-    const { index } = await appendAudit(tx, {
+    const { index } = await appendAuditNow(tx, {
       actor,
       action: MASTER_KEY_ROTATE_ACTION,
       subject: { type: 'instance', id: 'master-key' },

@@ -16,6 +16,7 @@ import { person } from '../audit/subjects.js';
 import { accountRef } from '../authz/guard.js';
 import { findAccount, type Account } from '../accounts/service.js';
 import { accountExport } from '../accounts/export.js';
+import { sequenceAudit } from '../audit/sequencer.js';
 import { eraseAccount, type ErasureReceipt } from '../accounts/erasure.js';
 import type { MemberEnv } from './session.js';
 import { formatInstant, type Lang } from './i18n.js';
@@ -168,6 +169,7 @@ export function myDataPages(routes: Hono<MemberEnv>, kit: MyDataKit, { db, guard
     if (!kit.sameOrigin(c) || !kit.checkCsrf(c.get('memberSid'), form.csrf)) return refused(c);
     const account = (await findAccount(db, c.get('memberId')))!;
     const actor = await guard.allow(principalOf(account), 'account.export', accountRef(account), 'account');
+    await sequenceAudit(db); // the read barrier: the export lists every entry committed so far
     const content = await accountExport(db, account.id);
     const json = JSON.stringify(content, null, 2);
     const sha256 = createHash('sha256').update(json).digest('hex');

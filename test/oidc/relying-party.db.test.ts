@@ -16,6 +16,7 @@ import { sql } from 'drizzle-orm';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import { rowsOf } from '../../server/db/index.js';
+import { sequenceAudit } from '../../server/audit/sequencer.js';
 import { Outbound } from '../../server/net/outbound.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { decodeMasterKey } from '../../server/crypto/master-key.js';
@@ -105,6 +106,7 @@ async function logoutTokenAt(path: string, n: number, clientId: string): Promise
 const count = (path: string) => received.get(path)?.length ?? 0;
 
 async function auditDetails(action: string): Promise<Array<Record<string, unknown>>> {
+  await sequenceAudit(s.database.db); // the read barrier every reader of the log runs
   const rows = rowsOf<{ entry: Uint8Array }>(await s.database.db.execute(sql`select entry from audit_entries where action = ${action} order by idx`));
   return rows.map((r) => (JSON.parse(Buffer.from(r.entry).toString('utf8')) as { details: Record<string, unknown> }).details);
 }

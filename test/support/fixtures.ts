@@ -37,9 +37,12 @@ export async function memberWithToken(s: TestServer, coop: string) {
   return { accountId: acc.json.id as string, token };
 }
 
+/** Entries in the log, read as every reader does: after sequencing what committed (the read barrier). */
 export async function auditCount(s: TestServer): Promise<number> {
   const { sql } = await import('drizzle-orm');
   const { rowsOf } = await import('../../server/db/index.js');
+  const { sequenceAudit } = await import('../../server/audit/sequencer.js');
+  await sequenceAudit(s.database.db);
   const [row] = rowsOf<{ n: number }>(await s.database.db.execute(sql`select count(*)::int as n from audit_entries`));
   return Number(row?.n ?? 0);
 }

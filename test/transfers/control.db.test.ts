@@ -14,6 +14,7 @@ import { SecretBox } from '../../server/crypto/secretbox.js';
 import { createLogger } from '../../server/logger.js';
 import { Outbound } from '../../server/net/outbound.js';
 import { rowsOf } from '../../server/db/index.js';
+import { sequenceAudit } from '../../server/audit/sequencer.js';
 import { DataProtectionRules } from '../../policies/data-protection/rules.js';
 import { JurisdictionRegistry } from '../../server/transfers/jurisdictions.js';
 import {
@@ -171,6 +172,7 @@ describe('transfer control flow', () => {
     const checked = await checkTransfer(database.db, deps, requester, t);
     expect(checked.state).toBe('rejected');
     expect(checked.lastDecision!.policyIds.sort()).toEqual(['dp-destination-dpf-not-listed', 'dp-processing-agreement']);
+    await sequenceAudit(database.db); // the read barrier every reader of the log runs
     const [entry] = rowsOf<{ entry: Uint8Array }>(
       await database.db.execute(sql`select entry from audit_entries where subject_id = ${t.id} and action = 'transfer.check'`),
     );
