@@ -1,7 +1,9 @@
 // npm run bench:audit [-- --quick] — audit log figures, on PGlite and on PostgreSQL,
 // each against a baseline measured in the same run:
 //  - append-1, append-8: entries/s with 1 and 8 concurrent writers, each change its own
-//    transaction; baseline: the same number of one-row changes without the log.
+//    transaction, the sequencer running in the background as in `meetplane serve`; the clock
+//    stops when every entry is sequenced (in the tree); baseline: the same number of one-row
+//    changes without the log.
 //  - proof-inclusion, proof-consistency: p50 ms at the loaded size (BENCH_AUDIT_SIZE, default
 //    10^6, --quick 10^5); baseline: one primary-key read of an entry.
 //  - verify-full: seconds for `meetplane audit verify --full` (the real CLI against
@@ -15,6 +17,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openPglite, openPostgres, type Database } from '../server/db/index.js';
 import { appendAudit } from '../server/audit/trail.js';
+import { sequenceAudit, sequencerOf } from '../server/audit/sequencer.js';
 import { canonicalBytes } from '../server/audit/canonical.js';
 import { consistencyProof, inclusionProof, leafHash, MemoryNodeStore } from '../server/audit/merkle.js';
 import { DbNodeReader, treeSize } from '../server/audit/store.js';
@@ -34,18 +37,21 @@ function line(c: string, backend: string, value: number, unit: string, baseline:
 }
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function rate(writers: number, total: number, change: (w: number, i: number) => Promise<unknown>): Promise<number> {
+async function rate(writers: number, total: number, change: (w: number, i: number) => Promise<unknown>, settle = async () => {}): Promise<number> {
   const each = Math.ceil(total / writers);
   const started = performance.now();
   await Promise.all(Array.from({ length: writers }, async (_, w) => {
     for (let i = 0; i < each; i++) await change(w, i);
   }));
+  await settle();
   return (each * writers) / ((performance.now() - started) / 1000);
 }
 
 async function appends(database: Database, backend: string): Promise<void> {
   const db = database.db;
   await db.execute(sql`create table if not exists bench_changes (id text primary key, writer int not null)`);
+  const sequencer = sequencerOf(db);
+  sequencer.start((err) => console.error('sequencing failed', err));
   for (const writers of [1, 8]) {
     const baseline = await rate(writers, APPENDS, (w, i) =>
       db.transaction((tx) => tx.execute(sql`insert into bench_changes (id, writer) values (${`${writers}-${w}-${i}`}, ${w})`)),
@@ -55,9 +61,11 @@ async function appends(database: Database, backend: string): Promise<void> {
         await tx.execute(sql`insert into bench_changes (id, writer) values (${`log-${writers}-${w}-${i}`}, ${w})`);
         await appendAudit(tx, { actor, action: 'bench.append', subject: { type: 'bench', id: `${w}-${i}` }, details: { writer: w } });
       }),
+      () => sequenceAudit(db),
     );
     line(`append-${writers}`, backend, value, 'entries/s', baseline);
   }
+  await sequencer.stop();
   await db.execute(sql`drop table bench_changes`);
 }
 
