@@ -67,6 +67,38 @@ describe('values under secret-sounding keys', () => {
     expect(r).toMatchObject({ confirmed: true, secretary: 'kept', tokens: 2 });
   });
 
+  it('are written as the word [redacted], and an absent secret stays visibly absent', () => {
+    const { log, lines, records } = capture();
+    log.info({ password: 'hunter2-hunter2', token: null, secret: undefined }, 'sign-in');
+    expect(lines[0]).toContain('"password":"[redacted]"');
+    const [r] = records();
+    expect(r!.token).toBeNull();
+    expect(r).not.toHaveProperty('secret');
+  });
+
+  it('cut objects and arrays nested deeper than 8 levels, and keep the 8 above', () => {
+    const { log, records } = capture();
+    let deep: unknown = 'bottom';
+    let list: unknown = 'bottom';
+    for (let i = 0; i < 12; i++) {
+      deep = { inner: deep };
+      list = [list];
+    }
+    log.info({ deep, list }, 'deep');
+    const [r] = records();
+    // the record is level 0, `deep` level 1: levels 1 to 8 are objects, level 9 is cut
+    let d = r!.deep;
+    let l = r!.list;
+    for (let level = 1; level <= 8; level++) {
+      expect(d, `object level ${level}`).toBeTypeOf('object');
+      expect(Array.isArray(l), `array level ${level}`).toBe(true);
+      d = (d as { inner: unknown }).inner;
+      l = (l as unknown[])[0];
+    }
+    expect(d).toBe('[…]');
+    expect(l).toBe('[…]');
+  });
+
   it('survive cycles and very deep objects without writing them out', () => {
     const { log, records } = capture();
     const loop: Record<string, unknown> = { name: 'loop' };
@@ -128,6 +160,85 @@ describe('errors', () => {
     log.error({ err: pg }, 'query failed');
     expect(records()[0]).toMatchObject({ msg: 'query failed', err: { code: '22P02', table: 'accounts', message: 'invalid input syntax for type uuid: "…"' } });
     expect(text()).not.toContain('leakedvalue');
+    expect(text()).not.toContain('mia@example.org');
+  });
+
+  it('are typed by their class, even when the class does not set a name or the error has a `type` field', () => {
+    class UpstreamUnavailable extends Error {}
+    const typed = Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413 });
+    expect(safeError(new UpstreamUnavailable('down'))).toMatchObject({ type: 'UpstreamUnavailable', message: 'down' });
+    expect(String(safeError(new UpstreamUnavailable('down')).stack).split('\n')[0]).toBe('UpstreamUnavailable: down');
+    expect(safeError(typed)).toMatchObject({ type: 'Error', message: 'request entity too large', status: 413 });
+  });
+
+  it('from a bundled driver (minified class names) are typed by their name, a database error as DatabaseError', () => {
+    class O extends Error {}
+    class Qe extends Error {
+      override name = 'FetchError';
+    }
+    const pg = Object.assign(new O('duplicate key value violates unique constraint "accounts_email_key"'), {
+      code: '23505',
+      severity: 'ERROR',
+      constraint: 'accounts_email_key',
+      detail: 'Key (email)=(mia@example.org) already exists.',
+    });
+    expect(safeError(pg)).toMatchObject({ type: 'DatabaseError', code: '23505', constraint: 'accounts_email_key' });
+    expect(safeError(new Qe('socket hang up'))).toMatchObject({ type: 'FetchError', message: 'socket hang up' });
+    const named = new O('plain');
+    named.name = 'PgliteClosed';
+    expect(safeError(named).type).toBe('PgliteClosed');
+  });
+
+  it('that are plain objects with a message and a stack (from a worker or another realm) are made safe too', () => {
+    const stack = 'Error: worker failed\n    at run (worker.js:1:1)';
+    const { log, records } = capture();
+    log.error({ err: { message: 'worker failed', stack, code: 'E_WORKER', request: { body: 'secret body' } } }, 'job failed');
+    log.error({ err: { name: 'WorkerError', message: 'named', stack } }, 'job failed');
+    log.error({ err: Object.assign(Object.create(null) as object, { message: 'bare', stack }) }, 'job failed');
+    const [plain, named, bare] = records();
+    expect(plain!.err).toEqual({ type: 'Error', message: 'worker failed', code: 'E_WORKER', stack: 'Error: worker failed\n    at run (worker.js:1:1)' });
+    expect(named!.err).toMatchObject({ type: 'WorkerError', message: 'named' });
+    expect(bare!.err).toMatchObject({ type: 'Error', message: 'bare' });
+  });
+
+  it('are told apart from objects that merely have a message or a stack, which are logged as they are', () => {
+    const { log, records } = capture();
+    log.info({ issue: { message: 'Required', path: ['name'] }, trace: { stack: 'main > login', line: 3 }, err: null }, 'checked');
+    const [r] = records();
+    expect(r).toMatchObject({ msg: 'checked', issue: { message: 'Required', path: ['name'] }, trace: { stack: 'main > login', line: 3 }, err: null });
+  });
+
+  it('without a stack keep a one-line one', () => {
+    const err = Object.assign(new Error('no trace'), { stack: undefined });
+    expect(safeError(err).stack).toBe('Error: no trace');
+  });
+
+  it('aggregated in great numbers or depth are cut: ten errors a level, four levels', () => {
+    const many = new AggregateError(Array.from({ length: 15 }, (_, i) => new Error(`e${i}`)), 'many');
+    expect((safeError(many).errors as unknown[]).length).toBe(10);
+    let nested: Error = new Error('leaf');
+    for (let i = 0; i < 7; i++) nested = new AggregateError([nested], `level ${i}`);
+    let depth = 0;
+    for (let e = safeError(nested) as { errors?: unknown[] }; e.errors?.length; e = e.errors[0] as { errors?: unknown[] }) depth++;
+    expect(depth).toBe(4);
+  });
+
+  it("of a database keep a query's parameters out, even free text that reads like a stack frame", () => {
+    const drizzle = new Error('Failed query: update transfers set reason = $1 where id = $2\nparams: moving at the end of the month for mia@example.org,42');
+    const out = safeError(drizzle);
+    expect(out.message).toBe('Failed query: update transfers set reason = $1 where id = $2');
+    expect(JSON.stringify(out)).not.toContain('mia@example.org');
+  });
+
+  it("of a database, logged without a message of one's own, never put their raw message in the line", () => {
+    const pg = () =>
+      Object.assign(new Error('invalid input syntax for type uuid: "mia@example.org"'), { code: '22P02', severity: 'ERROR' });
+    const { log, records, text } = capture();
+    log.error(pg());
+    log.error({ err: pg() });
+    const [direct, under] = records();
+    expect(direct!.msg).toBe('invalid input syntax for type uuid: "…"');
+    expect(under!.msg).toBe('invalid input syntax for type uuid: "…"');
     expect(text()).not.toContain('mia@example.org');
   });
 
