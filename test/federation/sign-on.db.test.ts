@@ -13,7 +13,7 @@ import { eq } from 'drizzle-orm';
 import { launchBrowser } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
 import { createCoop } from '../support/fixtures.js';
-import { discover, freePort, memberWithPassword, registerClient, startSsoServer } from '../oidc/helpers.js';
+import { codeRequest, discover, freePort, memberWithPassword, registerClient, startSsoServer } from '../oidc/helpers.js';
 import { accountIdentities } from '../../server/accounts/sso-table.js';
 
 type Sso = Awaited<ReturnType<typeof startSsoServer>>;
@@ -62,17 +62,7 @@ afterAll(async () => {
 
 /** Logs in to B's front end through A as `who`; the tokens' claims, or the page it stopped on. */
 async function loginThroughA(who: { email: string; password: string }) {
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: `${rpUrl}/cb`,
-    scope: 'openid email profile',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
+  const { url, verifier, state, nonce } = await codeRequest(config, `${rpUrl}/cb`, 'openid email profile');
   const context = await browser.newContext();
   const page = await context.newPage();
   try {

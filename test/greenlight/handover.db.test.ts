@@ -6,35 +6,27 @@
 // PostgreSQL only: the source Greenlight's database is a real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend } from '../support/db.js';
-import { greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
-import { startGreenlight, type GreenlightDouble } from '../support/greenlight.js';
+import type { GreenlightDouble } from '../support/greenlight.js';
+import { startGreenlightWorld, type GreenlightWorld } from './world.js';
 import { createTenancy } from '../support/fixtures.js';
 import { deliverOutbox, transferEtag } from '../support/transfers.js';
-import { startWorld, type World } from '../transfers/world.js';
+import type { World } from '../transfers/world.js';
 
 const SKB = 'handover'.repeat(4) + 'h'.repeat(96);
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(Date.now() + ms).toISOString();
 
 describe.skipIf(backend() !== 'postgres')("a hand-over moves the members' Greenlight", () => {
+  let world: GreenlightWorld;
   let w: World;
-  let source: GreenlightSource;
   let target: GreenlightDouble;
 
   beforeAll(async () => {
-    w = await startWorld();
-    source = await greenlightSource();
-    target = await startGreenlight({ secretKeyBase: SKB });
-    const put = (coop: string, slug: string, body: unknown, token: string) => w.s.api('PUT', `/api/v1/coops/${coop}/greenlights/${slug}`, { body, token });
-    expect((await put(w.uk.id, 'old-rooms', { baseUrl: 'https://rooms.old.example', version: 'v3', databaseUrl: source.url }, w.sourceAdmin.token)).status).toBe(201);
-    expect((await put(w.de.id, 'new-rooms', { baseUrl: target.url, version: 'v3', secretKeyBase: SKB }, w.targetAdmin.token)).status).toBe(201);
-    expect((await put(w.de.id, 'no-key', { baseUrl: 'https://rooms.new.example', version: 'v3' }, w.targetAdmin.token)).status).toBe(201);
+    world = await startGreenlightWorld(SKB);
+    ({ w, target } = world);
+    expect((await w.s.api('PUT', `/api/v1/coops/${w.de.id}/greenlights/no-key`, { body: { baseUrl: 'https://rooms.new.example', version: 'v3' }, token: w.targetAdmin.token })).status).toBe(201);
   }, 120_000);
-  afterAll(async () => {
-    await target?.close();
-    await w?.close();
-    await source?.drop();
-  });
+  afterAll(async () => world?.close());
 
   it("maps the source co-op's Greenlight to the target's, and the wave's run leaves the tenancy's rooms there", async () => {
     const t = await createTenancy(w.s, w.uk.id, w.ukCluster.id, { name: 'Choir', retentionDays: 3650 });

@@ -13,12 +13,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, sql } from 'drizzle-orm';
 import { backend } from '../support/db.js';
-import { greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
 import { startGreenlight, type GreenlightDouble } from '../support/greenlight.js';
+import { startGreenlightWorld, type GreenlightWorld } from './world.js';
 import { runCli, spawnCli } from '../support/cli.js';
 import { TEST_OUTBOUND_ALLOW } from '../support/server.js';
 import { createTenancy } from '../support/fixtures.js';
-import { startWorld, transferAction, transferAudit, type World } from '../transfers/world.js';
+import { transferAction, transferAudit, type World } from '../transfers/world.js';
 import { advanceTransfer } from '../../server/transfers/execute.js';
 import { importMove } from '../../server/greenlight/transfer-move.js';
 import { greenlightPeople } from '../../server/transfers/greenlight-step.js';
@@ -83,23 +83,15 @@ async function greenlightEntries(w: World, id: string) {
 }
 
 describe.skipIf(backend() !== 'postgres')("a transfer moves the members' Greenlight", () => {
+  let world: GreenlightWorld;
   let w: World;
-  let source: GreenlightSource;
   let target: GreenlightDouble;
 
   beforeAll(async () => {
-    w = await startWorld();
-    source = await greenlightSource();
-    target = await startGreenlight({ secretKeyBase: SKB });
-    const put = (coop: string, slug: string, body: unknown, token: string) => w.s.api('PUT', `/api/v1/coops/${coop}/greenlights/${slug}`, { body, token });
-    expect((await put(w.uk.id, 'old-rooms', { baseUrl: 'https://rooms.old.example', version: 'v3', databaseUrl: source.url }, w.sourceAdmin.token)).status).toBe(201);
-    expect((await put(w.de.id, 'new-rooms', { baseUrl: target.url, version: 'v3', secretKeyBase: SKB }, w.targetAdmin.token)).status).toBe(201);
+    world = await startGreenlightWorld(SKB);
+    ({ w, target } = world);
   }, 120_000);
-  afterAll(async () => {
-    await target?.close();
-    await w?.close();
-    await source?.drop();
-  });
+  afterAll(async () => world?.close());
 
   it("lists each member's own rooms in their notice, moves rooms, links, shares and settings, leaves an objector's room, and verifies every link", async () => {
     const choir = await greenlightTenancy(w, 'Choir', [

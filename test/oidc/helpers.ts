@@ -35,6 +35,22 @@ export function discover(s: { issuer: string }, clientId: string, secret?: strin
   );
 }
 
+/** An authorization-code request with PKCE, state and nonce, as every front end makes one; what to check the answer against. */
+export async function codeRequest(config: oidc.Configuration, redirectUri: string, scope: string) {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  return { url, verifier, state, nonce };
+}
+
 let n = 0;
 export const uniq = () => `${Date.now().toString(36)}${(n++).toString(36)}`;
 

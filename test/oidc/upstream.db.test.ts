@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { launchBrowser } from '../support/browser.js';
 import { createCoop } from '../support/fixtures.js';
-import { discover, freePort, makePlatformAdmin, registerClient, startSsoServer, uniq } from './helpers.js';
+import { codeRequest, discover, freePort, makePlatformAdmin, registerClient, startSsoServer, uniq } from './helpers.js';
 import { startUpstreamIdp, type UpstreamIdp } from './upstream-idp.js';
 
 let s: Awaited<ReturnType<typeof startSsoServer>>;
@@ -62,17 +62,7 @@ async function brokeredLogin(
   locale?: string,
 ): Promise<{ page: Page; done: () => Promise<void>; claims?: oidc.IDToken }> {
   const { config, idp } = via;
-  const verifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(config, {
-    redirect_uri: `${rpUrl}/cb`,
-    scope: 'openid email profile meetplane',
-    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
+  const { url, verifier, state, nonce } = await codeRequest(config, `${rpUrl}/cb`, 'openid email profile meetplane');
   const context = await browser.newContext(locale ? { locale } : {});
   const page = await context.newPage();
   const done = () => context.close();
