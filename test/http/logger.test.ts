@@ -318,6 +318,14 @@ describe('token-shaped text anywhere in a line', () => {
     expect(redactText('/oidc/account/Mia%20M%C3%BCller%20Schmidt')).toBe('/oidc/account/Mia%20M%C3%BCller%20Schmidt');
   });
 
+  it('never throws at a log call that passes no object before its message', () => {
+    const { log, records } = capture();
+    log.info(null as never, 'after null');
+    log.info(undefined as never, 'after undefined');
+    log.info('just a message');
+    expect(records().map((r) => r.msg)).toEqual(['after null', 'after undefined', 'just a message']);
+  });
+
   it('respects the level: nothing below it is written', () => {
     const { log, lines } = capture('warn');
     log.info({ password: 'x' }, 'quiet');
