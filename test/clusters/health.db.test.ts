@@ -1,5 +1,6 @@
 // Health polling through the leased job, driven one tick at a time: a BBB double that
 // stops answering goes offline after two polls and comes back after one success.
+import { sequenceAudit } from '../../server/audit/sequencer.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,10 +51,13 @@ async function poll() {
   return res.json;
 }
 
-const transitions = async () =>
-  rowsOf<{ entry: Uint8Array }>(
+const transitions = async () => {
+  // The poll runs in this process, not through a request: number its entries before reading the table.
+  await sequenceAudit(s.database.db);
+  return rowsOf<{ entry: Uint8Array }>(
     await s.database.db.execute(sql`select entry from audit_entries where subject_id = ${cluster.id} and action = 'cluster.health' order by idx`),
   ).map((r) => JSON.parse(Buffer.from(r.entry).toString()) as { before: { state: string }; after: { state: string } });
+};
 
 describe('cluster health', () => {
   it('is unknown before the first poll', async () => {

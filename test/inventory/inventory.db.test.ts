@@ -1,5 +1,6 @@
 // A tenancy's rooms and recordings inventory: read from its cluster by meta tag,
 // paged, stored, audited with counts; over REST and the CLI.
+import { sequenceAudit } from '../../server/audit/sequencer.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,10 +72,13 @@ async function allPages(path: string, token?: string) {
   return items;
 }
 
-const refreshes = async (tenancyId: string) =>
-  rowsOf<{ entry: Uint8Array }>(
+const refreshes = async (tenancyId: string) => {
+  // The refresh runs in this process, not through a request: number its entries before reading the table.
+  await sequenceAudit(s.database.db);
+  return rowsOf<{ entry: Uint8Array }>(
     await s.database.db.execute(sql`select entry from audit_entries where subject_id = ${tenancyId} and action = 'tenancy.inventory-refresh' order by idx`),
   ).map((r) => JSON.parse(Buffer.from(r.entry).toString()).details);
+};
 
 describe('recording inventory', () => {
   it('reads every page of the tenancy\'s recordings and stores them, audited with counts', async () => {

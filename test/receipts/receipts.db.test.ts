@@ -2,6 +2,7 @@
 // the JWKS is public and public-only, a receipt needs both co-ops' signatures in
 // their roles, rotation keeps old receipts verifiable, and the CLI checks a
 // receipt offline (exit 3 on a bad one).
+import { sequenceAudit } from '../../server/audit/sequencer.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +75,7 @@ describe('co-op signing keys', () => {
     expect(Number(rows[0]!.n)).toBe(1);
     // kid is the RFC 7638 thumbprint of the public key.
     expect(keys[0]!.kid).toBe(await calculateJwkThumbprint(keys[0]!.publicJwk, 'sha256'));
+    await sequenceAudit(db()); // the key was made in this process, not through a request
     const audited = rowsOf<{ n: number }>(
       await db().execute(sql`select count(*)::int as n from audit_entries where action = 'coop.key.create' and subject_id = ${coop}`),
     );
@@ -99,6 +101,7 @@ describe('co-op signing keys', () => {
     expect(() => box.open(row!.private_sealed, `coop-signing-key:${B}:${key.kid}`)).toThrow();
     // The loaded key signs but cannot be exported.
     expect(key.privateKey.extractable).toBe(false);
+    await sequenceAudit(db());
     const audit = rowsOf<{ t: string }>(await db().execute(sql`select convert_from(entry, 'UTF8') as t from audit_entries`)).map((r) => r.t).join('\n');
     expect(audit).not.toContain(d);
     expect(s.logs()).not.toContain(d);
