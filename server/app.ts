@@ -44,6 +44,7 @@ import { federationApiRoutes, federationPublicRoutes, federationResolver } from 
 import { providerMetadata } from './federation/provider-metadata.js';
 import { witnessApiRoutes, witnessPublicRoutes } from './federation/witness-routes.js';
 import { sequenceAfterAppends } from './audit/request-barrier.js';
+import { retireCachesAfterWrites } from './cache/after-writes.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -56,6 +57,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   app.notFound(notFound);
   app.use('*', observe(deps.log, metrics));
   app.use('*', sequenceAfterAppends(deps.db));
+  app.use('*', retireCachesAfterWrites(deps.db));
   // Bodies are limited before anything reads them. oidc-provider's own routes
   // read the raw request themselves (with their own limits): not limited here.
   const limit = limitBody(REQUEST_BODY_LIMIT);

@@ -1,0 +1,18 @@
+// A write through this process's API retires the caches before its answer
+// leaves: the writer's very next call (a gateway call right after the PATCH
+// that moved or froze a tenancy) must see it, not wait for the database's
+// notice, which arrives on another connection a moment later (under load, later
+// than the next request). Other processes learn of it from that notice.
+import type { MiddlewareHandler } from 'hono';
+import type { Db } from '../db/index.js';
+import { changeFeed } from './change-feed.js';
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function retireCachesAfterWrites(db: Db): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    // The gateway's own calls (create by POST) change meetings, not the cached targets.
+    if (!READS.has(c.req.method) && !c.req.path.includes('/bigbluebutton/api/')) changeFeed(db).bump();
+  };
+}
