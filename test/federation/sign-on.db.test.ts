@@ -5,7 +5,6 @@
 // of A logs in to a front end of B in a real browser, through A's own log-in
 // page; B links the account by (A's issuer, sub). Refused: at A, a relying
 // party A does not trust; at B, log-in through A once B unpinned it.
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import * as oidc from 'openid-client';
@@ -13,14 +12,14 @@ import { eq } from 'drizzle-orm';
 import { launchBrowser } from '../support/browser.js';
 import { runCli } from '../support/cli.js';
 import { createCoop } from '../support/fixtures.js';
-import { codeRequest, discover, freePort, memberWithPassword, registerClient, startSsoServer } from '../oidc/helpers.js';
+import { codeRequest, discover, freePort, memberWithPassword, registerClient, startCallbackPage, startSsoServer } from '../oidc/helpers.js';
 import { accountIdentities } from '../../server/accounts/sso-table.js';
 
 type Sso = Awaited<ReturnType<typeof startSsoServer>>;
 let a: Sso;
 let b: Sso;
 let browser: Browser;
-let rp: Server;
+let rp: Awaited<ReturnType<typeof startCallbackPage>>;
 let rpUrl: string;
 let visitors: { id: string; slug: string };
 let config: oidc.Configuration;
@@ -34,13 +33,8 @@ beforeAll(async () => {
   b = await startSsoServer();
   A = await self(a);
   B = await self(b);
-  const port = await freePort();
-  rpUrl = `http://127.0.0.1:${port}`;
-  rp = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><title>rp</title><p>callback</p>');
-  });
-  await new Promise<void>((r) => rp.listen(port, '127.0.0.1', () => r()));
+  rp = await startCallbackPage();
+  rpUrl = rp.url;
   browser = await launchBrowser();
   // B trusts A, and names it as the provider of its Visitors co-op; then A trusts B (and reads its relying party).
   expect((await b.api('POST', '/api/v1/federation/peers', { body: A })).status).toBe(201);
@@ -55,7 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => rp?.close(r));
+  await rp?.close();
   await b?.stop();
   await a?.stop();
 });

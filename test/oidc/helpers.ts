@@ -35,6 +35,18 @@ export function discover(s: { issuer: string }, clientId: string, secret?: strin
   );
 }
 
+/** A front end's callback page on a loopback port: where a browser lands with the code. */
+export async function startCallbackPage(): Promise<{ url: string; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const port = await freePort();
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><title>rp</title><p>callback</p>');
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
 /** An authorization-code request with PKCE, state and nonce, as every front end makes one; what to check the answer against. */
 export async function codeRequest(config: oidc.Configuration, redirectUri: string, scope: string) {
   const verifier = oidc.randomPKCECodeVerifier();

@@ -3,19 +3,18 @@
 // with "Log in with <co-op>". The first log-in links to an existing account of
 // that co-op only when the upstream vouches for the e-mail address, otherwise
 // creates one; later log-ins go by the upstream (issuer, sub) alone.
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { launchBrowser } from '../support/browser.js';
 import { createCoop } from '../support/fixtures.js';
-import { codeRequest, discover, freePort, makePlatformAdmin, registerClient, startSsoServer, uniq } from './helpers.js';
+import { codeRequest, discover, freePort, makePlatformAdmin, registerClient, startCallbackPage, startSsoServer, uniq } from './helpers.js';
 import { startUpstreamIdp, type UpstreamIdp } from './upstream-idp.js';
 
 let s: Awaited<ReturnType<typeof startSsoServer>>;
 let idp: UpstreamIdp;
 let browser: Browser;
-let rp: Server;
+let rp: Awaited<ReturnType<typeof startCallbackPage>>;
 let rpUrl: string;
 let coop: { id: string; slug: string };
 let web: { clientId: string; clientSecret: string | null };
@@ -24,13 +23,8 @@ let config: oidc.Configuration;
 beforeAll(async () => {
   s = await startSsoServer();
   idp = await startUpstreamIdp(`${s.url}/oidc/upstream/callback`);
-  const port = await freePort();
-  rpUrl = `http://127.0.0.1:${port}`;
-  rp = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><title>rp</title><p>callback</p>');
-  });
-  await new Promise<void>((r) => rp.listen(port, '127.0.0.1', () => r()));
+  rp = await startCallbackPage();
+  rpUrl = rp.url;
   browser = await launchBrowser();
   coop = await createCoop(s, { name: 'North Co-op' });
   const registered = await s.api('POST', '/api/v1/upstreams', {
@@ -44,7 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => rp?.close(r));
+  await rp?.close();
   await idp?.stop();
   await s?.stop();
 });
