@@ -30,13 +30,22 @@ const RelyingParty = z.object({
   client_name: z.string().max(200).optional(),
 });
 
+// Anyone can send an authorization request naming any URL as client_id, and resolving it through an
+// anchor fetches that URL (through the outbound policy): a refusal is remembered for a while so
+// repeated requests do not become repeated fetches. A peer trusted since is known within REFUSAL_MS.
+const REFUSAL_MS = 30_000;
+const refused = new Map<string, number>();
+
 /** The client registration of a trusted instance's relying party, or undefined. */
 export async function peerClient(trust: PeerTrust, clientId: string): Promise<Record<string, unknown> | undefined> {
   if (!trust.metadata || !EntityId.safeParse(clientId).success) return undefined;
+  if ((refused.get(clientId) ?? 0) > Date.now()) return undefined;
   let metadata: Record<string, unknown>;
   try {
     metadata = await trust.metadata(clientId);
   } catch {
+    if (refused.size >= 1000) refused.clear(); // bounded: a flood of names cannot grow it
+    refused.set(clientId, Date.now() + REFUSAL_MS);
     return undefined; // not trusted (or unreachable): an unknown client
   }
   const rp = RelyingParty.safeParse(metadata.openid_relying_party);
