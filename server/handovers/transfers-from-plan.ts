@@ -95,8 +95,11 @@ export async function openTransfer(
     if (h.agreementSha256 && ht.attempts === 0)
       await recordProcessingAgreement(db, actor, { tenancyId: ht.tenancyId, coopId: h.targetCoopId, documentSha256: h.agreementSha256, signedOn: h.agreementSignedOn!, validUntil: null });
     const cluster = ctx.clusters.find((c) => c.clusterId === ht.clusterId);
-    // The wave's window as the planned freeze, when there is still the full notice before it.
-    const freezeAt = wave && wave.freezeFrom.getTime() >= Date.now() + h.noticeDays * DAY_MS ? wave.freezeFrom : null;
+    // The wave's window as the planned freeze, when there is still the full notice before it. One reading of
+    // the clock for this and for the transfer's own check: read twice, a window opening between the two readings
+    // had the transfer refused ("must be at least the notice period from now") and the tenancy failed.
+    const now = deps.exec.now?.() ?? new Date();
+    const freezeAt = wave && wave.freezeFrom.getTime() >= now.getTime() + h.noticeDays * DAY_MS ? wave.freezeFrom : null;
     // The plan's Greenlight map says where the members' rooms go (the plan checked every readable one is mapped).
     const named = (await findTenancy(db, ht.tenancyId))?.greenlightId;
     const mapped = named ? h.greenlights.find((g) => g.sourceId === named) : undefined;
@@ -108,7 +111,7 @@ export async function openTransfer(
       noticeDays: h.noticeDays,
       freezeAt,
       ...(mapped ? { targetGreenlight: mapped.targetId } : {}),
-    });
+    }, now);
     transferId = t.id;
     t = await checkTransfer(db, deps.exec, actor, t);
     if (t.state === 'rejected') throw new Error(`the data-protection rules refused it: ${t.lastDecision?.reasons.join('; ') ?? 'no reason given'}`);

@@ -91,7 +91,8 @@ export async function transferDetails(db: Executor, id: string) {
   return { approvals, objections };
 }
 
-export async function createTransfer(db: Db, actor: Principal, input: TransferInput): Promise<Transfer> {
+/** `now` is the instant the caller judged the planned freeze by, so both judge it at the same moment. */
+export async function createTransfer(db: Db, actor: Principal, input: TransferInput, now = new Date()): Promise<Transfer> {
   const tenancy = await findTenancy(db, input.tenancyId);
   if (!tenancy) throw problems.notFound('tenancy');
   if (tenancy.state !== 'active') throw conflict(`the tenancy is ${tenancy.state}; only an active tenancy can be transferred`);
@@ -102,7 +103,7 @@ export async function createTransfer(db: Db, actor: Principal, input: TransferIn
   if (!targetCluster || targetCluster.coopId !== targetCoop.id)
     throw problems.validation([{ path: 'targetCluster', message: 'no such cluster in the target co-op' }]);
   // The notice cannot reach anyone before now: a planned freeze sooner than the notice period is refused here.
-  if (input.freezeAt && input.freezeAt.getTime() < Date.now() + input.noticeDays * 86_400_000)
+  if (input.freezeAt && input.freezeAt.getTime() < now.getTime() + input.noticeDays * 86_400_000)
     throw problems.validation([{ path: 'freezeAt', message: `must be at least the notice period (${input.noticeDays} days) from now` }]);
   const greenlights = await transferFrontends(db, tenancy.greenlightId, targetCoop.id, input.targetGreenlight);
   return mapUniqueViolation(

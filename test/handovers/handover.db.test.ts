@@ -172,7 +172,7 @@ describe('a platform hand-over', () => {
     let status = (await s.api('GET', `/api/v1/handovers/${id}/status`, { token: dstAdmin.token })).json;
     const row = (tid: string) => status.tenancies.find((t: { tenancyId: string }) => t.tenancyId === tid);
     for (const t of moving) {
-      expect(row(t.id)).toMatchObject({ state: 'transfer', transferState: 'checked' });
+      expect(row(t.id), JSON.stringify(row(t.id))).toMatchObject({ state: 'transfer', transferState: 'checked' });
       const approvals = await s.database.db.select().from(transferApprovals).where(eq(transferApprovals.transferId, row(t.id).transferId));
       expect(approvals.map((a) => [a.role, a.accountId]).sort()).toEqual([
         ['source_admin', srcAdmin.accountId],

@@ -16,6 +16,10 @@ import { transferDeps } from '../../server/transfers/deps.js';
 import { runDueWaves } from '../../server/handovers/wave-runner.js';
 import { claimWave } from '../../server/handovers/wave-lease.js';
 import type { WaveDeps } from '../../server/handovers/waves.js';
+import { approvePlan } from '../../server/handovers/approvals.js';
+import { findHandover } from '../../server/handovers/plan.js';
+import { principalOf } from '../../server/handovers/transfers-from-plan.js';
+import { Authz } from '../../server/authz/authz.js';
 
 let s: TestServer;
 let peers: BbbPair;
@@ -67,9 +71,9 @@ async function act(id: string, path: string, token: string, body?: unknown, meth
   return s.api(method, `/api/v1/handovers/${id}/${path}`, { token, body, headers: { 'if-match': etag } });
 }
 
-/** An approved plan of two tenancies in one wave (its window from 1 s to 1 h from now), both owners accepted. */
-async function approvedPlan(runWaves?: 'automatic' | 'by-hand') {
-  const { old, neu, srcAdmin, dstAdmin } = world;
+/** A plan of two tenancies in one wave (its window from 1 s to 1 h from now), approved by the source co-op's admin. */
+async function halfApprovedPlan(runWaves?: 'automatic' | 'by-hand') {
+  const { old, neu, srcAdmin } = world;
   // A cluster of its own: a plan covers every tenancy of its clusters.
   const src = await createCluster(s, old.id, { apiUrl: peers.source.url, secret: 'src-secret-0123456789' });
   await storage(src.id, peers.dirs.source);
@@ -100,7 +104,13 @@ async function approvedPlan(runWaves?: 'automatic' | 'by-hand') {
   expect(created.status, created.text).toBe(201);
   const id = created.json.id as string;
   expect((await act(id, 'approve', srcAdmin.token, { as: 'source_admin' })).status).toBe(200);
-  expect((await act(id, 'approve', dstAdmin.token, { as: 'target_admin' })).json.state).toBe('approved');
+  return { id, tenancies: ts, freezeFrom: new Date(created.json.waves[0].freezeFrom as string) };
+}
+
+/** The plan above approved by both co-ops, both owners accepted, its window open. */
+async function approvedPlan(runWaves?: 'automatic' | 'by-hand') {
+  const { id, tenancies: ts } = await halfApprovedPlan(runWaves);
+  expect((await act(id, 'approve', world.dstAdmin.token, { as: 'target_admin' })).json.state).toBe('approved');
   for (const t of ts) {
     const transferId = (await s.api('GET', `/api/v1/handovers/${id}/status`)).json.tenancies.find((x: { tenancyId: string }) => x.tenancyId === t.id).transferId;
     const r = await s.api('POST', `/api/v1/handovers/${id}/tenancies/${t.id}/answer`, { token: t.owner.token, body: { answer: 'accept' }, headers: { 'if-match': await transferEtag(s, transferId) } });
@@ -165,5 +175,24 @@ describe('waves run by the background job', () => {
     const ran = await act(id, 'waves/1/run', world.dstAdmin.token);
     expect(ran.status, ran.text).toBe(200);
     expect(ran.json.results.map((r: { state: string }) => r.state)).toEqual(['moved', 'moved']);
+  }, 120_000);
+});
+
+describe('a plan approved as its first window opens', () => {
+  it("makes every tenancy's transfer, judging the planned freeze by one reading of the clock", async () => {
+    const { id, tenancies: ts, freezeFrom } = await halfApprovedPlan('by-hand');
+    // The approval's clock reads 1 ms before the window opens; by the time each transfer is checked the window is open.
+    // Read twice, the first reading planned the freeze and the second refused it: the tenancy failed instead of moving.
+    while (Date.now() <= freezeFrom.getTime()) await new Promise((r) => setTimeout(r, 50));
+    const hdeps = { exec: { ...deps.exec, now: () => new Date(freezeFrom.getTime() - 1) }, authz: new Authz(s.database.db), publicUrl: s.url };
+    const approved = await approvePlan(hdeps, await principalOf(hdeps, world.dstAdmin.accountId), (await findHandover(s.database.db, id))!, 'target_admin');
+    expect(approved.state).toBe('approved');
+    const status = (await s.api('GET', `/api/v1/handovers/${id}/status`)).json;
+    for (const t of ts) {
+      const row = status.tenancies.find((x: { tenancyId: string }) => x.tenancyId === t.id);
+      expect(row, JSON.stringify(row)).toMatchObject({ state: 'transfer', transferState: 'checked' });
+      const transfer = (await s.api('GET', `/api/v1/transfers/${row.transferId}`)).json;
+      expect(transfer.freezeAt).toBe(freezeFrom.toISOString());
+    }
   }, 120_000);
 });
