@@ -1,4 +1,4 @@
-import { bigint, pgTable, primaryKey, text, timestamp, jsonb, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, pgTable, primaryKey, text, timestamp, jsonb, uuid } from 'drizzle-orm/pg-core';
 import type { JWK } from 'jose';
 
 /**
@@ -40,6 +40,8 @@ export const federationAnchors = pgTable('federation_anchors', {
 export const federationPeers = pgTable('federation_peers', {
   entityId: text('entity_id').primaryKey(),
   thumbprint: text('thumbprint').notNull(),
+  /** Witness each other's audit logs from the peer's metadata (`peers add --no-witness`: false). */
+  witness: boolean('witness').notNull().default(true),
   addedBy: uuid('added_by'),
   addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
@@ -66,6 +68,13 @@ export const witnessedLogs = pgTable('witnessed_logs', {
   size: bigint('size', { mode: 'number' }).notNull().default(0),
   rootHash: text('root_hash'),
   checkpoint: text('checkpoint'),
+  /** The pinned peer whose verified metadata named this log; null: added by a platform admin by hand. */
+  viaEntity: text('via_entity'),
+  /**
+   * No longer witnessed (its peer unpinned). The row stays, with what was cosigned, so the log
+   * witnessed again later cannot be rolled back past it; add-checkpoint answers 404 meanwhile.
+   */
+  retiredAt: timestamp('retired_at', { withTimezone: true, mode: 'date' }),
   addedBy: uuid('added_by'),
   addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }),
@@ -93,6 +102,8 @@ export const cosigningWitnesses = pgTable('cosigning_witnesses', {
   vkey: text('vkey').notNull(),
   /** The size the witness last cosigned, as it told us: the next request's `old`. */
   size: bigint('size', { mode: 'number' }).notNull().default(0),
+  /** The pinned peer whose verified metadata named this witness; null: added by a platform admin by hand. */
+  viaEntity: text('via_entity'),
   addedBy: uuid('added_by'),
   addedAt: timestamp('added_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
