@@ -1,4 +1,5 @@
-import { bigint, boolean, pgTable, primaryKey, text, timestamp, jsonb, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, pgTable, primaryKey, text, timestamp, jsonb, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { JWK } from 'jose';
 
 /**
@@ -118,4 +119,38 @@ export const checkpointCosignatures = pgTable(
     receivedAt: timestamp('received_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.size, t.witness] })],
+);
+
+/**
+ * Trust marks this instance issues as trust anchor (OpenID Federation §7): a platform admin grants
+ * a type to an enrolled entity, which fetches the signed mark from the trust mark endpoint. A
+ * revoked grant is kept, so the status endpoint can answer "revoked" for the marks it backed; at
+ * most one grant per type and entity is in force.
+ */
+export const federationTrustMarks = pgTable(
+  'federation_trust_marks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    trustMarkType: text('trust_mark_type').notNull(),
+    subject: text('subject').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    grantedBy: uuid('granted_by'),
+    grantedAt: timestamp('granted_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    revokedBy: uuid('revoked_by'),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('federation_trust_marks_in_force').on(t.trustMarkType, t.subject).where(sql`${t.revokedAt} is null`)],
+);
+
+/** Trust marks issued to this instance, fetched from each issuer's trust mark endpoint and published in its entity configuration. */
+export const federationHeldTrustMarks = pgTable(
+  'federation_held_trust_marks',
+  {
+    trustMarkType: text('trust_mark_type').notNull(),
+    issuer: text('issuer').notNull(),
+    jwt: text('jwt').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.trustMarkType, t.issuer] })],
 );
