@@ -80,6 +80,13 @@ export async function signStatement(claims: StatementClaims, privateJwk: JWK, li
     .sign(await signingKey(privateJwk, alg));
 }
 
+/** Signs other federation JWTs (trust marks, status responses) with a federation key: `typ` and kid in the header, the claims as given. */
+export async function signTyped(claims: Record<string, unknown>, privateJwk: JWK, typ: string): Promise<string> {
+  const alg = privateJwk.alg ?? (privateJwk.kty === 'OKP' ? 'EdDSA' : 'ES256');
+  if (!privateJwk.kid) throw new StatementError('a federation key needs a kid');
+  return new SignJWT({ ...claims }).setProtectedHeader({ alg, typ, kid: privateJwk.kid }).sign(await signingKey(privateJwk, alg));
+}
+
 /** The claims of a statement without checking its signature (to learn which keys should check it). */
 export function peekStatement(jwt: string): EntityStatement {
   let header;

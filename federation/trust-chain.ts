@@ -15,6 +15,7 @@ import {
   type Jwks,
 } from './entity-statement.js';
 import { applyMetadataPolicy, mergePolicyChain, PolicyError, type Metadata, type MetadataPolicy } from './metadata-policy.js';
+import { TrustMarkError, unexpired, verifyStatusResponse, verifyTrustMarks, type TrustMarkIssuer, type TrustMarkReport } from './trust-mark.js';
 
 /** A trust anchor this instance trusts: its entity id and the key set it was configured with. */
 export interface TrustAnchor {
@@ -33,6 +34,11 @@ export interface ResolvedChain {
   metadata: Metadata;
   /** Seconds since the epoch: the earliest `exp` in the chain. */
   expiresAt: number;
+  /**
+   * The subject's trust marks (§7.3) checked against the anchor's trust_mark_issuers and each
+   * issuer's keys when the chain was resolved; their status is asked by checkTrustMarks.
+   */
+  trustMarks: TrustMarkReport;
 }
 
 export class TrustChainError extends Error {
@@ -47,6 +53,13 @@ export class TrustChainError extends Error {
 }
 
 const MAX_DEPTH = 8;
+/** Trust mark issuers other than the anchor and the subject are resolved too, but not their issuers' issuers. */
+const MAX_ISSUER_DEPTH = 1;
+
+const statusEndpointOf = (s: { metadata?: Record<string, Record<string, unknown>> }) => {
+  const e = s.metadata?.federation_entity?.federation_trust_mark_status_endpoint;
+  return typeof e === 'string' ? e : undefined;
+};
 
 function wellKnown(entityId: string): string {
   return `${entityId.replace(/\/+$/, '')}${WELL_KNOWN_PATH}`;
@@ -125,22 +138,102 @@ export class TrustChainResolver {
    * Cached until the chain's earliest expiry.
    */
   async resolve(subject: string, anchor: TrustAnchor): Promise<ResolvedChain> {
+    return this.#resolve(subject, anchor, 0);
+  }
+
+  async #resolve(subject: string, anchor: TrustAnchor, depth: number): Promise<ResolvedChain> {
     // Keyed by the anchor's keys too: they come from the database on every resolve, so an anchor
     // configured anew with another key (on any process) is never answered from an old chain.
-    const key = `${subject} ${anchor.entityId} ${JSON.stringify(anchor.jwks)}`;
+    const key = `${subject} ${anchor.entityId} ${JSON.stringify(anchor.jwks)}${depth > 0 ? ' as issuer' : ''}`;
     const cached = this.#cache.get(key);
     if (cached && cached.expiresAt * 1000 > this.#now()) return cached;
     this.#cache.delete(key);
     const leaf = await this.fetchConfiguration(subject);
     const path = await this.#climb(leaf, anchor, [leaf.jwt], [leaf.statement], new Set([subject]));
     const chain = this.#finish(subject, anchor, path.jwts, path.statements);
+    chain.trustMarks = await this.#trustMarks(chain, anchor, depth);
     this.#cache.set(key, chain);
     return chain;
   }
 
-  /** Forgets cached chains (an anchor removed, a peer's enrolment changed). */
-  forget(): void {
-    this.#cache.clear();
+  /** The anchor's configuration, checked with the keys it was configured with (not merely its own). */
+  async anchorConfiguration(anchor: TrustAnchor): Promise<{ jwt: string; statement: EntityStatement }> {
+    const jwt = await this.#get(wellKnown(anchor.entityId));
+    const claims = this.#peek(jwt);
+    if (claims.iss !== anchor.entityId || claims.sub !== anchor.entityId) throw new TrustChainError(`entity configuration of ${anchor.entityId} is not its own`);
+    return { jwt, statement: { ...(await this.#verify(jwt, anchor.jwks)), jwks: anchor.jwks } };
+  }
+
+  /** §7.3 for the subject's marks: the anchor names the issuers, each issuer's keys come from a chain to the same anchor. */
+  async #trustMarks(chain: ResolvedChain, anchor: TrustAnchor, depth: number): Promise<TrustMarkReport> {
+    const leaf = chain.statements[0]!;
+    const top = chain.statements[chain.statements.length - 1]!;
+    const issuer = async (iss: string): Promise<TrustMarkIssuer> => {
+      if (iss === anchor.entityId) return { jwks: anchor.jwks, statusEndpoint: statusEndpointOf(top) };
+      if (iss === chain.subject) return { jwks: leaf.jwks, statusEndpoint: statusEndpointOf(leaf) }; // self-issued, where the anchor allows anyone
+      if (depth >= MAX_ISSUER_DEPTH) throw new TrustChainError('an issuer of an issuer is not followed');
+      const issuerChain = await this.#resolve(iss, anchor, depth + 1);
+      return { jwks: issuerChain.statements[0]!.jwks, statusEndpoint: statusEndpointOf(issuerChain.statements[0]!) };
+    };
+    const field = (s: EntityStatement, name: string) => (s as Record<string, unknown>)[name];
+    return verifyTrustMarks(field(leaf, 'trust_marks'), {
+      subject: chain.subject,
+      trustMarkIssuers: field(top, 'trust_mark_issuers'),
+      trustMarkOwners: field(top, 'trust_mark_owners'),
+      issuer,
+      now: this.#now(),
+    });
+  }
+
+  /**
+   * The chain's trust marks as they stand now: expired ones dropped, and each one whose issuer
+   * publishes a status endpoint asked there (§8.4). A mark whose status cannot be learnt is
+   * dropped: a fact the data-protection rules rely on is not assumed.
+   */
+  async checkTrustMarks(chain: ResolvedChain): Promise<TrustMarkReport> {
+    const now = this.#now();
+    const { valid, dropped } = unexpired(chain.trustMarks, now);
+    const kept = [];
+    for (const m of valid) {
+      if (!m.statusEndpoint) {
+        kept.push(m);
+        continue;
+      }
+      try {
+        const status = await this.#status(m.statusEndpoint, m, now);
+        if (status === 'active') kept.push(m);
+        else dropped.push({ trust_mark_type: m.trust_mark_type, iss: m.iss, reason: `its issuer's status endpoint says ${status}` });
+      } catch (err) {
+        if (!(err instanceof TrustMarkError || err instanceof TrustChainError)) throw err;
+        dropped.push({ trust_mark_type: m.trust_mark_type, iss: m.iss, reason: `its status could not be checked: ${err.message}` });
+      }
+    }
+    return { valid: kept, dropped };
+  }
+
+  async #status(endpoint: string, mark: TrustMarkReport['valid'][number], now: number): Promise<string> {
+    const where = `${new URL(endpoint).origin}${new URL(endpoint).pathname}`;
+    let res: Response;
+    try {
+      res = await this.#fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/trust-mark-status-response+jwt' },
+        body: new URLSearchParams({ trust_mark: mark.jwt }).toString(),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch (err) {
+      throw new TrustChainError(`could not reach ${where}: ${(err as Error).message}`);
+    }
+    const body = (await res.text()).trim();
+    if (res.status === 404) throw new TrustChainError(`${where} does not know this mark`);
+    if (!res.ok) throw new TrustChainError(`${where} answered ${res.status}`);
+    return verifyStatusResponse(body, mark, now);
+  }
+
+  /** Forgets cached chains: all (an anchor changed, a peer unpinned), or those of one subject (resolve it afresh). */
+  forget(subject?: string): void {
+    if (subject === undefined) return this.#cache.clear();
+    for (const key of this.#cache.keys()) if (key.startsWith(`${subject} `)) this.#cache.delete(key);
   }
 
   async #climb(
@@ -159,11 +252,7 @@ export class TrustChainResolver {
       try {
         let superior: { jwt: string; statement: EntityStatement };
         if (hint === anchor.entityId) {
-          // The anchor's configuration must be signed with the keys it was configured with, not merely its own.
-          const jwt = await this.#get(wellKnown(hint));
-          const claims = this.#peek(jwt);
-          if (claims.iss !== hint || claims.sub !== hint) throw new TrustChainError(`entity configuration of ${hint} is not its own`);
-          superior = { jwt, statement: { ...(await this.#verify(jwt, anchor.jwks)), jwks: anchor.jwks } };
+          superior = await this.anchorConfiguration(anchor);
         } else {
           superior = await this.fetchConfiguration(hint);
         }
@@ -224,7 +313,7 @@ export class TrustChainResolver {
       if (err instanceof PolicyError) throw new TrustChainError(`metadata policy: ${err.message}`, err.code);
       throw err;
     }
-    return { subject, trustAnchor: anchor.entityId, statements, jwts: chainJwts, metadata, expiresAt };
+    return { subject, trustAnchor: anchor.entityId, statements, jwts: chainJwts, metadata, expiresAt, trustMarks: { valid: [], dropped: [] } };
   }
 }
 
