@@ -98,6 +98,8 @@ export class Checkpointer {
   #timer: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #running: Promise<unknown> = Promise.resolve();
+  /** The largest size afterIssue ran for. */
+  #handled = 0;
 
   constructor(
     private readonly db: Db,
@@ -105,7 +107,7 @@ export class Checkpointer {
     private readonly log: Logger,
     private readonly intervalMs = 60_000,
     private readonly debounceMs = 500,
-    /** Runs after a new checkpoint is signed (witness cosignatures are asked for there); its failure is logged. */
+    /** Runs once for each newer checkpoint this process sees (witness cosignatures are asked for there); its failure is logged. */
     private readonly afterIssue?: (size: number) => Promise<unknown>,
   ) {}
 
@@ -128,8 +130,11 @@ export class Checkpointer {
     this.#running = this.#running.then(() =>
       this.signer.issue(this.db).then(
         async (r) => {
-          if (!r.issued) return;
-          this.log.debug({ size: r.size }, 'audit checkpoint signed');
+          if (r.issued) this.log.debug({ size: r.size }, 'audit checkpoint signed');
+          // Also a checkpoint a reader had signed meanwhile (GET /audit/checkpoint signs when the log
+          // grew): otherwise a log polled often enough would never be sent to its witnesses.
+          if (r.size <= this.#handled) return;
+          this.#handled = r.size;
           await this.afterIssue?.(r.size).catch((err: unknown) => this.log.warn({ err }, 'after the audit checkpoint'));
         },
         (err) => this.log.error({ err }, 'audit checkpoint failed'),
