@@ -10,7 +10,10 @@ export interface MeetplaneMetadata {
   coops: Array<{ name: string; jurisdiction: string; legal_regime: string }>;
   /** Countries (ISO 3166-1 alpha-2) where this instance's clusters run. */
   cluster_jurisdictions: string[];
+  /** origin and verifier_key: the signed-note key its checkpoints carry (what a witness checks them with). */
   audit_log: { origin: string; verifier_key: string; tiles_url: string };
+  /** Its C2SP tlog witness: where peers send their checkpoints, and its cosignature/v1 key. */
+  witness?: { add_checkpoint_url: string; vkey: string };
 }
 
 export interface InstanceFacts {

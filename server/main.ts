@@ -14,6 +14,8 @@ import { Sso } from './oidc/index.js';
 import { createBackgroundWorker } from './jobs/background.js';
 import type { Worker } from './jobs/worker.js';
 import { collectCosignatures } from './federation/cosigning.js';
+import { PeerWitnessSync } from './federation/peer-witnessing.js';
+import { TrustChainResolver } from '../federation/trust-chain.js';
 import { outboundFor } from './net/outbound.js';
 import { SetupLinks, removeSetupFile, writeSetupFile } from './setup/links.js';
 import { hasPlatformAdmin } from './accounts/service.js';
@@ -48,6 +50,9 @@ export async function startServer(
     }
   });
   checkpointer.start();
+  // Witnessing between pinned peers follows their metadata: re-read now and every 10 minutes.
+  const peerWitnessing = new PeerWitnessSync(database.db, new TrustChainResolver(outboundFor(config)), (err) => log.warn({ err }, 're-reading the pinned peers\' witnesses failed'));
+  peerWitnessing.start();
   const sequencer = sequencerOf(database.db);
   sequencer.start((err) => log.error({ err }, 'audit sequencing failed')); // in the background; readers also sequence first (the read barrier)
   const sso = await Sso.start({ db: database.db, box, config, log });
@@ -64,6 +69,7 @@ export async function startServer(
     });
   } catch (e) {
     await worker?.stop();
+    await peerWitnessing.stop();
     await sequencer.stop();
     await checkpointer.stop();
     await sso.stop();
@@ -82,6 +88,7 @@ export async function startServer(
       log.info('shutting down: finishing in-flight requests');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker?.stop(); // running jobs are given back for another process
+      await peerWitnessing.stop();
       await sequencer.stop(); // number what the last requests and jobs appended
       await checkpointer.run(); // sign what the last requests appended
       await checkpointer.stop();

@@ -206,7 +206,7 @@ export function auditCommand(globals: Globals): Command {
     .action(async () => {
       const res = await client().request<{ items: Array<Record<string, unknown>> }>('GET', '/audit/witnesses');
       if (globals().json) return printJson(res.body);
-      printTable(res.body.items, ['url', 'size', 'vkey']);
+      printTable(res.body.items.map((i) => ({ ...i, via: i.viaEntity ?? 'by hand' })), ['url', 'size', 'via', 'vkey']);
     });
   witnesses
     .command('add <add-checkpoint-url>')
@@ -218,7 +218,7 @@ export function auditCommand(globals: Globals): Command {
     });
   cmd
     .command('cosign')
-    .description('ask every witness now to cosign the newest checkpoint (done after each checkpoint anyway)')
+    .description("re-read the pinned peers' witnesses, then ask every witness now to cosign the newest checkpoint (both done in the background anyway)")
     .action(async () => {
       const res = await client().request<{ items: Array<{ url: string; size: number; outcome: string; detail?: string }> }>('POST', '/audit/cosign');
       if (globals().json) return printJson(res.body);

@@ -106,7 +106,7 @@ export function federationCommands(globals: () => Opts): Command[] {
       const res = await client().request<{ vkey: string; submissionPrefix: string; logs: Array<Record<string, unknown>> }>('GET', '/federation/witness');
       if (globals().json) return printJson(res.body);
       process.stdout.write(`witness key: ${res.body.vkey}\nsubmission prefix: ${res.body.submissionPrefix}\n`);
-      printTable(res.body.logs, ['origin', 'size', 'updatedAt', 'vkey']);
+      printTable(res.body.logs.map((l) => ({ ...l, via: l.viaEntity ?? 'by hand' })), ['origin', 'size', 'updatedAt', 'via', 'vkey']);
     });
   witness
     .command('add <origin>')
@@ -135,15 +135,21 @@ export function federationCommands(globals: () => Opts): Command[] {
   const peers = new Command('peers').description('pinned peers: instances trusted without an anchor');
   peers
     .command('add <entity-id>')
-    .description("pin a peer; its configuration must be signed by the key with this thumbprint")
+    .description("pin a peer; its configuration must be signed by the key with this thumbprint. The two instances then witness each other's audit logs")
     .requiredOption('--thumbprint <jwk-thumbprint>', 'RFC 7638 thumbprint of its federation key, exchanged out of band')
-    .action(async (entityId: string, o: { thumbprint: string }) => {
-      await client().request('POST', '/federation/peers', { body: { entityId, thumbprint: o.thumbprint } });
+    .option('--no-witness', "do not witness its log nor ask its witness to cosign this instance's checkpoints")
+    .action(async (entityId: string, o: { thumbprint: string; witness: boolean }) => {
+      const res = await client().request<{ witnessing: { log: string | null; witness: string | null; notes: string[] } }>('POST', '/federation/peers', { body: { entityId, thumbprint: o.thumbprint, witness: o.witness } });
+      if (globals().json) return printJson(res.body);
+      const w = res.body.witnessing;
       process.stdout.write(`pinned peer ${entityId} (key ${o.thumbprint})\n`);
+      if (w.log) process.stdout.write(`witnessing its log ${w.log}\n`);
+      if (w.witness) process.stdout.write(`its witness ${w.witness} is asked to cosign this instance's checkpoints\n`);
+      for (const note of w.notes) process.stdout.write(`note: ${note}\n`);
     });
   peers
     .command('remove <entity-id>')
-    .description('unpin a peer: it is no longer trusted, at once (log-in through it is refused)')
+    .description('unpin a peer: it is no longer trusted, at once (log-in through it is refused); witnessing from its metadata stops (entries added by hand stay)')
     .action(async (entityId: string) => {
       await client().request('DELETE', `/federation/peers?entityId=${encodeURIComponent(entityId)}`);
       process.stdout.write(`unpinned peer ${entityId}\n`);

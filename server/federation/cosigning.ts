@@ -14,16 +14,16 @@ import { checkpointCosignatures, cosigningWitnesses } from './table.js';
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-/** Adds a witness to ask (its add-checkpoint URL and its cosignature/v1 vkey); audited. */
+/** Adds a witness to ask (its add-checkpoint URL and its cosignature/v1 vkey); audited. Added by hand, it is the admin's from then on. */
 export async function addCosigningWitness(db: Db, actor: Principal, input: { url: string; vkey: string }) {
   parseCosignerVkey(input.vkey);
   return db.transaction(async (tx) => {
     await tx
       .insert(cosigningWitnesses)
       .values({ url: input.url, vkey: input.vkey, addedBy: actor.via === 'local' ? null : actor.accountId })
-      .onConflictDoUpdate({ target: cosigningWitnesses.url, set: { vkey: input.vkey } });
+      .onConflictDoUpdate({ target: cosigningWitnesses.url, set: { vkey: input.vkey, viaEntity: null } });
     await appendAudit(tx, { actor, action: 'witness.cosigner.add', subject: { type: 'cosigning-witness', id: input.url }, after: { vkey: input.vkey } });
-    return { url: input.url, vkey: input.vkey };
+    return { url: input.url, vkey: input.vkey, viaEntity: null };
   });
 }
 

@@ -120,6 +120,13 @@ const Constraints = z
   })
   .strict();
 const Pin = z.object({ entityId: EntityId, thumbprint: Thumbprint }).strict();
+const PeerPin = z
+  .object({
+    entityId: EntityId,
+    thumbprint: Thumbprint,
+    witness: z.boolean().optional().openapi({ description: "Witness each other's audit logs from the peer's metadata (default true)" }),
+  })
+  .strict();
 const Enrolment = z.object({ entityId: EntityId, thumbprint: Thumbprint, metadataPolicy: z.array(PolicyRule).optional(), constraints: Constraints.optional() }).strict();
 
 /** The rules as the statement's metadata_policy object. */
@@ -206,7 +213,7 @@ export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
   );
 
   app.openapi(
-    createRoute({ method: 'post', path: '/federation/peers', tags: ['federation'], summary: 'Pin a peer instance by the thumbprint of its federation key', request: { body: jsonBody(Pin) }, responses: { 201: jsonContent(Anything, 'Added'), ...commonErrors } }),
+    createRoute({ method: 'post', path: '/federation/peers', tags: ['federation'], summary: "Pin a peer instance by the thumbprint of its federation key; unless witness is false, witness its log and ask its witness to cosign this one's", request: { body: jsonBody(PeerPin) }, responses: { 201: jsonContent(Anything, 'Added'), ...commonErrors } }),
     async (c) => {
       const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
       return c.json(await addPeer(fd, resolver, actor, c.req.valid('json')), 201);
@@ -218,7 +225,7 @@ export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
       method: 'delete',
       path: '/federation/peers',
       tags: ['federation'],
-      summary: 'Unpin a peer instance: it is no longer trusted, at once (sign-on through it is refused)',
+      summary: 'Unpin a peer instance: it is no longer trusted, at once (sign-on through it is refused); witnessing from its metadata stops',
       request: { query: z.object({ entityId: EntityId }) },
       responses: { 204: { description: 'No longer trusted' }, ...commonErrors },
     }),

@@ -17,6 +17,8 @@ import { checkEntityTypePolicy, PolicyError, type MetadataPolicy } from '../../f
 import { TrustChainError, TrustChainResolver, verifyPinnedPeer, type ResolvedChain } from '../../federation/trust-chain.js';
 import { federationAnchors, federationPeers, federationSubordinates } from './table.js';
 import { federationPublicKeys, federationSigningKey, rotateFederationKey, STATEMENT_LIFETIME_S } from './keys.js';
+import { witnessKey } from './witness-key.js';
+import { stopPeerWitnessing, syncPeerWitnessing } from './peer-witnessing.js';
 
 export interface FederationDeps {
   db: Db;
@@ -29,6 +31,7 @@ export const CONFIGURATION_LIFETIME_S = 3600;
 
 export async function entityConfiguration(d: FederationDeps, openidProvider: Record<string, unknown> | undefined, openidRelyingParty?: Record<string, unknown>): Promise<string> {
   const key = await federationSigningKey(d.db, d.box);
+  const witness = await witnessKey(d.db, d.box, d.publicUrl); // created on first use, in its own transaction
   const [hosted, clusterRows, logKey, anchors] = await Promise.all([
     d.db.select({ name: coops.name, jurisdiction: coops.jurisdiction, legalRegime: coops.legalRegime, contact: coops.contactEmail }).from(coops).orderBy(asc(coops.name)),
     d.db.selectDistinct({ country: clusters.country }).from(clusters).orderBy(asc(clusters.country)),
@@ -48,6 +51,8 @@ export async function entityConfiguration(d: FederationDeps, openidProvider: Rec
       coops: hosted.map((c) => ({ name: c.name, jurisdiction: c.jurisdiction, legal_regime: c.legalRegime })),
       cluster_jurisdictions: clusterRows.map((r) => r.country),
       audit_log: { origin: logKey?.origin ?? '', verifier_key: logKey?.vkey ?? '', tiles_url: `${d.publicUrl}/api/v1/audit` },
+      // Peers that pin this instance witness its log and ask this witness to cosign theirs (peer-witnessing.ts).
+      witness: { add_checkpoint_url: `${d.publicUrl}/witness/add-checkpoint`, vkey: witness.vkey },
     },
   });
   return signStatement(claims, key, CONFIGURATION_LIFETIME_S);
@@ -142,24 +147,29 @@ export async function addAnchor(d: FederationDeps, resolver: TrustChainResolver,
   return { entityId, thumbprint: input.thumbprint };
 }
 
-/** Adds a pinned peer (no anchor): checked now, and at every resolve. */
-export async function addPeer(d: FederationDeps, resolver: TrustChainResolver, actor: Principal, input: { entityId: string; thumbprint: string }) {
+/**
+ * Adds a pinned peer (no anchor): checked now, and at every resolve. Unless `witness` is false, the
+ * two instances then witness each other's logs from the peer's metadata (peer-witnessing.ts).
+ */
+export async function addPeer(d: FederationDeps, resolver: TrustChainResolver, actor: Principal, input: { entityId: string; thumbprint: string; witness?: boolean }) {
   const entityId = normaliseEntityId(input.entityId);
+  const witness = input.witness ?? true;
   await pinnedKey(resolver, entityId, input.thumbprint);
   await d.db.transaction(async (tx) => {
-    const row = { entityId, thumbprint: input.thumbprint, addedBy: actorId(actor) };
+    const row = { entityId, thumbprint: input.thumbprint, witness, addedBy: actorId(actor) };
     await tx.insert(federationPeers).values(row).onConflictDoUpdate({ target: federationPeers.entityId, set: { ...row, addedAt: new Date() } });
-    await appendAudit(tx, { actor, action: 'federation.peer.add', subject: { type: 'federation_entity', id: entityId }, after: { thumbprint: input.thumbprint } });
+    await appendAudit(tx, { actor, action: 'federation.peer.add', subject: { type: 'federation_entity', id: entityId }, after: { thumbprint: input.thumbprint, witness } });
   });
-  return { entityId, thumbprint: input.thumbprint };
+  return { entityId, thumbprint: input.thumbprint, witness, witnessing: await syncPeerWitnessing(d.db, resolver, actor, entityId) };
 }
 
-/** Unpins a peer: its chains are forgotten at once, so nothing keeps trusting it from a cache. */
+/** Unpins a peer: its chains are forgotten at once, so nothing keeps trusting it from a cache; witnessing it stops. */
 export async function removePeer(d: FederationDeps, resolver: TrustChainResolver, actor: Principal, entityId: string): Promise<boolean> {
   const removed = await d.db.transaction(async (tx) => {
     const gone = await tx.delete(federationPeers).where(eq(federationPeers.entityId, normaliseEntityId(entityId))).returning();
     if (gone.length === 0) return false;
     await appendAudit(tx, { actor, action: 'federation.peer.remove', subject: { type: 'federation_entity', id: gone[0]!.entityId }, before: { thumbprint: gone[0]!.thumbprint }, after: null });
+    await stopPeerWitnessing(tx, actor, gone[0]!.entityId);
     return true;
   });
   resolver.forget();
@@ -179,7 +189,7 @@ export async function listTrust(d: FederationDeps) {
     // What another instance's admin needs to enrol, anchor or pin this one.
     self: { entityId: d.publicUrl, thumbprint: await calculateJwkThumbprint(ownPublic) },
     anchors: await Promise.all(anchors.map(async (a) => ({ entityId: a.entityId, thumbprint: await calculateJwkThumbprint(a.jwks.keys[0]!), addedAt: a.addedAt.toISOString() }))),
-    peers: peers.map((p) => ({ entityId: p.entityId, thumbprint: p.thumbprint, addedAt: p.addedAt.toISOString() })),
+    peers: peers.map((p) => ({ entityId: p.entityId, thumbprint: p.thumbprint, witness: p.witness, addedAt: p.addedAt.toISOString() })),
     subordinates: await Promise.all(
       subordinates.map(async (s) => ({ entityId: s.entityId, thumbprint: await calculateJwkThumbprint(s.jwks.keys[0]!), metadataPolicy: s.metadataPolicy ?? {}, constraints: s.constraints ?? {}, enrolledAt: s.enrolledAt.toISOString() })),
     ),

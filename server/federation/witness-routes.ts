@@ -16,6 +16,8 @@ import { witnessKey } from './witness-key.js';
 import { addCosigningWitness, collectCosignatures } from './cosigning.js';
 import { outboundFor } from '../net/outbound.js';
 import { cosigningWitnesses } from './table.js';
+import { syncAllPeers } from './peer-witnessing.js';
+import { TrustChainResolver } from '../../federation/trust-chain.js';
 
 /** 63 proof lines and a checkpoint with its signatures fit many times over. */
 const ADD_CHECKPOINT_LIMIT = 64 * 1024;
@@ -50,7 +52,8 @@ export function witnessPublicRoutes(deps: Deps) {
   return app;
 }
 
-const LogOut = z.object({ origin: z.string(), vkey: z.string(), size: z.number().int(), rootHash: z.string().nullable(), updatedAt: z.string().nullable() }).openapi('WitnessedLog');
+const ViaEntity = z.string().nullable().openapi({ description: 'The pinned peer whose metadata named it; null: added by hand' });
+const LogOut = z.object({ origin: z.string(), vkey: z.string(), size: z.number().int(), rootHash: z.string().nullable(), updatedAt: z.string().nullable(), viaEntity: ViaEntity }).openapi('WitnessedLog');
 const WitnessOut = z
   .object({ vkey: z.string().openapi({ description: 'cosignature/v1 verifier key (type 0x04) for witness policies' }), submissionPrefix: z.string(), logs: z.array(LogOut) })
   .openapi('Witness');
@@ -72,6 +75,7 @@ const AddLog = z
 
 export function witnessApiRoutes(deps: Deps) {
   const { db, guard } = deps;
+  const resolver = new TrustChainResolver(outboundFor(deps.config)); // pinned peers are read afresh: nothing cached
   const app = router();
 
   app.openapi(
@@ -117,7 +121,7 @@ export function witnessApiRoutes(deps: Deps) {
       vkey: z.string().min(1).max(1000).openapi({ description: "The witness's cosignature/v1 vkey (type 0x04)" }),
     })
     .strict();
-  const CosignerOut = z.object({ url: z.string(), vkey: z.string(), size: z.number().int().optional() }).openapi('CosigningWitness');
+  const CosignerOut = z.object({ url: z.string(), vkey: z.string(), size: z.number().int().optional(), viaEntity: ViaEntity }).openapi('CosigningWitness');
   app.openapi(
     createRoute({
       method: 'get',
@@ -129,7 +133,7 @@ export function witnessApiRoutes(deps: Deps) {
     async (c) => {
       await guard.allow(c.var.principal, 'federation.read', PLATFORM, 'federation');
       const rows = await db.select().from(cosigningWitnesses).orderBy(cosigningWitnesses.url);
-      return c.json({ items: rows.map((r) => ({ url: r.url, vkey: r.vkey, size: r.size })) }, 200);
+      return c.json({ items: rows.map((r) => ({ url: r.url, vkey: r.vkey, size: r.size, viaEntity: r.viaEntity })) }, 200);
     },
   );
   app.openapi(
@@ -151,14 +155,15 @@ export function witnessApiRoutes(deps: Deps) {
       method: 'post',
       path: '/audit/cosign',
       tags: ['audit'],
-      summary: 'Ask every witness now to cosign the newest checkpoint (done after each checkpoint anyway)',
+      summary: "Re-read the pinned peers' witnesses, then ask every witness now to cosign the newest checkpoint (both done in the background anyway)",
       responses: {
         200: jsonContent(z.object({ items: z.array(z.object({ url: z.string(), size: z.number().int(), outcome: z.enum(['cosigned', 'refused', 'unreachable']), detail: z.string().optional() })) }), 'What each witness answered'),
         ...commonErrors,
       },
     }),
     async (c) => {
-      await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      const actor = await guard.allow(c.var.principal, 'federation.manage', PLATFORM, 'federation');
+      await syncAllPeers(db, resolver, actor); // a peer's rotated key, now rather than at the next sync
       await deps.signer.issue(db);
       return c.json({ items: await collectCosignatures(db, outboundFor(deps.config)) }, 200);
     },

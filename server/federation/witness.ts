@@ -2,7 +2,7 @@
 // consistent with the latest one this instance cosigned for that origin, and keeps the evidence
 // when it is not. The check of the recorded size and the update are one transaction holding the
 // log's row lock, so two requests cannot roll the recorded state back (the race the spec names).
-import { desc, eq } from 'drizzle-orm';
+import { desc, eq, isNull } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Principal } from '../auth/principal.js';
@@ -84,7 +84,8 @@ export async function addCheckpoint(deps: WitnessDeps, body: Uint8Array): Promis
   const key = await witnessKey(deps.db, deps.box, deps.publicUrl);
   return deps.db.transaction(async (tx) => {
     const [log] = await tx.select().from(witnessedLogs).where(eq(witnessedLogs.origin, cp.origin)).for('update');
-    if (!log) return { status: 404, detail: `this witness does not witness the log ${JSON.stringify(cp.origin)}` };
+    // A retired log (its peer unpinned) keeps what was cosigned, but is not witnessed meanwhile.
+    if (!log || log.retiredAt) return { status: 404, detail: `this witness does not witness the log ${JSON.stringify(cp.origin)}` };
     try {
       verifyNote(note, log.vkey);
     } catch (e) {
@@ -141,7 +142,10 @@ async function recordIncident(
   });
 }
 
-/** Adds (or re-keys, keeping the recorded state) a log to witness; audited. */
+/**
+ * Adds (or re-keys, keeping the recorded state) a log to witness; audited. Added by hand, it is the
+ * admin's from then on, even if a peer's metadata named it first: unpinning that peer keeps it.
+ */
 export async function addWitnessedLog(db: Db, actor: Principal, input: { origin: string; vkey: string }) {
   const verifier = parseVerifierKey(input.vkey);
   if (verifier.name !== input.origin) throw new NoteError('malformed-key', `the key's name "${verifier.name}" is not the origin "${input.origin}"`);
@@ -150,13 +154,13 @@ export async function addWitnessedLog(db: Db, actor: Principal, input: { origin:
     const [row] = await tx
       .insert(witnessedLogs)
       .values({ origin: input.origin, vkey: input.vkey, addedBy: actor.via === 'local' ? null : actor.accountId })
-      .onConflictDoUpdate({ target: witnessedLogs.origin, set: { vkey: input.vkey } })
+      .onConflictDoUpdate({ target: witnessedLogs.origin, set: { vkey: input.vkey, viaEntity: null, retiredAt: null } })
       .returning();
     await appendAudit(tx, {
       actor,
       action: 'witness.log.add',
       subject: { type: 'witnessed-log', id: input.origin },
-      before: before ? { vkey: before.vkey } : null,
+      before: before && !before.retiredAt ? { vkey: before.vkey, ...(before.viaEntity ? { viaEntity: before.viaEntity } : {}) } : null,
       after: { vkey: input.vkey },
     });
     return logView(row!);
@@ -164,11 +168,12 @@ export async function addWitnessedLog(db: Db, actor: Principal, input: { origin:
 }
 
 export function logView(r: typeof witnessedLogs.$inferSelect) {
-  return { origin: r.origin, vkey: r.vkey, size: r.size, rootHash: r.rootHash, updatedAt: r.updatedAt?.toISOString() ?? null };
+  return { origin: r.origin, vkey: r.vkey, size: r.size, rootHash: r.rootHash, updatedAt: r.updatedAt?.toISOString() ?? null, viaEntity: r.viaEntity };
 }
 
+/** The logs witnessed now (retired ones are kept, unshown, for their recorded state). */
 export async function listWitnessedLogs(db: Db) {
-  return (await db.select().from(witnessedLogs).orderBy(witnessedLogs.origin)).map(logView);
+  return (await db.select().from(witnessedLogs).where(isNull(witnessedLogs.retiredAt)).orderBy(witnessedLogs.origin)).map(logView);
 }
 
 export async function listIncidents(db: Db) {
