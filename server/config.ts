@@ -37,6 +37,9 @@ const EnvSchema = z.object({
   GATEWAY_HOST_SUFFIX: z.string().regex(/^[a-z0-9.-]+$/i, 'must be a host name, e.g. bbb.example.org').optional(),
   // Gateway targets (server/cache): how long one is served without a change notice (0: read on every call).
   CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  // OpenID Federation (server/federation): seconds the subordinate statements this instance issues
+  // as anchor are valid, so how long other instances may keep trusting one it unenrolled.
+  FEDERATION_STATEMENT_LIFETIME: z.coerce.number().int().min(1).max(86_400).default(3600),
   // Outbound requests (server/net): special ranges the server may reach, e.g. BBB servers on a private LAN.
   OUTBOUND_ALLOW: z
     .string()
@@ -99,6 +102,8 @@ export interface Config {
   gatewayHostSuffix: string;
   /** Longest a cached gateway target is served; any change to its rows retires it at once (server/cache). */
   cacheMaxAgeMs: number;
+  /** Lifetime of the subordinate statements this instance issues as anchor: an unenrolment takes effect everywhere within it. */
+  federationStatementLifetimeS: number;
   /** OUTBOUND_ALLOW: special address ranges (CIDRs) server-side requests may reach (server/net/outbound.ts). */
   outboundAllow: readonly string[];
   /** Shared sign-on settings (README, Shared sign-on). */
@@ -155,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inventoryIntervalMs: e.INVENTORY_INTERVAL * 1000,
     gatewayHostSuffix: (e.GATEWAY_HOST_SUFFIX ?? new URL(publicUrl).hostname).toLowerCase().replace(/\.$/, ''),
     cacheMaxAgeMs: e.CACHE_MAX_AGE_MS,
+    federationStatementLifetimeS: e.FEDERATION_STATEMENT_LIFETIME,
     outboundAllow: e.OUTBOUND_ALLOW ?? [],
     sso: {
       accessTokenTtl: e.ACCESS_TOKEN_TTL,
