@@ -33,6 +33,10 @@ export const federationEndpoints = (entityId: string) => ({
   federation_fetch_endpoint: `${entityId}/federation/fetch`,
   federation_list_endpoint: `${entityId}/federation/list`,
   federation_resolve_endpoint: `${entityId}/federation/resolve`,
+  // Trust marks (§8.4-8.6): answered by every instance, with 404 where it issued nothing.
+  federation_trust_mark_endpoint: `${entityId}/federation/trust_mark`,
+  federation_trust_mark_status_endpoint: `${entityId}/federation/trust_mark_status`,
+  federation_trust_mark_list_endpoint: `${entityId}/federation/trust_mark_list`,
 });
 
 export function entityConfigurationClaims(f: InstanceFacts): StatementClaims {

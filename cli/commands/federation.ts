@@ -6,6 +6,7 @@ import { ApiClient } from '../client.js';
 import { CliError } from '../errors.js';
 import { printJson, printTable } from '../output.js';
 import { resolveConnection } from '../settings.js';
+import { trustMarkCommand } from './trust-marks.js';
 
 type Opts = Record<string, string | boolean | undefined>;
 
@@ -90,13 +91,17 @@ export function federationCommands(globals: () => Opts): Command[] {
     .option('--trust-anchor <entity-id>', 'only through this anchor')
     .action(async (entityId: string, o: { trustAnchor?: string }) => {
       const q = new URLSearchParams({ sub: entityId, ...(o.trustAnchor ? { trust_anchor: o.trustAnchor } : {}) });
-      const res = await client().request<{ via: string; trustAnchor?: string; expiresAt: string; chain: Array<Record<string, unknown>>; metadata: unknown }>('GET', `/federation/resolve?${q}`);
+      type Marks = { valid: Array<Record<string, unknown>>; dropped: Array<Record<string, unknown>> };
+      const res = await client().request<{ via: string; trustAnchor?: string; expiresAt: string; chain: Array<Record<string, unknown>>; metadata: unknown; trustMarks: Marks }>('GET', `/federation/resolve?${q}`);
       if (globals().json) return printJson(res.body);
       const b = res.body;
       process.stdout.write(`${entityId}: trusted ${b.via === 'pinned' ? 'as a pinned peer' : `through ${b.trustAnchor}`}, until ${b.expiresAt}\n`);
       if (b.chain.length) printTable(b.chain, ['iss', 'sub', 'exp']);
+      for (const m of b.trustMarks.valid) process.stdout.write(`trust mark ${String(m.trustMarkType)} from ${String(m.issuer)}${m.expiresAt ? ` until ${String(m.expiresAt)}` : ''}\n`);
+      for (const m of b.trustMarks.dropped) process.stdout.write(`trust mark ${String(m.trustMarkType)} dropped: ${String(m.reason)}\n`);
       process.stdout.write(`${JSON.stringify(b.metadata, null, 2)}\n`);
     });
+  fed.addCommand(trustMarkCommand(globals, client));
 
   const witness = fed.command('witness').description("this instance as a C2SP tlog witness: its key and the logs whose checkpoints it cosigns");
   witness

@@ -13,7 +13,9 @@ import { ENTITY_STATEMENT_CONTENT_TYPE } from '../../federation/entity-statement
 import { TrustChainError, TrustChainResolver } from '../../federation/trust-chain.js';
 import type { MetadataPolicy } from '../../federation/metadata-policy.js';
 import { federationSigningKey } from './keys.js';
-import { addAnchor, addPeer, removePeer, enrol, removeSubordinate, rotateKey, entityConfiguration, listTrust, resolveEntity, subordinateIds, subordinateStatement, type Resolution } from './service.js';
+import { resolveWithTrustMarks, trustMarksView, type CheckedResolution } from './resolution-marks.js';
+import { trustMarkApiRoutes, trustMarkPublicRoutes } from './trust-mark-routes.js';
+import { addAnchor, addPeer, removePeer, enrol, removeSubordinate, rotateKey, entityConfiguration, listTrust, subordinateIds, subordinateStatement } from './service.js';
 
 export const RESOLVE_RESPONSE_TYP = 'resolve-response+jwt';
 
@@ -24,10 +26,12 @@ export function federationResolver(deps: Pick<Deps, 'config'>): TrustChainResolv
 
 const fedError = (error: string, description: string) => ({ error, error_description: description });
 
-function resolutionView(r: Resolution) {
-  if (r.kind === 'pinned') return { subject: r.subject, via: 'pinned' as const, thumbprint: r.thumbprint, metadata: r.metadata, expiresAt: new Date(r.expiresAt * 1000).toISOString(), chain: [] };
+function resolutionView(r: CheckedResolution) {
+  const trustMarks = trustMarksView(r.trustMarks);
+  if (r.kind === 'pinned') return { subject: r.subject, via: 'pinned' as const, thumbprint: r.thumbprint, metadata: r.metadata, expiresAt: new Date(r.expiresAt * 1000).toISOString(), chain: [], trustMarks };
   const c = r.chain;
   return {
+    trustMarks,
     subject: c.subject,
     via: 'trust_anchor' as const,
     trustAnchor: c.trustAnchor,
@@ -48,7 +52,7 @@ export function federationPublicRoutes(
   relyingParty: () => Promise<Record<string, unknown> | undefined> = async () => undefined,
 ) {
   const app = new Hono<AppEnv>();
-  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl, statementLifetimeS: deps.config.federationStatementLifetimeS };
+  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl };
 
   app.get('/.well-known/openid-federation', async (c) => {
     const jwt = await entityConfiguration(fd, await discovery(), await relyingParty());
@@ -70,23 +74,28 @@ export function federationPublicRoutes(
     const sub = c.req.query('sub');
     const anchor = c.req.query('trust_anchor');
     if (!sub || !anchor) return c.json(fedError('invalid_request', 'sub and trust_anchor are required'), 400);
-    let r: Resolution;
+    let r: CheckedResolution;
     try {
-      r = await resolveEntity(deps.db, resolver, sub, anchor);
+      r = await resolveWithTrustMarks(deps.db, resolver, sub, anchor);
     } catch (err) {
       if (err instanceof TrustChainError) return c.json(fedError(err.code, err.message), err.code === 'invalid_trust_anchor' ? 404 : 400);
       throw err;
     }
     if (r.kind !== 'chain') return c.json(fedError('invalid_trust_chain', 'not resolved through an anchor'), 400);
     const key = await federationSigningKey(deps.db, deps.box);
-    const jwt = await new SignJWT({ sub: r.chain.subject, metadata: r.chain.metadata, trust_chain: r.chain.jwts })
+    // Only the marks verified now, and the response expires no later than any of them (§8.3.2).
+    const marks = r.trustMarks.valid;
+    const trust_marks = marks.map((m) => ({ trust_mark_type: m.trust_mark_type, trust_mark: m.jwt }));
+    const exp = Math.min(r.chain.expiresAt, ...marks.flatMap((m) => (m.exp !== undefined ? [m.exp] : [])));
+    const jwt = await new SignJWT({ sub: r.chain.subject, metadata: r.chain.metadata, ...(trust_marks.length > 0 ? { trust_marks } : {}), trust_chain: r.chain.jwts })
       .setProtectedHeader({ alg: 'ES256', typ: RESOLVE_RESPONSE_TYP, kid: key.kid! })
       .setIssuer(deps.config.publicUrl)
       .setIssuedAt()
-      .setExpirationTime(r.chain.expiresAt)
+      .setExpirationTime(exp)
       .sign(await importJWK(key, 'ES256'));
     return c.body(jwt, 200, { 'Content-Type': `application/${RESOLVE_RESPONSE_TYP}` });
   });
+  app.route('/', trustMarkPublicRoutes(deps));
   return app;
 }
 
@@ -141,13 +150,17 @@ function policyOf(rules: Array<z.infer<typeof PolicyRule>> | undefined): Metadat
 }
 const Anything = z.record(z.string(), z.unknown());
 const TrustOut = z.object({ self: z.object({ entityId: z.string(), thumbprint: z.string() }), anchors: z.array(Anything), peers: z.array(Anything), subordinates: z.array(Anything) }).openapi('FederationTrust');
+const TrustMarksOut = z.object({
+  valid: z.array(z.object({ trustMarkType: z.string(), issuer: z.string(), issuedAt: z.string(), expiresAt: z.string().nullable(), ref: z.string().optional() })),
+  dropped: z.array(z.object({ trustMarkType: z.string(), issuer: z.string().nullable(), reason: z.string() })),
+});
 const ResolveOut = z
-  .object({ subject: z.string(), via: z.enum(['trust_anchor', 'pinned']), trustAnchor: z.string().optional(), thumbprint: z.string().optional(), metadata: Anything, expiresAt: z.string(), chain: z.array(Anything) })
+  .object({ subject: z.string(), via: z.enum(['trust_anchor', 'pinned']), trustAnchor: z.string().optional(), thumbprint: z.string().optional(), metadata: Anything, expiresAt: z.string(), chain: z.array(Anything), trustMarks: TrustMarksOut })
   .openapi('FederationResolution');
 
 export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
   const { db, guard } = deps;
-  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl, statementLifetimeS: deps.config.federationStatementLifetimeS };
+  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl };
   const app = router();
 
   app.openapi(
@@ -249,12 +262,13 @@ export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
       await guard.allow(c.var.principal, 'federation.read', PLATFORM, 'federation');
       const q = c.req.valid('query');
       try {
-        return c.json(resolutionView(await resolveEntity(db, resolver, q.sub, q.trust_anchor)), 200);
+        return c.json(resolutionView(await resolveWithTrustMarks(db, resolver, q.sub, q.trust_anchor)), 200);
       } catch (err) {
         if (err instanceof TrustChainError) throw problems.badRequest(`${err.code}: ${err.message}`);
         throw err;
       }
     },
   );
+  app.route('/', trustMarkApiRoutes(deps, resolver));
   return app;
 }
