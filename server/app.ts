@@ -119,7 +119,11 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   if (deps.sso) api.route('/', ssoRoutes(deps, deps.sso));
   const federation = federationResolver(deps);
   // Sign-on across instances: the provider and the upstream log-in learn whom to trust from the federation.
-  if (deps.sso) deps.sso.peers.metadata = async (entityId) => resolvedMetadata(await resolveEntity(deps.db, federation, entityId));
+  if (deps.sso)
+    deps.sso.peers.metadata = async (entityId, opts) => {
+      if (opts?.fresh) federation.forget(entityId);
+      return resolvedMetadata(await resolveEntity(deps.db, federation, entityId));
+    };
   api.route('/', federationApiRoutes(deps, federation));
   api.route('/', witnessApiRoutes(deps));
   app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
@@ -133,7 +137,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
     federationPublicRoutes(
       deps,
       federation,
-      async () => (deps.sso ? providerMetadata(deps.config) : undefined),
+      async () => (deps.sso ? providerMetadata(deps.config, deps.sso.publicJwks) : undefined),
       async () => (deps.sso ? relyingPartyMetadata(deps.db, { publicUrl: deps.config.publicUrl, callbackUrl: `${deps.config.publicUrl}${OIDC_PREFIX}/upstream/callback` }) : undefined),
     ),
   );

@@ -15,8 +15,11 @@ import type { Db } from '../db/index.js';
 import { upstreamProviders } from './table.js';
 import { CLIENT_KEY_ALG } from './upstream-auth.js';
 
-/** The metadata the federation resolved for an entity it trusts; throws when it trusts none such. */
-export type PeerMetadata = (entityId: string) => Promise<Record<string, unknown>>;
+/**
+ * The metadata the federation resolved for an entity it trusts; throws when it trusts none such.
+ * `fresh`: resolve anew rather than from a cached chain (the peer may have rotated its keys).
+ */
+export type PeerMetadata = (entityId: string, opts?: { fresh?: boolean }) => Promise<Record<string, unknown>>;
 
 /** Set once the federation layer is up (server/app.ts); until then no peer is trusted. */
 export interface PeerTrust {

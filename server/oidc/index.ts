@@ -61,6 +61,11 @@ export class Sso {
     return this.#handler;
   }
 
+  /** The public sign-on keys the provider publishes now (its jwks_uri answers the same). */
+  get publicJwks(): { keys: unknown[] } {
+    return this.#keys.publicJwks;
+  }
+
   get issuer(): string {
     return issuerOf(this.deps.config);
   }

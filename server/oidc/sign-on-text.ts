@@ -4,7 +4,7 @@
 import type { Lang } from '../web/i18n.js';
 
 /** Why a log-in through a co-op's own provider was refused (./upstream.ts). */
-export type UpstreamRefusalReason = 'linkGone' | 'noEmail' | 'unverified' | 'cannotLink' | 'suspended';
+export type UpstreamRefusalReason = 'linkGone' | 'noEmail' | 'unverified' | 'cannotLink' | 'suspended' | 'untrustedKey';
 
 /** An error page's title and message. */
 export interface Problem {
@@ -190,6 +190,7 @@ const en: SignOnText = {
     unverified: 'An account with this e-mail address exists, but your co-op did not confirm the address is verified.',
     cannotLink: 'An account with this e-mail address exists and cannot be used through this co-op. Log in with your password.',
     suspended: 'This account is suspended: it cannot sign in. Ask the people who run your co-op.',
+    untrustedKey: "The other instance's answer was not signed with a key the federation vouches for, so it cannot be trusted. Log in with your password, or ask the people who run this instance.",
   },
   upstreamFailed: (n) => ({ title: 'Co-op log-in failed', message: `The log-in through ${n} did not succeed. Try again or log in with your password.` }),
   tooManyCodes: (m) => ({ title: 'Too many attempts', message: `Too many wrong codes were entered from your network. Try again in ${m} minute(s).` }),
@@ -296,6 +297,7 @@ const fr: SignOnText = {
     unverified: "Un compte existe avec cette adresse courriel, mais votre coopérative n'a pas confirmé que l'adresse est vérifiée.",
     cannotLink: 'Un compte existe avec cette adresse courriel et ne peut pas être utilisé par cette coopérative. Connectez-vous avec votre mot de passe.',
     suspended: 'Ce compte est suspendu : il ne peut pas se connecter. Adressez-vous aux personnes qui gèrent votre coopérative.',
+    untrustedKey: "La réponse de l'autre instance n'est pas signée par une clé dont la fédération se porte garante : elle ne peut pas être acceptée. Connectez-vous avec votre mot de passe, ou adressez-vous aux personnes qui gèrent cette instance.",
   },
   upstreamFailed: (n) => ({ title: 'Échec de la connexion par coopérative', message: `La connexion par ${n} n'a pas abouti. Réessayez ou connectez-vous avec votre mot de passe.` }),
   tooManyCodes: (m) => ({ title: 'Trop de tentatives', message: `Trop de codes erronés ont été entrés depuis votre réseau. Réessayez dans ${m} minute(s).` }),
@@ -402,6 +404,7 @@ const de: SignOnText = {
     unverified: 'Ein Konto mit dieser E-Mail-Adresse existiert, aber Ihre Genossenschaft hat nicht bestätigt, dass die Adresse geprüft ist.',
     cannotLink: 'Ein Konto mit dieser E-Mail-Adresse existiert und kann über diese Genossenschaft nicht benutzt werden. Melden Sie sich mit Ihrem Passwort an.',
     suspended: 'Dieses Konto ist gesperrt: es kann sich nicht anmelden. Wenden Sie sich an die Leute, die Ihre Genossenschaft betreiben.',
+    untrustedKey: 'Die Antwort der anderen Instanz ist nicht mit einem Schlüssel signiert, für den die Föderation bürgt, und kann daher nicht angenommen werden. Melden Sie sich mit Ihrem Passwort an oder fragen Sie die Betreiber dieser Instanz.',
   },
   upstreamFailed: (n) => ({ title: 'Anmeldung über die Genossenschaft fehlgeschlagen', message: `Die Anmeldung über ${n} ist nicht gelungen. Versuchen Sie es noch einmal oder melden Sie sich mit Ihrem Passwort an.` }),
   tooManyCodes: (m) => ({ title: 'Zu viele Versuche', message: `Aus Ihrem Netz wurden zu viele falsche Codes eingegeben. Versuchen Sie es in ${m} Minute(n) wieder.` }),

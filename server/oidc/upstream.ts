@@ -34,6 +34,7 @@ import { outboundFor } from '../net/outbound.js';
 import { Authz } from '../authz/authz.js';
 import { findCoop } from '../coops/service.js';
 import type { PrincipalFacts } from '../../policies/evaluator.js';
+import { PeerKeyRefused, verifyPeerIdToken } from './peer-id-token.js';
 import { chooseAuthMethod, clientSecretBasic, newClientKey, privateKeyJwt, upstreamErrorForLog, type AuthMethod } from './upstream-auth.js';
 
 type Env = AppEnv & { Bindings: HttpBindings };
@@ -283,9 +284,25 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
     const auth = await privateKeyJwt(box, row.id, (await clientKey(row)).sealed);
     const cfg = new oidc.Configuration(server, row.clientId, { token_endpoint_auth_method: 'private_key_jwt' }, auth);
     if (insecure) oidc.allowInsecureRequests(cfg);
+    // Keys in the signed metadata are checked by peerIdTokenSigned; without them, those at its jwks_uri.
+    if (server.jwks === undefined) oidc.enableNonRepudiationChecks(cfg);
     cfg[oidc.customFetch] = outboundFor(config).fetch;
     cfg.timeout = 10;
     return { cfg, method: 'private_key_jwt' };
+  }
+
+  /** A peer instance's ID token must be signed by a key its resolved metadata names. */
+  async function peerIdTokenSigned(row: UpstreamRow, entityId: string, idToken: string | undefined): Promise<void> {
+    if (!idToken) throw new PeerKeyRefused(`${entityId} returned no ID token`);
+    try {
+      await verifyPeerIdToken({ metadata: sso.peers.metadata! }, entityId, idToken);
+    } catch (err) {
+      if (err instanceof PeerKeyRefused) {
+        log.warn({ upstream: row.id, reason: err.message.slice(0, 300) }, 'upstream instance ID token refused');
+        throw new UpstreamRefusal('untrustedKey', err.message);
+      }
+      throw new PeerNotTrusted(`${entityId}: ${(err as Error).message}`);
+    }
   }
 
   function clientConfig(row: UpstreamRow): Promise<oidc.Configuration> {
@@ -393,12 +410,18 @@ export function upstreamRoutes(sso: Sso): { hooks: InteractionHooks & { finish(c
         expectedNonce: String(pending.nonce),
         idTokenExpected: true,
       });
+      if (row.federationEntity) await peerIdTokenSigned(row, row.federationEntity, tokens.id_token);
       const idClaims = tokens.claims()!;
       const info = await oidc.fetchUserInfo(cfg, tokens.access_token, idClaims.sub).catch(() => ({}) as Record<string, unknown>);
       accountId = await resolveUpstreamAccount(db, authz, upstream, { ...info, ...idClaims, sub: idClaims.sub });
       if (!(await maySignIn(db, accountId))) throw new UpstreamRefusal('suspended', 'This account is suspended: it cannot sign in. Ask the people who run your co-op.');
     } catch (err) {
       if (err instanceof UpstreamRefusal) return errorPage(c, 403, (T) => T.upstreamRefused(T.upstreamRefusals[err.reason]));
+      // Trust in the peer ended (unenrolled, chain expired) between the start of the log-in and its return.
+      if (err instanceof PeerNotTrusted) {
+        log.warn({ upstream: row.id, reason: err.message.slice(0, 300) }, 'upstream instance not trusted');
+        return errorPage(c, 403, (T) => T.upstreamNotTrusted(row.displayName));
+      }
       // The upstream's own words (error, error_description), so its administrator can act on them.
       log.warn({ err: upstreamErrorForLog(err), upstream: row.id, issuer: row.issuer }, 'upstream log-in failed');
       return errorPage(c, 400, (T) => T.upstreamFailed(row.displayName));

@@ -48,7 +48,10 @@ describe('federation between three instances', () => {
     // openid_provider says what the provider's own discovery says.
     const discovery = (await (await fetch(`${entityId}/oidc/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(ec.metadata!.openid_provider!.issuer).toBe(`${entityId}/oidc`);
-    for (const [name, value] of Object.entries(ec.metadata!.openid_provider!)) expect([name, discovery[name]]).toEqual([name, value]);
+    const { jwks, ...discovered } = ec.metadata!.openid_provider! as Record<string, unknown>;
+    for (const [name, value] of Object.entries(discovered)) expect([name, discovery[name]]).toEqual([name, value]);
+    // Its sign-on keys are in the signed statement, as its jwks_uri publishes them.
+    expect(jwks).toEqual(await (await fetch(`${entityId}/oidc/jwks`)).json());
     expect(ec.metadata!.federation_entity!.federation_fetch_endpoint).toBe(`${entityId}/federation/fetch`);
     const audit = (ec.metadata!.meetplane as { audit_log: { verifier_key: string; tiles_url: string } }).audit_log;
     expect(audit.tiles_url).toBe(`${entityId}/api/v1/audit`);
