@@ -15,6 +15,7 @@ import { createBackgroundWorker } from './jobs/background.js';
 import type { Worker } from './jobs/worker.js';
 import { collectCosignatures } from './federation/cosigning.js';
 import { PeerWitnessSync } from './federation/peer-witnessing.js';
+import { TrustMarkSync } from './federation/trust-mark-sync.js';
 import { TrustChainResolver } from '../federation/trust-chain.js';
 import { outboundFor } from './net/outbound.js';
 import { SetupLinks, removeSetupFile, writeSetupFile } from './setup/links.js';
@@ -53,6 +54,9 @@ export async function startServer(
   // Witnessing between pinned peers follows their metadata: re-read now and every 10 minutes.
   const peerWitnessing = new PeerWitnessSync(database.db, new TrustChainResolver(outboundFor(config)), (err) => log.warn({ err }, 're-reading the pinned peers\' witnesses failed'));
   peerWitnessing.start();
+  // The trust marks this instance holds follow what its anchors' issuers grant: fetched now and every 10 minutes.
+  const trustMarks = new TrustMarkSync({ db: database.db, box, publicUrl: config.publicUrl }, new TrustChainResolver(outboundFor(config)), outboundFor(config), log);
+  trustMarks.start();
   const sequencer = sequencerOf(database.db);
   sequencer.start((err) => log.error({ err }, 'audit sequencing failed')); // in the background; readers also sequence first (the read barrier)
   const sso = await Sso.start({ db: database.db, box, config, log });
@@ -70,6 +74,7 @@ export async function startServer(
   } catch (e) {
     await worker?.stop();
     await peerWitnessing.stop();
+    await trustMarks.stop();
     await sequencer.stop();
     await checkpointer.stop();
     await sso.stop();
@@ -89,6 +94,7 @@ export async function startServer(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await worker?.stop(); // running jobs are given back for another process
       await peerWitnessing.stop();
+      await trustMarks.stop();
       await sequencer.stop(); // number what the last requests and jobs appended
       await checkpointer.run(); // sign what the last requests appended
       await checkpointer.stop();

@@ -4,6 +4,7 @@
 // endpoint (§8.4). As subject: the instance fetches the marks its anchors' issuers hold for it
 // and publishes them in its own entity configuration (`trust_marks`).
 import { and, asc, eq, isNull } from 'drizzle-orm';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Db } from '../db/index.js';
 import type { Principal } from '../auth/principal.js';
 import type { Outbound } from '../net/outbound.js';
@@ -166,6 +167,11 @@ export async function trustMarkClaims(d: Pick<FederationDeps, 'db' | 'publicUrl'
   };
 }
 
+type HeldRow = Pick<typeof federationHeldTrustMarks.$inferSelect, 'trustMarkType' | 'issuer' | 'jwt' | 'expiresAt'>;
+/** A held mark as the audit log names it: type, issuer, expiry, the issuer's signing key and its id for the mark (jti, if any). */
+const described = (h: HeldRow) =>
+  `${h.trustMarkType} ${h.issuer} until ${h.expiresAt?.toISOString() ?? 'never'} key ${String(decodeProtectedHeader(h.jwt).kid)} id ${String(decodeJwt(h.jwt).jti ?? '-')}`;
+
 interface Fetched {
   trustMarkType: string;
   issuer: string;
@@ -259,11 +265,14 @@ export async function refreshHeldTrustMarks(d: FederationDeps, resolver: TrustCh
     }
     for (const r of answered.filter((x) => x.jwt)) {
       const row = { trustMarkType: r.trustMarkType, issuer: r.issuer, jwt: r.jwt!, expiresAt: r.expiresAt ?? null, fetchedAt: new Date() };
+      // The mark held is kept while it says the same (same expiry, same signing key): a refresh that learns nothing changes nothing.
+      const held = before.find((h) => key(h) === key(r));
+      if (held && described(held) === described(row)) continue;
       await tx.insert(federationHeldTrustMarks).values(row).onConflictDoUpdate({ target: [federationHeldTrustMarks.trustMarkType, federationHeldTrustMarks.issuer], set: row });
     }
     const after = await tx.select().from(federationHeldTrustMarks).orderBy(asc(federationHeldTrustMarks.trustMarkType), asc(federationHeldTrustMarks.issuer));
-    const names = (rows: Array<{ trustMarkType: string; issuer: string }>) => rows.map(key).sort();
-    if (JSON.stringify(names(before)) !== JSON.stringify(names(after)) || answered.some((r) => r.jwt)) {
+    const names = (rows: Array<HeldRow>) => rows.map(described).sort();
+    if (JSON.stringify(names(before)) !== JSON.stringify(names(after))) {
       await appendAudit(tx, {
         actor,
         action: 'federation.trust_marks.refresh',

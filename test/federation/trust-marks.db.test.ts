@@ -9,6 +9,9 @@ import { freePort } from '../oidc/helpers.js';
 import { runCli } from '../support/cli.js';
 import { peekStatement } from '../../federation/entity-statement.js';
 import { TrustChainResolver } from '../../federation/trust-chain.js';
+import { TrustMarkSync } from '../../server/federation/trust-mark-sync.js';
+import { SecretBox } from '../../server/crypto/secretbox.js';
+import { decodeMasterKey } from '../../server/crypto/master-key.js';
 import { resolveWithTrustMarks, trustMarksOf, trustMarksView } from '../../server/federation/resolution-marks.js';
 
 let ta: TestServer, a: TestServer, b: TestServer;
@@ -130,6 +133,28 @@ describe('trust marks issued by a trust anchor', () => {
     expect(decodeJwt((await status(TA.entityId, published)).body)).toMatchObject({ status: 'revoked' });
   });
 
+  it("the holder's own sync replaces a revoked mark by the new grant's, and a refresh that learns nothing changes nothing", async () => {
+    const refreshes = async () =>
+      (await a.api('GET', '/api/v1/audit/entries?subjectType=federation_entity&limit=1000')).json.items.filter((e: { json: { action: string } }) => e.json.action === 'federation.trust_marks.refresh').length;
+    const held = async () => ((await configuration(a)).trust_marks as Array<{ trust_mark: string }>)[0]!.trust_mark;
+    const before = await refreshes();
+    expect((await runCli(['federation', 'marks', 'fetch'], at(a))).stdout).toContain(EEA);
+    expect(await refreshes()).toBe(before);
+
+    // Revoked and granted again while A did not look: A still publishes the revoked grant's mark.
+    const old = await held();
+    await runCli(['federation', 'marks', 'revoke', A.entityId, '--type', EEA], at(ta));
+    expect((await ta.api('POST', '/api/v1/federation/trust-marks', { body: { entityId: A.entityId, trustMarkType: EEA } })).status).toBe(201);
+    expect(await held()).toBe(old);
+    expect(trustMarksOf(await freshly(b, A.entityId))).toEqual([]);
+    // A's background sync (every 10 minutes in a running instance; one round here) fetches the new one.
+    const box = new SecretBox(decodeMasterKey(a.masterKey));
+    await new TrustMarkSync({ db: a.database.db, box, publicUrl: A.entityId }, new TrustChainResolver(a.outbound), a.outbound, { warn: () => {} }).run();
+    expect(await held()).not.toBe(old);
+    expect(trustMarksOf(await freshly(b, A.entityId))).toEqual([EEA]);
+    expect(await refreshes()).toBe(before + 1);
+  });
+
   it("drops a mark from an issuer the anchor does not accept for the type, and answers 404 for marks it never issued", async () => {
     // B enrols A and grants it the same type; A trusts B as an anchor too, so it fetches and publishes B's mark.
     const B = await self(b);
@@ -153,7 +178,7 @@ describe('trust marks issued by a trust anchor', () => {
     const actions = async (s: TestServer) =>
       (await s.api('GET', '/api/v1/audit/entries?subjectType=federation_entity&limit=1000')).json.items.map((e: { json: { action: string } }) => e.json.action);
     expect(await actions(ta)).toEqual(expect.arrayContaining(['federation.trust_mark.grant', 'federation.trust_mark.revoke']));
-    expect((await actions(ta)).filter((x: string) => x === 'federation.trust_mark.grant')).toHaveLength(2);
+    expect((await actions(ta)).filter((x: string) => x === 'federation.trust_mark.grant')).toHaveLength(3);
     expect(await actions(a)).toEqual(expect.arrayContaining(['federation.trust_marks.refresh']));
   });
 });
