@@ -52,7 +52,7 @@ export function federationPublicRoutes(
   relyingParty: () => Promise<Record<string, unknown> | undefined> = async () => undefined,
 ) {
   const app = new Hono<AppEnv>();
-  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl };
+  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl, statementLifetimeS: deps.config.federationStatementLifetimeS };
 
   app.get('/.well-known/openid-federation', async (c) => {
     const jwt = await entityConfiguration(fd, await discovery(), await relyingParty());
@@ -160,7 +160,7 @@ const ResolveOut = z
 
 export function federationApiRoutes(deps: Deps, resolver: TrustChainResolver) {
   const { db, guard } = deps;
-  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl };
+  const fd = { db: deps.db, box: deps.box, publicUrl: deps.config.publicUrl, statementLifetimeS: deps.config.federationStatementLifetimeS };
   const app = router();
 
   app.openapi(

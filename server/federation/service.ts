@@ -25,9 +25,11 @@ export interface FederationDeps {
   db: Db;
   box: SecretBox;
   publicUrl: string;
+  /** Lifetime of the subordinate statements issued as anchor (FEDERATION_STATEMENT_LIFETIME). */
+  statementLifetimeS?: number;
 }
 
-/** How long the entity configuration and subordinate statements are valid. */
+/** How long the entity configuration (and, unless configured, subordinate statements) are valid. */
 export const CONFIGURATION_LIFETIME_S = 3600;
 
 export async function entityConfiguration(d: FederationDeps, openidProvider: Record<string, unknown> | undefined, openidRelyingParty?: Record<string, unknown>): Promise<string> {
@@ -69,7 +71,8 @@ export async function subordinateStatement(d: FederationDeps, sub: string): Prom
     metadataPolicy: row.metadataPolicy as MetadataPolicy | null,
     constraints: row.constraints as Constraints | null,
   });
-  return signStatement(claims, await federationSigningKey(d.db, d.box), Math.min(CONFIGURATION_LIFETIME_S, STATEMENT_LIFETIME_S));
+  // Instances cache a chain until its earliest exp: this lifetime bounds how long they keep trusting an unenrolled entity.
+  return signStatement(claims, await federationSigningKey(d.db, d.box), Math.min(d.statementLifetimeS ?? CONFIGURATION_LIFETIME_S, STATEMENT_LIFETIME_S));
 }
 
 export async function subordinateIds(db: Db): Promise<string[]> {
@@ -214,16 +217,16 @@ export async function resolveEntity(db: Db, resolver: TrustChainResolver, sub: s
   const anchors = await db.select().from(federationAnchors).orderBy(asc(federationAnchors.entityId));
   const candidates = trustAnchor ? anchors.filter((a) => a.entityId === normaliseEntityId(trustAnchor)) : anchors;
   if (trustAnchor && candidates.length === 0) throw new TrustChainError(`${trustAnchor} is not a trust anchor of this instance`, 'invalid_trust_anchor');
-  const failures: string[] = [];
+  const failures: Array<{ anchor: string; err: TrustChainError }> = [];
   for (const a of candidates) {
     try {
       return { kind: 'chain', chain: await resolver.resolve(subject, { entityId: a.entityId, jwks: a.jwks }) };
     } catch (err) {
       if (!(err instanceof TrustChainError)) throw err;
-      if (candidates.length === 1) throw err;
-      failures.push(`${a.entityId}: ${err.message}`);
+      failures.push({ anchor: a.entityId, err });
     }
   }
+  // A peer pinned as well is trusted by its pin when no anchor vouches for it (or none answers).
   if (!trustAnchor) {
     const [peer] = await db.select().from(federationPeers).where(eq(federationPeers.entityId, subject));
     if (peer) {
@@ -231,7 +234,8 @@ export async function resolveEntity(db: Db, resolver: TrustChainResolver, sub: s
       return { kind: 'pinned', subject, thumbprint: peer.thumbprint, metadata: statement.metadata ?? {}, expiresAt: statement.exp };
     }
   }
-  throw new TrustChainError(failures.length > 0 ? failures.join('; ') : `${subject} is neither reachable from a trust anchor nor a pinned peer`);
+  if (failures.length === 1) throw failures[0]!.err;
+  throw new TrustChainError(failures.length > 0 ? failures.map((f) => `${f.anchor}: ${f.err.message}`).join('; ') : `${subject} is neither reachable from a trust anchor nor a pinned peer`);
 }
 
 /**
