@@ -1,13 +1,25 @@
-// A map of values read from the database, each served only while nothing it was
-// read from has changed (the change feed's epoch as of before the read) and for at
-// most maxAgeMs (so a missed change notice cannot keep an entry for long). Absent
-// values are not kept: only what exists is cached.
+// A map of values read from the database, each served only while none of the tables
+// it was read from has changed (the change feed's epoch of those tables as of before
+// the read), for at most maxAgeMs (so a missed change notice cannot keep an entry for
+// long) and never past the value's own expiry (a grant or token that runs out).
+// Absent values are not kept: only what exists is cached.
 import type { ChangeFeed } from './change-feed.js';
 
 interface Entry<V> {
   value: V;
   epoch: number;
-  at: number;
+  /** performance.now() after which it is read again */
+  until: number;
+}
+
+export interface FreshCacheOptions<V> {
+  /** The tables the values are read from: a change to any of them retires every entry. */
+  tables: readonly string[];
+  /** Served for at most this long after the read (0: not cached). */
+  maxAgeMs: number;
+  maxEntries?: number;
+  /** When a value stops being true by itself (epoch ms), e.g. the earliest expiry among the grants it holds. */
+  expiresAt?: (value: V) => number | null;
 }
 
 export class FreshCache<K, V> {
@@ -15,24 +27,28 @@ export class FreshCache<K, V> {
 
   constructor(
     private readonly feed: ChangeFeed,
-    private readonly maxAgeMs: number,
-    private readonly maxEntries = 10_000,
+    private readonly opts: FreshCacheOptions<V>,
   ) {}
 
   async get(key: K, load: () => Promise<V | undefined>): Promise<V | undefined> {
     const now = performance.now();
     const hit = this.#entries.get(key);
-    if (hit && hit.epoch === this.feed.epoch && now - hit.at < this.maxAgeMs) return hit.value;
+    if (hit && hit.epoch === this.feed.epochOf(this.opts.tables) && now < hit.until) return hit.value;
     // Taken before the read: a change committed while it runs leaves the entry already stale.
-    const epoch = this.feed.epoch;
-    const keep = this.feed.live && this.maxAgeMs > 0;
+    const epoch = this.feed.epochOf(this.opts.tables);
+    const keep = this.feed.live && this.opts.maxAgeMs > 0;
     const value = await load();
     if (value === undefined || !keep) {
       this.#entries.delete(key);
       return value;
     }
-    if (this.#entries.size >= this.maxEntries) this.#entries.clear();
-    this.#entries.set(key, { value, epoch, at: now });
+    let until = now + this.opts.maxAgeMs;
+    const expires = this.opts.expiresAt?.(value);
+    // performance.now() and the wall clock tick together; the value's expiry is on the wall clock.
+    if (expires != null) until = Math.min(until, now + (expires - Date.now()));
+    if (until <= now) return value;
+    if (this.#entries.size >= (this.opts.maxEntries ?? 10_000)) this.#entries.clear();
+    this.#entries.set(key, { value, epoch, until });
     return value;
   }
 }

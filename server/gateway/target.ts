@@ -69,8 +69,9 @@ export class TargetResolver {
   ) {
     this.#lookups = prepare(db);
     const feed = changeFeed(db, opts.onListenError);
-    this.#targets = new FreshCache(feed, opts.maxAgeMs);
-    this.#clusters = new FreshCache(feed, opts.maxAgeMs);
+    // A target is a tenancy row and its cluster's; a cluster target the cluster's row alone.
+    this.#targets = new FreshCache(feed, { tables: ['tenancies', 'clusters'], maxAgeMs: opts.maxAgeMs });
+    this.#clusters = new FreshCache(feed, { tables: ['clusters'], maxAgeMs: opts.maxAgeMs });
   }
 
   /** `ref` is a tenancy slug or id; undefined when there is no such tenancy. */

@@ -1,13 +1,13 @@
-// The cache of gateway targets: served while nothing changed and for at most its max
-// age; a change during a read leaves that read uncached; a feed that is not (yet)
-// listening caches nothing.
+// The caches of gateway targets and of principals: served while none of their tables
+// changed, for at most their max age and never past the value's own expiry; a change
+// during a read leaves that read uncached; a feed that is not (yet) listening caches nothing.
 import { describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../server/cache/change-feed.js';
 import { FreshCache } from '../../server/cache/fresh-cache.js';
 
 function counted(feed: ChangeFeed, maxAgeMs: number) {
   let reads = 0;
-  const cache = new FreshCache<string, string>(feed, maxAgeMs);
+  const cache = new FreshCache<string, string>(feed, { tables: ['grants'], maxAgeMs });
   const get = () => cache.get('k', async () => `v${++reads}`);
   return { get, reads: () => reads };
 }
@@ -24,9 +24,40 @@ describe('FreshCache', () => {
     const c = counted(feed, 60_000);
     expect(await c.get()).toBe('v1');
     expect(await c.get()).toBe('v1');
-    feed.bump();
+    feed.bump('grants');
     expect(await c.get()).toBe('v2');
-    expect(c.reads()).toBe(2);
+    // A write through the API (no table named) retires it too.
+    feed.bump();
+    expect(await c.get()).toBe('v3');
+    expect(c.reads()).toBe(3);
+  });
+
+  it('keeps a value when only a table it was not read from changed', async () => {
+    const feed = live();
+    const c = counted(feed, 60_000);
+    await c.get();
+    feed.bump('tenancies');
+    feed.bump('clusters');
+    expect(await c.get()).toBe('v1');
+    expect(c.reads()).toBe(1);
+  });
+
+  it('reads again once the value itself expires (a grant running out), before its max age', async () => {
+    const cache = new FreshCache<string, { until: number }>(live(), { tables: ['grants'], maxAgeMs: 60_000, expiresAt: (v) => v.until });
+    let reads = 0;
+    const get = () => cache.get('k', async () => ({ until: Date.now() + 60, n: ++reads }));
+    await get();
+    await get();
+    expect(reads).toBe(1);
+    await new Promise((r) => setTimeout(r, 90));
+    await get();
+    expect(reads).toBe(2);
+    // Already expired when read: served once, not kept.
+    const gone = new FreshCache<string, { until: number }>(live(), { tables: ['grants'], maxAgeMs: 60_000, expiresAt: (v) => v.until });
+    let n = 0;
+    await gone.get('k', async () => ({ until: Date.now() - 1, n: ++n }));
+    await gone.get('k', async () => ({ until: Date.now() - 1, n: ++n }));
+    expect(n).toBe(2);
   });
 
   it('reads again once the max age has passed, with no announcement (a missed notice)', async () => {
@@ -38,9 +69,9 @@ describe('FreshCache', () => {
 
   it('does not keep a value read while a change was announced', async () => {
     const feed = live();
-    const cache = new FreshCache<string, string>(feed, 60_000);
+    const cache = new FreshCache<string, string>(feed, { tables: ['grants'], maxAgeMs: 60_000 });
     await cache.get('k', async () => {
-      feed.bump();
+      feed.bump('grants');
       return 'old';
     });
     expect(await cache.get('k', async () => 'new')).toBe('new');
@@ -61,7 +92,7 @@ describe('FreshCache', () => {
   });
 
   it('keeps no absent value', async () => {
-    const cache = new FreshCache<string, string>(live(), 60_000);
+    const cache = new FreshCache<string, string>(live(), { tables: ['grants'], maxAgeMs: 60_000 });
     expect(await cache.get('k', async () => undefined)).toBeUndefined();
     expect(await cache.get('k', async () => 'now there')).toBe('now there');
   });
