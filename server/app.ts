@@ -45,11 +45,14 @@ import { providerMetadata } from './federation/provider-metadata.js';
 import { witnessApiRoutes, witnessPublicRoutes } from './federation/witness-routes.js';
 import { sequenceAfterAppends } from './audit/request-barrier.js';
 import { retireCachesAfterWrites } from './cache/after-writes.js';
+import { setCacheMaxAge } from './cache/db-caches.js';
 
 export const API_PREFIX = '/api/v1';
 
 /** `setup`: the one-time setup link of an instance without a platform admin (server/setup), mounted at /setup. */
 export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
+  // Before anything reads through the caches of principals and their facts (server/cache/db-caches.ts).
+  setCacheMaxAge(base.db, base.config.cacheMaxAgeMs);
   const deps: Deps = { ...base, guard: new Guard(new Authz(base.db)) };
   const metrics = new Metrics().watch(deps.db);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

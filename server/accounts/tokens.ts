@@ -6,6 +6,7 @@ import type { Db, Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { accessTokens, accounts } from './table.js';
 import type { Principal } from '../auth/principal.js';
+import { dbCache } from '../cache/db-caches.js';
 
 export const PAT_PREFIX = 'mp_pat_';
 const PAT_RE = /^mp_pat_[A-Za-z0-9_-]{43}$/;
@@ -57,7 +58,13 @@ export async function principalForPat(db: Db, token: string, now = new Date()): 
   if (!PAT_RE.test(token)) return null;
   let lookup = prepared.get(db);
   if (!lookup) prepared.set(db, (lookup = preparePatLookup(db)));
-  const [row] = await lookup.execute({ hash: hashToken(token) });
+  // Cached by hash until the token or its account changes anywhere (revoked, suspended) or it expires.
+  const row = await dbCache<string, PatRow>(db, 'pat-principals', { tables: ['access_tokens', 'accounts'], expiresAt: (r) => r.expiresAt?.getTime() ?? null }).get(
+    hashToken(token),
+    async () => (await lookup.execute({ hash: hashToken(token) }))[0],
+  );
   if (!row || (row.expiresAt && row.expiresAt <= now)) return null;
   return { accountId: row.accountId, coopId: row.coopId, platformAdmin: row.platformAdmin, via: 'pat', tokenId: row.tokenId };
 }
+
+type PatRow = Awaited<ReturnType<ReturnType<typeof preparePatLookup>['execute']>>[number];

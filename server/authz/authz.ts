@@ -1,6 +1,6 @@
 // The request side of authorisation: turns a Principal into Cedar facts (its
-// active grants, read from the database on every request, and its tenancy
-// memberships), asks the evaluator, and turns a denial into a problem: 404
+// active grants and its tenancy memberships, cached until either table changes
+// anywhere or a grant runs out: server/cache/db-caches.ts), asks the evaluator, and turns a denial into a problem: 404
 // when the principal may not even see the object, else 403 naming the
 // deciding policies. Every decision on a state-changing action is audited:
 // denials here, allows by the service in the transaction of the change.
@@ -13,6 +13,7 @@ import { problems } from '../http/problem.js';
 import { accounts, memberships } from '../accounts/table.js';
 import { activeGrants, grantApprovesTransfers, resolveScope, type Grant } from '../grants/service.js';
 import { holdingsOf } from '../../policies/holdings.js';
+import { dbCache } from '../cache/db-caches.js';
 import { policyEvaluator, type AuthzContext, type Decision, type Evaluator, type Explanation, type PrincipalFacts, type ResourceRef } from '../../policies/evaluator.js';
 
 const PLATFORM_RESOURCE: ResourceRef = { type: 'Platform' };
@@ -46,8 +47,18 @@ export class Authz {
 
   async #load(p: Principal): Promise<Facts> {
     if (p.via === 'local') return { accountId: p.accountId, coopId: p.coopId, grants: [CONSOLE_GRANT], memberOf: [], active: [] };
-    if (p.machine) return this.clientFacts({ id: p.accountId, coopId: p.coopId!, tenancyId: p.machine.tenancyId });
-    return this.accountFacts(p.accountId, p.coopId);
+    const m = p.machine;
+    const key = m ? `client:${p.accountId}:${p.coopId}:${m.tenancyId}` : `account:${p.accountId}:${p.coopId}`;
+    const cached = await this.#cache().get(key, () => (m ? this.clientFacts({ id: p.accountId, coopId: p.coopId!, tenancyId: m.tenancyId }) : this.accountFacts(p.accountId, p.coopId)));
+    return cached!;
+  }
+
+  /** A principal's facts across requests: until a grant or membership changes anywhere, or the first of its grants expires. */
+  #cache() {
+    return dbCache<string, Facts>(this.db, 'principal-facts', {
+      tables: ['grants', 'memberships'],
+      expiresAt: (f) => f.active.reduce<number | null>((first, g) => (g.expiresAt && (first === null || g.expiresAt.getTime() < first) ? g.expiresAt.getTime() : first), null),
+    });
   }
 
   /** A machine client's facts: its active grants, no memberships, and the scope it was created for. */
@@ -85,7 +96,7 @@ export class Authz {
     };
   }
 
-  /** The decision alone; the grants are always read from the database here, so they count as verified. */
+  /** The decision alone; the grants come from the database here (or its cache), so they count as verified. */
   async decide(p: Principal, action: string, resource: ResourceRef): Promise<Decision> {
     return this.decideFor(await this.facts(p), action, resource);
   }

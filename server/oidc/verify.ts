@@ -10,6 +10,10 @@ import { accounts } from '../accounts/table.js';
 import { UUID_RE } from '../ids.js';
 import { oidcClients } from './table.js';
 import { API_SCOPE } from './provider.js';
+import { dbCache } from '../cache/db-caches.js';
+
+type AccountRow = { id: string; coopId: string | null; platformAdmin: boolean };
+type ClientRow = { id: string; coopId: string; tenancyId: string | null; kind: string };
 
 export class AccessTokenVerifier {
   #jwks: ReturnType<typeof createLocalJWKSet>;
@@ -70,13 +74,14 @@ export class AccessTokenVerifier {
     const tokenId = String(claims.jti);
     // Client credentials: the subject is the client itself (a machine client of a co-op).
     if (claims.sub === clientId) {
-      const [client] = await this.#clientQuery.execute({ clientId });
+      // Cached until a client changes anywhere: a deleted client's tokens stop on every process as the change notice arrives.
+      const client = await dbCache<string, ClientRow>(this.db, 'token-clients', { tables: ['oidc_clients'] }).get(clientId, async () => (await this.#clientQuery.execute({ clientId }))[0]);
       if (!client || client.kind !== 'machine') return null;
-      // Read on every request: a deleted client's tokens stop at once, on every process.
       return { accountId: client.id, coopId: client.coopId, platformAdmin: false, via: 'oidc', tokenId, clientId, scope, machine: { tenancyId: client.tenancyId } };
     }
     if (!UUID_RE.test(claims.sub ?? '')) return null;
-    const [account] = await this.#accountQuery.execute({ id: claims.sub! });
+    // Cached until an account changes anywhere (a suspension among them).
+    const account = await dbCache<string, AccountRow>(this.db, 'token-accounts', { tables: ['accounts'] }).get(claims.sub!, async () => (await this.#accountQuery.execute({ id: claims.sub! }))[0]);
     if (!account) return null;
     return { accountId: account.id, coopId: account.coopId, platformAdmin: account.platformAdmin, via: 'oidc', tokenId, clientId, scope };
   }

@@ -4,6 +4,7 @@
 // not add directly are invited by address, and become members only when they
 // accept (the page itself is tested in a browser: invitation-page.db.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeFeed } from '../../server/cache/change-feed.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -111,6 +112,8 @@ describe('adding members directly', () => {
     const otherAdmin = await coopAdminWithToken(s, coopB.id);
     // An account of co-op A that is co-op B's admin: co-op A's admin does not hold that.
     await s.database.db.execute(sql`update accounts set coop_id = ${coopA.id} where id = ${otherAdmin.accountId}`);
+    // Written by SQL, not through the API: the database announces it to this process's caches a moment later; say it now.
+    changeFeed(s.database.db).bump('accounts');
     const res = await s.api('PUT', `/api/v1/tenancies/${tenancyA.id}/members/${otherAdmin.accountId}`, { token: adminA.token, body: { role: 'member' } });
     expect(res.status, res.text).toBe(403);
     expect(await memberIds(tenancyA.id)).not.toContain(otherAdmin.accountId);

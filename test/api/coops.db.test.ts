@@ -193,7 +193,10 @@ describe('authentication and interim permissions', () => {
 
     const { sql } = await import('drizzle-orm');
     const { hashToken } = await import('../../server/accounts/tokens.js');
+    const { changeFeed } = await import('../../server/cache/change-feed.js');
     await s.database.db.execute(sql`update access_tokens set expires_at = now() - interval '1 second' where token_hash = ${hashToken(token)}`);
+    // Written by SQL, not through the API: the database announces it to this process's caches a moment later; say it now.
+    changeFeed(s.database.db).bump('access_tokens');
     expect((await s.api('GET', '/api/v1/coops', { token })).status).toBe(401);
   });
 });

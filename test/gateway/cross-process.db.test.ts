@@ -1,6 +1,6 @@
-// Gateway targets are cached per process (server/cache): a change made through one
-// meetplane process, or straight in the database, must reach the gateway of another
-// process on the same PostgreSQL within 1 s. Two `meetplane serve` children (A and B)
+// Gateway targets, principals and their facts are cached per process (server/cache): a
+// change made through one meetplane process, or straight in the database, must reach the
+// gateway and the REST API of another process on the same PostgreSQL within 1 s. Two `meetplane serve` children (A and B)
 // share one database; B has answered for the tenancy just before each change (so its
 // target is cached), and both run with a 60 s cache max age, so only the change notice
 // can make B see the change in time. PostgreSQL only: an in-memory PGlite serves one process.
@@ -15,7 +15,7 @@ import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
 import { startTestServer, TEST_OUTBOUND_ALLOW, type TestServer } from '../support/server.js';
 import { backend } from '../support/db.js';
 import { serveCli } from '../support/cli.js';
-import { createCluster, createCoop, createTenancy } from '../support/fixtures.js';
+import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 
 const postgres = backend() === 'postgres';
 const SECRET_A = 'cross-a-secret-0123456789';
@@ -90,7 +90,8 @@ async function onA(method: string, path: string, body?: unknown, headers: Record
     headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown>, etag: res.headers.get('etag') };
+  const text = await res.text();
+  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Record<string, unknown>, etag: res.headers.get('etag') };
 }
 
 describe.skipIf(!postgres)('a change on one meetplane process, seen by the gateway of another', () => {
@@ -141,5 +142,64 @@ describe.skipIf(!postgres)('a change on one meetplane process, seen by the gatew
     expect(ms).toBeLessThanOrEqual(WITHIN_MS);
     // And the new secret is accepted there.
     await expect(clientOn(procB, t, rotated.json['bbbSecret'] as string).getMeetings()).resolves.toBeDefined();
+  });
+});
+
+/** GET on process B with a bearer token: the status it answers. */
+const statusOnB = async (path: string, token: string) => (await fetch(procB + path, { headers: { authorization: `Bearer ${token}` } })).status;
+
+/** B answered 200 just before the change (so what it read is cached); after it, B must refuse within 1 s. */
+async function refusedOnBWithin(path: string, token: string, change: () => Promise<void>) {
+  expect(await statusOnB(path, token)).toBe(200);
+  expect(await statusOnB(path, token)).toBe(200);
+  await change();
+  const since = performance.now();
+  return msUntil(since, async () => (await statusOnB(path, token)) !== 200);
+}
+
+describe.skipIf(!postgres)('a change of who may do what on one meetplane process, seen by the REST API of another', () => {
+  it("a revoked grant stops its holder's reads on the other process within 1 s", async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const admin = await coopAdminWithToken(s, coop.id);
+    const [grant] = (await s.api('GET', `/api/v1/grants?account=${admin.accountId}&active=true`)).json.items;
+    const ms = await refusedOnBWithin(`/api/v1/tenancies/${t.id}`, admin.token, async () => {
+      const { etag } = await onA('GET', `/api/v1/grants/${grant.id}`);
+      expect((await onA('POST', `/api/v1/grants/${grant.id}/revoke`, { reason: 'left the co-op' }, { 'if-match': etag! })).status).toBe(200);
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+  });
+
+  it('a removed membership stops the member on the other process within 1 s', async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const owner = await memberWithToken(s, coop.id);
+    expect((await onA('PUT', `/api/v1/tenancies/${t.id}/members/${owner.accountId}`, { role: 'owner' })).status).toBe(204);
+    const ms = await refusedOnBWithin(`/api/v1/tenancies/${t.id}`, owner.token, async () => {
+      expect((await onA('DELETE', `/api/v1/tenancies/${t.id}/members/${owner.accountId}`)).status).toBe(204);
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+  });
+
+  it('a revoked personal access token is refused on the other process within 1 s', async () => {
+    const who = await memberWithToken(s, coop.id);
+    const [pat] = (await s.api('GET', '/api/v1/tokens', { token: who.token })).json.items;
+    const ms = await refusedOnBWithin('/api/v1/tokens', who.token, async () => {
+      const res = await fetch(`${procA}/api/v1/tokens/${pat.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${who.token}` } });
+      expect(res.status).toBe(204);
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+  });
+
+  it("a suspended account's token is refused on the other process within 1 s, also when suspended straight in the database", async () => {
+    const viaApi = await memberWithToken(s, coop.id);
+    let ms = await refusedOnBWithin('/api/v1/tokens', viaApi.token, async () => {
+      const { etag } = await onA('GET', `/api/v1/accounts/${viaApi.accountId}`);
+      expect((await onA('POST', `/api/v1/accounts/${viaApi.accountId}/suspend`, { reason: 'left' }, { 'if-match': etag! })).status).toBe(200);
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+    const bySql = await memberWithToken(s, coop.id);
+    ms = await refusedOnBWithin('/api/v1/tokens', bySql.token, async () => {
+      await s.database.db.execute(sql`update accounts set suspended_at = now() where id = ${bySql.accountId}`);
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
   });
 });

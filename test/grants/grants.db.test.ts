@@ -3,6 +3,7 @@
 // and explanations, and the audit trail of decisions.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeFeed } from '../../server/cache/change-feed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { policyEvaluator } from '../../policies/evaluator.js';
@@ -149,6 +150,8 @@ describe('grants', () => {
     const child = await delegateOk(frank, { from: g.id, account: erin.accountId, role: 'cluster_operator', scope: { type: 'cluster', id: A2 }, expiresAt: days(2) });
     expect((await check(erin.accountId, 'cluster.drain', `cluster:${A2}`)).decision).toBe('allow');
     await s.database.db.execute(sql`update grants set expires_at = now() - interval '1 minute' where id = ${g.id}`);
+    // Written by SQL, not through the API: the database announces it to this process's caches a moment later; say it now.
+    changeFeed(s.database.db).bump('grants');
     const r = await delegate(frank, { from: g.id, account: carol.accountId, role: 'cluster_operator', scope: { type: 'cluster', id: A2 }, expiresAt: days(1) });
     expect(r.status).toBe(403);
     expect(r.json.rule).toBe('delegation.grantor-inactive');

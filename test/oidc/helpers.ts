@@ -90,6 +90,9 @@ export async function makePlatformAdmin(s: TestServer, accountId: string): Promi
   const { sql } = await import('drizzle-orm');
   const { insertRootGrant } = await import('../../server/grants/service.js');
   const { LOCAL_OPERATOR } = await import('../../server/auth/principal.js');
+  const { changeFeed } = await import('../../server/cache/change-feed.js');
   await s.database.db.execute(sql`update accounts set platform_admin = true where id = ${accountId}`);
   await s.database.db.transaction((tx) => insertRootGrant(tx, LOCAL_OPERATOR, { accountId, role: 'platform_admin', scope: { type: 'global' }, reason: 'test' }));
+  // Written by SQL, not through the API: the database announces it to this process's caches a moment later; say it now.
+  changeFeed(s.database.db).bump();
 }
