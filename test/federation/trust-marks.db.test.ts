@@ -65,6 +65,9 @@ describe('trust marks issued by a trust anchor', () => {
     expect(granted.stdout, granted.stderr).toMatch(new RegExp(`^granted ${EEA} to ${A.entityId} until \\d{4}-`));
     const listed = (await ta.api('GET', '/api/v1/federation/trust-marks')).json.issued;
     expect(listed).toMatchObject([{ entityId: A.entityId, trustMarkType: EEA, status: 'active' }]);
+    const shown = (await runCli(['federation', 'marks'], at(ta))).stdout;
+    const row = shown.split('\n').find((l) => l.startsWith(A.entityId));
+    expect(row?.split(/\s+/).slice(0, 3)).toEqual([A.entityId, EEA, 'active']);
   });
 
   it("names itself in trust_mark_issuers and serves the signed mark at its trust mark endpoint", async () => {
