@@ -3,6 +3,7 @@
 // to report figures from a run with any non-2xx answer.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -22,10 +23,17 @@ export function cli(args: string[], env: Record<string, string>): Promise<string
   });
 }
 
+/** The node flags of package.json's start script (between `node` and the script). */
+export function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return start.split(' ').filter((w) => w.startsWith('--'));
+}
+
 export function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
+    // The flags `npm start` gives node (package.json), so the figures are of the server as users run it;
     // BENCH_SERVE_NODE_ARGS: extra node flags for the served process only, e.g. "--cpu-prof --cpu-prof-dir=prof".
-    const nodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const nodeArgs = [...startFlags(), ...(process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
       // Production logs one line per request at info: measure with that cost. The BBB doubles listen on loopback.
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', OUTBOUND_ALLOW: '127.0.0.0/8', ...env },

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // The meetplane command: a thin client of the REST API plus local admin commands.
 import { Command, CommanderError } from 'commander';
 import { CliError, describeError } from './errors.js';

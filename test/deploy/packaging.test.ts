@@ -47,6 +47,16 @@ describe('systemd unit (deploy/meetplane.service)', () => {
     expect(s.get('Environment')?.join(' ')).toContain('DATA_DIR=/var/lib/meetplane');
     expect(s.get('ExecStart')?.[0]).toMatch(/dist\/cli\/main\.js serve$/);
   });
+
+  it('gives node the flags npm start gives it (a small young generation, not one sized from the host)', () => {
+    const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const flags = start.split(' ').filter((w) => w.startsWith('--'));
+    expect(flags).toContain('--max-semi-space-size=8');
+    expect(unitSettings(text).get('Environment')?.join(' ')).toContain(`NODE_OPTIONS=${flags.join(' ')}`);
+    expect(readFileSync(path.join(ROOT, 'deploy/Containerfile'), 'utf8')).toContain(`ENV NODE_OPTIONS=${flags.join(' ')}`);
+    // The installed `meetplane` command too.
+    expect(readFileSync(path.join(ROOT, 'cli/main.ts'), 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${flags.join(' ')}`);
+  });
 });
 
 describe('container image (deploy/Containerfile)', () => {
