@@ -55,6 +55,8 @@ export class TrustChainError extends Error {
 const MAX_DEPTH = 8;
 /** Trust mark issuers other than the anchor and the subject are resolved too, but not their issuers' issuers. */
 const MAX_ISSUER_DEPTH = 1;
+/** Status answers remembered at most (the map is emptied when full: a cache, not a record). */
+const MAX_STATUSES = 1000;
 
 const statusEndpointOf = (s: { metadata?: Record<string, Record<string, unknown>> }) => {
   const e = s.metadata?.federation_entity?.federation_trust_mark_status_endpoint;
@@ -77,6 +79,8 @@ export function namingAllows(entityId: string, c: NonNullable<Constraints['namin
 export class TrustChainResolver {
   readonly #fetch: Outbound['fetch'];
   readonly #cache = new Map<string, ResolvedChain>();
+  /** Trust mark status answers by endpoint and mark, with when they were learnt. */
+  readonly #statuses = new Map<string, { status?: string; failure?: string; at: number }>();
   readonly #now: () => number;
 
   constructor(outbound: Pick<Outbound, 'fetch'>, now: () => number = Date.now) {
@@ -190,7 +194,7 @@ export class TrustChainResolver {
    * publishes a status endpoint asked there (§8.4). A mark whose status cannot be learnt is
    * dropped: a fact the data-protection rules rely on is not assumed.
    */
-  async checkTrustMarks(chain: ResolvedChain): Promise<TrustMarkReport> {
+  async checkTrustMarks(chain: ResolvedChain, opts: { statusMaxAgeMs?: number } = {}): Promise<TrustMarkReport> {
     const now = this.#now();
     const { valid, dropped } = unexpired(chain.trustMarks, now);
     const kept = [];
@@ -199,16 +203,32 @@ export class TrustChainResolver {
         kept.push(m);
         continue;
       }
-      try {
-        const status = await this.#status(m.statusEndpoint, m, now);
-        if (status === 'active') kept.push(m);
-        else dropped.push({ trust_mark_type: m.trust_mark_type, iss: m.iss, reason: `its issuer's status endpoint says ${status}` });
-      } catch (err) {
-        if (!(err instanceof TrustMarkError || err instanceof TrustChainError)) throw err;
-        dropped.push({ trust_mark_type: m.trust_mark_type, iss: m.iss, reason: `its status could not be checked: ${err.message}` });
-      }
+      const answer = await this.#cachedStatus(m.statusEndpoint, m, now, opts.statusMaxAgeMs ?? 0);
+      if (answer.status === 'active') kept.push(m);
+      else if (answer.status) dropped.push({ trust_mark_type: m.trust_mark_type, iss: m.iss, reason: `its issuer's status endpoint says ${answer.status}` });
+      else dropped.push({ trust_mark_type: m.trust_mark_type, iss: m.iss, reason: `its status could not be checked: ${answer.failure}` });
     }
     return { valid: kept, dropped };
+  }
+
+  /**
+   * The issuer's answer, reused for `maxAgeMs` (0: always asked). Failures are reused too: what
+   * unauthenticated callers can make this instance ask is bounded by the age, not by their rate.
+   */
+  async #cachedStatus(endpoint: string, mark: TrustMarkReport['valid'][number], now: number, maxAgeMs: number): Promise<{ status?: string; failure?: string }> {
+    const key = `${endpoint} ${mark.jwt}`;
+    const cached = this.#statuses.get(key);
+    if (maxAgeMs > 0 && cached && now - cached.at < maxAgeMs) return cached;
+    let answer: { status?: string; failure?: string };
+    try {
+      answer = { status: await this.#status(endpoint, mark, now) };
+    } catch (err) {
+      if (!(err instanceof TrustMarkError || err instanceof TrustChainError)) throw err;
+      answer = { failure: err.message };
+    }
+    if (this.#statuses.size >= MAX_STATUSES) this.#statuses.clear();
+    this.#statuses.set(key, { ...answer, at: now });
+    return answer;
   }
 
   async #status(endpoint: string, mark: TrustMarkReport['valid'][number], now: number): Promise<string> {

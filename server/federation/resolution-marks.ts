@@ -6,13 +6,20 @@ import type { TrustChainResolver } from '../../federation/trust-chain.js';
 import type { TrustMarkReport } from '../../federation/trust-mark.js';
 import { resolveEntity, type Resolution } from './service.js';
 
+/** How long the public resolve endpoint reuses an issuer's status answer. */
+export const PUBLIC_STATUS_MAX_AGE_MS = 30_000;
+
 export type CheckedResolution = Resolution & { trustMarks: TrustMarkReport };
 
-export async function resolveWithTrustMarks(db: Db, resolver: TrustChainResolver, sub: string, trustAnchor?: string): Promise<CheckedResolution> {
+/**
+ * `statusMaxAgeMs` reuses an issuer's status answer that long (the public resolve endpoint, which
+ * anyone may call); by default every mark's status is asked now.
+ */
+export async function resolveWithTrustMarks(db: Db, resolver: TrustChainResolver, sub: string, trustAnchor?: string, opts: { statusMaxAgeMs?: number } = {}): Promise<CheckedResolution> {
   const r = await resolveEntity(db, resolver, sub, trustAnchor);
   // A pinned peer has no anchor to say whose marks count: none are accepted from it.
   if (r.kind === 'pinned') return { ...r, trustMarks: { valid: [], dropped: [] } };
-  return { ...r, trustMarks: await resolver.checkTrustMarks(r.chain) };
+  return { ...r, trustMarks: await resolver.checkTrustMarks(r.chain, opts) };
 }
 
 /**

@@ -13,7 +13,7 @@ import { ENTITY_STATEMENT_CONTENT_TYPE } from '../../federation/entity-statement
 import { TrustChainError, TrustChainResolver } from '../../federation/trust-chain.js';
 import type { MetadataPolicy } from '../../federation/metadata-policy.js';
 import { federationSigningKey } from './keys.js';
-import { resolveWithTrustMarks, trustMarksView, type CheckedResolution } from './resolution-marks.js';
+import { PUBLIC_STATUS_MAX_AGE_MS, resolveWithTrustMarks, trustMarksView, type CheckedResolution } from './resolution-marks.js';
 import { trustMarkApiRoutes, trustMarkPublicRoutes } from './trust-mark-routes.js';
 import { addAnchor, addPeer, removePeer, enrol, removeSubordinate, rotateKey, entityConfiguration, listTrust, subordinateIds, subordinateStatement } from './service.js';
 
@@ -76,7 +76,8 @@ export function federationPublicRoutes(
     if (!sub || !anchor) return c.json(fedError('invalid_request', 'sub and trust_anchor are required'), 400);
     let r: CheckedResolution;
     try {
-      r = await resolveWithTrustMarks(deps.db, resolver, sub, anchor);
+      // Anyone may ask: each issuer's status answer is reused for a while, so callers cannot make this instance ask at their rate.
+      r = await resolveWithTrustMarks(deps.db, resolver, sub, anchor, { statusMaxAgeMs: PUBLIC_STATUS_MAX_AGE_MS });
     } catch (err) {
       if (err instanceof TrustChainError) return c.json(fedError(err.code, err.message), err.code === 'invalid_trust_anchor' ? 404 : 400);
       throw err;
