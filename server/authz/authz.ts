@@ -26,8 +26,12 @@ export interface Facts extends PrincipalFacts {
 /** The console operator (`meetplane admin ...`) acts as a platform admin. */
 const CONSOLE_GRANT = { id: 'console', role: 'platform_admin', scope: { type: 'global' }, delegable: true } as const;
 
+/** Decisions kept per facts object (a page of results asks about a few co-ops and clusters). */
+const MAX_DECISIONS_PER_FACTS = 256;
+
 export class Authz {
   readonly #facts = new WeakMap<Principal, Promise<Facts>>();
+  readonly #decisions = new WeakMap<PrincipalFacts, Map<string, Decision>>();
 
   constructor(
     readonly db: Db,
@@ -101,9 +105,24 @@ export class Authz {
     return this.decideFor(await this.facts(p), action, resource);
   }
 
-  /** The decision for facts that stand for a principal (e.g. an upstream provider linking an account). */
+  /**
+   * The decision for facts that stand for a principal (e.g. an upstream provider linking an account).
+   * The policies are a pure function of facts, action, resource and context: the answer for one set
+   * of facts is kept with that facts object, which the facts cache replaces on any change to grants
+   * or memberships, so the same question about the same facts is asked of Cedar once.
+   */
   async decideFor(facts: PrincipalFacts, action: string, resource: ResourceRef): Promise<Decision> {
-    return this.evaluator.authorize(facts, action, resource, await this.#context(facts, action, resource));
+    const context = await this.#context(facts, action, resource);
+    let asked = this.#decisions.get(facts);
+    if (!asked) this.#decisions.set(facts, (asked = new Map()));
+    const key = `${action} ${JSON.stringify(resource)} ${JSON.stringify(context)}`;
+    let decision = asked.get(key);
+    if (!decision) {
+      decision = this.evaluator.authorize(facts, action, resource, context);
+      if (asked.size >= MAX_DECISIONS_PER_FACTS) asked.clear();
+      asked.set(key, decision);
+    }
+    return decision;
   }
 
   async explain(p: Principal, action: string, resource: ResourceRef): Promise<Explanation> {
