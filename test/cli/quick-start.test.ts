@@ -46,12 +46,21 @@ describe('README quick start', () => {
     for (const k of ['MEETPLANE_URL', 'MEETPLANE_TOKEN', 'DATABASE_URL', 'MASTER_KEY']) delete env[k];
     env.MEETPLANE_CONFIG = path.join(scratch, 'cli.json');
     const result = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn('bash', ['-c', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // A process group of its own: npm does not always pass the trap's SIGTERM on to the server it
+      // started, which then outlived the test; the whole group is stopped once the script ends.
+      const child = spawn('bash', ['-c', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
       child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => resolve({ code, out, err }));
+      child.on('close', (code) => {
+        try {
+          process.kill(-child.pid!, 'SIGTERM');
+        } catch {
+          // the group is gone already
+        }
+        resolve({ code, out, err });
+      });
     });
     const log = (() => {
       try {
