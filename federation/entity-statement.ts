@@ -2,7 +2,7 @@
 // An entity configuration is the statement an entity makes about itself (iss = sub), a
 // subordinate statement is one a superior makes about an entity below it. Signing and
 // verifying both, with every claim checked by zod.
-import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
@@ -87,17 +87,26 @@ export async function signTyped(claims: Record<string, unknown>, privateJwk: JWK
   return new SignJWT({ ...claims }).setProtectedHeader({ alg, typ, kid: privateJwk.kid }).sign(await signingKey(privateJwk, alg));
 }
 
-/** The claims of a statement without checking its signature (to learn which keys should check it). */
-export function peekStatement(jwt: string): EntityStatement {
+/**
+ * The header and claims of a JWT that must be of type `typ`, without checking its signature (to learn
+ * which keys should check it); `refuse` makes the caller's own error, in its words, for what is wrong.
+ */
+export function decodeTyped(jwt: string, typ: string, refuse: (wrong: 'not a JWT' | 'typ') => Error): { header: ProtectedHeaderParameters; payload: JWTPayload } {
   let header;
   let payload;
   try {
     header = decodeProtectedHeader(jwt);
     payload = decodeJwt(jwt);
   } catch {
-    throw new StatementError('not a JWT');
+    throw refuse('not a JWT');
   }
-  if (header.typ !== ENTITY_STATEMENT_TYP) throw new StatementError(`typ must be ${ENTITY_STATEMENT_TYP}`);
+  if (header.typ !== typ) throw refuse('typ');
+  return { header, payload };
+}
+
+/** The claims of a statement without checking its signature (to learn which keys should check it). */
+export function peekStatement(jwt: string): EntityStatement {
+  const { payload } = decodeTyped(jwt, ENTITY_STATEMENT_TYP, (wrong) => new StatementError(wrong === 'typ' ? `typ must be ${ENTITY_STATEMENT_TYP}` : wrong));
   const parsed = entityStatementSchema.safeParse(payload);
   if (!parsed.success) throw new StatementError(`malformed entity statement: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
   return parsed.data;

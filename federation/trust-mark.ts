@@ -6,7 +6,7 @@
 // signing, reading and the validation of §7.3, with the issuer's keys supplied by the caller.
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
 import { z } from 'zod';
-import { signTyped, STATEMENT_ALGS, type Jwks } from './entity-statement.js';
+import { decodeTyped, signTyped, STATEMENT_ALGS, type Jwks } from './entity-statement.js';
 
 export const TRUST_MARK_TYP = 'trust-mark+jwt';
 export const TRUST_MARK_CONTENT_TYPE = 'application/trust-mark+jwt';
@@ -61,15 +61,7 @@ export async function signTrustMark(input: IssueInput, privateJwk: JWK, now = Da
 
 /** The claims of a trust mark without checking its signature; refuses a JWT of another type. */
 export function peekTrustMark(jwt: string): TrustMarkClaims {
-  let header;
-  let payload;
-  try {
-    header = decodeProtectedHeader(jwt);
-    payload = decodeJwt(jwt);
-  } catch {
-    throw new TrustMarkError('not a JWT');
-  }
-  if (header.typ !== TRUST_MARK_TYP) throw new TrustMarkError(`typ must be ${TRUST_MARK_TYP}`);
+  const { header, payload } = decodeTyped(jwt, TRUST_MARK_TYP, (wrong) => new TrustMarkError(wrong === 'typ' ? `typ must be ${TRUST_MARK_TYP}` : wrong));
   if (!header.alg || !STATEMENT_ALGS.includes(header.alg)) throw new TrustMarkError(`alg ${header.alg ?? '(none)'} is not accepted`);
   if (!header.kid) throw new TrustMarkError('no kid in its header');
   const parsed = trustMarkClaimsSchema.safeParse(payload);
@@ -220,15 +212,9 @@ export async function signStatusResponse(iss: string, trustMark: string, status:
 
 /** Checks a status response: signed by the mark's issuer, about this very mark. Returns the status. */
 export async function verifyStatusResponse(jwt: string, mark: Pick<VerifiedTrustMark, 'iss' | 'jwt' | 'issuerJwks'>, now = Date.now()): Promise<string> {
-  let header;
-  let payload;
-  try {
-    header = decodeProtectedHeader(jwt);
-    payload = decodeJwt(jwt);
-  } catch {
-    throw new TrustMarkError('the status response is not a JWT');
-  }
-  if (header.typ !== TRUST_MARK_STATUS_TYP) throw new TrustMarkError(`the status response's typ is not ${TRUST_MARK_STATUS_TYP}`);
+  const { payload } = decodeTyped(jwt, TRUST_MARK_STATUS_TYP, (wrong) =>
+    new TrustMarkError(wrong === 'typ' ? `the status response's typ is not ${TRUST_MARK_STATUS_TYP}` : 'the status response is not a JWT'),
+  );
   const parsed = statusResponseSchema.safeParse(payload);
   if (!parsed.success) throw new TrustMarkError('malformed status response');
   if (parsed.data.iss !== mark.iss) throw new TrustMarkError(`the status response comes from ${parsed.data.iss}, not the issuer`);
