@@ -59,9 +59,10 @@ export async function principalForPat(db: Db, token: string, now = new Date()): 
   let lookup = prepared.get(db);
   if (!lookup) prepared.set(db, (lookup = preparePatLookup(db)));
   // Cached by hash until the token or its account changes anywhere (revoked, suspended) or it expires.
+  const hash = hashToken(token);
   const row = await dbCache<string, PatRow>(db, 'pat-principals', { tables: ['access_tokens', 'accounts'], expiresAt: (r) => r.expiresAt?.getTime() ?? null }).get(
-    hashToken(token),
-    async () => (await lookup.execute({ hash: hashToken(token) }))[0],
+    hash,
+    async () => (await lookup.execute({ hash }))[0],
   );
   if (!row || (row.expiresAt && row.expiresAt <= now)) return null;
   return { accountId: row.accountId, coopId: row.coopId, platformAdmin: row.platformAdmin, via: 'pat', tokenId: row.tokenId };
