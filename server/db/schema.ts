@@ -18,3 +18,4 @@ export * from '../memberships/table.js';
 export * from '../handovers/table.js';
 export * from '../federation/table.js';
 export * from '../greenlight/table.js';
+export * from '../peer-transfers/table.js';

@@ -1,0 +1,82 @@
+// Transfers between meetplane instances (peers): the protocol's state on each side. The source
+// instance keeps the tenancy and the offer it sent; the target instance keeps the offer it received
+// and its answer. Both sides share the transfer's id (the offer's `transfer_id`), so each message
+// names the same row on both.
+import { pgTable, uuid, text, integer, timestamp, jsonb, index, primaryKey } from 'drizzle-orm/pg-core';
+import { coops } from '../coops/table.js';
+import { tenancies } from '../tenancies/table.js';
+import { accounts } from '../accounts/table.js';
+import type { TransferEvidence } from '../transfers/facts.js';
+import type { StoredDecision } from '../transfers/table.js';
+import type { OfferSummary } from '../../federation/transfer-messages.js';
+
+export type PeerTransferSide = 'source' | 'target';
+
+/**
+ * source side: rejected (the rules refused before anything was sent), offering (not yet delivered),
+ * offered, accepted, refused (by the target), cancelled. target side: offered, accepted, refused.
+ */
+export type PeerTransferState = 'rejected' | 'offering' | 'offered' | 'accepted' | 'refused' | 'cancelled';
+
+/** The target's answer as the source holds it (and the target sent it). */
+export interface PeerAnswer {
+  decision: 'accepted' | 'refused';
+  /** the target cluster (its name at the target) the tenancy will be hosted on */
+  cluster?: string;
+  /** rule ids and reasons of a refusal */
+  policyIds: string[];
+  reasons: string[];
+  /** who answered at the target: an opaque reference (target entity id # account id) */
+  approver: string;
+  at: string;
+}
+
+export const peerTransfers = pgTable(
+  'peer_transfers',
+  {
+    id: uuid('id').primaryKey(),
+    side: text('side').$type<PeerTransferSide>().notNull(),
+    /** the other instance's entity id */
+    peer: text('peer').notNull(),
+    state: text('state').$type<PeerTransferState>().notNull(),
+    // Source side: the tenancy that moves, from where, who asked and on what evidence.
+    tenancyId: uuid('tenancy_id').references(() => tenancies.id),
+    sourceCoopId: uuid('source_coop_id').references(() => coops.id),
+    sourceClusterId: uuid('source_cluster_id'),
+    requestedBy: uuid('requested_by').references(() => accounts.id),
+    evidence: jsonb('evidence').$type<TransferEvidence>(),
+    decision: jsonb('decision').$type<StoredDecision>(),
+    // Target side: the co-op it is offered to, and who answered.
+    targetCoopId: uuid('target_coop_id').references(() => coops.id),
+    answeredBy: uuid('answered_by').references(() => accounts.id),
+    // Both sides: the target co-op and cluster as the target names them, what the offer says, the signed messages.
+    targetCoop: text('target_coop').notNull(),
+    targetCluster: text('target_cluster').notNull(),
+    summary: jsonb('summary').$type<OfferSummary>(),
+    offerJwt: text('offer_jwt'),
+    offerSha256: text('offer_sha256'),
+    answer: jsonb('answer').$type<PeerAnswer>(),
+    answerJwt: text('answer_jwt'),
+    // Delivery of the message this side owes the other (the offer, or the answer): retried with backoff.
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    lastError: text('last_error'),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('peer_transfers_tenancy').on(t.tenancyId), index('peer_transfers_target_coop').on(t.targetCoopId), index('peer_transfers_due').on(t.nextAttemptAt)],
+);
+
+/** Message ids (jti) seen from each peer, until the message expires: a replayed message is refused. */
+export const peerMessageIds = pgTable(
+  'peer_message_ids',
+  {
+    issuer: text('issuer').notNull(),
+    jti: text('jti').notNull(),
+    /** SHA-256 of the message: the same message delivered twice (a retry) is not a replay */
+    sha256: text('sha256').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.jti] })],
+);
