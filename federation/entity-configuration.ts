@@ -7,7 +7,22 @@ import type { MetadataPolicy } from './metadata-policy.js';
 
 /** The `meetplane` entity type: what a peer needs to know about an instance before trusting it with data. */
 export interface MeetplaneMetadata {
-  coops: Array<{ name: string; jurisdiction: string; legal_regime: string }>;
+  /**
+   * The co-ops this instance hosts, as a peer transferring a tenancy to one of them decides on:
+   * where it is, its legal regime, what it states of its data-protection standing, and the
+   * clusters (by slug) and their countries a tenancy can be hosted on.
+   */
+  coops: Array<{
+    slug: string;
+    name: string;
+    jurisdiction: string;
+    legal_regime: string;
+    dpf_listed: boolean;
+    pipeda_subject: boolean;
+    clusters: Array<{ slug: string; country: string }>;
+  }>;
+  /** Where peers send this instance the signed messages of a transfer (offers, answers). */
+  transfer_endpoint: string;
   /** Countries (ISO 3166-1 alpha-2) where this instance's clusters run. */
   cluster_jurisdictions: string[];
   /** origin and verifier_key: the signed-note key its checkpoints carry (what a witness checks them with). */

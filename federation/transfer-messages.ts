@@ -80,7 +80,7 @@ export type OfferClaims = z.infer<typeof offerClaimsSchema>;
 export const answerClaimsSchema = z
   .object({
     ...common,
-    /** SHA-256 (hex) of the offer JWT answered: an answer holds for exactly that offer */
+    /** the offerDigest of the terms answered: an answer holds for exactly those terms */
     offer_sha256: Sha256,
     decision: z.enum(['accepted', 'refused']),
     cluster: z.string().min(1).max(100).optional(),
@@ -98,6 +98,28 @@ type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP ? OfferClaims 
 type Unsigned<C> = Omit<C, 'iat' | 'exp' | 'jti'>;
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** JSON with object keys in code-point order at every level: one text for the same terms. */
+function sortedJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(sortedJson).join(',')}]`;
+  if (v !== null && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/**
+ * The digest of an offer's terms: SHA-256 (hex) of its claims without iat, exp and jti. A re-signed
+ * offer (a retry after the first copy expired) has the same digest; any changed term another. An
+ * answer names the digest of the terms it answers.
+ */
+export function offerDigest(offer: OfferClaims): string {
+  const { iat: _iat, exp: _exp, jti: _jti, ...terms } = offer;
+  return sha256Hex(sortedJson(terms));
+}
 
 /** Signs a message of type `typ` with the sender's federation key; `iat`, `exp` and a fresh `jti` are added. */
 export async function signMessage<T extends MessageType>(typ: T, claims: Unsigned<ClaimsOf<T>>, privateJwk: JWK, now = Date.now()): Promise<string> {

@@ -91,6 +91,10 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /transfers/{id}/notices/{accountId}/told': { action: 'transfer.recordNotice', resource: 'transfer' },
   'POST /transfers/{id}/retry': { action: 'transfer.retry', resource: 'transfer' },
   'POST /transfers/{id}/resolve': { action: 'transfer.resolve', resource: 'transfer' },
+  'GET /peer-transfers': { action: 'transfer.list', resource: 'platform' },
+  'POST /peer-transfers': { action: 'transfer.create', resource: 'tenancy' },
+  'GET /peer-transfers/{id}': { action: 'transfer.read', resource: 'transfer' },
+  'POST /peer-transfers/{id}/answer': { action: 'transfer.approve', resource: 'transfer' }, // then transfer.approveAsTarget
 
   'GET /handovers': { action: 'handover.list', resource: 'platform' },
   'POST /handovers': { action: 'handover.create', resource: 'coop' },

@@ -43,6 +43,7 @@ import { receiptKeyRoutes } from './receipts/routes.js';
 import { federationApiRoutes, federationPublicRoutes, federationResolver } from './federation/routes.js';
 import { providerMetadata } from './federation/provider-metadata.js';
 import { witnessApiRoutes, witnessPublicRoutes } from './federation/witness-routes.js';
+import { peerTransferEndpoint, peerTransferRoutes } from './peer-transfers/routes.js';
 import { sequenceAfterAppends } from './audit/request-barrier.js';
 import { retireCachesAfterWrites } from './cache/after-writes.js';
 import { setCacheMaxAge } from './cache/db-caches.js';
@@ -129,6 +130,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
     };
   api.route('/', federationApiRoutes(deps, federation));
   api.route('/', witnessApiRoutes(deps));
+  api.route('/', peerTransferRoutes(deps, federation));
   app.route(API_PREFIX, receiptKeyRoutes(deps)); // public JWKS: before the bearer-protected router
   app.route(API_PREFIX, api);
   if (deps.sso) mountSso(app, deps.sso);
@@ -145,6 +147,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
     ),
   );
   app.route('/', witnessPublicRoutes(deps)); // C2SP tlog-witness: unauthenticated, the checkpoint's signature is the check
+  app.route('/', peerTransferEndpoint(deps, federation)); // peers' signed transfer messages: the signature and the federation's trust are the check
   if (setup) app.route('/setup', setupPages(deps, setup));
   app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in
   app.route('/', gatewayRoutes(deps, metrics)); // BBB API gateway: checksums, not bearer tokens

@@ -28,6 +28,8 @@ interface ResourceSpec {
 }
 
 const str = (key: string) => (v: string) => ({ [key]: v });
+/** yes/no flags; anything else is the server's to refuse (a string where a boolean belongs). */
+const yesNo = (key: string) => (v: string) => ({ [key]: v === 'yes' ? true : v === 'no' ? false : v });
 const int = (key: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n)) throw new CliError(`${key} must be a whole number`);
@@ -64,6 +66,8 @@ export const RESOURCES: ResourceSpec[] = [
       { flag: '--jurisdiction <cc>', description: 'ISO 3166-1 alpha-2 country', toBody: (v) => ({ jurisdiction: v.toUpperCase() }), requiredOnCreate: true, onUpdate: true },
       { flag: '--email <email>', description: 'contact e-mail', toBody: str('contactEmail'), requiredOnCreate: true, onUpdate: true },
       { flag: '--regime <regime>', description: 'eu_gdpr | uk_gdpr | ch_fadp | other', toBody: str('legalRegime'), requiredOnCreate: true, onUpdate: true },
+      { flag: '--dpf-listed <yes|no>', description: 'listed under the EU-US Data Privacy Framework (stated to peers)', toBody: yesNo('dpfListed'), onUpdate: true },
+      { flag: '--pipeda <yes|no>', description: "subject to Canada's PIPEDA (stated to peers)", toBody: yesNo('pipedaSubject'), onUpdate: true },
     ],
   },
   {

@@ -190,3 +190,9 @@ export async function removeMembership(db: Db, actor: Principal, tenancyId: stri
     });
   });
 }
+
+/** How many people belong to a tenancy, in any role. */
+export async function memberCount(db: Executor, tenancyId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(memberships).where(eq(memberships.tenancyId, tenancyId));
+  return row?.n ?? 0;
+}

@@ -19,19 +19,24 @@ const CoopOut = z
     jurisdiction: z.string(),
     contactEmail: z.string(),
     legalRegime: LegalRegime,
+    dpfListed: z.boolean(),
+    pipedaSubject: z.boolean(),
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
   .openapi('Coop');
 
+const DpfListed = z.boolean().openapi({ description: 'The co-op is listed under the EU-US Data Privacy Framework (stated to peers in the federation metadata)' });
+const PipedaSubject = z.boolean().openapi({ description: "The co-op is subject to Canada's PIPEDA (stated to peers in the federation metadata)" });
+
 const CoopCreate = z
-  .object({ slug: Slug, name: Name, jurisdiction: Country, contactEmail: Email, legalRegime: LegalRegime })
+  .object({ slug: Slug, name: Name, jurisdiction: Country, contactEmail: Email, legalRegime: LegalRegime, dpfListed: DpfListed.optional(), pipedaSubject: PipedaSubject.optional() })
   .strict()
   .openapi('CoopCreate');
 
 const CoopPatch = z
-  .object({ name: Name, jurisdiction: Country, contactEmail: Email, legalRegime: LegalRegime })
+  .object({ name: Name, jurisdiction: Country, contactEmail: Email, legalRegime: LegalRegime, dpfListed: DpfListed, pipedaSubject: PipedaSubject })
   .partial()
   .strict()
   .openapi('CoopPatch');

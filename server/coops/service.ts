@@ -17,11 +17,13 @@ export interface CoopInput {
   jurisdiction: string;
   contactEmail: string;
   legalRegime: LegalRegime;
+  dpfListed?: boolean;
+  pipedaSubject?: boolean;
 }
 
 /** What the audit trail keeps of a co-op: no contact address (it may name a person). */
 function auditView(c: Coop): Record<string, AuditValue> {
-  return { slug: c.slug, name: c.name, jurisdiction: c.jurisdiction, legalRegime: c.legalRegime, version: c.version };
+  return { slug: c.slug, name: c.name, jurisdiction: c.jurisdiction, legalRegime: c.legalRegime, dpfListed: c.dpfListed, pipedaSubject: c.pipedaSubject, version: c.version };
 }
 
 export async function findCoop(db: Executor, idOrSlug: string): Promise<Coop | undefined> {

@@ -11,7 +11,7 @@ import { activeLogKeyRow } from '../audit/log-keys.js';
 import { coops } from '../coops/table.js';
 import { clusters } from '../clusters/table.js';
 import { problems } from '../http/problem.js';
-import { signStatement, type Constraints } from '../../federation/entity-statement.js';
+import { signStatement, type Constraints, type Jwks } from '../../federation/entity-statement.js';
 import { entityConfigurationClaims, subordinateStatementClaims } from '../../federation/entity-configuration.js';
 import { checkEntityTypePolicy, PolicyError, type MetadataPolicy } from '../../federation/metadata-policy.js';
 import { TrustChainError, TrustChainResolver, verifyPinnedPeer, type ResolvedChain } from '../../federation/trust-chain.js';
@@ -36,8 +36,11 @@ export async function entityConfiguration(d: FederationDeps, openidProvider: Rec
   const key = await federationSigningKey(d.db, d.box);
   const witness = await witnessKey(d.db, d.box, d.publicUrl); // created on first use, in its own transaction
   const [hosted, clusterRows, logKey, anchors] = await Promise.all([
-    d.db.select({ name: coops.name, jurisdiction: coops.jurisdiction, legalRegime: coops.legalRegime, contact: coops.contactEmail }).from(coops).orderBy(asc(coops.name)),
-    d.db.selectDistinct({ country: clusters.country }).from(clusters).orderBy(asc(clusters.country)),
+    d.db
+      .select({ id: coops.id, slug: coops.slug, name: coops.name, jurisdiction: coops.jurisdiction, legalRegime: coops.legalRegime, dpfListed: coops.dpfListed, pipedaSubject: coops.pipedaSubject })
+      .from(coops)
+      .orderBy(asc(coops.name)),
+    d.db.select({ coopId: clusters.coopId, slug: clusters.slug, country: clusters.country }).from(clusters).orderBy(asc(clusters.slug)),
     activeLogKeyRow(d.db),
     d.db.select({ entityId: federationAnchors.entityId }).from(federationAnchors).orderBy(asc(federationAnchors.entityId)),
   ]);
@@ -51,8 +54,17 @@ export async function entityConfiguration(d: FederationDeps, openidProvider: Rec
     openidProvider,
     openidRelyingParty,
     meetplane: {
-      coops: hosted.map((c) => ({ name: c.name, jurisdiction: c.jurisdiction, legal_regime: c.legalRegime })),
-      cluster_jurisdictions: clusterRows.map((r) => r.country),
+      coops: hosted.map((c) => ({
+        slug: c.slug,
+        name: c.name,
+        jurisdiction: c.jurisdiction,
+        legal_regime: c.legalRegime,
+        dpf_listed: c.dpfListed,
+        pipeda_subject: c.pipedaSubject,
+        clusters: clusterRows.filter((r) => r.coopId === c.id).map((r) => ({ slug: r.slug, country: r.country })),
+      })),
+      cluster_jurisdictions: [...new Set(clusterRows.map((r) => r.country))].sort(),
+      transfer_endpoint: `${d.publicUrl}/federation/transfers`,
       audit_log: { origin: logKey?.origin ?? '', verifier_key: logKey?.vkey ?? '', tiles_url: `${d.publicUrl}/api/v1/audit` },
       // Peers that pin this instance witness its log and ask this witness to cosign theirs (peer-witnessing.ts).
       witness: { add_checkpoint_url: `${d.publicUrl}/witness/add-checkpoint`, vkey: witness.vkey },
@@ -203,7 +215,13 @@ export async function listTrust(d: FederationDeps) {
 
 export type Resolution =
   | { kind: 'chain'; chain: ResolvedChain }
-  | { kind: 'pinned'; subject: string; thumbprint: string; metadata: Record<string, unknown>; expiresAt: number };
+  | { kind: 'pinned'; subject: string; thumbprint: string; metadata: Record<string, unknown>; expiresAt: number; jwks: Jwks };
+
+/**
+ * The federation keys a resolution vouches for: those the immediate superior's statement names for the
+ * subject (a chain), or those of a configuration signed by the pinned key.
+ */
+export const resolvedKeys = (r: Resolution): Jwks => (r.kind === 'pinned' ? r.jwks : (r.chain.statements[1] ?? r.chain.statements[0]!).jwks);
 
 /** The metadata a resolution yields: the chain's, with the anchors' policies applied, or the pinned peer's own. */
 export const resolvedMetadata = (r: Resolution): Record<string, unknown> => (r.kind === 'chain' ? r.chain.metadata : r.metadata);
@@ -231,7 +249,7 @@ export async function resolveEntity(db: Db, resolver: TrustChainResolver, sub: s
     const [peer] = await db.select().from(federationPeers).where(eq(federationPeers.entityId, subject));
     if (peer) {
       const statement = await verifyPinnedPeer(resolver, subject, peer.thumbprint);
-      return { kind: 'pinned', subject, thumbprint: peer.thumbprint, metadata: statement.metadata ?? {}, expiresAt: statement.exp };
+      return { kind: 'pinned', subject, thumbprint: peer.thumbprint, metadata: statement.metadata ?? {}, expiresAt: statement.exp, jwks: statement.jwks };
     }
   }
   if (failures.length === 1) throw failures[0]!.err;

@@ -388,3 +388,13 @@ export async function refreshInventory(
     return counts;
   });
 }
+
+/** How much a tenancy holds: its rooms, its recordings and their bytes (as its servers report them). */
+export async function tenancyTotals(db: Executor, tenancyId: string): Promise<{ rooms: number; recordings: number; recordingBytes: number }> {
+  const [r] = await db.select({ n: sql<number>`count(*)::int` }).from(rooms).where(eq(rooms.tenancyId, tenancyId));
+  const [rec] = await db
+    .select({ n: sql<number>`count(*)::int`, bytes: sql<string>`coalesce(sum(${recordings.size}), 0)::text` })
+    .from(recordings)
+    .where(eq(recordings.tenancyId, tenancyId));
+  return { rooms: r?.n ?? 0, recordings: rec?.n ?? 0, recordingBytes: Number(rec?.bytes ?? 0) };
+}

@@ -18,6 +18,8 @@ import { advanceDueTransfers } from '../transfers/execute.js';
 import { transfersHeldByHandovers } from '../handovers/held.js';
 import { runDueWaves } from '../handovers/wave-runner.js';
 import { transferDeps } from '../transfers/deps.js';
+import { deliverDueMessages } from '../peer-transfers/due.js';
+import { TrustChainResolver } from '../../federation/trust-chain.js';
 import type { CheckpointSigner } from '../audit/checkpoints.js';
 import type { Outbound } from '../net/outbound.js';
 import { Worker, type JobHandler } from './worker.js';
@@ -28,6 +30,9 @@ export const INVENTORY_JOB = 'inventory.refresh';
 export const MAIL_JOB = 'mail.deliver';
 export const TRANSFERS_JOB = 'transfers.advance';
 export const HANDOVER_WAVES_JOB = 'handovers.waves';
+export const PEER_TRANSFERS_JOB = 'peer-transfers.deliver';
+/** Offers and answers owed to peers are retried this often (each with its own backoff). */
+const PEER_TRANSFERS_PERIOD_MS = 5_000;
 const TRANSFERS_PERIOD_MS = 30_000;
 const MAIL_PERIOD_MS = 30_000;
 
@@ -72,6 +77,16 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
             for (const r of await runDueWaves({ exec: { ...transfers, log } }))
               if (r.run) log.info({ handover: r.handoverId, wave: r.wave, results: r.run.results.map((x) => x.state) }, 'hand-over wave run');
               else log.debug({ handover: r.handoverId, wave: r.wave, skipped: r.skipped }, 'hand-over wave not run now');
+          },
+        }
+      : {}),
+    // Transfer messages owed to other instances (offers, answers), retried with backoff until taken.
+    ...(config.publicUrl
+      ? {
+          [PEER_TRANSFERS_JOB]: async (_job, { log }) => {
+            const d = { db, box, publicUrl: config.publicUrl!, outbound, resolver: new TrustChainResolver(outbound), transfer: transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) };
+            const sent = await deliverDueMessages(d);
+            if (sent) log.debug({ sent }, 'transfer messages to peers delivered or retried');
           },
         }
       : {}),
@@ -129,6 +144,7 @@ export async function createBackgroundWorker(deps: BackgroundDeps): Promise<Work
   await ensurePeriodic(deps.db, { kind: SSO_SWEEP_JOB, periodMs: SSO_SWEEP_PERIOD_MS });
   if (deps.signer) await ensurePeriodic(deps.db, { kind: TRANSFERS_JOB, periodMs: TRANSFERS_PERIOD_MS });
   if (deps.signer) await ensurePeriodic(deps.db, { kind: HANDOVER_WAVES_JOB, periodMs: TRANSFERS_PERIOD_MS });
+  if (deps.config.publicUrl) await ensurePeriodic(deps.db, { kind: PEER_TRANSFERS_JOB, periodMs: PEER_TRANSFERS_PERIOD_MS });
   if (deps.config.smtpUrl) await ensurePeriodic(deps.db, { kind: MAIL_JOB, periodMs: MAIL_PERIOD_MS });
   else deps.log.warn('SMTP_URL is not set: notices wait in the mail outbox until it is');
   return new Worker({ db: deps.db, log: deps.log.child({ component: 'worker' }), handlers: jobHandlers(deps) });

@@ -1,0 +1,68 @@
+// The transfer endpoint's work: a message is taken only from a peer this instance trusts (a chain to
+// one of its anchors, or a pin), signed by a federation key that trust vouches for, addressed to this
+// instance, unexpired, and not a replay (the same jti with other content). Refusals are audited,
+// at most REFUSALS_AUDITED_PER_MINUTE a minute (anyone can send one; past that they are only logged).
+import { and, eq, lt } from 'drizzle-orm';
+import { appendAudit } from '../audit/trail.js';
+import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
+import { ProblemError } from '../http/problem.js';
+import { ANSWER_TYP, MessageError, OFFER_TYP, peekMessage, sha256Hex, verifyMessage } from '../../federation/transfer-messages.js';
+import { resolvePeer } from './peer.js';
+import { receiveOffer } from './incoming.js';
+import { receiveAnswer } from './outgoing.js';
+import { peerMessageIds } from './table.js';
+import type { PeerTransfer, PeerTransferDeps } from './deps.js';
+
+const REFUSALS_AUDITED_PER_MINUTE = 60;
+let refusalWindow = { minute: 0, count: 0 };
+
+const refused = (status: number, type: string, detail: string) => new ProblemError(status, type, 'Message refused', detail);
+
+export async function receiveMessage(d: PeerTransferDeps, jwt: string): Promise<PeerTransfer> {
+  let claimed: { typ: string; iss: string } = { typ: 'unknown', iss: 'unknown' };
+  try {
+    claimed = peekMessage(jwt);
+    const peer = await resolvePeer(d.db, d.resolver, claimed.iss);
+    const opts = { jwks: peer.keys, issuer: peer.entityId, audience: d.publicUrl };
+    const message = claimed.typ === OFFER_TYP ? await verifyMessage(jwt, OFFER_TYP, opts) : await verifyMessage(jwt, ANSWER_TYP, opts);
+    await rememberId(d, peer.entityId, message.jti, sha256Hex(jwt), message.exp);
+    return claimed.typ === OFFER_TYP ? await receiveOffer(d, peer, message as never, jwt) : await receiveAnswer(d, peer, message as never);
+  } catch (err) {
+    const problem =
+      err instanceof MessageError ? refused(401, 'message-refused', err.message) : err instanceof ProblemError ? err : undefined;
+    if (!problem) throw err;
+    await auditRefusal(d, claimed, jwt, problem);
+    throw problem;
+  }
+}
+
+/** A jti is used once; the very same message delivered again (a retry) is not a replay. */
+async function rememberId(d: PeerTransferDeps, issuer: string, jti: string, sha256: string, exp: number): Promise<void> {
+  await d.db.delete(peerMessageIds).where(lt(peerMessageIds.expiresAt, new Date(Date.now() - 60_000)));
+  const inserted = await d.db.insert(peerMessageIds).values({ issuer, jti, sha256, expiresAt: new Date(exp * 1000) }).onConflictDoNothing().returning();
+  if (inserted.length > 0) return;
+  const [seen] = await d.db.select().from(peerMessageIds).where(and(eq(peerMessageIds.issuer, issuer), eq(peerMessageIds.jti, jti)));
+  if (seen && seen.sha256 !== sha256) throw refused(409, 'message-replayed', 'this message id was used already for another message');
+}
+
+async function auditRefusal(d: PeerTransferDeps, claimed: { typ: string; iss: string }, jwt: string, problem: ProblemError): Promise<void> {
+  const minute = Math.floor(Date.now() / 60_000);
+  if (refusalWindow.minute !== minute) refusalWindow = { minute, count: 0 };
+  if (++refusalWindow.count > REFUSALS_AUDITED_PER_MINUTE) return;
+  let transferId = 'unknown';
+  try {
+    const t = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')).transfer_id;
+    if (typeof t === 'string' && /^[0-9a-f-]{36}$/.test(t)) transferId = t;
+  } catch {
+    // not even JSON: the id stays unknown
+  }
+  await d.db.transaction((tx) =>
+    appendAudit(tx, {
+      actor: FEDERATION_ACTOR,
+      action: 'peer-transfer.message-refused',
+      subject: { type: 'peer-transfer', id: transferId },
+      outcome: 'denied',
+      details: { issuer: claimed.iss.slice(0, 300), typ: claimed.typ.slice(0, 60), status: problem.status, reason: problem.message.slice(0, 500), messageSha256: sha256Hex(jwt) },
+    }),
+  );
+}
