@@ -18,6 +18,7 @@ import { receiptsCommand } from './commands/receipts.js';
 import { masterKeyCommand } from './commands/master-key.js';
 import { federationCommands } from './commands/federation.js';
 import { greenlightsCommand } from './commands/greenlights.js';
+import { peerTransfersCommand } from './commands/peer-transfers.js';
 import { ConfigError } from '../server/config.js';
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   addAccountLifecycleCommands(program, globals);
   for (const c of federationCommands(globals)) program.addCommand(c);
   program.addCommand(greenlightsCommand(globals));
+  program.addCommand(peerTransfersCommand(globals));
   program.addCommand(masterKeyCommand(globals));
   // exitOverride and output settings apply to every subcommand.
   const configure = (cmd: Command) => {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { Outbound } from '../net/outbound.js';
 import { MESSAGE_CONTENT_TYPE } from '../../federation/transfer-messages.js';
+import { failpoint } from '../failpoints.js';
 import type { Peer } from './peer.js';
 import { peerProblem } from './peer.js';
 
@@ -23,6 +24,7 @@ export function transferEndpoint(peer: Peer): string {
 export async function postMessage(outbound: Outbound, peer: Peer, jwt: string): Promise<Delivery> {
   let res: Response;
   try {
+    failpoint('peer-transfers.deliver'); // as if the peer could not be reached (throw: mode)
     res = await outbound.fetch(transferEndpoint(peer), {
       method: 'POST',
       body: jwt,

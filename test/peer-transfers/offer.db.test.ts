@@ -17,6 +17,7 @@ import { decodeMasterKey } from '../../server/crypto/master-key.js';
 import { pollClusters } from '../../server/clusters/health.js';
 import { federationSigningKey } from '../../server/federation/keys.js';
 import { signTyped } from '../../federation/entity-statement.js';
+import { armFailpoint } from '../../server/failpoints.js';
 import { ANSWER_TYP, OFFER_TYP, signMessage, type OfferClaims } from '../../federation/transfer-messages.js';
 
 type Entity = { entityId: string; thumbprint: string };
@@ -58,6 +59,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  armFailpoint(null);
   await bbb?.close();
   for (const s of [c, b, a]) await s?.stop();
 });
@@ -150,6 +152,35 @@ describe('UK to Québec: offer, then the target co-op admin answers', () => {
     expect(refused.status, refused.text).toBe(200);
     const atA = (await a.api('GET', `/api/v1/peer-transfers/${offered.id}`)).json;
     expect(atA).toMatchObject({ state: 'refused', answer: { decision: 'refused', policyIds: ['peer-refused-by-target'], reasons: ['no room before spring'] } });
+  });
+});
+
+describe('the target unreachable for a while', () => {
+  it('keeps the offer, retries with growing waits, and delivers it once the target answers', async () => {
+    const { deliverDueMessages } = await import('../../server/peer-transfers/due.js');
+    const { transferDeps } = await import('../../server/transfers/deps.js');
+    const { TrustChainResolver } = await import('../../federation/trust-chain.js');
+    const at = (ms: number) => ({ db: a.database.db, box: box(a), publicUrl: a.url, outbound: a.outbound, resolver: new TrustChainResolver(a.outbound), transfer: { ...transferDeps(a.database.db, { transferMinNoticeDays: 0 }), now: () => new Date(Date.now() + ms) } });
+    const t = await ukTenancy('Harbour Night School');
+    armFailpoint('throw:peer-transfers.deliver');
+    const first = await offerTo(B, quebec.slug, montreal.slug, t.id);
+    expect(first.json).toMatchObject({ state: 'offering', delivery: { attempts: 1 } });
+    expect(first.json.delivery.lastError).toMatch(/could not be reached/);
+    const wait1 = new Date(first.json.delivery.nextAttemptAt).getTime() - Date.now();
+    expect(wait1).toBeGreaterThan(3_000);
+    // Not yet due: nothing is sent. Due, and failing again: the wait doubles.
+    await deliverDueMessages(at(1_000));
+    expect((await a.api('GET', `/api/v1/peer-transfers/${first.json.id}`)).json.delivery.attempts).toBe(1);
+    armFailpoint('throw:peer-transfers.deliver');
+    await deliverDueMessages(at(6_000));
+    const second = (await a.api('GET', `/api/v1/peer-transfers/${first.json.id}`)).json;
+    expect(second).toMatchObject({ state: 'offering', delivery: { attempts: 2 } });
+    expect(new Date(second.delivery.nextAttemptAt).getTime() - Date.now()).toBeGreaterThan(wait1 + 3_000);
+    expect((await b.api('GET', `/api/v1/peer-transfers/${first.json.id}`)).status).toBe(404);
+    armFailpoint(null);
+    await deliverDueMessages(at(30_000));
+    expect((await a.api('GET', `/api/v1/peer-transfers/${first.json.id}`)).json).toMatchObject({ state: 'offered', delivery: { attempts: 3, nextAttemptAt: null } });
+    expect((await b.api('GET', `/api/v1/peer-transfers/${first.json.id}`)).json.state).toBe('offered');
   });
 });
 
