@@ -34,7 +34,7 @@ const PeerTransferOut = z
     id: z.string(),
     side: z.enum(['source', 'target']),
     peer: z.string(),
-    state: z.enum(['rejected', 'offering', 'offered', 'accepted', 'refused', 'cancelled']),
+    state: z.enum(['rejected', 'offering', 'offered', 'accepted', 'refused', 'cancelled', 'packaged', 'verified', 'pulling', 'pulled', 'failed']),
     tenancy: z.string().nullable(),
     targetCoop: z.string(),
     targetCluster: z.string(),

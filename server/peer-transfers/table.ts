@@ -2,7 +2,7 @@
 // instance keeps the tenancy and the offer it sent; the target instance keeps the offer it received
 // and its answer. Both sides share the transfer's id (the offer's `transfer_id`), so each message
 // names the same row on both.
-import { pgTable, uuid, text, integer, timestamp, jsonb, index, primaryKey } from 'drizzle-orm/pg-core';
+import { pgTable, uuid, text, integer, timestamp, jsonb, index, primaryKey, bigint } from 'drizzle-orm/pg-core';
 import { coops } from '../coops/table.js';
 import { tenancies } from '../tenancies/table.js';
 import { accounts } from '../accounts/table.js';
@@ -14,9 +14,11 @@ export type PeerTransferSide = 'source' | 'target';
 
 /**
  * source side: rejected (the rules refused before anything was sent), offering (not yet delivered),
- * offered, accepted, refused (by the target), cancelled. target side: offered, accepted, refused.
+ * offered, accepted, refused (by the target), cancelled, packaged (the manifest of the frozen tenancy
+ * is served), verified (the target confirmed every file). target side: offered, accepted, refused,
+ * pulling (the manifest arrived), pulled (every file is here and matches), failed (a file did not).
  */
-export type PeerTransferState = 'rejected' | 'offering' | 'offered' | 'accepted' | 'refused' | 'cancelled';
+export type PeerTransferState = 'rejected' | 'offering' | 'offered' | 'accepted' | 'refused' | 'cancelled' | 'packaged' | 'verified' | 'pulling' | 'pulled' | 'failed';
 
 /** The target's answer as the source holds it (and the target sent it). */
 export interface PeerAnswer {
@@ -57,6 +59,12 @@ export const peerTransfers = pgTable(
     offerSha256: text('offer_sha256'),
     answer: jsonb('answer').$type<PeerAnswer>(),
     answerJwt: text('answer_jwt'),
+    // The package (after the freeze): every file with its size and SHA-256, as the exact JSON text the
+    // source serves; the signed manifest message names its SHA-256.
+    manifest: text('manifest'),
+    manifestSha256: text('manifest_sha256'),
+    /** The latest message this side owes the other beyond offer and answer (manifest, verified), retried like them. */
+    outgoingJwt: text('outgoing_jwt'),
     // Delivery of the message this side owes the other (the offer, or the answer): retried with backoff.
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
@@ -66,6 +74,21 @@ export const peerTransfers = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
   (t) => [index('peer_transfers_tenancy').on(t.tenancyId), index('peer_transfers_target_coop').on(t.targetCoopId), index('peer_transfers_due').on(t.nextAttemptAt)],
+);
+
+/** Every file the target pulled, with the SHA-256 of what its storage holds: the pull resumes from here. */
+export const peerTransferFiles = pgTable(
+  'peer_transfer_files',
+  {
+    transferId: uuid('transfer_id')
+      .notNull()
+      .references(() => peerTransfers.id),
+    path: text('path').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    sha256: text('sha256').notNull(),
+    doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.transferId, t.path] })],
 );
 
 /** Message ids (jti) seen from each peer, until the message expires: a replayed message is refused. */
