@@ -9,14 +9,14 @@
 // MB/s, ratio = value / baseline, higher is better; peak RSS in MB against the
 // 200 MB budget, lower is better); asserts nothing.
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { FileStorage } from '../server/storage/file.js';
-import { copyFiles, MemoryCopyState, type CopyFile } from '../server/transfers/copy.js';
+import { copyFiles, MemoryCopyState } from '../server/transfers/copy.js';
+import { generate, plan } from './recording-tree.js';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -24,61 +24,6 @@ const QUICK = process.argv.includes('--quick');
 const totalBytes = Math.max(1, Number(process.env.BENCH_COPY_MB ?? (QUICK ? 512 : 2048))) * MB;
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const RSS_BUDGET_MB = 200;
-const RECORDINGS = 40;
-const SLIDES = 41; // per recording; with the xml/json files, 2,000 files in all
-
-/** Recordings as BBB publishes them: a few big videos, many small slides and xml/json. */
-function plan(): CopyFile[] {
-  const files: CopyFile[] = [];
-  let small = 0;
-  let seed = 42;
-  const rand = (lo: number, hi: number) => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return lo + (seed % (hi - lo + 1));
-  };
-  const big: CopyFile[] = [];
-  for (let r = 0; r < RECORDINGS; r++) {
-    const id = `presentation/${r.toString(16).padStart(8, '0')}a1b2c3d4e5f60718293a4b5c6d7e8f90-16${String(r).padStart(11, '0')}`;
-    const add = (rel: string, size: number) => {
-      files.push({ path: `${id}/${rel}`, size });
-      small += size;
-    };
-    add('metadata.xml', rand(800, 3000));
-    add('events.xml', rand(20_000, 400_000));
-    add('cursor.xml', rand(1000, 60_000));
-    add('panzooms.xml', rand(500, 20_000));
-    add('shapes.svg', rand(2000, 200_000));
-    add('captions.json', rand(2, 2000));
-    add('presentation_text.json', rand(200, 30_000));
-    for (let i = 0; i < SLIDES; i++) add(`presentation/d${r}/slide-${i + 1}.png`, rand(15_000, 250_000));
-    big.push({ path: `${id}/video/webcams.webm`, size: 0 }, { path: `${id}/deskshare/deskshare.webm`, size: 0 });
-  }
-  // The videos share what is left, unevenly (webcams ~3x deskshare).
-  const left = Math.max(big.length, totalBytes - small);
-  const weights = big.map((_, i) => (i % 2 === 0 ? 3 : 1) * (1 + ((i * 37) % 11) / 10));
-  const sum = weights.reduce((a, b) => a + b, 0);
-  big.forEach((f, i) => (f.size = Math.floor((left * weights[i]!) / sum)));
-  return [...files, ...big].sort((a, b) => (a.path < b.path ? -1 : 1));
-}
-
-function generate(root: string, files: CopyFile[]): void {
-  // Slices of one random block at moving offsets: incompressible, and fast to make.
-  const block = randomBytes(64 * MB);
-  let offset = 0;
-  for (const f of files) {
-    const full = path.join(root, f.path);
-    mkdirSync(path.dirname(full), { recursive: true });
-    const chunks: Buffer[] = [];
-    for (let left = f.size; left > 0; ) {
-      const n = Math.min(left, block.length - offset, 8 * MB);
-      chunks.push(block.subarray(offset, offset + n));
-      offset = (offset + n + 4099) % (block.length - 1);
-      left -= n;
-    }
-    writeFileSync(full, Buffer.concat(chunks));
-  }
-}
-
 const fmt = (n: number, d = 1) => n.toFixed(d);
 
 // Let the disk finish the previous step's writeback and deletes (ext4 with
@@ -93,7 +38,7 @@ async function main() {
   const cleanup = () => rmSync(work, { recursive: true, force: true });
   process.once('SIGINT', () => (cleanup(), process.exit(130)));
   try {
-    const files = plan();
+    const files = plan(totalBytes);
     const bytes = files.reduce((s, f) => s + f.size, 0);
     const src = path.join(work, 'src');
     console.error(`generating ${files.length} files, ${fmt(bytes / MB, 0)} MB in ${work}`);
@@ -151,5 +96,5 @@ async function main() {
 }
 
 const at = process.argv.indexOf('--generate');
-if (at >= 0) generate(process.argv[at + 1]!, plan());
+if (at >= 0) generate(process.argv[at + 1]!, plan(totalBytes));
 else await main();

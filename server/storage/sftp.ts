@@ -2,13 +2,16 @@
 // through the ssh2 package's SFTP client. One SSH connection per storage,
 // opened on first use and reopened after it drops. Credentials are held in
 // this object only: they are never part of `url`, an error or a log line.
+// Reads and writes keep several requests in flight per file
+// (sftp-pipeline.ts), and the socket sends what ssh2 writes in one tick at once.
 import { createHash } from 'node:crypto';
+import { Socket } from 'node:net';
 import { posix } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import ssh2 from 'ssh2';
 import type { Client as SshClient, SFTPWrapper, Stats } from 'ssh2';
 import { joinPath, parentOf, safePath, tempSibling } from './paths.js';
+import { readPipelined, writePipelined } from './sftp-pipeline.js';
 import {
   StorageNotFoundError,
   type ByteSource,
@@ -41,6 +44,12 @@ export interface SftpStorageOptions extends SftpCredentials {
 }
 
 const NO_SUCH_FILE = 2;
+// Requests in flight per file: enough to keep the connection busy between
+// answers. A copy runs several files at once over the one connection.
+const WRITE_DEPTH = 4;
+const READ_DEPTH = 4;
+// Bytes per read or write request, at most (and at most what the server allows).
+const MAX_REQUEST = 256 * 1024;
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 
@@ -99,9 +108,11 @@ export class SftpStorage implements RecordingStorage {
           resolve({ client, sftp });
         });
       });
+      const sock = coalescedSocket(o.host, o.port ?? 22);
       // ssh2 throws at once on a key it cannot parse; its message names no key material.
       try {
         client.connect({
+          sock,
           host: o.host,
           port: o.port ?? 22,
           username: o.username,
@@ -116,6 +127,8 @@ export class SftpStorage implements RecordingStorage {
           },
         });
       } catch (err) {
+        // ssh2 never took the socket: close it here, or it would stay open to the server.
+        sock.destroy();
         fail(err as Error);
       }
     });
@@ -180,17 +193,14 @@ export class SftpStorage implements RecordingStorage {
     const clean = safePath(p);
     const handle = await this.call<Buffer>('open', clean, (s, cb) => s.open(this.abs(clean), 'r', cb));
     const { sftp } = await this.connect();
-    const stream = sftp.createReadStream(this.abs(clean), { handle, start: options.start ?? 0, highWaterMark: 256 * 1024 });
-    // Once the reader destroys the stream it has what it wanted; closing the
-    // handle can still fail afterwards ("No response from server" when the
-    // storage is closed meanwhile), and that late error, with no listener left,
-    // would crash the process. It is not the reader's: ignore it.
-    const destroy = stream.destroy.bind(stream);
-    stream.destroy = (err?: Error) => {
-      stream.on('error', () => {});
-      return destroy(err);
-    };
-    return stream;
+    // The handle is closed once every read sent is answered. Closing can still
+    // fail then ("No response from server" when the storage is closed
+    // meanwhile): the reader has what it wanted, so that error is no one's.
+    return readPipelined(sftp, handle, options.start ?? 0, {
+      depth: READ_DEPTH,
+      chunk: Math.min(limit(sftp, '_maxReadLen'), MAX_REQUEST),
+      onEnd: () => sftp.close(handle, () => {}),
+    });
   }
 
   // Opens `clean` for writing: at its end when appending (SFTPv3 writes carry
@@ -218,15 +228,19 @@ export class SftpStorage implements RecordingStorage {
     const clean = safePath(p);
     const { handle, start } = await this.openForWrite(clean, options.append ?? false);
     const { sftp } = await this.connect();
-    // autoClose off: the handle is fsynced (when the server can) before it is closed.
-    const out = sftp.createWriteStream(this.abs(clean), { handle, start, autoClose: false, highWaterMark: 256 * 1024 });
     try {
-      await pipeline(data instanceof Readable ? data : Readable.from(asBuffers(data)), out, { signal: options.signal });
+      const source = data instanceof Readable ? (data as AsyncIterable<Buffer>) : asBuffers(data);
+      const written = await writePipelined(sftp, handle, start, source, {
+        depth: WRITE_DEPTH,
+        chunk: Math.min(limit(sftp, '_maxWriteLen'), MAX_REQUEST),
+        signal: options.signal,
+      });
+      // The handle is fsynced (when the server can) before it is closed.
       if (extensions(sftp)['fsync@openssh.com'] === '1') await this.call<void>('fsync', clean, (s, cb) => s.ext_openssh_fsync(handle, cb));
+      return written;
     } finally {
       await this.call<void>('close', clean, (s, cb) => s.close(handle, cb)).catch(() => {});
     }
-    return (out as unknown as { bytesWritten: number }).bytesWritten;
   }
 
   // mkdir -p on the server, the root included; directories made are remembered.
@@ -343,7 +357,36 @@ function extensions(sftp: SFTPWrapper): Record<string, string> {
   return (sftp as unknown as { _extensions?: Record<string, string> })._extensions ?? {};
 }
 
-// ssh2's write stream takes Buffers only.
+/**
+ * The TCP connection for ssh2, opened here so that its writes can be
+ * coalesced: ssh2 hands the socket each SSH packet as three pieces (length,
+ * encrypted body, MAC tag), and with Nagle's algorithm off (see connect) each
+ * would be a syscall and a TCP segment of its own, three per 32 KiB of data.
+ * Writes made in one tick of the event loop leave together, as one writev.
+ */
+function coalescedSocket(host: string, port: number): Socket {
+  const sock = new Socket();
+  // connect() resets `write` to the prototype's: patch it afterwards.
+  sock.connect({ host, port });
+  const write = sock.write.bind(sock) as (...args: unknown[]) => boolean;
+  const uncork = () => sock.uncork();
+  sock.write = ((...args: unknown[]) => {
+    if (sock.writableCorked === 0) {
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    return write(...args);
+  }) as Socket['write'];
+  return sock;
+}
+
+// The request size the server allows (ssh2 reads limits@openssh.com into these private fields).
+function limit(sftp: SFTPWrapper, field: '_maxReadLen' | '_maxWriteLen'): number {
+  const n = (sftp as unknown as Record<string, number | undefined>)[field];
+  return n && n > 0 ? n : 32 * 1024;
+}
+
+// ssh2 takes Buffers only.
 async function* asBuffers(data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncIterable<Buffer> {
   for await (const chunk of data) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
