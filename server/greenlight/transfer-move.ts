@@ -51,7 +51,7 @@ export class GreenlightMoveError extends Error {
 
 async function frontend(db: Executor, id: string) {
   const [row] = await db
-    .select({ id: greenlightFrontends.id, baseUrl: greenlightFrontends.baseUrl, provider: greenlightFrontends.provider })
+    .select({ id: greenlightFrontends.id, baseUrl: greenlightFrontends.baseUrl, provider: greenlightFrontends.provider, version: greenlightFrontends.greenlightVersion })
     .from(greenlightFrontends)
     .where(eq(greenlightFrontends.id, id));
   return row;
@@ -147,6 +147,7 @@ export async function readMove(db: Executor, box: SecretBox, ends: MoveEnds, peo
       subs: people.members.map((m) => ({ email: m.email, sub: m.accountId })),
       objectorSubs: people.objectorIds ?? [],
       provider: source.provider,
+      version: source.version, // a v2 source is read into v3's terms; targets are always v3
     });
   } catch (err) {
     throw new GreenlightMoveError('greenlight-read', (err as Error).message);

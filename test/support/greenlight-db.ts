@@ -143,6 +143,11 @@ where rc.meeting_option_id = mo.id and mo.name = v.name and rc.provider = 'green
 
 /** Creates, fills and hands over a source Greenlight's database (postgres project only). */
 export async function greenlightSource(): Promise<GreenlightSource> {
+  return sourceDatabase([SCHEMA, seededByGreenlight(['greenlight', 'harbour']), PEOPLE]);
+}
+
+/** A fresh database under the run's prefix, filled by `statements` in order (also for greenlight-v2-db.ts). */
+export async function sourceDatabase(statements: string[]): Promise<GreenlightSource> {
   const name = `${inject('pgRunPrefix')}_gl_${randomBytes(4).toString('hex')}`;
   const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
   try {
@@ -153,9 +158,7 @@ export async function greenlightSource(): Promise<GreenlightSource> {
   const url = urlFor(name);
   const db = postgres(url, { max: 1, onnotice: () => {} });
   try {
-    await db.unsafe(SCHEMA);
-    await db.unsafe(seededByGreenlight(['greenlight', 'harbour']));
-    await db.unsafe(PEOPLE);
+    for (const statement of statements) await db.unsafe(statement);
   } finally {
     await db.end();
   }
