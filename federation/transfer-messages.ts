@@ -11,7 +11,11 @@ import { decodeTyped, signTyped, STATEMENT_ALGS, type Jwks } from './entity-stat
 
 export const OFFER_TYP = 'transfer-offer+jwt';
 export const ANSWER_TYP = 'transfer-answer+jwt';
-export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP] as const;
+/** source -> target, after the freeze: where the package's manifest is, and its SHA-256 */
+export const MANIFEST_TYP = 'transfer-manifest+jwt';
+/** target -> source: every file of the manifest is stored at the target and matches */
+export const VERIFIED_TYP = 'transfer-verified+jwt';
+export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP, MANIFEST_TYP, VERIFIED_TYP] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 /** What a transfer endpoint accepts: the message JWT itself as the body. */
 export const MESSAGE_CONTENT_TYPE = 'application/jwt';
@@ -93,8 +97,42 @@ export const answerClaimsSchema = z
   .refine((a) => a.decision === 'refused' || (a.cluster !== undefined && a.cluster_country !== undefined), { message: 'an acceptance names the cluster and its country' });
 export type AnswerClaims = z.infer<typeof answerClaimsSchema>;
 
-const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema } as const;
-type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP ? OfferClaims : AnswerClaims;
+export const manifestClaimsSchema = z
+  .object({
+    ...common,
+    offer_sha256: Sha256,
+    /** SHA-256 (hex) of the manifest's exact JSON text, served at manifest_url */
+    manifest_sha256: Sha256,
+    files: z.number().int().min(0),
+    bytes: z.number().int().min(0),
+    manifest_url: z.string().url(),
+    capability_url: z.string().url(),
+  })
+  .strict();
+export type ManifestClaims = z.infer<typeof manifestClaimsSchema>;
+
+export const verifiedClaimsSchema = z
+  .object({ ...common, manifest_sha256: Sha256, files: z.number().int().min(0), bytes: z.number().int().min(0) })
+  .strict();
+export type VerifiedClaims = z.infer<typeof verifiedClaimsSchema>;
+
+/** The package's manifest as the source serves it: every file, its size and SHA-256, sorted by path. */
+export const manifestSchema = z
+  .object({
+    transfer_id: z.string().uuid(),
+    files: z.array(z.object({ path: z.string().min(1).max(1000), size: z.number().int().min(0), sha256: Sha256 }).strict()).max(1_000_000),
+  })
+  .strict();
+export type Manifest = z.infer<typeof manifestSchema>;
+
+const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema } as const;
+type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
+  ? OfferClaims
+  : T extends typeof ANSWER_TYP
+    ? AnswerClaims
+    : T extends typeof MANIFEST_TYP
+      ? ManifestClaims
+      : VerifiedClaims;
 type Unsigned<C> = Omit<C, 'iat' | 'exp' | 'jti'>;
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -44,6 +44,7 @@ import { federationApiRoutes, federationPublicRoutes, federationResolver } from 
 import { providerMetadata } from './federation/provider-metadata.js';
 import { witnessApiRoutes, witnessPublicRoutes } from './federation/witness-routes.js';
 import { peerTransferEndpoint, peerTransferRoutes } from './peer-transfers/routes.js';
+import { peerTransferFileRoutes } from './peer-transfers/files-routes.js';
 import { sequenceAfterAppends } from './audit/request-barrier.js';
 import { retireCachesAfterWrites } from './cache/after-writes.js';
 import { setCacheMaxAge } from './cache/db-caches.js';
@@ -148,6 +149,7 @@ export function createApp(base: Omit<Deps, 'guard'>, setup?: SetupLinks) {
   );
   app.route('/', witnessPublicRoutes(deps)); // C2SP tlog-witness: unauthenticated, the checkpoint's signature is the check
   app.route('/', peerTransferEndpoint(deps, federation)); // peers' signed transfer messages: the signature and the federation's trust are the check
+  app.route('/', peerTransferFileRoutes(deps, federation)); // a packaged transfer's files, to its target's key only (DPoP-bound capabilities)
   if (setup) app.route('/setup', setupPages(deps, setup));
   app.route('/', landingPage(deps)); // GET /: what this instance is, where to sign in
   app.route('/', gatewayRoutes(deps, metrics)); // BBB API gateway: checksums, not bearer tokens

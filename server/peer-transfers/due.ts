@@ -1,9 +1,12 @@
-// The messages this instance still owes its peers (an offer not yet taken, an answer not yet
-// delivered), sent again when their retry is due. Run by the background job on one process at a time.
+// What this instance still owes its peers, when it is due: an offer, an answer, a manifest or a
+// verification not yet taken (sent again), and a package still to pull (pulled, resuming). Run by
+// the background job on one process at a time.
 import { and, asc, isNotNull, lte } from 'drizzle-orm';
 import { peerTransfers } from './table.js';
 import { deliverOffer } from './outgoing.js';
 import { deliverAnswer } from './incoming.js';
+import { deliverOutgoing } from './outbox.js';
+import { pullTransfer } from './pull.js';
 import type { PeerTransferDeps } from './deps.js';
 
 export async function deliverDueMessages(d: PeerTransferDeps, limit = 20): Promise<number> {
@@ -16,6 +19,8 @@ export async function deliverDueMessages(d: PeerTransferDeps, limit = 20): Promi
     .limit(limit);
   for (const row of due) {
     if (row.side === 'source' && row.state === 'offering') await deliverOffer(d, row);
+    else if (row.side === 'target' && row.state === 'pulling') await pullTransfer(d, row);
+    else if (row.outgoingJwt) await deliverOutgoing(d, row);
     else if (row.side === 'target' && row.answerJwt) await deliverAnswer(d, row);
   }
   return due.length;

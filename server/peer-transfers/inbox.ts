@@ -6,7 +6,8 @@ import { and, eq, lt } from 'drizzle-orm';
 import { appendAudit } from '../audit/trail.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { ProblemError } from '../http/problem.js';
-import { ANSWER_TYP, MessageError, OFFER_TYP, peekMessage, sha256Hex, verifyMessage } from '../../federation/transfer-messages.js';
+import { ANSWER_TYP, MANIFEST_TYP, MessageError, type MessageType, OFFER_TYP, peekMessage, sha256Hex, verifyMessage, VERIFIED_TYP } from '../../federation/transfer-messages.js';
+import { receiveManifest, receiveVerified } from './package-messages.js';
 import { resolvePeer } from './peer.js';
 import { receiveOffer } from './incoming.js';
 import { receiveAnswer } from './outgoing.js';
@@ -19,14 +20,35 @@ let refusalWindow = { minute: 0, count: 0 };
 const refused = (status: number, type: string, detail: string) => new ProblemError(status, type, 'Message refused', detail);
 
 export async function receiveMessage(d: PeerTransferDeps, jwt: string): Promise<PeerTransfer> {
-  let claimed: { typ: string; iss: string } = { typ: 'unknown', iss: 'unknown' };
+  let claimed: { typ: MessageType | 'unknown'; iss: string } = { typ: 'unknown', iss: 'unknown' };
   try {
     claimed = peekMessage(jwt);
     const peer = await resolvePeer(d.db, d.resolver, claimed.iss);
     const opts = { jwks: peer.keys, issuer: peer.entityId, audience: d.publicUrl };
-    const message = claimed.typ === OFFER_TYP ? await verifyMessage(jwt, OFFER_TYP, opts) : await verifyMessage(jwt, ANSWER_TYP, opts);
-    await rememberId(d, peer.entityId, message.jti, sha256Hex(jwt), message.exp);
-    return claimed.typ === OFFER_TYP ? await receiveOffer(d, peer, message as never, jwt) : await receiveAnswer(d, peer, message as never);
+    switch (claimed.typ) {
+      case OFFER_TYP: {
+        const m = await verifyMessage(jwt, OFFER_TYP, opts);
+        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
+        return await receiveOffer(d, peer, m, jwt);
+      }
+      case ANSWER_TYP: {
+        const m = await verifyMessage(jwt, ANSWER_TYP, opts);
+        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
+        return await receiveAnswer(d, peer, m);
+      }
+      case MANIFEST_TYP: {
+        const m = await verifyMessage(jwt, MANIFEST_TYP, opts);
+        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
+        return await receiveManifest(d, peer, m);
+      }
+      case VERIFIED_TYP: {
+        const m = await verifyMessage(jwt, VERIFIED_TYP, opts);
+        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
+        return await receiveVerified(d, peer, m);
+      }
+      default:
+        throw new MessageError(`typ ${claimed.typ} is not a transfer message`);
+    }
   } catch (err) {
     const problem =
       err instanceof MessageError ? refused(401, 'message-refused', err.message) : err instanceof ProblemError ? err : undefined;
@@ -37,12 +59,18 @@ export async function receiveMessage(d: PeerTransferDeps, jwt: string): Promise<
 }
 
 /** A jti is used once; the very same message delivered again (a retry) is not a replay. */
-async function rememberId(d: PeerTransferDeps, issuer: string, jti: string, sha256: string, exp: number): Promise<void> {
+export async function rememberId(d: PeerTransferDeps, issuer: string, jti: string, sha256: string, exp: number): Promise<void> {
   await d.db.delete(peerMessageIds).where(lt(peerMessageIds.expiresAt, new Date(Date.now() - 60_000)));
   const inserted = await d.db.insert(peerMessageIds).values({ issuer, jti, sha256, expiresAt: new Date(exp * 1000) }).onConflictDoNothing().returning();
   if (inserted.length > 0) return;
   const [seen] = await d.db.select().from(peerMessageIds).where(and(eq(peerMessageIds.issuer, issuer), eq(peerMessageIds.jti, jti)));
   if (seen && seen.sha256 !== sha256) throw refused(409, 'message-replayed', 'this message id was used already for another message');
+}
+
+/** A proof's jti is used once, whatever it carries (RFC 9449 §11.1): false when it was seen before. */
+export async function firstUse(d: PeerTransferDeps, issuer: string, jti: string, exp: number): Promise<boolean> {
+  const inserted = await d.db.insert(peerMessageIds).values({ issuer, jti, sha256: '-', expiresAt: new Date(exp * 1000) }).onConflictDoNothing().returning();
+  return inserted.length > 0;
 }
 
 async function auditRefusal(d: PeerTransferDeps, claimed: { typ: string; iss: string }, jwt: string, problem: ProblemError): Promise<void> {

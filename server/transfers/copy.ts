@@ -56,8 +56,11 @@ export interface CopyProgress {
   etaSeconds: number | null;
 }
 
+/** What a copy reads from: a storage, or anything that streams a file's bytes from an offset (a peer's package over HTTP). */
+export type CopySource = Pick<RecordingStorage, 'createReadStream'>;
+
 export interface CopyOptions {
-  from: RecordingStorage;
+  from: CopySource;
   to: RecordingStorage;
   files: CopyFile[];
   state: CopyStateStore;
@@ -234,7 +237,7 @@ async function hashInto(hash: Hash, storage: RecordingStorage, path: string, sig
 
 // The source bytes from `offset`, hashed and counted on their way to the target.
 async function* sourceBytes(
-  from: RecordingStorage,
+  from: CopySource,
   to: RecordingStorage,
   file: CopyFile,
   offset: number,

@@ -1,0 +1,110 @@
+// The source serves a packaged transfer to its target, and to nobody else. Public routes under
+// /federation/transfers/{id}: `capability` hands a short-lived capability to whoever proves (a DPoP
+// proof) it holds one of the target instance's federation keys, as the federation's trust vouches
+// for them; `manifest` and `files/<path>` answer only a request carrying that capability and a fresh
+// DPoP proof by the same key, for the very manifest packaged, and only for files it names. Bytes from
+// an offset (Range: bytes=N-) so a pull resumes.
+import { Readable } from 'node:stream';
+import { and, eq, inArray } from 'drizzle-orm';
+import { Hono } from 'hono';
+import type { AppEnv, Deps } from '../http/env.js';
+import { ProblemError } from '../http/problem.js';
+import { findTenancy } from '../tenancies/service.js';
+import { openClusterStorage } from '../transfers/cluster-storage.js';
+import { federationPublicKeys, federationSigningKey } from '../federation/keys.js';
+import { publicJwks, thumbprints } from '../../federation/entity-statement.js';
+import { DpopError, verifyDpopProof } from '../../federation/dpop.js';
+import { CapabilityError, checkCapability, issueCapability } from '../../federation/transfer-capability.js';
+import type { TrustChainResolver } from '../../federation/trust-chain.js';
+import type { Manifest } from '../../federation/transfer-messages.js';
+import { resolvePeer } from './peer.js';
+import { firstUse } from './inbox.js';
+import { peerTransfers } from './table.js';
+import { peerTransferDeps } from './routes.js';
+import type { PeerTransfer } from './deps.js';
+
+const SERVED = ['packaged', 'verified'] as const;
+const refused = (detail: string) => new ProblemError(401, 'pull-refused', 'Pull refused', detail, {}, { 'WWW-Authenticate': 'DPoP algs="ES256 EdDSA"' });
+const notServed = () => new ProblemError(404, 'not-found', 'Not found', 'no package of this transfer is served here');
+
+export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver) {
+  const app = new Hono<AppEnv>();
+  const d = peerTransferDeps(deps, resolver);
+  const base = (id: string) => `${deps.config.publicUrl}/federation/transfers/${id}`;
+  /** The URL a proof must name: this instance's public URL, not the address the request reached. */
+  const publicHtu = (c: { req: { path: string } }) => `${deps.config.publicUrl}${c.req.path}`;
+
+  async function packaged(id: string): Promise<PeerTransfer> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw notServed();
+    const [row] = await deps.db.select().from(peerTransfers).where(and(eq(peerTransfers.id, id), eq(peerTransfers.side, 'source'), inArray(peerTransfers.state, [...SERVED])));
+    if (!row?.manifest) throw notServed();
+    return row;
+  }
+
+  /** The capability and proof of a request for `row`'s package; refusals name what is wrong, never a secret. */
+  async function authorise(c: { req: { header(n: string): string | undefined; method: string; path: string } }, row: PeerTransfer): Promise<void> {
+    const auth = c.req.header('authorization');
+    const proof = c.req.header('dpop');
+    if (!auth?.startsWith('DPoP ') || !proof) throw refused('send the capability as Authorization: DPoP <capability> with a DPoP proof');
+    const token = auth.slice(5).trim();
+    try {
+      const cap = await checkCapability(token, { issuer: deps.config.publicUrl, keys: publicJwks(await federationPublicKeys(deps.db)), transferId: row.id });
+      if (cap.manifest_sha256 !== row.manifestSha256) throw refused('the capability is for another manifest');
+      const p = await verifyDpopProof(proof, { htm: c.req.method, htu: publicHtu(c), accessToken: token });
+      if (p.jkt !== cap.cnf.jkt) throw refused('the DPoP proof is signed by another key than the capability is bound to');
+      if (!(await firstUse(d, `dpop:${p.jkt}`, p.jti, p.iat + 120))) throw refused('the DPoP proof was used already');
+    } catch (err) {
+      if (err instanceof CapabilityError || err instanceof DpopError) throw refused(err.message);
+      throw err;
+    }
+  }
+
+  app.post('/federation/transfers/:id/capability', async (c) => {
+    const row = await packaged(c.req.param('id'));
+    const proof = c.req.header('dpop');
+    if (!proof) throw refused('prove the target instance\'s federation key with a DPoP proof');
+    try {
+      const p = await verifyDpopProof(proof, { htm: 'POST', htu: `${base(row.id)}/capability` });
+      const peer = await resolvePeer(deps.db, resolver, row.peer);
+      if (!(await thumbprints(peer.keys)).includes(p.jkt)) throw refused(`the proof is not signed by a federation key of ${row.peer}`);
+      if (!(await firstUse(d, `dpop:${p.jkt}`, p.jti, p.iat + 120))) throw refused('the DPoP proof was used already');
+      const { token, expiresIn } = await issueCapability(await federationSigningKey(deps.db, deps.box), { issuer: deps.config.publicUrl, transferId: row.id, manifestSha256: row.manifestSha256!, jkt: p.jkt });
+      return c.json({ capability: token, token_type: 'DPoP', expires_in: expiresIn, manifest_sha256: row.manifestSha256 }, 200, { 'Cache-Control': 'no-store' });
+    } catch (err) {
+      if (err instanceof DpopError) throw refused(err.message);
+      throw err;
+    }
+  });
+
+  app.get('/federation/transfers/:id/manifest', async (c) => {
+    const row = await packaged(c.req.param('id'));
+    await authorise(c, row);
+    return c.body(row.manifest!, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  });
+
+  app.get('/federation/transfers/:id/files/*', async (c) => {
+    const row = await packaged(c.req.param('id'));
+    await authorise(c, row);
+    const prefix = `/federation/transfers/${row.id}/files/`;
+    const path = decodeURIComponent(c.req.path.slice(prefix.length));
+    const file = (JSON.parse(row.manifest!) as Manifest).files.find((f) => f.path === path);
+    if (!file) throw new ProblemError(404, 'not-in-manifest', 'Not found', 'the manifest names no such file');
+    const start = rangeStart(c.req.header('range'));
+    if (start > file.size) throw new ProblemError(416, 'range-not-satisfiable', 'Range not satisfiable', `the file has ${file.size} bytes`, {}, { 'Content-Range': `bytes */${file.size}` });
+    const tenancy = await findTenancy(deps.db, row.tenancyId!);
+    const storage = await openClusterStorage(deps.db, deps.box, tenancy!.clusterId);
+    const stream = await storage.createReadStream(path, { start });
+    stream.once('close', () => void storage.close());
+    const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(file.size - start), 'Cache-Control': 'no-store', 'Accept-Ranges': 'bytes' };
+    if (start > 0) headers['Content-Range'] = `bytes ${start}-${file.size - 1}/${file.size}`;
+    return c.body(Readable.toWeb(stream) as ReadableStream, start > 0 ? 206 : 200, headers);
+  });
+
+  return app;
+}
+
+/** The N of `bytes=N-` (what a resuming puller sends); 0 for none or any other form. */
+function rangeStart(range: string | undefined): number {
+  const m = range ? /^bytes=(\d{1,15})-$/.exec(range.trim()) : null;
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,32 @@
+// The latest message a transfer owes the other instance beyond offer and answer (the manifest, the
+// verification), delivered now and retried with backoff until taken. A 4xx refusal stops the
+// retries; its words stay in lastError for the operator.
+import { eq } from 'drizzle-orm';
+import { ProblemError } from '../http/problem.js';
+import { resolvePeer } from './peer.js';
+import { postMessage, retryDelayMs, type Delivery } from './delivery.js';
+import { peerTransfers } from './table.js';
+import type { PeerTransfer, PeerTransferDeps } from './deps.js';
+
+export async function deliverOutgoing(d: PeerTransferDeps, row: PeerTransfer): Promise<PeerTransfer> {
+  if (!row.outgoingJwt) return row;
+  const now = d.transfer.now?.() ?? new Date();
+  let outcome: Delivery;
+  try {
+    outcome = await postMessage(d.outbound, await resolvePeer(d.db, d.resolver, row.peer), row.outgoingJwt);
+  } catch (err) {
+    if (!(err instanceof ProblemError)) throw err;
+    outcome = { ok: false, retry: true, detail: err.message, policyIds: [] };
+  }
+  const attempts = row.attempts + 1;
+  const [next] = await d.db
+    .update(peerTransfers)
+    .set(
+      outcome.ok
+        ? { attempts, nextAttemptAt: null, lastError: null, updatedAt: new Date() }
+        : { attempts, nextAttemptAt: outcome.retry ? new Date(now.getTime() + retryDelayMs(attempts)) : null, lastError: outcome.detail, updatedAt: new Date() },
+    )
+    .where(eq(peerTransfers.id, row.id))
+    .returning();
+  return next ?? row;
+}

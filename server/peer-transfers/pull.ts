@@ -1,0 +1,143 @@
+// The target pulls a transfer's package from the source: a capability for its own federation key,
+// the manifest (its SHA-256 must be the one the source signed), then every file the manifest names,
+// through the same resumable, checksummed, durable copy a local transfer uses, into the accepted
+// cluster's storage. A file whose bytes do not match the manifest is removed and the pull fails,
+// audited; nothing else is ever fetched. When every file matches, the source is told (signed).
+import { Readable } from 'node:stream';
+import { and, eq } from 'drizzle-orm';
+import { federationSigningKey } from '../federation/keys.js';
+import { findCluster } from '../clusters/service.js';
+import { openClusterStorage } from '../transfers/cluster-storage.js';
+import { copyFiles, type CopyRecord, type CopySource, type CopyStateStore } from '../transfers/copy.js';
+import { ProblemError, problems } from '../http/problem.js';
+import { createDpopProof } from '../../federation/dpop.js';
+import { manifestSchema, sha256Hex, signMessage, VERIFIED_TYP, type Manifest } from '../../federation/transfer-messages.js';
+import { setState } from './outgoing.js';
+import { deliverOutgoing } from './outbox.js';
+import { retryDelayMs } from './delivery.js';
+import { peerTransferFiles, peerTransfers } from './table.js';
+import type { PeerTransfer, PeerTransferDeps } from './deps.js';
+
+/** Where the source serves a transfer's package: under its own entity id, nowhere else. */
+export const packageUrls = (source: string, transferId: string) => {
+  const base = `${source}/federation/transfers/${transferId}`;
+  return { base, capability: `${base}/capability`, manifest: `${base}/manifest`, file: (path: string) => `${base}/files/${path.split('/').map(encodeURIComponent).join('/')}` };
+};
+
+/** A failure of the pull that trying again will not mend (the source sent what the manifest does not say). */
+class PackageMismatch extends Error {}
+
+/** A capability for this instance's federation key, renewed shortly before it expires. */
+class CapabilityHolder {
+  #token = '';
+  #until = 0;
+  constructor(
+    private readonly d: PeerTransferDeps,
+    private readonly url: string,
+  ) {}
+  async token(): Promise<string> {
+    if (Date.now() < this.#until - 30_000) return this.#token;
+    const key = await federationSigningKey(this.d.db, this.d.box);
+    const res = await this.d.outbound.fetch(this.url, { method: 'POST', headers: { dpop: await createDpopProof(key, { htm: 'POST', htu: this.url }), accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(15_000) });
+    const body = (await res.json().catch(() => ({}))) as { capability?: string; expires_in?: number; detail?: string };
+    if (!res.ok || !body.capability) throw new Error(`the source refused a capability (${res.status}${body.detail ? `: ${body.detail}` : ''})`);
+    this.#token = body.capability;
+    this.#until = Date.now() + (body.expires_in ?? 60) * 1000;
+    return this.#token;
+  }
+  /** A GET of `url` with the capability and a fresh proof for it. */
+  async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+    const token = await this.token();
+    const key = await federationSigningKey(this.d.db, this.d.box);
+    return this.d.outbound.fetch(url, { headers: { ...headers, authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { htm: 'GET', htu: url, accessToken: token }) }, redirect: 'error' });
+  }
+}
+
+class PeerCopyState implements CopyStateStore {
+  constructor(
+    private readonly d: PeerTransferDeps,
+    private readonly transferId: string,
+  ) {}
+  async done(): Promise<CopyRecord[]> {
+    return this.d.db.select({ path: peerTransferFiles.path, size: peerTransferFiles.size, sha256: peerTransferFiles.sha256, doneAt: peerTransferFiles.doneAt }).from(peerTransferFiles).where(eq(peerTransferFiles.transferId, this.transferId));
+  }
+  async markDone(r: CopyRecord): Promise<void> {
+    await this.d.db
+      .insert(peerTransferFiles)
+      .values({ transferId: this.transferId, ...r })
+      .onConflictDoUpdate({ target: [peerTransferFiles.transferId, peerTransferFiles.path], set: { size: r.size, sha256: r.sha256, doneAt: r.doneAt } });
+  }
+}
+
+/** The package's files, read from the source over HTTP (only createReadStream is asked of a copy's source). */
+function packageSource(caps: CapabilityHolder, urls: ReturnType<typeof packageUrls>): CopySource {
+  return {
+    async createReadStream(path, options) {
+      const start = options?.start ?? 0;
+      const res = await caps.get(urls.file(path), start > 0 ? { range: `bytes=${start}-` } : {});
+      if (res.status !== (start > 0 ? 206 : 200) || !res.body) {
+        await res.body?.cancel();
+        throw new Error(`the source answered ${res.status} for ${path}`);
+      }
+      return Readable.fromWeb(res.body as never);
+    },
+  };
+}
+
+/** One attempt at the pull of a `pulling` transfer; a transient failure plans the next, a mismatch fails it. */
+export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer): Promise<PeerTransfer> {
+  if (row.side !== 'target' || row.state !== 'pulling') throw problems.conflict('peer-transfer-state', `a ${row.state} transfer is not being pulled`);
+  const urls = packageUrls(row.peer, row.id);
+  const caps = new CapabilityHolder(d, urls.capability);
+  const cluster = await findCluster(d.db, row.targetCluster);
+  if (!cluster || cluster.coopId !== row.targetCoopId) throw problems.conflict('cluster-gone', `cluster "${row.targetCluster}" of the target co-op is gone`);
+  try {
+    const res = await caps.get(urls.manifest);
+    const text = await res.text();
+    if (!res.ok) throw new Error(`the source answered ${res.status} for the manifest`);
+    if (sha256Hex(text) !== row.manifestSha256) throw new PackageMismatch('the manifest served is not the one the source signed');
+    const parsed = manifestSchema.safeParse(JSON.parse(text));
+    if (!parsed.success || parsed.data.transfer_id !== row.id) throw new PackageMismatch('the manifest is malformed or for another transfer');
+    const manifest: Manifest = parsed.data;
+    const to = await openClusterStorage(d.db, d.box, cluster.id);
+    try {
+      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: manifest.files.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id) });
+      const expected = new Map(manifest.files.map((f) => [f.path, f.sha256]));
+      const wrong = stored.filter((r) => expected.get(r.path) !== r.sha256);
+      if (wrong.length > 0) {
+        // Not kept: a file that is not what the source signed would be served as a member's recording.
+        for (const w of wrong) {
+          await to.remove(w.path);
+          await d.db.delete(peerTransferFiles).where(and(eq(peerTransferFiles.transferId, row.id), eq(peerTransferFiles.path, w.path)));
+        }
+        throw new PackageMismatch(`${wrong.length} file(s) do not match the manifest's SHA-256, e.g. ${wrong[0]!.path}`);
+      }
+    } finally {
+      await to.close();
+    }
+    const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
+    const jwt = await signMessage(VERIFIED_TYP, { iss: d.publicUrl, aud: row.peer, transfer_id: row.id, manifest_sha256: row.manifestSha256!, files: manifest.files.length, bytes }, await federationSigningKey(d.db, d.box));
+    const pulled = await d.db.transaction(async (tx) => {
+      const [current] = await tx.select().from(peerTransfers).where(eq(peerTransfers.id, row.id)).for('update');
+      if (current?.state !== 'pulling') return current ?? row;
+      return setState(tx, current, 'pulled', 'peer-transfer.pulled', { outgoingJwt: jwt, attempts: 0, nextAttemptAt: new Date(), lastError: null }, { files: manifest.files.length, bytes, manifestSha256: row.manifestSha256! });
+    });
+    return deliverOutgoing(d, pulled);
+  } catch (err) {
+    if (err instanceof PackageMismatch) {
+      return d.db.transaction(async (tx) => {
+        const [current] = await tx.select().from(peerTransfers).where(eq(peerTransfers.id, row.id)).for('update');
+        return setState(tx, current!, 'failed', 'peer-transfer.pull-failed', { nextAttemptAt: null, lastError: err.message }, { reason: err.message });
+      });
+    }
+    if (err instanceof ProblemError && err.status < 500) throw err;
+    const attempts = row.attempts + 1;
+    const message = (err as Error).message.slice(0, 500);
+    const [next] = await d.db
+      .update(peerTransfers)
+      .set({ attempts, nextAttemptAt: new Date(Date.now() + retryDelayMs(attempts)), lastError: message, updatedAt: new Date() })
+      .where(eq(peerTransfers.id, row.id))
+      .returning();
+    return next ?? row;
+  }
+}

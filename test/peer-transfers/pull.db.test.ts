@@ -1,0 +1,215 @@
+// The package of a transfer between instances, pulled by the target: A (a UK co-op, its recordings on
+// a BBB double's disk) packages an accepted transfer of a frozen tenancy; B (a Québec co-op, its
+// cluster on another double's disk) pulls every file the manifest names with capabilities bound to
+// its federation key (DPoP), resuming a file cut off mid-way, checks each SHA-256, and tells A.
+// Refused: a capability for another key, a capability used with another key's proof, a proof used
+// twice, a file the manifest does not name, bytes that differ from the manifest (the file is not
+// kept, the pull fails, audited), a manifest changed after it was sent.
+// The freeze between instances belongs to the lifecycle (members' notice first), not built yet:
+// these tests freeze the tenancy at A directly in its database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eq, sql } from 'drizzle-orm';
+import { exportJWK, generateKeyPair } from 'jose';
+import { startSsoServer } from '../oidc/helpers.js';
+import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
+import { writeRecording } from '../support/bbb/recordings.js';
+import { coopAdminWithToken, createCluster, createCoop, createTenancy } from '../support/fixtures.js';
+import type { TestServer } from '../support/server.js';
+import { SecretBox } from '../../server/crypto/secretbox.js';
+import { decodeMasterKey } from '../../server/crypto/master-key.js';
+import { pollClusters } from '../../server/clusters/health.js';
+import { federationSigningKey } from '../../server/federation/keys.js';
+import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
+import { armFailpoint } from '../../server/failpoints.js';
+import { transferDeps } from '../../server/transfers/deps.js';
+import { TrustChainResolver } from '../../federation/trust-chain.js';
+import { createDpopProof } from '../../federation/dpop.js';
+import { MANIFEST_TYP, signMessage } from '../../federation/transfer-messages.js';
+import { peerTransfers, peerTransferFiles } from '../../server/peer-transfers/table.js';
+import { packageTransfer } from '../../server/peer-transfers/package.js';
+import { deliverDueMessages } from '../../server/peer-transfers/due.js';
+import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
+
+type Entity = { entityId: string; thumbprint: string };
+let a: TestServer, b: TestServer;
+let A: Entity, B: Entity;
+let bbb: BbbPair;
+let uk: { id: string };
+let ukCluster: { id: string };
+let quebec: { id: string; slug: string };
+let montreal: { id: string; slug: string };
+let bAdmin: { token: string };
+const agreement = createHash('sha256').update('dpa').digest('hex');
+const big = Buffer.alloc(3 * 1024 * 1024, 7); // several chunks: a pull can be cut off inside it
+
+const self = async (s: TestServer) => (await s.api('GET', '/api/v1/federation')).json.self as Entity;
+const box = (s: TestServer) => new SecretBox(decodeMasterKey(s.masterKey));
+const deps = (s: TestServer): PeerTransferDeps => ({ db: s.database.db, box: box(s), publicUrl: s.url, outbound: s.outbound, resolver: new TrustChainResolver(s.outbound), transfer: transferDeps(s.database.db, { transferMinNoticeDays: 0 }) });
+const rowAt = async (s: TestServer, id: string) => (await s.database.db.select().from(peerTransfers).where(eq(peerTransfers.id, id)))[0]!;
+const actions = async (s: TestServer, id: string) =>
+  (await s.api('GET', `/api/v1/audit/entries?subjectType=peer-transfer&subject=${id}&limit=100`)).json.items.map((e: { json: { action: string } }) => e.json.action) as string[];
+const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+async function filesUnder(root: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (dir: string, rel: string) => {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await walk(join(dir, e.name), `${rel}${e.name}/`);
+      else out.set(`${rel}${e.name}`, sha(await readFile(join(dir, e.name))));
+    }
+  };
+  await walk(root, '');
+  return out;
+}
+
+/** A tenancy of A with recordings, offered to B's co-op, accepted there, frozen at A. */
+async function acceptedAndFrozen(name: string, recordings: number) {
+  const t = await createTenancy(a, uk.id, ukCluster.id, { name, retentionDays: 3650 });
+  const written = [];
+  for (let i = 0; i < recordings; i++)
+    written.push(
+      await writeRecording(bbb.dirs.source, {
+        meetingId: `${t.slug}-room-${i}`,
+        name: `Lesson ${i}`,
+        host: bbb.source.origin,
+        meta: { 'meetplane-tenancy': t.id },
+        state: i === 2 ? 'unpublished' : 'published',
+        files: { 'shapes.svg': `<svg id="${t.slug}-${i}"/>`, 'video/webcams.webm': i === 0 ? big : `webm ${i}` },
+      }),
+    );
+  const offered = await a.api('POST', '/api/v1/peer-transfers', { body: { tenancy: t.id, peer: B.entityId, targetCoop: quebec.slug, targetCluster: montreal.slug, processingAgreement: agreement } });
+  expect(offered.json.state, offered.text).toBe('offered');
+  const accepted = await b.api('POST', `/api/v1/peer-transfers/${offered.json.id}/answer`, { token: bAdmin.token, body: { decision: 'accepted' } });
+  expect(accepted.status, accepted.text).toBe(200);
+  await a.database.db.execute(sql`update tenancies set state = 'frozen' where id = ${t.id}`);
+  return { id: offered.json.id as string, tenancy: t, written };
+}
+
+beforeAll(async () => {
+  [a, b] = [await startSsoServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' }), await startSsoServer({ WORKER: 'off' })];
+  [A, B] = [await self(a), await self(b)];
+  bbb = await startBbbPair({ source: 'src-secret-18', target: 'dst-secret-18' });
+  uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
+  ukCluster = await createCluster(a, uk.id, { country: 'GB', apiUrl: bbb.source.url, secret: 'src-secret-18' });
+  expect((await a.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${bbb.dirs.source}` } })).status).toBe(200);
+  quebec = await createCoop(b, { name: 'Coop Érable', jurisdiction: 'CA', legalRegime: 'other', pipedaSubject: true });
+  montreal = await createCluster(b, quebec.id, { name: 'Montreal', country: 'CA', apiUrl: bbb.target.url, secret: 'dst-secret-18' });
+  expect((await b.api('PUT', `/api/v1/clusters/${montreal.id}/storage`, { body: { url: `file://${bbb.dirs.target}` } })).status).toBe(200);
+  await pollClusters(b.database.db, box(b), { outbound: b.outbound });
+  bAdmin = await coopAdminWithToken(b, quebec.id);
+  for (const [s, e] of [[a, B], [b, A]] as const) expect((await s.api('POST', '/api/v1/federation/peers', { body: { ...e, witness: false } })).status).toBe(201);
+}, 120_000);
+
+afterAll(async () => {
+  armFailpoint(null);
+  await bbb?.close();
+  for (const s of [b, a]) await s?.stop();
+});
+
+describe('a package pulled by the target', () => {
+  let t: Awaited<ReturnType<typeof acceptedAndFrozen>>;
+
+  it('packages only a frozen tenancy of an accepted transfer, and tells the target where the manifest is', async () => {
+    t = await acceptedAndFrozen('Harbour School', 3);
+    await a.database.db.execute(sql`update tenancies set state = 'active' where id = ${t.tenancy.id}`);
+    await expect(packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id))).rejects.toThrow(/must be frozen/);
+    await a.database.db.execute(sql`update tenancies set state = 'frozen' where id = ${t.tenancy.id}`);
+    const packaged = await packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id));
+    expect(packaged).toMatchObject({ state: 'packaged', nextAttemptAt: null, lastError: null });
+    const manifest = JSON.parse(packaged.manifest!) as { files: Array<{ path: string; size: number; sha256: string }> };
+    // Every file of the three recordings (two formats' files and metadata.xml each), with the bytes' SHA-256.
+    const onDisk = await filesUnder(bbb.dirs.source);
+    const mine = [...onDisk].filter(([p]) => t.written.some((w) => p.includes(w.recordId)));
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(mine.map(([p]) => p).sort());
+    for (const f of manifest.files) expect(f.sha256).toBe(onDisk.get(f.path));
+    const atB = await rowAt(b, t.id);
+    expect(atB).toMatchObject({ state: 'pulling', manifestSha256: packaged.manifestSha256 });
+  });
+
+  it('pulls every file into the accepted cluster, resuming a file cut off mid-way, and A learns it is verified', async () => {
+    // The pull fails inside the large file (as a dropped connection would): the next attempt resumes it with a Range request.
+    armFailpoint('throw:copy.chunk:20'); // past every small file's one chunk: inside the 3 MiB file
+    await deliverDueMessages(deps(b));
+    armFailpoint(null);
+    const afterCut = await rowAt(b, t.id);
+    expect(afterCut.state).toBe('pulling');
+    expect(afterCut.lastError).toMatch(/failpoint copy.chunk/);
+    await deliverDueMessages({ ...deps(b), transfer: { ...deps(b).transfer, now: () => new Date(Date.now() + 60_000) } });
+    expect((await rowAt(b, t.id)).state).toBe('pulled');
+    expect(a.logs()).toMatch(new RegExp(`"path":"/federation/transfers/${t.id}/files/[^"]+","status":206`));
+    const manifest = JSON.parse((await rowAt(a, t.id)).manifest!) as { files: Array<{ path: string; sha256: string }> };
+    const atTarget = await filesUnder(bbb.dirs.target);
+    for (const f of manifest.files) expect(atTarget.get(f.path), f.path).toBe(f.sha256);
+    expect([...atTarget.keys()].filter((p) => p.endsWith('.partial'))).toEqual([]);
+    const recorded = await b.database.db.select().from(peerTransferFiles).where(eq(peerTransferFiles.transferId, t.id));
+    expect(recorded.length).toBe(manifest.files.length);
+    expect((await rowAt(a, t.id)).state).toBe('verified');
+    expect(await actions(a, t.id)).toEqual(expect.arrayContaining(['peer-transfer.package', 'peer-transfer.verified']));
+    expect(await actions(b, t.id)).toEqual(expect.arrayContaining(['peer-transfer.manifest-received', 'peer-transfer.pulled']));
+  });
+
+  it('serves capabilities only to the target instance\'s key, and files only with that key\'s fresh proofs', async () => {
+    const capUrl = `${A.entityId}/federation/transfers/${t.id}/capability`;
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const stranger = { ...(await exportJWK(privateKey)), alg: 'ES256' };
+    const asStranger = await fetch(capUrl, { method: 'POST', headers: { dpop: await createDpopProof(stranger, { htm: 'POST', htu: capUrl }) } });
+    expect(asStranger.status).toBe(401);
+    expect(((await asStranger.json()) as { detail: string }).detail).toMatch(/not signed by a federation key of/);
+    const bKey = await federationSigningKey(b.database.db, box(b));
+    const proof = await createDpopProof(bKey, { htm: 'POST', htu: capUrl });
+    const granted = await fetch(capUrl, { method: 'POST', headers: { dpop: proof } });
+    expect(granted.status).toBe(200);
+    const { capability } = (await granted.json()) as { capability: string };
+    expect((await fetch(capUrl, { method: 'POST', headers: { dpop: proof } })).status).toBe(401); // the same proof twice
+    const manifestUrl = `${A.entityId}/federation/transfers/${t.id}/manifest`;
+    const get = async (url: string, key: typeof bKey, token = capability) => fetch(url, { headers: { authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { htm: 'GET', htu: url, accessToken: token }) } });
+    expect((await get(manifestUrl, bKey)).status).toBe(200);
+    const stolen = await get(manifestUrl, stranger);
+    expect(stolen.status).toBe(401);
+    expect(((await stolen.json()) as { detail: string }).detail).toMatch(/another key/);
+    // Without a capability, with a proof only: refused.
+    expect((await fetch(manifestUrl, { headers: { dpop: await createDpopProof(bKey, { htm: 'GET', htu: manifestUrl }) } })).status).toBe(401);
+    // A file the manifest does not name (another tenancy's, or any path at all) is not served.
+    const other = await writeRecording(bbb.dirs.source, { meetingId: 'not-in-it', name: 'Other', host: bbb.source.origin, files: { 'shapes.svg': '<svg/>' } });
+    const outside = await get(`${A.entityId}/federation/transfers/${t.id}/files/published/presentation/${other.recordId}/shapes.svg`, bKey);
+    expect(outside.status).toBe(404);
+    expect(((await outside.json()) as { type: string }).type).toMatch(/not-in-manifest$/);
+  });
+
+  it('refuses a manifest changed after it was sent', async () => {
+    const row = await rowAt(a, t.id);
+    const changed = await signMessage(
+      MANIFEST_TYP,
+      { iss: A.entityId, aud: B.entityId, transfer_id: t.id, offer_sha256: row.offerSha256!, manifest_sha256: 'e'.repeat(64), files: 1, bytes: 1, manifest_url: `${A.entityId}/federation/transfers/${t.id}/manifest`, capability_url: `${A.entityId}/federation/transfers/${t.id}/capability` },
+      await federationSigningKey(a.database.db, box(a)),
+    );
+    const res = await b.api('POST', '/federation/transfers', { token: null, body: changed, headers: { 'content-type': 'application/jwt' } });
+    expect(res.status).toBe(409);
+    expect(res.json.type).toMatch(/manifest-changed$/);
+    expect((await rowAt(b, t.id)).state).toBe('pulled');
+  });
+});
+
+describe('bytes that are not what the manifest says', () => {
+  it('are not kept: the pull fails, audited, and the source is never told the package verified', async () => {
+    const t = await acceptedAndFrozen('Harbour College', 1);
+    await packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id));
+    // After packaging, one file at the source changes (same size, other bytes).
+    const svg = join(t.written[0]!.dir, 'shapes.svg');
+    const original = await readFile(svg, 'utf8');
+    await writeFile(svg, original.replace('<svg', '<SVG'));
+    expect((await stat(svg)).size).toBe(Buffer.byteLength(original));
+    await deliverDueMessages(deps(b));
+    const atB = await rowAt(b, t.id);
+    expect(atB.state).toBe('failed');
+    expect(atB.lastError).toMatch(/do not match the manifest/);
+    const relative = `published/presentation/${t.written[0]!.recordId}/shapes.svg`;
+    expect((await filesUnder(bbb.dirs.target)).has(relative)).toBe(false);
+    expect(await actions(b, t.id)).toContain('peer-transfer.pull-failed');
+    expect((await rowAt(a, t.id)).state).toBe('packaged');
+  });
+});
+
