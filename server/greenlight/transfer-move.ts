@@ -11,7 +11,7 @@
 //   its audit entry, so a killed run resumes without sending or logging twice.
 // The audit entries name objects by role name, opaque user ref or friendly_id,
 // never by e-mail or name.
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, count, eq, inArray } from 'drizzle-orm';
 import type { Db, Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Outbound } from '../net/outbound.js';
@@ -19,6 +19,7 @@ import type { Principal } from '../auth/principal.js';
 import { appendAudit } from '../audit/trail.js';
 import { failpoint } from '../failpoints.js';
 import { greenlightFrontends, greenlightImportLedger, type GreenlightMove } from './table.js';
+import { recordings as bbbRecordings } from '../inventory/table.js';
 import { findFrontend, openDatabaseUrl, openSecretKeyBase } from './frontends.js';
 import { problems } from '../http/problem.js';
 import { readGreenlightInventory, type Inventory } from './inventory.js';
@@ -31,6 +32,8 @@ export interface MovePeople {
   objectorEmails: string[];
   /** the objectors' accounts: their meetplane subject finds their Greenlight account whatever its e-mail */
   objectorIds?: string[];
+  /** the tenancy: a v2 room's recordings are those meetplane's inventory lists under its meeting id */
+  tenancyId?: string;
 }
 
 export interface MoveEnds {
@@ -153,6 +156,10 @@ export async function readMove(db: Executor, box: SecretBox, ends: MoveEnds, peo
     throw new GreenlightMoveError('greenlight-read', (err as Error).message);
   }
   const { plan, report } = inventory;
+  // Greenlight v2 keeps no recordings rows: a room lists what BigBlueButton holds under its meeting id, as meetplane's inventory does.
+  const perMeeting =
+    source.version === 'v2' && people.tenancyId ? await recordingsByMeeting(db, people.tenancyId, plan.rooms.map((r) => r.meetingId)) : undefined;
+  const recordingsOf = (meetingId: string) => (perMeeting ? (perMeeting.get(meetingId) ?? 0) : (report.recordings[meetingId]?.rows ?? 0));
   // A room's owner, as a meetplane account: by the Greenlight account's subject, else by e-mail.
   const memberIds = new Set(people.members.map((m) => m.accountId));
   const byEmail = new Map(people.members.map((m) => [m.email.toLowerCase(), m.accountId]));
@@ -166,14 +173,25 @@ export async function readMove(db: Executor, box: SecretBox, ends: MoveEnds, peo
       friendlyId: r.friendlyId,
       name: r.name,
       owner: owners.get(r.ownerEmail) ?? null,
-      recordings: report.recordings[r.meetingId]?.rows ?? 0,
+      recordings: recordingsOf(r.meetingId),
     })),
-    counts: report.counts,
+    counts: perMeeting ? { ...report.counts, recordings: [...perMeeting.values()].reduce((n, c) => n + c, 0) } : report.counts,
     roomsLeftOut: report.roomsLeftOut.length,
     sharesDropped: report.sharesDropped.length,
     usersLeftOut: report.usersLeftOut.length,
   };
   return { inventory, move };
+}
+
+/** The tenancy's recordings by meeting id, as its clusters listed them at the last inventory refresh. */
+async function recordingsByMeeting(db: Executor, tenancyId: string, meetingIds: string[]): Promise<Map<string, number>> {
+  if (!meetingIds.length) return new Map();
+  const rows = await db
+    .select({ meetingId: bbbRecordings.meetingId, n: count() })
+    .from(bbbRecordings)
+    .where(and(eq(bbbRecordings.tenancyId, tenancyId), inArray(bbbRecordings.meetingId, meetingIds)))
+    .groupBy(bbbRecordings.meetingId);
+  return new Map(rows.map((r) => [r.meetingId, r.n]));
 }
 
 /** The ledger: `has` reads it; arrivals are written by `recordOutcome`, with their audit entry. */

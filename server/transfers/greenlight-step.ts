@@ -28,7 +28,7 @@ export async function greenlightPeople(db: Executor, t: Pick<Transfer, 'id' | 't
     .where(eq(transferObjections.transferId, t.id));
   // Objectors' memberships end at the switch; they are still the tenancy's people to leave out.
   const all = new Map([...members, ...objectors].map((m) => [m.accountId, m]));
-  return { members: [...all.values()], objectorEmails: objectors.map((o) => o.email), objectorIds: objectors.map((o) => o.accountId) };
+  return { members: [...all.values()], objectorEmails: objectors.map((o) => o.email), objectorIds: objectors.map((o) => o.accountId), tenancyId: t.tenancyId };
 }
 
 /** Moves the members' Greenlight rooms, when the transfer names both front ends; a no-op otherwise. */

@@ -6,6 +6,7 @@
 // under the same selection rules as a v3 source, and import into the target
 // Greenlight (the migration-API double) as a v3 source's does.
 // PostgreSQL only: Greenlight's database is one.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { readGreenlightInventory, InventoryError, type Inventory, type InventorySelection } from '../../server/greenlight/inventory.js';
@@ -18,6 +19,8 @@ import { backend } from '../support/db.js';
 import { greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
 import { greenlightV2Source, V2_DIGESTS } from '../support/greenlight-v2-db.js';
 import { startGreenlight } from '../support/greenlight.js';
+import { createTenancy } from '../support/fixtures.js';
+import { recordings } from '../../server/inventory/table.js';
 import { startWorld } from '../transfers/world.js';
 
 const SKB = 'c0ffee00c0ffee00c0ffee00c0ffee00' + 'd'.repeat(96);
@@ -245,7 +248,7 @@ describe.skipIf(backend() !== 'postgres')('inventory of a source Greenlight v2',
     }
   });
 
-  it("a transfer reads a source front end recorded as v2 with v2's reader", async () => {
+  it("a transfer reads a source front end recorded as v2 with v2's reader, and counts each room's recordings in meetplane's inventory", async () => {
     const w = await startWorld();
     try {
       const put = (coop: string, slug: string, body: unknown, token: string) => w.s.api('PUT', `/api/v1/coops/${coop}/greenlights/${slug}`, { body, token });
@@ -253,11 +256,18 @@ describe.skipIf(backend() !== 'postgres')('inventory of a source Greenlight v2',
       expect(from.status, from.text).toBe(201);
       const to = await put(w.de.id, 'new-rooms', { baseUrl: 'https://rooms.new.example', version: 'v3', secretKeyBase: SKB }, w.targetAdmin.token);
       expect(to.status, to.text).toBe(201);
+      // v2 keeps no recordings rows: the board's two recordings are in the tenancy's inventory (and one of another tenancy, same meeting id).
+      const t = await createTenancy(w.s, w.uk.id, w.ukCluster.id, { name: 'Choir' });
+      const other = await createTenancy(w.s, w.uk.id, w.ukCluster.id, { name: 'Other' });
+      const meeting = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+      const row = (tenancyId: string, at: number) => ({ id: randomUUID(), tenancyId, recordId: `${meeting}-${at}`, meetingId: meeting, name: 'Choir board', state: 'published', published: true, formats: [], metadata: {} });
+      await w.s.database.db.insert(recordings).values([row(t.id, 1727773200000), row(t.id, 1725181200000), row(other.id, 1725181200000)]);
       const box = new SecretBox(Buffer.from(w.s.masterKey, 'base64'));
-      const people = { members: ['ada@choir.example', 'bob@choir.example'].map((email, i) => ({ accountId: `00000000-0000-4000-8000-00000000000${i}`, email })), objectorEmails: [] };
+      const people = { members: ['ada@choir.example', 'bob@choir.example'].map((email, i) => ({ accountId: `00000000-0000-4000-8000-00000000000${i}`, email })), objectorEmails: [], tenancyId: t.id };
       const { move } = await readMove(w.s.database.db, box, { sourceGreenlightId: from.json.id, targetGreenlightId: to.json.id }, people);
       expect(sorted(move.rooms.map((r) => r.friendlyId))).toEqual(sorted([HOME, BOARD, ADA_GOOGLE_HOME, REHEARSALS]));
-      expect(move.counts).toMatchObject({ users: 3, rooms: 4 });
+      expect(Object.fromEntries(move.rooms.map((r) => [r.friendlyId, r.recordings]))).toEqual({ [HOME]: 0, [BOARD]: 2, [ADA_GOOGLE_HOME]: 0, [REHEARSALS]: 0 });
+      expect(move.counts).toMatchObject({ users: 3, rooms: 4, recordings: 2 });
     } finally {
       await w.close();
     }
