@@ -83,9 +83,9 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
     // Transfer messages owed to other instances (offers, answers), retried with backoff until taken.
     ...(config.publicUrl
       ? {
-          [PEER_TRANSFERS_JOB]: async (_job, { log }) => {
+          [PEER_TRANSFERS_JOB]: async (_job, { log, signal }) => {
             const d = { db, box, publicUrl: config.publicUrl!, outbound, resolver: new TrustChainResolver(outbound), transfer: transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) };
-            const sent = await deliverDueMessages(d);
+            const sent = await deliverDueMessages(d, 20, signal);
             if (sent) log.debug({ sent }, 'transfer messages to peers delivered or retried');
           },
         }

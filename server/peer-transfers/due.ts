@@ -9,7 +9,8 @@ import { deliverOutgoing } from './outbox.js';
 import { pullTransfer } from './pull.js';
 import type { PeerTransferDeps } from './deps.js';
 
-export async function deliverDueMessages(d: PeerTransferDeps, limit = 20): Promise<number> {
+/** `signal`: the job's lease was lost or the worker stops: a pull stops where it is (it resumes later). */
+export async function deliverDueMessages(d: PeerTransferDeps, limit = 20, signal?: AbortSignal): Promise<number> {
   const now = d.transfer.now?.() ?? new Date();
   const due = await d.db
     .select()
@@ -18,8 +19,9 @@ export async function deliverDueMessages(d: PeerTransferDeps, limit = 20): Promi
     .orderBy(asc(peerTransfers.nextAttemptAt))
     .limit(limit);
   for (const row of due) {
+    if (signal?.aborted) break;
     if (row.side === 'source' && row.state === 'offering') await deliverOffer(d, row);
-    else if (row.side === 'target' && row.state === 'pulling') await pullTransfer(d, row);
+    else if (row.side === 'target' && row.state === 'pulling') await pullTransfer(d, row, signal);
     else if (row.outgoingJwt) await deliverOutgoing(d, row);
     else if (row.side === 'target' && row.answerJwt) await deliverAnswer(d, row);
   }

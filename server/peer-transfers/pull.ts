@@ -85,7 +85,7 @@ function packageSource(caps: CapabilityHolder, urls: ReturnType<typeof packageUr
 }
 
 /** One attempt at the pull of a `pulling` transfer; a transient failure plans the next, a mismatch fails it. */
-export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer): Promise<PeerTransfer> {
+export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signal?: AbortSignal): Promise<PeerTransfer> {
   if (row.side !== 'target' || row.state !== 'pulling') throw problems.conflict('peer-transfer-state', `a ${row.state} transfer is not being pulled`);
   const urls = packageUrls(row.peer, row.id);
   const caps = new CapabilityHolder(d, urls.capability);
@@ -101,7 +101,7 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer): Prom
     const manifest: Manifest = parsed.data;
     const to = await openClusterStorage(d.db, d.box, cluster.id);
     try {
-      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: manifest.files.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id) });
+      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: manifest.files.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id), signal });
       const expected = new Map(manifest.files.map((f) => [f.path, f.sha256]));
       const wrong = stored.filter((r) => expected.get(r.path) !== r.sha256);
       if (wrong.length > 0) {
