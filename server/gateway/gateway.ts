@@ -1,7 +1,7 @@
 // The per-tenancy BBB API gateway. A front end signs its calls with the tenancy's
 // own secret; the gateway checks that checksum, applies the tenancy's rules (its
 // meta tag, its meetings and recordings only, no new meeting while frozen),
-// re-signs for the tenancy's current cluster and streams the cluster's answer back.
+// re-signs for the tenancy's current cluster and passes the cluster's answer back.
 // A tenancy that moves to another cluster keeps its gateway URL and secret; its
 // meetings still running on the former cluster stay reachable there until they end,
 // and its recordings are listed from every cluster that holds them (placement.ts).
@@ -20,7 +20,8 @@ import { TargetResolver, type ClusterTarget, type GatewayTarget } from './target
 import { Placement } from './placement.js';
 import { isLowerHex, mergeMeetings, mergeRecordings, readAnswer, withoutParams } from './merge.js';
 import { isCleanText } from '../http/text.js';
-import { OutboundRefused, type Outbound } from '../net/outbound.js';
+import { OutboundRefused, type Outbound, type OutboundAnswer } from '../net/outbound.js';
+import { xmlReply, type Reply } from './reply.js';
 
 /** The calls the gateway forwards; anything else answers unsupportedRequest, as Scalelite does. */
 export const SUPPORTED_CALLS = new Set([
@@ -54,9 +55,14 @@ export interface GatewayRequest {
   body: () => Promise<ArrayBuffer>;
 }
 
-export const xmlResponse = (body: string, status = 200) =>
-  new Response(body, { status, headers: { 'content-type': 'text/xml;charset=UTF-8' } });
-const failed = (key: string, message: string) => xmlResponse(failedResponse(key, message));
+/** An XML answer as an HTTP response (the body limit's refusal, before the gateway is reached). */
+export const xmlResponse = (body: string, status = 200) => {
+  const reply = xmlReply(body, status);
+  return new Response(reply.body, { status, headers: reply.headers });
+};
+const failed = (key: string, message: string) => xmlReply(failedResponse(key, message));
+/** The cluster's headers the front end gets (join's redirect among them). */
+const PASSED_HEADERS = ['content-type', 'location', 'cache-control'];
 
 /** The API root: meetplane's own answer, as Scalelite gives its own (never a cluster's body). */
 export const ROOT_RESPONSE = buildResponse({ returncode: 'SUCCESS', version: '2.0', apiVersion: '2.0' });
@@ -79,9 +85,9 @@ export class Gateway {
     return this.#targets.resolve(ref);
   }
 
-  async handle(req: GatewayRequest): Promise<Response> {
+  async handle(req: GatewayRequest): Promise<Reply> {
     // The same for every tenancy, known or not.
-    if (req.call === '') return xmlResponse(ROOT_RESPONSE);
+    if (req.call === '') return xmlReply(ROOT_RESPONSE);
     if (!SUPPORTED_CALLS.has(req.call)) return failed('unsupportedRequest', 'This request is not supported.');
     const target = req.tenancyRef ? await this.#targets.resolve(req.tenancyRef) : undefined;
     // An unknown tenancy looks like a wrong secret: tenancy names cannot be probed.
@@ -127,7 +133,7 @@ export class Gateway {
     }
   }
 
-  async #create(target: GatewayTarget, parts: QueryPart[], body: string | undefined): Promise<Response> {
+  async #create(target: GatewayTarget, parts: QueryPart[], body: string | undefined): Promise<Reply> {
     if (target.tenancy.state === 'frozen') {
       return failed(
         'tenancyFrozen',
@@ -205,19 +211,19 @@ export class Gateway {
    * the cluster the meeting runs on. A former cluster that answers it no longer has the
    * meeting has seen it end: the call goes to the current cluster, and so do later ones.
    */
-  async #meetingCall(target: GatewayTarget, call: string, parts: QueryPart[]): Promise<Response> {
+  async #meetingCall(target: GatewayTarget, call: string, parts: QueryPart[]): Promise<Reply> {
     const meetingId = (param(parts, 'meetingID') ?? '').trim();
     if (meetingId === '') return this.forward(target, call, parts);
     const place = await this.#placement.ofMeeting(target, meetingId);
     if (!place) {
-      if (call === 'isMeetingRunning') return xmlResponse(buildResponse({ returncode: 'SUCCESS', running: false }));
+      if (call === 'isMeetingRunning') return xmlReply(buildResponse({ returncode: 'SUCCESS', running: false }));
       if (call === 'join') return failed('invalidMeetingIdentifier', 'The meeting ID that you supplied did not match any existing meetings');
       return failed('notFound', 'We could not find a meeting with that meeting ID');
     }
     const upstream = await this.#forwardTo(place.cluster, call, parts);
     // Not running is the right answer wherever the meeting is; a join redirect is a success.
     if (call === 'isMeetingRunning' || (!place.moved && call !== 'end')) return upstream;
-    const answer = await readAnswer(upstream);
+    const answer = readAnswer(upstream);
     if (place.moved && answer.failedKey !== undefined && MEETING_GONE.has(answer.failedKey)) {
       await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, place.cluster.id);
       return this.forward(target, call, parts);
@@ -227,35 +233,35 @@ export class Gateway {
   }
 
   /** The tenancy's meetings (by its meta tag) on its cluster, and on former ones where some still run. */
-  async #getMeetings(target: GatewayTarget, parts: QueryPart[]): Promise<Response> {
+  async #getMeetings(target: GatewayTarget, parts: QueryPart[]): Promise<Reply> {
     const lists = await this.#listsFrom(target, await this.#placement.meetingClusters(target), 'getMeetings', parts);
-    if (lists instanceof Response) return lists;
+    if (!Array.isArray(lists)) return lists;
     const own = mergeMeetings(lists);
     if (own.length === 0) {
-      return xmlResponse(
+      return xmlReply(
         buildResponse({ returncode: 'SUCCESS', meetings: '', messageKey: 'noMeetings', message: 'no meetings were found on this server' }),
       );
     }
-    return xmlResponse(buildResponse({ returncode: 'SUCCESS', meetings: { meeting: own as unknown as XmlInput[] } }));
+    return xmlReply(buildResponse({ returncode: 'SUCCESS', meetings: { meeting: own as unknown as XmlInput[] } }));
   }
 
   /**
    * The tenancy's recordings (by its meta tag). On one cluster the answer is the cluster's own;
    * from several, each is asked for all of them and offset/limit apply to the merged list.
    */
-  async #getRecordings(target: GatewayTarget, parts: QueryPart[]): Promise<Response> {
+  async #getRecordings(target: GatewayTarget, parts: QueryPart[]): Promise<Reply> {
     const tag = encodeParam(`meta_${TENANCY_META}`, target.tenancy.id);
     const clusters = await this.#placement.recordingClusters(target);
     if (clusters.length === 1) return this.forward(target, 'getRecordings', [...parts, tag]);
     const lists = await this.#listsFrom(target, clusters, 'getRecordings', [...withoutParams(parts, ['offset', 'limit']), tag]);
-    if (lists instanceof Response) return lists;
+    if (!Array.isArray(lists)) return lists;
     const page = mergeRecordings(lists, { offset: param(parts, 'offset'), limit: param(parts, 'limit') });
     if (page.length === 0) {
-      return xmlResponse(
+      return xmlReply(
         buildResponse({ returncode: 'SUCCESS', recordings: '', messageKey: 'noRecordings', message: 'There are no recordings for the meeting(s).' }),
       );
     }
-    return xmlResponse(buildResponse({ returncode: 'SUCCESS', recordings: { recording: page as unknown as XmlInput[] } }));
+    return xmlReply(buildResponse({ returncode: 'SUCCESS', recordings: { recording: page as unknown as XmlInput[] } }));
   }
 
   /**
@@ -263,12 +269,12 @@ export class Gateway {
    * the cluster's filter did). The current cluster's failure is the answer; a former
    * cluster's leaves its part out, so one drained server that died does not hide the rest.
    */
-  async #listsFrom(target: GatewayTarget, clusters: readonly ClusterTarget[], call: 'getMeetings' | 'getRecordings', parts: ReadonlyArray<QueryPart | string>): Promise<XmlObject[][] | Response> {
+  async #listsFrom(target: GatewayTarget, clusters: readonly ClusterTarget[], call: 'getMeetings' | 'getRecordings', parts: ReadonlyArray<QueryPart | string>): Promise<XmlObject[][] | Reply> {
     const [list, item] = call === 'getMeetings' ? ['meetings', 'meeting'] : ['recordings', 'recording'];
     const lists: XmlObject[][] = [];
     for (const cluster of clusters) {
       const upstream = await this.#forwardTo(cluster, call, parts);
-      const answer = await readAnswer(upstream);
+      const answer = readAnswer(upstream);
       if (answer.parsed === undefined || !answer.succeeded) {
         if (cluster === target.cluster) {
           return answer.parsed === undefined && upstream.status === 200 ? failed('serverError', 'The cluster did not answer in BBB format') : answer.response;
@@ -285,7 +291,7 @@ export class Gateway {
    * publish/update/deleteRecordings: every named recording must be the tenancy's, and
    * each goes to the cluster that holds it (the current one first, then former ones).
    */
-  async #recordingChange(target: GatewayTarget, call: string, parts: QueryPart[]): Promise<Response> {
+  async #recordingChange(target: GatewayTarget, call: string, parts: QueryPart[]): Promise<Reply> {
     const ids = (param(parts, 'recordID') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (ids.length === 0) return this.forward(target, call, parts);
     const holders = new Map<ClusterTarget, string[]>();
@@ -308,45 +314,46 @@ export class Gateway {
     if (missing.length > 0) return failed('notFound', 'We could not find recordings');
     // All on one cluster: the call as the front end signed it. Otherwise one call per cluster, each with its ids.
     if (holders.size === 1) return this.#forwardTo([...holders.keys()][0]!, call, parts);
-    let last: Response | undefined;
+    let last: Reply | undefined;
     for (const [cluster, here] of holders) {
-      const answer = await readAnswer(await this.#forwardTo(cluster, call, [...withoutParams(parts, ['recordID']), encodeParam('recordID', here.join(','))]));
+      const answer = readAnswer(await this.#forwardTo(cluster, call, [...withoutParams(parts, ['recordID']), encodeParam('recordID', here.join(','))]));
       if (!answer.succeeded) return answer.response;
       last = answer.response;
     }
     return last!;
   }
 
-  /** Signs `parts` for the tenancy's current cluster, sends them, and streams the answer back. */
-  forward(target: GatewayTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Response> {
+  /** Signs `parts` for the tenancy's current cluster, sends them, and passes the answer back. */
+  forward(target: GatewayTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Reply> {
     return this.#forwardTo(target.cluster, call, parts, body);
   }
 
-  /** Signs `parts` for `cluster`, sends them, and streams the answer back. */
-  async #forwardTo(cluster: ClusterTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Response> {
+  /** Signs `parts` for `cluster`, sends them, and passes the answer back, read whole (BBB answers are XML documents the metrics read). */
+  async #forwardTo(cluster: ClusterTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Reply> {
     const query = joinQuery(parts);
     const sum = checksum(call, query, cluster.secret, cluster.algorithm);
     const url = `${cluster.apiUrl}/${call}?${query === '' ? '' : `${query}&`}checksum=${sum}`;
-    return this.#fetch(cluster, url, body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
+    return this.#send(cluster, url, body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
   }
 
-  async #fetch(cluster: ClusterTarget, url: string, init: RequestInit): Promise<Response> {
-    let upstream: Response;
+  async #send(cluster: ClusterTarget, url: string, init: { method?: string; body?: string; headers?: Record<string, string> }): Promise<Reply> {
+    let upstream: OutboundAnswer;
     try {
-      upstream = await this.deps.outbound.fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(UPSTREAM_TIMEOUT_MS) });
+      upstream = await this.deps.outbound.request(url, { ...init, timeoutMs: UPSTREAM_TIMEOUT_MS });
     } catch (err) {
       return this.#unavailable(cluster, err);
     }
     // join answers a redirect to the client: it goes back to the browser unchanged.
-    const headers = new Headers();
-    for (const name of ['content-type', 'location', 'cache-control']) {
-      const value = upstream.headers.get(name);
-      if (value !== null) headers.set(name, value);
+    const headers: Record<string, string> = {};
+    for (const name of PASSED_HEADERS) {
+      const value = upstream.headers[name];
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
-    return new Response(upstream.body, { status: upstream.status, headers });
+    // BBB answers XML: kept as text, which the metrics and the merges read; anything else as the bytes it was.
+    return { status: upstream.status, headers, body: /xml/.test(headers['content-type'] ?? '') ? upstream.body.toString('utf8') : upstream.body };
   }
 
-  #unavailable(cluster: ClusterTarget, err: unknown): Response {
+  #unavailable(cluster: ClusterTarget, err: unknown): Reply {
     // The host only: the URL carries the checksum. A refusal says which address and which setting.
     const cause = err instanceof BbbTransportError && err.cause instanceof OutboundRefused ? err.cause : err;
     const reason = cause instanceof OutboundRefused ? { refused: cause.message } : { error: (err as Error)?.name };

@@ -2,10 +2,11 @@
 // meetings or recordings are on more than one cluster of its co-op.
 import { parseResponse, text, XmlError, type XmlObject } from '../bbb/xml.js';
 import type { QueryPart } from './query.js';
+import { replyText, type Reply } from './reply.js';
 
 export interface Answer {
-  /** the answer, still to be passed on (its body was read into memory) */
-  response: Response;
+  /** the answer, still to be passed on */
+  response: Reply;
   /** the <response> element, when the body is a BBB answer */
   parsed?: XmlObject;
   succeeded: boolean;
@@ -14,10 +15,9 @@ export interface Answer {
 }
 
 /** Reads a cluster's answer (a redirect or another status is passed on unread). */
-export async function readAnswer(res: Response): Promise<Answer> {
-  if (res.status !== 200) return { response: res, succeeded: false };
-  const body = await res.text();
-  const response = new Response(body, { status: res.status, headers: res.headers });
+export function readAnswer(response: Reply): Answer {
+  if (response.status !== 200) return { response, succeeded: false };
+  const body = replyText(response);
   let parsed: XmlObject;
   try {
     parsed = parseResponse(body);

@@ -11,6 +11,7 @@ import { Gateway } from './gateway.js';
 import { slugFromHost } from './target.js';
 import { relayRecordingReady } from './callback.js';
 import { outboundFor } from '../net/outbound.js';
+import { isXml, replyText } from './reply.js';
 import type { GatewayOutcome, Metrics } from '../metrics/registry.js';
 
 export function gatewayRoutes(deps: Deps, metrics?: Metrics) {
@@ -28,7 +29,7 @@ export function gatewayRoutes(deps: Deps, metrics?: Metrics) {
   };
 
   const handle = async (c: Context<AppEnv>, tenancyRef: string | undefined, call: string) => {
-    const res = await gateway.handle({
+    const reply = await gateway.handle({
       tenancyRef,
       call,
       rawQuery: rawQuery(c),
@@ -36,17 +37,14 @@ export function gatewayRoutes(deps: Deps, metrics?: Metrics) {
       contentType: c.req.header('content-type'),
       body: () => c.req.arrayBuffer(),
     });
-    if (!metrics) return res;
-    // The answers are small XML documents the gateway built: read, counted, and answered as they were.
-    if (!/xml/.test(res.headers.get('content-type') ?? '')) {
-      metrics.gatewayCalls.inc({ tenancy: tenancyRef ?? '-', call: call || 'index', outcome: res.ok ? 'success' : 'failed' });
-      return res;
+    if (metrics) {
+      // XML answers are text the gateway holds (built or read whole): counted by what they say.
+      const outcome: GatewayOutcome = isXml(reply) ? outcomeOf(replyText(reply)) : reply.status >= 200 && reply.status < 300 ? 'success' : 'failed';
+      // Unknown and unsigned calls answer checksumError alike: no label from what a stranger sent.
+      metrics.gatewayCalls.inc({ tenancy: outcome === 'refused' ? '-' : (tenancyRef ?? '-'), call: outcome === 'refused' ? '-' : call || 'index', outcome });
     }
-    const text = await res.text();
-    const outcome = outcomeOf(text);
-    // Unknown and unsigned calls answer checksumError alike: no label from what a stranger sent.
-    metrics.gatewayCalls.inc({ tenancy: outcome === 'refused' ? '-' : (tenancyRef ?? '-'), call: outcome === 'refused' ? '-' : call || 'index', outcome });
-    return new Response(text, { status: res.status, headers: res.headers });
+    // Made once, from a string or bytes: the HTTP server writes it without a stream.
+    return new Response(reply.body, { status: reply.status, headers: reply.headers });
   };
 
   const hostRef = (c: Context<AppEnv>) =>

@@ -11,7 +11,7 @@ export const REQUEST_BODY_LIMIT = 1024 * 1024;
 
 /** Refuses bodies over `maxBytes` with `answer` (by default a 413 problem). */
 export function limitBody(maxBytes: number, answer?: (c: Context) => Response): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: maxBytes,
     onError: (c) => {
       const res =
@@ -23,6 +23,9 @@ export function limitBody(maxBytes: number, answer?: (c: Context) => Response): 
       return res;
     },
   });
+  // A GET or HEAD has no body for Hono (the node adapter gives it none): asking would
+  // build the full web Request of every gateway call and REST read for nothing.
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next));
 }
 
 function formatSize(bytes: number): string {

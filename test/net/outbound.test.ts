@@ -183,3 +183,41 @@ describe('redirects', () => {
     expect(res.headers.get('location')).toBe('http://169.254.169.254/latest/meta-data/');
   });
 });
+
+// request(): the gateway's one call per BBB request, through the dispatcher API; the same checks.
+describe('request', () => {
+  it('refuses what fetch refuses, before any connection', async () => {
+    const before = bbb.connections;
+    const err = await refusal(outbound().request(`http://127.0.0.1:${bbb.port}/bigbluebutton/api`));
+    expect(err.message).toBe('outbound request to 127.0.0.1 refused: loopback address; list it in OUTBOUND_ALLOW to allow it');
+    await refusal(outbound().request('file:///etc/passwd'));
+    expect(bbb.connections).toBe(before);
+  });
+
+  it('checks a name on the address it connects to (DNS rebinding gets nowhere)', async () => {
+    let calls = 0;
+    const rebinding: Resolver = async () => (calls++ === 0 ? [{ address: '93.184.215.14', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]);
+    const o = outbound({ resolve: rebinding });
+    await o.checkTarget(`http://rebind2.example.test:${bbb.port}/`);
+    const before = bbb.connections;
+    const err = await refusal(o.request(`http://rebind2.example.test:${bbb.port}/`));
+    expect(err.message).toMatch(/^outbound request to rebind2\.example\.test \(127\.0\.0\.1\) refused: loopback address/);
+    expect(bbb.connections).toBe(before);
+  });
+
+  it('answers status, headers and the whole body, and returns a redirect unfollowed', async () => {
+    const o = outbound({ allow: ['127.0.0.1/32'] });
+    const ok = await o.request(`http://127.0.0.1:${bbb.port}/api/create?x=1`, { method: 'POST', body: '<modules/>', headers: { 'content-type': 'application/xml' } });
+    expect([ok.status, ok.headers['content-type'], ok.body.toString()]).toEqual([200, 'text/plain', 'POST /api/create?x=1']);
+    const redirect = await o.request(`http://127.0.0.1:${bbb.port}/to-metadata`);
+    expect([redirect.status, redirect.headers['location']]).toEqual([302, 'http://169.254.169.254/latest/meta-data/']);
+  });
+
+  it('keeps its connections for the next requests', async () => {
+    const o = outbound({ allow: ['127.0.0.1/32'] });
+    const before = bbb.connections;
+    for (let i = 0; i < 20; i++) expect((await o.request(`http://127.0.0.1:${bbb.port}/n${i}`)).status).toBe(200);
+    // undici may open a second one while the first is still being marked free; never one per request.
+    expect(bbb.connections - before).toBeLessThanOrEqual(2);
+  });
+});
