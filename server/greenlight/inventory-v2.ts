@@ -30,10 +30,12 @@ import { ISO, type SourceAccount, type SourceReader } from './inventory-source.j
 const BUILT_IN: Record<string, string> = { user: 'User', admin: 'Administrator' };
 const STAYING_ROLES = new Set(['super_admin', 'pending', 'denied']);
 
-/** Ruby's String#capitalize: the first character up, the rest down. */
+/** Characters whose title case is not their upper case (Latin digraphs, ligatures). */
+const TITLE: Record<string, string> = { Ǆ: 'ǅ', ǅ: 'ǅ', ǆ: 'ǅ', Ǉ: 'ǈ', ǈ: 'ǈ', ǉ: 'ǈ', Ǌ: 'ǋ', ǋ: 'ǋ', ǌ: 'ǋ', Ǳ: 'ǲ', ǲ: 'ǲ', ǳ: 'ǲ', ﬀ: 'Ff', ﬁ: 'Fi', ﬂ: 'Fl', ﬃ: 'Ffi', ﬄ: 'Ffl', ﬅ: 'St', ﬆ: 'St' };
+/** Ruby's String#capitalize: the first character in title case, each other one lower-cased on its own (no final sigma). */
 const capitalize = (s: string) => {
   const [first = '', ...rest] = [...s];
-  return first.toUpperCase() + rest.join('').toLowerCase();
+  return (TITLE[first] ?? first.toUpperCase()) + rest.map((c) => c.toLowerCase()).join('');
 };
 export const v3RoleName = (v2Name: string): string => BUILT_IN[v2Name] ?? capitalize(v2Name);
 
