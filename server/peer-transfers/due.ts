@@ -4,7 +4,6 @@
 import { and, asc, isNotNull, lte } from 'drizzle-orm';
 import { peerTransfers } from './table.js';
 import { deliverOffer } from './outgoing.js';
-import { deliverAnswer } from './incoming.js';
 import { deliverOutgoing } from './outbox.js';
 import { pullTransfer } from './pull.js';
 import type { PeerTransferDeps } from './deps.js';
@@ -23,7 +22,7 @@ export async function deliverDueMessages(d: PeerTransferDeps, limit = 20, signal
     if (row.side === 'source' && row.state === 'offering') await deliverOffer(d, row);
     else if (row.side === 'target' && row.state === 'pulling') await pullTransfer(d, row, signal);
     else if (row.outgoingJwt) await deliverOutgoing(d, row);
-    else if (row.side === 'target' && row.answerJwt) await deliverAnswer(d, row);
+    else if (row.side === 'target' && row.answerJwt) await deliverOutgoing(d, row, row.answerJwt);
   }
   return due.length;
 }

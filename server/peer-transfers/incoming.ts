@@ -1,6 +1,6 @@
 // The target instance's side: an offer received from a trusted peer waits for an admin of the
 // co-op it names; accepting (on a cluster of that co-op that is ready for it) or refusing sends the
-// source a signed answer, retried until the source takes it.
+// source a signed answer, retried until the source takes it (outbox.ts).
 import { and, eq } from 'drizzle-orm';
 import type { Principal } from '../auth/principal.js';
 import { problems, ProblemError } from '../http/problem.js';
@@ -10,8 +10,8 @@ import { federationSigningKey } from '../federation/keys.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { appendAudit } from '../audit/trail.js';
 import { ANSWER_TYP, offerDigest, signMessage, type AnswerClaims, type OfferClaims } from '../../federation/transfer-messages.js';
-import { resolvePeer, type Peer } from './peer.js';
-import { postMessage, retryDelayMs } from './delivery.js';
+import type { Peer } from './peer.js';
+import { deliverOutgoing } from './outbox.js';
 import { setState } from './outgoing.js';
 import { peerTransfers, type PeerAnswer } from './table.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
@@ -114,28 +114,5 @@ export async function answerOffer(d: PeerTransferDeps, actor: Principal, row: Pe
       actor,
     );
   });
-  return deliverAnswer(d, answered);
-}
-
-/** Sends the answer (again) until the source takes it. */
-export async function deliverAnswer(d: PeerTransferDeps, row: PeerTransfer): Promise<PeerTransfer> {
-  const now = d.transfer.now?.() ?? new Date();
-  let outcome;
-  try {
-    outcome = await postMessage(d.outbound, await resolvePeer(d.db, d.resolver, row.peer), row.answerJwt!);
-  } catch (err) {
-    if (!(err instanceof ProblemError)) throw err;
-    outcome = { ok: false as const, retry: true, detail: err.message, policyIds: [] };
-  }
-  const [next] = await d.db
-    .update(peerTransfers)
-    .set(
-      outcome.ok
-        ? { attempts: row.attempts + 1, nextAttemptAt: null, lastError: null, updatedAt: new Date() }
-        : // A source that refuses our answer will not take it later either: stop, keeping its words.
-          { attempts: row.attempts + 1, nextAttemptAt: outcome.retry ? new Date(now.getTime() + retryDelayMs(row.attempts + 1)) : null, lastError: outcome.detail, updatedAt: new Date() },
-    )
-    .where(eq(peerTransfers.id, row.id))
-    .returning();
-  return next ?? row;
+  return deliverOutgoing(d, answered, answered.answerJwt);
 }

@@ -1,6 +1,6 @@
-// The latest message a transfer owes the other instance beyond offer and answer (the manifest, the
+// A message a transfer owes the other instance after the offer (the answer, the manifest, the
 // verification), delivered now and retried with backoff until taken. A 4xx refusal stops the
-// retries; its words stay in lastError for the operator.
+// retries (the other side will not take it later either); its words stay in lastError.
 import { eq } from 'drizzle-orm';
 import { ProblemError } from '../http/problem.js';
 import { resolvePeer } from './peer.js';
@@ -8,12 +8,13 @@ import { postMessage, retryDelayMs, type Delivery } from './delivery.js';
 import { peerTransfers } from './table.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
-export async function deliverOutgoing(d: PeerTransferDeps, row: PeerTransfer): Promise<PeerTransfer> {
-  if (!row.outgoingJwt) return row;
+/** Sends `jwt` (by default the row's outgoingJwt; the target's answer is kept in answerJwt). */
+export async function deliverOutgoing(d: PeerTransferDeps, row: PeerTransfer, jwt = row.outgoingJwt): Promise<PeerTransfer> {
+  if (!jwt) return row;
   const now = d.transfer.now?.() ?? new Date();
   let outcome: Delivery;
   try {
-    outcome = await postMessage(d.outbound, await resolvePeer(d.db, d.resolver, row.peer), row.outgoingJwt);
+    outcome = await postMessage(d.outbound, await resolvePeer(d.db, d.resolver, row.peer), jwt);
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err;
     outcome = { ok: false, retry: true, detail: err.message, policyIds: [] };
