@@ -8,6 +8,7 @@ import { tenancies } from '../tenancies/table.js';
 import { accounts } from '../accounts/table.js';
 import type { TransferEvidence } from '../transfers/facts.js';
 import type { StoredDecision } from '../transfers/table.js';
+import type { CopyProgress } from '../transfers/copy.js';
 import type { OfferSummary } from '../../federation/transfer-messages.js';
 
 export type PeerTransferSide = 'source' | 'target';
@@ -63,6 +64,8 @@ export const peerTransfers = pgTable(
     // source serves; the signed manifest message names its SHA-256.
     manifest: text('manifest'),
     manifestSha256: text('manifest_sha256'),
+    /** At the target while it pulls: files and bytes done of the manifest's, the rate, the time left. */
+    progress: jsonb('progress').$type<CopyProgress & { at: string }>(),
     /** The latest message this side owes the other beyond offer and answer (manifest, verified), retried like them. */
     outgoingJwt: text('outgoing_jwt'),
     // Delivery of the message this side owes the other (the offer, or the answer): retried with backoff.

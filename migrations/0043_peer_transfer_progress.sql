@@ -1,0 +1,1 @@
+ALTER TABLE "peer_transfers" ADD COLUMN "progress" jsonb;
