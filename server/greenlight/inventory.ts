@@ -224,8 +224,8 @@ async function inventoryOf(reader: SourceReader, sql: Tx, select: InventorySelec
     for (const s of await reader.shares(sql, roomIds, [...accountIds])) {
       const room = rooms.get(s.roomId)!;
       if (objectorIds.has(s.userId)) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with an objector' });
-      else if (!accountIds.has(s.userId) || s.memberEmail === null) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with someone outside the tenancy' });
-      else if (!movingIds.has(s.userId)) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with an account that does not move' });
+      else if (!accountIds.has(s.userId)) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with someone outside the tenancy' });
+      else if (!movingIds.has(s.userId) || s.memberEmail === null) report.sharesDropped.push({ friendlyId: room.friendlyId, reason: 'shared with an account that does not move' });
       // v2 may hold a local and a social account with one e-mail: at the target they are one, shared once.
       else if (s.userId !== room.ownerId && s.memberEmail !== room.ownerEmail && !room.sharedWithEmails.includes(s.memberEmail)) room.sharedWithEmails.push(s.memberEmail);
     }

@@ -150,10 +150,19 @@ describe.skipIf(backend() !== 'postgres')('inventory of a source Greenlight v2',
     expect(share(BOARD)).toEqual(['bob@choir.example', 'carol@choir.example', 'gus@choir.example']); // not to Ada's own Google account
     expect(share(REHEARSALS)).toEqual(['ada@choir.example']); // shared with both of Ada's accounts: once
     expect(share(ALTO)).toEqual(['ada@choir.example']);
+    // Erin's and Tom's: Tom is nobody the choir named (his account has no e-mail and the choir gave no subject for him).
     expect(sorted(choir.report.sharesDropped.map((d) => `${d.friendlyId} ${d.reason}`))).toEqual(
-      sorted([`${BOARD} shared with an objector`, `${BOARD} shared with someone outside the tenancy`, `${BOARD} shared with an account that does not move`]),
+      sorted([`${BOARD} shared with an objector`, `${BOARD} shared with someone outside the tenancy`, `${BOARD} shared with someone outside the tenancy`, `${BOARD} shared with an account that does not move`]),
     );
     expect(choir.report.counts.shares).toBe(5);
+  });
+
+  it('leaves out a member whose v2 account has no e-mail (found by subject), and the share to it', async () => {
+    const { plan, report } = await readGreenlightInventory(source.url, { ...CHOIR, emails: [...CHOIR.emails, 'tom@choir.example'], subs: [{ email: 'tom@choir.example', sub: 'tw-2231' }] });
+    expect(plan.users.map((u) => u.name)).not.toContain('Tom Twitter');
+    expect(report.usersLeftOut).toContainEqual({ ref: expect.stringMatching(/^gl-user-\d+$/), reason: 'it has no e-mail address' });
+    expect(report.sharesDropped.filter((d) => d.reason === 'shared with someone outside the tenancy')).toHaveLength(1);
+    expect(report.sharesDropped.filter((d) => d.reason === 'shared with an account that does not move')).toHaveLength(2);
   });
 
   it("turns v2's room settings and access codes into v3's meeting options as Greenlight's task does", () => {

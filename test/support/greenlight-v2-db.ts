@@ -76,9 +76,11 @@ insert into people values
   ('old@choir.example',    'Old Member',     'greenlight',     'user',            'greenlight', '${V2_DIGESTS.old}',  null,                'en',      '2020-01-01 00:00:00', true),
   ('erin@rowing.example',  'Erin Stroke',    'greenlight',     'captain',         'greenlight', '${V2_DIGESTS.erin}', null,                'en',      '2021-01-20 07:00:00', false),
   ('frank@rowing.example', 'Frank Bow',      'ldap',           'user',            'greenlight', null,                  'uid=frank,ou=people,dc=rowing,dc=example', 'en', '2022-06-30 18:00:00', false),
+  -- Twitter gave v2 no e-mail (v2 lets such accounts have none)
+  ('',                     'Tom Twitter',    'twitter',        'user',            'greenlight', null,                  'tw-2231',           'en',      '2022-02-02 20:00:00', false),
   ('ada@choir.example',    'Ada of Harbour', 'harbour',        'user',            'harbour',    '${V2_DIGESTS.harbour}', null,             'en',      '2023-01-01 00:00:00', false);
 insert into users (uid, name, email, provider, social_uid, password_digest, language, role_id, email_verified, accepted_terms, activated_at, deleted, created_at, updated_at, last_login)
-  select 'gl-' || substr(md5(p.email || p.provider), 1, 12), p.name, p.email, p.provider, p.social_uid, p.digest, p.language, r.id, true, true, p.created::timestamp, p.deleted, p.created::timestamp, p.created::timestamp, now() - interval '3 days'
+  select 'gl-' || substr(md5(p.email || p.provider), 1, 12), p.name, nullif(p.email, ''), p.provider, p.social_uid, p.digest, p.language, r.id, true, true, p.created::timestamp, p.deleted, p.created::timestamp, p.created::timestamp, now() - interval '3 days'
   from people p join roles r on r.name = p.role and r.provider = p.role_provider
   order by p.created;
 
@@ -115,6 +117,7 @@ insert into share_list values
   ('ada-x7k-2qm-p0w', 'erin@rowing.example',  'greenlight'),  -- across the organisations
   ('ada-x7k-2qm-p0w', 'old@choir.example',    'greenlight'),  -- a deleted account: v2 no longer shows it
   ('ada-x7k-2qm-p0w', 'ivan@choir.example',   'greenlight'),  -- a denied account
+  ('ada-x7k-2qm-p0w', '',                     'twitter'),     -- an account without e-mail
   ('bob-7hd-2kq-p0w', 'ada@choir.example',    'greenlight'),
   ('bob-7hd-2kq-p0w', 'ada@choir.example',    'google'),      -- both of Ada's accounts: shared once at the target
   ('car-m3n-8vb',     'ada@choir.example',    'greenlight'),
@@ -122,7 +125,7 @@ insert into share_list values
   ('eri-z1x-c2v',     'ada@choir.example',    'greenlight'),  -- the rowing club's room, shared into the choir
   ('eri-z1x-c2v',     'frank@rowing.example', 'ldap');
 insert into shared_accesses (room_id, user_id, created_at, updated_at)
-  select r.id, u.id, now(), now() from share_list s join rooms r on r.uid = s.uid join users u on u.email = s.email and u.provider = s.provider;
+  select r.id, u.id, now(), now() from share_list s join rooms r on r.uid = s.uid join users u on coalesce(u.email, '') = s.email and u.provider = s.provider;
 
 -- Site settings: a settings row per provider, a feature per value an admin saved (enabled) or v2 only looked up (not enabled).
 insert into settings (provider, created_at, updated_at) values ('greenlight', now(), now()), ('harbour', now(), now());
