@@ -11,7 +11,9 @@
 // sets the size, BENCH_RUNS (3) the rounds; the median round is reported, as
 // JSON lines {"bench","case","backend","value","unit","baseline","ratio"}
 // (MB/s, ratio = value / baseline, higher is better; peak RSS of this process
-// against the 200 MB budget). Asserts nothing.
+// against the 200 MB budget), and the CPU seconds each side spent, client and
+// sshd together (lower is better; a loaded machine disturbs them less than
+// wall time). Asserts nothing.
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +52,12 @@ function tally(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
+// CPU seconds of the reaped children of `pid` (cutime + cstime; Linux counts 100 ticks a second).
+function childTicks(pid: number | 'self'): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 /** `sftp -b` as a careful operator would run it: key only, pinned host key, no prompts. */
 function sftpClient(sshd: Sshd, work: string): (commands: string) => Promise<void> {
   const key = path.join(work, 'client_key');
@@ -80,7 +88,13 @@ async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'mp-bench-sftp-'));
   let sshd: Sshd | undefined;
   const cleanup = () => rmSync(work, { recursive: true, force: true });
-  process.once('SIGINT', () => (cleanup(), process.exit(130)));
+  process.once('SIGINT', () => {
+    // stop() sends sshd its SIGTERM at once; its key directory is removed here.
+    void sshd?.stop();
+    if (sshd) rmSync(sshd.dir, { recursive: true, force: true });
+    cleanup();
+    process.exit(130);
+  });
   try {
     const files = plan(totalBytes);
     const bytes = files.reduce((s, f) => s + f.size, 0);
@@ -94,48 +108,51 @@ async function main() {
       new SftpStorage({ host: '127.0.0.1', port: sshd!.port, username: sshd!.user, root, privateKey: sshd!.privateKey, hostKeySha256: sshd!.hostKeySha256 });
     await settle();
 
-    const timeClient = async (commands: string, dst: string) => {
-      const t0 = performance.now();
-      await sftp(commands);
-      const seconds = (performance.now() - t0) / 1000;
-      const got = tally(dst);
-      if (got.files !== files.length || got.bytes !== bytes) throw new Error(`sftp copied ${got.files} files, ${got.bytes} bytes of ${files.length}, ${bytes}`);
-      rmSync(dst, { recursive: true, force: true });
-      await settle();
-      return seconds;
+    // CPU seconds: this process's own, its reaped children's (the sftp client
+    // and its ssh), and sshd's (each session's process is reaped by the
+    // listener). Less disturbed than wall time by a machine shared with others.
+    const sshdPid = Number(readFileSync(path.join(sshd.dir, 'sshd.pid'), 'utf8'));
+    const cpu = () => {
+      const own = process.cpuUsage();
+      return { own: (own.user + own.system) / 1e6, children: childTicks('self'), server: childTicks(sshdPid) };
     };
-    const timeCopy = async (open: () => { from: FileStorage | SftpStorage; to: FileStorage | SftpStorage }, dst: string) => {
+    const measure = async (transfer: () => Promise<void>, dst: string, fromClient: boolean) => {
       let peakRss = process.memoryUsage().rss;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+      const c0 = cpu();
       const t0 = performance.now();
-      const { from, to } = open();
-      const result = await copyFiles({ from, to, files: files as CopyFile[], state: new MemoryCopyState() });
-      await Promise.all([from.close(), to.close()]);
+      await transfer();
       const seconds = (performance.now() - t0) / 1000;
+      const c1 = cpu();
       clearInterval(sampler);
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      if (result.copiedFiles !== files.length) throw new Error(`copied ${result.copiedFiles} of ${files.length} files`);
       const got = tally(dst);
-      if (got.files !== files.length || got.bytes !== bytes) throw new Error(`copy left ${got.files} files, ${got.bytes} bytes of ${files.length}, ${bytes}`);
+      if (got.files !== files.length || got.bytes !== bytes) throw new Error(`${fromClient ? 'sftp' : 'copy'} left ${got.files} files, ${got.bytes} bytes of ${files.length}, ${bytes}`);
       rmSync(dst, { recursive: true, force: true });
-      await settle();
-      return { seconds, peakRss };
+      await settle(); // the server's session process has exited and been reaped by now
+      const clientCpu = fromClient ? c1.children - c0.children : c1.own - c0.own;
+      return { seconds, peakRss, cpu: clientCpu + (childTicks(sshdPid) - c0.server) };
+    };
+    const copy = (from: FileStorage | SftpStorage, to: FileStorage | SftpStorage) => async () => {
+      const result = await copyFiles({ from, to, files: files as CopyFile[], state: new MemoryCopyState() });
+      await Promise.all([from.close(), to.close()]);
+      if (result.copiedFiles !== files.length) throw new Error(`copied ${result.copiedFiles} of ${files.length} files`);
     };
 
     const put = path.join(work, 'put');
     const get = path.join(work, 'get');
-    const rounds: { clientPut: number; put: number; clientGet: number; get: number; peakRss: number }[] = [];
+    type Figures = Awaited<ReturnType<typeof measure>>;
+    const rounds: { clientPut: Figures; put: Figures; clientGet: Figures; get: Figures }[] = [];
     for (let i = 0; i < RUNS; i++) {
       // Each pair back to back, the client first, so both see the same machine.
-      const clientPut = await timeClient(`put -r -f ${src} ${put}`, put);
-      const mine = await timeCopy(() => ({ from: new FileStorage(src), to: storage(put) }), put);
-      const clientGet = await timeClient(`get -r -f ${src} ${get}`, get);
-      const back = await timeCopy(() => ({ from: storage(src), to: new FileStorage(get) }), get);
-      rounds.push({ clientPut, put: mine.seconds, clientGet, get: back.seconds, peakRss: Math.max(mine.peakRss, back.peakRss) });
-      console.error(
-        `round ${i + 1}: put: sftp ${fmt(clientPut, 2)} s, copy ${fmt(mine.seconds, 2)} s (${fmt(clientPut / mine.seconds, 2)}); ` +
-          `get: sftp ${fmt(clientGet, 2)} s, copy ${fmt(back.seconds, 2)} s (${fmt(clientGet / back.seconds, 2)})`,
-      );
+      const clientPut = await measure(() => sftp(`put -r -f ${src} ${put}`), put, true);
+      const mine = await measure(copy(new FileStorage(src), storage(put)), put, false);
+      const clientGet = await measure(() => sftp(`get -r -f ${src} ${get}`), get, true);
+      const back = await measure(copy(storage(src), new FileStorage(get)), get, false);
+      rounds.push({ clientPut, put: mine, clientGet, get: back });
+      const pair = (a: Figures, b: Figures) =>
+        `sftp ${fmt(a.seconds, 2)} s (${fmt(a.cpu, 2)} s CPU), copy ${fmt(b.seconds, 2)} s (${fmt(b.cpu, 2)} s CPU): ${fmt(a.seconds / b.seconds, 2)}`;
+      console.error(`round ${i + 1}: put: ${pair(clientPut, mine)}; get: ${pair(clientGet, back)}`);
     }
     const median = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((a, b) => key(a) - key(b))[Math.floor(xs.length / 2)]!;
     const mbps = (s: number) => bytes / MB / s;
@@ -143,11 +160,16 @@ async function main() {
     const line = (c: string, detail: string, value: number, unit: string, baseline: number) =>
       console.log(JSON.stringify({ bench: 'transfer', case: c, detail, backend: 'sftp', value: round(value), unit, baseline: round(baseline), ratio: round(value / baseline) }));
     const tree = `${files.length} files ${fmt(bytes / MB, 0)} MB`;
-    const p = median(rounds, (r) => r.clientPut / r.put);
-    line('copy-sftp-put', `file→sftp ${tree}, SHA-256, fsync (vs sftp -b put -r -f)`, mbps(p.put), 'MB/s', mbps(p.clientPut));
-    const g = median(rounds, (r) => r.clientGet / r.get);
-    line('copy-sftp-get', `sftp→file ${tree}, SHA-256, durable (vs sftp -b get -r -f)`, mbps(g.get), 'MB/s', mbps(g.clientGet));
-    line('copy-sftp-rss', `copy over sftp peak RSS (vs ${RSS_BUDGET_MB} MB budget)`, Math.max(...rounds.map((r) => r.peakRss)) / MB, 'MB', RSS_BUDGET_MB);
+    const p = median(rounds, (r) => r.clientPut.seconds / r.put.seconds);
+    line('copy-sftp-put', `file→sftp ${tree}, SHA-256, fsync (vs sftp -b put -r -f)`, mbps(p.put.seconds), 'MB/s', mbps(p.clientPut.seconds));
+    const g = median(rounds, (r) => r.clientGet.seconds / r.get.seconds);
+    line('copy-sftp-get', `sftp→file ${tree}, SHA-256, durable (vs sftp -b get -r -f)`, mbps(g.get.seconds), 'MB/s', mbps(g.clientGet.seconds));
+    const pc = median(rounds, (r) => r.put.cpu / r.clientPut.cpu);
+    line('copy-sftp-put-cpu', `file→sftp CPU seconds, client and sshd (vs sftp -b put -r -f; lower is better)`, pc.put.cpu, 's', pc.clientPut.cpu);
+    const gc = median(rounds, (r) => r.get.cpu / r.clientGet.cpu);
+    line('copy-sftp-get-cpu', `sftp→file CPU seconds, client and sshd (vs sftp -b get -r -f; lower is better)`, gc.get.cpu, 's', gc.clientGet.cpu);
+    const rss = Math.max(...rounds.flatMap((r) => [r.put.peakRss, r.get.peakRss]));
+    line('copy-sftp-rss', `copy over sftp peak RSS (vs ${RSS_BUDGET_MB} MB budget)`, rss / MB, 'MB', RSS_BUDGET_MB);
   } finally {
     await sshd?.stop();
     cleanup();

@@ -44,6 +44,8 @@ const STREAM_CHUNK = 256 * 1024;
 export class FileStorage implements RecordingStorage {
   readonly url: string;
   readonly root: string;
+  // writeFile has written each chunk before it asks for the next.
+  readonly consumesChunks = true;
   private readonly fsync: boolean;
   private syncMethod: 'syncfs' | 'fsync';
   // Directories known to exist: saves a mkdir per file when copying thousands.

@@ -60,6 +60,8 @@ export function hostKeyFingerprint(key: Buffer): string {
 
 export class SftpStorage implements RecordingStorage {
   readonly url: string;
+  // writeFile (writePipelined) has copied each chunk into its write requests before it asks for the next.
+  readonly consumesChunks = true;
   private readonly root: string;
   // An ES private field: JSON.stringify, util.inspect and loggers cannot see the credentials.
   readonly #options: SftpStorageOptions;

@@ -38,6 +38,12 @@ export type ByteSource = Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Ar
 export interface RecordingStorage {
   /** the storage URL with no credentials in it: safe for logs and errors */
   readonly url: string;
+  /**
+   * True when `writeFile` is done with each chunk of its data (written, or
+   * copied into a request) before it asks for the next one: a caller may then
+   * refill one buffer for every chunk instead of allocating one per chunk.
+   */
+  readonly consumesChunks?: boolean;
   /** every regular file under `prefix` (a directory; '' for the whole root), recursively, sorted by path */
   list(prefix?: string): AsyncIterable<StorageEntry>;
   /** null when nothing is at `path` */

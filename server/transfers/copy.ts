@@ -246,9 +246,10 @@ async function* sourceBytes(
   onBytes: (n: number) => void,
 ): AsyncIterable<Buffer> {
   let pos = offset;
-  // Disk to disk, one buffer per file serves every chunk: FileStorage.writeFile
-  // has written a chunk before it asks for the next.
-  const local = from instanceof FileStorage && to instanceof FileStorage;
+  // From a local disk to a target done with each chunk before it asks for the
+  // next (disk or SFTP), one buffer per file serves every chunk: less garbage
+  // for the collector, a smaller peak RSS.
+  const local = from instanceof FileStorage && to.consumesChunks === true;
   const stream = local ? null : await from.createReadStream(file.path, { start: offset });
   // An abort ends a read that is waiting on a stalled source, too.
   if (signal && stream) addAbortSignal(signal, stream);

@@ -4,13 +4,15 @@
 // over length, body and MAC tag apart; written one by one they are three
 // syscalls and three TCP segments per 32 KiB). Counts, not timings.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FileStorage } from '../../server/storage/file.js';
 import { SftpStorage } from '../../server/storage/sftp.js';
+import { copyFiles, listFiles, MemoryCopyState } from '../../server/transfers/copy.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 
 // ssh2's SFTP client class, to count its requests (the same module instance `ssh2` uses).
@@ -102,5 +104,23 @@ describe('SftpStorage on the wire', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(sockets()).toBe(before);
     await garbled.close();
+  });
+
+  it('copies from a local disk into SFTP through one reused buffer per file, not a fresh buffer per chunk', async () => {
+    const srcDir = mkdtempSync(path.join(tmpdir(), 'mp-sftp-wire-src-'));
+    try {
+      const files = [randomBytes(3 * 1024 * 1024 + 1), randomBytes(10_000)];
+      mkdirSync(path.join(srcDir, 'r1'));
+      files.forEach((b, i) => writeFileSync(path.join(srcDir, `r1/f${i}`), b));
+      const from = new FileStorage(srcDir);
+      const streams = vi.spyOn(FileStorage.prototype, 'createReadStream');
+      restores.push(() => streams.mockRestore());
+      const result = await copyFiles({ from, to: storage, files: await listFiles(from), state: new MemoryCopyState() });
+      expect(streams).not.toHaveBeenCalled();
+      expect(result.copiedFiles).toBe(2);
+      files.forEach((b, i) => expect(readFileSync(path.join(work, `r1/f${i}`)).equals(b)).toBe(true));
+    } finally {
+      rmSync(srcDir, { recursive: true, force: true });
+    }
   });
 });
