@@ -78,7 +78,7 @@ export class Gateway {
       maxAgeMs: deps.cacheMaxAgeMs,
       onListenError: (err) => deps.log.warn({ error: (err as Error)?.name }, 'change notices unavailable: gateway targets are read on every call'),
     });
-    this.#placement = new Placement(deps.db, this.#targets);
+    this.#placement = new Placement(deps.db, this.#targets, { maxAgeMs: deps.cacheMaxAgeMs });
   }
 
   resolve(ref: string): Promise<GatewayTarget | undefined> {
@@ -157,6 +157,7 @@ export class Gateway {
         clusterId: cluster.id,
         recordingReadyUrl: callbackUrl,
       });
+      this.#placement.changed();
       if (!room) return failed('idNotUnique', 'A meeting already exists with that meeting ID.  Please use a different meeting ID.');
       // The cluster calls meetplane when a recording is ready; meetplane calls the front end, re-signed.
       if (callbackUrl) {
@@ -184,7 +185,7 @@ export class Gateway {
       if (!(err instanceof BbbError && MEETING_GONE.has(err.messageKey))) {
         this.deps.log.warn({ tenancy: target.tenancy.id, cluster: cluster.id, error: err.name }, 'former cluster did not answer about a meeting: it starts on the current cluster');
       }
-      await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, cluster.id);
+      await this.#ended(target, meetingId, cluster);
       return false;
     }
   }
@@ -225,11 +226,17 @@ export class Gateway {
     if (call === 'isMeetingRunning' || (!place.moved && call !== 'end')) return upstream;
     const answer = readAnswer(upstream);
     if (place.moved && answer.failedKey !== undefined && MEETING_GONE.has(answer.failedKey)) {
-      await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, place.cluster.id);
+      await this.#ended(target, meetingId, place.cluster);
       return this.forward(target, call, parts);
     }
-    if (call === 'end' && answer.succeeded) await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, place.cluster.id);
+    if (call === 'end' && answer.succeeded) await this.#ended(target, meetingId, place.cluster);
     return answer.response;
+  }
+
+  /** The meeting is no longer on `cluster`; this process's next call sees it at once. */
+  async #ended(target: GatewayTarget, meetingId: string, cluster: ClusterTarget): Promise<void> {
+    await noteMeetingEnded(this.deps.db, target.tenancy.id, meetingId, cluster.id);
+    this.#placement.changed();
   }
 
   /** The tenancy's meetings (by its meta tag) on its cluster, and on former ones where some still run. */

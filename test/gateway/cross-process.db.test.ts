@@ -1,4 +1,4 @@
-// Gateway targets, principals and their facts are cached per process (server/cache): a
+// Gateway targets and placements, principals and their facts are cached per process (server/cache): a
 // change made through one meetplane process, or straight in the database, must reach the
 // gateway and the REST API of another process on the same PostgreSQL within 1 s. Two `meetplane serve` children (A and B)
 // share one database; B has answered for the tenancy just before each change (so its
@@ -142,6 +142,42 @@ describe.skipIf(!postgres)('a change on one meetplane process, seen by the gatew
     expect(ms).toBeLessThanOrEqual(WITHIN_MS);
     // And the new secret is accepted there.
     await expect(clientOn(procB, t, rotated.json['bbbSecret'] as string).getMeetings()).resolves.toBeDefined();
+  });
+});
+
+/** What B answers to getMeetingInfo: 'running', or the messageKey of its refusal. */
+const meetingInfoOn = (client: BbbClient, meetingID: string) =>
+  client.getMeetingInfo(meetingID).then(
+    () => 'running',
+    (e: unknown) => (e instanceof BbbError ? e.messageKey : String(e)),
+  );
+
+// Where a tenancy's meetings are (rooms) is cached too, retired by the rooms notice (migration 0042).
+describe.skipIf(!postgres)("a change to where a tenancy's meetings are, seen by the gateway of another process", () => {
+  it("a room removed from the tenancy in the database is no longer the tenancy's on the other process within 1 s", async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const onB = clientOn(procB, t, t.bbbSecret);
+    await onB.create({ meetingID: 'x-room-gone', name: 'Room' });
+    expect(await meetingInfoOn(onB, 'x-room-gone')).toBe('running');
+    expect(await meetingInfoOn(onB, 'x-room-gone')).toBe('running');
+    await s.database.db.execute(sql`delete from rooms where tenancy_id = ${t.id} and meeting_id = 'x-room-gone'`);
+    const ms = await msUntil(performance.now(), async () => (await meetingInfoOn(onB, 'x-room-gone')) === 'notFound');
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+  });
+
+  it('a meeting left on its former cluster and ended through process A is not looked for there by process B a second later', async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const onB = clientOn(procB, t, t.bbbSecret);
+    await onB.create({ meetingID: 'x-ended', name: 'Room' });
+    const { etag } = await onA('GET', `/api/v1/tenancies/${t.id}`);
+    expect((await onA('PATCH', `/api/v1/tenancies/${t.id}`, { cluster: clusterB.id }, { 'if-match': etag! })).status).toBe(200);
+    // B reads where the meeting is: still on A's cluster, where it runs.
+    expect(await meetingInfoOn(onB, 'x-ended')).toBe('running');
+    await clientOn(procA, t, t.bbbSecret).end('x-ended');
+    await new Promise((r) => setTimeout(r, WITHIN_MS));
+    const asked = bbbA.requests.length;
+    expect(await meetingInfoOn(onB, 'x-ended')).toBe('notFound');
+    expect(bbbA.requests.slice(asked)).toEqual([]);
   });
 });
 
