@@ -22,6 +22,7 @@ interface PeerTransfer {
   decision: { decision: string; policyIds: string[]; reasons: string[] } | null;
   answer: { decision: string; cluster?: string; policyIds: string[]; reasons: string[]; approver: string } | null;
   delivery: { attempts: number; nextAttemptAt: string | null; lastError: string | null };
+  progress: { filesDone: number; filesTotal: number; bytesDone: number; bytesTotal: number } | null;
 }
 
 /** `peer-transfers offer` exits 3 when the data-protection rules refuse the destination (nothing is sent). */
@@ -50,6 +51,7 @@ export function peerTransfersCommand(globals: Globals): Command {
       target: `${t.targetCoop} / ${t.targetCluster}`,
       ...(t.decision ? { rules: `${t.decision.decision}${t.decision.policyIds.length ? ` (${t.decision.policyIds.join(', ')})` : ''}` } : {}),
       ...(t.answer ? { answer: `${t.answer.decision}${t.answer.cluster ? ` on ${t.answer.cluster}` : ''}${t.answer.reasons.length ? `: ${t.answer.reasons.join('; ')}` : ''}` } : {}),
+      ...(t.progress ? { pulled: `${t.progress.filesDone}/${t.progress.filesTotal} files, ${t.progress.bytesDone}/${t.progress.bytesTotal} bytes` } : {}),
       ...(t.delivery.nextAttemptAt ? { delivery: `retrying at ${t.delivery.nextAttemptAt} (${t.delivery.attempts} attempts): ${t.delivery.lastError ?? ''}` } : {}),
     });
   };

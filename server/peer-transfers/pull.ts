@@ -8,7 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { federationSigningKey } from '../federation/keys.js';
 import { findCluster } from '../clusters/service.js';
 import { openClusterStorage } from '../transfers/cluster-storage.js';
-import { copyFiles, type CopyRecord, type CopySource, type CopyStateStore } from '../transfers/copy.js';
+import { copyFiles, type CopyProgress, type CopyRecord, type CopySource, type CopyStateStore } from '../transfers/copy.js';
 import { ProblemError, problems } from '../http/problem.js';
 import { createDpopProof } from '../../federation/dpop.js';
 import { manifestSchema, sha256Hex, signMessage, VERIFIED_TYP, type Manifest } from '../../federation/transfer-messages.js';
@@ -101,7 +101,13 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signa
     const manifest: Manifest = parsed.data;
     const to = await openClusterStorage(d.db, d.box, cluster.id);
     try {
-      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: manifest.files.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id), signal });
+      // Progress is kept about once a second, for `peer-transfers show` at the target.
+      let saving = Promise.resolve();
+      const onProgress = (p: CopyProgress) => {
+        saving = saving.then(async () => void (await d.db.update(peerTransfers).set({ progress: { ...p, at: new Date().toISOString() } }).where(eq(peerTransfers.id, row.id))));
+      };
+      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: manifest.files.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id), signal, onProgress });
+      await saving;
       const expected = new Map(manifest.files.map((f) => [f.path, f.sha256]));
       const wrong = stored.filter((r) => expected.get(r.path) !== r.sha256);
       if (wrong.length > 0) {

@@ -42,6 +42,10 @@ const PeerTransferOut = z
     decision: z.record(z.string(), z.unknown()).nullable(),
     answer: z.record(z.string(), z.unknown()).nullable(),
     delivery: z.object({ attempts: z.number().int(), nextAttemptAt: Timestamp.nullable(), lastError: z.string().nullable() }),
+    progress: z
+      .object({ filesDone: z.number().int(), filesTotal: z.number().int(), bytesDone: z.number().int(), bytesTotal: z.number().int(), bytesPerSecond: z.number(), etaSeconds: z.number().nullable(), at: Timestamp })
+      .nullable()
+      .openapi({ description: "At the target: the pull's progress (files and bytes of the manifest's)" }),
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -90,6 +94,7 @@ function out(t: PeerTransfer) {
     decision: (t.decision as Record<string, unknown> | null) ?? null,
     answer: (t.answer as Record<string, unknown> | null) ?? null,
     delivery: { attempts: t.attempts, nextAttemptAt: t.nextAttemptAt?.toISOString() ?? null, lastError: t.lastError },
+    progress: t.progress ?? null,
     version: t.version,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
