@@ -2,6 +2,7 @@
 // load generator does not share its event loop), run autocannon, and refuse
 // to report figures from a run with any non-2xx answer.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,32 +30,60 @@ export function startFlags(): string[] {
   return start.split(' ').filter((w) => w.startsWith('--'));
 }
 
-export function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+/** A port nobody listens on now (the served process is given it when its log will not say which it took). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+// The start line naming the port is logged at info: quieter levels are told a port and asked /readyz.
+const ANNOUNCING = new Set(['trace', 'debug', 'info']);
+
+export async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; stop: () => Promise<void> }> {
+  const level = process.env.BENCH_LOG_LEVEL ?? 'info';
+  const port = ANNOUNCING.has(level) ? 0 : await freePort();
   return new Promise((resolve, reject) => {
     // The flags `npm start` gives node (package.json), so the figures are of the server as users run it;
     // BENCH_SERVE_NODE_ARGS: extra node flags for the served process only, e.g. "--cpu-prof --cpu-prof-dir=prof".
     const nodeArgs = [...startFlags(), ...(process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve'], {
       // Production logs one line per request at info: measure with that cost. The BBB doubles listen on loopback.
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', OUTBOUND_ALLOW: '127.0.0.0/8', ...env },
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: level, OUTBOUND_ALLOW: '127.0.0.0/8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     let started = false;
+    const ready = (listening: number) => {
+      started = true;
+      const stop = () =>
+        new Promise<void>((r) => {
+          child.once('exit', () => r());
+          child.kill('SIGTERM');
+        });
+      resolve({ child, url: `http://127.0.0.1:${listening}`, stop });
+    };
     const onData = (d: Buffer) => {
       if (started) return; // drain the request log without keeping it
       output += d;
-      const m = output.match(/"port":(\d+)[^\n]*meetplane listening/);
-      if (m) {
-        started = true;
-        const stop = () =>
-          new Promise<void>((r) => {
-            child.once('exit', () => r());
-            child.kill('SIGTERM');
-          });
-        resolve({ child, url: `http://127.0.0.1:${m[1]}`, stop });
-      }
+      const m = port === 0 ? output.match(/"port":(\d+)[^\n]*meetplane listening/) : null;
+      if (m) ready(Number(m[1]));
     };
+    if (port !== 0) {
+      const poll = async () => {
+        while (!started && child.exitCode === null) {
+          const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+          if (ok) return ready(port);
+          await sleep(200);
+        }
+      };
+      void poll();
+    }
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.on('exit', (code) => {
