@@ -15,7 +15,9 @@ export const ANSWER_TYP = 'transfer-answer+jwt';
 export const MANIFEST_TYP = 'transfer-manifest+jwt';
 /** target -> source: every file of the manifest is stored at the target and matches */
 export const VERIFIED_TYP = 'transfer-verified+jwt';
-export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP, MANIFEST_TYP, VERIFIED_TYP] as const;
+/** source -> target: the source withdrew the transfer before it moved anything (the target forgets what it pulled) */
+export const CANCEL_TYP = 'transfer-cancel+jwt';
+export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP, MANIFEST_TYP, VERIFIED_TYP, CANCEL_TYP] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 /** What a transfer endpoint accepts: the message JWT itself as the body. */
 export const MESSAGE_CONTENT_TYPE = 'application/jwt';
@@ -116,6 +118,9 @@ export const verifiedClaimsSchema = z
   .strict();
 export type VerifiedClaims = z.infer<typeof verifiedClaimsSchema>;
 
+export const cancelClaimsSchema = z.object({ ...common, reason: z.string().min(1).max(1000) }).strict();
+export type CancelClaims = z.infer<typeof cancelClaimsSchema>;
+
 /** The package's manifest as the source serves it: every file, its size and SHA-256, sorted by path. */
 export const manifestSchema = z
   .object({
@@ -125,14 +130,16 @@ export const manifestSchema = z
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
 
-const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema } as const;
+const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema, [CANCEL_TYP]: cancelClaimsSchema } as const;
 type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
   ? OfferClaims
   : T extends typeof ANSWER_TYP
     ? AnswerClaims
     : T extends typeof MANIFEST_TYP
       ? ManifestClaims
-      : VerifiedClaims;
+      : T extends typeof VERIFIED_TYP
+        ? VerifiedClaims
+        : CancelClaims;
 type Unsigned<C> = Omit<C, 'iat' | 'exp' | 'jti'>;
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -95,6 +95,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'POST /peer-transfers': { action: 'transfer.create', resource: 'tenancy' },
   'GET /peer-transfers/{id}': { action: 'transfer.read', resource: 'transfer' },
   'POST /peer-transfers/{id}/answer': { action: 'transfer.approve', resource: 'transfer' }, // then transfer.approveAsTarget
+  'POST /peer-transfers/{id}/cancel': { action: 'transfer.cancel', resource: 'transfer' },
 
   'GET /handovers': { action: 'handover.list', resource: 'platform' },
   'POST /handovers': { action: 'handover.create', resource: 'coop' },

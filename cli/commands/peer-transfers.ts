@@ -1,4 +1,4 @@
-// meetplane peer-transfers offer|list|show|accept|refuse: transfers of a tenancy to or from a
+// meetplane peer-transfers offer|list|show|accept|refuse|cancel: transfers of a tenancy to or from a
 // co-op on another meetplane instance, over REST /peer-transfers. Documents enter as SHA-256 only.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -116,6 +116,14 @@ export function peerTransfersCommand(globals: Globals): Command {
     .requiredOption('--reason <text>', 'why (sent to the source instance)')
     .action(async (id: string, o: { reason: string }) =>
       show((await client().request<PeerTransfer>('POST', `/peer-transfers/${encodeURIComponent(id)}/answer`, { body: { decision: 'refused', reason: o.reason } })).body),
+    );
+
+  cmd
+    .command('cancel <id>')
+    .description('withdraw a transfer to another instance (before its package verified); the target is told and removes what it pulled')
+    .requiredOption('--reason <text>', 'why (sent to the target instance)')
+    .action(async (id: string, o: { reason: string }) =>
+      show((await client().request<PeerTransfer>('POST', `/peer-transfers/${encodeURIComponent(id)}/cancel`, { body: { reason: o.reason } })).body),
     );
 
   return cmd;

@@ -6,8 +6,9 @@ import { and, eq, lt } from 'drizzle-orm';
 import { appendAudit } from '../audit/trail.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { ProblemError } from '../http/problem.js';
-import { ANSWER_TYP, MANIFEST_TYP, MessageError, type MessageType, OFFER_TYP, peekMessage, sha256Hex, verifyMessage, VERIFIED_TYP } from '../../federation/transfer-messages.js';
+import { ANSWER_TYP, CANCEL_TYP, MANIFEST_TYP, MessageError, type MessageType, OFFER_TYP, peekMessage, sha256Hex, verifyMessage, VERIFIED_TYP } from '../../federation/transfer-messages.js';
 import { receiveManifest, receiveVerified } from './package-messages.js';
+import { receiveCancel } from './cancel.js';
 import { resolvePeer } from './peer.js';
 import { receiveOffer } from './incoming.js';
 import { receiveAnswer } from './outgoing.js';
@@ -45,6 +46,11 @@ export async function receiveMessage(d: PeerTransferDeps, jwt: string): Promise<
         const m = await verifyMessage(jwt, VERIFIED_TYP, opts);
         await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
         return await receiveVerified(d, peer, m);
+      }
+      case CANCEL_TYP: {
+        const m = await verifyMessage(jwt, CANCEL_TYP, opts);
+        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
+        return await receiveCancel(d, peer, m);
       }
       default:
         throw new MessageError(`typ ${claimed.typ} is not a transfer message`);

@@ -15,6 +15,7 @@ import { manifestSchema, sha256Hex, signMessage, VERIFIED_TYP, type Manifest } f
 import { setState } from './outgoing.js';
 import { deliverOutgoing } from './outbox.js';
 import { retryDelayMs } from './delivery.js';
+import { removePulledFiles } from './cancel.js';
 import { peerTransferFiles, peerTransfers } from './table.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
@@ -99,6 +100,8 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signa
     const parsed = manifestSchema.safeParse(JSON.parse(text));
     if (!parsed.success || parsed.data.transfer_id !== row.id) throw new PackageMismatch('the manifest is malformed or for another transfer');
     const manifest: Manifest = parsed.data;
+    // Kept: a withdrawal removes every file it names (also one cut off before it was recorded).
+    if (!row.manifest) await d.db.update(peerTransfers).set({ manifest: text }).where(eq(peerTransfers.id, row.id));
     const to = await openClusterStorage(d.db, d.box, cluster.id);
     try {
       // Progress is kept about once a second, for `peer-transfers show` at the target.
@@ -125,9 +128,11 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signa
     const jwt = await signMessage(VERIFIED_TYP, { iss: d.publicUrl, aud: row.peer, transfer_id: row.id, manifest_sha256: row.manifestSha256!, files: manifest.files.length, bytes }, await federationSigningKey(d.db, d.box));
     const pulled = await d.db.transaction(async (tx) => {
       const [current] = await tx.select().from(peerTransfers).where(eq(peerTransfers.id, row.id)).for('update');
-      if (current?.state !== 'pulling') return current ?? row;
+      if (current?.state !== 'pulling') return current ?? row; // withdrawn meanwhile: see below
       return setState(tx, current, 'pulled', 'peer-transfer.pulled', { outgoingJwt: jwt, attempts: 0, nextAttemptAt: new Date(), lastError: null }, { files: manifest.files.length, bytes, manifestSha256: row.manifestSha256! });
     });
+    // Withdrawn while this pull ran: what it copied after the withdrawal removed the rest goes too.
+    if (pulled.state === 'cancelled') await removePulledFiles(d, pulled);
     return deliverOutgoing(d, pulled);
   } catch (err) {
     if (err instanceof PackageMismatch) {

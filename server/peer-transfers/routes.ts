@@ -19,6 +19,7 @@ import type { TrustChainResolver } from '../../federation/trust-chain.js';
 import { MESSAGE_CONTENT_TYPE } from '../../federation/transfer-messages.js';
 import { offerTransfer } from './outgoing.js';
 import { answerOffer } from './incoming.js';
+import { cancelPeerTransfer } from './cancel.js';
 import { receiveMessage } from './inbox.js';
 import { peerTransferRef } from './refs.js';
 import { peerTransfers } from './table.js';
@@ -221,6 +222,21 @@ export function peerTransferRoutes(deps: Deps, resolver: TrustChainResolver) {
       const actor = authorized(p, { decision: 'allow', policyIds: decision.policyIds, policySetHash: decision.policySetHash });
       const body = c.req.valid('json');
       return c.json(out(await answerOffer(d, actor, t, body)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/peer-transfers/{id}/cancel',
+      tags: ['peer-transfers'],
+      summary: 'Withdraw a transfer to another instance (the target is told and removes what it pulled)',
+      request: { params: IdPath, body: jsonBody(z.object({ reason: z.string().trim().min(1).max(1000) }).strict().openapi('PeerTransferCancel')) },
+      responses: { 200: jsonContent(PeerTransferOut, 'Withdrawn'), ...commonErrors },
+    }),
+    async (c) => {
+      const { t, actor } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.cancel');
+      return c.json(out(await cancelPeerTransfer(d, actor, t, c.req.valid('json').reason)), 200);
     },
   );
 

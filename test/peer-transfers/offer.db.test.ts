@@ -145,6 +145,18 @@ describe('UK to Québec: offer, then the target co-op admin answers', () => {
     expect(again.status).toBe(409);
   });
 
+  it('is withdrawn by the source: the target is told and can no longer answer it', async () => {
+    const t = await ukTenancy('Harbour Summer School');
+    const offered = (await offerTo(B, quebec.slug, montreal.slug, t.id)).json;
+    const withdrawn = await a.api('POST', `/api/v1/peer-transfers/${offered.id}/cancel`, { body: { reason: 'the members chose to stay' } });
+    expect(withdrawn.status, withdrawn.text).toBe(200);
+    expect(withdrawn.json.state).toBe('cancelled');
+    expect((await b.api('GET', `/api/v1/peer-transfers/${offered.id}`, { token: bAdmin.token })).json.state).toBe('cancelled');
+    expect((await b.api('POST', `/api/v1/peer-transfers/${offered.id}/answer`, { token: bAdmin.token, body: { decision: 'accepted' } })).status).toBe(409);
+    // The target does not withdraw; it refuses.
+    expect((await b.api('POST', `/api/v1/peer-transfers/${offered.id}/cancel`, { body: { reason: 'x' } })).status).toBe(409);
+  });
+
   it("carries a refusal back to A with the rule id and the target's reason", async () => {
     const t = await ukTenancy('Harbour College');
     const offered = (await offerTo(B, quebec.slug, montreal.slug, t.id)).json;

@@ -223,3 +223,27 @@ describe('bytes that are not what the manifest says', () => {
   });
 });
 
+
+describe('a transfer withdrawn by the source', () => {
+  it('leaves nothing of the tenancy at the target: the files pulled so far are removed', async () => {
+    const t = await acceptedAndFrozen('Harbour Evening Class', 2);
+    await packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id));
+    armFailpoint('throw:copy.chunk:4');
+    await deliverDueMessages(deps(b));
+    armFailpoint(null);
+    const pulledSoFar = await b.database.db.select().from(peerTransferFiles).where(eq(peerTransferFiles.transferId, t.id));
+    expect(pulledSoFar.length).toBeGreaterThan(0);
+    const cancelled = await a.api('POST', `/api/v1/peer-transfers/${t.id}/cancel`, { body: { reason: 'the members chose to stay' } });
+    expect(cancelled.status, cancelled.text).toBe(200);
+    expect(cancelled.json).toMatchObject({ state: 'cancelled', delivery: { nextAttemptAt: null, lastError: null } });
+    expect((await rowAt(b, t.id)).state).toBe('cancelled');
+    const atTarget = await filesUnder(bbb.dirs.target);
+    for (const w of t.written) expect([...atTarget.keys()].filter((p) => p.includes(w.recordId))).toEqual([]);
+    expect(await b.database.db.select().from(peerTransferFiles).where(eq(peerTransferFiles.transferId, t.id))).toEqual([]);
+    expect(await actions(b, t.id)).toContain('peer-transfer.cancelled');
+    // Nothing more is pulled, and nothing is served any more.
+    await deliverDueMessages({ ...deps(b), transfer: { ...deps(b).transfer, now: () => new Date(Date.now() + 60_000) } });
+    expect((await rowAt(b, t.id)).state).toBe('cancelled');
+    expect((await fetch(`${A.entityId}/federation/transfers/${t.id}/manifest`)).status).toBe(404);
+  });
+});
