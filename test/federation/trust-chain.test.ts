@@ -1,65 +1,12 @@
 // Trust chain resolution against real HTTP on loopback: a trust anchor, an intermediate and two
 // leaves each serve their entity configuration (and the superiors their fetch endpoint), signed
 // with their own keys; the resolver fetches through the server's outbound policy.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { calculateJwkThumbprint } from 'jose';
 import { Outbound } from '../../server/net/outbound.js';
-import { ENTITY_STATEMENT_CONTENT_TYPE, publicJwks, signStatement, type StatementClaims } from '../../federation/entity-statement.js';
+import { publicJwks } from '../../federation/entity-statement.js';
 import { TrustChainResolver, verifyPinnedPeer, type TrustAnchor } from '../../federation/trust-chain.js';
-
-async function newKey(kid: string): Promise<JWK> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  return { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
-}
-
-/** One federation entity on a loopback port: its configuration, and statements about subordinates. */
-class Entity {
-  server!: Server;
-  id = '';
-  key!: JWK;
-  /** Signs its configuration with this key (defaults to `key`): a test swaps it for a stranger's. */
-  configKey?: JWK;
-  /** Further keys its configuration publishes. */
-  extraKeys: JWK[] = [];
-  hints: string[] = [];
-  metadata: Record<string, Record<string, unknown>> = {};
-  subordinates = new Map<string, { jwks: { keys: JWK[] }; extra?: Partial<StatementClaims>; lifetime?: number }>();
-
-  async start(name: string): Promise<this> {
-    this.key = await newKey(`${name}-1`);
-    this.server = createServer((req, res) => void this.#answer(req.url ?? '/').then(([status, body]) => res.writeHead(status, { 'content-type': ENTITY_STATEMENT_CONTENT_TYPE }).end(body)));
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.id = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async #answer(path: string): Promise<[number, string]> {
-    const url = new URL(path, this.id);
-    if (url.pathname === '/.well-known/openid-federation') {
-      const claims: StatementClaims = {
-        iss: this.id,
-        sub: this.id,
-        jwks: publicJwks([this.key, ...this.extraKeys]),
-        authority_hints: this.hints.length ? this.hints : undefined,
-        metadata: { ...this.metadata, federation_entity: { ...(this.metadata?.federation_entity ?? {}), federation_fetch_endpoint: `${this.id}/federation/fetch` } },
-      };
-      return [200, await signStatement(claims, this.configKey ?? this.key, 3600)];
-    }
-    if (url.pathname === '/federation/fetch') {
-      const sub = url.searchParams.get('sub') ?? '';
-      const s = this.subordinates.get(sub);
-      if (!s) return [404, ''];
-      return [200, await signStatement({ iss: this.id, sub, jwks: s.jwks, ...s.extra }, this.key, s.lifetime ?? 3600)];
-    }
-    return [404, ''];
-  }
-
-  enrol(sub: Entity, extra?: Partial<StatementClaims>, lifetime?: number): void {
-    this.subordinates.set(sub.id, { jwks: publicJwks([sub.key]), extra, lifetime });
-  }
-}
+import { LoopbackEntity as Entity, newKey } from '../support/federation-entity.js';
 
 const outbound = new Outbound({ allow: ['127.0.0.0/8'] });
 let anchor: Entity, intermediate: Entity, coopA: Entity, coopB: Entity;
@@ -77,7 +24,7 @@ beforeAll(async () => {
   anchor.enrol(intermediate, { metadata_policy: { meetplane: { jurisdictions: { superset_of: ['CA'] } } } });
   intermediate.enrol(coopB, { metadata_policy: { meetplane: { legal_regime: { default: 'Québec co-operatives act' } } } });
 });
-afterAll(() => Promise.all([anchor, intermediate, coopA, coopB].map((e) => new Promise((r) => e.server.close(r)))));
+afterAll(() => Promise.all([anchor, intermediate, coopA, coopB].map((e) => e.close())));
 
 describe('trust chain resolution', () => {
   it('resolves a direct subordinate and applies the anchor policy', async () => {

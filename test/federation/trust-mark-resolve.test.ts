@@ -2,70 +2,12 @@
 // accepts and answering for its marks' status, a second issuer with a chain to the anchor, one
 // without, and a leaf publishing marks from each. Marks are checked with the chain (§7.3) and their
 // status asked at the issuer (§8.4); what fails is dropped with the reason, never the chain.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { Outbound } from '../../server/net/outbound.js';
-import { ENTITY_STATEMENT_CONTENT_TYPE, publicJwks, signStatement, type StatementClaims } from '../../federation/entity-statement.js';
+import { publicJwks } from '../../federation/entity-statement.js';
 import { TrustChainResolver, type TrustAnchor } from '../../federation/trust-chain.js';
-import { peekTrustMark, signStatusResponse, signTrustMark, type TrustMarkStatus } from '../../federation/trust-mark.js';
-
-async function newKey(kid: string): Promise<JWK> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-  return { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
-}
-
-/** A federation entity on loopback: configuration, fetch endpoint, and a status endpoint that counts its questions. */
-class Entity {
-  server!: Server;
-  id = '';
-  key!: JWK;
-  hints: string[] = [];
-  extra: Record<string, unknown> = {};
-  subordinates = new Map<string, JWK>();
-  status: TrustMarkStatus | 500 = 'active';
-  asked = 0;
-
-  async start(name: string): Promise<this> {
-    this.key = await newKey(`${name}-1`);
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => void this.#answer(req.url ?? '/', body).then(([status, out]) => res.writeHead(status, { 'content-type': ENTITY_STATEMENT_CONTENT_TYPE }).end(out)));
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.id = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async #answer(path: string, body: string): Promise<[number, string]> {
-    const url = new URL(path, this.id);
-    if (url.pathname === '/.well-known/openid-federation') {
-      const claims = {
-        iss: this.id,
-        sub: this.id,
-        jwks: publicJwks([this.key]),
-        authority_hints: this.hints.length ? this.hints : undefined,
-        metadata: { federation_entity: { federation_fetch_endpoint: `${this.id}/fetch`, federation_trust_mark_status_endpoint: `${this.id}/status` } },
-        ...this.extra,
-      } as StatementClaims;
-      return [200, await signStatement(claims, this.key, 3600)];
-    }
-    if (url.pathname === '/fetch') {
-      const sub = url.searchParams.get('sub') ?? '';
-      const key = this.subordinates.get(sub);
-      return key ? [200, await signStatement({ iss: this.id, sub, jwks: publicJwks([key]) }, this.key, 3600)] : [404, ''];
-    }
-    if (url.pathname === '/status') {
-      this.asked++;
-      if (this.status === 500) return [500, ''];
-      const mark = new URLSearchParams(body).get('trust_mark') ?? '';
-      return [200, await signStatusResponse(this.id, mark, this.status, this.key)];
-    }
-    return [404, ''];
-  }
-}
+import { peekTrustMark, signTrustMark } from '../../federation/trust-mark.js';
+import { LoopbackEntity as Entity } from '../support/federation-entity.js';
 
 const outbound = new Outbound({ allow: ['127.0.0.0/8'] });
 let anchor: Entity, issuer: Entity, stranger: Entity, leaf: Entity;
@@ -78,7 +20,7 @@ beforeAll(async () => {
   trustAnchor = { entityId: anchor.id, jwks: publicJwks([anchor.key]) };
   for (const e of [issuer, leaf]) {
     e.hints = [anchor.id];
-    anchor.subordinates.set(e.id, e.key);
+    anchor.enrol(e);
   }
   stranger.hints = [anchor.id]; // claims the anchor, which never enrolled it
   anchor.extra = { trust_mark_issuers: { [EEA]: [anchor.id], [AUDITED]: [issuer.id, stranger.id] } };
@@ -92,7 +34,7 @@ beforeAll(async () => {
     ],
   };
 });
-afterAll(() => Promise.all([anchor, issuer, stranger, leaf].map((e) => new Promise((r) => e.server.close(r)))));
+afterAll(() => Promise.all([anchor, issuer, stranger, leaf].map((e) => e.close())));
 
 const issuers = (r: { valid: Array<{ iss: string }> }) => r.valid.map((m) => m.iss);
 
@@ -102,7 +44,7 @@ describe('trust marks of a resolved chain', () => {
     expect(issuers(chain.trustMarks)).toEqual([anchor.id, issuer.id]);
     expect(chain.trustMarks.dropped).toEqual([
       // The stranger names the anchor as its authority, but the anchor never enrolled it.
-      { trust_mark_type: AUDITED, iss: stranger.id, reason: `its issuer ${stranger.id} is not trusted: ${anchor.id}/fetch answered 404` },
+      { trust_mark_type: AUDITED, iss: stranger.id, reason: `its issuer ${stranger.id} is not trusted: ${anchor.id}/federation/fetch answered 404` },
       { trust_mark_type: EEA, iss: anchor.id, reason: 'signature or claims invalid (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)' },
     ]);
     // The second issuer's key came from its own configuration, vouched for by the anchor.
@@ -119,7 +61,7 @@ describe('trust marks of a resolved chain', () => {
     expect(checked.valid).toEqual([]);
     expect(checked.dropped.slice(2).map((d) => [d.iss, d.reason])).toEqual([
       [anchor.id, "its issuer's status endpoint says revoked"],
-      [issuer.id, `its status could not be checked: ${issuer.id}/status answered 500`],
+      [issuer.id, `its status could not be checked: ${issuer.id}/federation/trust_mark_status answered 500`],
     ]);
     anchor.status = 'active';
     issuer.status = 'active';
