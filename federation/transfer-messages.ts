@@ -131,7 +131,8 @@ export const manifestSchema = z
 export type Manifest = z.infer<typeof manifestSchema>;
 
 const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema, [CANCEL_TYP]: cancelClaimsSchema } as const;
-type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
+/** The claims of a message of type T. */
+export type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
   ? OfferClaims
   : T extends typeof ANSWER_TYP
     ? AnswerClaims

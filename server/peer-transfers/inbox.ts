@@ -6,10 +6,10 @@ import { and, eq, lt } from 'drizzle-orm';
 import { appendAudit } from '../audit/trail.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { ProblemError } from '../http/problem.js';
-import { ANSWER_TYP, CANCEL_TYP, MANIFEST_TYP, MessageError, type MessageType, OFFER_TYP, peekMessage, sha256Hex, verifyMessage, VERIFIED_TYP } from '../../federation/transfer-messages.js';
+import { ANSWER_TYP, CANCEL_TYP, MANIFEST_TYP, MessageError, type ClaimsOf, type MessageType, OFFER_TYP, peekMessage, sha256Hex, verifyMessage, VERIFIED_TYP } from '../../federation/transfer-messages.js';
 import { receiveManifest, receiveVerified } from './package-messages.js';
 import { receiveCancel } from './cancel.js';
-import { resolvePeer } from './peer.js';
+import { resolvePeer, type Peer } from './peer.js';
 import { receiveOffer } from './incoming.js';
 import { receiveAnswer } from './outgoing.js';
 import { peerMessageIds } from './table.js';
@@ -18,43 +18,27 @@ import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 const REFUSALS_AUDITED_PER_MINUTE = 60;
 let refusalWindow = { minute: 0, count: 0 };
 
+type Receiver<T extends MessageType> = (d: PeerTransferDeps, peer: Peer, message: ClaimsOf<T>, jwt: string) => Promise<PeerTransfer>;
+
+/** Who takes each message, once it is verified and its id remembered. */
+const RECEIVERS: { [T in MessageType]: Receiver<T> } = {
+  [OFFER_TYP]: (d, peer, m, jwt) => receiveOffer(d, peer, m, jwt),
+  [ANSWER_TYP]: (d, peer, m) => receiveAnswer(d, peer, m),
+  [MANIFEST_TYP]: (d, peer, m) => receiveManifest(d, peer, m),
+  [VERIFIED_TYP]: (d, peer, m) => receiveVerified(d, peer, m),
+  [CANCEL_TYP]: (d, peer, m) => receiveCancel(d, peer, m),
+};
+
 const refused = (status: number, type: string, detail: string) => new ProblemError(status, type, 'Message refused', detail);
 
 export async function receiveMessage(d: PeerTransferDeps, jwt: string): Promise<PeerTransfer> {
   let claimed: { typ: MessageType | 'unknown'; iss: string } = { typ: 'unknown', iss: 'unknown' };
   try {
-    claimed = peekMessage(jwt);
-    const peer = await resolvePeer(d.db, d.resolver, claimed.iss);
-    const opts = { jwks: peer.keys, issuer: peer.entityId, audience: d.publicUrl };
-    switch (claimed.typ) {
-      case OFFER_TYP: {
-        const m = await verifyMessage(jwt, OFFER_TYP, opts);
-        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
-        return await receiveOffer(d, peer, m, jwt);
-      }
-      case ANSWER_TYP: {
-        const m = await verifyMessage(jwt, ANSWER_TYP, opts);
-        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
-        return await receiveAnswer(d, peer, m);
-      }
-      case MANIFEST_TYP: {
-        const m = await verifyMessage(jwt, MANIFEST_TYP, opts);
-        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
-        return await receiveManifest(d, peer, m);
-      }
-      case VERIFIED_TYP: {
-        const m = await verifyMessage(jwt, VERIFIED_TYP, opts);
-        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
-        return await receiveVerified(d, peer, m);
-      }
-      case CANCEL_TYP: {
-        const m = await verifyMessage(jwt, CANCEL_TYP, opts);
-        await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
-        return await receiveCancel(d, peer, m);
-      }
-      default:
-        throw new MessageError(`typ ${claimed.typ} is not a transfer message`);
-    }
+    const { typ, iss } = (claimed = peekMessage(jwt));
+    const peer = await resolvePeer(d.db, d.resolver, iss);
+    const m = await verifyMessage(jwt, typ, { jwks: peer.keys, issuer: peer.entityId, audience: d.publicUrl });
+    await rememberId(d, peer.entityId, m.jti, sha256Hex(jwt), m.exp);
+    return await (RECEIVERS[typ] as Receiver<MessageType>)(d, peer, m, jwt);
   } catch (err) {
     const problem =
       err instanceof MessageError ? refused(401, 'message-refused', err.message) : err instanceof ProblemError ? err : undefined;
