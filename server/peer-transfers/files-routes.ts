@@ -18,7 +18,7 @@ import { CapabilityError, checkCapability, issueCapability } from '../../federat
 import type { TrustChainResolver } from '../../federation/trust-chain.js';
 import type { Manifest } from '../../federation/transfer-messages.js';
 import { resolvePeer } from './peer.js';
-import { firstUse } from './inbox.js';
+import { firstUse, forgetExpiredIds } from './inbox.js';
 import { peerTransfers } from './table.js';
 import { peerTransferDeps } from './routes.js';
 import type { PeerTransfer } from './deps.js';
@@ -68,6 +68,7 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
       const peer = await resolvePeer(deps.db, resolver, row.peer);
       if (!(await thumbprints(peer.keys)).includes(p.jkt)) throw refused(`the proof is not signed by a federation key of ${row.peer}`);
       if (!(await firstUse(d, `dpop:${p.jkt}`, p.jti, p.iat + 120))) throw refused('the DPoP proof was used already');
+      await forgetExpiredIds(d); // a pull's file requests each leave a proof id: cleared once per capability
       const { token, expiresIn } = await issueCapability(await federationSigningKey(deps.db, deps.box), { issuer: deps.config.publicUrl, transferId: row.id, manifestSha256: row.manifestSha256!, jkt: p.jkt });
       return c.json({ capability: token, token_type: 'DPoP', expires_in: expiresIn, manifest_sha256: row.manifestSha256 }, 200, { 'Cache-Control': 'no-store' });
     } catch (err) {

@@ -48,9 +48,14 @@ export async function receiveMessage(d: PeerTransferDeps, jwt: string): Promise<
   }
 }
 
+/** Forgets the ids of messages and proofs that expired a minute ago or more (they can no longer be replayed). */
+export async function forgetExpiredIds(d: PeerTransferDeps): Promise<void> {
+  await d.db.delete(peerMessageIds).where(lt(peerMessageIds.expiresAt, new Date(Date.now() - 60_000)));
+}
+
 /** A jti is used once; the very same message delivered again (a retry) is not a replay. */
 export async function rememberId(d: PeerTransferDeps, issuer: string, jti: string, sha256: string, exp: number): Promise<void> {
-  await d.db.delete(peerMessageIds).where(lt(peerMessageIds.expiresAt, new Date(Date.now() - 60_000)));
+  await forgetExpiredIds(d);
   const inserted = await d.db.insert(peerMessageIds).values({ issuer, jti, sha256, expiresAt: new Date(exp * 1000) }).onConflictDoNothing().returning();
   if (inserted.length > 0) return;
   const [seen] = await d.db.select().from(peerMessageIds).where(and(eq(peerMessageIds.issuer, issuer), eq(peerMessageIds.jti, jti)));
