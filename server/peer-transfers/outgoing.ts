@@ -1,7 +1,10 @@
 // The source instance's side: offering a tenancy to a co-op on another instance, and taking the
 // target's signed answer. The data-protection rules decide on the target's facts as its federation
 // metadata states them, before anything is sent: a refused destination never learns of the tenancy.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, notInArray } from 'drizzle-orm';
+import { mapUniqueViolation } from '../db/errors.js';
+import { transfers } from '../transfers/table.js';
+import { FINAL_STATES } from '../transfers/lifecycle.js';
 import type { Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { appendAudit, type AuditValue } from '../audit/trail.js';
@@ -36,6 +39,12 @@ export interface OfferInput {
 }
 
 const conflict = (detail: string) => problems.conflict('peer-transfer-state', detail);
+
+/** A transfer of the tenancy between this instance's co-ops that has not ended. */
+async function localTransferInProgress(d: PeerTransferDeps, tenancyId: string): Promise<boolean> {
+  const rows = await d.db.select({ id: transfers.id }).from(transfers).where(and(eq(transfers.tenancyId, tenancyId), notInArray(transfers.state, [...FINAL_STATES]))).limit(1);
+  return rows.length > 0;
+}
 
 /** The data-protection decision on what the target states about its co-op and the cluster's country. */
 function decideOnStatedFacts(d: PeerTransferDeps, id: string, requester: string, regime: string, tenancy: Tenancy, coop: PeerCoop, clusterCountry: string, evidence: TransferEvidence, noticeDays: number, now: Date): StoredDecision {
@@ -82,6 +91,7 @@ export async function offerTransfer(d: PeerTransferDeps, actor: Principal, input
   const tenancy = await findTenancy(d.db, input.tenancyId);
   if (!tenancy) throw problems.notFound('tenancy');
   if (tenancy.state !== 'active') throw conflict(`the tenancy is ${tenancy.state}; only an active tenancy can be transferred`);
+  if (await localTransferInProgress(d, tenancy.id)) throw problems.conflict('transfer-in-progress', 'this tenancy already has a transfer in progress');
   const sourceCoop = (await findCoop(d.db, tenancy.coopId))!;
   const peer = await resolvePeer(d.db, d.resolver, input.peer);
   if (peer.entityId === d.publicUrl) throw problems.validation([{ path: 'peer', message: 'this is this instance; transfer between its co-ops with POST /transfers' }]);
@@ -127,7 +137,8 @@ export async function offerTransfer(d: PeerTransferDeps, actor: Principal, input
     offerJwt = await signMessage(OFFER_TYP, claims, await federationSigningKey(d.db, d.box), now.getTime());
     digest = offerDigest({ ...claims, iat: 0, exp: 0, jti: '' });
   }
-  const row = await d.db.transaction(async (tx) => {
+  const row = await mapUniqueViolation(
+    () => d.db.transaction(async (tx) => {
     const [created] = await tx
       .insert(peerTransfers)
       .values({
@@ -157,7 +168,9 @@ export async function offerTransfer(d: PeerTransferDeps, actor: Principal, input
       evidence: evidenceHashes(evidence, input.processingAgreement),
     });
     return created!;
-  });
+  }),
+    () => problems.conflict('transfer-in-progress', 'this tenancy already has a transfer in progress'),
+  );
   return allowed ? deliverOffer(d, row, peer) : row;
 }
 

@@ -2,7 +2,8 @@
 // instance keeps the tenancy and the offer it sent; the target instance keeps the offer it received
 // and its answer. Both sides share the transfer's id (the offer's `transfer_id`), so each message
 // names the same row on both.
-import { pgTable, uuid, text, integer, timestamp, jsonb, index, primaryKey, bigint } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { pgTable, uuid, text, integer, timestamp, jsonb, index, primaryKey, bigint, uniqueIndex } from 'drizzle-orm/pg-core';
 import { coops } from '../coops/table.js';
 import { tenancies } from '../tenancies/table.js';
 import { accounts } from '../accounts/table.js';
@@ -76,8 +77,19 @@ export const peerTransfers = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('peer_transfers_tenancy').on(t.tenancyId), index('peer_transfers_target_coop').on(t.targetCoopId), index('peer_transfers_due').on(t.nextAttemptAt)],
+  (t) => [
+    index('peer_transfers_tenancy').on(t.tenancyId),
+    index('peer_transfers_target_coop').on(t.targetCoopId),
+    index('peer_transfers_due').on(t.nextAttemptAt),
+    // One transfer of a tenancy to another instance at a time: a second offer cannot even be recorded.
+    uniqueIndex('peer_transfers_one_active_per_tenancy')
+      .on(t.tenancyId)
+      .where(sql`side = 'source' and state in ('offering', 'offered', 'accepted', 'packaged', 'verified')`),
+  ],
 );
+
+/** The states in which a source's transfer still holds its tenancy (the index above). */
+export const ACTIVE_AT_SOURCE = ['offering', 'offered', 'accepted', 'packaged', 'verified'] as const;
 
 /** Every file the target pulled, with the SHA-256 of what its storage holds: the pull resumes from here. */
 export const peerTransferFiles = pgTable(

@@ -21,6 +21,7 @@ import { assertTransition, FINAL_STATES, type TransferState } from './lifecycle.
 import { noticeReach } from './notice-delivery.js';
 import { transferFrontends } from '../greenlight/transfer-move.js';
 import { processingAgreements, transferApprovals, transferObjections, transfers, type StoredDecision } from './table.js';
+import { ACTIVE_AT_SOURCE, peerTransfers } from '../peer-transfers/table.js';
 
 export type Transfer = typeof transfers.$inferSelect;
 export type ApprovalRole = (typeof transferApprovals.$inferSelect)['role'];
@@ -105,6 +106,13 @@ export async function createTransfer(db: Db, actor: Principal, input: TransferIn
   // The notice cannot reach anyone before now: a planned freeze sooner than the notice period is refused here.
   if (input.freezeAt && input.freezeAt.getTime() < now.getTime() + input.noticeDays * 86_400_000)
     throw problems.validation([{ path: 'freezeAt', message: `must be at least the notice period (${input.noticeDays} days) from now` }]);
+  // A transfer to another instance holds the tenancy too (server/peer-transfers).
+  const [offered] = await db
+    .select({ id: peerTransfers.id })
+    .from(peerTransfers)
+    .where(and(eq(peerTransfers.tenancyId, tenancy.id), eq(peerTransfers.side, 'source'), inArray(peerTransfers.state, [...ACTIVE_AT_SOURCE])))
+    .limit(1);
+  if (offered) throw problems.conflict('transfer-in-progress', 'this tenancy already has a transfer in progress (to another instance)');
   const greenlights = await transferFrontends(db, tenancy.greenlightId, targetCoop.id, input.targetGreenlight);
   return mapUniqueViolation(
     () =>

@@ -167,6 +167,26 @@ describe('UK to Québec: offer, then the target co-op admin answers', () => {
   });
 });
 
+describe('one transfer of a tenancy at a time', () => {
+  it('refuses a second offer of a tenancy under offer, and a transfer to a local co-op meanwhile; and the reverse', async () => {
+    const t = await ukTenancy('Harbour Choir');
+    const first = await offerTo(B, quebec.slug, montreal.slug, t.id);
+    expect(first.json.state).toBe('offered');
+    const second = await offerTo(C, prairie.slug, 'omaha', t.id);
+    expect(second.status).toBe(409);
+    expect(second.json.type).toMatch(/transfer-in-progress$/);
+    const local = await createCoop(a, { name: 'Local Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
+    const localCluster = await createCluster(a, local.id, { country: 'GB' });
+    const toLocal = await a.api('POST', '/api/v1/transfers', { body: { tenancy: t.id, targetCoop: local.id, targetCluster: localCluster.id, noticeDays: 0 } });
+    expect(toLocal.status, toLocal.text).toBe(409);
+    expect(toLocal.json.detail).toMatch(/another instance/);
+    // Withdrawn, the tenancy may move again; moving locally, it may not be offered.
+    expect((await a.api('POST', `/api/v1/peer-transfers/${first.json.id}/cancel`, { body: { reason: 'moving locally instead' } })).status).toBe(200);
+    expect((await a.api('POST', '/api/v1/transfers', { body: { tenancy: t.id, targetCoop: local.id, targetCluster: localCluster.id, noticeDays: 0 } })).status).toBe(201);
+    expect((await offerTo(B, quebec.slug, montreal.slug, t.id)).status).toBe(409);
+  });
+});
+
 describe('the target unreachable for a while', () => {
   it('keeps the offer, retries with growing waits, and delivers it once the target answers', async () => {
     const { deliverDueMessages } = await import('../../server/peer-transfers/due.js');

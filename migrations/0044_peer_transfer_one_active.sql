@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "peer_transfers_one_active_per_tenancy" ON "peer_transfers" USING btree ("tenancy_id") WHERE side = 'source' and state in ('offering', 'offered', 'accepted', 'packaged', 'verified');
