@@ -140,3 +140,64 @@ export function readPipelined(sftp: SFTPWrapper, handle: Buffer, start: number, 
   });
   return stream;
 }
+
+/**
+ * The file behind `handle` from `start`, as chunks that share a few buffers:
+ * each chunk is valid until the next one is asked for (the caller has hashed
+ * and written it by then), so a file costs `depth` + 1 buffers, not one per
+ * request. Up to `depth` reads are in flight. An abort is seen while waiting
+ * for an answer, too. Requests still out when the caller stops are left to
+ * fill buffers no one reads; the caller closes the handle.
+ */
+export async function* readPipelinedReusing(
+  sftp: SFTPWrapper,
+  handle: Buffer,
+  start: number,
+  options: PipelineOptions,
+): AsyncGenerator<Buffer, void, undefined> {
+  interface Slot {
+    position: number;
+    length: number;
+    buf: Buffer;
+    answer: Promise<{ err?: Error; n: number }>;
+  }
+  const free: Buffer[] = [];
+  const send = (position: number, length: number): Slot => {
+    const buf = free.pop() ?? Buffer.allocUnsafe(options.chunk);
+    const answer = new Promise<{ err?: Error; n: number }>((resolve) =>
+      sftp.read(handle, buf, 0, length, position, (err, n) => resolve(err ? { err, n: 0 } : { n: n ?? 0 })),
+    );
+    return { position, length, buf, answer };
+  };
+  const signal = options.signal;
+  let onAbort: (() => void) | undefined;
+  const aborted = signal
+    ? new Promise<never>((_, reject) => {
+        onAbort = () => reject(signal.reason);
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      })
+    : null;
+  aborted?.catch(() => {}); // raced below; unobserved when no abort comes
+  const queue: Slot[] = [];
+  let next = start;
+  try {
+    for (;;) {
+      while (queue.length < options.depth) {
+        queue.push(send(next, options.chunk));
+        next += options.chunk;
+      }
+      const slot = queue.shift()!;
+      const { err, n } = await (aborted ? Promise.race([slot.answer, aborted]) : slot.answer);
+      if (err) throw err;
+      if (n === 0) return; // end of file; the requests behind this one read past it too
+      // A short read before the end: ask again for the rest of this slot, ahead of the others.
+      if (n < slot.length) queue.unshift(send(slot.position + n, slot.length - n));
+      yield slot.buf.subarray(0, n);
+      // Asked for the next chunk: the caller is done with this one.
+      free.push(slot.buf);
+    }
+  } finally {
+    if (onAbort) signal!.removeEventListener('abort', onAbort);
+  }
+}

@@ -11,7 +11,7 @@ import { Readable, type Writable } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { Client as SshClient, SFTPWrapper, Stats } from 'ssh2';
 import { joinPath, parentOf, safePath, tempSibling } from './paths.js';
-import { readPipelined, writePipelined } from './sftp-pipeline.js';
+import { readPipelined, readPipelinedReusing, writePipelined } from './sftp-pipeline.js';
 import {
   StorageNotFoundError,
   type ByteSource,
@@ -203,6 +203,28 @@ export class SftpStorage implements RecordingStorage {
       chunk: Math.min(limit(sftp, '_maxReadLen'), MAX_REQUEST),
       onEnd: () => sftp.close(handle, () => {}),
     });
+  }
+
+  /**
+   * The file's bytes from `start` in chunks that share a few buffers: each is
+   * valid until the next is asked for. For a caller that is done with a chunk
+   * by then (the copy into a target with `consumesChunks`): no buffer per request.
+   */
+  async *readReusingBuffer(p: string, options: ReadOptions & { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
+    const clean = safePath(p);
+    const handle = await this.call<Buffer>('open', clean, (s, cb) => s.open(this.abs(clean), 'r', cb));
+    const { sftp } = await this.connect();
+    try {
+      yield* readPipelinedReusing(sftp, handle, options.start ?? 0, {
+        depth: READ_DEPTH,
+        chunk: Math.min(limit(sftp, '_maxReadLen'), MAX_REQUEST),
+        signal: options.signal,
+      });
+    } finally {
+      // Not awaited: after an abort the server may be the one that stalled. It
+      // answers the reads still out before the close (it takes them in order).
+      sftp.close(handle, () => {});
+    }
   }
 
   // Opens `clean` for writing: at its end when appending (SFTPv3 writes carry

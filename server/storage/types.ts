@@ -50,6 +50,12 @@ export interface RecordingStorage {
   stat(path: string): Promise<StorageStat | null>;
   exists(path: string): Promise<boolean>;
   createReadStream(path: string, options?: ReadOptions): Promise<Readable>;
+  /**
+   * Optional: the file's bytes from `start` in chunks that share one buffer
+   * (or a few): each chunk is valid until the next is asked for. No buffer
+   * per chunk, for a caller done with each chunk by then.
+   */
+  readReusingBuffer?(path: string, options?: ReadOptions & { signal?: AbortSignal }): AsyncIterable<Buffer>;
   /** a stream that writes `path` (parent directories created); resolves once the file is open */
   createWriteStream(path: string, options?: Omit<WriteOptions, 'signal'>): Promise<Writable>;
   /** writes every byte of `data` to `path` and resolves with the count once they are stored */

@@ -9,7 +9,6 @@
 // from there, and copies an unrecorded file again.
 import { createHash, type Hash } from 'node:crypto';
 import { addAbortSignal } from 'node:stream';
-import { FileStorage } from '../storage/file.js';
 import { safePath } from '../storage/paths.js';
 import type { RecordingStorage } from '../storage/types.js';
 import { failpoint } from '../failpoints.js';
@@ -246,15 +245,15 @@ async function* sourceBytes(
   onBytes: (n: number) => void,
 ): AsyncIterable<Buffer> {
   let pos = offset;
-  // From a local disk to a target done with each chunk before it asks for the
-  // next (disk or SFTP), one buffer per file serves every chunk: less garbage
-  // for the collector, a smaller peak RSS.
-  const local = from instanceof FileStorage && to.consumesChunks === true;
-  const stream = local ? null : await from.createReadStream(file.path, { start: offset });
+  // From a source that refills a buffer (disk, SFTP) into a target done with
+  // each chunk before it asks for the next (disk, SFTP): no buffer per chunk,
+  // less garbage for the collector, a smaller peak RSS.
+  const reusing = to.consumesChunks === true ? (from as Pick<RecordingStorage, 'readReusingBuffer'>).readReusingBuffer?.bind(from) : undefined;
+  const stream = reusing ? null : await from.createReadStream(file.path, { start: offset });
   // An abort ends a read that is waiting on a stalled source, too.
   if (signal && stream) addAbortSignal(signal, stream);
   try {
-    for await (const chunk of stream ?? (from as FileStorage).readReusingBuffer(file.path, { start: offset })) {
+    for await (const chunk of stream ?? reusing!(file.path, { start: offset, signal })) {
       signal?.throwIfAborted();
       pos += chunk.length;
       if (pos > file.size) throw new CopyError(file.path, `source is larger than the expected ${file.size} bytes (changed during the copy?)`);

@@ -2,9 +2,10 @@
 // answers late, out of order and with short reads: what a server may do,
 // beyond what OpenSSH's does on a local disk.
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import type { SFTPWrapper } from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import { readPipelined, writePipelined } from '../../server/storage/sftp-pipeline.js';
+import { readPipelined, readPipelinedReusing, writePipelined } from '../../server/storage/sftp-pipeline.js';
 
 type Callback = (err: Error | null | undefined, n?: number) => void;
 
@@ -105,6 +106,51 @@ describe('pipelined SFTP reads', () => {
     await fake.run();
     await new Promise((r) => setTimeout(r, 10));
     expect(ended).toBe(1);
+  });
+});
+
+describe('pipelined SFTP reads into reused buffers', () => {
+  // Copies each chunk before asking for the next, as a caller may rely on.
+  async function readCopies(chunks: AsyncIterable<Buffer>, seen?: Set<ArrayBufferLike>): Promise<Buffer> {
+    const out: Buffer[] = [];
+    for await (const c of chunks) {
+      seen?.add(c.buffer);
+      out.push(Buffer.from(c));
+    }
+    return Buffer.concat(out);
+  }
+
+  for (const size of [0, 1, 4096 * 3, 4096 * 3 + 1, 200_000]) {
+    it(`reads ${size} bytes in order, out-of-order and short answers, through a few buffers`, async () => {
+      const file = randomBytes(size);
+      const fake = fakeSftp(file, { shortReads: true });
+      const buffers = new Set<ArrayBufferLike>();
+      const [got] = await Promise.all([readCopies(readPipelinedReusing(fake.sftp, Buffer.from('h'), 0, { depth: 4, chunk: 4096 }), buffers), fake.run()]);
+      expect(got.equals(file)).toBe(true);
+      expect(buffers.size).toBeLessThanOrEqual(6); // depth, one being read, one for the rest of a short read
+    });
+  }
+
+  it('starts at an offset', async () => {
+    const file = randomBytes(50_000);
+    const fake = fakeSftp(file);
+    const abort = new AbortController();
+    const [got] = await Promise.all([readCopies(readPipelinedReusing(fake.sftp, Buffer.from('h'), 12_345, { depth: 3, chunk: 4096, signal: abort.signal })), fake.run()]);
+    expect(got.equals(file.subarray(12_345))).toBe(true);
+    // One listener per file read would pile up on a job's signal over thousands of files.
+    expect(getEventListeners(abort.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('stops at an abort while waiting for an answer that does not come', async () => {
+    const sftp = { read: () => {} } as unknown as SFTPWrapper; // a server that stalled
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 20);
+    await expect(readCopies(readPipelinedReusing(sftp, Buffer.from('h'), 0, { depth: 2, chunk: 4096, signal: abort.signal }))).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('fails with the error of a read', async () => {
+    const sftp = { read: (_h: Buffer, _b: Buffer, _o: number, _l: number, _p: number, cb: Callback) => setImmediate(() => cb(new Error('Permission denied'))) } as unknown as SFTPWrapper;
+    await expect(readCopies(readPipelinedReusing(sftp, Buffer.from('h'), 0, { depth: 2, chunk: 4096 }))).rejects.toThrow('Permission denied');
   });
 });
 

@@ -123,4 +123,21 @@ describe('SftpStorage on the wire', () => {
       rmSync(srcDir, { recursive: true, force: true });
     }
   });
+
+  it('copies from SFTP to a local disk through a few reused buffers per file, not a fresh buffer per request', async () => {
+    const dstDir = mkdtempSync(path.join(tmpdir(), 'mp-sftp-wire-dst-'));
+    try {
+      const files = [randomBytes(3 * 1024 * 1024 + 1), randomBytes(10_000)];
+      mkdirSync(path.join(work, 'back'));
+      files.forEach((b, i) => writeFileSync(path.join(work, `back/f${i}`), b));
+      const streams = vi.spyOn(SftpStorage.prototype, 'createReadStream');
+      restores.push(() => streams.mockRestore());
+      const result = await copyFiles({ from: storage, to: new FileStorage(dstDir), files: await listFiles(storage, 'back'), state: new MemoryCopyState() });
+      expect(streams).not.toHaveBeenCalled();
+      expect(result.copiedFiles).toBe(2);
+      files.forEach((b, i) => expect(readFileSync(path.join(dstDir, `back/f${i}`)).equals(b)).toBe(true));
+    } finally {
+      rmSync(dstDir, { recursive: true, force: true });
+    }
+  });
 });
