@@ -176,6 +176,18 @@ export async function signMessage<T extends MessageType>(typ: T, claims: Unsigne
   return signTyped(full, privateJwk, typ);
 }
 
+/**
+ * One of our own stored messages, signed afresh when its copy expires within `marginS`: the same
+ * claims (so the same terms and digest) with a new iat, exp and jti. A message still fresh is returned
+ * as it is. For retries that outlast MESSAGE_LIFETIME_S (a peer unreachable for a while).
+ */
+export async function freshCopy(jwt: string, privateJwk: JWK, now = Date.now(), marginS = 60): Promise<string> {
+  const { header, payload } = decodeTyped(jwt, String(decodeProtectedHeader(jwt).typ), () => new MessageError('not a JWT'));
+  if (typeof payload.exp === 'number' && payload.exp - marginS > now / 1000) return jwt;
+  const { iat: _iat, exp: _exp, jti: _jti, ...claims } = payload;
+  return signMessage(header.typ as MessageType, claims as never, privateJwk, now);
+}
+
 /** The type and claimed issuer of a message, unchecked: to learn whose keys must check it. */
 export function peekMessage(jwt: string): { typ: MessageType; iss: string } {
   let typ: unknown;

@@ -1,6 +1,6 @@
 // Delivering a signed message to the other instance's transfer endpoint, and retrying with backoff
-// while it cannot be reached. A peer's 4xx answer is its refusal (kept with its words and rule ids);
-// a 5xx, a timeout or a refused connection is "not now".
+// while it cannot be reached. A peer's 400, 404, 409 or 422 is its refusal (kept with its words and
+// rule ids); a 5xx, a timeout, a refused connection, 401 or 403 (not trusted yet) is "not now".
 import { z } from 'zod';
 import type { Outbound } from '../net/outbound.js';
 import { MESSAGE_CONTENT_TYPE } from '../../federation/transfer-messages.js';
@@ -12,7 +12,11 @@ export type Delivery = { ok: true } | { ok: false; retry: boolean; detail: strin
 
 const PeerProblem = z.looseObject({ detail: z.string().max(2000).optional(), title: z.string().max(200).optional(), policyIds: z.array(z.string().max(100)).max(50).optional() });
 const DELIVERY_TIMEOUT_MS = 15_000;
-const RETRY_LATER = new Set([408, 425, 429]);
+/**
+ * Answers that may change by themselves: a timeout, too many requests, and the peer not trusting us or
+ * our key yet (it pins us later, or has not resolved our rotated key). Any other 4xx is its refusal.
+ */
+const RETRY_LATER = new Set([401, 403, 408, 425, 429]);
 
 /** The peer's transfer endpoint, which must be its own (under its entity id), as its witness must. */
 export function transferEndpoint(peer: Peer): string {

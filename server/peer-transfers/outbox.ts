@@ -6,12 +6,19 @@ import { ProblemError } from '../http/problem.js';
 import { resolvePeer } from './peer.js';
 import { postMessage, retryDelayMs, type Delivery } from './delivery.js';
 import { peerTransfers } from './table.js';
+import { renewCopy } from './outgoing.js';
+import { federationSigningKey } from '../federation/keys.js';
+import { freshCopy } from '../../federation/transfer-messages.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
 /** Sends `jwt` (by default the row's outgoingJwt; the target's answer is kept in answerJwt). */
 export async function deliverOutgoing(d: PeerTransferDeps, row: PeerTransfer, jwt = row.outgoingJwt): Promise<PeerTransfer> {
   if (!jwt) return row;
   const now = d.transfer.now?.() ?? new Date();
+  // A copy that expired while the peer could not be reached is signed afresh (same claims).
+  const fresh = await freshCopy(jwt, await federationSigningKey(d.db, d.box));
+  if (fresh !== jwt) row = await renewCopy(d, row, jwt === row.answerJwt ? { answerJwt: fresh } : { outgoingJwt: fresh });
+  jwt = fresh;
   let outcome: Delivery;
   try {
     outcome = await postMessage(d.outbound, await resolvePeer(d.db, d.resolver, row.peer), jwt);

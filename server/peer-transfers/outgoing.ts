@@ -18,7 +18,7 @@ import { transferFacts, type TransferEvidence } from '../transfers/facts.js';
 import type { StoredDecision } from '../transfers/table.js';
 import { federationSigningKey } from '../federation/keys.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
-import { OFFER_TYP, offerDigest, signMessage, type AnswerClaims, type OfferClaims } from '../../federation/transfer-messages.js';
+import { freshCopy, OFFER_TYP, offerDigest, signMessage, type AnswerClaims, type OfferClaims } from '../../federation/transfer-messages.js';
 import { resolvePeer, type Peer, type PeerCoop } from './peer.js';
 import { postMessage, retryDelayMs } from './delivery.js';
 import { peerTransfers, type PeerAnswer } from './table.js';
@@ -179,9 +179,12 @@ export async function deliverOffer(d: PeerTransferDeps, row: PeerTransfer, known
   const now = d.transfer.now?.() ?? new Date();
   let peer = known;
   let outcome;
+  // A copy that expired while the target could not be reached is signed afresh: same terms, same digest.
+  const jwt = await freshCopy(row.offerJwt!, await federationSigningKey(d.db, d.box));
+  if (jwt !== row.offerJwt) row = await renewCopy(d, row, { offerJwt: jwt });
   try {
     peer ??= await resolvePeer(d.db, d.resolver, row.peer);
-    outcome = await postMessage(d.outbound, peer, row.offerJwt!);
+    outcome = await postMessage(d.outbound, peer, jwt);
   } catch (err) {
     if (!(err instanceof ProblemError)) throw err;
     outcome = { ok: false as const, retry: true, detail: err.message, policyIds: [] };
@@ -233,6 +236,12 @@ export async function receiveAnswer(d: PeerTransferDeps, peer: Peer, a: AnswerCl
 function noticeDaysOf(row: PeerTransfer): number {
   const claims = JSON.parse(Buffer.from(row.offerJwt!.split('.')[1]!, 'base64url').toString('utf8')) as OfferClaims;
   return claims.notice_days;
+}
+
+/** Stores a freshly signed copy of a message (not a change of the transfer: no audit entry, no version). */
+export async function renewCopy(d: PeerTransferDeps, row: PeerTransfer, set: Pick<Partial<PeerTransfer>, 'offerJwt' | 'answerJwt' | 'outgoingJwt'>): Promise<PeerTransfer> {
+  const [next] = await d.db.update(peerTransfers).set(set).where(eq(peerTransfers.id, row.id)).returning();
+  return next ?? row;
 }
 
 async function update(tx: Tx, row: PeerTransfer, set: Partial<PeerTransfer>): Promise<PeerTransfer> {

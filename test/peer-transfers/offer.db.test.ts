@@ -216,6 +216,32 @@ describe('the target unreachable for a while', () => {
   });
 });
 
+describe('an offer outlasting its signed copy', () => {
+  it('is signed afresh with the same terms when the target answers again after the copy expired', async () => {
+    const { deliverDueMessages } = await import('../../server/peer-transfers/due.js');
+    const { transferDeps } = await import('../../server/transfers/deps.js');
+    const { TrustChainResolver } = await import('../../federation/trust-chain.js');
+    const { peerTransfers } = await import('../../server/peer-transfers/table.js');
+    const { eq } = await import('drizzle-orm');
+    const t = await ukTenancy('Harbour Winter School');
+    armFailpoint('throw:peer-transfers.deliver');
+    const offered = (await offerTo(B, quebec.slug, montreal.slug, t.id)).json;
+    armFailpoint(null);
+    expect(offered.state).toBe('offering');
+    // The copy kept for retries was signed 20 minutes ago (the target was away longer than a message lives).
+    const [row] = await a.database.db.select().from(peerTransfers).where(eq(peerTransfers.id, offered.id));
+    const { iat: _i, exp: _e, jti: _j, ...claims } = decodeJwt(row!.offerJwt!) as unknown as OfferClaims;
+    const old = await signMessage(OFFER_TYP, claims, await federationSigningKey(a.database.db, box(a)), Date.now() - 20 * 60_000);
+    await a.database.db.update(peerTransfers).set({ offerJwt: old }).where(eq(peerTransfers.id, offered.id));
+    const deps = { db: a.database.db, box: box(a), publicUrl: a.url, outbound: a.outbound, resolver: new TrustChainResolver(a.outbound), transfer: { ...transferDeps(a.database.db, { transferMinNoticeDays: 0 }), now: () => new Date(Date.now() + 60_000) } };
+    await deliverDueMessages(deps);
+    const atA = (await a.api('GET', `/api/v1/peer-transfers/${offered.id}`)).json;
+    expect(atA.state, JSON.stringify(atA.delivery)).toBe('offered');
+    const [atB] = await b.database.db.select().from(peerTransfers).where(eq(peerTransfers.id, offered.id));
+    expect(atB!.offerSha256).toBe(row!.offerSha256);
+  });
+});
+
 describe('messages that are refused, and audited', () => {
   let offer: { id: string; jwt: string; claims: OfferClaims };
 
