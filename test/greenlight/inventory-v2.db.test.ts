@@ -8,7 +8,6 @@
 // PostgreSQL only: Greenlight's database is one.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import postgres from 'postgres';
 import { readGreenlightInventory, InventoryError, type Inventory, type InventorySelection } from '../../server/greenlight/inventory.js';
 import { v3RoleName } from '../../server/greenlight/inventory-v2.js';
 import { importToGreenlight, memoryLedger } from '../../server/greenlight/import.js';
@@ -16,7 +15,7 @@ import { readMove } from '../../server/greenlight/transfer-move.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { Outbound } from '../../server/net/outbound.js';
 import { backend } from '../support/db.js';
-import { greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
+import { checksum, greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
 import { greenlightV2Source, V2_DIGESTS } from '../support/greenlight-v2-db.js';
 import { startGreenlight } from '../support/greenlight.js';
 import { createTenancy } from '../support/fixtures.js';
@@ -42,21 +41,6 @@ const GOOGLE_SUB = '117263548899001122';
 
 const sorted = (xs: string[]) => [...xs].sort();
 
-/** Every table's rows, hashed: equal before and after means nothing was written. */
-async function checksum(url: string): Promise<string> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const tables = await sql<{ t: string }[]>`select tablename as t from pg_tables where schemaname = 'public' order by 1`;
-    const parts: string[] = [];
-    for (const { t } of tables) {
-      const [row] = await sql.unsafe(`select count(*)::text || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as h from "${t}" x`);
-      parts.push(`${t}=${row!.h}`);
-    }
-    return parts.join(',');
-  } finally {
-    await sql.end();
-  }
-}
 
 describe.skipIf(backend() !== 'postgres')('inventory of a source Greenlight v2', () => {
   let source: GreenlightSource;

@@ -3,12 +3,11 @@
 // Greenlight serving a choir and a rowing club, and a tenant "harbour". It needs
 // a real PostgreSQL (Greenlight's database is one), so it runs in the postgres project only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import postgres from 'postgres';
 import { readGreenlightInventory, readOnlySnapshot, InventoryError, type Inventory } from '../../server/greenlight/inventory.js';
 import { importToGreenlight, memoryLedger } from '../../server/greenlight/import.js';
 import { Outbound } from '../../server/net/outbound.js';
 import { backend } from '../support/db.js';
-import { DIGESTS, greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
+import { checksum, DIGESTS, greenlightSource, type GreenlightSource } from '../support/greenlight-db.js';
 import { startGreenlight } from '../support/greenlight.js';
 
 const SKB = 'c0ffee00c0ffee00c0ffee00c0ffee00' + 'd'.repeat(96);
@@ -20,21 +19,6 @@ const BOARD_MEETING = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 
 const sorted = (xs: string[]) => [...xs].sort();
 
-/** Every table's rows, hashed: equal before and after means nothing was written. */
-async function checksum(url: string): Promise<string> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    const tables = await sql<{ t: string }[]>`select tablename as t from pg_tables where schemaname = 'public' order by 1`;
-    const parts: string[] = [];
-    for (const { t } of tables) {
-      const [row] = await sql.unsafe(`select count(*)::text || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as h from "${t}" x`);
-      parts.push(`${t}=${row!.h}`);
-    }
-    return parts.join(',');
-  } finally {
-    await sql.end();
-  }
-}
 
 describe.skipIf(backend() !== 'postgres')('inventory of a source Greenlight v3', () => {
   let source: GreenlightSource;

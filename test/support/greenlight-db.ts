@@ -171,3 +171,19 @@ export async function sourceDatabase(statements: string[]): Promise<GreenlightSo
     },
   };
 }
+
+/** Every table's rows, hashed: equal before and after means nothing was written. */
+export async function checksum(url: string): Promise<string> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const tables = await sql<{ t: string }[]>`select tablename as t from pg_tables where schemaname = 'public' order by 1`;
+    const parts: string[] = [];
+    for (const { t } of tables) {
+      const [row] = await sql.unsafe(`select count(*)::text || ':' || coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as h from "${t}" x`);
+      parts.push(`${t}=${row!.h}`);
+    }
+    return parts.join(',');
+  } finally {
+    await sql.end();
+  }
+}
