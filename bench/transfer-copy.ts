@@ -8,30 +8,16 @@
 // {"bench","case","backend","value","unit","baseline","ratio"} (throughput in
 // MB/s, ratio = value / baseline, higher is better; peak RSS in MB against the
 // 200 MB budget, lower is better); asserts nothing.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { FileStorage } from '../server/storage/file.js';
 import { copyFiles, MemoryCopyState } from '../server/transfers/copy.js';
 import { generate, plan } from './recording-tree.js';
+import { fmt, MB, RSS_BUDGET_MB, run, RUNS, settle, treeBytes } from './copy-support.js';
 
-const run = promisify(execFile);
-const MB = 1024 * 1024;
-const QUICK = process.argv.includes('--quick');
-const totalBytes = Math.max(1, Number(process.env.BENCH_COPY_MB ?? (QUICK ? 512 : 2048))) * MB;
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
-const RSS_BUDGET_MB = 200;
-const fmt = (n: number, d = 1) => n.toFixed(d);
-
-// Let the disk finish the previous step's writeback and deletes (ext4 with
-// `discard` trims on delete) so no run pays for the one before it.
-async function settle(): Promise<void> {
-  await run('sync');
-  await new Promise((r) => setTimeout(r, 2000));
-}
+const totalBytes = treeBytes('BENCH_COPY_MB', 512, 2048);
 
 async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'mp-bench-copy-'));

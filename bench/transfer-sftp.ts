@@ -14,31 +14,18 @@
 // against the 200 MB budget), and the CPU seconds each side spent, client and
 // sshd together (lower is better; a loaded machine disturbs them less than
 // wall time). Asserts nothing.
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { FileStorage } from '../server/storage/file.js';
 import { SftpStorage } from '../server/storage/sftp.js';
 import { copyFiles, MemoryCopyState, type CopyFile } from '../server/transfers/copy.js';
 import { startSshd, type Sshd } from '../test/support/sshd.js';
 import { generate, plan } from './recording-tree.js';
+import { fmt, MB, RSS_BUDGET_MB, run, RUNS, settle, treeBytes } from './copy-support.js';
 
-const run = promisify(execFile);
-const MB = 1024 * 1024;
-const QUICK = process.argv.includes('--quick');
-const totalBytes = Math.max(1, Number(process.env.BENCH_SFTP_MB ?? (QUICK ? 256 : 1024))) * MB;
-const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
-const RSS_BUDGET_MB = 200;
-const fmt = (n: number, d = 1) => n.toFixed(d);
-
-// Let the disk finish the previous step's writeback and deletes so no run pays for the one before it.
-async function settle(): Promise<void> {
-  await run('sync');
-  await new Promise((r) => setTimeout(r, 2000));
-}
+const totalBytes = treeBytes('BENCH_SFTP_MB', 256, 1024);
 
 // Bytes and files under `dir`: a baseline that copied less would look fast.
 function tally(dir: string): { files: number; bytes: number } {
