@@ -19,6 +19,7 @@ interface PeerTransfer {
   targetCoop: string;
   targetCluster: string;
   summary: Record<string, unknown> | null;
+  offer: { sourceCoop: { name: string; jurisdiction: string; legalRegime: string }; basis: string; noticeDays: number } | null;
   decision: { decision: string; policyIds: string[]; reasons: string[] } | null;
   answer: { decision: string; cluster?: string; policyIds: string[]; reasons: string[]; approver: string } | null;
   delivery: { attempts: number; nextAttemptAt: string | null; lastError: string | null };
@@ -49,6 +50,7 @@ export function peerTransfersCommand(globals: Globals): Command {
       peer: t.peer,
       tenancy: t.tenancy ?? (t.summary ? `${String(t.summary.name)} (${String(t.summary.rooms)} rooms, ${String(t.summary.recordings)} recordings, ${String(t.summary.members)} members)` : ''),
       target: `${t.targetCoop} / ${t.targetCluster}`,
+      ...(t.offer ? { from: `${t.offer.sourceCoop.name} (${t.offer.sourceCoop.jurisdiction}, ${t.offer.sourceCoop.legalRegime}), basis ${t.offer.basis}, ${t.offer.noticeDays} days' notice` } : {}),
       ...(t.decision ? { rules: `${t.decision.decision}${t.decision.policyIds.length ? ` (${t.decision.policyIds.join(', ')})` : ''}` } : {}),
       ...(t.answer ? { answer: `${t.answer.decision}${t.answer.cluster ? ` on ${t.answer.cluster}` : ''}${t.answer.reasons.length ? `: ${t.answer.reasons.join('; ')}` : ''}` } : {}),
       ...(t.progress ? { pulled: `${t.progress.filesDone}/${t.progress.filesTotal} files, ${t.progress.bytesDone}/${t.progress.bytesTotal} bytes` } : {}),

@@ -16,7 +16,8 @@ import { findTenancy } from '../tenancies/service.js';
 import { outboundFor } from '../net/outbound.js';
 import { transferDeps } from '../transfers/deps.js';
 import type { TrustChainResolver } from '../../federation/trust-chain.js';
-import { MESSAGE_CONTENT_TYPE } from '../../federation/transfer-messages.js';
+import { MESSAGE_CONTENT_TYPE, type OfferClaims } from '../../federation/transfer-messages.js';
+import { decodeJwt } from 'jose';
 import { offerTransfer } from './outgoing.js';
 import { answerOffer } from './incoming.js';
 import { cancelPeerTransfer } from './cancel.js';
@@ -40,6 +41,17 @@ const PeerTransferOut = z
     targetCoop: z.string(),
     targetCluster: z.string(),
     summary: z.record(z.string(), z.unknown()).nullable(),
+    offer: z
+      .object({
+        sourceCoop: z.object({ name: z.string(), jurisdiction: z.string(), legalRegime: z.string() }),
+        basis: z.string(),
+        processingAgreement: z.string(),
+        sccsDocuments: z.array(z.string()),
+        impactAssessment: z.string().nullable(),
+        noticeDays: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: 'What the signed offer says of who offers and on what basis (documents as SHA-256)' }),
     decision: z.record(z.string(), z.unknown()).nullable(),
     answer: z.record(z.string(), z.unknown()).nullable(),
     delivery: z.object({ attempts: z.number().int(), nextAttemptAt: Timestamp.nullable(), lastError: z.string().nullable() }),
@@ -82,6 +94,21 @@ const PeerAnswerIn = z
 
 const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 
+/** The terms of the offer as the signed message states them (read from our stored copy). */
+function offerView(jwt: string | null) {
+  if (!jwt) return null;
+  const o = decodeJwt(jwt) as unknown as OfferClaims;
+  const dp = o.data_protection;
+  return {
+    sourceCoop: { name: o.source.coop.name, jurisdiction: o.source.coop.jurisdiction, legalRegime: o.source.coop.legal_regime },
+    basis: dp.basis,
+    processingAgreement: dp.processing_agreement,
+    sccsDocuments: dp.sccs_documents,
+    impactAssessment: dp.impact_assessment,
+    noticeDays: o.notice_days,
+  };
+}
+
 function out(t: PeerTransfer) {
   return {
     id: t.id,
@@ -92,6 +119,7 @@ function out(t: PeerTransfer) {
     targetCoop: t.targetCoop,
     targetCluster: t.targetCluster,
     summary: t.summary ?? null,
+    offer: offerView(t.offerJwt),
     decision: (t.decision as Record<string, unknown> | null) ?? null,
     answer: (t.answer as Record<string, unknown> | null) ?? null,
     delivery: { attempts: t.attempts, nextAttemptAt: t.nextAttemptAt?.toISOString() ?? null, lastError: t.lastError },

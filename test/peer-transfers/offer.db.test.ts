@@ -118,6 +118,8 @@ describe('UK to Québec: offer, then the target co-op admin answers', () => {
     expect(atB.status, atB.text).toBe(200);
     expect(atB.json).toMatchObject({ side: 'target', state: 'offered', peer: A.entityId, tenancy: null });
     expect(atB.json.summary).toMatchObject({ name: 'Harbour School', slug: t.slug, members: 0, retention_days: 3650, residency: { kind: 'none' } });
+    // Who offers it and on what basis, as the signed offer says.
+    expect(atB.json.offer).toEqual({ sourceCoop: { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' }, basis: 'adequacy', processingAgreement: agreement, sccsDocuments: [], impactAssessment: null, noticeDays: 0 });
     expect(await actions(b)).toContain('peer-transfer.offer-received');
     expect(await actions(a)).toEqual(expect.arrayContaining(['peer-transfer.offer', 'peer-transfer.offered']));
   });
