@@ -99,8 +99,10 @@ describe('trust chain resolution', () => {
     const resolver = new TrustChainResolver(outbound, () => now);
     const first = await resolver.resolve(coopA.id, trustAnchor);
     expect(await resolver.resolve(coopA.id, trustAnchor)).toBe(first);
-    now = first.expiresAt * 1000 + 1;
-    // Past expiry the chain is fetched anew (and the fresh statements are still expired at this clock).
+    // Past the chain's expiry, and past any statement's lifetime (3600 s at most) however late it is
+    // signed afresh: the cached chain must not be served, and the fresh statements are expired too. (Just
+    // past the expiry, a statement re-signed a second later than the first was still valid: a flake.)
+    now = first.expiresAt * 1000 + 3_700_000;
     await expect(resolver.resolve(coopA.id, trustAnchor)).rejects.toThrow(/has expired/);
   });
 
