@@ -64,6 +64,10 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
         ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
       }
     : undefined;
+  // Built once per worker: the resolver keeps peers' chains until they expire, across the job's runs every 5 s.
+  const peers = config.publicUrl
+    ? { db, box, publicUrl: config.publicUrl, outbound, resolver: new TrustChainResolver(outbound), transfer: transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) }
+    : undefined;
   return {
     // Transfers past their freeze date, and any interrupted mid-way, are moved on (leased: one process at a time).
     ...(transfers
@@ -81,11 +85,10 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
         }
       : {}),
     // Transfer messages owed to other instances (offers, answers), retried with backoff until taken.
-    ...(config.publicUrl
+    ...(peers
       ? {
           [PEER_TRANSFERS_JOB]: async (_job, { log, signal }) => {
-            const d = { db, box, publicUrl: config.publicUrl!, outbound, resolver: new TrustChainResolver(outbound), transfer: transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) };
-            const sent = await deliverDueMessages(d, 20, signal);
+            const sent = await deliverDueMessages(peers, 20, signal);
             if (sent) log.debug({ sent }, 'transfer messages to peers delivered or retried');
           },
         }

@@ -3,6 +3,7 @@
 // instance, unexpired, and not a replay (the same jti with other content). Refusals are audited,
 // at most REFUSALS_AUDITED_PER_MINUTE a minute (anyone can send one; past that they are only logged).
 import { and, eq, lt } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
 import { appendAudit } from '../audit/trail.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { ProblemError } from '../http/problem.js';
@@ -74,7 +75,7 @@ async function auditRefusal(d: PeerTransferDeps, claimed: { typ: string; iss: st
   if (++refusalWindow.count > REFUSALS_AUDITED_PER_MINUTE) return;
   let transferId = 'unknown';
   try {
-    const t = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')).transfer_id;
+    const t = decodeJwt(jwt).transfer_id;
     if (typeof t === 'string' && /^[0-9a-f-]{36}$/.test(t)) transferId = t;
   } catch {
     // not even JSON: the id stays unknown

@@ -2,8 +2,10 @@
 // target's signed answer. The data-protection rules decide on the target's facts as its federation
 // metadata states them, before anything is sent: a refused destination never learns of the tenancy.
 import { and, eq, notInArray } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
 import { mapUniqueViolation } from '../db/errors.js';
 import { transfers } from '../transfers/table.js';
+import { evidenceHashes } from '../transfers/service.js';
 import { FINAL_STATES } from '../transfers/lifecycle.js';
 import type { Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
@@ -74,12 +76,6 @@ function decideOnStatedFacts(d: PeerTransferDeps, id: string, requester: string,
   return { stage: 'check', ...r, policyIds: [...r.policyIds].sort(), registryVersion: d.transfer.registry.version, at: now.toISOString() };
 }
 
-function evidenceHashes(e: Pick<TransferEvidence, 'sccsDocuments' | 'impactAssessment'>, agreement: string): Record<string, string> {
-  const out: Record<string, string> = { 'processing-agreement': agreement };
-  e.sccsDocuments.forEach((h, i) => (out[`sccs-${i + 1}`] = h));
-  if (e.impactAssessment) out.tia = e.impactAssessment;
-  return out;
-}
 
 /**
  * Offers `input.tenancyId` to a co-op of another instance. Refused by the rules: recorded `rejected`
@@ -165,7 +161,7 @@ export async function offerTransfer(d: PeerTransferDeps, actor: Principal, input
       subject: { type: 'peer-transfer', id },
       after: { tenancy: tenancy.id, peer: peer.entityId, targetCoop: coop.slug, targetCluster: cluster.slug, state: created!.state, noticeDays: input.noticeDays },
       details: { dataProtection: { ...decision } as unknown as AuditValue, ...(digest ? { offerDigest: digest } : {}) },
-      evidence: evidenceHashes(evidence, input.processingAgreement),
+      evidence: { 'processing-agreement': input.processingAgreement, ...evidenceHashes(evidence) },
     });
     return created!;
   }),
@@ -234,7 +230,7 @@ export async function receiveAnswer(d: PeerTransferDeps, peer: Peer, a: AnswerCl
 
 /** The notice the offer announced (kept in its signed terms). */
 function noticeDaysOf(row: PeerTransfer): number {
-  const claims = JSON.parse(Buffer.from(row.offerJwt!.split('.')[1]!, 'base64url').toString('utf8')) as OfferClaims;
+  const claims = decodeJwt(row.offerJwt!) as unknown as OfferClaims;
   return claims.notice_days;
 }
 

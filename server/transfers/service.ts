@@ -66,7 +66,7 @@ function auditView(t: Transfer): Record<string, AuditValue> {
 }
 
 /** Evidence documents enter the log as their hashes only. */
-function evidenceHashes(e: TransferEvidence): Record<string, string> {
+export function evidenceHashes(e: Pick<TransferEvidence, 'sccsDocuments' | 'impactAssessment'>): Record<string, string> {
   const out: Record<string, string> = {};
   e.sccsDocuments.forEach((h, i) => (out[`sccs-${i + 1}`] = h));
   if (e.impactAssessment) out.tia = e.impactAssessment;
