@@ -35,6 +35,19 @@ export interface PeerAnswer {
   at: string;
 }
 
+/**
+ * What the target states about itself, as the rules decided on it: its co-op (from the federation
+ * metadata when offered) and the cluster's country (the offered one, then the one it accepted on).
+ */
+export interface StatedTarget {
+  coopName: string;
+  jurisdiction: string;
+  legalRegime: string;
+  dpfListed: boolean;
+  pipedaSubject: boolean;
+  clusterCountry: string;
+}
+
 export const peerTransfers = pgTable(
   'peer_transfers',
   {
@@ -57,6 +70,8 @@ export const peerTransfers = pgTable(
     targetCoop: text('target_coop').notNull(),
     targetCluster: text('target_cluster').notNull(),
     summary: jsonb('summary').$type<OfferSummary>(),
+    /** Source side: the target's stated facts the data-protection rules decide on (at the freeze too). */
+    statedTarget: jsonb('stated_target').$type<StatedTarget>(),
     offerJwt: text('offer_jwt'),
     offerSha256: text('offer_sha256'),
     answer: jsonb('answer').$type<PeerAnswer>(),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { pgTable, uuid, text, integer, timestamp, jsonb, primaryKey, uniqueIndex, index, bigint } from 'drizzle-orm/pg-core';
+import { pgTable, uuid, text, integer, timestamp, jsonb, primaryKey, uniqueIndex, index, bigint, check } from 'drizzle-orm/pg-core';
 import { coops } from '../coops/table.js';
 import { clusters } from '../clusters/table.js';
 import { tenancies } from '../tenancies/table.js';
@@ -60,8 +60,14 @@ export const transfers = pgTable(
     tenancyId: uuid('tenancy_id').notNull().references(() => tenancies.id),
     sourceCoopId: uuid('source_coop_id').notNull().references(() => coops.id),
     sourceClusterId: uuid('source_cluster_id').notNull().references(() => clusters.id),
-    targetCoopId: uuid('target_coop_id').notNull().references(() => coops.id),
-    targetClusterId: uuid('target_cluster_id').notNull().references(() => clusters.id),
+    // A co-op and cluster of this instance; both null when the target is on another instance (`peer`).
+    targetCoopId: uuid('target_coop_id').references(() => coops.id),
+    targetClusterId: uuid('target_cluster_id').references(() => clusters.id),
+    /**
+     * The target instance's entity id when the tenancy moves to another meetplane instance: the
+     * protocol's state is the peer_transfers row of the same id (server/peer-transfers).
+     */
+    peer: text('peer'),
     state: text('state').$type<TransferState>().notNull().default('draft'),
     requestedBy: uuid('requested_by').notNull().references(() => accounts.id),
     evidence: jsonb('evidence').$type<TransferEvidence>().notNull(),
@@ -99,6 +105,8 @@ export const transfers = pgTable(
       .where(sql`state not in ('completed', 'rejected', 'cancelled', 'failed', 'rolled_back')`),
     index('transfers_target_coop').on(t.targetCoopId),
     index('transfers_source_coop').on(t.sourceCoopId),
+    // Either a target here (co-op and cluster) or a target instance, never both, never neither.
+    check('transfers_one_target', sql`(${t.peer} is null) = (${t.targetCoopId} is not null and ${t.targetClusterId} is not null)`),
   ],
 );
 
