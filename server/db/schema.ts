@@ -19,3 +19,4 @@ export * from '../handovers/table.js';
 export * from '../federation/table.js';
 export * from '../greenlight/table.js';
 export * from '../peer-transfers/table.js';
+export * from '../forwarding/table.js';

@@ -43,7 +43,7 @@ const TenancyOut = z
     retentionDays: z.number().int(),
     language: Language,
     greenlight: z.string().nullable().openapi({ description: "The id of the Greenlight front end its members use (one of its co-op's), or null" }),
-    state: z.enum(['active', 'frozen', 'transferring', 'archived']),
+    state: z.enum(['active', 'frozen', 'transferring', 'archived', 'moved']).openapi({ description: 'moved: switched out to another meetplane instance; its gateway forwards calls there for a grace period' }),
     version: z.number().int(),
     createdAt: Timestamp,
     updatedAt: Timestamp,

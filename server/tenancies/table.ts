@@ -21,7 +21,8 @@ export const tenancies = pgTable(
     language: text('language', { enum: ['en', 'fr', 'de'] }),
     // The Greenlight front end its members use (one of its co-op's); null: none known to meetplane.
     greenlightId: uuid('greenlight_id').references(() => greenlightFrontends.id),
-    state: text('state', { enum: ['active', 'frozen', 'transferring', 'archived'] }).notNull().default('active'),
+    // moved: switched out to another meetplane instance (server/forwarding: its gateway forwards for a while).
+    state: text('state', { enum: ['active', 'frozen', 'transferring', 'archived', 'moved'] }).notNull().default('active'),
     // The per-tenancy BBB secret front ends sign gateway calls with; sealed.
     bbbSecretSealed: text('bbb_secret_sealed').notNull(),
     version: integer('version').notNull().default(1),
