@@ -15,6 +15,7 @@ import { sealLabel as coopKeyLabel } from '../receipts/keys.js';
 import { label as memberExportLabel } from '../transfers/member-export.js';
 import { label as federationKeyLabel } from '../federation/keys.js';
 import { label as witnessKeyLabel } from '../federation/witness-key.js';
+import { tenancyContentLabel as peerTransferContentLabel } from '../peer-transfers/table.js';
 import { databaseUrlLabel as greenlightDatabaseUrlLabel, secretKeyBaseLabel as greenlightKeyLabel } from '../greenlight/frontends.js';
 
 export interface SealedColumn {
@@ -45,4 +46,5 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'witness_keys', column: 'private_sealed', key: ['vkey'], label: (r) => witnessKeyLabel(r.vkey!) },
   { table: 'greenlight_frontends', column: 'database_url_sealed', key: ['id'], label: (r) => greenlightDatabaseUrlLabel(r.id!) },
   { table: 'greenlight_frontends', column: 'secret_key_base_sealed', key: ['id'], label: (r) => greenlightKeyLabel(r.id!) },
+  { table: 'peer_transfers', column: 'tenancy_content_sealed', key: ['id'], label: (r) => peerTransferContentLabel(r.id!) },
 ];

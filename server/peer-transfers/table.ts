@@ -17,10 +17,28 @@ export type PeerTransferSide = 'source' | 'target';
 /**
  * source side: rejected (the rules refused before anything was sent), offering (not yet delivered),
  * offered, accepted, refused (by the target), cancelled, packaged (the manifest of the frozen tenancy
- * is served), verified (the target confirmed every file). target side: offered, accepted, refused,
- * pulling (the manifest arrived), pulled (every file is here and matches), failed (a file did not).
+ * is served), verified (the target confirmed every file and created the tenancy), switched (the source
+ * switched its front ends over; the target is told). target side: offered, accepted, refused, pulling
+ * (the manifest arrived), pulled (every file is here and matches, the tenancy is created, frozen),
+ * failed (a file or the tenancy's content did not match), completed (the source switched: the tenancy is active here).
  */
-export type PeerTransferState = 'rejected' | 'offering' | 'offered' | 'accepted' | 'refused' | 'cancelled' | 'packaged' | 'verified' | 'pulling' | 'pulled' | 'failed';
+export type PeerTransferState =
+  | 'rejected'
+  | 'offering'
+  | 'offered'
+  | 'accepted'
+  | 'refused'
+  | 'cancelled'
+  | 'packaged'
+  | 'verified'
+  | 'switched'
+  | 'pulling'
+  | 'pulled'
+  | 'failed'
+  | 'completed';
+
+/** The sealing label of a transfer's tenancy content (it holds the tenancy's BBB secret). */
+export const tenancyContentLabel = (transferId: string) => `peer-transfer-tenancy-content:${transferId}`;
 
 /** The target's answer as the source holds it (and the target sent it). */
 export interface PeerAnswer {
@@ -80,6 +98,13 @@ export const peerTransfers = pgTable(
     // source serves; the signed manifest message names its SHA-256.
     manifest: text('manifest'),
     manifestSha256: text('manifest_sha256'),
+    /**
+     * Source side: the tenancy's content (tenancy, rooms, recordings, members, its BBB secret) as the
+     * exact JSON text served to the target, sealed; the manifest names its SHA-256.
+     */
+    tenancyContentSealed: text('tenancy_content_sealed'),
+    /** Source side: the target's gateway URL of the tenancy, as its verification states it (calls are forwarded there). */
+    targetGatewayUrl: text('target_gateway_url'),
     /** At the target while it pulls: files and bytes done of the manifest's, the rate, the time left. */
     progress: jsonb('progress').$type<CopyProgress & { at: string }>(),
     /** The latest message this side owes the other beyond offer and answer (manifest, verified), retried like them. */
@@ -99,12 +124,12 @@ export const peerTransfers = pgTable(
     // One transfer of a tenancy to another instance at a time: a second offer cannot even be recorded.
     uniqueIndex('peer_transfers_one_active_per_tenancy')
       .on(t.tenancyId)
-      .where(sql`side = 'source' and state in ('offering', 'offered', 'accepted', 'packaged', 'verified')`),
+      .where(sql`side = 'source' and state in ('offering', 'offered', 'accepted', 'packaged', 'verified', 'switched')`),
   ],
 );
 
 /** The states in which a source's transfer still holds its tenancy (the index above). */
-export const ACTIVE_AT_SOURCE = ['offering', 'offered', 'accepted', 'packaged', 'verified'] as const;
+export const ACTIVE_AT_SOURCE = ['offering', 'offered', 'accepted', 'packaged', 'verified', 'switched'] as const;
 
 /** Every file the target pulled, with the SHA-256 of what its storage holds: the pull resumes from here. */
 export const peerTransferFiles = pgTable(
