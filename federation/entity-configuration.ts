@@ -19,6 +19,7 @@ export interface MeetplaneMetadata {
     legal_regime: string;
     dpf_listed: boolean;
     pipeda_subject: boolean;
+    contact_email: string;
     clusters: Array<{ slug: string; country: string }>;
   }>;
   /** Where peers send this instance the signed messages of a transfer (offers, answers). */

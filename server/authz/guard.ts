@@ -94,12 +94,17 @@ export const clusterRef = (c: { id: string; coopId: string }): ResourceRef => ({
 export const tenancyRef = (t: { id: string; coopId: string; clusterId: string }): ResourceRef => ({ type: 'Tenancy', id: t.id, coopId: t.coopId, clusterId: t.clusterId });
 export const accountRef = (a: { id: string; coopId: string | null }): ResourceRef => ({ type: 'Account', id: a.id, coopId: a.coopId });
 export const PLATFORM: ResourceRef = { type: 'Platform' };
-/** A transfer lies inside its tenancy (source co-op); the target co-op is an attribute. */
-export const transferRef = (t: { id: string; tenancyId: string; sourceCoopId: string; sourceClusterId: string; targetCoopId: string }): ResourceRef => ({
+/**
+ * A co-op on another instance (and, at a target instance, a tenancy there): an id no grant or
+ * membership can name, so the rules see a transfer between instances as one out of (or into) the co-op.
+ */
+export const ELSEWHERE = '00000000-0000-0000-0000-000000000000';
+/** A transfer lies inside its tenancy (source co-op); the target co-op is an attribute (ELSEWHERE on another instance). */
+export const transferRef = (t: { id: string; tenancyId: string; sourceCoopId: string; sourceClusterId: string; targetCoopId: string | null }): ResourceRef => ({
   type: 'Transfer',
   id: t.id,
   tenancy: { id: t.tenancyId, coopId: t.sourceCoopId, clusterId: t.sourceClusterId },
-  targetCoopId: t.targetCoopId,
+  targetCoopId: t.targetCoopId ?? ELSEWHERE,
 });
 
 const MEMBERSHIP_COVER = { owner: 'cover.tenancyOwner', admin: 'cover.tenancyAdmin', member: 'cover.member' } as const;

@@ -37,7 +37,7 @@ export async function entityConfiguration(d: FederationDeps, openidProvider: Rec
   const witness = await witnessKey(d.db, d.box, d.publicUrl); // created on first use, in its own transaction
   const [hosted, clusterRows, logKey, anchors] = await Promise.all([
     d.db
-      .select({ id: coops.id, slug: coops.slug, name: coops.name, jurisdiction: coops.jurisdiction, legalRegime: coops.legalRegime, dpfListed: coops.dpfListed, pipedaSubject: coops.pipedaSubject })
+      .select({ id: coops.id, slug: coops.slug, name: coops.name, jurisdiction: coops.jurisdiction, legalRegime: coops.legalRegime, dpfListed: coops.dpfListed, pipedaSubject: coops.pipedaSubject, contactEmail: coops.contactEmail })
       .from(coops)
       .orderBy(asc(coops.name)),
     d.db.select({ coopId: clusters.coopId, slug: clusters.slug, country: clusters.country }).from(clusters).orderBy(asc(clusters.slug)),
@@ -61,6 +61,8 @@ export async function entityConfiguration(d: FederationDeps, openidProvider: Rec
         legal_regime: c.legalRegime,
         dpf_listed: c.dpfListed,
         pipeda_subject: c.pipedaSubject,
+        // Members told of a move to this co-op write to it here.
+        contact_email: c.contactEmail,
         clusters: clusterRows.filter((r) => r.coopId === c.id).map((r) => ({ slug: r.slug, country: r.country })),
       })),
       cluster_jurisdictions: [...new Set(clusterRows.map((r) => r.country))].sort(),

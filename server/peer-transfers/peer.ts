@@ -20,6 +20,7 @@ const peerMetadataSchema = z.looseObject({
       legal_regime: z.string(),
       dpf_listed: z.boolean().default(false),
       pipeda_subject: z.boolean().default(false),
+      contact_email: z.string().email().optional(),
       clusters: z.array(z.looseObject({ slug: z.string(), country: Country })).default([]),
     }),
   ),

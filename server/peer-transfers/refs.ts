@@ -3,9 +3,10 @@
 // membership can name, so the source's rules apply at the source exactly as to a local transfer out
 // of the co-op, and the target's rules as to a local transfer into it (policies/transfer-approval.cedar).
 import type { ResourceRef } from '../../policies/entities.js';
+import { ELSEWHERE } from '../authz/guard.js';
 import type { peerTransfers } from './table.js';
 
-export const ELSEWHERE = '00000000-0000-0000-0000-000000000000';
+export { ELSEWHERE };
 
 type Row = Pick<typeof peerTransfers.$inferSelect, 'id' | 'side' | 'tenancyId' | 'sourceCoopId' | 'sourceClusterId' | 'targetCoopId'>;
 

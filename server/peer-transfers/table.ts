@@ -64,6 +64,8 @@ export interface StatedTarget {
   dpfListed: boolean;
   pipedaSubject: boolean;
   clusterCountry: string;
+  /** the co-op's contact address, for the members' notice (older peers state none) */
+  contactEmail: string | null;
 }
 
 export const peerTransfers = pgTable(

@@ -41,6 +41,7 @@ import { claimTransfer, releaseTransfer, renewTransfer, runnerName } from './lea
 import { DbCopyState, moveOn, StepFailure, SYSTEM, timingOf, type ExecutionDeps } from './step-kit.js';
 import { verifyAndComplete } from './verify.js';
 import { failAfterSwitch, failSourceDeletion, rollBackBeforeSwitch } from './recovery.js';
+import { localTarget } from './target.js';
 
 export { DEFAULT_TIMING, type ExecutionDeps, type ExecutionTiming } from './step-kit.js';
 
@@ -203,7 +204,7 @@ async function copy(deps: ExecutionDeps, t: Transfer, runner: string): Promise<v
   const skip = new Set(t.retentionExpired ?? []);
   const recordings = (await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId }, { outbound: deps.outbound })).filter((r) => !skip.has(r.recordID));
   const from = await openClusterStorage(db, box, t.sourceClusterId);
-  const to = await openClusterStorage(db, box, t.targetClusterId);
+  const to = await openClusterStorage(db, box, localTarget(t).clusterId);
   try {
     // Every recording is found before anything is copied: one in no tree stops the transfer here, before the switch.
     const files: CopyFile[] = [];
@@ -248,7 +249,7 @@ async function copy(deps: ExecutionDeps, t: Transfer, runner: string): Promise<v
     await saving;
     if (abort.signal.aborted) throw new LeaseLost();
     // metadata.xml links the source's playback hosts: rewrite them for the target, and record what the target now holds.
-    const relink = playbackLinkRewriter((await findCluster(db, t.sourceClusterId))!, (await findCluster(db, t.targetClusterId))!);
+    const relink = playbackLinkRewriter((await findCluster(db, t.sourceClusterId))!, (await findCluster(db, localTarget(t).clusterId))!);
     for (const m of manifest.filter((f) => f.path.endsWith('/metadata.xml'))) {
       const xml = relink(await to.readText(m.path));
       await to.writeText(m.path, xml);

@@ -17,6 +17,7 @@ import { person } from '../audit/subjects.js';
 import { enqueueMail } from '../mail/outbox.js';
 import { memberExports, transferObjections, type transfers } from './table.js';
 import { isoOrNull } from '../time.js';
+import { describeTarget } from './target.js';
 
 export const MEMBER_EXPORT_FORMAT = 'meetplane.member-export/1';
 
@@ -30,7 +31,7 @@ async function exportContent(tx: Executor, t: typeof transfers.$inferSelect, acc
   const [objection] = await tx.select().from(transferObjections).where(and(eq(transferObjections.transferId, t.id), eq(transferObjections.accountId, accountId)));
   const [home] = account?.coopId ? await tx.select({ name: coops.name }).from(coops).where(eq(coops.id, account.coopId)) : [];
   const [source] = await tx.select({ name: coops.name, jurisdiction: coops.jurisdiction }).from(coops).where(eq(coops.id, t.sourceCoopId));
-  const [target] = await tx.select({ name: coops.name, jurisdiction: coops.jurisdiction }).from(coops).where(eq(coops.id, t.targetCoopId));
+  const target = await describeTarget(tx, t);
   const roomRows = await tx.select({ meetingId: rooms.meetingId, name: rooms.name, firstSeenAt: rooms.firstSeenAt }).from(rooms).where(eq(rooms.tenancyId, t.tenancyId)).orderBy(asc(rooms.meetingId));
   const recordingRows = await tx.select().from(recordings).where(eq(recordings.tenancyId, t.tenancyId)).orderBy(asc(recordings.recordId));
   return {
@@ -40,7 +41,7 @@ async function exportContent(tx: Executor, t: typeof transfers.$inferSelect, acc
     account: { id: accountId, email: account?.email ?? null, name: account?.name ?? null, homeCoop: home?.name ?? null, createdAt: isoOrNull(account?.createdAt) },
     tenancy: { id: t.tenancyId, name: tenancy?.name ?? null, slug: tenancy?.slug ?? null },
     membership: membership ? { role: membership.role, since: isoOrNull(membership.createdAt) } : null,
-    transfer: { id: t.id, from: source ?? null, to: target ?? null, objectedAt: isoOrNull(objection?.createdAt) },
+    transfer: { id: t.id, from: source ?? null, to: target ? { name: target.name, jurisdiction: target.jurisdiction } : null, objectedAt: isoOrNull(objection?.createdAt) },
     // What the member could reach as a member: the tenancy's rooms and recordings.
     rooms: roomRows.map((r) => ({ meetingId: r.meetingId, name: r.name, firstSeenAt: isoOrNull(r.firstSeenAt) })),
     recordings: recordingRows.map((r) => ({

@@ -13,7 +13,8 @@ import { NOTICE_TEXT } from './member-notice-text.js';
 export interface Host {
   name: string;
   country: string;
-  contactEmail: string;
+  /** null: a co-op on another instance that states none */
+  contactEmail: string | null;
 }
 
 export interface NoticeFacts {
@@ -81,9 +82,7 @@ export function MemberNotice(props: { f: NoticeFacts; registry: JurisdictionRegi
           <dt>{T.storedIn}</dt>
           <dd>{countryName(f.storageCountry, lang)}</dd>
           <dt>{T.contact}</dt>
-          <dd>
-            <a href={`mailto:${f.target.contactEmail}`}>{f.target.contactEmail}</a>
-          </dd>
+          <dd>{f.target.contactEmail ? <a href={`mailto:${f.target.contactEmail}`}>{f.target.contactEmail}</a> : '—'}</dd>
         </dl>
       </section>
 
@@ -177,7 +176,7 @@ export function MemberNotice(props: { f: NoticeFacts; registry: JurisdictionRegi
           {T.askMove(f.source.name)}
           <a href={`mailto:${f.source.contactEmail}`}>{f.source.contactEmail}</a>
           {T.askAfter(f.target.name)}
-          <a href={`mailto:${f.target.contactEmail}`}>{f.target.contactEmail}</a>.
+          {f.target.contactEmail ? <a href={`mailto:${f.target.contactEmail}`}>{f.target.contactEmail}</a> : f.target.name}.
         </p>
       </section>
     </>

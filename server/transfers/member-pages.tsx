@@ -34,6 +34,7 @@ import { chooseLanguage, formatInstant, type Lang } from '../web/i18n.js';
 import { jurisdictionRegistry } from './deps.js';
 import { clusters } from '../clusters/table.js';
 import { recordings, rooms } from '../inventory/table.js';
+import { describeTarget } from './target.js';
 
 
 /** A member signed in through the shared sign-on, as the policies see them. */
@@ -188,11 +189,10 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
   }
 
   async function noticeFacts(t: Transfer): Promise<NoticeFacts | undefined> {
-    const [tenancy, source, target, [cluster], [roomCount], [recCount]] = await Promise.all([
+    const [tenancy, source, target, [roomCount], [recCount]] = await Promise.all([
       findTenancy(db, t.tenancyId),
       findCoop(db, t.sourceCoopId),
-      findCoop(db, t.targetCoopId),
-      db.select({ country: clusters.country }).from(clusters).where(eq(clusters.id, t.targetClusterId)),
+      describeTarget(db, t),
       db.select({ n: count() }).from(rooms).where(eq(rooms.tenancyId, t.tenancyId)),
       db.select({ n: count() }).from(recordings).where(eq(recordings.tenancyId, t.tenancyId)),
     ]);
@@ -202,7 +202,7 @@ export function memberTransferPages(routes: Hono<MemberEnv>, sessions: WebSessio
       tenancy: { name: tenancy.name, retentionDays: tenancy.retentionDays },
       source: { name: source.name, country: source.jurisdiction, contactEmail: source.contactEmail, regime: source.legalRegime },
       target: { name: target.name, country: target.jurisdiction, contactEmail: target.contactEmail },
-      storageCountry: cluster?.country ?? target.jurisdiction,
+      storageCountry: target.clusterCountry,
       evidence: t.evidence,
       counts: { rooms: roomCount?.n ?? 0, recordings: recCount?.n ?? 0 },
       noticeSentAt: t.noticeSentAt,

@@ -23,6 +23,7 @@ import type { GreenlightMove } from '../greenlight/table.js';
 import { GreenlightMoveError, readMove, roomLink } from '../greenlight/transfer-move.js';
 import { freezeNotBefore } from './notice-delivery.js';
 import { noticeMail } from './notice-mail.js';
+import { describeTarget } from './target.js';
 
 /**
  * The rooms that move at Greenlight, read when the notice starts so each
@@ -45,7 +46,7 @@ export async function greenlightAtNotice(db: Db, box: SecretBox | undefined, t: 
 /** `box` opens the source Greenlight's database connection, for a transfer that moves Greenlight rooms. */
 export async function startNotice(db: Db, actor: Principal, t: Transfer, publicUrl: string, now = new Date(), box?: SecretBox): Promise<Transfer> {
   if (t.state !== 'approved') throw problems.conflict('transfer-state', `notice starts after approval; this transfer is ${t.state}`);
-  const [tenancy, source, target] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), findCoop(db, t.targetCoopId)]);
+  const [tenancy, source, target] = await Promise.all([findTenancy(db, t.tenancyId), findCoop(db, t.sourceCoopId), describeTarget(db, t)]);
   const members = await db
     .select({ id: accounts.id, email: accounts.email, name: accounts.name, language: accounts.language, role: memberships.role })
     .from(memberships)

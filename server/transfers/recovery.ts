@@ -25,6 +25,7 @@ import { findTransfer, transition, type Transfer } from './service.js';
 import { unswitchTenancy } from './switch.js';
 import { DbCopyState, StepFailure, SYSTEM, type ExecutionDeps } from './step-kit.js';
 import { recordingsOfManifest, signAndComplete, verifyTargetFiles } from './verify.js';
+import { localTarget } from './target.js';
 
 const conflict = (detail: string) => problems.conflict('transfer-state', detail);
 
@@ -68,7 +69,7 @@ async function removeCopies(deps: ExecutionDeps, t: Transfer): Promise<number> {
   const copied = await new DbCopyState(deps.db, t.id).done();
   const dirs = new Set(copied.map((f) => recordingOfPath(f.path)?.dir).filter((d): d is string => d !== undefined));
   try {
-    await withClusterStorage(deps.db, deps.box, t.targetClusterId, async (to) => {
+    await withClusterStorage(deps.db, deps.box, localTarget(t).clusterId, async (to) => {
       for (const dir of dirs) await to.remove(dir, { recursive: true });
     });
   } catch (err) {
@@ -196,7 +197,7 @@ export async function resolveTransfer(
     const copied = recordingsOfManifest(await new DbCopyState(deps.db, t.id).done());
     let since: string[];
     try {
-      since = (await fetchTenancyRecordings(deps.db, deps.box, { id: t.tenancyId, clusterId: t.targetClusterId }, { outbound: deps.outbound }))
+      since = (await fetchTenancyRecordings(deps.db, deps.box, { id: t.tenancyId, clusterId: localTarget(t).clusterId }, { outbound: deps.outbound }))
         .map((r) => r.recordID)
         .filter((id) => !copied.has(id));
     } catch (err) {

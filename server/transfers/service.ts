@@ -22,6 +22,7 @@ import { noticeReach } from './notice-delivery.js';
 import { transferFrontends } from '../greenlight/transfer-move.js';
 import { processingAgreements, transferApprovals, transferObjections, transfers, type StoredDecision } from './table.js';
 import { ACTIVE_AT_SOURCE, peerTransfers } from '../peer-transfers/table.js';
+import { localTarget } from './target.js';
 
 export type Transfer = typeof transfers.$inferSelect;
 export type ApprovalRole = (typeof transferApprovals.$inferSelect)['role'];
@@ -162,17 +163,42 @@ async function hasProcessingAgreement(db: Executor, tenancyId: string, coopId: s
   return rows.length > 0;
 }
 
+/**
+ * What the rules know of the target: on this instance its co-op, its cluster as polled and the
+ * processing agreement on record; on another instance what it states (the cluster's readiness was
+ * judged by its admin when accepting, the agreement's reference travels in the signed offer) and its
+ * admin's approval, given in the signed answer.
+ */
+async function targetFacts(db: Executor, deps: TransferDeps, t: Transfer, day: string) {
+  if (t.peer) {
+    const [peer] = await db.select({ stated: peerTransfers.statedTarget, answer: peerTransfers.answer }).from(peerTransfers).where(eq(peerTransfers.id, t.id)).limit(1);
+    const stated = peer?.stated;
+    if (!stated) throw new Error(`transfer ${t.id} to ${t.peer} has no stated target`);
+    const accepted = peer.answer?.decision === 'accepted';
+    return {
+      coopCountry: stated.jurisdiction,
+      cluster: { country: stated.clusterCountry, state: 'enabled' as const, online: true, freeCapacity: 1 },
+      processingAgreement: true,
+      evidence: { ...t.evidence, dpfListed: stated.dpfListed, pipedaSubject: stated.pipedaSubject },
+      approvals: accepted ? [{ role: 'target_admin' as const, accountId: peer.answer!.approver }] : [],
+    };
+  }
+  const target = localTarget(t);
+  const [targetCoop, targetCluster, status] = await Promise.all([findCoop(db, target.coopId), findCluster(db, target.clusterId), deps.clusterStatus(target.clusterId)]);
+  return {
+    coopCountry: targetCoop!.jurisdiction,
+    cluster: { country: targetCluster!.country, state: targetCluster!.state, online: status.online, freeCapacity: targetCluster!.capacity - status.load },
+    processingAgreement: await hasProcessingAgreement(db, t.tenancyId, target.coopId, day),
+    evidence: t.evidence,
+    approvals: [],
+  };
+}
+
 /** The data-protection decision for a transfer at a stage, with the facts it was made on. */
 export async function decide(db: Executor, deps: TransferDeps, t: Transfer, stage: 'check' | 'freeze') {
   const now = deps.now?.() ?? new Date();
   const day = now.toISOString().slice(0, 10);
-  const [sourceCoop, targetCoop, targetCluster, tenancy] = await Promise.all([
-    findCoop(db, t.sourceCoopId),
-    findCoop(db, t.targetCoopId),
-    findCluster(db, t.targetClusterId),
-    findTenancy(db, t.tenancyId),
-  ]);
-  const status = await deps.clusterStatus(t.targetClusterId);
+  const [sourceCoop, tenancy, target] = await Promise.all([findCoop(db, t.sourceCoopId), findTenancy(db, t.tenancyId), targetFacts(db, deps, t, day)]);
   const { approvals, objections } = await transferDetails(db, t.id);
   // Before freezing, the notice period counts from when the last member was reached (null while one is not).
   const noticeFrom = stage === 'freeze' && t.noticeSentAt ? (await noticeReach(db, t)).allReachedAt : t.noticeSentAt;
@@ -181,14 +207,14 @@ export async function decide(db: Executor, deps: TransferDeps, t: Transfer, stag
       stage,
       regime: sourceCoop!.legalRegime,
       day,
-      targetCoopCountry: targetCoop!.jurisdiction,
-      targetCluster: { country: targetCluster!.country, state: targetCluster!.state, online: status.online, freeCapacity: targetCluster!.capacity - status.load },
+      targetCoopCountry: target.coopCountry,
+      targetCluster: target.cluster,
       // The tenancy needs at least one seat; its real peak is not known before it moves.
       tenancyLoad: 1,
       residency: tenancy!.residency,
-      evidence: t.evidence,
-      processingAgreement: await hasProcessingAgreement(db, t.tenancyId, t.targetCoopId, day),
-      approvals: approvals.map((a) => ({ role: a.role, accountId: a.accountId })),
+      evidence: target.evidence,
+      processingAgreement: target.processingAgreement,
+      approvals: [...approvals.map((a) => ({ role: a.role, accountId: a.accountId })), ...target.approvals],
       noticeSentAt: noticeFrom,
       plannedNoticeDays: t.noticeDays,
       noticeDaysRequired: deps.minNoticeDays,
@@ -258,14 +284,15 @@ export async function approveTransfer(db: Db, actor: Principal, t: Transfer, rol
     return await db.transaction(async (tx) => {
       const [current] = await tx.select().from(transfers).where(eq(transfers.id, t.id)).for('update');
       if (!current || current.state !== 'checked') throw conflict(`a ${current?.state ?? t.state} transfer cannot be approved; check it first`);
+      if (current.peer && role === 'target_admin')
+        throw conflict(`the target's admin approves on the target instance (${current.peer}), by accepting the offer there`);
       const existing = await tx.select().from(transferApprovals).where(eq(transferApprovals.transferId, t.id));
       if (existing.some((a) => a.role === role)) throw alreadyApproved(role);
       const mine = existing.find((a) => a.accountId === actor.accountId);
       if (mine) throw sameApprover(`as ${mine.role.replace('_', ' ')}`);
       await tx.insert(transferApprovals).values({ transferId: t.id, role, accountId: actor.accountId });
       await appendAudit(tx, { actor, action: 'transfer.approve', subject: { type: 'transfer', id: t.id }, details: { role, approver: person(actor.accountId) } });
-      if (existing.length + 1 < 3) return current;
-      return transition(tx, actor, current, 'approved', 'transfer.approved', { details: { approvals: 3 } });
+      return approveIfComplete(tx, actor, current, existing.length + 1);
     });
   } catch (e) {
     if (pgErrorCode(e) !== UNIQUE_VIOLATION) throw e;
@@ -273,6 +300,21 @@ export async function approveTransfer(db: Db, actor: Principal, t: Transfer, rol
     if (pgConstraint(e) === 'transfer_approvals_one_per_person') throw sameApprover('in another role');
     throw alreadyApproved(role);
   }
+}
+
+/**
+ * Moves a checked transfer to `approved` once three people approved: here the source admin, the
+ * owner and the target admin; for a transfer to another instance the target admin's approval is
+ * the target's signed acceptance (server/peer-transfers), which may come before or after the others.
+ */
+export async function approveIfComplete(tx: Tx, actor: Principal, t: Transfer, localApprovals: number): Promise<Transfer> {
+  let approvals = localApprovals;
+  if (t.peer) {
+    const [peer] = await tx.select({ answer: peerTransfers.answer, state: peerTransfers.state }).from(peerTransfers).where(eq(peerTransfers.id, t.id)).limit(1);
+    if (peer?.answer?.decision === 'accepted' && peer.state === 'accepted') approvals += 1;
+  }
+  if (approvals < 3) return t;
+  return transition(tx, actor, t, 'approved', 'transfer.approved', { details: { approvals: 3 } });
 }
 
 /** An owner's objection rejects the transfer; a member's keeps their personal data out of it. */

@@ -21,6 +21,7 @@ import { transferFiles, transfers } from './table.js';
 import type { Transfer } from './service.js';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
+import { localTarget } from './target.js';
 
 /** When the source copy of a completed transfer may be deleted. */
 export function sourceDeletionDue(t: Pick<Transfer, 'state' | 'stateSince'>, graceMs: number): Date | null {
@@ -38,7 +39,8 @@ export async function deleteAtSource(deps: { db: Db; box: SecretBox; outbound: O
   const recordIds = [...new Set(copied.map((r) => r.recordId))].sort();
   // Each copied recording's format directory, in every tree it could be in by now.
   const dirs = [...new Set(copied.flatMap((r) => RECORDING_TREES.map((tree) => recordingDir(tree, r.format, r.recordId))))].sort();
-  const [from, to] = await Promise.all([clusterStorageUrl(db, t.sourceClusterId), clusterStorageUrl(db, t.targetClusterId)]);
+  // A target on another instance never shares this instance's storage.
+  const [from, to] = await Promise.all([clusterStorageUrl(db, t.sourceClusterId), t.peer ? undefined : clusterStorageUrl(db, localTarget(t).clusterId)]);
   // Two clusters publishing from one storage: the source's files are the target's. Nothing to delete.
   const shared = from !== undefined && to !== undefined && recordingsRootUrl(from.url) === recordingsRootUrl(to.url);
   if (!shared && recordIds.length) {

@@ -15,6 +15,7 @@ import { tenancies } from '../tenancies/table.js';
 import { recordings } from '../inventory/table.js';
 import { createMemberExport } from './member-export.js';
 import { transferObjections, transfers, type SwitchRecord } from './table.js';
+import { localTarget } from './target.js';
 
 export interface SwitchOutcome {
   membershipsLeftOut: number;
@@ -42,7 +43,7 @@ export async function switchTenancy(
   // tenancy only: no other membership, no standing role beyond this tenancy.
   const moved = await tx
     .update(accounts)
-    .set({ coopId: t.targetCoopId })
+    .set({ coopId: localTarget(t).coopId })
     .where(
       and(
         eq(accounts.coopId, t.sourceCoopId),
@@ -64,7 +65,8 @@ export async function switchTenancy(
   if (recordingsFromFormerClusters > 0) await tx.update(recordings).set({ clusterId: null }).where(elsewhere);
   // A Greenlight front end is its co-op's: at the target the tenancy names the one its rooms move to, if the transfer named one.
   const [{ greenlightId } = { greenlightId: null }] = await tx.select({ greenlightId: tenancies.greenlightId }).from(tenancies).where(eq(tenancies.id, t.tenancyId));
-  await tx.update(tenancies).set({ coopId: t.targetCoopId, clusterId: t.targetClusterId, greenlightId: t.targetGreenlightId ?? null, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
+  const target = localTarget(t);
+  await tx.update(tenancies).set({ coopId: target.coopId, clusterId: target.clusterId, greenlightId: t.targetGreenlightId ?? null, updatedAt: ctx.now }).where(eq(tenancies.id, t.tenancyId));
   const switched: SwitchRecord = { accountsMoved: moved.map((m) => m.id), membershipsLeftOut: leftOut, greenlightId };
   await tx.update(transfers).set({ switched }).where(eq(transfers.id, t.id));
   return { membershipsLeftOut: objectors.length, exports: objectors.length, accountsMoved: moved.length, recordingsFromFormerClusters };
@@ -88,7 +90,7 @@ export async function unswitchTenancy(tx: Tx, t: typeof transfers.$inferSelect, 
     ? await tx
         .update(accounts)
         .set({ coopId: t.sourceCoopId })
-        .where(and(inArray(accounts.id, sw.accountsMoved), eq(accounts.coopId, t.targetCoopId)))
+        .where(and(inArray(accounts.id, sw.accountsMoved), eq(accounts.coopId, localTarget(t).coopId)))
         .returning({ id: accounts.id })
     : [];
   // Moved back, they changed co-op again: their sessions end as at the switch.

@@ -20,6 +20,7 @@ import { transferApprovals } from './table.js';
 import type { Transfer } from './service.js';
 import { moveGreenlight } from './greenlight-step.js';
 import { DbCopyState, moveOn, StepFailure, SYSTEM, type ExecutionDeps } from './step-kit.js';
+import { localTarget } from './target.js';
 
 /** Each copied recording and the tree it was copied into, from the manifest's paths. */
 export function recordingsOfManifest(manifest: ReadonlyArray<Pick<CopyRecord, 'path'>>): Map<string, RecordingTree> {
@@ -40,7 +41,7 @@ export async function verifyTargetFiles(deps: ExecutionDeps, t: Transfer): Promi
   const manifest = await new DbCopyState(deps.db, t.id).done();
   try {
     failpoint('verify.files');
-    const mismatches = await withClusterStorage(deps.db, deps.box, t.targetClusterId, (to) => verifyFiles(to, manifest));
+    const mismatches = await withClusterStorage(deps.db, deps.box, localTarget(t).clusterId, (to) => verifyFiles(to, manifest));
     if (mismatches.length) throw new Error(`${mismatches.length} files differ at the target (first: ${mismatches[0]!.path}, ${mismatches[0]!.reason})`);
   } catch (err) {
     throw new StepFailure('verify-files', (err as Error).message, { filesVerified: false, cause: err });
@@ -56,7 +57,7 @@ export async function verifyTarget(deps: ExecutionDeps, t: Transfer): Promise<Co
   try {
     failpoint('verify.listing');
     listed = new Map(
-      (await fetchTenancyRecordings(deps.db, deps.box, { id: t.tenancyId, clusterId: t.targetClusterId }, { outbound: deps.outbound }))
+      (await fetchTenancyRecordings(deps.db, deps.box, { id: t.tenancyId, clusterId: localTarget(t).clusterId }, { outbound: deps.outbound }))
         .filter((r) => r.metadata[TENANCY_META] === t.tenancyId)
         .map((r) => [r.recordID, r]),
     );
@@ -102,7 +103,7 @@ export async function signAndComplete(deps: ExecutionDeps, t: Transfer, manifest
       transferId: t.id,
       tenancyId: t.tenancyId,
       sourceCoopId: t.sourceCoopId,
-      targetCoopId: t.targetCoopId,
+      targetCoopId: localTarget(t).coopId,
       inventoryManifestSha256: sha,
       policySetHash: t.lastDecision?.policySetHash || deps.rules.policySetHash,
       approvals: approvals.length ? approvals.map((a) => ({ role: a.role, ref: person(a.accountId) })) : [{ role: 'system', ref: 'none' }],

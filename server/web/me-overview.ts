@@ -16,6 +16,7 @@ import { transfers } from '../transfers/table.js';
 import { FINAL_STATES } from '../transfers/lifecycle.js';
 import { freezeNotBefore, noticeReach } from '../transfers/notice-delivery.js';
 import { memberExportsOf } from '../transfers/member-export.js';
+import { describeTarget } from '../transfers/target.js';
 
 /** How many rooms and recordings a tenancy lists by name on /me. */
 export const LATEST = 3;
@@ -56,7 +57,7 @@ export async function meOverview(db: Db, guard: Guard, p: Principal): Promise<Me
     ]);
     let transfer: TenancyOverview['transfer'];
     if (open && (await guard.canRead(p, 'transfer.read', transferRef(open)))) {
-      const [target] = await db.select({ name: coops.name }).from(coops).where(inArray(coops.id, [open.targetCoopId]));
+      const target = await describeTarget(db, open);
       transfer = { id: open.id, state: open.state, target: target?.name ?? '', takesEffect: freezeNotBefore(open, open.state === 'notice' ? await noticeReach(db, open) : undefined) };
     }
     out.push({
