@@ -3,8 +3,9 @@
 // call on: BBB's POST carries `signed_parameters`, an HS256 JWT made with the cluster's
 // secret; the front end gets the same claims signed with the tenancy's secret, which
 // is the only secret it knows. The call to the front end goes through the
-// outbound policy. An unknown tenancy answers exactly what a known one answers
-// to a signature it cannot verify, so tenancy names cannot be probed here either.
+// outbound policy. An unknown tenancy, and one moved to another instance, answer
+// exactly what a known one answers to a signature it cannot verify, so tenancy
+// names cannot be probed here either.
 import { decodeJwt, jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -39,7 +40,9 @@ export async function relayRecordingReady(
   const meetingId = typeof claims['meeting_id'] === 'string' ? claims['meeting_id'] : undefined;
   const recordId = typeof claims['record_id'] === 'string' ? claims['record_id'] : undefined;
   if (!meetingId || !recordId) return { status: 400, error: 'meeting_id and record_id are required' };
-  if (!target) return UNVERIFIED;
+  // A tenancy moved to another instance is no longer served here: a recording made on
+  // this side after the switch is not in what moved, so its front end is not told of it.
+  if (!target || target.tenancy.state === 'moved') return UNVERIFIED;
   const room = await ownedRoom(deps.db, target.tenancy.id, meetingId);
   // Signed by the cluster the meeting ran on (it may have moved since), or the current one;
   // the signature is checked before the meeting's existence is told.

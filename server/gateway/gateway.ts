@@ -7,16 +7,18 @@
 // and its recordings are listed from every cluster that holds them (placement.ts).
 // Every call to a cluster goes through the instance's outbound policy. An unknown
 // tenancy answers exactly like a known one with a wrong checksum: the root and
-// unsupported calls are answered before the tenancy is looked up.
+// unsupported calls are answered before the tenancy is looked up. A tenancy moved to
+// another meetplane instance has its calls, checked as any, passed on to the target's
+// gateway until its forward ends (server/forwarding), then answers where it went.
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import type { Logger } from '../logger.js';
-import { checksum, CHECKSUM_ALGORITHMS, splitChecksum, verifyChecksum } from '../bbb/checksum.js';
+import { checksum, CHECKSUM_ALGORITHMS, detectAlgorithm, splitChecksum, verifyChecksum, type ChecksumAlgorithm } from '../bbb/checksum.js';
 import { buildResponse, children, entries, failedResponse, type XmlInput, type XmlObject } from '../bbb/xml.js';
 import { BbbClient, BbbError, BbbTransportError } from '../bbb/client.js';
 import { claimRoom, noteMeetingEnded, TENANCY_META } from '../inventory/service.js';
 import { encodeParam, isMeta, joinQuery, param, parseQuery, type QueryPart } from './query.js';
-import { TargetResolver, type ClusterTarget, type GatewayTarget } from './target.js';
+import { TargetResolver, type ClusterTarget, type ForwardTarget, type GatewayTarget } from './target.js';
 import { Placement } from './placement.js';
 import { isLowerHex, mergeMeetings, mergeRecordings, readAnswer, withoutParams } from './merge.js';
 import { isCleanText } from '../http/text.js';
@@ -42,6 +44,8 @@ export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const UPSTREAM_TIMEOUT_MS = 30_000;
 /** What a cluster answers about a meeting it does not have (getMeetingInfo and end; join). */
 const MEETING_GONE = new Set(['notFound', 'invalidMeetingIdentifier']);
+
+type UpstreamInit = { method?: string; body?: string; headers?: Record<string, string> };
 
 export interface GatewayRequest {
   /** tenancy slug or id, from the host name or the /t/<tenancy> prefix */
@@ -113,6 +117,10 @@ export class Gateway {
       const bytes = await req.body();
       if (bytes.byteLength > MAX_BODY_BYTES) return failed('invalidRequestBody', 'The request body is too large');
       body = new TextDecoder().decode(bytes);
+    }
+    if (target.tenancy.state === 'moved') {
+      // Verified above, so the checksum is one of the accepted algorithms' lengths.
+      return this.#moved(target, req.call, splitChecksum(req.rawQuery)!.signed, detectAlgorithm(sum)!, body, req.contentType);
     }
     // The signed part, without any attempt of the client to set or change our tag.
     const parts = parseQuery(splitChecksum(req.rawQuery)!.signed).filter((p) => !isMeta(p, TENANCY_META));
@@ -330,6 +338,35 @@ export class Gateway {
     return last!;
   }
 
+  /**
+   * A tenancy moved to another instance: the call as the front end signed it (every
+   * parameter, in its order and encoding), re-signed with the forward's secret by the
+   * caller's algorithm, to the target's gateway; its answer passed back. After the grace
+   * period, FAILED tenancyMoved naming the new URL, which the front end's operator reads.
+   */
+  async #moved(target: GatewayTarget, call: string, signed: string, algorithm: ChecksumAlgorithm, body: string | undefined, contentType: string | undefined): Promise<Reply> {
+    const forward = target.forward;
+    if (!forward || Date.now() >= forward.until.getTime()) {
+      const where = forward ? `its BigBlueButton API is now at ${forward.gatewayUrl}` : 'its new host gives its BigBlueButton API URL';
+      return failed('tenancyMoved', `This tenancy has moved to another meetplane instance: ${where}. Point the front end there, with the secret its new host gave.`);
+    }
+    const sum = checksum(call, signed, forward.secret, algorithm);
+    const url = `${forward.gatewayUrl}/${call}?${signed === '' ? '' : `${signed}&`}checksum=${sum}`;
+    const init = body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': contentType ?? 'application/xml' } };
+    try {
+      return { ...(await this.#request(url, init)), forwarded: true };
+    } catch (err) {
+      this.#forwardUnavailable(target, forward, err);
+      return failed('serverUnavailable', "The tenancy moved to another meetplane instance, whose gateway did not answer; try again shortly.");
+    }
+  }
+
+  #forwardUnavailable(target: GatewayTarget, forward: ForwardTarget, err: unknown): void {
+    // The host only: the URL carries the checksum.
+    const reason = err instanceof OutboundRefused ? { refused: err.message } : { error: (err as Error)?.name };
+    this.deps.log.warn({ tenancy: target.tenancy.id, host: new URL(forward.gatewayUrl).host, ...reason }, 'gateway of the instance the tenancy moved to unreachable');
+  }
+
   /** Signs `parts` for the tenancy's current cluster, sends them, and passes the answer back. */
   forward(target: GatewayTarget, call: string, parts: ReadonlyArray<QueryPart | string>, body?: string): Promise<Reply> {
     return this.#forwardTo(target.cluster, call, parts, body);
@@ -343,13 +380,17 @@ export class Gateway {
     return this.#send(cluster, url, body === undefined ? {} : { method: 'POST', body, headers: { 'content-type': 'application/xml' } });
   }
 
-  async #send(cluster: ClusterTarget, url: string, init: { method?: string; body?: string; headers?: Record<string, string> }): Promise<Reply> {
-    let upstream: OutboundAnswer;
+  async #send(cluster: ClusterTarget, url: string, init: UpstreamInit): Promise<Reply> {
     try {
-      upstream = await this.deps.outbound.request(url, { ...init, timeoutMs: UPSTREAM_TIMEOUT_MS });
+      return await this.#request(url, init);
     } catch (err) {
       return this.#unavailable(cluster, err);
     }
+  }
+
+  /** One call through the outbound policy, its answer as a Reply; throws when it cannot be made. */
+  async #request(url: string, init: UpstreamInit): Promise<Reply> {
+    const upstream: OutboundAnswer = await this.deps.outbound.request(url, { ...init, timeoutMs: UPSTREAM_TIMEOUT_MS });
     // join answers a redirect to the client: it goes back to the browser unchanged.
     const headers: Record<string, string> = {};
     for (const name of PASSED_HEADERS) {

@@ -8,6 +8,8 @@ export interface Reply {
   headers: Record<string, string>;
   /** text for XML answers (what the gateway reads and builds); the cluster's bytes otherwise */
   body: string | Buffer;
+  /** the answer of the gateway of the instance a moved tenancy went to (server/forwarding) */
+  forwarded?: true;
 }
 
 const XML_TYPE = 'text/xml;charset=UTF-8';

@@ -39,7 +39,13 @@ export function gatewayRoutes(deps: Deps, metrics?: Metrics) {
     });
     if (metrics) {
       // XML answers are text the gateway holds (built or read whole): counted by what they say.
-      const outcome: GatewayOutcome = isXml(reply) ? outcomeOf(replyText(reply)) : reply.status >= 200 && reply.status < 300 ? 'success' : 'failed';
+      const outcome: GatewayOutcome = reply.forwarded
+        ? 'forwarded'
+        : isXml(reply)
+          ? outcomeOf(replyText(reply))
+          : reply.status >= 200 && reply.status < 300
+            ? 'success'
+            : 'failed';
       // Unknown and unsigned calls answer checksumError alike: no label from what a stranger sent.
       metrics.gatewayCalls.inc({ tenancy: outcome === 'refused' ? '-' : (tenancyRef ?? '-'), call: outcome === 'refused' ? '-' : call || 'index', outcome });
     }

@@ -1,9 +1,10 @@
 // Which tenancy a gateway request is for, and where its calls go: the tenancy's
 // secret and state, and its current cluster's URL, secret and algorithm, read in
-// one prepared query; and, by id, a former cluster that still runs some of its
-// meetings. Both are kept while their rows are unchanged (server/cache): a freeze,
-// a switch of cluster or a rotated secret, made by this process or another on the
-// same database, applies to the next call.
+// one prepared query, with its forward when it moved to another instance; and, by
+// id, a former cluster that still runs some of its meetings. Both are kept while
+// their rows are unchanged (server/cache): a freeze, a switch of cluster, a rotated
+// secret or a forward, made by this process or another on the same database,
+// applies to the next call.
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -11,6 +12,8 @@ import type { ChecksumAlgorithm } from '../bbb/checksum.js';
 import { SLUG_RE, UUID_RE } from '../ids.js';
 import { tenancies } from '../tenancies/table.js';
 import { clusters } from '../clusters/table.js';
+import { tenancyForwards } from '../forwarding/table.js';
+import { forwardSecretLabel } from '../forwarding/service.js';
 import { changeFeed } from '../cache/change-feed.js';
 import { FreshCache } from '../cache/fresh-cache.js';
 
@@ -27,6 +30,15 @@ export interface GatewayTarget {
   tenancy: { id: string; slug: string; state: string; secret: string };
   /** the tenancy's current cluster */
   cluster: ClusterTarget;
+  /** where a tenancy moved to another instance is forwarded (server/forwarding) */
+  forward?: ForwardTarget;
+}
+
+/** A moved tenancy's forward: the target's gateway URL for it and the secret it checks. */
+export interface ForwardTarget {
+  gatewayUrl: string;
+  secret: string;
+  until: Date;
 }
 
 const columns = {
@@ -39,10 +51,18 @@ const columns = {
   apiUrl: clusters.apiUrl,
   algorithm: clusters.checksumAlgorithm,
   clusterSealed: clusters.secretSealed,
+  forwardUrl: tenancyForwards.gatewayUrl,
+  forwardSealed: tenancyForwards.secretSealed,
+  forwardUntil: tenancyForwards.until,
 };
 
 function prepare(db: Db) {
-  const base = () => db.select(columns).from(tenancies).innerJoin(clusters, eq(clusters.id, tenancies.clusterId));
+  const base = () =>
+    db
+      .select(columns)
+      .from(tenancies)
+      .innerJoin(clusters, eq(clusters.id, tenancies.clusterId))
+      .leftJoin(tenancyForwards, eq(tenancyForwards.tenancyId, tenancies.id));
   return {
     bySlug: base().where(eq(tenancies.slug, sql.placeholder('ref'))).limit(1).prepare('gateway_target_slug'),
     byId: base().where(eq(tenancies.id, sql.placeholder('ref'))).limit(1).prepare('gateway_target_id'),
@@ -69,8 +89,8 @@ export class TargetResolver {
   ) {
     this.#lookups = prepare(db);
     const feed = changeFeed(db, opts.onListenError);
-    // A target is a tenancy row and its cluster's; a cluster target the cluster's row alone.
-    this.#targets = new FreshCache(feed, { tables: ['tenancies', 'clusters'], maxAgeMs: opts.maxAgeMs });
+    // A target is a tenancy row, its cluster's and its forward's; a cluster target the cluster's row alone.
+    this.#targets = new FreshCache(feed, { tables: ['tenancies', 'clusters', 'tenancy_forwards'], maxAgeMs: opts.maxAgeMs });
     this.#clusters = new FreshCache(feed, { tables: ['clusters'], maxAgeMs: opts.maxAgeMs });
   }
 
@@ -87,6 +107,9 @@ export class TargetResolver {
     return {
       tenancy: { id: row.tenancyId, slug: row.slug, state: row.state, secret: this.#open(row.tenancySealed, `tenancy-bbb-secret:${row.tenancyId}`) },
       cluster: this.#cluster(row),
+      ...(row.forwardUrl !== null && row.forwardSealed !== null && row.forwardUntil !== null
+        ? { forward: { gatewayUrl: row.forwardUrl, secret: this.#open(row.forwardSealed, forwardSecretLabel(row.tenancyId)), until: row.forwardUntil } }
+        : {}),
     };
   }
 

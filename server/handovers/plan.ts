@@ -98,7 +98,8 @@ export async function createPlan(db: Db, actor: Principal, input: PlanInput, opt
     .from(tenancies)
     .where(and(eq(tenancies.coopId, input.sourceCoopId), inArray(tenancies.clusterId, chosen.map((c) => c.clusterId))))
     .orderBy(asc(tenancies.id));
-  const live = scoped.filter((t) => t.state !== 'archived');
+  // A tenancy moved to another instance is no longer this co-op's to hand over.
+  const live = scoped.filter((t) => t.state !== 'archived' && t.state !== 'moved');
   const modeOf = new Map(chosen.map((c) => [c.clusterId, c.mode]));
   const moving = live.filter((t) => modeOf.get(t.clusterId) === 'data-move');
   const demand = await demandOf(db, moving.map((t) => t.id));

@@ -116,7 +116,8 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
         const page = await listTenancies(db, { after, limit: 100 });
         for (const t of page.slice(0, 100)) {
           if (signal.aborted) throw new Error('stopped');
-          if (t.state === 'archived') continue;
+          // Nothing served here any more: an archived tenancy, or one moved to another instance.
+          if (t.state === 'archived' || t.state === 'moved') continue;
           // One unreachable cluster must not hold up the other tenancies.
           await refreshInventory(db, box, t.id, { outbound, signal }).catch((err: unknown) =>
             log.info({ tenancy: t.id, error: (err as Error).message }, 'inventory refresh failed'),

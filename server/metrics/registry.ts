@@ -20,7 +20,7 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
-export type GatewayOutcome = 'success' | 'failed' | 'refused';
+export type GatewayOutcome = 'success' | 'failed' | 'refused' | 'forwarded';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -34,7 +34,7 @@ export class Metrics {
   });
   readonly gatewayCalls = new Counter({
     name: 'meetplane_gateway_calls_total',
-    help: 'BBB API calls through the gateway, by tenancy (slug; "-" when the call was refused as unknown or unsigned), call and outcome (success, failed: a FAILED answer, refused: checksumError).',
+    help: 'BBB API calls through the gateway, by tenancy (slug; "-" when the call was refused as unknown or unsigned), call and outcome (success, failed: a FAILED answer, refused: checksumError, forwarded: answered by the gateway of the instance a moved tenancy went to).',
     labelNames: ['tenancy', 'call', 'outcome'] as const,
     registers: [this.registry],
   });

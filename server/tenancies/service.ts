@@ -143,6 +143,9 @@ export async function updateTenancy(db: Db, actor: Principal, current: Tenancy, 
   if (patch.greenlightId) patch = { ...patch, greenlightId: await ensureGreenlightOfCoop(db, patch.greenlightId, current.coopId) };
   if (patch.state && (current.state === 'frozen' || current.state === 'transferring'))
     throw problems.conflict('tenancy-in-transfer', `the tenancy is ${current.state} by a transfer; its state changes with the transfer`);
+  // Moved to another instance: it can only be archived here (which ends any forwarding), never served again.
+  if (patch.state && patch.state !== 'archived' && current.state === 'moved')
+    throw problems.conflict('tenancy-moved', 'the tenancy has moved to another instance: it can only be archived here');
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(tenancies)
