@@ -20,7 +20,7 @@ import { changeFeed } from '../../server/cache/change-feed.js';
 import { Outbound } from '../../server/net/outbound.js';
 import { rowsOf } from '../../server/db/index.js';
 import { sequenceAudit } from '../../server/audit/sequencer.js';
-import { forwardSecretLabel, startForwarding, stopForwarding, type ForwardInput } from '../../server/forwarding/service.js';
+import { cancelForwarding, forwardSecretLabel, startForwarding, stopForwarding, type ForwardInput } from '../../server/forwarding/service.js';
 import { uuidv7 } from '../../server/ids.js';
 import { startBbbDouble, type BbbDouble } from '../support/bbb/server.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -215,6 +215,22 @@ describe('the tenancy moved', () => {
     const patched = await s.api('PATCH', `/api/v1/tenancies/${t.id}`, { body: { state: 'active' }, headers: { 'if-match': res.headers.get('etag')! } });
     expect(patched.status).toBe(409);
     expect(patched.json.type).toMatch(/tenancy-moved$/);
+  });
+});
+
+describe('a switch rolled back', () => {
+  it('cancelForwarding gives the tenancy back its state here: served by its own cluster, nothing forwarded', async () => {
+    const t = await createTenancy(s, coop.id, cluster.id);
+    await move(t);
+    expect(await s.database.db.transaction((tx) => cancelForwarding(tx, { actor: LOCAL_OPERATOR }, { tenancyId: t.id, state: 'active' }))).toBe(true);
+    changeFeed(s.database.db).bump('tenancy_forwards');
+    const before = calls(target);
+    await clientFor(t).create({ meetingID: 'fw-back', name: 'Back home' });
+    expect(sourceBbb.meetings.has('fw-back')).toBe(true);
+    expect(calls(target)).toBe(before);
+    expect((await s.api('GET', `/api/v1/tenancies/${t.id}`)).json.state).toBe('active');
+    // Not moved any more: nothing to cancel.
+    expect(await s.database.db.transaction((tx) => cancelForwarding(tx, { actor: LOCAL_OPERATOR }, { tenancyId: t.id, state: 'active' }))).toBe(false);
   });
 });
 
