@@ -17,7 +17,9 @@ export const MANIFEST_TYP = 'transfer-manifest+jwt';
 export const VERIFIED_TYP = 'transfer-verified+jwt';
 /** source -> target: the source withdrew the transfer before it moved anything (the target forgets what it pulled) */
 export const CANCEL_TYP = 'transfer-cancel+jwt';
-export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP, MANIFEST_TYP, VERIFIED_TYP, CANCEL_TYP] as const;
+/** source -> target: the source switched its front ends over to the target; the tenancy goes live there */
+export const SWITCHED_TYP = 'transfer-switched+jwt';
+export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP, MANIFEST_TYP, VERIFIED_TYP, CANCEL_TYP, SWITCHED_TYP] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 /** What a transfer endpoint accepts: the message JWT itself as the body. */
 export const MESSAGE_CONTENT_TYPE = 'application/jwt';
@@ -30,7 +32,7 @@ export class MessageError extends Error {
 
 const Country = z.string().regex(/^[A-Z]{2}$/);
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
-const Residency = z.discriminatedUnion('kind', [
+export const Residency = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }).strict(),
   z.object({ kind: z.literal('eea') }).strict(),
   z.object({ kind: z.literal('countries'), countries: z.array(Country).min(1).max(300) }).strict(),
@@ -114,23 +116,36 @@ export const manifestClaimsSchema = z
 export type ManifestClaims = z.infer<typeof manifestClaimsSchema>;
 
 export const verifiedClaimsSchema = z
-  .object({ ...common, manifest_sha256: Sha256, files: z.number().int().min(0), bytes: z.number().int().min(0) })
+  .object({
+    ...common,
+    manifest_sha256: Sha256,
+    files: z.number().int().min(0),
+    bytes: z.number().int().min(0),
+    /** the BBB API of the tenancy created at the target (same secret): where the source forwards its front ends' calls */
+    gateway_url: z.string().url().max(2000),
+  })
   .strict();
 export type VerifiedClaims = z.infer<typeof verifiedClaimsSchema>;
 
 export const cancelClaimsSchema = z.object({ ...common, reason: z.string().min(1).max(1000) }).strict();
 export type CancelClaims = z.infer<typeof cancelClaimsSchema>;
 
+/** Names the manifest (so the package) whose tenancy goes live at the target. */
+export const switchedClaimsSchema = z.object({ ...common, manifest_sha256: Sha256 }).strict();
+export type SwitchedClaims = z.infer<typeof switchedClaimsSchema>;
+
 /** The package's manifest as the source serves it: every file, its size and SHA-256, sorted by path. */
 export const manifestSchema = z
   .object({
     transfer_id: z.string().uuid(),
     files: z.array(z.object({ path: z.string().min(1).max(1000), size: z.number().int().min(0), sha256: Sha256 }).strict()).max(1_000_000),
+    /** SHA-256 (hex) of the tenancy's content (tenancy-content.ts) as the exact JSON text the source serves */
+    tenancy_sha256: Sha256,
   })
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
 
-const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema, [CANCEL_TYP]: cancelClaimsSchema } as const;
+const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema, [CANCEL_TYP]: cancelClaimsSchema, [SWITCHED_TYP]: switchedClaimsSchema } as const;
 /** The claims of a message of type T. */
 export type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
   ? OfferClaims
@@ -140,7 +155,9 @@ export type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
       ? ManifestClaims
       : T extends typeof VERIFIED_TYP
         ? VerifiedClaims
-        : CancelClaims;
+        : T extends typeof CANCEL_TYP
+          ? CancelClaims
+          : SwitchedClaims;
 type Unsigned<C> = Omit<C, 'iat' | 'exp' | 'jti'>;
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');

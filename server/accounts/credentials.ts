@@ -3,7 +3,7 @@
 // the same whether the address exists or not, and costs one scrypt either way.
 import { createHash, randomBytes } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
+import type { Db, Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
 import { appendAudit } from '../audit/trail.js';
 import { person } from '../audit/subjects.js';
@@ -103,17 +103,20 @@ const INV_RE = /^mp_inv_[A-Za-z0-9_-]{43}$/;
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export async function createInvitation(db: Db, actor: Principal, accountId: string, ttlSeconds: number): Promise<{ id: string; token: string; expiresAt: Date }> {
+  return db.transaction((tx) => insertInvitation(tx, actor, accountId, ttlSeconds));
+}
+
+/** An invitation link to set a password, in the caller's transaction, audited; the token is returned this once. */
+export async function insertInvitation(tx: Tx, actor: Principal, accountId: string, ttlSeconds: number): Promise<{ id: string; token: string; expiresAt: Date }> {
   const token = 'mp_inv_' + randomBytes(32).toString('base64url');
   const id = uuidv7();
   const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-  await db.transaction(async (tx) => {
-    await tx.insert(accountInvitations).values({ id, accountId, tokenHash: hashOf(token), expiresAt });
-    await appendAudit(tx, {
-      actor,
-      action: 'account.invite',
-      subject: { type: 'account', id: person(accountId) },
-      details: { invitation: id, expiresAt: expiresAt.toISOString() },
-    });
+  await tx.insert(accountInvitations).values({ id, accountId, tokenHash: hashOf(token), expiresAt });
+  await appendAudit(tx, {
+    actor,
+    action: 'account.invite',
+    subject: { type: 'account', id: person(accountId) },
+    details: { invitation: id, expiresAt: expiresAt.toISOString() },
   });
   return { id, token, expiresAt };
 }

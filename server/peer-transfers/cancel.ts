@@ -13,6 +13,7 @@ import { CANCEL_TYP, signMessage, type CancelClaims, type Manifest } from '../..
 import { PARTIAL_SUFFIX } from '../transfers/copy.js';
 import { setState } from './outgoing.js';
 import { deliverOutgoing } from './outbox.js';
+import { removeArrivedTenancy } from './tenancy-arrival.js';
 import { peerTransferFiles, peerTransfers } from './table.js';
 import type { Peer } from './peer.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
@@ -43,8 +44,9 @@ export async function receiveCancel(d: PeerTransferDeps, peer: Peer, c: CancelCl
   const removed = await removePulledFiles(d, row);
   return d.db.transaction(async (tx) => {
     const [current] = await tx.select().from(peerTransfers).where(eq(peerTransfers.id, row.id)).for('update');
+    const tenancyRemoved = await removeArrivedTenancy(tx, current!);
     // An answer still owed is owed no more.
-    return setState(tx, current!, 'cancelled', 'peer-transfer.cancelled', { outgoingJwt: null, nextAttemptAt: null, progress: null }, { filesRemoved: removed });
+    return setState(tx, current!, 'cancelled', 'peer-transfer.cancelled', { outgoingJwt: null, nextAttemptAt: null, progress: null, tenancyId: null }, { filesRemoved: removed, tenancyRemoved });
   });
 }
 

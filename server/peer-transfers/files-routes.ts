@@ -1,9 +1,10 @@
 // The source serves a packaged transfer to its target, and to nobody else. Public routes under
 // /federation/transfers/{id}: `capability` hands a short-lived capability to whoever proves (a DPoP
 // proof) it holds one of the target instance's federation keys, as the federation's trust vouches
-// for them; `manifest` and `files/<path>` answer only a request carrying that capability and a fresh
-// DPoP proof by the same key, for the very manifest packaged, and only for files it names. Bytes from
-// an offset (Range: bytes=N-) so a pull resumes.
+// for them; `manifest`, `tenancy` (the tenancy's content, with its secret: never logged) and
+// `files/<path>` answer only a request carrying that capability and a fresh DPoP proof by the same
+// key, for the very manifest packaged, and only for files it names. Bytes from an offset (Range:
+// bytes=N-) so a pull resumes.
 import { Readable } from 'node:stream';
 import { and, eq, inArray } from 'drizzle-orm';
 import { Hono } from 'hono';
@@ -19,7 +20,7 @@ import type { TrustChainResolver } from '../../federation/trust-chain.js';
 import type { Manifest } from '../../federation/transfer-messages.js';
 import { resolvePeer } from './peer.js';
 import { firstUse, forgetExpiredIds } from './inbox.js';
-import { peerTransfers } from './table.js';
+import { peerTransfers, tenancyContentLabel } from './table.js';
 import { peerTransferDeps } from './routes.js';
 import type { PeerTransfer } from './deps.js';
 
@@ -81,6 +82,13 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
     const row = await packaged(c.req.param('id'));
     await authorise(c, row);
     return c.body(row.manifest!, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  });
+
+  app.get('/federation/transfers/:id/tenancy', async (c) => {
+    const row = await packaged(c.req.param('id'));
+    await authorise(c, row);
+    if (!row.tenancyContentSealed) throw notServed();
+    return c.body(deps.box.open(row.tenancyContentSealed, tenancyContentLabel(row.id)), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   });
 
   app.get('/federation/transfers/:id/files/*', async (c) => {

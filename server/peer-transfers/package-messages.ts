@@ -5,7 +5,7 @@ import { and, eq } from 'drizzle-orm';
 import { problems } from '../http/problem.js';
 import type { ManifestClaims, VerifiedClaims } from '../../federation/transfer-messages.js';
 import { setState } from './outgoing.js';
-import { packageUrls } from './pull.js';
+import { packageUrls } from './package-client.js';
 import { peerTransfers } from './table.js';
 import type { Peer } from './peer.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
@@ -36,15 +36,20 @@ export async function receiveManifest(d: PeerTransferDeps, peer: Peer, m: Manife
   });
 }
 
-/** At the source: the target confirms every file of the manifest is stored and matches. */
+/**
+ * At the source: the target confirms every file of the manifest is stored and matches, and names its
+ * gateway URL of the tenancy (created there, frozen until the source switches): kept to forward calls to.
+ */
 export async function receiveVerified(d: PeerTransferDeps, peer: Peer, v: VerifiedClaims): Promise<PeerTransfer> {
   return d.db.transaction(async (tx) => {
     const row = await rowOf(d, tx, v.transfer_id, 'source', peer);
     if (v.manifest_sha256 !== row.manifestSha256) throw problems.conflict('verified-other-manifest', 'the verification is for another manifest than this instance packaged');
-    if (row.state === 'verified') return row;
+    // Front ends' calls are forwarded there: only to the target's own gateway.
+    if (!v.gateway_url.startsWith(`${peer.entityId}/t/`)) throw problems.conflict('gateway-elsewhere', "the tenancy's gateway must be under the target's own entity id");
+    if (row.state === 'verified' || row.state === 'switched') return row; // the same verification again
     if (row.state !== 'packaged') throw problems.conflict('peer-transfer-state', `a ${row.state} transfer takes no verification`);
     const files = (JSON.parse(row.manifest!) as { files: Array<{ size: number }> }).files;
     if (v.files !== files.length || v.bytes !== files.reduce((n, f) => n + f.size, 0)) throw problems.conflict('verified-other-manifest', 'the verification counts other files or bytes than the manifest');
-    return setState(tx, row, 'verified', 'peer-transfer.verified', { outgoingJwt: null, nextAttemptAt: null }, { files: v.files, bytes: v.bytes, manifestSha256: v.manifest_sha256 });
+    return setState(tx, row, 'verified', 'peer-transfer.verified', { outgoingJwt: null, nextAttemptAt: null, targetGatewayUrl: v.gateway_url }, { files: v.files, bytes: v.bytes, manifestSha256: v.manifest_sha256, gatewayUrl: v.gateway_url });
   });
 }

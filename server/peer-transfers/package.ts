@@ -1,6 +1,7 @@
 // The source's package, once the tenancy is frozen: every file of every recording, with its size and
-// SHA-256 (read from the source cluster's storage), as one JSON manifest whose SHA-256 the signed
-// manifest message names. The target pulls exactly these files (files-routes.ts serves them).
+// SHA-256 (read from the source cluster's storage), and the SHA-256 of the tenancy's content (its
+// rooms, recordings, members and secret: tenancy-content.ts), as one JSON manifest whose SHA-256 the
+// signed manifest message names. The target pulls exactly these (files-routes.ts serves them).
 import type { Principal } from '../auth/principal.js';
 import { problems } from '../http/problem.js';
 import { findTenancy } from '../tenancies/service.js';
@@ -12,12 +13,13 @@ import { federationSigningKey } from '../federation/keys.js';
 import { MANIFEST_TYP, sha256Hex, signMessage, type Manifest } from '../../federation/transfer-messages.js';
 import { setState } from './outgoing.js';
 import { deliverOutgoing } from './outbox.js';
-import { peerTransfers } from './table.js';
+import { buildTenancyContent } from './tenancy-content.js';
+import { peerTransfers, tenancyContentLabel } from './table.js';
 import { and, eq } from 'drizzle-orm';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
 /** Every file of the tenancy's recordings on its (source) cluster, hashed; sorted by path. */
-export async function buildManifest(d: PeerTransferDeps, tenancy: { id: string; clusterId: string }, transferId: string): Promise<Manifest> {
+export async function buildManifest(d: PeerTransferDeps, tenancy: { id: string; clusterId: string }, transferId: string): Promise<Omit<Manifest, 'tenancy_sha256'>> {
   const storage = await openClusterStorage(d.db, d.box, tenancy.clusterId);
   try {
     const recordings = await fetchTenancyRecordings(d.db, d.box, tenancy, { outbound: d.outbound });
@@ -44,7 +46,9 @@ export async function packageTransfer(d: PeerTransferDeps, actor: Principal, row
   if (row.side !== 'source' || row.state !== 'accepted') throw problems.conflict('peer-transfer-state', `a ${row.state} transfer cannot be packaged; it must be accepted by the target`);
   const tenancy = await findTenancy(d.db, row.tenancyId!);
   if (tenancy?.state !== 'frozen') throw problems.conflict('tenancy-not-frozen', 'the tenancy must be frozen before its package is made (its recordings must not change)');
-  const manifest = await buildManifest(d, tenancy, row.id);
+  // The content's exact text is kept (sealed: it holds the secret) and served as it is: the manifest names its SHA-256.
+  const content = JSON.stringify(await buildTenancyContent(d.db, d.box, tenancy, row.id));
+  const manifest: Manifest = { ...(await buildManifest(d, tenancy, row.id)), tenancy_sha256: sha256Hex(content) };
   const text = JSON.stringify(manifest);
   const manifestSha256 = sha256Hex(text);
   const base = `${d.publicUrl}/federation/transfers/${row.id}`;
@@ -57,7 +61,7 @@ export async function packageTransfer(d: PeerTransferDeps, actor: Principal, row
   const packaged = await d.db.transaction(async (tx) => {
     const [current] = await tx.select().from(peerTransfers).where(and(eq(peerTransfers.id, row.id), eq(peerTransfers.version, row.version))).for('update');
     if (!current) throw problems.preconditionFailed('(changed meanwhile)');
-    return setState(tx, current, 'packaged', 'peer-transfer.package', { manifest: text, manifestSha256, outgoingJwt: jwt, attempts: 0, nextAttemptAt: new Date(), lastError: null }, { files: manifest.files.length, bytes, manifestSha256 }, actor);
+    return setState(tx, current, 'packaged', 'peer-transfer.package', { manifest: text, manifestSha256, tenancyContentSealed: d.box.seal(content, tenancyContentLabel(row.id)), outgoingJwt: jwt, attempts: 0, nextAttemptAt: new Date(), lastError: null }, { files: manifest.files.length, bytes, manifestSha256, tenancySha256: manifest.tenancy_sha256 }, actor);
   });
   return deliverOutgoing(d, packaged);
 }

@@ -2,57 +2,25 @@
 // the manifest (its SHA-256 must be the one the source signed), then every file the manifest names,
 // through the same resumable, checksummed, durable copy a local transfer uses, into the accepted
 // cluster's storage. A file whose bytes do not match the manifest is removed and the pull fails,
-// audited; nothing else is ever fetched. When every file matches, the source is told (signed).
+// audited; nothing else is ever fetched. When every file matches, the tenancy is created from its
+// content (tenancy-arrival.ts), and the source is told (signed), with the tenancy's gateway URL here.
 import { Readable } from 'node:stream';
 import { and, eq } from 'drizzle-orm';
 import { federationSigningKey } from '../federation/keys.js';
+import { failpoint } from '../failpoints.js';
 import { findCluster } from '../clusters/service.js';
 import { openClusterStorage } from '../transfers/cluster-storage.js';
 import { copyFiles, type CopyProgress, type CopyRecord, type CopySource, type CopyStateStore } from '../transfers/copy.js';
 import { ProblemError, problems } from '../http/problem.js';
-import { createDpopProof } from '../../federation/dpop.js';
 import { manifestSchema, sha256Hex, signMessage, VERIFIED_TYP, type Manifest } from '../../federation/transfer-messages.js';
 import { setState } from './outgoing.js';
 import { deliverOutgoing } from './outbox.js';
 import { retryDelayMs } from './delivery.js';
 import { removePulledFiles } from './cancel.js';
+import { CapabilityHolder, PackageMismatch, packageUrls } from './package-client.js';
+import { establishTenancy, gatewayUrlOf } from './tenancy-arrival.js';
 import { peerTransferFiles, peerTransfers } from './table.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
-
-/** Where the source serves a transfer's package: under its own entity id, nowhere else. */
-export const packageUrls = (source: string, transferId: string) => {
-  const base = `${source}/federation/transfers/${transferId}`;
-  return { base, capability: `${base}/capability`, manifest: `${base}/manifest`, file: (path: string) => `${base}/files/${path.split('/').map(encodeURIComponent).join('/')}` };
-};
-
-/** A failure of the pull that trying again will not mend (the source sent what the manifest does not say). */
-class PackageMismatch extends Error {}
-
-/** A capability for this instance's federation key, renewed shortly before it expires. */
-class CapabilityHolder {
-  #token = '';
-  #until = 0;
-  constructor(
-    private readonly d: PeerTransferDeps,
-    private readonly url: string,
-  ) {}
-  async token(): Promise<string> {
-    if (Date.now() < this.#until - 30_000) return this.#token;
-    const key = await federationSigningKey(this.d.db, this.d.box);
-    const res = await this.d.outbound.fetch(this.url, { method: 'POST', headers: { dpop: await createDpopProof(key, { htm: 'POST', htu: this.url }), accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(15_000) });
-    const body = (await res.json().catch(() => ({}))) as { capability?: string; expires_in?: number; detail?: string };
-    if (!res.ok || !body.capability) throw new Error(`the source refused a capability (${res.status}${body.detail ? `: ${body.detail}` : ''})`);
-    this.#token = body.capability;
-    this.#until = Date.now() + (body.expires_in ?? 60) * 1000;
-    return this.#token;
-  }
-  /** A GET of `url` with the capability and a fresh proof for it. */
-  async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
-    const token = await this.token();
-    const key = await federationSigningKey(this.d.db, this.d.box);
-    return this.d.outbound.fetch(url, { headers: { ...headers, authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { htm: 'GET', htu: url, accessToken: token }) }, redirect: 'error' });
-  }
-}
 
 class PeerCopyState implements CopyStateStore {
   constructor(
@@ -124,12 +92,18 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signa
     } finally {
       await to.close();
     }
+    // Null: withdrawn meanwhile (nothing created; see below).
+    const tenancy = await establishTenancy(d, row, manifest, caps, urls, cluster);
+    failpoint('peer-transfers.tenancy-created'); // a crash between the tenancy's creation and `pulled`
     const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
-    const jwt = await signMessage(VERIFIED_TYP, { iss: d.publicUrl, aud: row.peer, transfer_id: row.id, manifest_sha256: row.manifestSha256!, files: manifest.files.length, bytes }, await federationSigningKey(d.db, d.box));
+    const gatewayUrl = tenancy ? gatewayUrlOf(d.publicUrl, tenancy.slug) : null;
+    const jwt = gatewayUrl
+      ? await signMessage(VERIFIED_TYP, { iss: d.publicUrl, aud: row.peer, transfer_id: row.id, manifest_sha256: row.manifestSha256!, files: manifest.files.length, bytes, gateway_url: gatewayUrl }, await federationSigningKey(d.db, d.box))
+      : null;
     const pulled = await d.db.transaction(async (tx) => {
       const [current] = await tx.select().from(peerTransfers).where(eq(peerTransfers.id, row.id)).for('update');
-      if (current?.state !== 'pulling') return current ?? row; // withdrawn meanwhile: see below
-      return setState(tx, current, 'pulled', 'peer-transfer.pulled', { outgoingJwt: jwt, attempts: 0, nextAttemptAt: new Date(), lastError: null }, { files: manifest.files.length, bytes, manifestSha256: row.manifestSha256! });
+      if (current?.state !== 'pulling' || !jwt) return current ?? row; // withdrawn meanwhile: see below
+      return setState(tx, current, 'pulled', 'peer-transfer.pulled', { outgoingJwt: jwt, attempts: 0, nextAttemptAt: new Date(), lastError: null }, { files: manifest.files.length, bytes, manifestSha256: row.manifestSha256!, tenancy: tenancy!.id, gatewayUrl });
     });
     // Withdrawn while this pull ran: what it copied after the withdrawal removed the rest goes too.
     if (pulled.state === 'cancelled') await removePulledFiles(d, pulled);

@@ -36,7 +36,7 @@ const PeerTransferOut = z
     id: z.string(),
     side: z.enum(['source', 'target']),
     peer: z.string(),
-    state: z.enum(['rejected', 'offering', 'offered', 'accepted', 'refused', 'cancelled', 'packaged', 'verified', 'pulling', 'pulled', 'failed']),
+    state: z.enum(['rejected', 'offering', 'offered', 'accepted', 'refused', 'cancelled', 'packaged', 'verified', 'switched', 'pulling', 'pulled', 'failed', 'completed']),
     tenancy: z.string().nullable(),
     targetCoop: z.string(),
     targetCluster: z.string(),
