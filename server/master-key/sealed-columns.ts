@@ -16,6 +16,7 @@ import { label as memberExportLabel } from '../transfers/member-export.js';
 import { label as federationKeyLabel } from '../federation/keys.js';
 import { label as witnessKeyLabel } from '../federation/witness-key.js';
 import { tenancyContentLabel as peerTransferContentLabel } from '../peer-transfers/table.js';
+import { forwardSecretLabel } from '../forwarding/service.js';
 import { databaseUrlLabel as greenlightDatabaseUrlLabel, secretKeyBaseLabel as greenlightKeyLabel } from '../greenlight/frontends.js';
 
 export interface SealedColumn {
@@ -47,4 +48,5 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { table: 'greenlight_frontends', column: 'database_url_sealed', key: ['id'], label: (r) => greenlightDatabaseUrlLabel(r.id!) },
   { table: 'greenlight_frontends', column: 'secret_key_base_sealed', key: ['id'], label: (r) => greenlightKeyLabel(r.id!) },
   { table: 'peer_transfers', column: 'tenancy_content_sealed', key: ['id'], label: (r) => peerTransferContentLabel(r.id!) },
+  { table: 'tenancy_forwards', column: 'secret_sealed', key: ['tenancy_id'], label: (r) => forwardSecretLabel(r.tenancy_id!) },
 ];
