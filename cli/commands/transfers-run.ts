@@ -18,6 +18,7 @@ const shortTime = (iso: string) => iso.replace(/:00\.000Z$/, 'Z').replace(/\.000
 /** Why a transfer waits, as `run` prints it. */
 export function waitingText(r: Advanced): string {
   if (r.waiting === 'freeze-date' && r.until) return `freeze-date ${shortTime(r.until)}`;
+  if (r.waiting === 'peer') return 'the target instance (it pulls and verifies the package)';
   if (r.waiting === 'notice-delivery') return `notice not delivered to ${r.undelivered} member${r.undelivered === 1 ? '' : 's'}`;
   return r.waiting ?? '';
 }

@@ -75,3 +75,18 @@ export function jsonContent<T extends z.ZodType>(schema: T, description: string)
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { content: { 'application/json': { schema } }, required: true };
 }
+
+/** Date.parse takes 30 February for 2 March: the calendar date and the clock must exist as written. */
+function realDateTime(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const [hh, mm] = v.slice(11, 16).split(':').map(Number) as [number, number];
+  return !Number.isNaN(Date.parse(v)) && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d && hh < 24 && mm < 60;
+}
+
+/** A planned freeze (a weekend cut-over): ISO 8601 with a time zone, a date and time that exist. */
+export const FreezeAtIn = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)$/, 'must be an ISO 8601 date and time with a time zone, e.g. 2026-12-31T20:00Z')
+  .refine(realDateTime, { message: 'no such date and time' })
+  .optional()
+  .openapi({ description: 'Planned freeze date and time (e.g. a weekend cut-over), at least noticeDays from now; the freeze still waits until every member has had the full notice' });

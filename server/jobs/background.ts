@@ -14,7 +14,8 @@ import { BACKCHANNEL_LOGOUT_JOB, deliverLogout } from '../oidc/backchannel.js';
 import { OIDC_PREFIX } from '../oidc/provider.js';
 import { deliverDue, smtpTransport } from '../mail/outbox.js';
 import { ensurePeriodic } from './queue.js';
-import { advanceDueTransfers } from '../transfers/execute.js';
+import { advanceDueTransfers, DEFAULT_TIMING } from '../transfers/execute.js';
+import { peerSteps } from '../peer-transfers/steps.js';
 import { transfersHeldByHandovers } from '../handovers/held.js';
 import { runDueWaves } from '../handovers/wave-runner.js';
 import { transferDeps } from '../transfers/deps.js';
@@ -50,6 +51,10 @@ export interface BackgroundDeps {
 
 export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }: BackgroundDeps): Record<string, JobHandler> {
   const smtp = config.smtpUrl ? smtpTransport(config.smtpUrl) : undefined;
+  // Built once per worker: the resolver keeps peers' chains until they expire, across the job's runs every 5 s.
+  const peers = config.publicUrl
+    ? { db, box, publicUrl: config.publicUrl, outbound, resolver: new TrustChainResolver(outbound), transfer: transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) }
+    : undefined;
   const transfers = signer
     ? {
         db,
@@ -62,11 +67,9 @@ export function jobHandlers({ db, box, config, signer, outbound, log: baseLog }:
         heldTransfers: transfersHeldByHandovers,
         ...(config.transferTiming ? { timing: config.transferTiming } : {}),
         ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+        // Transfers to another instance: the package, the wait for the target, the switch with forwarding.
+        ...(peers ? { peerSteps: peerSteps(peers, { ...DEFAULT_TIMING, ...config.transferTiming }.sourceGraceMs) } : {}),
       }
-    : undefined;
-  // Built once per worker: the resolver keeps peers' chains until they expire, across the job's runs every 5 s.
-  const peers = config.publicUrl
-    ? { db, box, publicUrl: config.publicUrl, outbound, resolver: new TrustChainResolver(outbound), transfer: transferDeps(db, { transferMinNoticeDays: config.transferMinNoticeDays ?? 30 }) }
     : undefined;
   return {
     // Transfers past their freeze date, and any interrupted mid-way, are moved on (leased: one process at a time).

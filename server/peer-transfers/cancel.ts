@@ -13,6 +13,7 @@ import { CANCEL_TYP, signMessage, type CancelClaims, type Manifest } from '../..
 import { PARTIAL_SUFFIX } from '../transfers/copy.js';
 import { setState } from './outgoing.js';
 import { deliverOutgoing } from './outbox.js';
+import { endLifecycle } from './lifecycle-link.js';
 import { removeArrivedTenancy } from './tenancy-arrival.js';
 import { peerTransferFiles, peerTransfers } from './table.js';
 import type { Peer } from './peer.js';
@@ -30,6 +31,7 @@ export async function cancelPeerTransfer(d: PeerTransferDeps, actor: Principal, 
     if (!current) throw problems.preconditionFailed('(changed meanwhile)');
     // An offer never delivered needs no message: the target never heard of it.
     const tell = current.state !== 'offering';
+    await endLifecycle(tx, current.id, 'cancelled', 'transfer.cancel', undefined, actor);
     return setState(tx, current, 'cancelled', 'peer-transfer.cancel', { outgoingJwt: tell ? jwt : null, attempts: 0, nextAttemptAt: tell ? new Date() : null, lastError: null }, {}, actor);
   });
   return deliverOutgoing(d, cancelled);

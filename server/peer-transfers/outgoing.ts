@@ -23,7 +23,8 @@ import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { freshCopy, OFFER_TYP, offerDigest, signMessage, type AnswerClaims, type OfferClaims } from '../../federation/transfer-messages.js';
 import { resolvePeer, type Peer, type PeerCoop } from './peer.js';
 import { postMessage, retryDelayMs } from './delivery.js';
-import { peerTransfers, type PeerAnswer } from './table.js';
+import { peerTransfers, type PeerAnswer, type StatedTarget } from './table.js';
+import { acceptedByTarget, endLifecycle, startNoticeIfApproved } from './lifecycle-link.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
 export interface OfferInput {
@@ -38,6 +39,8 @@ export interface OfferInput {
   /** SHA-256 of the Art. 28 processing agreement with the target co-op */
   processingAgreement: string;
   noticeDays: number;
+  /** a planned freeze date and time; the freeze still waits for every member's full notice */
+  freezeAt?: Date | null;
 }
 
 const conflict = (detail: string) => problems.conflict('peer-transfer-state', detail);
@@ -95,6 +98,9 @@ export async function offerTransfer(d: PeerTransferDeps, actor: Principal, input
   if (!coop) throw problems.validation([{ path: 'targetCoop', message: `${peer.entityId} hosts no co-op "${input.targetCoop}"` }]);
   const cluster = coop.clusters.find((c) => c.slug === input.targetCluster);
   if (!cluster) throw problems.validation([{ path: 'targetCluster', message: `co-op "${coop.slug}" at ${peer.entityId} has no cluster "${input.targetCluster}"` }]);
+  // The notice cannot reach anyone before now: a planned freeze sooner than the notice period is refused here.
+  if (input.freezeAt && input.freezeAt.getTime() < now.getTime() + input.noticeDays * 86_400_000)
+    throw problems.validation([{ path: 'freezeAt', message: `must be at least the notice period (${input.noticeDays} days) from now` }]);
   const id = uuidv7();
   const evidence: TransferEvidence = { ...input.evidence, dpfListed: coop.dpf_listed, pipedaSubject: coop.pipeda_subject };
   const decision = decideOnStatedFacts(d, id, actor.accountId, sourceCoop.legalRegime, tenancy, coop, cluster.country, evidence, input.noticeDays, now);
@@ -133,8 +139,42 @@ export async function offerTransfer(d: PeerTransferDeps, actor: Principal, input
     offerJwt = await signMessage(OFFER_TYP, claims, await federationSigningKey(d.db, d.box), now.getTime());
     digest = offerDigest({ ...claims, iat: 0, exp: 0, jti: '' });
   }
+  const statedTarget: StatedTarget = {
+    coopName: coop.name,
+    jurisdiction: coop.jurisdiction,
+    legalRegime: coop.legal_regime,
+    dpfListed: coop.dpf_listed,
+    pipedaSubject: coop.pipeda_subject,
+    clusterCountry: cluster.country,
+    contactEmail: coop.contact_email ?? null,
+  };
   const row = await mapUniqueViolation(
     () => d.db.transaction(async (tx) => {
+    // The lifecycle members and admins see (approvals, notice, objections, freeze): checked by the rules just now.
+    const [lifecycle] = await tx
+      .insert(transfers)
+      .values({
+        id,
+        tenancyId: tenancy.id,
+        sourceCoopId: tenancy.coopId,
+        sourceClusterId: tenancy.clusterId,
+        peer: peer.entityId,
+        state: allowed ? 'checked' : 'rejected',
+        requestedBy: actor.accountId,
+        evidence,
+        noticeDays: input.noticeDays,
+        freezeAt: input.freezeAt ?? null,
+        lastDecision: decision,
+      })
+      .returning();
+    await appendAudit(tx, {
+      actor,
+      action: 'transfer.create',
+      subject: { type: 'transfer', id },
+      after: { tenancy: tenancy.id, sourceCoop: tenancy.coopId, sourceCluster: tenancy.clusterId, peer: peer.entityId, targetCoop: coop.slug, targetCluster: cluster.slug, state: lifecycle!.state, noticeDays: input.noticeDays, ...(input.freezeAt ? { freezeAt: input.freezeAt.toISOString() } : {}) },
+      details: { dataProtection: { ...decision } as unknown as AuditValue },
+      evidence: evidenceHashes(evidence),
+    });
     const [created] = await tx
       .insert(peerTransfers)
       .values({
@@ -150,6 +190,7 @@ export async function offerTransfer(d: PeerTransferDeps, actor: Principal, input
         decision,
         targetCoop: coop.slug,
         targetCluster: cluster.slug,
+        statedTarget,
         offerJwt,
         offerSha256: digest,
         nextAttemptAt: allowed ? now : null,
@@ -193,12 +234,19 @@ export async function deliverOffer(d: PeerTransferDeps, row: PeerTransfer, known
     if (outcome.retry)
       return update(tx, current, { attempts: current.attempts + 1, nextAttemptAt: new Date(now.getTime() + retryDelayMs(current.attempts + 1)), lastError: outcome.detail });
     const answer: PeerAnswer = { decision: 'refused', policyIds: outcome.policyIds, reasons: [outcome.detail], approver: current.peer, at: now.toISOString() };
+    await endLifecycle(tx, current.id, 'rejected', 'transfer.reject', refusalDecision(current, outcome.policyIds, [outcome.detail], now));
     return setState(tx, current, 'refused', 'peer-transfer.refused', { answer, attempts: current.attempts + 1, nextAttemptAt: null, lastError: outcome.detail }, { policyIds: outcome.policyIds.join(',') });
   });
 }
 
 /** The target's signed answer to our offer. Idempotent: the same answer again changes nothing. */
 export async function receiveAnswer(d: PeerTransferDeps, peer: Peer, a: AnswerClaims): Promise<PeerTransfer> {
+  const row = await recordAnswer(d, peer, a);
+  if (row.state === 'accepted') await startNoticeIfApproved(d, row.id);
+  return row;
+}
+
+async function recordAnswer(d: PeerTransferDeps, peer: Peer, a: AnswerClaims): Promise<PeerTransfer> {
   const now = d.transfer.now?.() ?? new Date();
   return d.db.transaction(async (tx) => {
     const [row] = await tx
@@ -214,7 +262,10 @@ export async function receiveAnswer(d: PeerTransferDeps, peer: Peer, a: AnswerCl
     }
     if (row.state !== 'offering' && row.state !== 'offered') throw conflict(`a ${row.state} transfer takes no answer`);
     const answer: PeerAnswer = { decision: a.decision, ...(a.cluster ? { cluster: a.cluster } : {}), policyIds: a.policy_ids, reasons: a.reasons, approver: a.approver, at: now.toISOString() };
-    if (a.decision === 'refused') return setState(tx, row, 'refused', 'peer-transfer.refused', { answer, nextAttemptAt: null }, { policyIds: a.policy_ids.join(',') });
+    if (a.decision === 'refused') {
+      await endLifecycle(tx, row.id, 'rejected', 'transfer.reject', refusalDecision(row, a.policy_ids, a.reasons, now));
+      return setState(tx, row, 'refused', 'peer-transfer.refused', { answer, nextAttemptAt: null }, { policyIds: a.policy_ids.join(',') });
+    }
     // Accepted, perhaps on another cluster than offered: decide again on the cluster the target commits to.
     // `peer` was resolved for this message a moment ago: its metadata is what the target states now.
     const [tenancy, sourceCoop] = await Promise.all([findTenancy(tx, row.tenancyId!), findCoop(tx, row.sourceCoopId!)]);
@@ -222,10 +273,21 @@ export async function receiveAnswer(d: PeerTransferDeps, peer: Peer, a: AnswerCl
     const decision = coop
       ? decideOnStatedFacts(d, row.id, row.requestedBy!, sourceCoop!.legalRegime, tenancy!, coop, a.cluster_country!, row.evidence!, noticeDaysOf(row), now)
       : ({ ...row.decision!, decision: 'deny', policyIds: ['peer-coop-gone'], reasons: [`${peer.entityId} no longer states co-op "${row.targetCoop}"`], at: now.toISOString() } as StoredDecision);
-    if (decision.decision === 'deny')
-      return setState(tx, row, 'rejected', 'peer-transfer.reject', { answer, decision, targetCluster: a.cluster!, nextAttemptAt: null }, { dataProtection: { ...decision } as unknown as AuditValue });
-    return setState(tx, row, 'accepted', 'peer-transfer.accepted', { answer, decision, targetCluster: a.cluster!, nextAttemptAt: null }, { approver: a.approver, cluster: a.cluster!, clusterCountry: a.cluster_country! });
+    const statedTarget: StatedTarget | null = row.statedTarget ? { ...row.statedTarget, clusterCountry: a.cluster_country! } : null;
+    if (decision.decision === 'deny') {
+      await endLifecycle(tx, row.id, 'rejected', 'transfer.reject', decision);
+      return setState(tx, row, 'rejected', 'peer-transfer.reject', { answer, decision, statedTarget, targetCluster: a.cluster!, nextAttemptAt: null }, { dataProtection: { ...decision } as unknown as AuditValue });
+    }
+    const accepted = await setState(tx, row, 'accepted', 'peer-transfer.accepted', { answer, decision, statedTarget, targetCluster: a.cluster!, nextAttemptAt: null }, { approver: a.approver, cluster: a.cluster!, clusterCountry: a.cluster_country! });
+    // The target admin's approval: the transfer is approved if the source admin and the owner gave theirs.
+    await acceptedByTarget(tx, row.id);
+    return accepted;
   });
+}
+
+/** The target's refusal as the lifecycle records it: the rule ids and reasons it gave. */
+function refusalDecision(row: PeerTransfer, policyIds: string[], reasons: string[], now: Date): StoredDecision {
+  return { stage: 'check', decision: 'deny', policyIds: [...policyIds].sort(), reasons, policySetHash: row.decision?.policySetHash ?? '', registryVersion: row.decision?.registryVersion ?? '', at: now.toISOString() };
 }
 
 /** The notice the offer announced (kept in its signed terms). */

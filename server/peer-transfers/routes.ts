@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { asc, eq, gt } from 'drizzle-orm';
 import { createRoute, z } from '@hono/zod-openapi';
 import { router, type AppEnv, type Deps } from '../http/env.js';
-import { commonErrors, IdOrSlug, jsonBody, jsonContent, Timestamp, Uuid } from '../http/schemas.js';
+import { commonErrors, FreezeAtIn, IdOrSlug, jsonBody, jsonContent, Timestamp, Uuid } from '../http/schemas.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { PLATFORM, tenancyRef } from '../authz/guard.js';
 import { authorized, type Principal } from '../auth/principal.js';
@@ -81,6 +81,7 @@ const PeerTransferCreate = z
       .default({ claimedBasis: 'adequacy', sccsDocuments: [], impactAssessment: null }),
     processingAgreement: Sha256.openapi({ description: 'SHA-256 of the signed Art. 28 processing agreement with the target co-op' }),
     noticeDays: z.number().int().min(0).max(365).optional(),
+    freezeAt: FreezeAtIn,
   })
   .strict()
   .openapi('PeerTransferCreate');
@@ -208,6 +209,7 @@ export function peerTransferRoutes(deps: Deps, resolver: TrustChainResolver) {
         evidence: body.evidence,
         processingAgreement: body.processingAgreement,
         noticeDays,
+        freezeAt: body.freezeAt ? new Date(body.freezeAt) : null,
       });
       c.header('Location', `/api/v1/peer-transfers/${t.id}`);
       return c.json(out(t), 201);

@@ -46,7 +46,8 @@ import { localTarget } from './target.js';
 export { DEFAULT_TIMING, type ExecutionDeps, type ExecutionTiming } from './step-kit.js';
 
 /** Why `advanceTransfer` stopped before a final state ('operator': a failure waits for `transfers retry|resolve`). */
-export type Waiting = 'freeze-date' | 'meetings' | 'source-grace' | 'leased' | 'operator' | 'notice-delivery';
+/** 'peer': the other instance has the next move (it pulls and verifies the package; or this process cannot speak to it). */
+export type Waiting = 'freeze-date' | 'meetings' | 'source-grace' | 'leased' | 'operator' | 'notice-delivery' | 'peer';
 
 export interface Advanced {
   state: TransferState | 'missing';
@@ -133,14 +134,43 @@ async function step(deps: ExecutionDeps, t: Transfer, now: Date, runner: string)
     case 'frozen':
       return endMeetingsAndExpire(deps, t, now);
     case 'copying':
-      return copy(deps, t, runner);
+      return t.peer ? awaitPeer(deps, t) : copy(deps, t, runner);
     case 'switching':
+      if (t.peer) return switchOut(deps, t);
       return moveOn(deps, t, 'verifying', 'transfer.switch', {}, async (tx) => ({
         ...(await switchTenancy(tx, { box: deps.box, actor: SYSTEM, publicUrl: deps.publicUrl ?? '', now: new Date() }, t)),
       }));
     case 'verifying':
-      return verifyAndComplete(deps, t);
+      return t.peer ? completeAtPeer(deps, t) : verifyAndComplete(deps, t);
   }
+}
+
+/**
+ * copying, to another instance: the package of the frozen tenancy is sent; the target pulls every
+ * file and checks it against the manifest, then confirms. The source waits as long as that takes
+ * (never switching without the confirmation); the target withdrawing or failing rolls back here.
+ */
+async function awaitPeer(deps: ExecutionDeps, t: Transfer): Promise<Waiting | void> {
+  if (!deps.peerSteps) return 'peer';
+  const at = await deps.peerSteps.package(t);
+  if (at.state === 'waiting') return 'peer';
+  if (at.state === 'ended') throw new StepFailure('copy', at.reason);
+  await moveOn(deps, t, 'switching', 'transfer.copied', { details: { files: at.files, bytes: at.bytes, verifiedBy: t.peer! } });
+}
+
+/** switching -> verifying, to another instance: moved out and forwarded in one transaction, then the target is told. */
+async function switchOut(deps: ExecutionDeps, t: Transfer): Promise<Waiting | void> {
+  if (!deps.peerSteps) return 'peer';
+  const steps = deps.peerSteps;
+  await moveOn(deps, t, 'verifying', 'transfer.switch', {}, (tx) => steps.switchOut(tx, t, new Date()));
+  await steps.announce(t);
+}
+
+/** verifying -> completed, to another instance: the target verified every file before the switch; it is told (again, if a crash came between). */
+async function completeAtPeer(deps: ExecutionDeps, t: Transfer): Promise<Waiting | void> {
+  if (!deps.peerSteps) return 'peer';
+  await deps.peerSteps.announce(t);
+  await moveOn(deps, t, 'completed', 'transfer.complete', { details: { verifiedBy: t.peer! } });
 }
 
 /** notice -> frozen: the data-protection rules once more, with the notice period now behind. */

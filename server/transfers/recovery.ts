@@ -66,6 +66,8 @@ const failureDetails = (f: TransferFailure): Record<string, AuditValue> => ({
 
 /** Removes what the copy put at the target (each recording's directory); logged, not thrown, when the target cannot be reached. */
 async function removeCopies(deps: ExecutionDeps, t: Transfer): Promise<number> {
+  // Another instance removes what it pulled when the offer is withdrawn (the peer-transfers job does that).
+  if (t.peer) return 0;
   const copied = await new DbCopyState(deps.db, t.id).done();
   const dirs = new Set(copied.map((f) => recordingOfPath(f.path)?.dir).filter((d): d is string => d !== undefined));
   try {

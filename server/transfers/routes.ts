@@ -8,7 +8,7 @@ import { roomLink } from '../greenlight/transfer-move.js';
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { router, type Deps } from '../http/env.js';
-import { IdOrSlug, IfMatchHeader, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
+import { FreezeAtIn, IdOrSlug, IfMatchHeader, Timestamp, Uuid, commonErrors, jsonBody, jsonContent } from '../http/schemas.js';
 import { etagOf, requireIfMatch } from '../http/etag.js';
 import { PageQuery, decodeCursor, page, pageSchema } from '../http/pagination.js';
 import { ProblemError, problems } from '../http/problem.js';
@@ -26,6 +26,7 @@ import { freezeNotBefore, memberNotices, reachOf, undeliverable, type NoticeReac
 import { sourceDeletionDue } from './source-deletion.js';
 import {
   approveTransfer,
+  refuseTargetApprovalHere,
   cancelTransfer,
   checkTransfer,
   createTransfer,
@@ -56,13 +57,6 @@ const Evidence = z
   .strict()
   .openapi('TransferEvidence', { description: 'What the transfer rests on; documents as their SHA-256' });
 
-/** Date.parse takes 30 February for 2 March: the calendar date and the clock must exist as written. */
-function realDateTime(v: string): boolean {
-  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
-  const [hh, mm] = v.slice(11, 16).split(':').map(Number) as [number, number];
-  return !Number.isNaN(Date.parse(v)) && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d && hh < 24 && mm < 60;
-}
-
 const TransferCreate = z
   .object({
     tenancy: IdOrSlug,
@@ -70,12 +64,7 @@ const TransferCreate = z
     targetCluster: IdOrSlug.openapi({ description: 'A cluster of the target co-op, id or slug' }),
     evidence: Evidence.default({ claimedBasis: 'adequacy', dpfListed: false, pipedaSubject: false, sccsDocuments: [], impactAssessment: null }),
     noticeDays: z.number().int().min(0).max(365).optional().openapi({ description: 'Days between notice and freeze (default: the policy minimum)' }),
-    freezeAt: z
-      .string()
-      .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)$/, 'must be an ISO 8601 date and time with a time zone, e.g. 2026-12-31T20:00Z')
-      .refine(realDateTime, { message: 'no such date and time' })
-      .optional()
-      .openapi({ description: 'Planned freeze date and time (e.g. a weekend cut-over), at least noticeDays from now; the freeze still waits until every member has had the full notice' }),
+    freezeAt: FreezeAtIn,
     targetGreenlight: IdOrSlug.nullable()
       .optional()
       .openapi({
@@ -446,6 +435,8 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
     async (c) => {
       const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.approve');
       const { as } = c.req.valid('json');
+      // Before the policies: nobody here holds the target's role, and the caller is told where it is.
+      if (as === 'target_admin') refuseTargetApprovalHere(t);
       const actor = await approverFor(c.var.principal, t, as);
       requireIfMatch(c.req.valid('header')['if-match'], t);
       await greenlightAtNotice(db, box, t);

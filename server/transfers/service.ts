@@ -284,8 +284,7 @@ export async function approveTransfer(db: Db, actor: Principal, t: Transfer, rol
     return await db.transaction(async (tx) => {
       const [current] = await tx.select().from(transfers).where(eq(transfers.id, t.id)).for('update');
       if (!current || current.state !== 'checked') throw conflict(`a ${current?.state ?? t.state} transfer cannot be approved; check it first`);
-      if (current.peer && role === 'target_admin')
-        throw conflict(`the target's admin approves on the target instance (${current.peer}), by accepting the offer there`);
+      if (role === 'target_admin') refuseTargetApprovalHere(current);
       const existing = await tx.select().from(transferApprovals).where(eq(transferApprovals.transferId, t.id));
       if (existing.some((a) => a.role === role)) throw alreadyApproved(role);
       const mine = existing.find((a) => a.accountId === actor.accountId);
@@ -300,6 +299,11 @@ export async function approveTransfer(db: Db, actor: Principal, t: Transfer, rol
     if (pgConstraint(e) === 'transfer_approvals_one_per_person') throw sameApprover('in another role');
     throw alreadyApproved(role);
   }
+}
+
+/** The target admin of a transfer to another instance approves there, by accepting the offer: never here. */
+export function refuseTargetApprovalHere(t: Pick<Transfer, 'peer'>): void {
+  if (t.peer) throw conflict(`the target's admin approves on the target instance (${t.peer}), by accepting the offer there`);
 }
 
 /**
@@ -347,6 +351,8 @@ export async function objectToTransfer(db: Db, actor: Principal, t: Transfer): P
 
 export async function cancelTransfer(db: Db, actor: Principal, t: Transfer): Promise<Transfer> {
   if (!['draft', 'checked', 'approved', 'notice'].includes(t.state)) throw conflict(`a ${t.state} transfer cannot be cancelled`);
+  // The target instance must be told: the protocol's withdrawal cancels both (server/peer-transfers/cancel.ts).
+  if (t.peer) throw conflict(`this transfer goes to another instance (${t.peer}); withdraw it with POST /peer-transfers/${t.id}/cancel, which tells the target`);
   return db.transaction((tx) => transition(tx, actor, t, 'cancelled', 'transfer.cancel'));
 }
 

@@ -22,6 +22,15 @@ import type { Transfer } from './service.js';
 import type { Db } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { localTarget } from './target.js';
+import { peerTransfers } from '../peer-transfers/table.js';
+
+/** The files the target holds: those the copy recorded, or (another instance) those the package's manifest named and the target verified. */
+async function copiedFiles(db: Db, t: Transfer): Promise<Array<{ path: string; size: number; sha256: string }>> {
+  if (!t.peer) return db.select({ path: transferFiles.path, size: transferFiles.size, sha256: transferFiles.sha256 }).from(transferFiles).where(eq(transferFiles.transferId, t.id));
+  const [row] = await db.select({ manifest: peerTransfers.manifest }).from(peerTransfers).where(eq(peerTransfers.id, t.id));
+  if (!row?.manifest) throw new Error(`transfer ${t.id} to ${t.peer} has no package on record; nothing is deleted`);
+  return (JSON.parse(row.manifest) as { files: Array<{ path: string; size: number; sha256: string }> }).files;
+}
 
 /** When the source copy of a completed transfer may be deleted. */
 export function sourceDeletionDue(t: Pick<Transfer, 'state' | 'stateSince'>, graceMs: number): Date | null {
@@ -30,7 +39,7 @@ export function sourceDeletionDue(t: Pick<Transfer, 'state' | 'stateSince'>, gra
 
 export async function deleteAtSource(deps: { db: Db; box: SecretBox; outbound: Outbound }, actor: Principal, t: Transfer): Promise<void> {
   const { db, box } = deps;
-  const files = await db.select({ path: transferFiles.path, size: transferFiles.size, sha256: transferFiles.sha256 }).from(transferFiles).where(eq(transferFiles.transferId, t.id));
+  const files = await copiedFiles(db, t);
   const copied = files.map((f) => {
     const r = recordingOfPath(f.path);
     if (!r) throw new Error(`${f.path} is not under a recording tree: this transfer's files predate the recording trees; delete its source copy by hand`);

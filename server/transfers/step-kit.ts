@@ -24,7 +24,22 @@ export interface ExecutionTiming {
 
 export const DEFAULT_TIMING: ExecutionTiming = { meetingGraceMs: 30 * 60_000, sourceGraceMs: 14 * 86_400_000, leaseMs: 60_000 };
 
+/**
+ * The steps of a transfer to another instance that the protocol carries out (built by
+ * server/peer-transfers/steps.ts, given here so this module needs nothing of the protocol's).
+ */
+export interface PeerSteps {
+  /** Once frozen: sends the package if not yet sent; where the target is with it. */
+  package(t: Transfer): Promise<{ state: 'waiting' } | { state: 'verified'; files: number; bytes: number } | { state: 'ended'; reason: string }>;
+  /** In the switch's transaction: the tenancy is moved out, its gateway calls forwarded to the target's gateway. */
+  switchOut(tx: Tx, t: Transfer, now: Date): Promise<Record<string, AuditValue>>;
+  /** After the switch committed: the target is told (retried until it takes it); idempotent. */
+  announce(t: Transfer): Promise<void>;
+}
+
 export interface ExecutionDeps extends TransferDeps {
+  /** Transfers to another instance; without it such a transfer waits at its freeze ('peer'). */
+  peerSteps?: PeerSteps;
   db: Db;
   box: SecretBox;
   log: Logger;

@@ -25,11 +25,11 @@ export interface SwitchOutcome {
   recordingsFromFormerClusters: number;
 }
 
-export async function switchTenancy(
-  tx: Tx,
-  ctx: { box: SecretBox; actor: Principal; publicUrl: string; now: Date },
-  t: typeof transfers.$inferSelect,
-): Promise<SwitchOutcome> {
+/**
+ * Members who objected stay out of the move: each gets an Art. 20 export of what the tenancy held of
+ * them, and their membership ends. Returns whose, with the roles they had (to give back on a roll back).
+ */
+export async function leaveOutObjectors(tx: Tx, ctx: { box: SecretBox; actor: Principal; publicUrl: string; now: Date }, t: typeof transfers.$inferSelect) {
   const leftOut = await tx
     .select({ accountId: transferObjections.accountId, role: memberships.role })
     .from(transferObjections)
@@ -38,6 +38,16 @@ export async function switchTenancy(
   const objectors = leftOut.map((o) => o.accountId);
   for (const id of objectors) await createMemberExport(tx, ctx, t, id);
   if (objectors.length) await tx.delete(memberships).where(and(eq(memberships.tenancyId, t.tenancyId), inArray(memberships.accountId, objectors)));
+  return leftOut;
+}
+
+export async function switchTenancy(
+  tx: Tx,
+  ctx: { box: SecretBox; actor: Principal; publicUrl: string; now: Date },
+  t: typeof transfers.$inferSelect,
+): Promise<SwitchOutcome> {
+  const leftOut = await leaveOutObjectors(tx, ctx, t);
+  const objectors = leftOut.map((o) => o.accountId);
 
   // An account moves with the tenancy when the source co-op holds it for this
   // tenancy only: no other membership, no standing role beyond this tenancy.
