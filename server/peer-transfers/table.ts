@@ -144,6 +144,11 @@ export const peerTransferFiles = pgTable(
     size: bigint('size', { mode: 'number' }).notNull(),
     sha256: text('sha256').notNull(),
     doneAt: timestamp('done_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /**
+     * Set once the file was rewritten here (a metadata.xml, its playback links for this instance): the
+     * SHA-256 the source signed, checked before the rewrite; size and sha256 are the rewritten file's.
+     */
+    sourceSha256: text('source_sha256'),
   },
   (t) => [primaryKey({ columns: [t.transferId, t.path] })],
 );

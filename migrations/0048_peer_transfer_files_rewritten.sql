@@ -1,0 +1,1 @@
+ALTER TABLE "peer_transfer_files" ADD COLUMN "source_sha256" text;
