@@ -11,6 +11,7 @@ import type { TransferEvidence } from '../transfers/facts.js';
 import type { StoredDecision } from '../transfers/table.js';
 import type { CopyProgress } from '../transfers/copy.js';
 import type { OfferSummary } from '../../federation/transfer-messages.js';
+import type { CosignedCheckpoint, PeerReceiptJws } from '../../federation/peer-receipt.js';
 
 export type PeerTransferSide = 'source' | 'target';
 
@@ -109,6 +110,14 @@ export const peerTransfers = pgTable(
     targetGatewayUrl: text('target_gateway_url'),
     /** At the target while it pulls: files and bytes done of the manifest's, the rate, the time left. */
     progress: jsonb('progress').$type<CopyProgress & { at: string }>(),
+    /**
+     * After the switch, what the receipt is made of as it comes together (receipt.ts): this instance's
+     * checkpoint cosigned by the other (own), the other's cosigned by this one (peer), and at the
+     * target what the source stated for the summary (its approvals and policy-set hash).
+     */
+    receiptParts: jsonb('receipt_parts').$type<ReceiptParts>(),
+    /** The receipt, signed by both instances (federation/peer-receipt.ts); kept on both sides, never changed. */
+    receipt: jsonb('receipt').$type<PeerReceiptJws>(),
     /** The latest message this side owes the other beyond offer and answer (manifest, verified), retried like them. */
     outgoingJwt: text('outgoing_jwt'),
     // Delivery of the message this side owes the other (the offer, or the answer): retried with backoff.
@@ -129,6 +138,14 @@ export const peerTransfers = pgTable(
       .where(sql`side = 'source' and state in ('offering', 'offered', 'accepted', 'packaged', 'verified', 'switched')`),
   ],
 );
+
+/** The parts of a receipt each side gathers before it is signed. */
+export interface ReceiptParts {
+  own?: CosignedCheckpoint;
+  peer?: CosignedCheckpoint;
+  approvals?: Array<{ role: string; ref: string }>;
+  policySetHash?: string;
+}
 
 /** The states in which a source's transfer still holds its tenancy (the index above). */
 export const ACTIVE_AT_SOURCE = ['offering', 'offered', 'accepted', 'packaged', 'verified', 'switched'] as const;
