@@ -122,7 +122,7 @@ export class ApiClient {
     const text = await res.text();
     const body = opts.text && res.ok ? text : text ? safeJson(text) : undefined;
     if (res.status === 401 && !token) throw new CliError('not logged in: run `meetplane login`, or pass --token / set MEETPLANE_TOKEN');
-    if (!res.ok) throw new CliError(problemLine(res.status, body));
+    if (!res.ok) throw new CliError(problemLine(res.status, body), 1, res.status);
     return { status: res.status, body: body as T, etag: res.headers.get('etag') ?? undefined };
   }
 }

@@ -5,6 +5,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    /** the HTTP status of the server's refusal, when it was one */
+    readonly status?: number,
   ) {
     super(message);
   }

@@ -130,3 +130,20 @@ export function progressLine(t: WatchedTransfer): string {
   const text = counts(p, t.state === 'copying');
   return `${stateText(t)}: ${text.recordings}, ${text.bytes}`;
 }
+
+/** A transfer from another instance, as the target follows it (GET /api/v1/peer-transfers/{id}). */
+export interface WatchedPeerTransfer {
+  state: string;
+  progress?: (Omit<TransferProgress, 'recordingsDone' | 'recordingsTotal' | 'at'> & { at?: string }) | null;
+}
+
+/** The states a transfer between instances ends in at the target: completed, or not taken. */
+export const PEER_FINAL_STATES: ReadonlySet<string> = new Set(['completed', 'cancelled', 'failed', 'refused', 'rejected']);
+
+/** "pulling: 12/40 files, 1.1/5.2 MB, 4.2 MB/s, ETA 1m05s" (rate and ETA while pulling). */
+export function peerProgressLine(t: WatchedPeerTransfer): string {
+  const p = t.progress;
+  if (!p) return t.state;
+  const pulling = t.state === 'pulling';
+  return `${t.state}: ${p.filesDone}/${p.filesTotal} files, ${[formatBytePair(p.bytesDone, p.bytesTotal), ...(pulling ? [formatRate(p.bytesPerSecond), formatEta(p.etaSeconds)] : [])].join(', ')}`;
+}

@@ -70,9 +70,12 @@ export function peerTransfersCommand(globals: Globals): Command {
     .option('--sccs <file...>', 'signed standard contractual clauses (sent as SHA-256)')
     .option('--tia <file>', 'the transfer impact assessment (sent as SHA-256)')
     .option('--notice-days <n>', 'days of notice members get before the freeze')
-    .action(async (o: { tenancy: string; peer: string; to: string; cluster: string; agreement: string; basis: string; sccs?: string[]; tia?: string; noticeDays?: string }) => {
+    .option('--freeze-at <time>', 'planned freeze date and time, ISO 8601 (e.g. 2026-12-31T20:00Z): at least the notice period from now')
+    .action(async (o: { tenancy: string; peer: string; to: string; cluster: string; agreement: string; basis: string; sccs?: string[]; tia?: string; noticeDays?: string; freezeAt?: string }) => {
       const notice = o.noticeDays === undefined ? undefined : Number(o.noticeDays);
       if (notice !== undefined && !Number.isInteger(notice)) throw new CliError('--notice-days must be a whole number', 2);
+      const freezeAt = o.freezeAt === undefined ? undefined : new Date(o.freezeAt);
+      if (freezeAt && Number.isNaN(freezeAt.getTime())) throw new CliError('--freeze-at must be a date and time, e.g. 2026-12-31T20:00Z', 2);
       const body = {
         tenancy: o.tenancy,
         peer: o.peer,
@@ -81,6 +84,7 @@ export function peerTransfersCommand(globals: Globals): Command {
         processingAgreement: sha256File('--agreement', o.agreement),
         evidence: { claimedBasis: o.basis, sccsDocuments: (o.sccs ?? []).map((f) => sha256File('--sccs', f)), impactAssessment: o.tia ? sha256File('--tia', o.tia) : null },
         ...(notice !== undefined ? { noticeDays: notice } : {}),
+        ...(freezeAt ? { freezeAt: freezeAt.toISOString() } : {}),
       };
       const t = (await client().request<PeerTransfer>('POST', '/peer-transfers', { body })).body;
       show(t);

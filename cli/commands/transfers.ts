@@ -8,7 +8,7 @@ import { ApiClient, ruleLines, type RuleWords } from '../client.js';
 import { CliError } from '../errors.js';
 import { printJson, printRecord, printTable } from '../output.js';
 import { resolveConnection } from '../settings.js';
-import { isFinal, progressLine, renderProgress, type TransferProgress } from '../progress.js';
+import { isFinal, PEER_FINAL_STATES, peerProgressLine, progressLine, renderProgress, type TransferProgress, type WatchedPeerTransfer } from '../progress.js';
 import { printVerified, verifyOrFail } from './receipts.js';
 import { transfersRunCommand } from './transfers-run.js';
 
@@ -19,7 +19,10 @@ interface TransferStatus {
   state: string;
   tenancyId: string;
   sourceCoopId: string;
+  /** null when the target is another instance (`peer`) */
   targetCoopId: string;
+  peer?: string | null;
+  peerTransfer?: { state: string; attempts: number; nextAttemptAt: string | null; lastError: string | null } | null;
   freezeNotBefore: string | null;
   progress?: TransferProgress | null;
   decision: { decision: string; policyIds: string[]; reasons: string[]; rules?: RuleWords[] } | null;
@@ -89,7 +92,18 @@ export function transfersCommand(globals: Globals): Command {
   const client = () => new ApiClient(resolveConnection(globals() as { url?: string; token?: string }));
   const show = (t: TransferStatus) => {
     if (globals().json) return printJson(t);
-    printRecord({ id: t.id, state: t.state, tenancy: t.tenancyId, targetCoop: t.targetCoopId, freezeNotBefore: t.freezeNotBefore });
+    printRecord({
+      id: t.id,
+      state: t.state,
+      tenancy: t.tenancyId,
+      ...(t.peer ? { targetInstance: t.peer } : { targetCoop: t.targetCoopId }),
+      freezeNotBefore: t.freezeNotBefore,
+      ...(t.peerTransfer
+        ? {
+            protocol: `${t.peerTransfer.state}${t.peerTransfer.state === 'packaged' ? ' (the target pulls and verifies the package)' : ''}${t.peerTransfer.nextAttemptAt ? `, message retried at ${t.peerTransfer.nextAttemptAt} (${t.peerTransfer.attempts} attempts): ${t.peerTransfer.lastError ?? ''}` : ''}`,
+          }
+        : {}),
+    });
     if (t.decision) {
       process.stdout.write(`\ndecision: ${t.decision.decision}${t.decision.policyIds.length ? ` (${t.decision.policyIds.join(', ')})` : ''}\n`);
       if (t.decision.rules?.length) process.stdout.write(`${ruleLines(t.decision.rules).slice(1)}\n`);
@@ -245,7 +259,9 @@ export function transfersCommand(globals: Globals): Command {
 
   cmd
     .command('watch <id>')
-    .description('follow a transfer until it ends: its step and the copy (recordings, bytes, MB/s, ETA); exit 0 when completed, 4 when it ended otherwise')
+    .description(
+      'follow a transfer until it ends: its step and the copy (recordings, bytes, MB/s, ETA); at the target instance of a transfer between instances, its pull (files, bytes, MB/s, ETA); exit 0 when completed, 4 when it ended otherwise',
+    )
     .option('--interval <ms>', 'time between polls in milliseconds', '1000')
     .action(async (id: string, o: { interval: string }) => {
       const interval = Number(o.interval);
@@ -265,6 +281,24 @@ export function transfersCommand(globals: Globals): Command {
       let drawn = 0;
       let last: string | undefined;
       try {
+        // At the target instance there is no transfer here, only the protocol's side of it: follow its pull.
+        const here = await unlessAborted(api.request<TransferStatus>('GET', `/transfers/${encodeURIComponent(id)}`), stop.signal).catch((e: unknown) => {
+          if (e instanceof CliError && e.status === 404) return undefined;
+          throw e;
+        });
+        if (!here) {
+          for (;;) {
+            const p = (await unlessAborted(api.request<WatchedPeerTransfer & { id: string }>('GET', `/peer-transfers/${encodeURIComponent(id)}`), stop.signal)).body;
+            const line = json ? JSON.stringify(p) : peerProgressLine(p);
+            if (json || line !== last) out.write(line + '\n');
+            last = line;
+            if (PEER_FINAL_STATES.has(p.state)) {
+              if (p.state !== 'completed') throw new CliError(`transfer ${p.id} ended ${p.state} here, not completed`, WATCH_EXIT.notCompleted);
+              return;
+            }
+            await sleep(interval, stop.signal);
+          }
+        }
         for (;;) {
           const t = (await unlessAborted(api.request<TransferStatus>('GET', `/transfers/${encodeURIComponent(id)}`), stop.signal)).body;
           if (json) out.write(JSON.stringify(t) + '\n');

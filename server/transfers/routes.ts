@@ -42,6 +42,7 @@ import { isoOrNull } from '../time.js';
 import { outboundFor } from '../net/outbound.js';
 import { resolveTransfer, retryTransfer } from './recovery.js';
 import type { ExecutionDeps } from './step-kit.js';
+import { peerTransfers } from '../peer-transfers/table.js';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 in lower-case hex');
 const Day = z.iso.date();
@@ -199,6 +200,13 @@ const TransferStatus = TransferOut.extend({
   objections: z.array(z.object({ kind: z.string(), accountId: z.string(), at: Timestamp })),
   notices: z.object({ queued: z.number(), sent: z.number(), failing: z.number(), refused: z.number() }).openapi({ description: 'The notice mails: to send (failing: tried at least once), accepted by the mail server, refused for good' }),
   noticeDelivery: NoticeDelivery.nullable(),
+  peerTransfer: z
+    .object({ state: z.string(), attempts: z.number().int(), nextAttemptAt: Timestamp.nullable(), lastError: z.string().nullable() })
+    .nullable()
+    .openapi({
+      description:
+        "To another instance: where the protocol is (offered, accepted, packaged: the target pulls and verifies, verified, switched) and the delivery of the message owed to the target (retried while it cannot be reached); the target's pull progress is shown there (GET /peer-transfers/{id})",
+    }),
 }).openapi('TransferStatus');
 
 const AgreementIn = z
@@ -271,6 +279,14 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
   }
 
   /** The transfer as the API shows it; during the notice its freeze date counts from the members' delivery. */
+  async function peerProtocolView(id: string) {
+    const [row] = await db
+      .select({ state: peerTransfers.state, attempts: peerTransfers.attempts, nextAttemptAt: peerTransfers.nextAttemptAt, lastError: peerTransfers.lastError })
+      .from(peerTransfers)
+      .where(eq(peerTransfers.id, id));
+    return row ? { ...row, nextAttemptAt: isoOrNull(row.nextAttemptAt) } : null;
+  }
+
   async function view(t: Transfer) {
     return out(t, t.state === 'notice' ? reachOf(t, await memberNotices(db, t)) : undefined);
   }
@@ -365,6 +381,7 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
           objections: objections.map((o) => ({ kind: o.kind, accountId: o.accountId, at: o.createdAt.toISOString() })),
           notices: await outboxStatus(db, `transfer:${t.id}`),
           noticeDelivery: notices && reach ? await deliveryView(c.var.principal, t, notices, reach) : null,
+          peerTransfer: t.peer ? await peerProtocolView(t.id) : null,
         },
         200,
       );
