@@ -49,6 +49,8 @@ export const PeerReceiptSummary = z
     manifestSha256: Sha256,
     tenancySha256: Sha256,
     policySetHash: z.string().min(1).max(200),
+    /** the tenancy's BBB API at the target: where front ends point once the source stops forwarding */
+    gatewayUrl: z.string().url().max(2000),
     /** who approved, as opaque references (the source's pseudonyms, the target's approver reference) */
     approvals: z
       .array(z.object({ role: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/), ref: z.string().min(1).max(300) }).strict())
@@ -140,6 +142,17 @@ function asJws(value: unknown): PeerReceiptJws {
   const j = v as Partial<GeneralJWS> | null;
   if (!j || typeof j !== 'object' || typeof j.payload !== 'string' || !Array.isArray(j.signatures)) return fail('not a JWS in General JSON Serialization (needs "payload" and "signatures")');
   return j as PeerReceiptJws;
+}
+
+/** Whether `value` looks like a receipt between instances (its first signature's typ), to choose the verifier. */
+export function isPeerReceipt(value: unknown): boolean {
+  try {
+    const sig = asJws(value).signatures[0] as { protected?: unknown } | undefined;
+    return !!sig && protectedHeader(sig, 'the first signature').typ === PEER_RECEIPT_TYP;
+  } catch (e) {
+    if (e instanceof PeerReceiptError) return false;
+    throw e;
+  }
 }
 
 function protectedHeader(sig: { protected?: unknown; header?: unknown }, what: string): Record<string, unknown> {

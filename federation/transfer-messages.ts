@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { importJWK, jwtVerify, decodeProtectedHeader, type JWK } from 'jose';
 import { z } from 'zod';
 import { decodeTyped, signTyped, STATEMENT_ALGS, type Jwks } from './entity-statement.js';
+import { CosignedCheckpoint } from './peer-receipt.js';
 
 export const OFFER_TYP = 'transfer-offer+jwt';
 export const ANSWER_TYP = 'transfer-answer+jwt';
@@ -19,7 +20,12 @@ export const VERIFIED_TYP = 'transfer-verified+jwt';
 export const CANCEL_TYP = 'transfer-cancel+jwt';
 /** source -> target: the source switched its front ends over to the target; the tenancy goes live there */
 export const SWITCHED_TYP = 'transfer-switched+jwt';
-export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP, MANIFEST_TYP, VERIFIED_TYP, CANCEL_TYP, SWITCHED_TYP] as const;
+/**
+ * After the switch, the receipt: source -> target, the source's checkpoint cosigned by the target and
+ * its terms; target -> source, the receipt the target signed; source -> target, the receipt signed by both.
+ */
+export const RECEIPT_TYP = 'transfer-receipt+jwt';
+export const MESSAGE_TYPES = [OFFER_TYP, ANSWER_TYP, MANIFEST_TYP, VERIFIED_TYP, CANCEL_TYP, SWITCHED_TYP, RECEIPT_TYP] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 /** What a transfer endpoint accepts: the message JWT itself as the body. */
 export const MESSAGE_CONTENT_TYPE = 'application/jwt';
@@ -134,6 +140,25 @@ export type CancelClaims = z.infer<typeof cancelClaimsSchema>;
 export const switchedClaimsSchema = z.object({ ...common, manifest_sha256: Sha256 }).strict();
 export type SwitchedClaims = z.infer<typeof switchedClaimsSchema>;
 
+const ReceiptJws = z
+  .object({ payload: z.string().min(1).max(100_000), signatures: z.array(z.object({ protected: z.string().min(1).max(2000), signature: z.string().min(1).max(2000) }).strict()).max(4) })
+  .strict();
+
+/** Either the source's terms (its checkpoint, approvals and policy-set hash) or a receipt (one signature or both). */
+export const receiptClaimsSchema = z
+  .object({
+    ...common,
+    checkpoint: CosignedCheckpoint.optional(),
+    approvals: z.array(z.object({ role: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/), ref: z.string().min(1).max(300) }).strict()).min(1).max(20).optional(),
+    policy_set_hash: z.string().min(1).max(200).optional(),
+    receipt: ReceiptJws.optional(),
+  })
+  .strict()
+  .refine((m) => (m.receipt === undefined) === (m.checkpoint !== undefined && m.approvals !== undefined && m.policy_set_hash !== undefined), {
+    message: 'a receipt message carries either the terms (checkpoint, approvals, policy_set_hash) or a receipt',
+  });
+export type ReceiptClaims = z.infer<typeof receiptClaimsSchema>;
+
 /** The package's manifest as the source serves it: every file, its size and SHA-256, sorted by path. */
 export const manifestSchema = z
   .object({
@@ -145,7 +170,7 @@ export const manifestSchema = z
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
 
-const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema, [CANCEL_TYP]: cancelClaimsSchema, [SWITCHED_TYP]: switchedClaimsSchema } as const;
+const SCHEMAS = { [OFFER_TYP]: offerClaimsSchema, [ANSWER_TYP]: answerClaimsSchema, [MANIFEST_TYP]: manifestClaimsSchema, [VERIFIED_TYP]: verifiedClaimsSchema, [CANCEL_TYP]: cancelClaimsSchema, [SWITCHED_TYP]: switchedClaimsSchema, [RECEIPT_TYP]: receiptClaimsSchema } as const;
 /** The claims of a message of type T. */
 export type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
   ? OfferClaims
@@ -157,7 +182,9 @@ export type ClaimsOf<T extends MessageType> = T extends typeof OFFER_TYP
         ? VerifiedClaims
         : T extends typeof CANCEL_TYP
           ? CancelClaims
-          : SwitchedClaims;
+          : T extends typeof SWITCHED_TYP
+            ? SwitchedClaims
+            : ReceiptClaims;
 type Unsigned<C> = Omit<C, 'iat' | 'exp' | 'jti'>;
 
 export const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');

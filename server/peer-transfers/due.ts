@@ -1,5 +1,6 @@
 // What this instance still owes its peers, when it is due: an offer, an answer, a manifest or a
-// verification not yet taken (sent again), and a package still to pull (pulled, resuming). Run by
+// verification not yet taken (sent again), a package still to pull (pulled, resuming), and the
+// target's part of a receipt (its checkpoint cosigned, the summary signed). Run by
 // the background job on one process at a time.
 import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
 import { ProblemError } from '../http/problem.js';
@@ -10,6 +11,7 @@ import { peerTransfers } from './table.js';
 import { deliverOffer } from './outgoing.js';
 import { deliverOutgoing } from './outbox.js';
 import { pullTransfer } from './pull.js';
+import { owesTargetSignature, signAtTarget } from './receipt.js';
 import type { PeerTransferDeps } from './deps.js';
 
 /** `signal`: the job's lease was lost or the worker stops: a pull stops where it is (it resumes later). */
@@ -35,6 +37,7 @@ export async function deliverDueMessages(d: PeerTransferDeps, limit = 20, signal
     if (signal?.aborted) break;
     if (row.side === 'source' && row.state === 'offering') await deliverOffer(d, row);
     else if (row.side === 'target' && row.state === 'pulling') await pullTransfer(d, row, signal);
+    else if (owesTargetSignature(row)) await signAtTarget(d, row);
     else if (row.outgoingJwt) await deliverOutgoing(d, row);
     else if (row.side === 'target' && row.answerJwt) await deliverOutgoing(d, row, row.answerJwt);
   }

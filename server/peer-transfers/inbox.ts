@@ -7,10 +7,11 @@ import { decodeJwt } from 'jose';
 import { appendAudit } from '../audit/trail.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { ProblemError } from '../http/problem.js';
-import { ANSWER_TYP, CANCEL_TYP, MANIFEST_TYP, MessageError, type ClaimsOf, type MessageType, OFFER_TYP, peekMessage, sha256Hex, SWITCHED_TYP, verifyMessage, VERIFIED_TYP } from '../../federation/transfer-messages.js';
+import { ANSWER_TYP, CANCEL_TYP, MANIFEST_TYP, MessageError, type ClaimsOf, type MessageType, OFFER_TYP, peekMessage, RECEIPT_TYP, sha256Hex, SWITCHED_TYP, verifyMessage, VERIFIED_TYP } from '../../federation/transfer-messages.js';
 import { receiveManifest, receiveVerified } from './package-messages.js';
 import { receiveCancel } from './cancel.js';
 import { receiveSwitched } from './switched.js';
+import { receiveReceipt } from './receipt.js';
 import { resolvePeer, type Peer } from './peer.js';
 import { receiveOffer } from './incoming.js';
 import { receiveAnswer } from './outgoing.js';
@@ -30,6 +31,7 @@ const RECEIVERS: { [T in MessageType]: Receiver<T> } = {
   [VERIFIED_TYP]: (d, peer, m) => receiveVerified(d, peer, m),
   [CANCEL_TYP]: (d, peer, m) => receiveCancel(d, peer, m),
   [SWITCHED_TYP]: (d, peer, m) => receiveSwitched(d, peer, m),
+  [RECEIPT_TYP]: (d, peer, m) => receiveReceipt(d, peer, m),
 };
 
 const refused = (status: number, type: string, detail: string) => new ProblemError(status, type, 'Message refused', detail);

@@ -93,6 +93,9 @@ const PeerAnswerIn = z
   ])
   .openapi('PeerTransferAnswer');
 
+const PeerReceiptOut = z
+  .object({ payload: z.string(), signatures: z.array(z.object({ protected: z.string(), signature: z.string() })) })
+  .openapi('PeerTransferReceipt');
 const IdPath = z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) });
 
 /** The terms of the offer as the signed message states them (read from our stored copy). */
@@ -228,6 +231,26 @@ export function peerTransferRoutes(deps: Deps, resolver: TrustChainResolver) {
     async (c) => {
       const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.read');
       return c.json(out(t), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/peer-transfers/{id}/receipt',
+      tags: ['peer-transfers'],
+      summary: "The receipt of a transfer between instances, signed by both instances' federation keys, naming a checkpoint of each one's audit log cosigned by the other",
+      request: { params: IdPath },
+      responses: {
+        200: { description: "The receipt (JWS, General JSON Serialization; verify it with both instances' federation keys)", content: { 'application/jose+json': { schema: PeerReceiptOut } } },
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const { t } = await transferFor(c.var.principal, c.req.valid('param').id, 'transfer.read');
+      if (!t.receipt)
+        throw new ProblemError(404, 'not-found', 'Not found', `the transfer has no receipt yet (it is ${t.state} between the instances)`, { state: t.state });
+      return c.json(t.receipt, 200, { 'Content-Type': 'application/jose+json' });
     },
   );
 

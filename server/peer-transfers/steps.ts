@@ -2,7 +2,7 @@
 // (server/transfers/execute.ts, through ExecutionDeps.peerSteps): once the tenancy is frozen the
 // package is sent; the runner waits until the target confirms it verified every file; the switch
 // moves the tenancy out and forwards its gateway calls to the target's gateway for the grace period;
-// then the target is told. Each is idempotent: a runner killed anywhere does it again, once.
+// then the target is told; the transfer completes once the receipt both sign is here. Each is idempotent: a runner killed anywhere does it again, once.
 import { eq } from 'drizzle-orm';
 import type { Tx } from '../db/index.js';
 import type { Transfer } from '../transfers/service.js';
@@ -14,6 +14,7 @@ import { startForwarding } from '../forwarding/service.js';
 import type { Manifest } from '../../federation/transfer-messages.js';
 import { packageTransfer } from './package.js';
 import { announceSwitch } from './switched.js';
+import { receiptAtSource } from './receipt.js';
 import { peerTransfers } from './table.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
@@ -60,5 +61,8 @@ export function peerSteps(d: PeerTransferDeps, graceMs: number): PeerSteps {
       // Switched already: the message is in the outbox, retried by the peer-transfers job.
       if (row?.state === 'verified') await announceSwitch(d, row);
     },
+
+    // After the switch: the receipt both instances sign (receipt.ts); the transfer completes once it is stored.
+    receipt: (t: Transfer) => receiptAtSource(d, t.id),
   };
 }

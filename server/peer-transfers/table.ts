@@ -145,6 +145,8 @@ export interface ReceiptParts {
   peer?: CosignedCheckpoint;
   approvals?: Array<{ role: string; ref: string }>;
   policySetHash?: string;
+  /** At the target: the receipt as it signed it (its signature alone), which the source's must match. */
+  signed?: PeerReceiptJws;
 }
 
 /** The states in which a source's transfer still holds its tenancy (the index above). */

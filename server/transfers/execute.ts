@@ -166,11 +166,16 @@ async function switchOut(deps: ExecutionDeps, t: Transfer): Promise<Waiting | vo
   await steps.announce(t);
 }
 
-/** verifying -> completed, to another instance: the target verified every file before the switch; it is told (again, if a crash came between). */
+/**
+ * verifying -> completed, to another instance: the target verified every file before the switch; it is
+ * told (again, if a crash came between); the transfer completes once the receipt both instances signed
+ * is stored here (until then it waits for the target, 'peer').
+ */
 async function completeAtPeer(deps: ExecutionDeps, t: Transfer): Promise<Waiting | void> {
   if (!deps.peerSteps) return 'peer';
   await deps.peerSteps.announce(t);
-  await moveOn(deps, t, 'completed', 'transfer.complete', { details: { verifiedBy: t.peer! } });
+  if ((await deps.peerSteps.receipt(t)) === 'waiting') return 'peer';
+  await moveOn(deps, t, 'completed', 'transfer.complete', { details: { verifiedBy: t.peer!, receipt: 'stored' } });
 }
 
 /** notice -> frozen: the data-protection rules once more, with the notice period now behind. */

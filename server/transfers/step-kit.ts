@@ -35,6 +35,8 @@ export interface PeerSteps {
   switchOut(tx: Tx, t: Transfer, now: Date): Promise<Record<string, AuditValue>>;
   /** After the switch committed: the target is told (retried until it takes it); idempotent. */
   announce(t: Transfer): Promise<void>;
+  /** After the switch: 'stored' once the receipt signed by both instances is kept here; otherwise its part done and 'waiting'. */
+  receipt(t: Transfer): Promise<'waiting' | 'stored'>;
 }
 
 export interface ExecutionDeps extends TransferDeps {

@@ -3,7 +3,8 @@
 // members are told and may object until the freeze, the rules decide again at the freeze, and only
 // then is the package sent. A waits for B to pull and verify it, switches (the tenancy is moved out
 // of A and A's gateway forwards its calls to B's), tells B, which makes the tenancy active there.
-// A (a UK co-op) and B (a Québec co-op) on loopback, each with its own database and BBB double.
+// A (a UK co-op) and B (a Québec co-op) on loopback, each with its own database and BBB double,
+// trusting each other through a trust anchor (TA) that enrolled both (no pins).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { writeRecording } from '../support/bbb/recordings.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import type { TestServer } from '../support/server.js';
+import { runCli } from '../support/cli.js';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { decodeMasterKey } from '../../server/crypto/master-key.js';
 import { pollClusters } from '../../server/clusters/health.js';
@@ -32,7 +34,7 @@ import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
 
 type Entity = { entityId: string; thumbprint: string };
 type Person = { token: string; accountId: string };
-let a: TestServer, b: TestServer;
+let a: TestServer, b: TestServer, ta: TestServer;
 let A: Entity, B: Entity;
 let bbb: BbbPair;
 let smtp: SmtpSink;
@@ -97,8 +99,21 @@ async function recordingsVia(base: string, ref: string, secret: string): Promise
 }
 
 beforeAll(async () => {
-  [a, b] = [await startSsoServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' }), await startSsoServer({ WORKER: 'off' })];
+  [a, b, ta] = [await startSsoServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' }), await startSsoServer({ WORKER: 'off' }), await startSsoServer({ WORKER: 'off' })];
   [A, B] = [await self(a), await self(b)];
+  const TA = await self(ta);
+  for (const s of [a, b]) expect((await s.api('POST', '/api/v1/federation/anchors', { body: TA })).status).toBe(201);
+  for (const e of [A, B]) expect((await ta.api('POST', '/api/v1/federation/subordinates', { body: e })).status).toBe(201);
+  // Trusted through the anchor, each witnesses the other's log and asks the other's witness by hand
+  // (as the README shows): the receipt names both checkpoints, each cosigned by the other.
+  for (const [s, other] of [[a, b], [b, a]] as const) {
+    const logKey = (await other.api('GET', '/api/v1/audit/key')).text.trim();
+    const witness = (await other.api('GET', '/api/v1/federation/witness')).json as { vkey: string; submissionPrefix: string };
+    const log = await s.api('POST', '/api/v1/federation/witness/logs', { body: { origin: logKey.split('+')[0], vkey: logKey } });
+    expect(log.status, log.text).toBe(201);
+    const cosigner = await s.api('POST', '/api/v1/audit/witnesses', { body: { url: `${witness.submissionPrefix}/add-checkpoint`, vkey: witness.vkey } });
+    expect(cosigner.status, cosigner.text).toBe(201);
+  }
   bbb = await startBbbPair({ source: 'src-secret-18', target: 'dst-secret-18' });
   smtp = await startSmtpSink();
   uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
@@ -110,7 +125,6 @@ beforeAll(async () => {
   await pollClusters(b.database.db, box(b), { outbound: b.outbound });
   aAdmin = await coopAdminWithToken(a, uk.id);
   bAdmin = await coopAdminWithToken(b, quebec.id);
-  for (const [s, e] of [[a, B], [b, A]] as const) expect((await s.api('POST', '/api/v1/federation/peers', { body: { ...e, witness: false } })).status).toBe(201);
   const pa = peerDeps(a);
   execA = {
     ...pa.transfer,
@@ -128,7 +142,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await smtp?.close();
   await bbb?.close();
-  for (const s of [b, a]) await s?.stop();
+  for (const s of [b, a, ta]) await s?.stop();
 });
 
 describe('UK to Québec, the whole lifecycle', () => {
@@ -180,8 +194,15 @@ describe('UK to Québec, the whole lifecycle', () => {
   it('switches once B verified every file: the tenancy is moved out of A, forwarded to B, and active at B', async () => {
     await deliverDueMessages(peerDeps(b));
     expect((await a.api('GET', `/api/v1/peer-transfers/${id}`)).json.state).toBe('verified');
+    // Switched: A sent the terms of the receipt and completes only once B signed it too.
+    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
+    await deliverDueMessages(peerDeps(b)); // B signs; A countersigns and stores the receipt
     const done = await advanceTransfer(execA, id);
     expect(done.state).toBe('completed');
+    await deliverDueMessages(peerDeps(a)); // the receipt signed by both, back to B
+    const receipt = await a.api('GET', `/api/v1/peer-transfers/${id}/receipt`);
+    expect(receipt.status, receipt.text).toBe(200);
+    expect((await b.api('GET', `/api/v1/peer-transfers/${id}/receipt`, { token: bAdmin.token })).json).toEqual(receipt.json);
     const [atA] = await a.database.db.select({ state: tenancies.state }).from(tenancies).where(eq(tenancies.id, t.id));
     expect(atA!.state).toBe('moved');
     // B took the switch: the tenancy is served there now, with the same id and secret.
@@ -196,6 +217,19 @@ describe('UK to Québec, the whole lifecycle', () => {
     const forwarded = await recordingsVia(a.url, t.slug, t.bbbSecret);
     for (const r of ids) expect(forwarded).toContain(`<recordID>${r}</recordID>`);
     expect(await actionsOn(a, 'transfer', id)).toEqual(expect.arrayContaining(['transfer.copied', 'transfer.switch', 'transfer.complete']));
+  });
+
+  it('is followed with `meetplane transfers watch` on both sides: the lifecycle at A, the pull at B', async () => {
+    const atA = await runCli(['transfers', 'watch', id, '--interval', '100'], { MEETPLANE_URL: a.url, MEETPLANE_TOKEN: a.adminToken });
+    expect(atA.code, atA.stderr).toBe(0);
+    expect(atA.stdout).toContain('completed');
+    const files = t.written.length * 3; // each recording's two files and its metadata.xml
+    const atB = await runCli(['transfers', 'watch', id, '--interval', '100'], { MEETPLANE_URL: b.url, MEETPLANE_TOKEN: bAdmin.token });
+    expect(atB.code, atB.stderr).toBe(0);
+    expect(atB.stdout).toContain(`completed: ${files}/${files} files`);
+    const status = await runCli(['transfers', 'status', id], { MEETPLANE_URL: a.url, MEETPLANE_TOKEN: a.adminToken });
+    expect(status.stdout).toContain(B.entityId);
+    expect(status.stdout).toMatch(/protocol\s+switched/);
   });
 
   it('leaves the objecting member out: an export at A, no account or membership at B', async () => {
@@ -220,6 +254,8 @@ describe('after the grace period', () => {
     await deliverMail();
     expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'copying', waiting: 'peer' });
     await deliverDueMessages(peerDeps(b));
+    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
+    await deliverDueMessages(peerDeps(b)); // the receipt
     expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'completed', waiting: 'source-grace' });
     for (const w of t.written) expect(existsSync(w.dir)).toBe(true);
     const later = new Date(Date.now() + GRACE_MS + 60_000);

@@ -1,0 +1,314 @@
+// The receipt of a transfer between instances: after the switch the source sends its checkpoint
+// (cosigned by the target's witness) with its terms, the target signs the summary naming its own
+// checkpoint (cosigned by the source's witness), the source checks and countersigns it, and both keep
+// it. The source's transfer completes only once the receipt is stored. Whatever does not hold (one
+// signature, a changed summary, a checkpoint with a bad cosignature) is refused and audited, and the
+// tenancy stays served at the target. A (UK) and B (Québec) on loopback, as in lifecycle.db.test.ts,
+// pinned with witnessing on (the default).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { decodeJwt } from 'jose';
+import { startSsoServer } from '../oidc/helpers.js';
+import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
+import { writeRecording } from '../support/bbb/recordings.js';
+import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
+import type { TestServer } from '../support/server.js';
+import { runCli } from '../support/cli.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
+import { deliverDue, smtpTransport } from '../../server/mail/outbox.js';
+import { SecretBox } from '../../server/crypto/secretbox.js';
+import { decodeMasterKey } from '../../server/crypto/master-key.js';
+import { pollClusters } from '../../server/clusters/health.js';
+import { createLogger } from '../../server/logger.js';
+import { CheckpointSigner, auditOrigin } from '../../server/audit/checkpoints.js';
+import { openNote } from '../../server/audit/note.js';
+import { leafHash, verifyInclusion } from '../../server/audit/merkle.js';
+import { armFailpoint } from '../../server/failpoints.js';
+import { federationPublicKeys, federationSigningKey } from '../../server/federation/keys.js';
+import { transferDeps } from '../../server/transfers/deps.js';
+import { advanceTransfer, type ExecutionDeps } from '../../server/transfers/execute.js';
+import { tenancies } from '../../server/tenancies/table.js';
+import { TrustChainResolver } from '../../federation/trust-chain.js';
+import { MESSAGE_CONTENT_TYPE, RECEIPT_TYP, signMessage, type ReceiptClaims } from '../../federation/transfer-messages.js';
+import { signAs, summaryOf, verifyPeerReceipt, type PeerReceiptJws, type PeerReceiptSummary } from '../../federation/peer-receipt.js';
+import { deliverDueMessages } from '../../server/peer-transfers/due.js';
+import { peerSteps } from '../../server/peer-transfers/steps.js';
+import { peerTransfers } from '../../server/peer-transfers/table.js';
+import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
+
+type Entity = { entityId: string; thumbprint: string };
+type Person = { token: string; accountId: string };
+let a: TestServer, b: TestServer;
+let A: Entity, B: Entity;
+let bbb: BbbPair;
+let smtp: SmtpSink;
+let uk: { id: string };
+let ukCluster: { id: string };
+let quebec: { id: string; slug: string };
+let montreal: { id: string; slug: string };
+let aAdmin: Person, bAdmin: Person;
+const agreement = createHash('sha256').update('processing agreement, signed').digest('hex');
+const GRACE_MS = 3_600_000;
+
+const self = async (s: TestServer) => (await s.api('GET', '/api/v1/federation')).json.self as Entity;
+const box = (s: TestServer) => new SecretBox(decodeMasterKey(s.masterKey));
+const peerDeps = (s: TestServer): PeerTransferDeps => ({ db: s.database.db, box: box(s), publicUrl: s.url, outbound: s.outbound, resolver: new TrustChainResolver(s.outbound), transfer: transferDeps(s.database.db, { transferMinNoticeDays: 0 }) });
+let execA: ExecutionDeps;
+
+async function act(id: string, action: string, token: string, body?: unknown) {
+  const etag = (await a.api('GET', `/api/v1/transfers/${id}`)).headers.get('etag');
+  return a.api('POST', `/api/v1/transfers/${id}/${action}`, { token, body, headers: etag ? { 'If-Match': etag } : {} });
+}
+type Entry = { index: number; leafHash: string; json: { action: string; details?: Record<string, unknown> } };
+const entriesOn = async (s: TestServer, type: string, id: string) => (await s.api('GET', `/api/v1/audit/entries?subjectType=${type}&subject=${id}&limit=200`)).json.items as Entry[];
+const actionsOn = async (s: TestServer, type: string, id: string) => (await entriesOn(s, type, id)).map((e) => e.json.action);
+const row = async (s: TestServer, id: string) => (await s.database.db.select().from(peerTransfers).where(eq(peerTransfers.id, id)))[0]!;
+const jwksOf = async (s: TestServer) => ({ keys: await federationPublicKeys(s.database.db) });
+
+/** A message signed with `from`'s federation key, posted to `to`'s transfer endpoint as a peer would. */
+async function post(from: TestServer, to: TestServer, claims: Omit<ReceiptClaims, 'iat' | 'exp' | 'jti'>) {
+  const jwt = await signMessage(RECEIPT_TYP, claims, await federationSigningKey(from.database.db, box(from)));
+  const res = await fetch(`${to.url}/federation/transfers`, { method: 'POST', body: jwt, headers: { 'content-type': MESSAGE_CONTENT_TYPE } });
+  return { status: res.status, json: (await res.json().catch(() => ({}))) as { type?: string; detail?: string } };
+}
+/** The last refusal audited at `s` for this transfer. */
+const lastRefusal = async (s: TestServer, id: string) => {
+  const refusals = (await entriesOn(s, 'peer-transfer', id)).filter((e) => e.json.action === 'peer-transfer.message-refused');
+  return refusals.at(-1)?.json.details as { reason: string; typ: string } | undefined;
+};
+const resign = async (s: TestServer, summary: PeerReceiptSummary, role: 'source' | 'target') => signAs(summary, role, await federationSigningKey(s.database.db, box(s)));
+/** A cosignature line with one byte of its signature changed. */
+function badCosignature(note: string): string {
+  const lines = note.split('\n');
+  const last = lines.length - 2; // the note ends with "\n": the cosignature is the last line
+  const [dash, name, sig] = lines[last]!.split(' ');
+  const bytes = Buffer.from(sig!, 'base64');
+  bytes[bytes.length - 1]! ^= 0x01;
+  lines[last] = [dash, name, bytes.toString('base64')].join(' ');
+  return lines.join('\n');
+}
+
+beforeAll(async () => {
+  [a, b] = [await startSsoServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' }), await startSsoServer({ WORKER: 'off' })];
+  [A, B] = [await self(a), await self(b)];
+  bbb = await startBbbPair({ source: 'src-secret-19', target: 'dst-secret-19' });
+  smtp = await startSmtpSink();
+  uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
+  ukCluster = await createCluster(a, uk.id, { country: 'GB', apiUrl: bbb.source.url, secret: 'src-secret-19' });
+  expect((await a.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${bbb.dirs.source}` } })).status).toBe(200);
+  quebec = await createCoop(b, { name: 'Coop Érable', jurisdiction: 'CA', legalRegime: 'other', pipedaSubject: true, contactEmail: 'bonjour@erable.example' });
+  montreal = await createCluster(b, quebec.id, { name: 'Montreal', country: 'CA', apiUrl: bbb.target.url, secret: 'dst-secret-19' });
+  expect((await b.api('PUT', `/api/v1/clusters/${montreal.id}/storage`, { body: { url: `file://${bbb.dirs.target}` } })).status).toBe(200);
+  await pollClusters(b.database.db, box(b), { outbound: b.outbound });
+  aAdmin = await coopAdminWithToken(a, uk.id);
+  bAdmin = await coopAdminWithToken(b, quebec.id);
+  // Pinned with witnessing on: each witnesses the other's log and asks the other's witness to cosign its own.
+  for (const [s, e] of [[a, B], [b, A]] as const) {
+    const pinned = await s.api('POST', '/api/v1/federation/peers', { body: e });
+    expect(pinned.status, pinned.text).toBe(201);
+  }
+  const pa = peerDeps(a);
+  execA = {
+    ...pa.transfer,
+    db: a.database.db,
+    box: pa.box,
+    log: createLogger('silent'),
+    signer: await CheckpointSigner.load(a.database.db, pa.box, auditOrigin(a.url)),
+    outbound: a.outbound,
+    publicUrl: a.url,
+    timing: { meetingGraceMs: 0, sourceGraceMs: GRACE_MS },
+    peerSteps: peerSteps(pa, GRACE_MS),
+  };
+}, 120_000);
+
+afterAll(async () => {
+  armFailpoint(null);
+  await bbb?.close();
+  await smtp?.close();
+  for (const s of [b, a]) await s?.stop();
+});
+
+describe('the receipt of a transfer from A to B', () => {
+  let id: string;
+  let tenancyId: string;
+  let signedByB: PeerReceiptJws;
+
+  it('switches without waiting for the receipt; the source waits for it before completing', async () => {
+    const t = await createTenancy(a, uk.id, ukCluster.id, { name: 'Harbour Library', retentionDays: 3650 });
+    tenancyId = t.id;
+    const owner = await memberWithToken(a, uk.id);
+    await a.api('PUT', `/api/v1/tenancies/${t.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
+    await writeRecording(bbb.dirs.source, { meetingId: `${t.slug}-room`, name: 'Reading', host: bbb.source.origin, meta: { 'meetplane-tenancy': t.id }, format: 'presentation', files: { 'shapes.svg': `<svg id="${t.slug}"/>` } });
+    const offered = await a.api('POST', '/api/v1/peer-transfers', { body: { tenancy: t.id, peer: B.entityId, targetCoop: quebec.slug, targetCluster: montreal.slug, processingAgreement: agreement, noticeDays: 0 } });
+    expect(offered.status, offered.text).toBe(201);
+    id = offered.json.id;
+    expect((await act(id, 'approve', aAdmin.token, { as: 'source_admin' })).status).toBe(200);
+    expect((await act(id, 'approve', owner.token, { as: 'owner' })).status).toBe(200);
+    expect((await b.api('POST', `/api/v1/peer-transfers/${id}/answer`, { token: bAdmin.token, body: { decision: 'accepted' } })).status).toBe(200);
+    // The notice reaches the owner (the mail server takes it); with no notice period the freeze follows.
+    while ((await deliverDue(a.database.db, smtpTransport(smtp.url), 'meetplane@example.org', createLogger('silent'))).sent > 0);
+    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'copying', waiting: 'peer' });
+    await deliverDueMessages(peerDeps(b)); // B pulls and verifies
+    // The switch, the announcement, then the terms of the receipt: A waits for B's signature.
+    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
+    const [atB] = await b.database.db.select({ state: tenancies.state }).from(tenancies).where(eq(tenancies.id, t.id));
+    expect(atB!.state).toBe('active');
+    expect((await row(b, id)).receiptParts?.peer).toBeDefined(); // B took A's checkpoint and terms
+    expect((await a.api('GET', `/api/v1/peer-transfers/${id}/receipt`)).status).toBe(404);
+    expect(await actionsOn(a, 'peer-transfer', id)).toContain('peer-transfer.receipt-terms');
+  });
+
+  it("B signs the summary naming both checkpoints (A's delivery held back here, to tamper with it)", async () => {
+    armFailpoint('throw:peer-transfers.deliver');
+    try {
+      await deliverDueMessages(peerDeps(b));
+    } finally {
+      armFailpoint(null);
+    }
+    const atB = await row(b, id);
+    expect(atB.lastError).toMatch(/failpoint/);
+    signedByB = (decodeJwt(atB.outgoingJwt!) as unknown as ReceiptClaims).receipt!;
+    expect(signedByB.signatures).toHaveLength(1);
+    expect(await actionsOn(b, 'peer-transfer', id)).toEqual(expect.arrayContaining(['peer-transfer.receipt-terms', 'peer-transfer.receipt-sign']));
+  });
+
+  it('A refuses a summary that differs from what it knows, audited; the transfer stays waiting', async () => {
+    const changed = { ...summaryOf(signedByB), manifestSha256: 'f'.repeat(64) };
+    const res = await post(b, a, { iss: B.entityId, aud: A.entityId, transfer_id: id, receipt: await resign(b, changed, 'target') });
+    expect(res.status).toBe(422);
+    expect(res.json.detail).toContain('manifestSha256');
+    expect((await lastRefusal(a, id))?.reason).toContain('manifestSha256');
+    expect((await row(a, id)).receipt).toBeNull();
+    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
+  });
+
+  it("A refuses B's checkpoint with a bad cosignature (A's own witness line changed), audited", async () => {
+    const s = summaryOf(signedByB);
+    const tampered = { ...s, target: { ...s.target, checkpoint: { ...s.target.checkpoint, note: badCosignature(s.target.checkpoint.note) } } };
+    const res = await post(b, a, { iss: B.entityId, aud: A.entityId, transfer_id: id, receipt: await resign(b, tampered, 'target') });
+    expect(res.status).toBe(422);
+    expect(res.json.detail).toMatch(/cosignature by .* does not verify/);
+    expect((await lastRefusal(a, id))?.reason).toMatch(/cosignature by .* does not verify/);
+    expect((await row(a, id)).receipt).toBeNull();
+  });
+
+  it('A refuses a receipt signed by A’s key in B’s place, audited', async () => {
+    const res = await post(b, a, { iss: B.entityId, aud: A.entityId, transfer_id: id, receipt: await resign(a, summaryOf(signedByB), 'target') });
+    expect(res.status).toBe(422);
+    expect((await lastRefusal(a, id))?.reason).toMatch(/target's signature: key .* is not among/);
+    expect((await row(a, id)).receipt).toBeNull();
+  });
+
+  it("B refuses A's terms with a checkpoint whose cosignature is bad, audited", async () => {
+    const own = (await row(a, id)).receiptParts!.own!;
+    const parts = (await row(a, id)).receiptParts!;
+    const res = await post(a, b, { iss: A.entityId, aud: B.entityId, transfer_id: id, checkpoint: { ...own, note: badCosignature(own.note) }, approvals: parts.approvals!, policy_set_hash: parts.policySetHash! });
+    expect(res.status).toBe(422);
+    expect((await lastRefusal(b, id))?.reason).toMatch(/cosignature by .* does not verify/);
+  });
+
+  it('A countersigns and stores the genuine receipt; only then does its transfer complete', async () => {
+    // B's signed receipt, sent again when its retry is due (an hour on, past any back-off).
+    const later = peerDeps(b);
+    await deliverDueMessages({ ...later, transfer: { ...later.transfer, now: () => new Date(Date.now() + 3_600_000) } });
+    const atA = await row(a, id);
+    expect(atA.receipt?.signatures).toHaveLength(2);
+    expect(await actionsOn(a, 'peer-transfer', id)).toContain('peer-transfer.receipt');
+    expect((await advanceTransfer(execA, id)).state).toBe('completed');
+    expect(await actionsOn(a, 'transfer', id)).toContain('transfer.complete');
+    await deliverDueMessages(peerDeps(a)); // the receipt signed by both, back to B
+    expect((await row(b, id)).receipt).toEqual(atA.receipt);
+  });
+
+  it('both sides serve the same receipt; it verifies with both instances’ keys and names both checkpoints, each cosigned by the other', async () => {
+    const fromA = await a.api('GET', `/api/v1/peer-transfers/${id}/receipt`);
+    const fromB = await b.api('GET', `/api/v1/peer-transfers/${id}/receipt`, { token: bAdmin.token });
+    expect(fromA.status, fromA.text).toBe(200);
+    expect(fromB.status, fromB.text).toBe(200);
+    expect(fromB.json).toEqual(fromA.json);
+    const { summary, checkpoints } = await verifyPeerReceipt(fromA.json, { sourceJwks: await jwksOf(a), targetJwks: await jwksOf(b) });
+    expect(summary).toMatchObject({ transferId: id, tenancyId, source: { entityId: A.entityId }, target: { entityId: B.entityId } });
+    expect(summary.approvals.map((x) => x.role).sort()).toEqual(['owner', 'source_admin', 'target_admin']);
+    for (const x of summary.approvals) expect(x.ref).toMatch(/^p:[0-9a-f]{32}$/); // pseudonyms, no account ids
+    // Each checkpoint: signed by its log's key as that instance publishes it, cosigned by the other's witness.
+    const fed = async (s: TestServer) => (await s.api('GET', '/api/v1/federation/witness')).json;
+    expect(summary.source.checkpoint.witnessKey).toBe((await fed(b)).vkey);
+    expect(summary.target.checkpoint.witnessKey).toBe((await fed(a)).vkey);
+    expect(checkpoints.source.origin).toBe(auditOrigin(a.url));
+    expect(checkpoints.target.origin).toBe(auditOrigin(b.url));
+    // Checked with the wrong instance's keys, it does not verify.
+    await expect(verifyPeerReceipt(fromA.json, { sourceJwks: await jwksOf(b), targetJwks: await jwksOf(a) })).rejects.toThrow(/source's signature: key .* is not among/);
+  });
+
+  it('an auditor verifies the saved receipt with `meetplane receipts verify` and the two entity configurations, and nothing else', async () => {
+    const fromA = await a.api('GET', `/api/v1/peer-transfers/${id}/receipt`);
+    const dir = mkdtempSync(join(tmpdir(), 'receipt-'));
+    const file = join(dir, 'receipt.json');
+    writeFileSync(file, fromA.text);
+    const ec = (s: TestServer) => `${s.url}/.well-known/openid-federation`;
+    const ok = await runCli(['receipts', 'verify', file, '--source-jwks', ec(a), '--target-jwks', ec(b)], {});
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`OK: transfer ${id} of tenancy ${tenancyId} between instances`);
+    expect(ok.stdout).toContain(`its log ${auditOrigin(a.url)}`);
+    expect(ok.stdout).toContain(`its log ${auditOrigin(b.url)}`);
+    const slug = (await b.api('GET', `/api/v1/tenancies/${tenancyId}`)).json.slug as string;
+    expect(ok.stdout).toContain(`the tenancy's gateway now: ${b.url}/t/${slug}/bigbluebutton/api`);
+    // The instances' keys swapped: refused, exit 3.
+    const swapped = await runCli(['receipts', 'verify', file, '--source-jwks', ec(b), '--target-jwks', ec(a)], {});
+    expect(swapped.code).toBe(3);
+    expect(swapped.stderr).toMatch(/VERIFICATION FAILED: the source's signature: key .* is not among/);
+    // The summary changed (its completion date) under the original signatures: they no longer match.
+    const receipt = JSON.parse(fromA.text) as PeerReceiptJws;
+    const summary = summaryOf(receipt);
+    const forged = { ...summary, completedAt: new Date(0).toISOString() };
+    writeFileSync(file, JSON.stringify({ payload: (await resign(a, forged, 'source')).payload, signatures: receipt.signatures }));
+    const changed = await runCli(['receipts', 'verify', file, '--source-jwks', ec(a), '--target-jwks', ec(b)], {});
+    expect(changed.code).toBe(3);
+    expect(changed.stderr).toMatch(/VERIFICATION FAILED: the source's signature does not match the summary/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("each checkpoint includes that instance's entries of the transfer (inclusion proofs)", async () => {
+    const summary = summaryOf((await row(a, id)).receipt!);
+    const cases = [
+      [a, summary.source.checkpoint, [['transfer', 'transfer.switch'], ['peer-transfer', 'peer-transfer.switch']]],
+      [b, summary.target.checkpoint, [['peer-transfer', 'peer-transfer.switched'], ['tenancy', 'tenancy.update'], ['peer-transfer', 'peer-transfer.receipt-terms']]],
+    ] as const;
+    for (const [s, cp, wanted] of cases) {
+      const { size, rootHash } = openNote(cp.note, cp.logKey);
+      for (const [type, action] of wanted) {
+        const subject = type === 'tenancy' ? tenancyId : id;
+        const entry = (await entriesOn(s, type, subject)).find((e) => e.json.action === action && (type !== 'tenancy' || e.json.details?.transfer === id));
+        expect(entry, `${action} at ${s.url}`).toBeDefined();
+        expect(entry!.index).toBeLessThan(size);
+        const proof = await s.api('GET', `/api/v1/audit/proof/inclusion?index=${entry!.index}&treeSize=${size}`);
+        expect(proof.status, proof.text).toBe(200);
+        const hashes = (proof.json.hashes as string[]).map((h) => new Uint8Array(Buffer.from(h, 'base64')));
+        const leaf = new Uint8Array(Buffer.from(entry!.leafHash, 'base64'));
+        expect(verifyInclusion(leaf, entry!.index, size, hashes, rootHash)).toBe(true);
+      }
+    }
+  });
+
+  it('B refuses a receipt with one signature, and one whose summary differs from what B signed, audited; the tenancy stays served', async () => {
+    const stored = (await row(b, id)).receipt!;
+    const one = { payload: stored.payload, signatures: [stored.signatures[0]!] };
+    const res = await post(a, b, { iss: A.entityId, aud: B.entityId, transfer_id: id, receipt: one });
+    expect(res.status).toBe(422);
+    expect(res.json.detail).toContain('expected 2 signatures');
+    expect((await lastRefusal(b, id))?.reason).toContain('expected 2 signatures');
+    // A summary changed under B's signature: B's signature no longer matches.
+    const changed = { ...summaryOf(stored), completedAt: new Date(0).toISOString() };
+    const bySource = await resign(a, changed, 'source');
+    const res2 = await post(a, b, { iss: A.entityId, aud: B.entityId, transfer_id: id, receipt: { payload: bySource.payload, signatures: [bySource.signatures[0]!, stored.signatures[1]!] } });
+    expect(res2.status).toBe(422);
+    expect((await lastRefusal(b, id))?.reason).toMatch(/target's signature does not match the summary/);
+    expect((await row(b, id)).receipt).toEqual(stored);
+    const tenancy = await b.api('GET', `/api/v1/tenancies/${tenancyId}`);
+    expect(tenancy.json.state).toBe('active');
+  });
+});
