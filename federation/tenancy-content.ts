@@ -1,6 +1,8 @@
 // What the target needs to host a transferred tenancy, beyond its recordings' files: the tenancy
 // (with its BBB secret: front ends keep it, only the gateway URL changes), its rooms, its recordings
-// as the source's inventory holds them, and the members who did not object. Served once to the
+// as the source's inventory holds them, the members who did not object, and the host names the
+// source's cluster plays recordings from (the links in metadata.xml and in the recordings' formats
+// that the target rewrites for its own playback host). Served once to the
 // target with a capability, as one JSON text whose SHA-256 the signed manifest names. Pure: shapes
 // and checks; the source builds it, the target creates the tenancy from it.
 import { z } from 'zod';
@@ -56,6 +58,11 @@ export const tenancyContentSchema = z
           .strict(),
       )
       .max(1_000_000),
+    // host[:port] as URL.host spells it; only the source knows all of them (an old name kept for links already shared).
+    playback_hosts: z
+      .array(z.string().regex(/^[a-z0-9.-]{1,253}(?::[0-9]{1,5})?$/))
+      .min(1)
+      .max(20),
     members: z
       .array(z.object({ email: z.email().max(320), name: z.string().min(1).max(200), language: Language, role: z.enum(['owner', 'admin', 'member']) }).strict())
       .max(100_000),

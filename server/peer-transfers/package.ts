@@ -2,6 +2,8 @@
 // SHA-256 (read from the source cluster's storage), and the SHA-256 of the tenancy's content (its
 // rooms, recordings, members and secret: tenancy-content.ts), as one JSON manifest whose SHA-256 the
 // signed manifest message names. The target pulls exactly these (files-routes.ts serves them).
+// Recordings the caller leaves out (past the tenancy's retention, deleted at the source) are in
+// neither, whatever the source cluster still lists (BBB's deleted tree, a cluster slow to forget).
 import type { Principal } from '../auth/principal.js';
 import { problems } from '../http/problem.js';
 import { findTenancy } from '../tenancies/service.js';
@@ -19,10 +21,11 @@ import { and, eq } from 'drizzle-orm';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
 /** Every file of the tenancy's recordings on its (source) cluster, hashed; sorted by path. */
-export async function buildManifest(d: PeerTransferDeps, tenancy: { id: string; clusterId: string }, transferId: string): Promise<Omit<Manifest, 'tenancy_sha256'>> {
+export async function buildManifest(d: PeerTransferDeps, tenancy: { id: string; clusterId: string }, transferId: string, leaveOut: readonly string[] = []): Promise<Omit<Manifest, 'tenancy_sha256'>> {
+  const left = new Set(leaveOut);
   const storage = await openClusterStorage(d.db, d.box, tenancy.clusterId);
   try {
-    const recordings = await fetchTenancyRecordings(d.db, d.box, tenancy, { outbound: d.outbound });
+    const recordings = (await fetchTenancyRecordings(d.db, d.box, tenancy, { outbound: d.outbound })).filter((r) => !left.has(r.recordID));
     const files: Manifest['files'] = [];
     for (const r of recordings) {
       const formats = r.playback.map((f) => f.type);
@@ -40,15 +43,16 @@ export async function buildManifest(d: PeerTransferDeps, tenancy: { id: string; 
 /**
  * Packages an accepted transfer whose tenancy is frozen, and sends the target the signed manifest
  * message (retried until taken). The freeze between instances (after the members' notice) is the
- * lifecycle's; this refuses a tenancy that is not frozen.
+ * lifecycle's; this refuses a tenancy that is not frozen. `leaveOut`: record ids never to package
+ * (the transfer's recordings past retention).
  */
-export async function packageTransfer(d: PeerTransferDeps, actor: Principal, row: PeerTransfer): Promise<PeerTransfer> {
+export async function packageTransfer(d: PeerTransferDeps, actor: Principal, row: PeerTransfer, leaveOut: readonly string[] = []): Promise<PeerTransfer> {
   if (row.side !== 'source' || row.state !== 'accepted') throw problems.conflict('peer-transfer-state', `a ${row.state} transfer cannot be packaged; it must be accepted by the target`);
   const tenancy = await findTenancy(d.db, row.tenancyId!);
   if (tenancy?.state !== 'frozen') throw problems.conflict('tenancy-not-frozen', 'the tenancy must be frozen before its package is made (its recordings must not change)');
   // The content's exact text is kept (sealed: it holds the secret) and served as it is: the manifest names its SHA-256.
-  const content = JSON.stringify(await buildTenancyContent(d.db, d.box, tenancy, row.id));
-  const manifest: Manifest = { ...(await buildManifest(d, tenancy, row.id)), tenancy_sha256: sha256Hex(content) };
+  const content = JSON.stringify(await buildTenancyContent(d.db, d.box, tenancy, row.id, leaveOut));
+  const manifest: Manifest = { ...(await buildManifest(d, tenancy, row.id, leaveOut)), tenancy_sha256: sha256Hex(content) };
   const text = JSON.stringify(manifest);
   const manifestSha256 = sha256Hex(text);
   const base = `${d.publicUrl}/federation/transfers/${row.id}`;

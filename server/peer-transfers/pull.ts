@@ -2,13 +2,15 @@
 // the manifest (its SHA-256 must be the one the source signed), then every file the manifest names,
 // through the same resumable, checksummed, durable copy a local transfer uses, into the accepted
 // cluster's storage. A file whose bytes do not match the manifest is removed and the pull fails,
-// audited; nothing else is ever fetched. When every file matches, the tenancy is created from its
+// audited; nothing else is ever fetched. Each checked metadata.xml is then rewritten to link this
+// cluster's playback host (relink.ts). When every file matches, the tenancy is created from its
 // content (tenancy-arrival.ts), and the source is told (signed), with the tenancy's gateway URL here.
 import { Readable } from 'node:stream';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { federationSigningKey } from '../federation/keys.js';
 import { failpoint } from '../failpoints.js';
 import { findCluster } from '../clusters/service.js';
+import { playbackHostsRewriter } from '../transfers/playback-links.js';
 import { openClusterStorage } from '../transfers/cluster-storage.js';
 import { copyFiles, type CopyProgress, type CopyRecord, type CopySource, type CopyStateStore } from '../transfers/copy.js';
 import { ProblemError, problems } from '../http/problem.js';
@@ -18,7 +20,9 @@ import { deliverOutgoing } from './outbox.js';
 import { retryDelayMs } from './delivery.js';
 import { removePulledFiles } from './cancel.js';
 import { CapabilityHolder, PackageMismatch, packageUrls } from './package-client.js';
-import { establishTenancy, gatewayUrlOf } from './tenancy-arrival.js';
+import { establishTenancy, fetchContent, gatewayUrlOf } from './tenancy-arrival.js';
+import { isMetadataXml, relinkFiles, rewrittenFiles } from './relink.js';
+import type { TenancyContent } from '../../federation/tenancy-content.js';
 import { peerTransferFiles, peerTransfers } from './table.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
@@ -27,14 +31,20 @@ class PeerCopyState implements CopyStateStore {
     private readonly d: PeerTransferDeps,
     private readonly transferId: string,
   ) {}
+  // A file rewritten here (relink.ts) is not the copy's: its bytes are no longer the source's.
   async done(): Promise<CopyRecord[]> {
-    return this.d.db.select({ path: peerTransferFiles.path, size: peerTransferFiles.size, sha256: peerTransferFiles.sha256, doneAt: peerTransferFiles.doneAt }).from(peerTransferFiles).where(eq(peerTransferFiles.transferId, this.transferId));
+    return this.d.db
+      .select({ path: peerTransferFiles.path, size: peerTransferFiles.size, sha256: peerTransferFiles.sha256, doneAt: peerTransferFiles.doneAt })
+      .from(peerTransferFiles)
+      .where(and(eq(peerTransferFiles.transferId, this.transferId), isNull(peerTransferFiles.sourceSha256)));
   }
   async markDone(r: CopyRecord): Promise<void> {
+    failpoint('copy.before-record'); // the crash tests' points, as in a local copy (DbCopyState)
     await this.d.db
       .insert(peerTransferFiles)
       .values({ transferId: this.transferId, ...r })
-      .onConflictDoUpdate({ target: [peerTransferFiles.transferId, peerTransferFiles.path], set: { size: r.size, sha256: r.sha256, doneAt: r.doneAt } });
+      .onConflictDoUpdate({ target: [peerTransferFiles.transferId, peerTransferFiles.path], set: { size: r.size, sha256: r.sha256, sourceSha256: null, doneAt: r.doneAt } });
+    failpoint('copy.after-record');
   }
 }
 
@@ -70,14 +80,20 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signa
     const manifest: Manifest = parsed.data;
     // Kept: a withdrawal removes every file it names (also one cut off before it was recorded).
     if (!row.manifest) await d.db.update(peerTransfers).set({ manifest: text }).where(eq(peerTransfers.id, row.id));
+    // Fetched once, when needed: for the source's playback hosts, and to create the tenancy.
+    let content: Promise<TenancyContent> | undefined;
+    const contentOnce = () => (content ??= fetchContent(caps, urls, manifest, row.id));
     const to = await openClusterStorage(d.db, d.box, cluster.id);
     try {
+      // Rewritten by an earlier run after its check: kept as they are, never fetched again.
+      const rewritten = await rewrittenFiles(d, row.id, manifest, to);
+      const toCopy = manifest.files.filter((f) => !rewritten.has(f.path));
       // Progress is kept about once a second, for `peer-transfers show` at the target.
       let saving = Promise.resolve();
       const onProgress = (p: CopyProgress) => {
         saving = saving.then(async () => void (await d.db.update(peerTransfers).set({ progress: { ...p, at: new Date().toISOString() } }).where(eq(peerTransfers.id, row.id))));
       };
-      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: manifest.files.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id), signal, onProgress });
+      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: toCopy.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id), signal, onProgress });
       await saving;
       const expected = new Map(manifest.files.map((f) => [f.path, f.sha256]));
       const wrong = stored.filter((r) => expected.get(r.path) !== r.sha256);
@@ -89,11 +105,15 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signa
         }
         throw new PackageMismatch(`${wrong.length} file(s) do not match the manifest's SHA-256, e.g. ${wrong[0]!.path}`);
       }
+      // Checked: now each metadata.xml links this cluster's playback host instead of the source's.
+      const toRelink = toCopy.filter((f) => isMetadataXml(f.path));
+      if (toRelink.length) await relinkFiles(d, row.id, to, toRelink, playbackHostsRewriter((await contentOnce()).playback_hosts, cluster));
+      failpoint('peer-transfers.relinked'); // a crash after the rewrite, before the tenancy's creation
     } finally {
       await to.close();
     }
     // Null: withdrawn meanwhile (nothing created; see below).
-    const tenancy = await establishTenancy(d, row, manifest, caps, urls, cluster);
+    const tenancy = await establishTenancy(d, row, contentOnce, cluster);
     failpoint('peer-transfers.tenancy-created'); // a crash between the tenancy's creation and `pulled`
     const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
     const gatewayUrl = tenancy ? gatewayUrlOf(d.publicUrl, tenancy.slug) : null;

@@ -32,7 +32,7 @@ export function peerSteps(d: PeerTransferDeps, graceMs: number): PeerSteps {
     async package(t: Transfer) {
       let row = await peerRow(d, t.id);
       if (!row) return { state: 'ended', reason: 'the protocol has no record of this transfer' };
-      if (row.state === 'accepted') row = await packageTransfer(d, SYSTEM, row);
+      if (row.state === 'accepted') row = await packageTransfer(d, SYSTEM, row, t.retentionExpired ?? []);
       if (row.state === 'packaged') return { state: 'waiting' };
       if (VERIFIED.has(row.state)) {
         const files = (JSON.parse(row.manifest!) as Manifest).files;

@@ -5,7 +5,8 @@
 // until the source switched, in the accepting co-op on the accepted cluster; its rooms; its
 // recordings; its members: an account here with the member's address gets the membership, anyone
 // else a new account and a mailed link to set its password. The peer row names the tenancy in the
-// same transaction, so a run after a crash finds it created and goes on.
+// same transaction, so a run after a crash finds it created and goes on. The recordings' playback
+// URLs name this cluster's playback host instead of the source's (as their metadata.xml, relink.ts).
 import { eq, inArray } from 'drizzle-orm';
 import type { Tx } from '../db/index.js';
 import { uuidv7 } from '../ids.js';
@@ -23,6 +24,7 @@ import { coops } from '../coops/table.js';
 import { OIDC_PREFIX } from '../oidc/provider.js';
 import { chooseLanguage } from '../web/i18n.js';
 import type { Cluster } from '../clusters/service.js';
+import { playbackHostsRewriter } from '../transfers/playback-links.js';
 import { sha256Hex, type Manifest } from '../../federation/transfer-messages.js';
 import { tenancyContentSchema, type TenancyContent } from '../../federation/tenancy-content.js';
 import { arrivalMailText } from './arrival-mail.js';
@@ -38,32 +40,32 @@ const CHUNK = 500;
 export const gatewayUrlOf = (publicUrl: string, slug: string) => `${publicUrl}/t/${slug}/bigbluebutton/api`;
 
 /**
- * The tenancy of a transfer whose files are all here: created from the source's content on the
- * first run, found on later ones. Null when the transfer is no longer being pulled (withdrawn
- * meanwhile): nothing is created then. A content that is not the one the manifest names, or that
+ * The tenancy of a transfer whose files are all here: created from the source's content (asked for
+ * only then: `content`, fetchContent's) on the first run, found on later ones. Null when the
+ * transfer is no longer being pulled (withdrawn meanwhile): nothing is created then. A content that is not the one the manifest names, or that
  * cannot be hosted here as it is (its id or a meeting id already taken), is a PackageMismatch.
  */
 export async function establishTenancy(
   d: PeerTransferDeps,
   row: PeerTransfer,
-  manifest: Manifest,
-  caps: CapabilityHolder,
-  urls: ReturnType<typeof packageUrls>,
+  content: () => Promise<TenancyContent>,
   cluster: Cluster,
 ): Promise<Tenancy | null> {
   const [current] = await d.db.select({ tenancyId: peerTransfers.tenancyId }).from(peerTransfers).where(eq(peerTransfers.id, row.id));
   if (current?.tenancyId) return (await findTenancy(d.db, current.tenancyId))!;
-  const content = await fetchContent(caps, urls.tenancy, manifest, row.id);
+  const checked = await content();
   return d.db.transaction(async (tx) => {
     const [locked] = await tx.select().from(peerTransfers).where(eq(peerTransfers.id, row.id)).for('update');
     if (locked?.state !== 'pulling') return null;
     // Another run created it meanwhile.
     if (locked.tenancyId) return (await findTenancy(tx, locked.tenancyId))!;
-    return createTenancy(d, tx, locked, content, cluster);
+    return createTenancy(d, tx, locked, checked, cluster);
   });
 }
 
-async function fetchContent(caps: CapabilityHolder, url: string, manifest: Manifest, transferId: string): Promise<TenancyContent> {
+/** The source's content of the tenancy, checked against the manifest's tenancy_sha256. */
+export async function fetchContent(caps: CapabilityHolder, urls: ReturnType<typeof packageUrls>, manifest: Manifest, transferId: string): Promise<TenancyContent> {
+  const url = urls.tenancy;
   const res = await caps.get(url);
   const text = await res.text();
   if (!res.ok) throw new Error(`the source answered ${res.status} for the tenancy's content`);
@@ -126,6 +128,7 @@ async function createTenancy(d: PeerTransferDeps, tx: Tx, row: PeerTransfer, con
     details: { transfer: row.id, peer: row.peer, ...(slug !== t.slug ? { slugAtSource: t.slug } : {}) },
   });
   const now = new Date();
+  const relink = playbackHostsRewriter(content.playback_hosts, cluster);
   // None of its meetings runs here yet: each is created on the tenancy's cluster when next started.
   for (const part of chunks(content.rooms))
     await tx.insert(rooms).values(
@@ -147,7 +150,7 @@ async function createTenancy(d: PeerTransferDeps, tx: Tx, row: PeerTransfer, con
         endTime: date(r.end_time),
         participants: r.participants,
         size: r.size,
-        formats: r.formats.map((f) => ({ type: f.type, url: f.url, length: f.length, processingTime: f.processing_time })),
+        formats: r.formats.map((f) => ({ type: f.type, url: relink(f.url), length: f.length, processingTime: f.processing_time })),
         metadata: r.metadata,
       })),
     );

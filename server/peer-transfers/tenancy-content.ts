@@ -1,11 +1,13 @@
 // The source's tenancy content for a transfer between instances (federation/tenancy-content.ts):
 // read from the frozen tenancy when it is packaged. Members who objected to the transfer (a row in
-// transfer_objections under the transfer's id) are left out: nothing of theirs is sent. The text
-// holds the tenancy's BBB secret: it is kept sealed and served only to the target (files-routes.ts).
+// transfer_objections under the transfer's id) are left out: nothing of theirs is sent; so are the
+// recordings `leaveOut` names (past the tenancy's retention: deleted at the source, never moved). The
+// text holds the tenancy's BBB secret: it is kept sealed and served only to the target (files-routes.ts).
 import { and, asc, eq, isNull, notExists } from 'drizzle-orm';
 import type { Executor } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
 import { openTenancySecret, type Tenancy } from '../tenancies/service.js';
+import { findCluster, playbackHostsOf } from '../clusters/service.js';
 import { recordings, rooms } from '../inventory/table.js';
 import { accounts, memberships } from '../accounts/table.js';
 import { transferObjections } from '../transfers/table.js';
@@ -13,9 +15,12 @@ import { tenancyContentSchema, type TenancyContent } from '../../federation/tena
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export async function buildTenancyContent(db: Executor, box: SecretBox, tenancy: Tenancy, transferId: string): Promise<TenancyContent> {
+export async function buildTenancyContent(db: Executor, box: SecretBox, tenancy: Tenancy, transferId: string, leaveOut: readonly string[] = []): Promise<TenancyContent> {
+  const left = new Set(leaveOut);
   const roomRows = await db.select().from(rooms).where(eq(rooms.tenancyId, tenancy.id)).orderBy(asc(rooms.meetingId));
-  const recordingRows = await db.select().from(recordings).where(eq(recordings.tenancyId, tenancy.id)).orderBy(asc(recordings.recordId));
+  const recordingRows = (await db.select().from(recordings).where(eq(recordings.tenancyId, tenancy.id)).orderBy(asc(recordings.recordId))).filter((r) => !left.has(r.recordId));
+  // The cluster the package's files are read from: its recordings link these hosts.
+  const cluster = (await findCluster(db, tenancy.clusterId))!;
   const members = await db
     .select({ email: accounts.email, name: accounts.name, language: accounts.language, role: memberships.role })
     .from(memberships)
@@ -61,6 +66,7 @@ export async function buildTenancyContent(db: Executor, box: SecretBox, tenancy:
       formats: r.formats.map((f) => ({ type: f.type, url: f.url, length: f.length, processing_time: f.processingTime })),
       metadata: r.metadata,
     })),
+    playback_hosts: playbackHostsOf(cluster).map((h) => h.toLowerCase()),
     members,
   };
   // What the target will check: a tenancy this instance holds must pass it (a malformed one is ours to mend, not the target's).

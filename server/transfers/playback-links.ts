@@ -23,7 +23,12 @@ function normalHost(scheme: string, authority: string): string {
 
 /** A function rewriting the source's playback links in a text (metadata.xml) to the target's first playback host. */
 export function playbackLinkRewriter(source: PlaybackCluster, target: PlaybackCluster): (text: string) => string {
-  const from = new Set(playbackHostsOf(source).map((h) => h.toLowerCase()));
+  return playbackHostsRewriter(playbackHostsOf(source), target);
+}
+
+/** The same, from the source's playback hosts (host[:port]) as a peer instance states them. */
+export function playbackHostsRewriter(sourceHosts: readonly string[], target: PlaybackCluster): (text: string) => string {
+  const from = new Set(sourceHosts.map((h) => h.toLowerCase()));
   const to = `${new URL(target.apiUrl).protocol}//${playbackHostsOf(target)[0]}`;
   return (text) => text.replace(LINK, (link: string, scheme: string, authority: string) => (from.has(normalHost(scheme, authority)) ? to : link));
 }

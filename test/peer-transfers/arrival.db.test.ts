@@ -9,6 +9,7 @@
 // The freeze and the objections belong to the lifecycle: these tests write them in A's database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { eq, like, sql } from 'drizzle-orm';
 import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
@@ -34,6 +35,8 @@ import { peerTransfers, tenancyContentLabel } from '../../server/peer-transfers/
 import { packageTransfer } from '../../server/peer-transfers/package.js';
 import { deliverDueMessages } from '../../server/peer-transfers/due.js';
 import { announceSwitch } from '../../server/peer-transfers/switched.js';
+import { peerSteps } from '../../server/peer-transfers/steps.js';
+import { findTransfer } from '../../server/transfers/service.js';
 import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
 
 type Entity = { entityId: string; thumbprint: string };
@@ -75,7 +78,7 @@ async function heldAtB(tenancyId: string, transferId: string) {
  * A tenancy of A with recordings (in A's inventory, so with rooms) and members, offered to B's co-op,
  * accepted there, frozen at A; `objector` objected to the transfer (the lifecycle's record at A).
  */
-async function acceptedAndFrozen(name: string, opts: { slug?: string } = {}) {
+async function acceptedAndFrozen(name: string, opts: { slug?: string; pastRetention?: boolean } = {}) {
   const tag = `${Date.now().toString(36)}${n++}`;
   const t = await createTenancy(a, uk.id, ukCluster.id, { name, retentionDays: 3650, language: 'fr', ...(opts.slug ? { slug: opts.slug } : {}) });
   const written = [];
@@ -89,7 +92,19 @@ async function acceptedAndFrozen(name: string, opts: { slug?: string } = {}) {
         files: { 'shapes.svg': `<svg id="${t.slug}-${i}"/>`, 'video/webcams.webm': `webm ${i}` },
       }),
     );
-  expect((await a.api('POST', `/api/v1/tenancies/${t.id}/recordings/refresh`)).json).toMatchObject({ recordings: 2, added: 2 });
+  // A recording of long ago: still listed by A's cluster, as one past retention may be until it is gone.
+  const old = opts.pastRetention
+    ? await writeRecording(bbb.dirs.source, {
+        meetingId: `${t.slug}-room-0`,
+        name: 'Lesson of long ago',
+        host: bbb.source.origin,
+        meta: { 'meetplane-tenancy': t.id },
+        startTime: Date.now() - 20 * 365 * 86_400_000,
+        files: { 'shapes.svg': `<svg id="${t.slug}-old"/>`, 'video/webcams.webm': 'webm old' },
+      })
+    : undefined;
+  const listed = old ? 3 : 2;
+  expect((await a.api('POST', `/api/v1/tenancies/${t.id}/recordings/refresh`)).json).toMatchObject({ recordings: listed, added: listed });
   const people = {
     owner: `owner-${tag}@harbour.example`,
     known: `known-${tag}@harbour.example`, // has an account at B already
@@ -122,7 +137,7 @@ async function acceptedAndFrozen(name: string, opts: { slug?: string } = {}) {
   }).onConflictDoNothing(); // made with the offer once the lifecycle runs transfers between instances
   await a.database.db.insert(transferObjections).values({ transferId: id, accountId: ids.objector!, kind: 'member' });
   await a.database.db.execute(sql`update tenancies set state = 'frozen' where id = ${t.id}`);
-  return { id, tenancy: t, written, people, knownAtB };
+  return { id, tenancy: t, written, old, people, knownAtB };
 }
 
 beforeAll(async () => {
@@ -174,7 +189,16 @@ describe('a tenancy arriving at the target', () => {
     expect(verifiedAtA.state).toBe('verified');
     expect(verifiedAtA.targetGatewayUrl).toBe(`${B.entityId}/t/${t.tenancy.slug}/bigbluebutton/api`);
     const frontEnd = new BbbClient({ apiUrl: verifiedAtA.targetGatewayUrl!, secret: t.tenancy.bbbSecret, algorithm: 'sha256', retries: 0, fetch });
-    expect((await frontEnd.getRecordings()).map((r) => r.recordID).sort()).toEqual(t.written.map((w) => w.recordId).sort());
+    const listed = await frontEnd.getRecordings();
+    expect(listed.map((r) => r.recordID).sort()).toEqual(t.written.map((w) => w.recordId).sort());
+    // Played from B's cluster: A deletes its copies after its grace period, so no link may name A's.
+    const atBOrigin = (r: { recordID: string }) => `${bbb.target.origin}/playback/presentation/2.3/${r.recordID}`;
+    for (const r of listed) expect(r.playback.map((f) => f.url)).toEqual([atBOrigin(r)]);
+    const rows = await b.database.db.select().from(recordings).where(eq(recordings.tenancyId, t.tenancy.id));
+    for (const r of rows) expect(r.formats.map((f) => f.url)).toEqual([atBOrigin({ recordID: r.recordId })]);
+    // A's own rows keep A's links (the source still plays them until the switch).
+    const rowsAtA = await a.database.db.select().from(recordings).where(eq(recordings.tenancyId, t.tenancy.id));
+    for (const r of rowsAtA) expect(r.formats[0]!.url.startsWith(`${bbb.source.origin}/playback/`)).toBe(true);
 
     // Members: the account B had with the address keeps its id; the others are new accounts of the co-op with a link to set a password.
     const members = await b.database.db.select().from(memberships).where(eq(memberships.tenancyId, t.tenancy.id));
@@ -215,6 +239,33 @@ describe('a tenancy arriving at the target', () => {
     // Now a front end can start a meeting there with the same secret.
     const frontEnd = new BbbClient({ apiUrl: (await rowAt(a, t.id)).targetGatewayUrl!, secret: t.tenancy.bbbSecret, algorithm: 'sha256', retries: 0, fetch });
     expect((await frontEnd.create({ meetingID: `${t.tenancy.slug}-room-0`, name: 'Lesson 0' })).meetingID).toBe(`${t.tenancy.slug}-room-0`);
+  });
+});
+
+describe('recordings past the tenancy\'s retention', () => {
+  it('are left out of the package, whatever A\'s cluster still lists: not in the manifest, the content, nor at B', async () => {
+    const t = await acceptedAndFrozen('Harbour Archive', { pastRetention: true });
+    const old = t.old!.recordId;
+    // The execution chose it before the package (and deleted it at A); A's cluster still lists it.
+    await a.database.db.update(transfers).set({ retentionExpired: [old] }).where(eq(transfers.id, t.id));
+    const stillListed = new BbbClient({ apiUrl: bbb.source.url, secret: 'src-secret-19', algorithm: 'sha256', retries: 0, fetch });
+    expect((await stillListed.getRecordings()).map((r) => r.recordID)).toContain(old);
+    const waiting = await peerSteps(deps(a), 0).package((await findTransfer(a.database.db, t.id))!);
+    expect(waiting).toEqual({ state: 'waiting' });
+
+    const row = await rowAt(a, t.id);
+    const manifest = JSON.parse(row.manifest!) as { files: Array<{ path: string }> };
+    expect(manifest.files.filter((f) => f.path.includes(old))).toEqual([]);
+    expect(manifest.files.filter((f) => f.path.includes(t.written[0]!.recordId)).length).toBeGreaterThan(0);
+    const content = JSON.parse(box(a).open(row.tenancyContentSealed!, tenancyContentLabel(t.id))) as { recordings: Array<{ record_id: string }> };
+    expect(content.recordings.map((r) => r.record_id).sort()).toEqual(t.written.map((w) => w.recordId).sort());
+
+    await deliverDueMessages(deps(b));
+    expect((await rowAt(b, t.id)).state).toBe('pulled');
+    expect(readdirSync(bbb.dirs.target, { recursive: true }).filter((p) => String(p).includes(old))).toEqual([]);
+    expect((await b.database.db.select().from(recordings).where(eq(recordings.tenancyId, t.tenancy.id))).map((r) => r.recordId).sort()).toEqual(t.written.map((w) => w.recordId).sort());
+    const frontEnd = new BbbClient({ apiUrl: (await rowAt(a, t.id)).targetGatewayUrl!, secret: t.tenancy.bbbSecret, algorithm: 'sha256', retries: 0, fetch });
+    expect((await frontEnd.getRecordings()).map((r) => r.recordID)).not.toContain(old);
   });
 });
 

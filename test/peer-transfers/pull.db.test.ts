@@ -65,6 +65,28 @@ async function filesUnder(root: string): Promise<Map<string, string>> {
   return out;
 }
 
+/**
+ * The files at B are the manifest's: the source's bytes, except each metadata.xml, which links B's
+ * cluster's playback host and nothing of A's, and is recorded with its own SHA-256 and the source's.
+ */
+async function expectRelinked(files: Array<{ path: string; sha256: string }>, recorded: Array<typeof peerTransferFiles.$inferSelect>) {
+  const atTarget = await filesUnder(bbb.dirs.target);
+  const metadata = files.filter((f) => f.path.endsWith('/metadata.xml'));
+  expect(metadata.length).toBeGreaterThan(0);
+  for (const f of files) {
+    const record = recorded.find((r) => r.path === f.path)!;
+    if (!f.path.endsWith('/metadata.xml')) {
+      expect(atTarget.get(f.path), f.path).toBe(f.sha256);
+      expect(record).toMatchObject({ sha256: f.sha256, sourceSha256: null });
+      continue;
+    }
+    const xml = await readFile(join(bbb.dirs.target, f.path), 'utf8');
+    expect(xml).toContain(`<link>${bbb.target.origin}/playback/presentation/2.3/`);
+    expect(xml).not.toContain(bbb.source.origin);
+    expect(record).toMatchObject({ sha256: atTarget.get(f.path), size: Buffer.byteLength(xml), sourceSha256: f.sha256 });
+  }
+}
+
 /** A tenancy of A with recordings, offered to B's co-op, accepted there, frozen at A. */
 async function acceptedAndFrozen(name: string, recordings: number) {
   const t = await createTenancy(a, uk.id, ukCluster.id, { name, retentionDays: 3650 });
@@ -142,10 +164,11 @@ describe('a package pulled by the target', () => {
     expect((await rowAt(b, t.id)).state).toBe('pulled');
     const manifest = JSON.parse((await rowAt(a, t.id)).manifest!) as { files: Array<{ path: string; sha256: string }> };
     const atTarget = await filesUnder(bbb.dirs.target);
-    for (const f of manifest.files) expect(atTarget.get(f.path), f.path).toBe(f.sha256);
-    expect([...atTarget.keys()].filter((p) => p.endsWith('.partial'))).toEqual([]);
     const recorded = await b.database.db.select().from(peerTransferFiles).where(eq(peerTransferFiles.transferId, t.id));
     expect(recorded.length).toBe(manifest.files.length);
+    // Every file is the source's bytes, except metadata.xml: checked, then rewritten to link B's playback host.
+    await expectRelinked(manifest.files.filter((f) => t.written.some((w) => f.path.includes(w.recordId))), recorded);
+    expect([...atTarget.keys()].filter((p) => p.endsWith('.partial'))).toEqual([]);
     expect((await rowAt(a, t.id)).state).toBe('verified');
     const shown = (await b.api('GET', `/api/v1/peer-transfers/${t.id}`, { token: bAdmin.token })).json;
     expect(shown.progress).toMatchObject({ filesDone: manifest.files.length, filesTotal: manifest.files.length });
@@ -220,6 +243,39 @@ describe('bytes that are not what the manifest says', () => {
     expect((await filesUnder(bbb.dirs.target)).has(relative)).toBe(false);
     expect(await actions(b, t.id)).toContain('peer-transfer.pull-failed');
     expect((await rowAt(a, t.id)).state).toBe('packaged');
+  });
+});
+
+
+describe('a pull cut after metadata.xml was rewritten', () => {
+  it('goes on without fetching it again or taking it for a mismatch, and the tenancy links B', async () => {
+    const t = await acceptedAndFrozen('Harbour Summer School', 2);
+    await packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id));
+    armFailpoint('throw:peer-transfers.relinked');
+    await deliverDueMessages(deps(b));
+    armFailpoint(null);
+    const cut = await rowAt(b, t.id);
+    expect(cut.state).toBe('pulling');
+    expect(cut.lastError).toMatch(/failpoint peer-transfers.relinked/);
+    const manifest = JSON.parse((await rowAt(a, t.id)).manifest!) as { files: Array<{ path: string; sha256: string }> };
+    const before = await b.database.db.select().from(peerTransferFiles).where(eq(peerTransferFiles.transferId, t.id));
+    await expectRelinked(manifest.files, before);
+    // A no longer has the metadata.xml files as packaged: fetching one again would fail the next attempt.
+    const originals = await Promise.all(t.written.map((w) => readFile(join(w.dir, 'metadata.xml'))));
+    for (const w of t.written) await writeFile(join(w.dir, 'metadata.xml'), '');
+    try {
+      await deliverDueMessages({ ...deps(b), transfer: { ...deps(b).transfer, now: () => new Date(Date.now() + 60_000) } });
+    } finally {
+      for (const [i, w] of t.written.entries()) await writeFile(join(w.dir, 'metadata.xml'), originals[i]!);
+    }
+    const pulled = await rowAt(b, t.id);
+    expect(pulled.state, pulled.lastError ?? '').toBe('pulled');
+    const after = await b.database.db.select().from(peerTransferFiles).where(eq(peerTransferFiles.transferId, t.id));
+    await expectRelinked(manifest.files, after);
+    // Neither fetched nor rewritten again: recorded once, at the cut.
+    const doneAt = (rows: typeof before) => new Map(rows.filter((r) => r.path.endsWith('/metadata.xml')).map((r) => [r.path, r.doneAt.getTime()]));
+    expect(doneAt(after)).toEqual(doneAt(before));
+    expect((await rowAt(a, t.id)).state).toBe('verified');
   });
 });
 
