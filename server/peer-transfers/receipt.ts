@@ -16,6 +16,7 @@ import { canonicalJson } from '../audit/canonical.js';
 import { auditOrigin, CheckpointSigner } from '../audit/checkpoints.js';
 import { personRefs } from '../audit/subjects.js';
 import { ProblemError, problems } from '../http/problem.js';
+import { failpoint } from '../failpoints.js';
 import { FEDERATION_ACTOR } from '../federation/peer-witnessing.js';
 import { collectCosignatures } from '../federation/cosigning.js';
 import { federationPublicKeys, federationSigningKey } from '../federation/keys.js';
@@ -208,7 +209,7 @@ async function receiveTargetSigned(d: PeerTransferDeps, peer: Peer, row: PeerTra
       targetKid: verified.kids.target,
     });
     return next!;
-  });
+  }).finally(() => failpoint('peer-transfers.receipt-stored')); // a crash once stored, before the answer and the copy for the target go out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -280,6 +281,7 @@ export async function signAtTarget(d: PeerTransferDeps, row: PeerTransfer): Prom
     await audit(tx, current, 'peer-transfer.receipt-sign', { receiptSha256: payloadSha256(signed), checkpointSize: checkCosignedCheckpoint(own, 'this checkpoint').size });
     return updated;
   });
+  failpoint('peer-transfers.receipt-signed'); // a crash once signed, before the summary goes out
   return next ? deliverOutgoing(d, next) : row;
 }
 
