@@ -94,6 +94,7 @@ export const ROUTE_ACTIONS: Record<string, RouteAction> = {
   'GET /peer-transfers': { action: 'transfer.list', resource: 'platform' },
   'POST /peer-transfers': { action: 'transfer.create', resource: 'tenancy' },
   'GET /peer-transfers/{id}': { action: 'transfer.read', resource: 'transfer' },
+  'GET /peer-transfers/{id}/receipt': { action: 'transfer.read', resource: 'transfer' },
   'POST /peer-transfers/{id}/answer': { action: 'transfer.approve', resource: 'transfer' }, // then transfer.approveAsTarget
   'POST /peer-transfers/{id}/cancel': { action: 'transfer.cancel', resource: 'transfer' },
 
