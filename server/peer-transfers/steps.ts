@@ -9,13 +9,15 @@ import type { Transfer } from '../transfers/service.js';
 import type { PeerSteps } from '../transfers/step-kit.js';
 import { SYSTEM } from '../transfers/step-kit.js';
 import { leaveOutObjectors } from '../transfers/switch.js';
-import { openTenancySecret } from '../tenancies/service.js';
+import { findTenancy, openTenancySecret } from '../tenancies/service.js';
 import { startForwarding } from '../forwarding/service.js';
 import type { Manifest } from '../../federation/transfer-messages.js';
 import { packageTransfer } from './package.js';
 import { announceSwitch } from './switched.js';
 import { receiptAtSource } from './receipt.js';
 import { peerTransfers } from './table.js';
+import { mailMovedTenancy } from './moved-mail.js';
+import { describeTarget } from '../transfers/target.js';
 import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 
 /** What the target has confirmed: its verification, or (after it) the switch announced. */
@@ -53,7 +55,10 @@ export function peerSteps(d: PeerTransferDeps, graceMs: number): PeerSteps {
         // The target's tenancy keeps the source's secret: the same secret signs the forwarded calls.
         { tenancyId: t.tenancyId, transferId: t.id, peer: t.peer!, gatewayUrl: row.targetGatewayUrl, secret: await openTenancySecret(tx, d.box, t.tenancyId), until },
       );
-      return { forwardedTo: row.targetGatewayUrl, forwardUntil: until.toISOString(), membershipsLeftOut: leftOut.length, exports: leftOut.length };
+      // Whoever runs the tenancy's front end learns the new gateway URL now, with the switch.
+      const [tenancy, target] = [await findTenancy(tx, t.tenancyId), await describeTarget(tx, t)];
+      const mailed = await mailMovedTenancy(tx, t.id, t.tenancyId, { tenancy: tenancy!.name, coop: target?.name ?? row.targetCoop, gatewayUrl: row.targetGatewayUrl, forwardUntil: until });
+      return { forwardedTo: row.targetGatewayUrl, forwardUntil: until.toISOString(), membershipsLeftOut: leftOut.length, exports: leftOut.length, ownersMailed: mailed };
     },
 
     async announce(t: Transfer) {

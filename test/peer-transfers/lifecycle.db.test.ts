@@ -219,6 +219,16 @@ describe('UK to Québec, the whole lifecycle', () => {
     expect(await actionsOn(a, 'transfer', id)).toEqual(expect.arrayContaining(['transfer.copied', 'transfer.switch', 'transfer.complete']));
   });
 
+  it("tells the tenancy's owner, with the switch, where its front end points now and until when the old address forwards", async () => {
+    await deliverMail();
+    const ownerEmail = (await a.api('GET', `/api/v1/accounts/${t.owner.accountId}`)).json.email as string;
+    const moved = smtp.mails.filter((m) => m.text.includes('is now hosted by Coop Érable'));
+    expect(moved.map((m) => m.to)).toEqual([[ownerEmail]]); // the owner only: members have no front end to point
+    const slugAtB = (await b.api('GET', `/api/v1/tenancies/${t.id}`)).json.slug as string;
+    expect(moved[0]!.text).toContain(`${b.url}/t/${slugAtB}/bigbluebutton/api`);
+    expect(moved[0]!.text).toMatch(/forwards calls until/);
+  });
+
   it('is followed with `meetplane transfers watch` on both sides: the lifecycle at A, the pull at B', async () => {
     const atA = await runCli(['transfers', 'watch', id, '--interval', '100'], { MEETPLANE_URL: a.url, MEETPLANE_TOKEN: a.adminToken });
     expect(atA.code, atA.stderr).toBe(0);
