@@ -1,7 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: pure unit tests run once; every `*.db.test.ts` runs twice,
-// on embedded PGlite and on a real PostgreSQL (a fresh database per run).
+// Projects: pure unit tests run once; every `*.db.test.ts` runs twice,
+// on embedded PGlite and on a real PostgreSQL (a fresh database per run);
+// interop drives Debian's OIDC software. `npm test` runs those. The slow
+// end-to-end tests (processes killed at every step, chains waited out to
+// their expiry, whole moves with a browser) are their own projects,
+// `npm run test:slow`, so the main run stays short; CI runs both.
+const SLOW = [
+  'test/transfers/crash.db.test.ts',
+  'test/peer-transfers/crash.db.test.ts',
+  'test/federation/sign-on-anchor.db.test.ts',
+  'test/peer-transfers/sign-on-after-move.db.test.ts',
+];
+const pglite = { env: { MEETPLANE_TEST_DB: 'pglite' }, globalSetup: ['test/support/setup-pglite.ts'] };
+const postgres = { env: { MEETPLANE_TEST_DB: 'postgres' }, globalSetup: ['test/support/setup-postgres.ts'] };
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -14,24 +27,10 @@ export default defineConfig({
     isolate: false,
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/**/*.db.test.ts', 'test/**/*.interop.test.ts'] } },
-      {
-        extends: true,
-        test: {
-          name: 'pglite',
-          include: ['test/**/*.db.test.ts'],
-          env: { MEETPLANE_TEST_DB: 'pglite' },
-          globalSetup: ['test/support/setup-pglite.ts'],
-        },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'postgres',
-          include: ['test/**/*.db.test.ts'],
-          env: { MEETPLANE_TEST_DB: 'postgres' },
-          globalSetup: ['test/support/setup-postgres.ts'],
-        },
-      },
+      { extends: true, test: { name: 'pglite', include: ['test/**/*.db.test.ts'], exclude: SLOW, ...pglite } },
+      { extends: true, test: { name: 'postgres', include: ['test/**/*.db.test.ts'], exclude: SLOW, ...postgres } },
+      { extends: true, test: { name: 'slow-pglite', include: SLOW, ...pglite } },
+      { extends: true, test: { name: 'slow-postgres', include: SLOW, ...postgres } },
       {
         // Independent OIDC software from Debian (Apache mod_auth_openidc, LemonLDAP::NG) against a
         // meetplane on embedded PGlite; .ci/run installs the packages, a missing one fails loudly.
