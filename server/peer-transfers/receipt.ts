@@ -151,6 +151,19 @@ export async function receiptAtSource(d: PeerTransferDeps, id: string): Promise<
   return 'waiting';
 }
 
+/** A receipt that verifies (`only` 'target': the target's signature alone), or a refusal saying why; the same one again is fine, another is a conflict. */
+async function checkedReceipt(row: PeerTransfer, receipt: PeerReceiptJws, keys: Parameters<typeof verifyPeerReceipt>[1], only?: 'target') {
+  let verified;
+  try {
+    verified = await verifyPeerReceipt(receipt, keys, only);
+  } catch (e) {
+    if (e instanceof PeerReceiptError) throw refused('receipt-refused', e.message);
+    throw e;
+  }
+  if (row.receipt && row.receipt.payload !== receipt.payload) throw problems.conflict('receipt-stored', 'this transfer has its receipt already');
+  return verified;
+}
+
 /** What the source checks in the summary the target signed: every field it knows itself. */
 async function differences(d: PeerTransferDeps, peer: Peer, row: PeerTransfer, s: PeerReceiptSummary): Promise<string[]> {
   const parts = row.receiptParts!;
@@ -176,17 +189,8 @@ async function differences(d: PeerTransferDeps, peer: Peer, row: PeerTransfer, s
 
 /** At the source: the receipt the target signed. Checked, countersigned, stored, sent back. */
 async function receiveTargetSigned(d: PeerTransferDeps, peer: Peer, row: PeerTransfer, receipt: PeerReceiptJws): Promise<PeerTransfer> {
-  let summary: PeerReceiptSummary;
-  try {
-    ({ summary } = await verifyPeerReceipt(receipt, { targetJwks: peer.keys }, 'target'));
-  } catch (e) {
-    if (e instanceof PeerReceiptError) throw refused('receipt-refused', e.message);
-    throw e;
-  }
-  if (row.receipt) {
-    if (row.receipt.payload === receipt.payload) return row; // the same receipt delivered again
-    throw problems.conflict('receipt-stored', 'this transfer has its receipt already');
-  }
+  const { summary } = await checkedReceipt(row, receipt, { targetJwks: peer.keys }, 'target');
+  if (row.receipt) return row; // the same receipt delivered again
   if (row.state !== 'switched' || !row.receiptParts?.own) throw problems.conflict('peer-transfer-state', `a ${row.state} transfer whose terms were not sent takes no receipt`);
   const wrong = await differences(d, peer, row, summary);
   if (wrong.length) throw refused('receipt-summary-differs', `the summary differs from what this instance knows: ${wrong.join(', ')}`);
@@ -287,17 +291,8 @@ export async function signAtTarget(d: PeerTransferDeps, row: PeerTransfer): Prom
 
 /** At the target: the receipt signed by both. It must be exactly what this instance signed, countersigned by the source. */
 async function receiveFinal(d: PeerTransferDeps, peer: Peer, row: PeerTransfer, receipt: PeerReceiptJws): Promise<PeerTransfer> {
-  let verified;
-  try {
-    verified = await verifyPeerReceipt(receipt, { sourceJwks: peer.keys, targetJwks: { keys: await federationPublicKeys(d.db) } });
-  } catch (e) {
-    if (e instanceof PeerReceiptError) throw refused('receipt-refused', e.message);
-    throw e;
-  }
-  if (row.receipt) {
-    if (row.receipt.payload === receipt.payload) return row; // the same receipt delivered again
-    throw problems.conflict('receipt-stored', 'this transfer has its receipt already');
-  }
+  const verified = await checkedReceipt(row, receipt, { sourceJwks: peer.keys, targetJwks: { keys: await federationPublicKeys(d.db) } });
+  if (row.receipt) return row; // the same receipt delivered again
   const mine = row.receiptParts?.signed;
   if (!mine) throw problems.conflict('peer-transfer-state', 'this instance has not signed a receipt for this transfer');
   if (receipt.payload !== mine.payload) throw refused('receipt-summary-differs', 'the receipt signs another summary than this instance signed');

@@ -14,14 +14,11 @@ import { eq, like, sql } from 'drizzle-orm';
 import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
-import { coopAdminWithToken, createCluster, createCoop, createTenancy } from '../support/fixtures.js';
+import { createTenancy } from '../support/fixtures.js';
+import { boxOf as box, entityOf as self, peerDepsOf as deps, ukAndQuebec, type Entity, type Person } from '../support/peer-pair.js';
 import type { TestServer } from '../support/server.js';
-import { SecretBox } from '../../server/crypto/secretbox.js';
-import { decodeMasterKey } from '../../server/crypto/master-key.js';
-import { pollClusters } from '../../server/clusters/health.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
 import { armFailpoint } from '../../server/failpoints.js';
-import { transferDeps } from '../../server/transfers/deps.js';
 import { BbbClient } from '../../server/bbb/client.js';
 import { createAccount, setMembership } from '../../server/accounts/service.js';
 import { findInvitation } from '../../server/accounts/credentials.js';
@@ -30,7 +27,6 @@ import { tenancies } from '../../server/tenancies/table.js';
 import { recordings, rooms } from '../../server/inventory/table.js';
 import { mailOutbox } from '../../server/mail/table.js';
 import { transferObjections, transfers } from '../../server/transfers/table.js';
-import { TrustChainResolver } from '../../federation/trust-chain.js';
 import { peerTransfers, tenancyContentLabel } from '../../server/peer-transfers/table.js';
 import { packageTransfer } from '../../server/peer-transfers/package.js';
 import { deliverDueMessages } from '../../server/peer-transfers/due.js';
@@ -39,7 +35,6 @@ import { peerSteps } from '../../server/peer-transfers/steps.js';
 import { findTransfer } from '../../server/transfers/service.js';
 import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
 
-type Entity = { entityId: string; thumbprint: string };
 let a: TestServer, b: TestServer;
 let A: Entity, B: Entity;
 let bbb: BbbPair;
@@ -51,9 +46,6 @@ let bAdmin: { token: string };
 const agreement = createHash('sha256').update('dpa').digest('hex');
 let n = 0;
 
-const self = async (s: TestServer) => (await s.api('GET', '/api/v1/federation')).json.self as Entity;
-const box = (s: TestServer) => new SecretBox(decodeMasterKey(s.masterKey));
-const deps = (s: TestServer): PeerTransferDeps => ({ db: s.database.db, box: box(s), publicUrl: s.url, outbound: s.outbound, resolver: new TrustChainResolver(s.outbound), transfer: transferDeps(s.database.db, { transferMinNoticeDays: 0 }) });
 const later = (s: TestServer): PeerTransferDeps => ({ ...deps(s), transfer: { ...deps(s).transfer, now: () => new Date(Date.now() + 3_600_000) } });
 const rowAt = async (s: TestServer, id: string) => (await s.database.db.select().from(peerTransfers).where(eq(peerTransfers.id, id)))[0]!;
 const actions = async (s: TestServer, type: string, id: string) =>
@@ -144,14 +136,7 @@ beforeAll(async () => {
   [a, b] = [await startSsoServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' }), await startSsoServer({ WORKER: 'off' })];
   [A, B] = [await self(a), await self(b)];
   bbb = await startBbbPair({ source: 'src-secret-19', target: 'dst-secret-19' });
-  uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
-  ukCluster = await createCluster(a, uk.id, { country: 'GB', apiUrl: bbb.source.url, secret: 'src-secret-19' });
-  expect((await a.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${bbb.dirs.source}` } })).status).toBe(200);
-  quebec = await createCoop(b, { name: 'Coop Érable', jurisdiction: 'CA', legalRegime: 'other', pipedaSubject: true });
-  montreal = await createCluster(b, quebec.id, { name: 'Montreal', country: 'CA', apiUrl: bbb.target.url, secret: 'dst-secret-19' });
-  expect((await b.api('PUT', `/api/v1/clusters/${montreal.id}/storage`, { body: { url: `file://${bbb.dirs.target}` } })).status).toBe(200);
-  await pollClusters(b.database.db, box(b), { outbound: b.outbound });
-  bAdmin = await coopAdminWithToken(b, quebec.id);
+  ({ uk, ukCluster, quebec, montreal, bAdmin } = await ukAndQuebec(a, b, bbb, { source: 'src-secret-19', target: 'dst-secret-19' }));
   for (const [s, e] of [[a, B], [b, A]] as const) expect((await s.api('POST', '/api/v1/federation/peers', { body: { ...e, witness: false } })).status).toBe(201);
 }, 120_000);
 

@@ -13,27 +13,16 @@ import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
-import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
+import { coopAdminWithToken, createTenancy, memberWithToken } from '../support/fixtures.js';
+import { deliverAllMail, entityOf as self, peerDepsOf as peerDeps, sourceRunner, ukAndQuebec, type Entity, type Person } from '../support/peer-pair.js';
 import type { TestServer } from '../support/server.js';
 import { runCli } from '../support/cli.js';
-import { SecretBox } from '../../server/crypto/secretbox.js';
-import { decodeMasterKey } from '../../server/crypto/master-key.js';
-import { pollClusters } from '../../server/clusters/health.js';
-import { createLogger } from '../../server/logger.js';
-import { CheckpointSigner, auditOrigin } from '../../server/audit/checkpoints.js';
 import { signQuery } from '../../server/bbb/checksum.js';
-import { deliverDue, smtpTransport } from '../../server/mail/outbox.js';
-import { transferDeps } from '../../server/transfers/deps.js';
 import { advanceTransfer, type ExecutionDeps } from '../../server/transfers/execute.js';
 import { memberExports } from '../../server/transfers/table.js';
 import { tenancies } from '../../server/tenancies/table.js';
-import { TrustChainResolver } from '../../federation/trust-chain.js';
 import { deliverDueMessages } from '../../server/peer-transfers/due.js';
-import { peerSteps } from '../../server/peer-transfers/steps.js';
-import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
 
-type Entity = { entityId: string; thumbprint: string };
-type Person = { token: string; accountId: string };
 let a: TestServer, b: TestServer, ta: TestServer;
 let A: Entity, B: Entity;
 let bbb: BbbPair;
@@ -46,9 +35,6 @@ let aAdmin: Person, bAdmin: Person;
 const agreement = createHash('sha256').update('processing agreement, signed').digest('hex');
 const GRACE_MS = 3_600_000;
 
-const self = async (s: TestServer) => (await s.api('GET', '/api/v1/federation')).json.self as Entity;
-const box = (s: TestServer) => new SecretBox(decodeMasterKey(s.masterKey));
-const peerDeps = (s: TestServer): PeerTransferDeps => ({ db: s.database.db, box: box(s), publicUrl: s.url, outbound: s.outbound, resolver: new TrustChainResolver(s.outbound), transfer: transferDeps(s.database.db, { transferMinNoticeDays: 0 }) });
 let execA: ExecutionDeps;
 
 /** POST /transfers/{id}/{action} at A with the ETag it has now. */
@@ -59,9 +45,7 @@ async function act(id: string, action: string, token: string, body?: unknown) {
 const transferAt = async (id: string) => (await a.api('GET', `/api/v1/transfers/${id}`)).json;
 const actionsOn = async (s: TestServer, type: string, id: string) =>
   (await s.api('GET', `/api/v1/audit/entries?subjectType=${type}&subject=${id}&limit=200`)).json.items.map((e: { json: { action: string } }) => e.json.action) as string[];
-const deliverMail = async () => {
-  while ((await deliverDue(a.database.db, smtpTransport(smtp.url), 'meetplane@example.org', createLogger('silent'))).sent > 0);
-};
+const deliverMail = () => deliverAllMail(a, smtp);
 
 /** A UK tenancy with an owner and three members, two recordings on A's cluster. */
 async function ukTenancy(name: string) {
@@ -116,27 +100,9 @@ beforeAll(async () => {
   }
   bbb = await startBbbPair({ source: 'src-secret-18', target: 'dst-secret-18' });
   smtp = await startSmtpSink();
-  uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
-  ukCluster = await createCluster(a, uk.id, { country: 'GB', apiUrl: bbb.source.url, secret: 'src-secret-18' });
-  expect((await a.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${bbb.dirs.source}` } })).status).toBe(200);
-  quebec = await createCoop(b, { name: 'Coop Érable', jurisdiction: 'CA', legalRegime: 'other', pipedaSubject: true, contactEmail: 'bonjour@erable.example' });
-  montreal = await createCluster(b, quebec.id, { name: 'Montreal', country: 'CA', apiUrl: bbb.target.url, secret: 'dst-secret-18' });
-  expect((await b.api('PUT', `/api/v1/clusters/${montreal.id}/storage`, { body: { url: `file://${bbb.dirs.target}` } })).status).toBe(200);
-  await pollClusters(b.database.db, box(b), { outbound: b.outbound });
+  ({ uk, ukCluster, quebec, montreal, bAdmin } = await ukAndQuebec(a, b, bbb, { source: 'src-secret-18', target: 'dst-secret-18' }, { contactEmail: 'bonjour@erable.example' }));
   aAdmin = await coopAdminWithToken(a, uk.id);
-  bAdmin = await coopAdminWithToken(b, quebec.id);
-  const pa = peerDeps(a);
-  execA = {
-    ...pa.transfer,
-    db: a.database.db,
-    box: pa.box,
-    log: createLogger('silent'),
-    signer: await CheckpointSigner.load(a.database.db, pa.box, auditOrigin(a.url)),
-    outbound: a.outbound,
-    publicUrl: a.url,
-    timing: { meetingGraceMs: 0, sourceGraceMs: GRACE_MS },
-    peerSteps: peerSteps(pa, GRACE_MS),
-  };
+  execA = await sourceRunner(a, GRACE_MS);
 }, 120_000);
 
 afterAll(async () => {

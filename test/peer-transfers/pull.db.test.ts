@@ -16,24 +16,18 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
-import { coopAdminWithToken, createCluster, createCoop, createTenancy } from '../support/fixtures.js';
+import { createTenancy } from '../support/fixtures.js';
+import { boxOf as box, entityOf as self, peerDepsOf as deps, ukAndQuebec, type Entity } from '../support/peer-pair.js';
 import type { TestServer } from '../support/server.js';
-import { SecretBox } from '../../server/crypto/secretbox.js';
-import { decodeMasterKey } from '../../server/crypto/master-key.js';
-import { pollClusters } from '../../server/clusters/health.js';
 import { federationSigningKey } from '../../server/federation/keys.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
 import { armFailpoint } from '../../server/failpoints.js';
-import { transferDeps } from '../../server/transfers/deps.js';
-import { TrustChainResolver } from '../../federation/trust-chain.js';
 import { createDpopProof } from '../../federation/dpop.js';
 import { MANIFEST_TYP, signMessage } from '../../federation/transfer-messages.js';
 import { peerTransfers, peerTransferFiles } from '../../server/peer-transfers/table.js';
 import { packageTransfer } from '../../server/peer-transfers/package.js';
 import { deliverDueMessages } from '../../server/peer-transfers/due.js';
-import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
 
-type Entity = { entityId: string; thumbprint: string };
 let a: TestServer, b: TestServer;
 let A: Entity, B: Entity;
 let bbb: BbbPair;
@@ -45,9 +39,6 @@ let bAdmin: { token: string };
 const agreement = createHash('sha256').update('dpa').digest('hex');
 const big = Buffer.alloc(3 * 1024 * 1024, 7); // a file large enough to be read from an offset
 
-const self = async (s: TestServer) => (await s.api('GET', '/api/v1/federation')).json.self as Entity;
-const box = (s: TestServer) => new SecretBox(decodeMasterKey(s.masterKey));
-const deps = (s: TestServer): PeerTransferDeps => ({ db: s.database.db, box: box(s), publicUrl: s.url, outbound: s.outbound, resolver: new TrustChainResolver(s.outbound), transfer: transferDeps(s.database.db, { transferMinNoticeDays: 0 }) });
 const rowAt = async (s: TestServer, id: string) => (await s.database.db.select().from(peerTransfers).where(eq(peerTransfers.id, id)))[0]!;
 const actions = async (s: TestServer, id: string) =>
   (await s.api('GET', `/api/v1/audit/entries?subjectType=peer-transfer&subject=${id}&limit=100`)).json.items.map((e: { json: { action: string } }) => e.json.action) as string[];
@@ -114,14 +105,7 @@ beforeAll(async () => {
   [a, b] = [await startSsoServer({ WORKER: 'off', TRANSFER_MIN_NOTICE_DAYS: '0' }), await startSsoServer({ WORKER: 'off' })];
   [A, B] = [await self(a), await self(b)];
   bbb = await startBbbPair({ source: 'src-secret-18', target: 'dst-secret-18' });
-  uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
-  ukCluster = await createCluster(a, uk.id, { country: 'GB', apiUrl: bbb.source.url, secret: 'src-secret-18' });
-  expect((await a.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${bbb.dirs.source}` } })).status).toBe(200);
-  quebec = await createCoop(b, { name: 'Coop Érable', jurisdiction: 'CA', legalRegime: 'other', pipedaSubject: true });
-  montreal = await createCluster(b, quebec.id, { name: 'Montreal', country: 'CA', apiUrl: bbb.target.url, secret: 'dst-secret-18' });
-  expect((await b.api('PUT', `/api/v1/clusters/${montreal.id}/storage`, { body: { url: `file://${bbb.dirs.target}` } })).status).toBe(200);
-  await pollClusters(b.database.db, box(b), { outbound: b.outbound });
-  bAdmin = await coopAdminWithToken(b, quebec.id);
+  ({ uk, ukCluster, quebec, montreal, bAdmin } = await ukAndQuebec(a, b, bbb, { source: 'src-secret-18', target: 'dst-secret-18' }));
   for (const [s, e] of [[a, B], [b, A]] as const) expect((await s.api('POST', '/api/v1/federation/peers', { body: { ...e, witness: false } })).status).toBe(201);
 }, 120_000);
 

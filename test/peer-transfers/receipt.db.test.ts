@@ -15,33 +15,23 @@ import { decodeJwt } from 'jose';
 import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
-import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
+import { coopAdminWithToken, createTenancy, memberWithToken } from '../support/fixtures.js';
+import { boxOf as box, deliverAllMail, entityOf as self, peerDepsOf as peerDeps, sourceRunner, ukAndQuebec, type Entity, type Person } from '../support/peer-pair.js';
 import type { TestServer } from '../support/server.js';
 import { runCli } from '../support/cli.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
-import { deliverDue, smtpTransport } from '../../server/mail/outbox.js';
-import { SecretBox } from '../../server/crypto/secretbox.js';
-import { decodeMasterKey } from '../../server/crypto/master-key.js';
-import { pollClusters } from '../../server/clusters/health.js';
-import { createLogger } from '../../server/logger.js';
-import { CheckpointSigner, auditOrigin } from '../../server/audit/checkpoints.js';
+import { auditOrigin } from '../../server/audit/checkpoints.js';
 import { openNote } from '../../server/audit/note.js';
 import { leafHash, verifyInclusion } from '../../server/audit/merkle.js';
 import { armFailpoint } from '../../server/failpoints.js';
 import { federationPublicKeys, federationSigningKey } from '../../server/federation/keys.js';
-import { transferDeps } from '../../server/transfers/deps.js';
 import { advanceTransfer, type ExecutionDeps } from '../../server/transfers/execute.js';
 import { tenancies } from '../../server/tenancies/table.js';
-import { TrustChainResolver } from '../../federation/trust-chain.js';
 import { MESSAGE_CONTENT_TYPE, RECEIPT_TYP, signMessage, type ReceiptClaims } from '../../federation/transfer-messages.js';
 import { signAs, summaryOf, verifyPeerReceipt, type PeerReceiptJws, type PeerReceiptSummary } from '../../federation/peer-receipt.js';
 import { deliverDueMessages } from '../../server/peer-transfers/due.js';
-import { peerSteps } from '../../server/peer-transfers/steps.js';
 import { peerTransfers } from '../../server/peer-transfers/table.js';
-import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
 
-type Entity = { entityId: string; thumbprint: string };
-type Person = { token: string; accountId: string };
 let a: TestServer, b: TestServer;
 let A: Entity, B: Entity;
 let bbb: BbbPair;
@@ -54,9 +44,6 @@ let aAdmin: Person, bAdmin: Person;
 const agreement = createHash('sha256').update('processing agreement, signed').digest('hex');
 const GRACE_MS = 3_600_000;
 
-const self = async (s: TestServer) => (await s.api('GET', '/api/v1/federation')).json.self as Entity;
-const box = (s: TestServer) => new SecretBox(decodeMasterKey(s.masterKey));
-const peerDeps = (s: TestServer): PeerTransferDeps => ({ db: s.database.db, box: box(s), publicUrl: s.url, outbound: s.outbound, resolver: new TrustChainResolver(s.outbound), transfer: transferDeps(s.database.db, { transferMinNoticeDays: 0 }) });
 let execA: ExecutionDeps;
 
 async function act(id: string, action: string, token: string, body?: unknown) {
@@ -97,32 +84,14 @@ beforeAll(async () => {
   [A, B] = [await self(a), await self(b)];
   bbb = await startBbbPair({ source: 'src-secret-19', target: 'dst-secret-19' });
   smtp = await startSmtpSink();
-  uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
-  ukCluster = await createCluster(a, uk.id, { country: 'GB', apiUrl: bbb.source.url, secret: 'src-secret-19' });
-  expect((await a.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${bbb.dirs.source}` } })).status).toBe(200);
-  quebec = await createCoop(b, { name: 'Coop Érable', jurisdiction: 'CA', legalRegime: 'other', pipedaSubject: true, contactEmail: 'bonjour@erable.example' });
-  montreal = await createCluster(b, quebec.id, { name: 'Montreal', country: 'CA', apiUrl: bbb.target.url, secret: 'dst-secret-19' });
-  expect((await b.api('PUT', `/api/v1/clusters/${montreal.id}/storage`, { body: { url: `file://${bbb.dirs.target}` } })).status).toBe(200);
-  await pollClusters(b.database.db, box(b), { outbound: b.outbound });
+  ({ uk, ukCluster, quebec, montreal, bAdmin } = await ukAndQuebec(a, b, bbb, { source: 'src-secret-19', target: 'dst-secret-19' }, { contactEmail: 'bonjour@erable.example' }));
   aAdmin = await coopAdminWithToken(a, uk.id);
-  bAdmin = await coopAdminWithToken(b, quebec.id);
   // Pinned with witnessing on: each witnesses the other's log and asks the other's witness to cosign its own.
   for (const [s, e] of [[a, B], [b, A]] as const) {
     const pinned = await s.api('POST', '/api/v1/federation/peers', { body: e });
     expect(pinned.status, pinned.text).toBe(201);
   }
-  const pa = peerDeps(a);
-  execA = {
-    ...pa.transfer,
-    db: a.database.db,
-    box: pa.box,
-    log: createLogger('silent'),
-    signer: await CheckpointSigner.load(a.database.db, pa.box, auditOrigin(a.url)),
-    outbound: a.outbound,
-    publicUrl: a.url,
-    timing: { meetingGraceMs: 0, sourceGraceMs: GRACE_MS },
-    peerSteps: peerSteps(pa, GRACE_MS),
-  };
+  execA = await sourceRunner(a, GRACE_MS);
 }, 120_000);
 
 afterAll(async () => {
@@ -150,7 +119,7 @@ describe('the receipt of a transfer from A to B', () => {
     expect((await act(id, 'approve', owner.token, { as: 'owner' })).status).toBe(200);
     expect((await b.api('POST', `/api/v1/peer-transfers/${id}/answer`, { token: bAdmin.token, body: { decision: 'accepted' } })).status).toBe(200);
     // The notice reaches the owner (the mail server takes it); with no notice period the freeze follows.
-    while ((await deliverDue(a.database.db, smtpTransport(smtp.url), 'meetplane@example.org', createLogger('silent'))).sent > 0);
+    await deliverAllMail(a, smtp);
     expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'copying', waiting: 'peer' });
     await deliverDueMessages(peerDeps(b)); // B pulls and verifies
     // The switch, the announcement, then the terms of the receipt: A waits for B's signature.

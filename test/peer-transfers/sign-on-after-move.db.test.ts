@@ -20,30 +20,18 @@ import { launchBrowser } from '../support/browser.js';
 import { codeRequest, discover, memberWithPassword, registerClient, startCallbackPage, startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
-import { coopAdminWithToken, createCluster, createCoop, createTenancy } from '../support/fixtures.js';
-import type { TestServer } from '../support/server.js';
+import { coopAdminWithToken, createTenancy } from '../support/fixtures.js';
+import { deliverAllMail, entityOf as self, peerDepsOf as peerDeps, sourceRunner, ukAndQuebec, type Entity, type Person } from '../support/peer-pair.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
-import { deliverDue, smtpTransport } from '../../server/mail/outbox.js';
-import { SecretBox } from '../../server/crypto/secretbox.js';
-import { decodeMasterKey } from '../../server/crypto/master-key.js';
-import { pollClusters } from '../../server/clusters/health.js';
-import { createLogger } from '../../server/logger.js';
-import { CheckpointSigner, auditOrigin } from '../../server/audit/checkpoints.js';
 import { issueToken } from '../../server/accounts/service.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
 import { accounts, memberships } from '../../server/accounts/table.js';
 import { accountIdentities } from '../../server/accounts/sso-table.js';
-import { transferDeps } from '../../server/transfers/deps.js';
 import { advanceTransfer, type ExecutionDeps } from '../../server/transfers/execute.js';
 import { tenancies } from '../../server/tenancies/table.js';
-import { TrustChainResolver } from '../../federation/trust-chain.js';
 import { deliverDueMessages } from '../../server/peer-transfers/due.js';
-import { peerSteps } from '../../server/peer-transfers/steps.js';
-import type { PeerTransferDeps } from '../../server/peer-transfers/deps.js';
 
 type Sso = Awaited<ReturnType<typeof startSsoServer>>;
-type Entity = { entityId: string; thumbprint: string };
-type Person = { token: string; accountId: string };
 /** An account of A's UK co-op with a password at A (to log in with) and a token (to approve or object). */
 type Member = Person & { email: string; password: string };
 type Outcome = { status: 'signed in'; sub: string; email: string } | { status: 'stopped at B' | 'stopped at A'; text: string };
@@ -65,9 +53,6 @@ const agreement = createHash('sha256').update('processing agreement, signed').di
 const GRACE_MS = 3_600_000;
 const PROVIDER = 'Harbour instance';
 
-const self = async (s: TestServer) => (await s.api('GET', '/api/v1/federation')).json.self as Entity;
-const box = (s: TestServer) => new SecretBox(decodeMasterKey(s.masterKey));
-const peerDeps = (s: TestServer): PeerTransferDeps => ({ db: s.database.db, box: box(s), publicUrl: s.url, outbound: s.outbound, resolver: new TrustChainResolver(s.outbound), transfer: transferDeps(s.database.db, { transferMinNoticeDays: 0 }) });
 
 /** POST /transfers/{id}/{action} at A with the ETag it has now. */
 async function act(id: string, action: string, token: string, body?: unknown) {
@@ -137,32 +122,14 @@ beforeAll(async () => {
   smtp = await startSmtpSink();
   rp = await startCallbackPage();
   browser = await launchBrowser();
-  uk = await createCoop(a, { name: 'Harbour Co-op', jurisdiction: 'GB', legalRegime: 'uk_gdpr' });
-  ukCluster = await createCluster(a, uk.id, { country: 'GB', apiUrl: bbb.source.url, secret: 'src-secret-21' });
-  expect((await a.api('PUT', `/api/v1/clusters/${ukCluster.id}/storage`, { body: { url: `file://${bbb.dirs.source}` } })).status).toBe(200);
-  quebec = await createCoop(b, { name: 'Coop Érable', jurisdiction: 'CA', legalRegime: 'other', pipedaSubject: true, contactEmail: 'bonjour@erable.example' });
-  montreal = await createCluster(b, quebec.id, { name: 'Montreal', country: 'CA', apiUrl: bbb.target.url, secret: 'dst-secret-21' });
-  expect((await b.api('PUT', `/api/v1/clusters/${montreal.id}/storage`, { body: { url: `file://${bbb.dirs.target}` } })).status).toBe(200);
-  await pollClusters(b.database.db, box(b), { outbound: b.outbound });
+  ({ uk, ukCluster, quebec, montreal, bAdmin } = await ukAndQuebec(a, b, bbb, { source: 'src-secret-21', target: 'dst-secret-21' }, { contactEmail: 'bonjour@erable.example' }));
   aAdmin = await coopAdminWithToken(a, uk.id);
-  bAdmin = await coopAdminWithToken(b, quebec.id);
   // Pinned with witnessing on: each witnesses the other's log and asks the other's witness to cosign its own.
   for (const [s, e] of [[a, B], [b, A]] as const) {
     const pinned = await s.api('POST', '/api/v1/federation/peers', { body: e });
     expect(pinned.status, pinned.text).toBe(201);
   }
-  const pa = peerDeps(a);
-  execA = {
-    ...pa.transfer,
-    db: a.database.db,
-    box: pa.box,
-    log: createLogger('silent'),
-    signer: await CheckpointSigner.load(a.database.db, pa.box, auditOrigin(a.url)),
-    outbound: a.outbound,
-    publicUrl: a.url,
-    timing: { meetingGraceMs: 0, sourceGraceMs: GRACE_MS },
-    peerSteps: peerSteps(pa, GRACE_MS),
-  };
+  execA = await sourceRunner(a, GRACE_MS);
 }, 120_000);
 
 afterAll(async () => {
@@ -199,7 +166,7 @@ describe('signing on at B after the tenancy moved there from A', () => {
     expect(byOwner.status, byOwner.text).toBe(200);
     expect((await b.api('POST', `/api/v1/peer-transfers/${id}/answer`, { token: bAdmin.token, body: { decision: 'accepted' } })).status).toBe(200);
     // The members' notice: the mail server takes it; the objector objects before the freeze.
-    while ((await deliverDue(a.database.db, smtpTransport(smtp.url), 'meetplane@example.org', createLogger('silent'))).sent > 0);
+    await deliverAllMail(a, smtp);
     const objected = await act(id, 'object', objector.token);
     expect(objected.status, objected.text).toBe(200);
     expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'copying', waiting: 'peer' });
