@@ -4,7 +4,6 @@
 // this process, as the tests start theirs (test/support/server.ts, which needs vitest), quiet.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../server/config.js';
@@ -18,7 +17,7 @@ import { outboundFor, type Outbound } from '../server/net/outbound.js';
 import { TrustChainResolver } from '../federation/trust-chain.js';
 import { transferDeps } from '../server/transfers/deps.js';
 import type { PeerTransferDeps } from '../server/peer-transfers/deps.js';
-import { scratchPostgres } from './support.js';
+import { freePort, scratchPostgres } from './support.js';
 
 export interface Instance extends Running {
   box: SecretBox;
@@ -26,17 +25,6 @@ export interface Instance extends Running {
   deps: PeerTransferDeps;
   api(method: string, p: string, opts?: { token?: string; body?: unknown }): Promise<{ status: number; json: any; text: string }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startInstance(backend: 'pglite' | 'postgres', env: Record<string, string> = {}): Promise<Instance> {

@@ -31,7 +31,7 @@ export function startFlags(): string[] {
 }
 
 /** A port nobody listens on now (the served process is given it when its log will not say which it took). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
