@@ -24,7 +24,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { freePort } from '../oidc/helpers.js';
 import { serveCli } from '../support/cli.js';
 import { backend, freshDatabase, type TestDatabase } from '../support/db.js';
-import { TEST_OUTBOUND_ALLOW, type TestServer } from '../support/server.js';
+import { restClient, TEST_OUTBOUND_ALLOW, type TestServer } from '../support/server.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
@@ -72,21 +72,7 @@ async function instance(name: 'A' | 'B'): Promise<Instance> {
   const { token: adminToken } = await bootstrapAdmin(database.db, LOCAL_OPERATOR, { email: `root-${name}@platform.test`, name: 'Platform Admin' });
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const api: TestServer['api'] = async (method, p, opts = {}) => {
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    const token = opts.token === undefined ? adminToken : opts.token;
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
-    const res = await fetch(url + p, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
-  };
+  const api = restClient(url, adminToken);
   const s = { url, database, adminToken, api } as unknown as TestServer;
   return { name, port, database, masterKey: randomBytes(32).toString('base64'), dataDir: mkdtempSync(path.join(os.tmpdir(), `mp-crash-${name}-`)), adminToken, outputs: [], s };
 }

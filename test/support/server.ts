@@ -40,6 +40,29 @@ export interface ApiAnswer {
   json: any;
 }
 
+/** Calls the REST API at `url` as the platform admin (`adminToken`), or with `opts.token` (null: none). */
+export function restClient(url: string, adminToken: string): TestServer['api'] {
+  return async (method, p, opts = {}) => {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    const token = opts.token === undefined ? adminToken : opts.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    }
+    const res = await fetch(url + p, { method, headers, body });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json };
+  };
+}
+
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'meetplane-test-'));
   const masterKey = randomBytes(32).toString('base64');
@@ -55,24 +78,6 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const database = await freshDatabase();
   const running = await startServer(config, log, database);
   const { token: adminToken } = await bootstrapAdmin(database.db, LOCAL_OPERATOR, { email: 'root@platform.test', name: 'Platform Admin' });
-  const api: TestServer['api'] = async (method, p, opts = {}) => {
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    const token = opts.token === undefined ? adminToken : opts.token;
-    if (token) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (opts.body !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    }
-    const res = await fetch(running.url + p, { method, headers, body });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
-  };
+  const api = restClient(running.url, adminToken);
   return { ...running, database, masterKey, dataDir, adminToken, outbound: outboundFor(config), logs: () => captured, api };
 }
