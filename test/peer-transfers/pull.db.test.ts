@@ -17,7 +17,7 @@ import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { createTenancy } from '../support/fixtures.js';
-import { boxOf as box, entityOf as self, peerDepsOf as deps, ukAndQuebec, type Entity } from '../support/peer-pair.js';
+import { boxOf as box, entityOf as self, peerDepsOf as deps, pinEachOther, ukAndQuebec, type Entity } from '../support/peer-pair.js';
 import type { TestServer } from '../support/server.js';
 import { federationSigningKey } from '../../server/federation/keys.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
@@ -106,7 +106,7 @@ beforeAll(async () => {
   [A, B] = [await self(a), await self(b)];
   bbb = await startBbbPair({ source: 'src-secret-18', target: 'dst-secret-18' });
   ({ uk, ukCluster, quebec, montreal, bAdmin } = await ukAndQuebec(a, b, bbb, { source: 'src-secret-18', target: 'dst-secret-18' }));
-  for (const [s, e] of [[a, B], [b, A]] as const) expect((await s.api('POST', '/api/v1/federation/peers', { body: { ...e, witness: false } })).status).toBe(201);
+  await pinEachOther(a, b, { witness: false });
 }, 120_000);
 
 afterAll(async () => {

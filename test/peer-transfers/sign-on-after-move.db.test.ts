@@ -21,7 +21,7 @@ import { codeRequest, discover, memberWithPassword, registerClient, startCallbac
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { coopAdminWithToken, createTenancy } from '../support/fixtures.js';
-import { deliverAllMail, entityOf as self, peerDepsOf as peerDeps, sourceRunner, ukAndQuebec, type Entity, type Person } from '../support/peer-pair.js';
+import { deliverAllMail, entityOf as self, peerDepsOf as peerDeps, pinEachOther, sourceRunner, ukAndQuebec, type Entity, type Person } from '../support/peer-pair.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp.js';
 import { issueToken } from '../../server/accounts/service.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
@@ -125,10 +125,7 @@ beforeAll(async () => {
   ({ uk, ukCluster, quebec, montreal, bAdmin } = await ukAndQuebec(a, b, bbb, { source: 'src-secret-21', target: 'dst-secret-21' }, { contactEmail: 'bonjour@erable.example' }));
   aAdmin = await coopAdminWithToken(a, uk.id);
   // Pinned with witnessing on: each witnesses the other's log and asks the other's witness to cosign its own.
-  for (const [s, e] of [[a, B], [b, A]] as const) {
-    const pinned = await s.api('POST', '/api/v1/federation/peers', { body: e });
-    expect(pinned.status, pinned.text).toBe(201);
-  }
+  await pinEachOther(a, b);
   execA = await sourceRunner(a, GRACE_MS);
 }, 120_000);
 

@@ -77,6 +77,16 @@ export async function ukAndQuebec(a: TestServer, b: TestServer, bbb: BbbPair, se
   return { uk, ukCluster, quebec, montreal, bAdmin: await coopAdminWithToken(b, quebec.id) };
 }
 
+/** Pins each instance as the other's peer, with witnessing on unless `witness` is false; returns their entities. */
+export async function pinEachOther(a: TestServer, b: TestServer, opts: { witness?: boolean } = {}): Promise<[Entity, Entity]> {
+  const [A, B] = [await entityOf(a), await entityOf(b)];
+  for (const [s, e] of [[a, B], [b, A]] as const) {
+    const pinned = await s.api('POST', '/api/v1/federation/peers', { body: opts.witness === false ? { ...e, witness: false } : e });
+    expect(pinned.status, pinned.text).toBe(201);
+  }
+  return [A, B];
+}
+
 /** Sends every mail `s` has queued to the SMTP sink (the notice reaching the members). */
 export async function deliverAllMail(s: TestServer, smtp: SmtpSink): Promise<void> {
   while ((await deliverDue(s.database.db, smtpTransport(smtp.url), 'meetplane@example.org', createLogger('silent'))).sent > 0);
