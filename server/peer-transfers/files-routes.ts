@@ -4,10 +4,13 @@
 // for them; `manifest`, `tenancy` (the tenancy's content, with its secret: never logged) and
 // `files/<path>` answer only a request carrying that capability and a fresh DPoP proof by the same
 // key, for the very manifest packaged, and only for files it names. Bytes from an offset (Range:
-// bytes=N-) so a pull resumes.
+// bytes=N-) so a pull resumes. `POST files` with `{"files": [path, ...]}` answers many files in one
+// request: their bytes one after the other, each exactly the size the manifest names, in the order
+// asked (batch-source.ts cuts them apart at the target).
 import { Readable } from 'node:stream';
 import { and, eq, inArray } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { z } from 'zod';
 import type { AppEnv, Deps } from '../http/env.js';
 import { ProblemError } from '../http/problem.js';
 import { findTenancy } from '../tenancies/service.js';
@@ -23,6 +26,8 @@ import { firstUse, forgetExpiredIds } from './inbox.js';
 import { peerTransfers, tenancyContentLabel } from './table.js';
 import { peerTransferDeps } from './routes.js';
 import type { PeerTransfer } from './deps.js';
+import { PULL_BATCH } from './batch-source.js';
+import type { RecordingStorage } from '../storage/types.js';
 
 const SERVED = ['packaged', 'verified'] as const;
 const refused = (detail: string) => new ProblemError(401, 'pull-refused', 'Pull refused', detail, {}, { 'WWW-Authenticate': 'DPoP algs="ES256 EdDSA"' });
@@ -91,6 +96,23 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
     return c.body(deps.box.open(row.tenancyContentSealed, tenancyContentLabel(row.id)), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   });
 
+  app.post('/federation/transfers/:id/files', async (c) => {
+    const row = await packaged(c.req.param('id'));
+    await authorise(c, row);
+    const asked = filesAsked.safeParse(await c.req.json().catch(() => null));
+    if (!asked.success) throw new ProblemError(400, 'bad-request', 'Bad request', `send {"files": [path, ...]}: 1 to ${PULL_BATCH.files * 16} distinct paths of the manifest`);
+    const named = new Map((JSON.parse(row.manifest!) as Manifest).files.map((f) => [f.path, f]));
+    const files = asked.data.files.map((p) => named.get(p));
+    const missing = asked.data.files.find((p) => !named.has(p));
+    if (missing !== undefined) throw new ProblemError(404, 'not-in-manifest', 'Not found', 'the manifest names no such file', { path: missing });
+    const tenancy = await findTenancy(deps.db, row.tenancyId!);
+    const storage = await openClusterStorage(deps.db, deps.box, tenancy!.clusterId);
+    const stream = Readable.from(oneAfterAnother(storage, files as ManifestFile[]), { objectMode: false });
+    stream.once('close', () => void storage.close());
+    const bytes = files.reduce((n, f) => n + f!.size, 0);
+    return c.body(Readable.toWeb(stream) as ReadableStream, 200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes), 'Cache-Control': 'no-store' });
+  });
+
   app.get('/federation/transfers/:id/files/*', async (c) => {
     const row = await packaged(c.req.param('id'));
     await authorise(c, row);
@@ -110,6 +132,30 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
   });
 
   return app;
+}
+
+const filesAsked = z.object({ files: z.array(z.string().min(1).max(1000)).min(1).max(PULL_BATCH.files * 16).refine((ps) => new Set(ps).size === ps.length, 'each path once') }).strict();
+type ManifestFile = Manifest['files'][number];
+
+/**
+ * Each file's bytes in turn, exactly as many as the manifest names: a file that has more or fewer
+ * (changed since packaging) breaks the answer off there, so the target sees a cut, never a shift.
+ */
+async function* oneAfterAnother(storage: Pick<RecordingStorage, 'createReadStream'>, files: ManifestFile[]): AsyncGenerator<Buffer> {
+  for (const f of files) {
+    let sent = 0;
+    const stream = await storage.createReadStream(f.path);
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        sent += chunk.length;
+        if (sent > f.size) throw new Error(`${f.path} has grown since it was packaged`);
+        yield chunk;
+      }
+    } finally {
+      stream.destroy();
+    }
+    if (sent !== f.size) throw new Error(`${f.path} has shrunk since it was packaged`);
+  }
 }
 
 /** The N of `bytes=N-` (what a resuming puller sends); 0 for none or any other form. */

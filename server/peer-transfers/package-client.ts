@@ -7,7 +7,7 @@ import type { PeerTransferDeps } from './deps.js';
 /** Where the source serves a transfer's package: under its own entity id, nowhere else. */
 export const packageUrls = (source: string, transferId: string) => {
   const base = `${source}/federation/transfers/${transferId}`;
-  return { base, capability: `${base}/capability`, manifest: `${base}/manifest`, tenancy: `${base}/tenancy`, file: (path: string) => `${base}/files/${path.split('/').map(encodeURIComponent).join('/')}` };
+  return { base, capability: `${base}/capability`, manifest: `${base}/manifest`, tenancy: `${base}/tenancy`, files: `${base}/files`, file: (path: string) => `${base}/files/${path.split('/').map(encodeURIComponent).join('/')}` };
 };
 
 /** A failure of the pull that trying again will not mend (the source sent what the manifest does not say). */
@@ -32,10 +32,17 @@ export class CapabilityHolder {
     return this.#token;
   }
   /** A GET of `url` with the capability and a fresh proof for it. */
-  async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  get(url: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.#send('GET', url, headers);
+  }
+  /** A POST of JSON to `url` with the capability and a fresh proof for it. */
+  post(url: string, body: unknown): Promise<Response> {
+    return this.#send('POST', url, { 'content-type': 'application/json' }, JSON.stringify(body));
+  }
+  async #send(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<Response> {
     const token = await this.token();
     const key = await federationSigningKey(this.d.db, this.d.box);
-    return this.d.outbound.fetch(url, { headers: { ...headers, authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { htm: 'GET', htu: url, accessToken: token }) }, redirect: 'error' });
+    return this.d.outbound.fetch(url, { method, body, headers: { ...headers, authorization: `DPoP ${token}`, dpop: await createDpopProof(key, { htm: method, htu: url, accessToken: token }) }, redirect: 'error' });
   }
 }
 

@@ -12,7 +12,7 @@ import { failpoint } from '../failpoints.js';
 import { findCluster } from '../clusters/service.js';
 import { playbackHostsRewriter } from '../transfers/playback-links.js';
 import { openClusterStorage } from '../transfers/cluster-storage.js';
-import { copyFiles, type CopyProgress, type CopyRecord, type CopySource, type CopyStateStore } from '../transfers/copy.js';
+import { copyFiles, type CopyProgress, type CopyRecord, type CopyStateStore } from '../transfers/copy.js';
 import { ProblemError, problems } from '../http/problem.js';
 import { manifestSchema, sha256Hex, signMessage, VERIFIED_TYP, type Manifest } from '../../federation/transfer-messages.js';
 import { setState } from './outgoing.js';
@@ -20,6 +20,7 @@ import { deliverOutgoing } from './outbox.js';
 import { retryDelayMs } from './delivery.js';
 import { removePulledFiles } from './cancel.js';
 import { CapabilityHolder, PackageMismatch, packageUrls } from './package-client.js';
+import { BatchedSource, PULL_BATCH } from './batch-source.js';
 import { establishTenancy, fetchContent, gatewayUrlOf } from './tenancy-arrival.js';
 import { isMetadataXml, relinkFiles, rewrittenFiles } from './relink.js';
 import type { TenancyContent } from '../../federation/tenancy-content.js';
@@ -48,11 +49,12 @@ class PeerCopyState implements CopyStateStore {
   }
 }
 
-/** The package's files, read from the source over HTTP (only createReadStream is asked of a copy's source). */
-function packageSource(caps: CapabilityHolder, urls: ReturnType<typeof packageUrls>): CopySource {
-  return {
-    async createReadStream(path, options) {
-      const start = options?.start ?? 0;
+/** The package's files, read from the source over HTTP, many to a request (only createReadStream is asked of a copy's source). */
+function packageSource(caps: CapabilityHolder, urls: ReturnType<typeof packageUrls>, manifest: Manifest): BatchedSource {
+  return new BatchedSource({
+    sizes: new Map(manifest.files.map((f) => [f.path, f.size])),
+    fetchMany: (paths) => caps.post(urls.files, { files: paths }),
+    async readFrom(path, start) {
       const res = await caps.get(urls.file(path), start > 0 ? { range: `bytes=${start}-` } : {});
       if (res.status !== (start > 0 ? 206 : 200) || !res.body) {
         await res.body?.cancel();
@@ -60,7 +62,7 @@ function packageSource(caps: CapabilityHolder, urls: ReturnType<typeof packageUr
       }
       return Readable.fromWeb(res.body as never);
     },
-  };
+  });
 }
 
 /** One attempt at the pull of a `pulling` transfer; a transient failure plans the next, a mismatch fails it. */
@@ -93,7 +95,9 @@ export async function pullTransfer(d: PeerTransferDeps, row: PeerTransfer, signa
       const onProgress = (p: CopyProgress) => {
         saving = saving.then(async () => void (await d.db.update(peerTransfers).set({ progress: { ...p, at: new Date().toISOString() } }).where(eq(peerTransfers.id, row.id))));
       };
-      const { manifest: stored } = await copyFiles({ from: packageSource(caps, urls), to, files: toCopy.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id), signal, onProgress });
+      // As many workers as a request's files: those waiting for bytes are what the next request asks.
+      const from = packageSource(caps, urls, manifest);
+      const { manifest: stored } = await copyFiles({ from, to, files: toCopy.map((f) => ({ path: f.path, size: f.size })), state: new PeerCopyState(d, row.id), signal, onProgress, concurrency: PULL_BATCH.files });
       await saving;
       const expected = new Map(manifest.files.map((f) => [f.path, f.sha256]));
       const wrong = stored.filter((r) => expected.get(r.path) !== r.sha256);

@@ -194,6 +194,30 @@ describe('a package pulled by the target', () => {
     const outside = await get(`${A.entityId}/federation/transfers/${t.id}/files/published/presentation/${other.recordId}/shapes.svg`, bKey);
     expect(outside.status).toBe(404);
     expect(((await outside.json()) as { type: string }).type).toMatch(/not-in-manifest$/);
+
+    // Many files in one request: their bytes one after the other, in the order asked, each the manifest's size.
+    const filesUrl = `${A.entityId}/federation/transfers/${t.id}/files`;
+    const post = async (body: unknown, key = bKey, htm = 'POST') =>
+      fetch(filesUrl, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `DPoP ${capability}`, dpop: await createDpopProof(key, { htm, htu: filesUrl, accessToken: capability }) } });
+    const listed = (JSON.parse((await rowAt(a, t.id)).manifest!) as { files: Array<{ path: string; size: number; sha256: string }> }).files;
+    const asked = [listed[3]!, listed[0]!, listed[5]!];
+    const many = await post({ files: asked.map((f) => f.path) });
+    expect(many.status).toBe(200);
+    expect(many.headers.get('content-length')).toBe(String(asked.reduce((n, f) => n + f.size, 0)));
+    const body = Buffer.from(await many.arrayBuffer());
+    let at = 0;
+    for (const f of asked) expect(sha(body.subarray(at, (at += f.size))), f.path).toBe(f.sha256);
+    expect(at).toBe(body.length);
+    // Refused whole, before any byte: a path outside the manifest among them, a path twice, no paths,
+    // a proof made for a GET, another key's proof.
+    const mixed = await post({ files: [listed[0]!.path, `published/presentation/${other.recordId}/shapes.svg`] });
+    expect(mixed.status).toBe(404);
+    expect((await mixed.json()) as object).toMatchObject({ type: expect.stringMatching(/not-in-manifest$/), path: `published/presentation/${other.recordId}/shapes.svg` });
+    expect((await post({ files: [listed[0]!.path, listed[0]!.path] })).status).toBe(400);
+    expect((await post({ files: [] })).status).toBe(400);
+    expect((await post({ files: [listed[0]!.path], more: 1 })).status).toBe(400);
+    expect((await post({ files: [listed[0]!.path] }, bKey, 'GET')).status).toBe(401);
+    expect((await post({ files: [listed[0]!.path] }, stranger)).status).toBe(401);
   });
 
   it('refuses a manifest changed after it was sent', async () => {
