@@ -17,6 +17,7 @@
 //               only reads it and answers 200, measured between the steps.
 // Cases: pull-<files>-files-<MB>MB (MB/s, baseline the local copy engine), step-offer, step-answer,
 // step-package, step-verified (ms, baseline one bare signed POST).
+// BENCH_CPU_PROFILE=<folder> writes a CPU profile of each pull there (pull-<backend>-<round>.cpuprofile).
 // Both instances share this process (one event loop, while the machine has more cores), so the
 // figures are conservative. Prints one JSON line per figure {"bench","case","backend","value","unit",
 // "baseline","ratio"} (ratio = value / baseline; higher is better for MB/s, lower for ms); asserts nothing.
@@ -44,7 +45,7 @@ import { startBbbPair, type BbbPair } from '../test/support/bbb/pair.js';
 import { internalMeetingId, writeRecording } from '../test/support/bbb/recordings.js';
 import { generate, plan } from './recording-tree.js';
 import { fmt, MB, QUICK, RUNS, settle, treeBytes } from './copy-support.js';
-import { figure, scratchPostgres } from './support.js';
+import { figure, profiled, scratchPostgres } from './support.js';
 import { startInstance, type Instance } from './peer-instance.js';
 
 const BENCH = 'peer-transfer';
@@ -216,7 +217,7 @@ async function throughput(w: World, backend: string): Promise<void> {
     const copy = await ms(() => copyFiles({ from: new FileStorage(w.bbb.dirs.source), to: new FileStorage(dst, { fsync: true }), files, state: new MemoryCopyState() }));
     rmSync(dst, { recursive: true, force: true });
     await settle();
-    const pull = await ms(async () => pullTransfer(w.b.deps, await rowAt(w.b, t.id)));
+    const pull = await profiled(`pull-${backend}-${r}`, () => ms(async () => pullTransfer(w.b.deps, await rowAt(w.b, t.id))));
     const [atB, atA] = [await rowAt(w.b, t.id), await rowAt(w.a, t.id)];
     if (atB.state !== 'pulled' || atA.state !== 'verified') throw new Error(`pull: target ${atB.state} (${atB.lastError}), source ${atA.state}`);
     rmSync(path.join(w.bbb.dirs.target, 'published'), { recursive: true, force: true });

@@ -209,3 +209,26 @@ export function startChild(script: string, env: Record<string, string>, args: st
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}: ${err}`)));
   });
 }
+
+/**
+ * `work`, with a CPU profile of this process while it runs written to BENCH_CPU_PROFILE (a folder)
+ * as `<name>.cpuprofile` when that is set: the measured part alone, not the set-up around it.
+ */
+export async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return work();
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}

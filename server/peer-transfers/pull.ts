@@ -5,6 +5,7 @@
 // audited; nothing else is ever fetched. Each checked metadata.xml is then rewritten to link this
 // cluster's playback host (relink.ts). When every file matches, the tenancy is created from its
 // content (tenancy-arrival.ts), and the source is told (signed), with the tenancy's gateway URL here.
+import { excluded } from '../db/excluded.js';
 import { Readable } from 'node:stream';
 import { and, eq, isNull } from 'drizzle-orm';
 import { federationSigningKey } from '../federation/keys.js';
@@ -40,11 +41,14 @@ class PeerCopyState implements CopyStateStore {
       .where(and(eq(peerTransferFiles.transferId, this.transferId), isNull(peerTransferFiles.sourceSha256)));
   }
   async markDone(r: CopyRecord): Promise<void> {
+    await this.markAllDone([r]);
+  }
+  async markAllDone(records: CopyRecord[]): Promise<void> {
     failpoint('copy.before-record'); // the crash tests' points, as in a local copy (DbCopyState)
     await this.d.db
       .insert(peerTransferFiles)
-      .values({ transferId: this.transferId, ...r })
-      .onConflictDoUpdate({ target: [peerTransferFiles.transferId, peerTransferFiles.path], set: { size: r.size, sha256: r.sha256, sourceSha256: null, doneAt: r.doneAt } });
+      .values(records.map((r) => ({ transferId: this.transferId, ...r })))
+      .onConflictDoUpdate({ target: [peerTransferFiles.transferId, peerTransferFiles.path], set: { size: excluded(peerTransferFiles.size), sha256: excluded(peerTransferFiles.sha256), sourceSha256: null, doneAt: excluded(peerTransferFiles.doneAt) } });
     failpoint('copy.after-record');
   }
 }

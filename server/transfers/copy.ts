@@ -32,6 +32,8 @@ export interface CopyStateStore {
   done(): Promise<CopyRecord[]>;
   /** records one file done; called once the file is in place and durable */
   markDone(record: CopyRecord): Promise<void>;
+  /** records a durable batch of files done at once, all or none (when absent, markDone is called for each) */
+  markAllDone?(records: CopyRecord[]): Promise<void>;
 }
 
 export class MemoryCopyState implements CopyStateStore {
@@ -118,9 +120,11 @@ export async function copyFiles(options: CopyOptions): Promise<CopyResult> {
   const commits = new GroupCommit(async (batch) => {
     await to.sync(batch.map((r) => r.path));
     const doneAt = new Date();
-    for (const copied of batch) {
-      const rec = { ...copied, doneAt };
-      await state.markDone(rec);
+    const records = batch.map((copied) => ({ ...copied, doneAt }));
+    // One statement for the batch where the store can: a database round trip per file costs more than a small file's copy.
+    if (state.markAllDone) await state.markAllDone(records);
+    for (const rec of records) {
+      if (!state.markAllDone) await state.markDone(rec);
       manifest.set(rec.path, rec);
       result.copiedFiles++;
       progress.fileDone(0, true);

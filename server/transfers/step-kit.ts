@@ -1,6 +1,7 @@
 // What every step of a transfer's execution shares: its dependencies, the
 // system principal it acts as, the audited transition with its failpoints,
 // and the table the copy records its files in.
+import { excluded } from '../db/excluded.js';
 import { eq } from 'drizzle-orm';
 import type { Db, Tx } from '../db/index.js';
 import type { SecretBox } from '../crypto/secretbox.js';
@@ -102,12 +103,15 @@ export class DbCopyState implements CopyStateStore {
     return this.db.select({ path: transferFiles.path, size: transferFiles.size, sha256: transferFiles.sha256, doneAt: transferFiles.doneAt }).from(transferFiles).where(eq(transferFiles.transferId, this.transferId));
   }
   async markDone(r: CopyRecord): Promise<void> {
+    await this.markAllDone([r]);
+  }
+  async markAllDone(records: CopyRecord[]): Promise<void> {
     failpoint('copy.before-record');
     await this.db
       .insert(transferFiles)
-      .values({ transferId: this.transferId, ...r })
-      .onConflictDoUpdate({ target: [transferFiles.transferId, transferFiles.path], set: { size: r.size, sha256: r.sha256, doneAt: r.doneAt } });
-    this.onDone(r.path);
+      .values(records.map((r) => ({ transferId: this.transferId, ...r })))
+      .onConflictDoUpdate({ target: [transferFiles.transferId, transferFiles.path], set: { size: excluded(transferFiles.size), sha256: excluded(transferFiles.sha256), doneAt: excluded(transferFiles.doneAt) } });
+    for (const r of records) this.onDone(r.path);
     failpoint('copy.after-record');
   }
 }

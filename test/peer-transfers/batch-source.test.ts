@@ -20,14 +20,15 @@ const read = async (s: Readable) => {
 };
 
 /** A source over `files`: answers each request with the asked files' bytes, in chunks of `chunk` bytes. */
-function sourceOf(files: Record<string, Buffer>, opts: { chunk?: number; alter?: (body: Buffer, paths: string[]) => Buffer; status?: number } = {}) {
+function sourceOf(files: Record<string, Buffer>, opts: { chunk?: number; alter?: (body: Buffer, paths: string[]) => Buffer; status?: number; latencyMs?: number } = {}) {
   const asked: string[][] = [];
   const ranged: Array<[string, number]> = [];
   const source = new BatchedSource({
     sizes: new Map(Object.entries(files).map(([p, b]) => [p, b.length])),
     async fetchMany(paths) {
       asked.push(paths);
-      let body = Buffer.concat(paths.map((p) => files[p]!));
+      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
+      let body: Buffer = Buffer.concat(paths.map((p) => files[p]!));
       if (opts.alter) body = opts.alter(body, paths);
       const size = opts.chunk ?? 7;
       const chunks = Array.from({ length: Math.ceil(body.length / size) }, (_, i) => body.subarray(i * size, (i + 1) * size));
@@ -145,7 +146,8 @@ describe('files read many to a request', () => {
     const dir = await mkdtemp(join(tmpdir(), 'batch-src-'));
     try {
       const files = many(200, (i) => (i * 37) % 3000);
-      const { source, asked } = sourceOf(files, { chunk: 1000 });
+      // A round trip's wait, as over a network: the workers that ask meanwhile share the next request.
+      const { source, asked } = sourceOf(files, { chunk: 1000, latencyMs: 20 });
       const to = new FileStorage(dir);
       const { manifest } = await copyFiles({ from: source, to, files: Object.entries(files).map(([path, b]) => ({ path, size: b.length })), state: new MemoryCopyState(), concurrency: 64 });
       for (const r of manifest) {
