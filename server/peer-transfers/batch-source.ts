@@ -112,6 +112,9 @@ export class BatchedSource implements CopySource {
   }
 }
 
+/** What went wrong in cutting an answer apart (a failed read of the answer is worded by split). */
+class SplitError extends Error {}
+
 /** Cuts `body` into the files of `batch` by their sizes; a short, long or abandoned answer ends the rest with an error. */
 async function split(body: ReadableStream<Uint8Array>, batch: Wanted[]): Promise<void> {
   const reader = body.getReader();
@@ -132,9 +135,9 @@ async function split(body: ReadableStream<Uint8Array>, batch: Wanted[]): Promise
       if (done) break;
       let chunk = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
       while (chunk.length > 0) {
-        if (left === 0) throw new Error(`the source sent more bytes than the ${batch.length} file(s) asked for`);
+        if (left === 0) throw new SplitError(`the source sent more bytes than the ${batch.length} file(s) asked for`);
         const out = batch[i]!.out;
-        if (out.destroyed) throw new Error(`the copy of ${batch[i]!.path} stopped`);
+        if (out.destroyed) throw new SplitError(`the copy of ${batch[i]!.path} stopped`);
         const part = chunk.subarray(0, left);
         chunk = chunk.subarray(part.length);
         left -= part.length;
@@ -142,11 +145,13 @@ async function split(body: ReadableStream<Uint8Array>, batch: Wanted[]): Promise
         nextFile();
       }
     }
-    if (left > 0) throw new Error(`the source's answer ended inside ${batch[i]!.path} (${batch.length - i} of ${batch.length} file(s) short)`);
+    if (left > 0) throw new SplitError(`the source's answer ended inside ${batch[i]!.path} (${batch.length - i} of ${batch.length} file(s) short)`);
     batch[i]!.out.end();
   } catch (err) {
     await reader.cancel().catch(() => {});
-    for (const w of batch.slice(i)) w.out.destroy(err as Error);
+    // A connection cut says only "terminated": the file it cut is what the operator needs to know.
+    const reason = err instanceof SplitError ? err : new Error(`the source's answer broke off inside ${batch[Math.min(i, batch.length - 1)]!.path} (${batch.length - i} of ${batch.length} file(s) short): ${(err as Error).message}`);
+    for (const w of batch.slice(i)) w.out.destroy(reason);
   }
 }
 

@@ -8,7 +8,7 @@
 // request: their bytes one after the other, each exactly the size the manifest names, in the order
 // asked (batch-source.ts cuts them apart at the target).
 import { Readable } from 'node:stream';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNotNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppEnv, Deps } from '../http/env.js';
@@ -40,15 +40,34 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
   /** The URL a proof must name: this instance's public URL, not the address the request reached. */
   const publicHtu = (c: { req: { path: string } }) => `${deps.config.publicUrl}${c.req.path}`;
 
-  async function packaged(id: string): Promise<PeerTransfer> {
+  /** The transfer if its package is served, without the manifest's text (read once per manifest: see indexOf). */
+  async function packaged(id: string): Promise<Served> {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw notServed();
-    const [row] = await deps.db.select().from(peerTransfers).where(and(eq(peerTransfers.id, id), eq(peerTransfers.side, 'source'), inArray(peerTransfers.state, [...SERVED])));
-    if (!row?.manifest) throw notServed();
+    const [row] = await deps.db.select(servedColumns).from(peerTransfers).where(and(eq(peerTransfers.id, id), eq(peerTransfers.side, 'source'), inArray(peerTransfers.state, [...SERVED]), isNotNull(peerTransfers.manifest)));
+    if (!row) throw notServed();
     return row;
   }
 
+  // A packaged manifest never changes (the source signed its SHA-256), so its files are looked up in an
+  // index kept by that SHA-256, not read and parsed again for each of the pull's requests.
+  const indexes = new Map<string, Map<string, ManifestFile>>();
+  async function indexOf(row: Served): Promise<Map<string, ManifestFile>> {
+    let index = indexes.get(row.manifestSha256!);
+    if (!index) {
+      index = new Map((JSON.parse(await manifestText(row)) as Manifest).files.map((f) => [f.path, f]));
+      if (indexes.size >= 16) indexes.delete(indexes.keys().next().value!);
+      indexes.set(row.manifestSha256!, index);
+    }
+    return index;
+  }
+  async function manifestText(row: Served): Promise<string> {
+    const [m] = await deps.db.select({ manifest: peerTransfers.manifest }).from(peerTransfers).where(eq(peerTransfers.id, row.id));
+    if (!m?.manifest) throw notServed();
+    return m.manifest;
+  }
+
   /** The capability and proof of a request for `row`'s package; refusals name what is wrong, never a secret. */
-  async function authorise(c: { req: { header(n: string): string | undefined; method: string; path: string } }, row: PeerTransfer): Promise<void> {
+  async function authorise(c: { req: { header(n: string): string | undefined; method: string; path: string } }, row: Served): Promise<void> {
     const auth = c.req.header('authorization');
     const proof = c.req.header('dpop');
     if (!auth?.startsWith('DPoP ') || !proof) throw refused('send the capability as Authorization: DPoP <capability> with a DPoP proof');
@@ -86,7 +105,7 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
   app.get('/federation/transfers/:id/manifest', async (c) => {
     const row = await packaged(c.req.param('id'));
     await authorise(c, row);
-    return c.body(row.manifest!, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    return c.body(await manifestText(row), 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   });
 
   app.get('/federation/transfers/:id/tenancy', async (c) => {
@@ -101,7 +120,7 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
     await authorise(c, row);
     const asked = filesAsked.safeParse(await c.req.json().catch(() => null));
     if (!asked.success) throw new ProblemError(400, 'bad-request', 'Bad request', `send {"files": [path, ...]}: 1 to ${PULL_BATCH.files * 16} distinct paths of the manifest`);
-    const named = new Map((JSON.parse(row.manifest!) as Manifest).files.map((f) => [f.path, f]));
+    const named = await indexOf(row);
     const files = asked.data.files.map((p) => named.get(p));
     const missing = asked.data.files.find((p) => !named.has(p));
     if (missing !== undefined) throw new ProblemError(404, 'not-in-manifest', 'Not found', 'the manifest names no such file', { path: missing });
@@ -118,7 +137,7 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
     await authorise(c, row);
     const prefix = `/federation/transfers/${row.id}/files/`;
     const path = decodeURIComponent(c.req.path.slice(prefix.length));
-    const file = (JSON.parse(row.manifest!) as Manifest).files.find((f) => f.path === path);
+    const file = (await indexOf(row)).get(path);
     if (!file) throw new ProblemError(404, 'not-in-manifest', 'Not found', 'the manifest names no such file');
     const start = rangeStart(c.req.header('range'));
     if (start > file.size) throw new ProblemError(416, 'range-not-satisfiable', 'Range not satisfiable', `the file has ${file.size} bytes`, {}, { 'Content-Range': `bytes */${file.size}` });
@@ -134,28 +153,49 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
   return app;
 }
 
+// Every column but the manifest's text (hundreds of KB for thousands of files).
+const { manifest: _manifestText, ...servedColumns } = getTableColumns(peerTransfers);
+type Served = Omit<PeerTransfer, 'manifest'>;
+
 const filesAsked = z.object({ files: z.array(z.string().min(1).max(1000)).min(1).max(PULL_BATCH.files * 16).refine((ps) => new Set(ps).size === ps.length, 'each path once') }).strict();
 type ManifestFile = Manifest['files'][number];
+const OPEN_AHEAD = 4;
 
 /**
  * Each file's bytes in turn, exactly as many as the manifest names: a file that has more or fewer
  * (changed since packaging) breaks the answer off there, so the target sees a cut, never a shift.
  */
 async function* oneAfterAnother(storage: Pick<RecordingStorage, 'createReadStream'>, files: ManifestFile[]): AsyncGenerator<Buffer> {
-  for (const f of files) {
-    let sent = 0;
-    const stream = await storage.createReadStream(f.path);
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        sent += chunk.length;
-        if (sent > f.size) throw new Error(`${f.path} has grown since it was packaged`);
-        yield chunk;
-      }
-    } finally {
-      stream.destroy();
+  // The next files are opened while one is sent: an open waits on the disk (or a round trip to an SFTP server).
+  const opening: Array<Promise<Readable>> = [];
+  const open = (f: ManifestFile) => {
+    const stream = storage.createReadStream(f.path);
+    stream.catch(() => {}); // reported when its turn comes, if it comes
+    return stream;
+  };
+  try {
+    for (let i = 0; i < files.length; i++) {
+      while (opening.length < OPEN_AHEAD && i + opening.length < files.length) opening.push(open(files[i + opening.length]!));
+      yield* fileBytes(await opening.shift()!, files[i]!);
     }
-    if (sent !== f.size) throw new Error(`${f.path} has shrunk since it was packaged`);
+  } finally {
+    for (const stream of opening) stream.then((s) => s.destroy(), () => {});
   }
+}
+
+/** One file's bytes, exactly as many as the manifest names. */
+async function* fileBytes(stream: Readable, f: ManifestFile): AsyncGenerator<Buffer> {
+  let sent = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      sent += chunk.length;
+      if (sent > f.size) throw new Error(`${f.path} has grown since it was packaged`);
+      yield chunk;
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (sent !== f.size) throw new Error(`${f.path} has shrunk since it was packaged`);
 }
 
 /** The N of `bytes=N-` (what a resuming puller sends); 0 for none or any other form. */

@@ -272,8 +272,8 @@ afterAll(async () => {
 });
 
 // Where a process dies: A at its step boundaries (before a transition's commit: its work done, the
-// state not moved; after it), B in the middle of the pull (inside a file, before and after a file is
-// recorded), B between the tenancy's creation and `pulled`, B before the verification goes out, and
+// state not moved; after it), B in the middle of the pull (inside a file; before and after a batch of
+// copied files is recorded, in one statement: here the package's files are one batch), B between the tenancy's creation and `pulled`, B before the verification goes out, and
 // A between the switch's commit and the announce (transfer.after:verifying), or just before the
 // announce's message is sent (its 3rd delivery: offer, package, switch); B once it signed the
 // receipt, before sending it, and A once it stored the receipt, before answering and sending it back.
@@ -281,8 +281,8 @@ const KILLS: Array<{ who: 'A' | 'B'; at: string }> = [
   { who: 'A', at: 'transfer.after:frozen' },
   { who: 'A', at: 'transfer.before:copying' },
   { who: 'B', at: 'copy.chunk:5' },
-  { who: 'B', at: 'copy.before-record:2' },
-  { who: 'B', at: 'copy.after-record:3' },
+  { who: 'B', at: 'copy.before-record:1' },
+  { who: 'B', at: 'copy.after-record:1' },
   { who: 'B', at: 'peer-transfers.tenancy-created' },
   { who: 'B', at: 'peer-transfers.deliver:2' },
   { who: 'A', at: 'transfer.before:switching' },

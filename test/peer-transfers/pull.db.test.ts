@@ -252,6 +252,23 @@ describe('bytes that are not what the manifest says', () => {
     expect(await actions(b, t.id)).toContain('peer-transfer.pull-failed');
     expect((await rowAt(a, t.id)).state).toBe('packaged');
   });
+
+  it('of another length break the answer off there: nothing of that file is kept, and the pull waits to try again', async () => {
+    const t = await acceptedAndFrozen('Harbour Academy', 2);
+    await packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id));
+    // After packaging, one file at the source grows by a byte (the next files' bytes would shift).
+    const svg = join(t.written[0]!.dir, 'shapes.svg');
+    await writeFile(svg, `${await readFile(svg, 'utf8')} `);
+    await deliverDueMessages(deps(b));
+    const atB = await rowAt(b, t.id);
+    expect(atB.state).toBe('pulling');
+    expect(atB.lastError).toMatch(/shapes\.svg/);
+    expect(atB.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
+    const relative = `published/presentation/${t.written[0]!.recordId}/shapes.svg`;
+    expect((await filesUnder(bbb.dirs.target)).has(relative)).toBe(false);
+    expect((await b.database.db.select().from(peerTransferFiles).where(eq(peerTransferFiles.transferId, t.id))).map((r) => r.path)).not.toContain(relative);
+    expect((await rowAt(a, t.id)).state).toBe('packaged');
+  });
 });
 
 
