@@ -227,7 +227,7 @@ export function transfersCommand(globals: Globals): Command {
 
   cmd
     .command('resolve <id>')
-    .description('settle a failed transfer: --roll-forward completes it at the target, --roll-back ends it with the tenancy at the source')
+    .description('settle a failed transfer: --roll-forward completes it at the target, --roll-back ends it with the tenancy at the source; --roll-forward also completes a transfer to another instance whose receipt is overdue (24 hours after the switch), without the receipt')
     .option('--roll-forward', 'complete it: the files at the target are verified again, your reason stands for the check that failed')
     .option('--roll-back', 'move the tenancy back to the source (which still holds everything) and end the transfer')
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')

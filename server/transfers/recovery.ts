@@ -10,6 +10,7 @@
 //             or the source deletion of a completed transfer)
 //   resolve - settle it: --roll-forward completes it (the target's files are verified again; the operator's reason stands
 //             for the checks that failed), --roll-back ends it with the tenancy at the source and removes the copies at the target.
+//             A transfer to another instance whose receipt is overdue is completed without it (receipt-overdue.ts).
 import { and, eq, ne } from 'drizzle-orm';
 import type { Tx } from '../db/index.js';
 import type { Principal } from '../auth/principal.js';
@@ -26,6 +27,7 @@ import { unswitchTenancy } from './switch.js';
 import { DbCopyState, StepFailure, SYSTEM, type ExecutionDeps } from './step-kit.js';
 import { recordingsOfManifest, signAndComplete, verifyTargetFiles } from './verify.js';
 import { localTarget } from './target.js';
+import { awaitsPeerReceipt, completeWithoutReceipt } from './receipt-overdue.js';
 
 const conflict = (detail: string) => problems.conflict('transfer-state', detail);
 
@@ -176,6 +178,7 @@ export async function resolveTransfer(
   t: Transfer,
   input: { direction: 'roll-forward' | 'roll-back'; reason: string },
 ): Promise<Transfer> {
+  if (awaitsPeerReceipt(t)) return completeWithoutReceipt(deps, actor, t, input);
   const f = t.failure;
   if (t.state !== 'failed' || !f) throw conflict(`only a failed transfer can be resolved; this one is ${t.state.replace('_', ' ')}${t.failure ? ' (retry its failed step instead)' : ''}`);
   const details: Record<string, AuditValue> = { resolution: input.direction, reason: input.reason, failedStep: f.step, failure: f.reason };

@@ -562,7 +562,7 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
       tags: ['transfers'],
       summary: 'Settle a failed transfer: roll it forward (complete it at the target) or back (the tenancy at the source, the transfer ended)',
       description:
-        "roll-forward needs the tenancy at the target: its files are verified again (size and SHA-256), then the receipt is signed and the transfer completed, with your reason on record for the check that failed. roll-back moves the tenancy back to the source (which still holds everything), ends the transfer and removes the copies at the target; refused while the target holds recordings of the tenancy made since the switch.",
+        "roll-forward needs the tenancy at the target: its files are verified again (size and SHA-256), then the receipt is signed and the transfer completed, with your reason on record for the check that failed. roll-back moves the tenancy back to the source (which still holds everything), ends the transfer and removes the copies at the target; refused while the target holds recordings of the tenancy made since the switch. A transfer to another instance whose receipt is overdue (24 hours after the switch; the target verified every file before it) is completed by roll-forward without the receipt, recorded as missing.",
       request: {
         params: z.object({ id: Uuid.openapi({ param: { name: 'id', in: 'path' } }) }),
         headers: IfMatchHeader,

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
@@ -98,30 +98,35 @@ afterAll(async () => {
   for (const s of [b, a]) await s?.stop();
 });
 
+/** A tenancy of A with an owner and a recording, moved to B through the lifecycle up to the switch: A then awaits the receipt. */
+async function switchedAndAwaitingReceipt(name: string): Promise<{ id: string; tenancyId: string }> {
+  const t = await createTenancy(a, uk.id, ukCluster.id, { name, retentionDays: 3650 });
+  const owner = await memberWithToken(a, uk.id);
+  await a.api('PUT', `/api/v1/tenancies/${t.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
+  await writeRecording(bbb.dirs.source, { meetingId: `${t.slug}-room`, name: 'Reading', host: bbb.source.origin, meta: { 'meetplane-tenancy': t.id }, format: 'presentation', files: { 'shapes.svg': `<svg id="${t.slug}"/>` } });
+  const offered = await a.api('POST', '/api/v1/peer-transfers', { body: { tenancy: t.id, peer: B.entityId, targetCoop: quebec.slug, targetCluster: montreal.slug, processingAgreement: agreement, noticeDays: 0 } });
+  expect(offered.status, offered.text).toBe(201);
+  const id = offered.json.id as string;
+  expect((await act(id, 'approve', aAdmin.token, { as: 'source_admin' })).status).toBe(200);
+  expect((await act(id, 'approve', owner.token, { as: 'owner' })).status).toBe(200);
+  expect((await b.api('POST', `/api/v1/peer-transfers/${id}/answer`, { token: bAdmin.token, body: { decision: 'accepted' } })).status).toBe(200);
+  // The notice reaches the owner (the mail server takes it); with no notice period the freeze follows.
+  await deliverAllMail(a, smtp);
+  expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'copying', waiting: 'peer' });
+  await deliverDueMessages(peerDeps(b)); // B pulls and verifies
+  // The switch, the announcement, then the terms of the receipt: A waits for B's signature.
+  expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
+  return { id, tenancyId: t.id };
+}
+
 describe('the receipt of a transfer from A to B', () => {
   let id: string;
   let tenancyId: string;
   let signedByB: PeerReceiptJws;
 
   it('switches without waiting for the receipt; the source waits for it before completing', async () => {
-    const t = await createTenancy(a, uk.id, ukCluster.id, { name: 'Harbour Library', retentionDays: 3650 });
-    tenancyId = t.id;
-    const owner = await memberWithToken(a, uk.id);
-    await a.api('PUT', `/api/v1/tenancies/${t.id}/members/${owner.accountId}`, { body: { role: 'owner' } });
-    await writeRecording(bbb.dirs.source, { meetingId: `${t.slug}-room`, name: 'Reading', host: bbb.source.origin, meta: { 'meetplane-tenancy': t.id }, format: 'presentation', files: { 'shapes.svg': `<svg id="${t.slug}"/>` } });
-    const offered = await a.api('POST', '/api/v1/peer-transfers', { body: { tenancy: t.id, peer: B.entityId, targetCoop: quebec.slug, targetCluster: montreal.slug, processingAgreement: agreement, noticeDays: 0 } });
-    expect(offered.status, offered.text).toBe(201);
-    id = offered.json.id;
-    expect((await act(id, 'approve', aAdmin.token, { as: 'source_admin' })).status).toBe(200);
-    expect((await act(id, 'approve', owner.token, { as: 'owner' })).status).toBe(200);
-    expect((await b.api('POST', `/api/v1/peer-transfers/${id}/answer`, { token: bAdmin.token, body: { decision: 'accepted' } })).status).toBe(200);
-    // The notice reaches the owner (the mail server takes it); with no notice period the freeze follows.
-    await deliverAllMail(a, smtp);
-    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'copying', waiting: 'peer' });
-    await deliverDueMessages(peerDeps(b)); // B pulls and verifies
-    // The switch, the announcement, then the terms of the receipt: A waits for B's signature.
-    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
-    const [atB] = await b.database.db.select({ state: tenancies.state }).from(tenancies).where(eq(tenancies.id, t.id));
+    ({ id, tenancyId } = await switchedAndAwaitingReceipt('Harbour Library'));
+    const [atB] = await b.database.db.select({ state: tenancies.state }).from(tenancies).where(eq(tenancies.id, tenancyId));
     expect(atB!.state).toBe('active');
     expect((await row(b, id)).receiptParts?.peer).toBeDefined(); // B took A's checkpoint and terms
     expect((await a.api('GET', `/api/v1/peer-transfers/${id}/receipt`)).status).toBe(404);
@@ -276,5 +281,38 @@ describe('the receipt of a transfer from A to B', () => {
     expect((await row(b, id)).receipt).toEqual(stored);
     const tenancy = await b.api('GET', `/api/v1/tenancies/${tenancyId}`);
     expect(tenancy.json.state).toBe('active');
+  });
+});
+
+describe('a receipt that never comes', () => {
+  it('keeps the transfer waiting; once overdue, an admin of the source co-op completes it without the receipt, with a reason, audited', async () => {
+    // B verified every file and the tenancy is served there, but B never signs the receipt (its deliveries never run here).
+    const { id } = await switchedAndAwaitingReceipt('Harbour Archive');
+    const reason = 'Érable retired its instance; its operator confirmed by phone that the tenancy runs there';
+    const early = await act(id, 'resolve', aAdmin.token, { direction: 'roll-forward', reason });
+    expect(early.status).toBe(409);
+    expect(early.json.detail).toMatch(/not overdue: .* completed without it from \d{4}-\d\d-\d\dT/);
+    const back = await act(id, 'resolve', aAdmin.token, { direction: 'roll-back', reason });
+    expect(back.status).toBe(409);
+    expect(back.json.detail).toMatch(/served at .* cannot be rolled back/);
+    // A day and an hour after the switch: the runner still waits for B.
+    await a.database.db.execute(sql`update transfers set state_since = now() - interval '25 hours' where id = ${id}`);
+    expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
+    const member = await memberWithToken(a, uk.id);
+    expect((await act(id, 'resolve', member.token, { direction: 'roll-forward', reason })).status).toBe(404); // not theirs to see, let alone settle
+    const done = await act(id, 'resolve', aAdmin.token, { direction: 'roll-forward', reason });
+    expect(done.status, done.text).toBe(200);
+    expect(done.json.state).toBe('completed');
+    // Audited: the member's attempt as denied by the policies, the admin's resolution with its reason.
+    const resolved = (await entriesOn(a, 'transfer', id)).filter((e) => e.json.action === 'transfer.resolve');
+    expect(resolved.map((e) => (e.json as { outcome?: string }).outcome)).toEqual(['denied', 'success']);
+    expect(resolved[1]!.json.details).toMatchObject({ resolution: 'roll-forward', reason, receipt: 'missing', verifiedBy: B.entityId });
+    expect(await actionsOn(a, 'transfer', id)).not.toContain('transfer.complete');
+    const receipt = await a.api('GET', `/api/v1/transfers/${id}/receipt`);
+    expect(receipt.status).toBe(404);
+    expect(receipt.json.detail).toMatch(/completed but has no receipt/);
+    // Settled: nothing more to resolve, and the runner no longer waits for B.
+    expect((await act(id, 'resolve', aAdmin.token, { direction: 'roll-forward', reason })).status).toBe(409);
+    expect((await advanceTransfer(execA, id)).state).toBe('completed');
   });
 });
