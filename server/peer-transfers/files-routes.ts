@@ -126,7 +126,12 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
     if (missing !== undefined) throw new ProblemError(404, 'not-in-manifest', 'Not found', 'the manifest names no such file', { path: missing });
     const tenancy = await findTenancy(deps.db, row.tenancyId!);
     const storage = await openClusterStorage(deps.db, deps.box, tenancy!.clusterId);
-    const stream = Readable.from(oneAfterAnother(storage, files as ManifestFile[]), { objectMode: false });
+    // A file changed since packaging: said in this instance's log, and the answer cut off (the target retries).
+    const cutOff = (err: Error) => {
+      c.var.log.warn({ transfer: row.id, reason: err.message }, 'a file of the package changed since packaging: the answer to the target is cut off');
+      (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy();
+    };
+    const stream = Readable.from(endingQuietly(oneAfterAnother(storage, files as ManifestFile[]), cutOff), { objectMode: false });
     stream.once('close', () => void storage.close());
     const bytes = files.reduce((n, f) => n + f!.size, 0);
     return c.body(Readable.toWeb(stream) as ReadableStream, 200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes), 'Cache-Control': 'no-store' });
@@ -180,6 +185,15 @@ async function* oneAfterAnother(storage: Pick<RecordingStorage, 'createReadStrea
     }
   } finally {
     for (const stream of opening) stream.then((s) => s.destroy(), () => {});
+  }
+}
+
+/** The bytes of `source` until it fails; then `onError` (which cuts the answer off) instead of an error the HTTP server would print. */
+async function* endingQuietly(source: AsyncGenerator<Buffer>, onError: (err: Error) => void): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (err) {
+    onError(err as Error);
   }
 }
 
