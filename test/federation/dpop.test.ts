@@ -1,8 +1,8 @@
 // DPoP proofs (RFC 9449) and the transfer capabilities bound to them, as a verifier checks them.
 import { describe, expect, it } from 'vitest';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, importJWK, type JWK } from 'jose';
-import { accessTokenHash, createDpopProof, htuOf, verifyDpopProof } from '../../federation/dpop.js';
-import { checkCapability, issueCapability } from '../../federation/transfer-capability.js';
+import { accessTokenHash, createDpopProof, DPOP_MAX_SKEW_S, htuOf, verifyDpopProof } from '../../federation/dpop.js';
+import { CAPABILITY_TYP, checkCapability, issueCapability } from '../../federation/transfer-capability.js';
 
 async function key(kid = 'k1'): Promise<JWK> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -40,8 +40,45 @@ describe('DPoP proofs', () => {
     await expect(verifyDpopProof(wrongTyp, { htm: 'GET', htu: url })).rejects.toThrow(/typ/);
     const other = await key('k2');
     const swapped = await new SignJWT(claims).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: pub(other) }).sign(signer);
-    await expect(verifyDpopProof(swapped, { htm: 'GET', htu: url })).rejects.toThrow(/signature/);
+    await expect(verifyDpopProof(swapped, { htm: 'GET', htu: url })).rejects.toThrow(/signature is not valid \(ERR_JWS_SIGNATURE_VERIFICATION_FAILED\)/);
     expect(accessTokenHash('tok')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('verify for Ed25519 keys, under either name of the algorithm (EdDSA, Ed25519)', async () => {
+    for (const alg of ['EdDSA', 'Ed25519'] as const) {
+      const { privateKey } = await generateKeyPair(alg, { extractable: true });
+      const k = { ...(await exportJWK(privateKey)), alg };
+      const proof = await createDpopProof(k, { htm: 'POST', htu: url });
+      expect((await verifyDpopProof(proof, { htm: 'POST', htu: url })).jkt, alg).toBe(await calculateJwkThumbprint(pub(k)));
+    }
+  });
+
+  it('are refused when signed with an algorithm other than ES256 or EdDSA, saying so', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const claims = { jti: 'abcdefgh2', htm: 'GET', htu: url, iat: Math.floor(Date.now() / 1000) };
+    const rsa = await new SignJWT(claims).setProtectedHeader({ typ: 'dpop+jwt', alg: 'RS256', jwk: await exportJWK(publicKey) }).sign(privateKey);
+    await expect(verifyDpopProof(rsa, { htm: 'GET', htu: url })).rejects.toThrow(/must be signed with ES256 or EdDSA/);
+  });
+
+  it('are refused without a public key in the header, or with a symmetric one', async () => {
+    const k = await key();
+    const signer = await importJWK(k, 'ES256');
+    const claims = { jti: 'abcdefgh3', htm: 'GET', htu: url, iat: Math.floor(Date.now() / 1000) };
+    for (const jwk of [undefined, 'a key', { kty: 'oct', k: 'c2VjcmV0' }]) {
+      const proof = await new SignJWT(claims).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', ...(jwk === undefined ? {} : { jwk: jwk as JWK }) }).sign(signer);
+      await expect(verifyDpopProof(proof, { htm: 'GET', htu: url }), JSON.stringify(jwk)).rejects.toThrow(typeof jwk === 'object' ? /private key/ : /no public key/);
+    }
+  });
+
+  it(`are fresh up to ${DPOP_MAX_SKEW_S} s either side of the verifier's clock, and not a second more`, async () => {
+    const k = await key();
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    for (const [skew, fresh] of [[-DPOP_MAX_SKEW_S, true], [DPOP_MAX_SKEW_S, true], [-DPOP_MAX_SKEW_S - 1, false], [DPOP_MAX_SKEW_S + 1, false]] as const) {
+      const proof = await createDpopProof(k, { htm: 'GET', htu: url, now: now + skew * 1000 });
+      const checked = verifyDpopProof(proof, { htm: 'GET', htu: url, now });
+      if (fresh) await expect(checked, `${skew} s`).resolves.toMatchObject({ iat: now / 1000 + skew });
+      else await expect(checked, `${skew} s`).rejects.toThrow(/not fresh/);
+    }
   });
 });
 
@@ -58,5 +95,21 @@ describe('transfer capabilities', () => {
     await expect(checkCapability(token, { issuer: 'https://b.example.coop', keys: { keys: [pub(k)] }, transferId })).rejects.toThrow(/not valid/);
     await expect(checkCapability(token, { issuer, keys: { keys: [pub(await key('k2'))] }, transferId })).rejects.toThrow(/not issued by this instance/);
     await expect(checkCapability(token, { issuer, keys: { keys: [pub(k)] }, transferId, now: Date.now() + 400_000 })).rejects.toThrow(/expired/);
+    await expect(checkCapability('not a token', { issuer, keys: { keys: [pub(k)] }, transferId })).rejects.toThrow(/the capability is not a JWT/);
+    await expect(checkCapability(token, { issuer: 'https://b.example.coop', keys: { keys: [pub(k)] }, transferId })).rejects.toThrow(/not valid \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
+  });
+
+  it('are only what the issuer signed as a capability: its other tokens, or malformed claims, are refused', async () => {
+    const k = await key();
+    const signer = await importJWK(k, 'ES256');
+    const iat = Math.floor(Date.now() / 1000);
+    const claims = { iss: issuer, aud: issuer, sub: transferId, manifest_sha256: 'a'.repeat(64), cnf: { jkt: 'x'.repeat(43) }, iat, exp: iat + 60, jti: 'j1' };
+    const signed = (c: object, typ = CAPABILITY_TYP) => new SignJWT({ ...c }).setProtectedHeader({ typ, alg: 'ES256', kid: 'k1' }).sign(signer);
+    const check = (token: string) => checkCapability(token, { issuer, keys: { keys: [pub(k)] }, transferId });
+    await expect(check(await signed(claims))).resolves.toMatchObject({ sub: transferId });
+    // The same claims under another type (a statement, a message, a plain JWT) are no capability.
+    for (const typ of ['JWT', 'entity-statement+jwt', 'transfer-offer+jwt']) await expect(check(await signed(claims, typ)), typ).rejects.toThrow(/not valid \(ERR_JWT_CLAIM_VALIDATION_FAILED\)/);
+    for (const manifest of ['a'.repeat(63), 'a'.repeat(65), `x${'a'.repeat(64)}`, `${'a'.repeat(64)}x`, 'A'.repeat(64)])
+      await expect(check(await signed({ ...claims, manifest_sha256: manifest })), manifest).rejects.toThrow(/the capability is malformed/);
   });
 });

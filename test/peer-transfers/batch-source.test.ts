@@ -86,6 +86,111 @@ describe('files read many to a request', () => {
     expect(resumed.equals(files['r/1.bin']!.subarray(15))).toBe(true);
     expect(ranged).toEqual([['r/1.bin', 15]]);
     expect(asked).toEqual([]);
+    expect(source.requests).toBe(1);
+  });
+
+  it('asks again while an answer is under way once half a request of files waits, and never has three under way', async () => {
+    const files = many(6, () => 10);
+    const keys = Object.keys(files);
+    const asked: string[][] = [];
+    const answer: Array<() => void> = [];
+    const source = new BatchedSource({
+      sizes: new Map(Object.entries(files).map(([p, b]) => [p, b.length])),
+      limits: { files: 4, bytes: 1_000 },
+      fetchMany: async (paths) => {
+        asked.push(paths);
+        await new Promise<void>((r) => answer.push(r));
+        return new Response(Buffer.concat(paths.map((p) => files[p]!)));
+      },
+      readFrom: async () => Readable.from([]),
+    });
+    const turns = async () => {
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    };
+    const streams = [source.createReadStream(keys[0]!)];
+    await turns();
+    expect(asked).toEqual([[keys[0]]]); // nothing under way: asked at once
+    streams.push(source.createReadStream(keys[1]!));
+    await turns();
+    expect(asked).toHaveLength(1); // one file waiting, less than half of 4: it waits for more
+    streams.push(source.createReadStream(keys[2]!));
+    await turns();
+    expect(asked).toEqual([[keys[0]], [keys[1], keys[2]]]); // two waiting: a second request
+    streams.push(source.createReadStream(keys[3]!), source.createReadStream(keys[4]!), source.createReadStream(keys[5]!));
+    await turns();
+    expect(asked).toHaveLength(2); // two under way: the rest wait
+    answer.shift()!();
+    expect((await read(await streams[0]!)).equals(files[keys[0]!]!)).toBe(true);
+    await turns();
+    expect(asked[2]).toEqual([keys[3], keys[4], keys[5]]);
+    answer.splice(0).forEach((r) => r());
+    const got = await Promise.all(streams.slice(1).map(async (s) => read(await s)));
+    keys.slice(1).forEach((k, i) => expect(got[i]!.equals(files[k]!), k).toBe(true));
+  });
+
+  it('puts files up to exactly the byte limit in one request', async () => {
+    const files = many(3, () => 10);
+    const asked: string[][] = [];
+    const source = new BatchedSource({
+      sizes: new Map(Object.entries(files).map(([p, b]) => [p, b.length])),
+      limits: { files: 10, bytes: 30 },
+      fetchMany: async (paths) => (asked.push(paths), new Response(Buffer.concat(paths.map((p) => files[p]!)))),
+      readFrom: async () => Readable.from([]),
+    });
+    await Promise.all(Object.keys(files).map(async (p) => read(await source.createReadStream(p))));
+    expect(asked).toEqual([Object.keys(files)]);
+  });
+
+  it('reads the answer only as fast as each file is written: a slow reader holds the rest back', async () => {
+    const files = { 'r/big.bin': randomBytes(2 * 1024 * 1024), 'r/next.bin': randomBytes(1000) };
+    let pulled = 0;
+    const body = Buffer.concat(Object.values(files));
+    const source = new BatchedSource({
+      sizes: new Map(Object.entries(files).map(([p, b]) => [p, b.length])),
+      fetchMany: async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(ctl) {
+              if (pulled >= body.length) return ctl.close();
+              ctl.enqueue(body.subarray(pulled, (pulled += 64 * 1024)));
+            },
+          }),
+        ),
+      readFrom: async () => Readable.from([]),
+    });
+    const [big, next] = await Promise.all(Object.keys(files).map((p) => source.createReadStream(p)));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    // Nothing read from `big` yet: the answer is not drained into memory behind its back.
+    expect(pulled).toBeLessThan(512 * 1024);
+    const got = await Promise.all([read(big!), read(next!)]);
+    expect(got[0]!.equals(files['r/big.bin'])).toBe(true);
+    expect(got[1]!.equals(files['r/next.bin'])).toBe(true);
+  });
+
+  it('reaches a file whose reader has not started yet with the error, and names the file a broken connection cut', async () => {
+    const files = many(3, () => 100);
+    const source = new BatchedSource({
+      sizes: new Map(Object.entries(files).map(([p, b]) => [p, b.length])),
+      fetchMany: async () => {
+        let sent = false;
+        return new Response(
+          new ReadableStream<Uint8Array>({
+            pull(ctl) {
+              if (sent) return ctl.error(new Error('other side closed'));
+              sent = true;
+              ctl.enqueue(Buffer.concat([files['r/0.bin']!, files['r/1.bin']!.subarray(0, 40)]));
+            },
+          }),
+        );
+      },
+      readFrom: async () => Readable.from([]),
+    });
+    const streams = await Promise.all(Object.keys(files).map((p) => source.createReadStream(p)));
+    expect((await read(streams[0]!)).equals(files['r/0.bin']!)).toBe(true);
+    // The third's reader starts only after the answer broke off.
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    await expect(read(streams[1]!)).rejects.toThrow(/answer broke off inside r\/1\.bin \(2 of 3 file\(s\) short\): other side closed/);
+    await expect(read(streams[2]!)).rejects.toThrow(/broke off inside r\/1\.bin/);
   });
 
   it('ends every unfinished file with an error when the answer stops short, and the finished ones stay whole', async () => {
