@@ -40,6 +40,10 @@ const trustCritical = [
   'server/net/addresses.ts',
   'server/http/text.ts',
   'server/logger.ts',
+  // transfers between instances: the proofs and capabilities a pull is allowed by, and the reader that cuts its answers into files
+  'federation/dpop.ts',
+  'federation/transfer-capability.ts',
+  'server/peer-transfers/batch-source.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -53,6 +53,22 @@ describe('DPoP proofs', () => {
     }
   });
 
+  it('are made with the algorithm of the key when the key names none (ES256 for EC, EdDSA for OKP)', async () => {
+    for (const [kind, alg] of [['ES256', 'ES256'], ['Ed25519', 'EdDSA']] as const) {
+      const { privateKey } = await generateKeyPair(kind, { extractable: true });
+      const proof = await createDpopProof(await exportJWK(privateKey), { htm: 'GET', htu: url });
+      expect(JSON.parse(Buffer.from(proof.split('.')[0]!, 'base64url').toString()).alg, kind).toBe(alg);
+      await expect(verifyDpopProof(proof, { htm: 'GET', htu: url })).resolves.toMatchObject({ jti: expect.any(String) });
+    }
+  });
+
+  it('are refused when not a JWT, or without the claims a proof must carry', async () => {
+    await expect(verifyDpopProof('not.a.proof', { htm: 'GET', htu: url })).rejects.toThrow(/the DPoP proof is not a JWT/);
+    const k = await key();
+    const noJti = await new SignJWT({ htm: 'GET', htu: url, iat: Math.floor(Date.now() / 1000) }).setProtectedHeader({ typ: 'dpop+jwt', alg: 'ES256', jwk: pub(k) }).sign(await importJWK(k, 'ES256'));
+    await expect(verifyDpopProof(noJti, { htm: 'GET', htu: url })).rejects.toThrow(/lacks jti, htm, htu or iat/);
+  });
+
   it('are refused when signed with an algorithm other than ES256 or EdDSA, saying so', async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
     const claims = { jti: 'abcdefgh2', htm: 'GET', htu: url, iat: Math.floor(Date.now() / 1000) };
