@@ -150,7 +150,7 @@ async function split(body: ReadableStream<Uint8Array>, batch: Wanted[]): Promise
   } catch (err) {
     await reader.cancel().catch(() => {});
     // A connection cut says only "terminated": the file it cut is what the operator needs to know.
-    const reason = err instanceof SplitError ? err : new Error(`the source's answer broke off inside ${batch[Math.min(i, batch.length - 1)]!.path} (${batch.length - i} of ${batch.length} file(s) short): ${(err as Error).message}`);
+    const reason = err instanceof SplitError ? err : new Error(`the source's answer broke off inside ${batch[i]!.path} (${batch.length - i} of ${batch.length} file(s) short): ${(err as Error).message}`);
     for (const w of batch.slice(i)) w.out.destroy(reason);
   }
 }

@@ -1,6 +1,6 @@
 // DPoP proofs (RFC 9449) and the transfer capabilities bound to them, as a verifier checks them.
 import { describe, expect, it } from 'vitest';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT, importJWK, type JWK } from 'jose';
 import { accessTokenHash, createDpopProof, DPOP_MAX_SKEW_S, htuOf, verifyDpopProof } from '../../federation/dpop.js';
 import { CAPABILITY_TYP, checkCapability, issueCapability } from '../../federation/transfer-capability.js';
 
@@ -105,6 +105,7 @@ describe('transfer capabilities', () => {
   it('hold for their transfer, manifest and key, and only as the issuer signed them', async () => {
     const k = await key();
     const { token } = await issueCapability(k, { issuer, transferId, manifestSha256: 'a'.repeat(64), jkt: 'x'.repeat(43) });
+    expect(decodeProtectedHeader(token)).toMatchObject({ typ: 'transfer-capability+jwt', alg: 'ES256', kid: 'k1' });
     const c = await checkCapability(token, { issuer, keys: { keys: [pub(k)] }, transferId });
     expect(c).toMatchObject({ sub: transferId, manifest_sha256: 'a'.repeat(64), cnf: { jkt: 'x'.repeat(43) } });
     await expect(checkCapability(token, { issuer, keys: { keys: [pub(k)] }, transferId: '0190e0a0-0000-7000-8000-000000000002' })).rejects.toThrow(/another transfer/);

@@ -217,6 +217,38 @@ describe('files read many to a request', () => {
     const { source } = sourceOf(files, { status: 404 });
     const results = await Promise.allSettled(Object.keys(files).map((p) => source.createReadStream(p)));
     expect(results.every((r) => r.status === 'rejected' && /answered 404 for 3 file/.test(String(r.reason)))).toBe(true);
+    // No answer at all (the connection refused): every file of the request gets that error.
+    const unreachable = new BatchedSource({ sizes: new Map(Object.entries(files).map(([p, b]) => [p, b.length])), fetchMany: () => Promise.reject(new Error('connect ECONNREFUSED')), readFrom: async () => Readable.from([]) });
+    const failed = await Promise.allSettled(Object.keys(files).map((p) => unreachable.createReadStream(p)));
+    expect(failed.map((r) => r.status === 'rejected' && String(r.reason))).toEqual(Object.keys(files).map(() => 'Error: connect ECONNREFUSED'));
+  });
+
+  it('stops reading the answer when a file\'s reader gives up part of the way through a large file', async () => {
+    const files = { 'r/big.bin': randomBytes(1024 * 1024), 'r/next.bin': randomBytes(1000) };
+    const body = Buffer.concat(Object.values(files));
+    let at = 0;
+    let cancelled = false;
+    const source = new BatchedSource({
+      sizes: new Map(Object.entries(files).map(([p, b]) => [p, b.length])),
+      fetchMany: async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull(ctl) {
+              if (at >= body.length) return ctl.close();
+              ctl.enqueue(body.subarray(at, (at += 64 * 1024)));
+            },
+            cancel() {
+              cancelled = true;
+            },
+          }),
+        ),
+      readFrom: async () => Readable.from([]),
+    });
+    const [big, next] = await Promise.all(Object.keys(files).map((p) => source.createReadStream(p)));
+    for await (const _chunk of big!) break; // one chunk, then the copy of this file stops (the stream is destroyed)
+    await expect(read(next!)).rejects.toThrow(/the copy of r\/big\.bin stopped/);
+    expect(cancelled).toBe(true);
+    expect(at).toBeLessThan(body.length);
   });
 
   it('stops reading the answer when a file\'s reader gives up', async () => {
