@@ -41,6 +41,7 @@ interface TransferStatus {
   } | null;
   sourceDeletion?: { dueAt: string; doneAt: string | null } | null;
   failure?: { step: string; reason: string; at: string; servedBy: 'source' | 'target'; recordId?: string; actions: string[] } | null;
+  receiptWait?: { awaitedSince: string; overdueAt: string; action: string } | null;
   greenlight?: {
     rooms: Array<{ friendlyId: string; name: string; recordings: number; link: string }>;
     roomsLeftOut: number;
@@ -136,6 +137,10 @@ export function transfersCommand(globals: Globals): Command {
       process.stdout.write(`\nfailed at ${f.step} (${f.at})${f.recordId ? `, recording ${f.recordId}` : ''}: ${f.reason}\n`);
       process.stdout.write(`the tenancy is active at the ${f.servedBy}\n`);
       if (f.actions.length) process.stdout.write(`what you can do:\n${f.actions.map((a) => `  ${a}`).join('\n')}\n`);
+    }
+    if (t.receiptWait) {
+      const w = t.receiptWait;
+      process.stdout.write(`\nreceipt awaited from the target instance since ${w.awaitedSince}; overdue from ${w.overdueAt}\nif it never comes:\n  ${w.action}\n`);
     }
   };
 

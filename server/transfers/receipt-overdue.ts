@@ -18,6 +18,16 @@ const conflict = (detail: string) => problems.conflict('transfer-state', detail)
 /** Whether `t` is a transfer to another instance waiting for its receipt (the only wait after its switch). */
 export const awaitsPeerReceipt = (t: Transfer) => t.peer !== null && t.state === 'verifying';
 
+/** For a transfer awaiting its receipt: since when, from when it may be completed without it, and the command that does. */
+export function receiptWait(t: Transfer): { awaitedSince: string; overdueAt: string; action: string } | null {
+  if (!awaitsPeerReceipt(t)) return null;
+  return {
+    awaitedSince: t.stateSince.toISOString(),
+    overdueAt: new Date(t.stateSince.getTime() + RECEIPT_OVERDUE_MS).toISOString(),
+    action: `meetplane transfers resolve ${t.id} --roll-forward --reason TEXT   (complete it without the receipt, once it is overdue)`,
+  };
+}
+
 export async function completeWithoutReceipt(
   deps: Pick<ExecutionDeps, 'db'>,
   actor: Principal,

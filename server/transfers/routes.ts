@@ -41,6 +41,7 @@ import { explainRules } from '../../policies/explanations.js';
 import { isoOrNull } from '../time.js';
 import { outboundFor } from '../net/outbound.js';
 import { resolveTransfer, retryTransfer } from './recovery.js';
+import { receiptWait } from './receipt-overdue.js';
 import type { ExecutionDeps } from './step-kit.js';
 import { peerTransfers } from '../peer-transfers/table.js';
 
@@ -190,6 +191,10 @@ const ToldIn = z
 const TransferStatus = TransferOut.extend({
   stateSince: Timestamp,
   failure: Failure.nullable(),
+  receiptWait: z
+    .object({ awaitedSince: Timestamp, overdueAt: Timestamp, action: z.string() })
+    .nullable()
+    .openapi({ description: 'A transfer to another instance after its switch: the receipt both instances sign is awaited since then; from overdueAt an operator may complete the transfer without it (action)' }),
   progress: Progress.nullable(),
   sourceDeletion: z
     .object({ dueAt: Timestamp, doneAt: Timestamp.nullable() })
@@ -371,6 +376,7 @@ export function transferRoutes({ db, box, log, signer, config, guard }: Deps) {
           ...out(t, t.state === 'notice' ? reach : undefined),
           stateSince: t.stateSince.toISOString(),
           failure: t.failure ?? null,
+          receiptWait: receiptWait(t),
           progress: t.progress ?? null,
           sourceDeletion:
             t.state === 'completed'

@@ -295,6 +295,12 @@ describe('a receipt that never comes', () => {
     const back = await act(id, 'resolve', aAdmin.token, { direction: 'roll-back', reason });
     expect(back.status).toBe(409);
     expect(back.json.detail).toMatch(/served at .* cannot be rolled back/);
+    // The status says since when the receipt is awaited, from when it is overdue, and what to type then.
+    const waiting = (await a.api('GET', `/api/v1/transfers/${id}`)).json;
+    expect(waiting.receiptWait).toEqual({ awaitedSince: waiting.stateSince, overdueAt: new Date(Date.parse(waiting.stateSince) + 24 * 3_600_000).toISOString(), action: expect.stringContaining(`meetplane transfers resolve ${id} --roll-forward --reason TEXT`) });
+    const status = await runCli(['transfers', 'status', id], { MEETPLANE_URL: a.url, MEETPLANE_TOKEN: a.adminToken });
+    expect(status.stdout).toContain(`receipt awaited from the target instance since ${waiting.stateSince}; overdue from ${waiting.receiptWait.overdueAt}`);
+    expect(status.stdout).toContain(`meetplane transfers resolve ${id} --roll-forward --reason TEXT`);
     // A day and an hour after the switch: the runner still waits for B.
     await a.database.db.execute(sql`update transfers set state_since = now() - interval '25 hours' where id = ${id}`);
     expect(await advanceTransfer(execA, id)).toMatchObject({ state: 'verifying', waiting: 'peer' });
@@ -303,6 +309,7 @@ describe('a receipt that never comes', () => {
     const done = await act(id, 'resolve', aAdmin.token, { direction: 'roll-forward', reason });
     expect(done.status, done.text).toBe(200);
     expect(done.json.state).toBe('completed');
+    expect((await a.api('GET', `/api/v1/transfers/${id}`)).json.receiptWait).toBeNull();
     // Audited: the member's attempt as denied by the policies, the admin's resolution with its reason.
     const resolved = (await entriesOn(a, 'transfer', id)).filter((e) => e.json.action === 'transfer.resolve');
     expect(resolved.map((e) => (e.json as { outcome?: string }).outcome)).toEqual(['denied', 'success']);
