@@ -7,7 +7,7 @@
 // bytes=N-) so a pull resumes. `POST files` with `{"files": [path, ...]}` answers many files in one
 // request: their bytes one after the other, each exactly the size the manifest names, in the order
 // asked (batch-source.ts cuts them apart at the target).
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { and, eq, getTableColumns, inArray, isNotNull } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -126,10 +126,14 @@ export function peerTransferFileRoutes(deps: Deps, resolver: TrustChainResolver)
     if (missing !== undefined) throw new ProblemError(404, 'not-in-manifest', 'Not found', 'the manifest names no such file', { path: missing });
     const tenancy = await findTenancy(deps.db, row.tenancyId!);
     const storage = await openClusterStorage(deps.db, deps.box, tenancy!.clusterId);
-    // A file changed since packaging: said in this instance's log, and the answer cut off (the target retries).
+    // A file changed since packaging: said in this instance's log, and the answer cut off (the target
+    // retries) right there. The bytes before the cut are still on their way to the socket (in this
+    // stream's buffers and the server's): the body ends short, and the connection is closed only once
+    // they are written, so the target's cut falls inside the changed file, not in one sent before it.
     const cutOff = (err: Error) => {
       c.var.log.warn({ transfer: row.id, reason: err.message }, 'a file of the package changed since packaging: the answer to the target is cut off');
-      (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing?.destroy();
+      const outgoing = (c.env as { outgoing?: Writable } | undefined)?.outgoing;
+      outgoing?.once('finish', () => outgoing.destroy());
     };
     const stream = Readable.from(endingQuietly(oneAfterAnother(storage, files as ManifestFile[]), cutOff), { objectMode: false });
     stream.once('close', () => void storage.close());
@@ -188,7 +192,7 @@ async function* oneAfterAnother(storage: Pick<RecordingStorage, 'createReadStrea
   }
 }
 
-/** The bytes of `source` until it fails; then `onError` (which cuts the answer off) instead of an error the HTTP server would print. */
+/** The bytes of `source` until it fails; then `onError` (which arranges the cut) and an end instead of an error the HTTP server would print, and would answer by dropping the bytes not yet written. */
 async function* endingQuietly(source: AsyncGenerator<Buffer>, onError: (err: Error) => void): AsyncGenerator<Buffer> {
   try {
     yield* source;

@@ -272,6 +272,50 @@ describe('bytes that are not what the manifest says', () => {
 });
 
 
+describe('a file grown since packaging, asked after others in the same request', () => {
+  it('is where the answer breaks off: every byte of the files before it arrives first', async () => {
+    const t = await acceptedAndFrozen('Harbour Institute', 2);
+    // A file larger than the loopback socket's buffers, so when the source reaches the grown file the
+    // bytes before it are still in its own buffers (a slow reader below keeps them full).
+    await writeFile(join(t.written[1]!.dir, 'video', 'deskshare.webm'), Buffer.alloc(16 * 1024 * 1024, 3));
+    await packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id));
+    const svg = join(t.written[0]!.dir, 'shapes.svg');
+    await writeFile(svg, `${await readFile(svg, 'utf8')} `);
+    const grown = `published/presentation/${t.written[0]!.recordId}/shapes.svg`;
+    const listed = (JSON.parse((await rowAt(a, t.id)).manifest!) as { files: Array<{ path: string; size: number; sha256: string }> }).files;
+    // The small files first (their bytes race ahead of the socket in the source's buffers), the grown one last.
+    const before = listed.filter((f) => f.path !== grown).sort((x, y) => x.size - y.size);
+    const bKey = await federationSigningKey(b.database.db, box(b));
+    const capUrl = `${A.entityId}/federation/transfers/${t.id}/capability`;
+    const granted = await fetch(capUrl, { method: 'POST', headers: { dpop: await createDpopProof(bKey, { htm: 'POST', htu: capUrl }) } });
+    const { capability } = (await granted.json()) as { capability: string };
+    const filesUrl = `${A.entityId}/federation/transfers/${t.id}/files`;
+    const res = await fetch(filesUrl, {
+      method: 'POST',
+      body: JSON.stringify({ files: [...before.map((f) => f.path), grown] }),
+      headers: { 'content-type': 'application/json', authorization: `DPoP ${capability}`, dpop: await createDpopProof(bKey, { htm: 'POST', htu: filesUrl, accessToken: capability }) },
+    });
+    expect(res.status).toBe(200);
+    const received: Buffer[] = [];
+    const reader = res.body!.getReader();
+    const ending = await (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return 'ended';
+        received.push(Buffer.from(value));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })().catch((err: Error) => `broke off: ${err.message}`);
+    // Every file before the grown one arrives whole; nothing of the grown one does, and the answer
+    // breaks off rather than ending as if complete.
+    const body = Buffer.concat(received);
+    let at = 0;
+    for (const f of before) expect(sha(body.subarray(at, (at += f.size))), f.path).toBe(f.sha256);
+    expect(body.length).toBe(at);
+    expect(ending).toMatch(/^broke off/);
+  });
+});
+
 describe('a pull cut after metadata.xml was rewritten', () => {
   it('goes on without fetching it again or taking it for a mismatch, and the tenancy links B', async () => {
     const t = await acceptedAndFrozen('Harbour Summer School', 2);
