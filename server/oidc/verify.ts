@@ -54,7 +54,8 @@ export class AccessTokenVerifier {
         issuer: this.issuer,
         audience: this.audience,
         typ: 'at+jwt',
-        algorithms: ['ES256', 'EdDSA'],
+        // The provider signs access tokens with ES256 only (provider.ts); its RS256 key signs ID tokens for relying parties that need it.
+        algorithms: ['ES256'],
         requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'],
         clockTolerance: 5,
       });

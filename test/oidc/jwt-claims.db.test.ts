@@ -2,8 +2,11 @@
 // own key for a real account: a control token with every claim right is
 // accepted (GET /me answers for that account), and each token that differs
 // from it in one claim is refused. So a refusal here is for the claim named,
-// never because the subject is unknown.
+// never because the subject is unknown. The server caches who a token stands
+// for for a minute here, so a change made outside its API must reach it by the
+// database's change notices, as another process's change would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { decodeMasterKey } from '../../server/crypto/master-key.js';
@@ -14,13 +17,17 @@ import { memberWithPassword, registerClient, startSsoServer } from './helpers.js
 let s: Awaited<ReturnType<typeof startSsoServer>>;
 let accountId: string;
 let webClientId: string;
+let machine: { id: string; clientId: string };
+let coopId: string;
 let key: { jwk: JWK; kid: string };
 
 beforeAll(async () => {
-  s = await startSsoServer();
+  s = await startSsoServer({ CACHE_MAX_AGE_MS: '60000' });
   const coop = await createCoop(s);
+  coopId = coop.id;
   ({ accountId } = await memberWithPassword(s, { coop: coop.id }));
   webClientId = (await registerClient(s, { name: 'Greenlight', coop: coop.id, kind: 'web', redirectUris: ['http://127.0.0.1:9/cb'] })).clientId;
+  machine = await registerClient(s, { name: 'Provisioning script', coop: coop.id, kind: 'machine' });
   const keys = await loadKeys(s.database.db, new SecretBox(decodeMasterKey(s.masterKey)), 3_600_000, 3_600_000);
   const jwk = keys.jwks.keys.find((k) => k.alg === 'ES256')!;
   key = { jwk, kid: jwk.kid! };
@@ -99,8 +106,43 @@ describe('bearer tokens for a real account', () => {
     const etag = (await s.api('GET', `/api/v1/accounts/${other.accountId}`)).headers.get('etag')!;
     const suspend = await s.api('POST', `/api/v1/accounts/${other.accountId}/suspend`, { body: { reason: 'test' }, headers: { 'if-match': etag } });
     expect(suspend.status, suspend.text).toBeLessThan(300);
-    // Within the bounded staleness of cached principals (one second).
-    await new Promise((r) => setTimeout(r, 1_100));
+    // A change through the API is seen by the very next request.
     expect((await me(token)).status).toBe(401);
   });
+
+  it('refuses the account\'s tokens within a second of a suspension made outside this process\'s API (by SQL)', async () => {
+    const other = await memberWithPassword(s);
+    const token = await sign(claims({ sub: other.accountId }));
+    expect((await me(token)).status).toBe(200);
+    await s.database.db.execute(sql`update accounts set suspended_at = now() where id = ${other.accountId}`);
+    expect(await statusWithinASecond(token, 401)).toBe(401);
+  });
 });
+
+describe('bearer tokens of a machine client (client credentials)', () => {
+  const machineClaims = () => claims({ sub: machine.clientId, client_id: machine.clientId, scope: 'api' });
+
+  it('stand for the client, of its co-op, never a platform admin', async () => {
+    const res = await me(await sign(machineClaims()));
+    expect(res.status, res.text).toBe(200);
+    expect(res.json).toMatchObject({ accountId: machine.id, coopId, platformAdmin: false, via: 'oidc', clientId: machine.clientId });
+  });
+
+  it('are refused within a second of the client being deleted outside this process\'s API (by SQL)', async () => {
+    const gone = await registerClient(s, { name: 'Old script', coop: coopId, kind: 'machine' });
+    const token = await sign(claims({ sub: gone.clientId, client_id: gone.clientId, scope: 'api' }));
+    expect((await me(token)).status).toBe(200);
+    await s.database.db.execute(sql`delete from oidc_clients where id = ${gone.id}`);
+    expect(await statusWithinASecond(token, 401)).toBe(401);
+  });
+});
+
+/** GET /me with the token until it answers `want`, for at most a second: the last status. */
+async function statusWithinASecond(token: string, want: number): Promise<number> {
+  const until = Date.now() + 1_000;
+  for (;;) {
+    const { status } = await me(token);
+    if (status === want || Date.now() > until) return status;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
