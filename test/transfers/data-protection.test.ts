@@ -133,5 +133,12 @@ describe('retention (dp-retention)', () => {
     // i % 60 in 30..59: 30 ages, 83 recordings each (5000 = 83 x 60 + 20, the 20 extra are younger)
     expect(out.expired.filter((id) => id.startsWith('bulk-'))).toHaveLength(30 * 83);
     expect(expiredRecordings(rules, 'req', recordings, 3650, now).expired).toEqual([]);
+    // The rules were asked once per distinct whole-day age, not once per recording.
+    const asked: number[] = [];
+    const counting = Object.create(rules, {
+      mayTransferRecording: { value: (id: string, who: string, facts: { ageDays: number; retentionDays: number }) => (asked.push(facts.ageDays), rules.mayTransferRecording(id, who, facts)) },
+    }) as typeof rules;
+    expiredRecordings(counting, 'req', recordings, 30, now);
+    expect(asked.sort((a, b) => a - b)).toEqual([...new Set([800, 0, 29, 30, 3, ...Array.from({ length: 60 }, (_, i) => i)])].sort((a, b) => a - b));
   });
 });
