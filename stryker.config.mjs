@@ -25,6 +25,7 @@ const trustCritical = [
   'server/transfers/jurisdictions.ts',
   'server/transfers/facts.ts',
   'server/transfers/lifecycle.ts',
+  'server/transfers/retention.ts',
   // the audit log's proofs, signed notes and the offline verifier
   'server/audit/merkle.ts',
   'server/audit/note.ts',
