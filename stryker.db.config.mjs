@@ -19,7 +19,7 @@ export const groups = {
   // Failed-login counting and log-in itself.
   'lock-out': { mutate: ['server/accounts/throttle.ts', 'server/accounts/credentials.ts'], tests: ['test/accounts/credentials.db.test.ts', 'test/oidc/accounts.db.test.ts', 'test/oidc/sweep.db.test.ts'] },
   // Which recordings a tenancy may list, publish, update and delete through the gateway.
-  'gateway-recordings': { mutate: ['server/gateway/gateway.ts:280-340'], tests: ['test/gateway/recording-ownership.db.test.ts'] },
+  'gateway-recordings': { mutate: ['server/gateway/gateway.ts:280-340'], tests: ['test/gateway/recording-ownership.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts'] },
   // The target's files checked before a transfer completes.
   // Delegation, revocation and the scopes grants are placed in.
   grants: { mutate: ['server/grants/service.ts'], tests: ['test/grants/grants.db.test.ts'] },

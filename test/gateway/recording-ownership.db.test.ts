@@ -80,3 +80,18 @@ describe('a list of recordings with another tenancy\'s among them', () => {
     expect(oursNow?.metadata).not.toHaveProperty('note');
   });
 });
+
+describe('a list of recordings written loosely', () => {
+  it('takes ids with spaces around them and empty entries, as BBB does', async () => {
+    const one = await recordingOf(ours, 'loose-1');
+    const two = await recordingOf(ours, 'loose-2');
+    expect(await clientFor(ours).publishRecordings(` ${one.recordId} ,, ${two.recordId},`, false)).toBe(false);
+    expect((await trees()).get(one.recordId)).toBe('unpublished');
+    expect((await trees()).get(two.recordId)).toBe('unpublished');
+  });
+
+  it('naming none is passed to the cluster, which says a recordID is missing', async () => {
+    for (const ids of ['', ' , '])
+      await expect(clientFor(ours).deleteRecordings(ids)).rejects.toMatchObject({ messageKey: 'missingParamRecordID' });
+  });
+});
