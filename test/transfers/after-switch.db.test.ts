@@ -4,7 +4,7 @@
 // (the gateway's create answers SUCCESS there, not tenancyFrozen), the failure
 // is audited and the status says what failed, where the tenancy is served and
 // what an operator can do; then the operator's retry or resolve finishes it.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeRecording } from '../support/bbb/recordings.js';
@@ -90,6 +90,25 @@ describe('a failure after the switch', () => {
       expect(await loadReceipt(w.s.database.db, id)).toBeTruthy();
       await servedAt(t, 'target');
     });
+
+  it('a file damaged at the target before it is verified: failed naming the file, served at the source, nothing deleted there', async () => {
+    // The listing fails first (files verified, served at the target); the operator retries after the
+    // target's storage damaged a file (one byte changed, same size): the retry's file check must find it.
+    const { t, id, recs } = await failAt('verify.listing');
+    const damaged = path.join(at('published', recs[0]!), 'shapes.svg');
+    const bytes = readFileSync(damaged);
+    bytes[0] = bytes[0]! ^ 0x20;
+    writeFileSync(damaged, bytes);
+    expect((await transferAction(w, id, 'retry', { token: w.targetAdmin.token })).json.state).toBe('verifying');
+    expect(await advanceTransfer(w.deps, id)).toMatchObject({ state: 'failed' });
+    const status = (await w.s.api('GET', `/api/v1/transfers/${id}`)).json;
+    expect(status.failure).toMatchObject({ step: 'verify-files', servedBy: 'source' });
+    expect(status.failure.reason).toContain(`${recs[0]!.recordId}/shapes.svg`);
+    expect(await transferAudit(w, id)).not.toContain('transfer.complete');
+    expect(await loadReceipt(w.s.database.db, id)).toBeFalsy();
+    await servedAt(t, 'source');
+    for (const r of recs) expect(existsSync(path.join(r.dir, 'shapes.svg'))).toBe(true);
+  });
 
   it('resolve --roll-forward completes a failed transfer at the target, with the reason on record', async () => {
     const { id } = await failAt('verify.playback');
