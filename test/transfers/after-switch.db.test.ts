@@ -5,12 +5,16 @@
 // is audited and the status says what failed, where the tenancy is served and
 // what an operator can do; then the operator's retry or resolve finishes it.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { armFailpoint } from '../../server/failpoints.js';
 import { advanceTransfer } from '../../server/transfers/execute.js';
 import { loadReceipt } from '../../server/receipts/receipt.js';
+import { transferFiles } from '../../server/transfers/table.js';
+import { eq } from 'drizzle-orm';
 import { gatewayCreate, startWorld, transferAction, transferAudit, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
 
 let w: World;
@@ -158,4 +162,74 @@ describe('a failure after the switch', () => {
     expect((await transferAction(w, id, 'resolve', { token: t.owner.token, body: { direction: 'roll-back', reason: 'x' } })).status).toBe(403);
     expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('failed');
   });
+});
+
+/**
+ * The target cluster's BBB API behind a proxy that can change one recording in
+ * getRecordings answers (as a broken or half-restored BBB would): leave it out,
+ * list it in another state, or point its playback at a page that is not there.
+ */
+describe('a target whose BBB answers wrong once the files are verified', () => {
+  let proxy: Server;
+  let alter: ((recording: string) => string) | null = null;
+  let recordId = '';
+  let directUrl = '';
+
+  const pointClusterAt = async (apiUrl: string) => {
+    const path = `/api/v1/clusters/${w.deCluster.id}`;
+    const etag = (await w.s.api('GET', path)).headers.get('etag')!;
+    const res = await w.s.api('PATCH', path, { body: { apiUrl }, headers: { 'if-match': etag } });
+    expect(res.status, res.text).toBe(200);
+  };
+
+  beforeAll(async () => {
+    directUrl = w.peers.target.url;
+    proxy = createServer(async (req, res) => {
+      const upstream = await fetch(`${directUrl.replace(/\/bigbluebutton\/api\/?$/, '')}${req.url}`, { redirect: 'manual' });
+      let body = await upstream.text();
+      if (alter && req.url!.includes('/getRecordings?'))
+        body = body.replace(/<recording>[\s\S]*?<\/recording>/g, (r) => (r.includes(`<recordID>${recordId}</recordID>`) ? alter!(r) : r));
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/xml' });
+      res.end(body);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    await pointClusterAt(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}/bigbluebutton/api`);
+  });
+  afterAll(async () => {
+    await pointClusterAt(directUrl);
+    await new Promise<void>((r) => proxy.close(() => r()));
+  });
+  afterEach(() => {
+    alter = null;
+  });
+
+  for (const [what, step, change, reason] of [
+    ['leaves a copied recording out of its list', 'verify-listing', () => '', 'does not list recording'],
+    ['lists a published recording as unpublished', 'verify-listing', (r: string) => r.replace('<state>published</state>', '<state>unpublished</state>'), 'as unpublished, not published'],
+    ['points a published recording\'s playback at a page that is not there', 'verify-playback', (r: string) => r.replace(/<url>([^<]*)<\/url>/, (_m, u: string) => `<url>${u.replace(/\/playback\/.*/, '/playback/presentation/2.3/not-there')}</url>`), 'answered 404'],
+  ] as const)
+    it(`${what}: failed at ${step} naming the recording, served at the target (its files are whole); a retry once it answers right completes it`, async () => {
+      const { t, id, recs } = await failAt('verify.listing');
+      recordId = recs[0]!.recordId; // the published one
+      alter = change;
+      expect((await transferAction(w, id, 'retry', { token: w.targetAdmin.token })).json.state).toBe('verifying');
+      expect(await advanceTransfer(w.deps, id)).toMatchObject({ state: 'failed' });
+      const status = (await w.s.api('GET', `/api/v1/transfers/${id}`)).json;
+      expect(status.failure).toMatchObject({ step, servedBy: 'target', recordId });
+      expect(status.failure.reason).toContain(reason);
+      expect(status.failure.reason).toContain(recordId);
+      expect(await transferAudit(w, id)).not.toContain('transfer.complete');
+      await servedAt(t, 'target');
+      for (const r of recs) expect(existsSync(path.join(r.dir, 'metadata.xml'))).toBe(true);
+
+      alter = null;
+      expect((await transferAction(w, id, 'retry', { token: w.targetAdmin.token })).json.state).toBe('verifying');
+      expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
+      expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.failure).toBeNull();
+      // The completion says what was verified: both recordings, each file of the manifest.
+      const [completed] = (await w.s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&action=transfer.complete`)).json.items;
+      const copied = await w.s.database.db.select().from(transferFiles).where(eq(transferFiles.transferId, id));
+      expect(copied.length).toBeGreaterThanOrEqual(4);
+      expect(completed.json.details).toMatchObject({ recordings: 2, files: copied.length, inventoryManifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    });
 });
