@@ -222,6 +222,21 @@ describe('grants', () => {
     expect(list.json.items.map((g: { id: string }) => g.id)).toEqual([d.id]);
   });
 
+  it('fills a page of the list with grants the caller may see, however many others come before them', async () => {
+    const coopC = await createCoop(s);
+    const [cAdmin, cOne, cTwo] = await Promise.all([1, 2, 3].map(() => memberWithToken(s, coopC.id)));
+    const own = await delegateOk(null, { from: root.id, account: cAdmin!.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopC.id }, delegable: true, expiresAt: days(30) });
+    const [g1, g2] = [
+      await delegateOk(cAdmin!, { from: own.id, account: cOne!.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopC.id }, expiresAt: days(10) }),
+      await delegateOk(cAdmin!, { from: own.id, account: cTwo!.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopC.id }, expiresAt: days(10) }),
+    ];
+    // Every grant made before these (other co-ops', the platform's) comes first by id: a page of two is still two of C's.
+    const first = await s.api('GET', '/api/v1/grants?limit=2', { token: cAdmin!.token });
+    expect(first.json.items.map((g: { id: string }) => g.id)).toEqual([own.id, g1!.id]);
+    const second = await s.api('GET', `/api/v1/grants?limit=2&cursor=${encodeURIComponent(first.json.nextCursor)}`, { token: cAdmin!.token });
+    expect(second.json.items.map((g: { id: string }) => g.id)).toEqual([g2!.id]);
+  });
+
   it('serves the policy set, its hash and schema to every account', async () => {
     const r = await s.api('GET', '/api/v1/policies', { token: frank.token });
     expect(r.status).toBe(200);
