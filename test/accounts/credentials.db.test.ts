@@ -103,8 +103,9 @@ describe('a lock-out', () => {
     expect(await lockedUntil(s.database.db, [k1])).toBeNull();
     const soon = at(60_000);
     const later = at(120_000);
-    await lock(k2, later);
+    // The one ending sooner is stored first: the answer must not be whichever row comes first.
     await lock(k3, soon);
+    await lock(k2, later);
     expect((await lockedUntil(s.database.db, [k1, k2, k3]))!.getTime()).toBe(later.getTime());
     expect((await lockedUntil(s.database.db, [k3, k2, k1]))!.getTime()).toBe(later.getTime());
     expect((await lockedUntil(s.database.db, [k1, k3]))!.getTime()).toBe(soon.getTime());
