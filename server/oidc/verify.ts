@@ -80,7 +80,7 @@ export class AccessTokenVerifier {
       if (!client || client.kind !== 'machine') return null;
       return { accountId: client.id, coopId: client.coopId, platformAdmin: false, via: 'oidc', tokenId, clientId, scope, machine: { tenancyId: client.tenancyId } };
     }
-    if (!UUID_RE.test(claims.sub ?? '')) return null;
+    if (!UUID_RE.test(String(claims.sub))) return null; // present: a required claim
     // Cached until an account changes anywhere (a suspension among them).
     const account = await dbCache<string, AccountRow>(this.db, 'token-accounts', { tables: ['accounts'] }).get(claims.sub!, async () => (await this.#accountQuery.execute({ id: claims.sub! }))[0]);
     if (!account) return null;
