@@ -11,6 +11,7 @@ import { startTestServer } from '../support/server.js';
 import { backend } from '../support/db.js';
 import { makePlatformAdmin, memberWithPassword, startSsoServer } from '../oidc/helpers.js';
 import { apiStatus, credentialsOf, meStatus, otherProcess, passwordLogin, type SsoServer } from './support.js';
+import { within } from '../support/within.js';
 
 let s: SsoServer;
 let other: Awaited<ReturnType<typeof otherProcess>>;
@@ -38,16 +39,6 @@ async function grantsOf(accountId: string) {
 async function lifecycle(verb: 'suspend' | 'reinstate', accountId: string, opts: { token?: string; reason?: string } = {}) {
   const current = await s.api('GET', `/api/v1/accounts/${accountId}`);
   return s.api('POST', `/api/v1/accounts/${accountId}/${verb}`, { token: opts.token, body: { reason: opts.reason ?? 'test' }, headers: { 'if-match': current.headers.get('etag') ?? '' } });
-}
-
-/** Polls until `check` holds, for at most `ms`: how long the change took to reach the other process. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
 }
 
 describe('suspending an account', () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
+import { within } from '../support/within.js';
 
 let s: TestServer;
 let coop: { id: string };
@@ -20,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => s?.stop());
 
 const read = (token: string, id: string) => s.api('GET', `/api/v1/tenancies/${id}`, { token });
-
-/** The status of `ask()` once it is `want`, or the last one after a second. */
-async function within1s(ask: () => Promise<{ status: number }>, want: number): Promise<number> {
-  const until = Date.now() + 1_000;
-  for (;;) {
-    const { status } = await ask();
-    if (status === want || Date.now() > until) return status;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a tenancy membership', () => {
   it('as owner lets its holder rotate the secret; as admin it does not (the secret stays with the owner)', async () => {
@@ -55,7 +46,7 @@ describe('a tenancy membership', () => {
     await s.api('PUT', `/api/v1/tenancies/${t.id}/members/${member.accountId}`, { body: { role: 'admin' } });
     expect((await read(member.token, t.id)).status).toBe(200);
     await s.database.db.execute(sql`delete from memberships where tenancy_id = ${t.id} and account_id = ${member.accountId}`);
-    expect(await within1s(() => read(member.token, t.id), 404)).toBe(404);
+    await within(1_000, async () => (await read(member.token, t.id)).status === 404);
   });
 });
 
@@ -65,6 +56,6 @@ describe('a grant', () => {
     const admin = await coopAdminWithToken(s, coop.id);
     expect((await read(admin.token, t.id)).status).toBe(200);
     await s.database.db.execute(sql`update grants set revoked_at = now() where account_id = ${admin.accountId}`);
-    expect(await within1s(() => read(admin.token, t.id), 404)).toBe(404);
+    await within(1_000, async () => (await read(admin.token, t.id)).status === 404);
   });
 });

@@ -14,6 +14,7 @@ import { backend } from '../support/db.js';
 import { discover, registerClient, startSsoServer } from './helpers.js';
 import { otherProcess, type SsoServer } from '../accounts/support.js';
 import { transferAction } from '../support/transfers.js';
+import { within } from '../support/within.js';
 
 let s: SsoServer;
 let other: Awaited<ReturnType<typeof otherProcess>>;
@@ -41,16 +42,6 @@ async function machineClient(body: Record<string, unknown>, token?: string) {
 async function tokenFor(c: { clientId: string; clientSecret: string }): Promise<string> {
   const config = await discover(s, c.clientId, c.clientSecret);
   return (await oidc.clientCredentialsGrant(config, { scope: 'api', resource: s.apiResource })).access_token;
-}
-
-/** Polls until `check` holds, for at most `ms`; returns how long it took. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
 }
 
 async function status(base: string, token: string, method: string, path: string, body?: unknown): Promise<number> {
