@@ -12,6 +12,7 @@ import type { SecretBox } from '../crypto/secretbox.js';
 import { problems } from '../http/problem.js';
 import { mapUniqueViolation } from '../db/errors.js';
 import { findCluster } from '../clusters/service.js';
+import { recordingsStayOnMove } from '../inventory/cluster-move.js';
 import { findFrontend } from '../greenlight/frontends.js';
 import { tenancies, type Residency } from './table.js';
 
@@ -153,7 +154,16 @@ export async function updateTenancy(db: Db, actor: Principal, current: Tenancy, 
       .where(and(eq(tenancies.id, current.id), eq(tenancies.version, current.version)))
       .returning(publicColumns);
     if (!row) throw problems.preconditionFailed('(changed meanwhile)');
-    await appendAudit(tx, { actor, action: 'tenancy.update', subject: { type: 'tenancy', id: row.id }, before: auditView(current), after: auditView(row) });
+    const moved = row.clusterId !== current.clusterId;
+    const left = moved ? await recordingsStayOnMove(tx, row.id, current.clusterId, row.clusterId) : 0;
+    await appendAudit(tx, {
+      actor,
+      action: 'tenancy.update',
+      subject: { type: 'tenancy', id: row.id },
+      before: auditView(current),
+      after: auditView(row),
+      ...(left > 0 ? { details: { recordingsLeftOn: { cluster: current.clusterId, count: left } } } : {}),
+    });
     return row;
   });
 }

@@ -4,6 +4,8 @@
 // are listed, changed and deleted on whichever cluster holds them. A transfer to
 // another co-op never sends calls back to the source cluster. Two BBB doubles, the
 // real server, and a real BBB client that only knows the tenancy's gateway URL.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { BbbClient } from '../../server/bbb/client.js';
@@ -203,6 +205,98 @@ describe("a moved tenancy's recordings", () => {
     // Another tenancy's recording id on the old cluster is still nobody else's.
     const other = await createTenancy(s, coop.id, cluster2.id);
     await expect(clientFor(other).deleteRecordings(old2.recordId)).rejects.toMatchObject({ messageKey: 'notFound' });
+  });
+});
+
+describe("a tenancy moved with no meeting on its old cluster since its recordings were listed", () => {
+  it('still lists, changes and keeps them there (the inventory records that they stayed behind); moved back, they are at the current cluster again', async () => {
+    const t = await createTenancy(s, coop.id, cluster1.id);
+    const client = clientFor(t);
+    const old = await writeRecording(pair.dirs.source, { meetingId: 'drained-old', name: 'Before the drain', meta: { 'meetplane-tenancy': t.id }, host: a1.origin });
+    expect((await s.api('POST', `/api/v1/tenancies/${t.id}/recordings/refresh`)).json).toMatchObject({ recordings: 1 });
+    const inventory = async () => ((await s.api('GET', `/api/v1/tenancies/${t.id}/recordings`)).json.items as Array<{ recordId: string; clusterId: string }>).map((r) => [r.recordId, r.clusterId]);
+
+    await moveTo(t.id, cluster2.id);
+    expect(await inventory()).toEqual([[old.recordId, cluster1.id]]);
+    expect((await client.getRecordings()).map((r) => r.recordID)).toEqual([old.recordId]);
+    expect((await s.api('POST', `/api/v1/tenancies/${t.id}/recordings/refresh`)).json).toMatchObject({ recordings: 1, removed: 0 });
+    expect(await inventory()).toEqual([[old.recordId, cluster1.id]]);
+    expect(await client.publishRecordings(old.recordId, false)).toBe(false);
+    expect(a1.requests.at(-1)).toMatchObject({ call: 'publishRecordings' });
+    const move = (await s.api('GET', `/api/v1/audit/entries?action=tenancy.update&limit=1000`)).json.items.map((i: { json: any }) => i.json).filter((e: any) => e.subject.id === t.id).at(-1);
+    expect(move.details).toEqual({ recordingsLeftOn: { cluster: cluster1.id, count: 1 } });
+
+    await moveTo(t.id, cluster1.id);
+    expect(await inventory()).toEqual([[old.recordId, cluster1.id]]);
+    expect((await client.getRecordings({ state: ['unpublished'] })).map((r) => r.recordID)).toEqual([old.recordId]);
+    expect((await s.api('POST', `/api/v1/tenancies/${t.id}/recordings/refresh`)).json).toMatchObject({ recordings: 1, removed: 0 });
+  });
+});
+
+describe("a moved tenancy's recordings while one of its clusters is down", () => {
+  // The first cluster again, behind a proxy that can stop answering (connections
+  // dropped) or answer a web server's error page instead of BBB's XML.
+  let proxy: Server;
+  let mode: 'up' | 'down' | 'garbage' = 'up';
+  let flaky: { id: string };
+
+  beforeAll(async () => {
+    proxy = createServer(async (req, res) => {
+      if (mode === 'down') return req.socket.destroy();
+      if (mode === 'garbage') return res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome to nginx!</body></html>');
+      const upstream = await fetch(`${a1.url.replace(/\/bigbluebutton\/api\/?$/, '')}${req.url}`);
+      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/xml' }).end(await upstream.text());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    flaky = await createCluster(s, coop.id, { apiUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/bigbluebutton/api`, secret: SECRET_1, checksumAlgorithm: 'sha1' });
+  });
+  afterAll(async () => {
+    await new Promise<void>((r) => proxy.close(() => r()));
+  });
+
+  /** A tenancy with a recording on `first`, moved to `then`, with a recording there. */
+  async function movedWithRecordings(first: { id: string }, then: { id: string }, tag: string) {
+    const t = await createTenancy(s, coop.id, first.id);
+    const meta = { 'meetplane-tenancy': t.id };
+    const onFirst = await writeRecording(first === cluster2 ? pair.dirs.target : pair.dirs.source, { meetingId: `${tag}-before`, name: 'Before', meta, host: (first === cluster2 ? a2 : a1).origin, startTime: 1_700_000_000_000 });
+    expect((await s.api('POST', `/api/v1/tenancies/${t.id}/recordings/refresh`)).json).toMatchObject({ recordings: 1 });
+    await moveTo(t.id, then.id);
+    const onThen = await writeRecording(then === cluster2 ? pair.dirs.target : pair.dirs.source, { meetingId: `${tag}-after`, name: 'After', meta, host: (then === cluster2 ? a2 : a1).origin, startTime: 1_700_000_100_000 });
+    return { t, client: clientFor(t), onFirst, onThen };
+  }
+
+  it('a former cluster down: the list leaves its part out, its recordings cannot be changed, those on the current cluster can', async () => {
+    const { client, onFirst, onThen } = await movedWithRecordings(flaky, cluster2, 'former-down');
+    const ids = async () => (await client.getRecordings({ state: ['published', 'unpublished'] })).map((r) => r.recordID);
+    expect(await ids()).toEqual([onFirst.recordId, onThen.recordId]);
+    try {
+      mode = 'down';
+      expect(await ids()).toEqual([onThen.recordId]);
+      await expect(client.deleteRecordings(onFirst.recordId)).rejects.toMatchObject({ messageKey: 'serverUnavailable' });
+      await expect(client.deleteRecordings(`${onThen.recordId},${onFirst.recordId}`)).rejects.toMatchObject({ messageKey: 'serverUnavailable' });
+      expect(await client.publishRecordings(onThen.recordId, false)).toBe(false);
+      mode = 'garbage';
+      expect(await ids()).toEqual([onThen.recordId]);
+    } finally {
+      mode = 'up';
+    }
+    // Nothing was deleted while it was down, on either cluster.
+    expect(await ids()).toEqual([onFirst.recordId, onThen.recordId]);
+  });
+
+  it('the current cluster down: the list fails, rather than show only the former cluster\'s part', async () => {
+    const { client, onFirst, onThen } = await movedWithRecordings(cluster2, flaky, 'current-down');
+    expect((await client.getRecordings()).map((r) => r.recordID)).toEqual([onFirst.recordId, onThen.recordId]);
+    try {
+      mode = 'down';
+      await expect(client.getRecordings()).rejects.toMatchObject({ messageKey: 'serverUnavailable' });
+      await expect(client.deleteRecordings(onFirst.recordId)).rejects.toMatchObject({ messageKey: 'serverUnavailable' });
+      mode = 'garbage';
+      await expect(client.getRecordings()).rejects.toMatchObject({ messageKey: 'serverError' });
+    } finally {
+      mode = 'up';
+    }
+    expect((await client.getRecordings()).map((r) => r.recordID)).toEqual([onFirst.recordId, onThen.recordId]);
   });
 });
 
