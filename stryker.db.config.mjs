@@ -26,7 +26,7 @@ export const groups = {
   // The audit log's signed checkpoints.
   checkpoints: { mutate: ['server/audit/checkpoints.ts'], tests: ['test/audit/log.db.test.ts'] },
   // A principal's facts and decisions: who may do what to whom.
-  authz: { mutate: ['server/authz/authz.ts'], tests: ['test/authz/facts.db.test.ts', 'test/authz/takeover.db.test.ts', 'test/authz/matrix.db.test.ts', 'test/authz/machine-matrix.db.test.ts'] },
+  authz: { mutate: ['server/authz/authz.ts'], tests: ['test/authz/facts.db.test.ts', 'test/authz/takeover.db.test.ts', 'test/authz/matrix.db.test.ts', 'test/authz/machine-matrix.db.test.ts', 'test/oidc/machine-clients.db.test.ts'] },
   'transfer-verify': { mutate: ['server/transfers/verify.ts'], tests: ['test/transfers/after-switch.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/execute.db.test.ts'] },
 };
 

@@ -4,6 +4,7 @@
 // an invitation link. The review found a co-op admin taking over a platform
 // admin of their co-op this way.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { setMembership } from '../../server/accounts/service.js';
@@ -39,6 +40,8 @@ const TABLE: Array<[string, Record<Holder, number>]> = [
   ['coop_admin on B',                   { pa: 201, caA: 403, caAnarrow: 403, caB: 404, toTA1: 404, meTA1: 404 }],
   ['auditor',                           { pa: 201, caA: 403, caAnarrow: 403, caB: 404, toTA1: 404, meTA1: 404 }],
   ['platform_admin',                    { pa: 201, caA: 403, caAnarrow: 403, caB: 404, toTA1: 404, meTA1: 404 }],
+  // The account's own platform-admin mark (the bootstrap admin's), with no grant behind it.
+  ['platform admin mark alone',         { pa: 201, caA: 403, caAnarrow: 403, caB: 404, toTA1: 404, meTA1: 404 }],
 ];
 
 async function grant(account: string, role: string, scope: Record<string, string>, extra: Record<string, unknown> = {}) {
@@ -66,6 +69,7 @@ async function accountHolding(what: string): Promise<string> {
     case 'coop_admin on B': await grant(accountId, 'coop_admin', { type: 'coop', id: coopB }); break;
     case 'auditor': await grant(accountId, 'auditor', { type: 'global' }); break;
     case 'platform_admin': await grant(accountId, 'platform_admin', { type: 'global' }); break;
+    case 'platform admin mark alone': await s.database.db.execute(sql`update accounts set platform_admin = true where id = ${accountId}`); break;
     default: throw new Error(`no such row: ${what}`);
   }
   return accountId;
@@ -122,6 +126,10 @@ describe('taking over another account\'s credentials', () => {
     const entries = (await s.api('GET', '/api/v1/audit/entries?action=account.invite&limit=1000')).json.items.map((i: { json: any }) => i.json);
     const last = entries.at(-1);
     expect(last).toMatchObject({ outcome: 'denied', decision: { decision: 'deny', policyIds: ['account-takeover-needs-every-role'] } });
+    // The log is never erased: the account is named by its pseudonym, never its id.
+    expect(last.subject.type).toBe('account');
+    expect(last.subject.id).toMatch(/^p:[0-9a-f]{32}$/);
+    expect(JSON.stringify(last)).not.toContain(victim);
     const issued = entries.filter((e: any) => e.outcome !== 'denied' && e.subject?.id === last.subject.id);
     expect(issued).toEqual([]);
   });

@@ -51,7 +51,7 @@ export async function auditCount(s: TestServer): Promise<number> {
  * An account of `coop` holding a coop_admin grant on it (delegated from the
  * platform admin's; it approves transfers unless `transferApproval` is false), with a token.
  */
-export async function coopAdminWithToken(s: TestServer, coop: string, opts: { transferApproval?: boolean } = {}) {
+export async function coopAdminWithToken(s: TestServer, coop: string, opts: { transferApproval?: boolean; expiresAt?: Date } = {}) {
   const who = await memberWithToken(s, coop);
   const [root] = (await s.api('GET', '/api/v1/grants?active=true')).json.items;
   const coopId = (await s.api('GET', `/api/v1/coops/${coop}`)).json.id;
@@ -62,7 +62,7 @@ export async function coopAdminWithToken(s: TestServer, coop: string, opts: { tr
       role: 'coop_admin',
       scope: { type: 'coop', id: coopId },
       transferApproval: opts.transferApproval ?? true,
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      expiresAt: (opts.expiresAt ?? new Date(Date.now() + 86_400_000)).toISOString(),
       reason: 'runs the co-op',
     },
   });
