@@ -8,6 +8,7 @@ import type { Principal } from '../auth/principal.js';
 import { problems } from '../http/problem.js';
 import { findTenancy } from '../tenancies/service.js';
 import { fetchTenancyRecordings } from '../inventory/service.js';
+import { recordingsLeftBehind } from '../inventory/left-behind.js';
 import { locateRecording } from '../storage/bbb-layout.js';
 import { openClusterStorage } from '../transfers/cluster-storage.js';
 import { listFiles, sha256Of } from '../transfers/copy.js';
@@ -23,6 +24,8 @@ import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 /** Every file of the tenancy's recordings on its (source) cluster, hashed; sorted by path. */
 export async function buildManifest(d: PeerTransferDeps, tenancy: { id: string; clusterId: string }, transferId: string, leaveOut: readonly string[] = []): Promise<Omit<Manifest, 'tenancy_sha256'>> {
   const left = new Set(leaveOut);
+  const behind = await recordingsLeftBehind(d, tenancy.id, tenancy.clusterId);
+  if (behind) throw problems.conflict('recordings-left-behind', `${behind.reason}; nothing can be packaged`);
   const storage = await openClusterStorage(d.db, d.box, tenancy.clusterId);
   try {
     const recordings = (await fetchTenancyRecordings(d.db, d.box, tenancy, { outbound: d.outbound })).filter((r) => !left.has(r.recordID));

@@ -22,6 +22,7 @@ import { findCluster } from '../clusters/service.js';
 import { clusterClient } from '../clusters/health.js';
 import { findTenancy } from '../tenancies/service.js';
 import { fetchTenancyRecordings } from '../inventory/service.js';
+import { recordingsLeftBehind } from '../inventory/left-behind.js';
 import { rooms } from '../inventory/table.js';
 import { locateRecording } from '../storage/bbb-layout.js';
 import { createHash } from 'node:crypto';
@@ -237,6 +238,8 @@ async function copy(deps: ExecutionDeps, t: Transfer, runner: string): Promise<v
   const { db, box } = deps;
   const { leaseMs } = timingOf(deps);
   const skip = new Set(t.retentionExpired ?? []);
+  const behind = await recordingsLeftBehind(deps, t.tenancyId, t.sourceClusterId);
+  if (behind) throw new StepFailure('copy', behind.reason, behind.recordId ? { recordId: behind.recordId } : {});
   const recordings = (await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId }, { outbound: deps.outbound })).filter((r) => !skip.has(r.recordID));
   const from = await openClusterStorage(db, box, t.sourceClusterId);
   const to = await openClusterStorage(db, box, localTarget(t).clusterId);

@@ -68,8 +68,8 @@ export async function switchTenancy(
   // A moved account changed co-op: its sessions and sign-on grants end.
   await endSessions(tx, moved.map((m) => m.id));
   // Recordings at the tenancy's current cluster (cluster_id null) move with the tenancy row below,
-  // however many there are. Only those the inventory saw on a former cluster of the co-op name it:
-  // they were copied too, and are now at the current cluster like the rest.
+  // however many there are. Rows naming a former cluster of the co-op are stale: the copy stopped
+  // if any such cluster still held one (inventory/left-behind.ts); they count as moved like the rest.
   const elsewhere = and(eq(recordings.tenancyId, t.tenancyId), isNotNull(recordings.clusterId));
   const [{ n: recordingsFromFormerClusters } = { n: 0 }] = await tx.select({ n: count() }).from(recordings).where(elsewhere);
   if (recordingsFromFormerClusters > 0) await tx.update(recordings).set({ clusterId: null }).where(elsewhere);
