@@ -14,7 +14,8 @@ import { eq, like, sql } from 'drizzle-orm';
 import { startSsoServer } from '../oidc/helpers.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { writeRecording } from '../support/bbb/recordings.js';
-import { createTenancy } from '../support/fixtures.js';
+import { createCluster, createTenancy } from '../support/fixtures.js';
+import { uuidv7 } from '../../server/ids.js';
 import { boxOf as box, entityOf as self, peerDepsOf as deps, pinEachOther, ukAndQuebec, type Entity, type Person } from '../support/peer-pair.js';
 import type { TestServer } from '../support/server.js';
 import { LOCAL_OPERATOR } from '../../server/auth/principal.js';
@@ -302,5 +303,22 @@ describe('a crash between the creation and `pulled`', () => {
     expect((await rowAt(a, t.id)).targetGatewayUrl).toBe(`${B.entityId}/t/${slug}-2/bigbluebutton/api`);
     const created = (await b.api('GET', `/api/v1/audit/entries?subjectType=peer-transfer&subject=${t.id}&limit=100`)).json.items.find((e: { json: { action: string } }) => e.json.action === 'peer-transfer.tenancy-created');
     expect(created.json.details).toMatchObject({ slugAtSource: slug });
+  });
+});
+
+describe('a tenancy whose recordings are partly on a cluster of its co-op it left', () => {
+  it('is not packaged at A: no manifest, nothing to pull, while a recording would be left behind', async () => {
+    const t = await acceptedAndFrozen('Drained School');
+    // The tenancy ran its meetings on another of the co-op's clusters before it was moved (a drain); a recording is still there.
+    const former = await createCluster(a, uk.id, { apiUrl: bbb.target.url, secret: 'dst-secret-19', country: 'GB' });
+    const meetingId = `${t.tenancy.slug}-before-the-drain`;
+    const behind = await writeRecording(bbb.dirs.target, { meetingId, name: 'Before the drain', host: bbb.target.origin, meta: { 'meetplane-tenancy': t.tenancy.id } });
+    await a.database.db.insert(rooms).values({ id: uuidv7(), tenancyId: t.tenancy.id, meetingId, name: 'Before the drain', clusterId: former.id, endedAt: new Date() });
+    const refused = await packageTransfer(deps(a), LOCAL_OPERATOR, await rowAt(a, t.id)).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 409, problemType: 'recordings-left-behind' });
+    expect((refused as Error).message).toContain(behind.recordId);
+    const row = await rowAt(a, t.id);
+    expect(row.state).toBe('accepted');
+    expect(row.manifest).toBeNull();
   });
 });
