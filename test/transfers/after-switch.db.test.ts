@@ -73,16 +73,18 @@ describe('a failure after the switch', () => {
     expect((await w.s.api('GET', `/api/v1/accounts/${t.member.accountId}`)).json.coopId).toBe(w.de.id);
   });
 
-  for (const [point, step] of [
-    ['verify.listing', 'verify-listing'],
-    ['verify.playback', 'verify-playback'],
-    ['verify.receipt', 'receipt'],
-    ['transfer.before:completed', 'complete'],
+  // The reason an operator reads: what could not be done, then the cause (here the failpoint's).
+  for (const [point, step, reason] of [
+    ['verify.listing', 'verify-listing', /^the target's recordings could not be listed: .*verify\.listing/],
+    ['verify.playback', 'verify-playback', /^playback http\S+ of recording \S+: .*verify\.playback/],
+    ['verify.receipt', 'receipt', /^the receipt could not be signed: .*verify\.receipt/],
+    ['transfer.before:completed', 'complete', /^the completion could not be stored: .*transfer\.before:completed/],
   ] as const)
     it(`in ${step}, with the files verified: served at the target; retry completes it`, async () => {
       const { t, id, recs, status } = await failAt(point);
       expect(status.state).toBe('failed');
       expect(status.failure).toMatchObject({ step, servedBy: 'target' });
+      expect(status.failure.reason).toMatch(reason);
       expect(status.failure.actions.join('\n')).toContain(`meetplane transfers resolve ${id} --roll-forward`);
       expect(await transferAudit(w, id)).toContain('transfer.fail');
       await servedAt(t, 'target');
