@@ -7,6 +7,7 @@ import { changeFeed } from '../../server/cache/change-feed.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
 import { policyEvaluator } from '../../policies/evaluator.js';
+import { rowsOf } from '../../server/db/index.js';
 
 let s: TestServer;
 let coopA: { id: string }, coopB: { id: string };
@@ -276,5 +277,60 @@ describe('grants', () => {
     expect(d.json.errors).toEqual([{ path: 'account', message: 'no such account' }]);
     const e = await s.api('POST', '/api/v1/grants', { body: { from: root.id, extra: 1 } });
     expect(e.status).toBe(400);
+  });
+});
+
+describe('what the audit log holds of grants', () => {
+  it('the bootstrap grant: created from no other grant, for the whole platform, with its reason', async () => {
+    const created = (await auditEntries('grant.create')).find((e) => e.subject.id === root.id);
+    expect(created).toMatchObject({ subject: { type: 'grant' }, after: { role: 'platform_admin', scope: 'global', grantedBy: null, depth: 0, delegable: true, expiresAt: null, revokedAt: null } });
+    expect(created!.details.reason).toEqual(expect.any(String));
+  });
+
+  it('a delegation and its revocation: the grant, its holder by pseudonym, the chain acted through, the reason; the holder\'s sessions end', async () => {
+    const coopC = await createCoop(s);
+    const [x, y] = (await Promise.all([1, 2].map(() => memberWithToken(s, coopC.id)))) as [Who, Who];
+    const before = Date.now();
+    const gx = await delegateOk(null, { from: root.id, account: x.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopC.id }, delegable: true, expiresAt: days(30), reason: 'runs co-op C' });
+    const gy = await delegateOk(x, { from: gx.id, account: y.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopC.id }, expiresAt: days(10), reason: 'helps run it' });
+    const delegated = (await auditEntries('grant.delegate')).filter((e) => e.outcome === 'success');
+    const [ex, ey] = [gx, gy].map((g) => delegated.find((e) => e.subject.id === g.id)!);
+    // The platform admin acted through the root grant, which has no chain above it; x through gx, from the root.
+    expect(ex!.actor.delegation).toBeUndefined();
+    expect(ey!.actor.delegation).toEqual([gx.id, root.id]);
+    expect(ey!.after).toEqual({ holder: expect.stringMatching(/^p:[0-9a-f]{32}$/), role: 'coop_admin', scope: `coop:${coopC.id}`, grantedBy: gx.id, delegable: false, transferApproval: false, depth: 2, expiresAt: expect.any(String), revokedAt: null });
+    expect(ey!.details).toEqual({ reason: 'helps run it' });
+    expect(JSON.stringify(ey)).not.toContain(y.accountId);
+    // Sessions opened on y's old roles end with the delegation.
+    const [row] = rowsOf<{ at: string | Date | null }>(await s.database.db.execute(sql`select sessions_valid_after as at from accounts where id = ${y.accountId}`));
+    expect(row?.at && new Date(row.at).getTime()).toBeGreaterThanOrEqual(before - 1_000);
+
+    const r = await s.api('POST', `/api/v1/grants/${gx.id}/revoke`, { body: { reason: 'co-op C wound up' }, headers: { 'if-match': `"${gx.id}.${gx.version}"` } });
+    expect(r.status, r.text).toBe(200);
+    const cascade = (await auditEntries('grant.revoke-cascade')).find((e) => e.subject.id === gy.id);
+    expect(cascade!.details).toEqual({ holder: ey!.after.holder, cause: gx.id });
+  });
+
+  it('a refusal names the rule, the role asked for, and whether it was to approve transfers', async () => {
+    const coopD = await createCoop(s);
+    const z = await memberWithToken(s, coopD.id);
+    const gz = await delegateOk(null, { from: root.id, account: z.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopD.id }, delegable: true, expiresAt: days(30) });
+    expect((await delegate(z, { from: gz.id, account: alice.accountId, role: 'platform_admin', scope: { type: 'global' }, expiresAt: days(5) })).status).toBe(403);
+    const denied = (await auditEntries('grant.delegate')).filter((e) => e.outcome === 'denied' && e.subject.id === gz.id);
+    expect(denied.map((e) => e.details)).toEqual([{ rule: 'delegation.widen-role', role: 'platform_admin', transferApproval: false }]);
+  });
+});
+
+describe('the list of grants, active only', () => {
+  it('fills a page with active grants however many revoked ones come first; without the filter it shows them all with their status', async () => {
+    const coopE = await createCoop(s);
+    const h = await memberWithToken(s, coopE.id);
+    const give = () => delegateOk(null, { from: root.id, account: h.accountId, role: 'coop_admin', scope: { type: 'coop', id: coopE.id }, expiresAt: days(30) });
+    const [r1, r2, live] = [await give(), await give(), await give()];
+    for (const g of [r1, r2]) expect((await s.api('POST', `/api/v1/grants/${g.id}/revoke`, { body: { reason: 'x' }, headers: { 'if-match': `"${g.id}.${g.version}"` } })).status).toBe(200);
+    const active = await s.api('GET', `/api/v1/grants?account=${h.accountId}&active=true&limit=1`);
+    expect(active.json.items.map((g: { id: string }) => g.id)).toEqual([live.id]);
+    const all = await s.api('GET', `/api/v1/grants?account=${h.accountId}`);
+    expect(all.json.items.map((g: { id: string; status: string }) => [g.id, g.status])).toEqual([[r1.id, 'revoked'], [r2.id, 'revoked'], [live.id, 'active']]);
   });
 });

@@ -80,4 +80,20 @@ describe('grants service', () => {
       expect(Number(alive[0]!.n)).toBe(0);
     }
   });
+
+  it('refuses a delegation whose grantor is revoked after the rules passed it, before it is stored (the window a race needs, made certain)', async () => {
+    const holder = (await createAccount(database.db, LOCAL_OPERATOR, { email: 'window@x.test', name: 'W', coopId })).id;
+    const to = (await createAccount(database.db, LOCAL_OPERATOR, { email: 'window-to@x.test', name: 'T', coopId })).id;
+    const g = await delegate(database.db, admin, { fromGrantId: root.id, to: { kind: 'account', id: holder }, role: 'coop_admin', scope: { type: 'coop', id: coopId }, delegable: true, expiresAt: days(2), reason: 'r' }, { maxDepth: 3, authorize: allow });
+    // The policies are asked after the rules read the grantor as active: revoke it right then.
+    const revokeMeanwhile = async () => {
+      await revokeGrant(database.db, admin, (await findGrant(database.db, g.id))!, 'left', { decision: 'allow', policyIds: [], policySetHash: 'x' });
+      return allow();
+    };
+    const input = { fromGrantId: g.id, to: { kind: 'account' as const, id: to }, role: 'cluster_operator' as const, scope: { type: 'coop' as const, id: coopId }, delegable: false, expiresAt: days(1), reason: 'r' };
+    await expect(delegate(database.db, as(holder, coopId), input, { maxDepth: 3, authorize: revokeMeanwhile })).rejects.toMatchObject({ status: 403, refusal: { rule: 'delegation.grantor-inactive' } });
+    expect(await activeGrants(database.db, to)).toEqual([]);
+    const stored = rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from grants where granted_by = ${g.id}`));
+    expect(Number(stored[0]!.n)).toBe(0);
+  });
 });
