@@ -24,7 +24,7 @@ export const groups = {
   // Delegation, revocation and the scopes grants are placed in.
   grants: { mutate: ['server/grants/service.ts'], tests: ['test/grants/grants.db.test.ts', 'test/grants/service.db.test.ts', 'test/transfers/delegated-approval.db.test.ts', 'test/oidc/machine-clients.db.test.ts'] },
   // The audit log's signed checkpoints.
-  checkpoints: { mutate: ['server/audit/checkpoints.ts'], tests: ['test/audit/log.db.test.ts'] },
+  checkpoints: { mutate: ['server/audit/checkpoints.ts'], tests: ['test/audit/checkpoints.db.test.ts', 'test/audit/log.db.test.ts'] },
   // A principal's facts and decisions: who may do what to whom.
   authz: { mutate: ['server/authz/authz.ts'], tests: ['test/authz/facts.db.test.ts', 'test/authz/takeover.db.test.ts', 'test/authz/matrix.db.test.ts', 'test/authz/machine-matrix.db.test.ts', 'test/oidc/machine-clients.db.test.ts'] },
   'transfer-verify': { mutate: ['server/transfers/verify.ts'], tests: ['test/transfers/after-switch.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/execute.db.test.ts'] },
