@@ -15,7 +15,7 @@ import { clustersHoldingRecordings, fetchTenancyRecordings } from './service.js'
 /** Every cluster the tenancy ever ran a meeting on counts, however long ago. */
 const EVER = new Date(0);
 
-/** Why the tenancy cannot be moved whole from `currentClusterId`, with a recording to name; null when nothing is left behind. */
+/** Why the tenancy cannot be moved whole from `currentClusterId` (the caller says what it stopped), with a recording to name; null when nothing is left behind. */
 export async function recordingsLeftBehind(
   deps: { db: Db; box: SecretBox; outbound: Outbound },
   tenancyId: string,
@@ -29,12 +29,12 @@ export async function recordingsLeftBehind(
     try {
       listed = await fetchTenancyRecordings(deps.db, deps.box, { id: tenancyId, clusterId }, { outbound: deps.outbound });
     } catch (err) {
-      return { reason: `cluster ${name}, which the tenancy left, did not say whether it still holds the tenancy's recordings (${(err as Error).message}); nothing was moved` };
+      return { reason: `cluster ${name}, which the tenancy left, did not say whether it still holds the tenancy's recordings (${(err as Error).message})` };
     }
     const [first] = listed;
     if (first)
       return {
-        reason: `${listed.length} recording(s) of the tenancy, e.g. ${first.recordID}, are on cluster ${name}, which the tenancy left; a transfer copies from the tenancy's current cluster only: nothing was moved`,
+        reason: `${listed.length} recording(s) of the tenancy, e.g. ${first.recordID}, are on cluster ${name}, which the tenancy left; a transfer copies from the tenancy's current cluster only`,
         recordId: first.recordID,
       };
   }

@@ -25,7 +25,7 @@ import type { PeerTransfer, PeerTransferDeps } from './deps.js';
 export async function buildManifest(d: PeerTransferDeps, tenancy: { id: string; clusterId: string }, transferId: string, leaveOut: readonly string[] = []): Promise<Omit<Manifest, 'tenancy_sha256'>> {
   const left = new Set(leaveOut);
   const behind = await recordingsLeftBehind(d, tenancy.id, tenancy.clusterId);
-  if (behind) throw problems.conflict('recordings-left-behind', `${behind.reason}; nothing can be packaged`);
+  if (behind) throw problems.conflict('recordings-left-behind', `${behind.reason}: nothing can be packaged`);
   const storage = await openClusterStorage(d.db, d.box, tenancy.clusterId);
   try {
     const recordings = (await fetchTenancyRecordings(d.db, d.box, tenancy, { outbound: d.outbound })).filter((r) => !left.has(r.recordID));

@@ -239,7 +239,7 @@ async function copy(deps: ExecutionDeps, t: Transfer, runner: string): Promise<v
   const { leaseMs } = timingOf(deps);
   const skip = new Set(t.retentionExpired ?? []);
   const behind = await recordingsLeftBehind(deps, t.tenancyId, t.sourceClusterId);
-  if (behind) throw new StepFailure('copy', behind.reason, behind.recordId ? { recordId: behind.recordId } : {});
+  if (behind) throw new StepFailure('copy', `${behind.reason}: nothing was moved`, behind.recordId ? { recordId: behind.recordId } : {});
   const recordings = (await fetchTenancyRecordings(db, box, { id: t.tenancyId, clusterId: t.sourceClusterId }, { outbound: deps.outbound })).filter((r) => !skip.has(r.recordID));
   const from = await openClusterStorage(db, box, t.sourceClusterId);
   const to = await openClusterStorage(db, box, localTarget(t).clusterId);
