@@ -9,10 +9,17 @@ import { changeFeed } from './change-feed.js';
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * POSTs that change nothing a cache holds. The gateway's own calls (create by POST) change
+ * meetings, not the cached targets. The sign-on's token endpoints write only the provider's
+ * own records (oidc_models, which no cache reads): were they to retire every cache, a burst of
+ * token requests would retire the clients' metadata and claims they read, and everyone's facts.
+ */
+const changesNothingCached = (path: string) => path.includes('/bigbluebutton/api/') || /^\/oidc\/token(\/introspection|\/revocation)?$/.test(path);
+
 export function retireCachesAfterWrites(db: Db): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    // The gateway's own calls (create by POST) change meetings, not the cached targets.
-    if (!READS.has(c.req.method) && !c.req.path.includes('/bigbluebutton/api/')) changeFeed(db).bump();
+    if (!READS.has(c.req.method) && !changesNothingCached(c.req.path)) changeFeed(db).bump();
   };
 }

@@ -13,6 +13,7 @@ import { appendAudit, type AuditValue } from '../audit/trail.js';
 import { problems } from '../http/problem.js';
 import { revokeClientGrantsIn } from '../grants/service.js';
 import { oidcClients } from './table.js';
+import { dbCache } from '../cache/db-caches.js';
 
 export type ClientKind = 'web' | 'public' | 'machine';
 type ClientRow = typeof oidcClients.$inferSelect;
@@ -222,9 +223,17 @@ export async function deleteClient(db: Db, actor: Principal, current: OidcClient
   });
 }
 
-/** The client's metadata as oidc-provider expects it, or undefined when unknown. */
+/**
+ * The client's metadata as oidc-provider expects it, or undefined when unknown. Read on every
+ * token request, so it is cached until a client changes anywhere (a rotated secret, a deleted
+ * client): the change notice retires it on every process (server/cache/db-caches.ts).
+ */
 export async function clientMetadata(db: Db, box: SecretBox, clientId: string): Promise<AdapterPayload | undefined> {
   if (!/^mpc_[A-Za-z0-9_-]{22}$/.test(clientId)) return undefined;
+  return dbCache<string, AdapterPayload>(db, 'oidc-client-metadata', { tables: ['oidc_clients'] }).get(clientId, () => readClientMetadata(db, box, clientId));
+}
+
+async function readClientMetadata(db: Db, box: SecretBox, clientId: string): Promise<AdapterPayload | undefined> {
   const [row] = await db.select().from(oidcClients).where(eq(oidcClients.clientId, clientId)).limit(1);
   if (!row) return undefined;
   const base = {

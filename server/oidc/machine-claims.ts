@@ -3,8 +3,8 @@
 // the same flatRoles ("<role>:<slug of where>", the bare role for platform-wide ones) and,
 // under `meetplane`, its co-op, the tenancy it was created for and every active
 // grant in the structured form (with `act` for who delegated it). A snapshot:
-// the API re-reads the grants on every request, so a revoked grant or a deleted
-// client stops counting at once whatever the token says.
+// the API reads the grants afresh (through caches retired by every change), so a revoked
+// grant or a deleted client stops counting at once whatever the token says.
 import type { Db } from '../db/index.js';
 import { activeGrants } from '../grants/service.js';
 import { roleClaims, type GrantRoleClaim } from '../grants/claims.js';
@@ -13,6 +13,7 @@ import { coops } from '../coops/table.js';
 import { tenancies } from '../tenancies/table.js';
 import { oidcClients } from './table.js';
 import { flatRoles } from './claims.js';
+import { dbCache } from '../cache/db-caches.js';
 
 export interface MachineTokenClaims {
   roles: string[];
@@ -40,17 +41,41 @@ function clientQuery(db: Db) {
   return q;
 }
 
-/** Claims for the client's next token, or undefined for a client that is not a machine client. */
+/** The claims, and when the first of the grants they name runs out (epoch ms). */
+interface Kept {
+  claims: MachineTokenClaims;
+  firstExpiry: number | null;
+}
+
+/**
+ * Claims for the client's next token, or undefined for a client that is not a machine client.
+ * Asked for every token issued, so kept until what they are read from changes anywhere (the
+ * client, its grants, the slugs of the scopes they name; a co-op's slug never changes) or the
+ * first of its grants runs out; the change notice retires them on every process.
+ */
 export async function machineTokenClaims(db: Db, clientId: string): Promise<MachineTokenClaims | undefined> {
+  const kept = await dbCache<string, Kept>(db, 'machine-token-claims', {
+    tables: ['oidc_clients', 'grants', 'clusters', 'tenancies'],
+    expiresAt: (k) => k.firstExpiry,
+  }).get(clientId, () => readClaims(db, clientId));
+  return kept?.claims;
+}
+
+async function readClaims(db: Db, clientId: string): Promise<Kept | undefined> {
   const [client] = await clientQuery(db).execute({ clientId });
   if (!client || client.kind !== 'machine') return undefined;
-  const structured = roleClaims(await activeGrants(db, client.id));
+  const active = await activeGrants(db, client.id);
+  const structured = roleClaims(active);
+  const expiries = active.flatMap((g) => (g.expiresAt ? [g.expiresAt.getTime()] : []));
   return {
-    roles: await flatRoles(db, structured),
-    meetplane: {
-      coop: { id: client.coopId, slug: client.coopSlug },
-      tenancy: client.tenancyId && client.tenancySlug ? { id: client.tenancyId, slug: client.tenancySlug } : null,
-      roles: structured,
+    claims: {
+      roles: await flatRoles(db, structured),
+      meetplane: {
+        coop: { id: client.coopId, slug: client.coopSlug },
+        tenancy: client.tenancyId && client.tenancySlug ? { id: client.tenancyId, slug: client.tenancySlug } : null,
+        roles: structured,
+      },
     },
+    firstExpiry: expiries.length ? Math.min(...expiries) : null,
   };
 }

@@ -44,6 +44,16 @@ async function tokenFor(c: { clientId: string; clientSecret: string }): Promise<
   return (await oidc.clientCredentialsGrant(config, { scope: 'api', resource: s.apiResource })).access_token;
 }
 
+/** A client-credentials token request at `base`, as a client sends it: its status and body. */
+async function tokenAt(base: string, c: { clientId: string; clientSecret: string }) {
+  const res = await fetch(base + '/oidc/token', {
+    method: 'POST',
+    headers: { authorization: 'Basic ' + Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api', resource: s.apiResource }).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as { access_token?: string; error?: string } };
+}
+
 async function status(base: string, token: string, method: string, path: string, body?: unknown): Promise<number> {
   const res = await fetch(base + '/api/v1' + path, {
     method,
@@ -227,6 +237,56 @@ describe('revocation', () => {
     expect((await s.api('DELETE', `/api/v1/clients/${robot.id}`, { headers: { 'if-match': current.headers.get('etag')! } })).status).toBe(204);
     await within(1000, async () => (await status(other.url, token, 'GET', `/coops/${north.id}`)) === 401);
     expect((await s.api('GET', `/api/v1/grants/${grant.json.id}`)).json.status).toBe('revoked');
+  }, 60_000);
+});
+
+describe('tokens issued on another process', () => {
+  it('a rotated secret gets no token there within a second; the new one does', async () => {
+    const north = await createCoop(s);
+    const robot = await machineClient({ name: 'rotating', coop: north.id });
+    expect((await tokenAt(other.url, robot)).status).toBe(200);
+    const current = await s.api('GET', `/api/v1/clients/${robot.id}`);
+    const rotated = await s.api('POST', `/api/v1/clients/${robot.id}/rotate-secret`, { headers: { 'if-match': current.headers.get('etag')! } });
+    expect(rotated.status, rotated.text).toBe(200);
+    await within(1000, async () => (await tokenAt(other.url, robot)).status === 401);
+    expect((await tokenAt(other.url, robot)).body.error).toBe('invalid_client');
+    expect((await tokenAt(other.url, { clientId: robot.clientId, clientSecret: rotated.json.clientSecret })).status).toBe(200);
+  }, 60_000);
+
+  it('a deleted client gets no token there within a second', async () => {
+    const north = await createCoop(s);
+    const robot = await machineClient({ name: 'short-lived', coop: north.id });
+    expect((await tokenAt(other.url, robot)).status).toBe(200);
+    const current = await s.api('GET', `/api/v1/clients/${robot.id}`);
+    expect((await s.api('DELETE', `/api/v1/clients/${robot.id}`, { headers: { 'if-match': current.headers.get('etag')! } })).status).toBe(204);
+    await within(1000, async () => (await tokenAt(other.url, robot)).status === 401);
+  }, 60_000);
+
+  it('names a new grant, and no longer a revoked one, within a second', async () => {
+    const north = await createCoop(s);
+    const robot = await machineClient({ name: 'roles change', coop: north.id });
+    const rolesThere = async () => decodeJwt((await tokenAt(other.url, robot)).body.access_token!).roles;
+    expect(await rolesThere()).toEqual([]);
+    const grant = await s.api('POST', '/api/v1/grants', {
+      body: { from: await rootGrant(), client: robot.id, role: 'cluster_operator', scope: { type: 'coop', id: north.id }, expiresAt: inDays(1), reason: 'x' },
+    });
+    expect(grant.status, grant.text).toBe(201);
+    await within(1000, async () => JSON.stringify(await rolesThere()) === JSON.stringify([`cluster_operator:${north.slug}`]));
+    const revoked = await s.api('POST', `/api/v1/grants/${grant.json.id}/revoke`, { body: { reason: 'done' }, headers: { 'if-match': grant.headers.get('etag')! } });
+    expect(revoked.status, revoked.text).toBe(200);
+    await within(1000, async () => JSON.stringify(await rolesThere()) === '[]');
+  }, 60_000);
+
+  it('stops naming a grant once it has run out, with nothing changed meanwhile', async () => {
+    const north = await createCoop(s);
+    const robot = await machineClient({ name: 'expiring', coop: north.id });
+    const grant = await s.api('POST', '/api/v1/grants', {
+      body: { from: await rootGrant(), client: robot.id, role: 'cluster_operator', scope: { type: 'coop', id: north.id }, expiresAt: new Date(Date.now() + 3000).toISOString(), reason: 'x' },
+    });
+    expect(grant.status, grant.text).toBe(201);
+    const roles = async () => decodeJwt((await tokenAt(other.url, robot)).body.access_token!).roles;
+    expect(await roles()).toEqual([`cluster_operator:${north.slug}`]);
+    await within(6000, async () => JSON.stringify(await roles()) === '[]');
   }, 60_000);
 });
 
