@@ -22,8 +22,20 @@ export interface FreshCacheOptions<V> {
   expiresAt?: (value: V) => number | null;
 }
 
+/** A read under way, and the epoch its tables had when it began. */
+interface Loading<V> {
+  value: Promise<V | undefined>;
+  epoch: number;
+}
+
 export class FreshCache<K, V> {
   readonly #entries = new Map<K, Entry<V>>();
+  /**
+   * Reads under way, shared by the callers that miss meanwhile: when an entry ages out under
+   * load, every request in flight would otherwise read it again at once (and each facts object
+   * read apart is a new object, so its decisions are asked of the policies again).
+   */
+  readonly #loading = new Map<K, Loading<V>>();
 
   constructor(
     private readonly feed: ChangeFeed,
@@ -36,8 +48,24 @@ export class FreshCache<K, V> {
     if (hit && hit.epoch === this.feed.epochOf(this.opts.tables) && now < hit.until) return hit.value;
     // Taken before the read: a change committed while it runs leaves the entry already stale.
     const epoch = this.feed.epochOf(this.opts.tables);
+    // Join a read that began since the last change; one begun before it could return what the change
+    // replaced. Without the feed no change is announced, so each caller reads for itself.
+    const under = this.#loading.get(key);
+    if (under && under.epoch === epoch && this.feed.live) return under.value;
+    const loading = { value: this.#load(key, load, now, epoch), epoch };
+    this.#loading.set(key, loading);
+    try {
+      return await loading.value;
+    } finally {
+      if (this.#loading.get(key) === loading) this.#loading.delete(key);
+    }
+  }
+
+  async #load(key: K, load: () => Promise<V | undefined>, now: number, epoch: number): Promise<V | undefined> {
     const keep = this.feed.live && this.opts.maxAgeMs > 0;
     const value = await load();
+    // A read that ended after a newer one (begun after a change) leaves the newer entry alone: epochs only grow.
+    if ((this.#entries.get(key)?.epoch ?? -1) > epoch) return value;
     if (value === undefined || !keep) {
       this.#entries.delete(key);
       return value;

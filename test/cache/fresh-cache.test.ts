@@ -77,6 +77,45 @@ describe('FreshCache', () => {
     expect(await cache.get('k', async () => 'new')).toBe('new');
   });
 
+  it('makes one read for callers that miss while it is under way (an entry aging out under load)', async () => {
+    const feed = live();
+    const cache = new FreshCache<string, string>(feed, { tables: ['grants'], maxAgeMs: 60_000 });
+    let reads = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = async () => (await gate, `v${++reads}`);
+    const all = Promise.all(Array.from({ length: 20 }, () => cache.get('k', slow)));
+    release();
+    expect(await all).toEqual(Array(20).fill('v1'));
+    expect(reads).toBe(1);
+    // A failed read fails its callers alike and is not kept: the next caller reads again.
+    const failing = new FreshCache<string, string>(feed, { tables: ['grants'], maxAgeMs: 60_000 });
+    const failures = await Promise.allSettled([failing.get('k', async () => Promise.reject(new Error('down'))), failing.get('k', async () => 'unused')]);
+    expect(failures.map((f) => f.status)).toEqual(['rejected', 'rejected']);
+    expect(await failing.get('k', async () => 'up')).toBe('up');
+  });
+
+  it('does not hand a caller after a change the read begun before it', async () => {
+    const feed = live();
+    const cache = new FreshCache<string, string>(feed, { tables: ['grants'], maxAgeMs: 60_000 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const before = cache.get('k', async () => (await gate, 'before the change'));
+    feed.bump('grants');
+    const after = cache.get('k', async () => 'after the change');
+    release();
+    expect(await before).toBe('before the change');
+    expect(await after).toBe('after the change');
+    expect(await cache.get('k', async () => 'read again')).toBe('after the change');
+  });
+
+  it('lets each caller read for itself while the feed is not listening', async () => {
+    const cache = new FreshCache<string, string>(new ChangeFeed(), { tables: ['grants'], maxAgeMs: 60_000 });
+    let reads = 0;
+    await Promise.all([cache.get('k', async () => `v${++reads}`), cache.get('k', async () => `v${++reads}`)]);
+    expect(reads).toBe(2);
+  });
+
   it('caches nothing while the feed is not listening, or after it stopped', async () => {
     const feed = new ChangeFeed();
     const c = counted(feed, 60_000);
