@@ -91,6 +91,15 @@ function clean(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   return out;
 }
 
+/**
+ * Standard output for a long-running server: written by the event loop's I/O threads, lines
+ * logged meanwhile going out together, so a request's log line does not hold the request up
+ * with a write of its own. Flushed at exit (a SIGKILL can lose the last lines, never the audit log).
+ */
+export function serverLogDestination(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {

@@ -3,7 +3,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { createServer, type AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, serverLogDestination, type Logger } from './logger.js';
 import { loadMasterKey } from './crypto/master-key.js';
 import { SecretBox } from './crypto/secretbox.js';
 import { openDatabase, type Database } from './db/index.js';
@@ -142,7 +142,7 @@ export class PortInUseError extends ConfigError {
 
 export async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, serverLogDestination());
   const running = await startServer(config, log);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
