@@ -15,8 +15,20 @@ import { dbCache } from '../cache/db-caches.js';
 type AccountRow = { id: string; coopId: string | null; platformAdmin: boolean };
 type ClientRow = { id: string; coopId: string; tenancyId: string | null; kind: string };
 
+/** Seconds a token is still accepted past its `exp` (clock skew between processes). */
+const CLOCK_TOLERANCE_S = 5;
+/** Verified tokens kept; past this many the memo starts again (a token is a few hundred bytes). */
+const MAX_VERIFIED = 2_000;
+
 export class AccessTokenVerifier {
   #jwks: ReturnType<typeof createLocalJWKSet>;
+  /**
+   * Tokens whose signature and claims were verified, until they expire or the keys change. All
+   * the checks but the expiry depend on the token's bytes and the keys alone, so a token seen
+   * again needs only its expiry checked: a client sends the same token for minutes, and the
+   * signature check is the largest part of an authorised read.
+   */
+  #verified = new Map<string, JWTPayload & { exp: number }>();
   readonly #accountQuery;
   readonly #clientQuery;
 
@@ -45,10 +57,25 @@ export class AccessTokenVerifier {
 
   setKeys(jwks: JSONWebKeySet): void {
     this.#jwks = createLocalJWKSet(jwks);
+    // A key no longer published no longer vouches for the tokens it signed.
+    this.#verified = new Map();
   }
 
   /** The verified claims, or null for any token that is not valid for the API. */
   async verify(token: string): Promise<JWTPayload | null> {
+    const seen = this.#verified.get(token);
+    // As jose decides `exp`: accepted while it is after now less the tolerance.
+    if (seen && seen.exp > Math.floor(Date.now() / 1000) - CLOCK_TOLERANCE_S) return seen;
+    if (seen) this.#verified.delete(token);
+    const payload = await this.#verify(token);
+    if (payload) {
+      if (this.#verified.size >= MAX_VERIFIED) this.#verified.clear();
+      this.#verified.set(token, payload);
+    }
+    return payload;
+  }
+
+  async #verify(token: string): Promise<(JWTPayload & { exp: number }) | null> {
     try {
       const { payload } = await jwtVerify(token, this.#jwks, {
         issuer: this.issuer,
@@ -57,11 +84,11 @@ export class AccessTokenVerifier {
         // The provider signs access tokens with ES256 only (provider.ts); its RS256 key signs ID tokens for relying parties that need it.
         algorithms: ['ES256'],
         requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'],
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_S,
       });
       const scope = typeof payload.scope === 'string' ? payload.scope.split(' ') : [];
       if (!scope.includes(API_SCOPE)) return null;
-      return payload;
+      return payload as JWTPayload & { exp: number }; // required above, a number (jose checks it)
     } catch {
       return null;
     }

@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { SecretBox } from '../../server/crypto/secretbox.js';
 import { decodeMasterKey } from '../../server/crypto/master-key.js';
-import { loadKeys } from '../../server/oidc/keys.js';
+import { loadKeys, rotateKeys } from '../../server/oidc/keys.js';
 import { createCoop } from '../support/fixtures.js';
 import { memberWithPassword, registerClient, startSsoServer } from './helpers.js';
 import { within } from '../support/within.js';
@@ -138,3 +138,22 @@ describe('bearer tokens of a machine client (client credentials)', () => {
   });
 });
 
+describe('a token accepted before', () => {
+  it('is refused once it has expired, past the 5 s allowed for clock skew', async () => {
+    const token = await sign(claims({ exp: now() + 1 }));
+    expect((await me(token)).status).toBe(200);
+    const took = await within(10_000, async () => (await me(token)).status === 401);
+    expect(took).toBeGreaterThan(3_000); // not refused early: accepted for the tolerance past `exp`
+  }, 30_000);
+
+  it('is refused once its key is no longer published (retired past its grace)', async () => {
+    const token = await sign(claims());
+    expect((await me(token)).status).toBe(200);
+    const box = new SecretBox(decodeMasterKey(s.masterKey));
+    await rotateKeys(s.database.db, box);
+    // The retired keys' grace is over: no longer in the key set the server verifies with.
+    await s.database.db.execute(sql`update oidc_keys set retired_at = now() - interval '400 days' where retired_at is not null`);
+    expect(await s.sso.reloadKeys()).toBe(true);
+    expect((await me(token)).status).toBe(401);
+  });
+});
