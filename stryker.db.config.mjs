@@ -27,6 +27,12 @@ export const groups = {
   checkpoints: { mutate: ['server/audit/checkpoints.ts'], tests: ['test/audit/checkpoints.db.test.ts', 'test/audit/log.db.test.ts'] },
   // A principal's facts and decisions: who may do what to whom.
   authz: { mutate: ['server/authz/authz.ts'], tests: ['test/authz/facts.db.test.ts', 'test/authz/takeover.db.test.ts', 'test/authz/matrix.db.test.ts', 'test/authz/machine-matrix.db.test.ts', 'test/oidc/machine-clients.db.test.ts'] },
+  // The switch (tenancy, inventory, accounts and objectors' memberships in one transaction) and its undoing:
+  // a failure before or after it, an operator's retry and resolution.
+  'transfer-switch': {
+    mutate: ['server/transfers/switch.ts', 'server/transfers/recovery.ts'],
+    tests: ['test/transfers/execute.db.test.ts', 'test/transfers/after-switch.db.test.ts', 'test/transfers/left-behind.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/etag.db.test.ts'],
+  },
   'transfer-verify': { mutate: ['server/transfers/verify.ts'], tests: ['test/transfers/after-switch.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/execute.db.test.ts'] },
 };
 

@@ -171,6 +171,80 @@ describe('a failure after the switch', () => {
  * getRecordings answers (as a broken or half-restored BBB would): leave it out,
  * list it in another state, or point its playback at a page that is not there.
  */
+/** The transfer's audit entries, oldest first, as an auditor reads them. */
+async function entriesOf(id: string): Promise<Array<{ action: string; details?: Record<string, unknown> }>> {
+  return (await w.s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`)).json.items.map((e: { json: unknown }) => e.json);
+}
+const last = async (id: string, action: string) => (await entriesOf(id)).filter((e) => e.action === action).at(-1);
+
+describe("an operator's retry and resolve", () => {
+  it('a retry from the source freezes the tenancy there again before anything is copied, and the log says which failure it retried', async () => {
+    const { t, id } = await failAt('verify.files');
+    expect(await last(id, 'transfer.fail')).toMatchObject({ details: { step: 'verify-files', rolledBack: true } });
+    expect((await transferAction(w, id, 'retry', { token: w.sourceAdmin.token })).json.state).toBe('frozen');
+    // Frozen at once, not at the runner's next step: no meeting starts (and no recording is made) while it copies again.
+    expect((await w.s.api('GET', `/api/v1/tenancies/${t.id}`)).json).toMatchObject({ state: 'frozen', clusterId: w.ukCluster.id });
+    expect(await gatewayCreate(w, t, `m-frozen-${n}`)).toContain('tenancyFrozen');
+    expect(await last(id, 'transfer.retry')).toMatchObject({ details: { retried: true, step: 'verify-files' } });
+    expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
+  });
+
+  it('a retry from the source is refused when the tenancy is no longer active at its source cluster; nothing changes', async () => {
+    const { t, id } = await failAt('verify.files');
+    const tenancy = await w.s.api('GET', `/api/v1/tenancies/${t.id}`);
+    const frozen = await w.s.api('PATCH', `/api/v1/tenancies/${t.id}`, { body: { state: 'archived' }, headers: { 'if-match': tenancy.headers.get('etag')! } });
+    expect(frozen.status, frozen.text).toBe(200);
+    const res = await transferAction(w, id, 'retry', { token: w.sourceAdmin.token });
+    expect(res.status).toBe(409);
+    expect(res.json.detail).toContain('no longer active at the source cluster');
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json).toMatchObject({ state: 'failed', failure: { step: 'verify-files' } });
+    expect(await transferAudit(w, id)).not.toContain('transfer.retry');
+  });
+
+  it('a failure at the target is recorded as rolled forward, its retry goes back to verifying', async () => {
+    const { id } = await failAt('verify.receipt');
+    expect(await last(id, 'transfer.fail')).toMatchObject({ details: { step: 'receipt', rolledForward: true } });
+    expect((await transferAction(w, id, 'retry', { token: w.targetAdmin.token })).json.state).toBe('verifying');
+    expect(await last(id, 'transfer.retry')).toMatchObject({ details: { retried: true, step: 'receipt' } });
+  });
+
+  it('resolve refuses a transfer that has not failed, and a roll-forward whose target was never verified; nothing changes', async () => {
+    const t = await ukTenancy(w, `Tenancy ${++n}`);
+    const waiting = await transferInNotice(w, t);
+    const early = await transferAction(w, waiting, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'changed our minds' } });
+    expect(early.status).toBe(409);
+    expect(early.json.detail).toContain('only a failed transfer can be resolved; this one is notice');
+    expect((await transferAction(w, waiting, 'retry', { token: w.sourceAdmin.token })).status).toBe(409);
+
+    const { id } = await failAt('verify.files');
+    const forward = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-forward', reason: 'looks fine' } });
+    expect(forward.status).toBe(409);
+    expect(forward.json.detail).toContain('the target was not verified to hold every file');
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('failed');
+    expect(await loadReceipt(w.s.database.db, id)).toBeFalsy();
+  });
+
+  it('roll back from the target is refused while the target holds recordings made since the switch; the tenancy stays there', async () => {
+    const { t, id } = await failAt('verify.listing');
+    const made = await writeRecording(w.peers.dirs.target, { meetingId: `after-${n}`, name: 'Made at the target', host: w.peers.target.origin, meta: { 'meetplane-tenancy': t.id }, files: { 'shapes.svg': '<svg/>' } });
+    const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'the target is being rebuilt' } });
+    expect(res.status).toBe(409);
+    expect(res.json.detail).toContain(`the target holds 1 recordings of the tenancy made since the switch (first: ${made.recordId})`);
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('failed');
+    await servedAt(t, 'target');
+  });
+
+  it('a roll back is on record with its reason and what moved back', async () => {
+    const { t, id } = await failAt('verify.listing');
+    const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'the target cluster is being rebuilt' } });
+    expect(res.status, res.text).toBe(200);
+    expect(await last(id, 'transfer.resolve')).toMatchObject({
+      details: { resolution: 'roll-back', reason: 'the target cluster is being rebuilt', failedStep: 'verify-listing', accountsMovedBack: 2 },
+    });
+    for (const who of [t.owner, t.member]) expect((await w.s.api('GET', `/api/v1/accounts/${who.accountId}`)).json.coopId).toBe(w.uk.id);
+  });
+});
+
 describe('a target whose BBB answers wrong once the files are verified', () => {
   let proxy: Server;
   let alter: ((recording: string) => string) | null = null;
