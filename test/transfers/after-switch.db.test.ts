@@ -234,6 +234,19 @@ describe("an operator's retry and resolve", () => {
     await servedAt(t, 'target');
   });
 
+  it('a member who objected gets their membership back, with its role, when a failure moves the tenancy home', async () => {
+    const t = await ukTenancy(w, `Tenancy ${++n}`);
+    const id = await transferInNotice(w, t);
+    expect((await transferAction(w, id, 'object', { token: t.member.token })).status).toBe(200);
+    armFailpoint('throw:verify.files');
+    expect(await advanceTransfer(w.deps, id)).toMatchObject({ state: 'failed' });
+    armFailpoint(null);
+    expect(await last(id, 'transfer.fail')).toMatchObject({ details: { rolledBack: true, membershipsGivenBack: 1, accountsMovedBack: 1 } });
+    const members = (await w.s.api('GET', `/api/v1/tenancies/${t.id}/members`)).json.items as Array<{ accountId: string; role: string }>;
+    expect(members.map((m) => [m.accountId, m.role]).sort()).toEqual([[t.member.accountId, 'member'], [t.owner.accountId, 'owner']].sort());
+    await servedAt(t, 'source');
+  });
+
   it('a roll back is on record with its reason and what moved back', async () => {
     const { t, id } = await failAt('verify.listing');
     const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'the target cluster is being rebuilt' } });
