@@ -60,9 +60,18 @@ function auditView(t: Tenancy): Record<string, AuditValue> {
   };
 }
 
+// Built once per database handle or transaction: every read of a tenancy by the API runs one
+// (query building was the largest part of such a read's own CPU).
+const lookups = new WeakMap<Executor, ReturnType<typeof prepareLookups>>();
+const prepareLookups = (db: Executor) => ({
+  byId: db.select(publicColumns).from(tenancies).where(eq(tenancies.id, sql.placeholder('ref'))).limit(1).prepare('tenancy_by_id'),
+  bySlug: db.select(publicColumns).from(tenancies).where(eq(tenancies.slug, sql.placeholder('ref'))).limit(1).prepare('tenancy_by_slug'),
+});
+
 export async function findTenancy(db: Executor, idOrSlug: string): Promise<Tenancy | undefined> {
-  const where = UUID_RE.test(idOrSlug) ? eq(tenancies.id, idOrSlug) : eq(tenancies.slug, idOrSlug);
-  const [row] = await db.select(publicColumns).from(tenancies).where(where).limit(1);
+  let q = lookups.get(db);
+  if (!q) lookups.set(db, (q = prepareLookups(db)));
+  const [row] = await (UUID_RE.test(idOrSlug) ? q.byId : q.bySlug).execute({ ref: idOrSlug });
   return row;
 }
 
