@@ -201,6 +201,17 @@ describe("an operator's retry and resolve", () => {
     expect(await transferAudit(w, id)).not.toContain('transfer.retry');
   });
 
+  it('a transfer rolled back before the switch cannot be retried or resolved: its failure stays on record', async () => {
+    const { t, id, status } = await failAt('copy.chunk');
+    expect(status).toMatchObject({ state: 'rolled_back', failure: { step: 'copying', servedBy: 'source' } });
+    for (const [action, body] of [['retry', undefined], ['resolve', { direction: 'roll-back', reason: 'try again' }]] as const) {
+      const res = await transferAction(w, id, action, { token: w.sourceAdmin.token, body });
+      expect(res.status, `${action}: ${res.text}`).toBe(409);
+    }
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json).toMatchObject({ state: 'rolled_back', failure: { step: 'copying' } });
+    await servedAt(t, 'source');
+  });
+
   it('a failure at the target is recorded as rolled forward, its retry goes back to verifying', async () => {
     const { id } = await failAt('verify.receipt');
     expect(await last(id, 'transfer.fail')).toMatchObject({ details: { step: 'receipt', rolledForward: true } });
