@@ -227,3 +227,126 @@ describe('copyFiles', () => {
     await expect(copyFiles({ from, to, files: [{ path: 'r/a.xml', size: 12 }, { path: 'r/a.xml', size: 12 }], state })).rejects.toThrow(/listed twice/);
   });
 });
+
+describe('copyFiles: what a killed copy left, batches and progress', () => {
+  const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) % 251));
+
+  it('starts a file over when its partial file is longer than the file (the leftover of another file)', async () => {
+    const data = bytes(50_000, 1);
+    const from = new CountingStorage(new FileStorage(srcDir));
+    await (from.inner as FileStorage).writeFile('r/webcams.webm', [data]);
+    const to = new FileStorage(dstDir);
+    await to.writeFile('r/webcams.webm.partial', [bytes(60_000, 7)]);
+    const result = await copyFiles({ from, to, files: [{ path: 'r/webcams.webm', size: data.length }], state: new MemoryCopyState() });
+    expect(result).toMatchObject({ copiedFiles: 1, resumedFiles: 0, bytesRead: data.length });
+    expect(readFileSync(path.join(dstDir, 'r/webcams.webm')).equals(data)).toBe(true);
+    expect(result.manifest[0]!.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(await to.exists('r/webcams.webm.partial')).toBe(false);
+  });
+
+  it('renames a partial file that holds every byte without reading the source again; an empty one is no resumption', async () => {
+    const data = bytes(40_000, 2);
+    const small = bytes(300, 3);
+    const from = new CountingStorage(new FileStorage(srcDir));
+    await (from.inner as FileStorage).writeFile('r/a.webm', [data]);
+    await (from.inner as FileStorage).writeFile('r/b.xml', [small]);
+    const to = new FileStorage(dstDir);
+    // Killed after the last byte of a.webm was written, before its rename; b.xml had just been opened.
+    await to.writeFile('r/a.webm.partial', [data]);
+    await to.writeFile('r/b.xml.partial', []);
+    const result = await copyFiles({ from, to, files: [{ path: 'r/a.webm', size: data.length }, { path: 'r/b.xml', size: small.length }], state: new MemoryCopyState(), concurrency: 1 });
+    expect(result).toMatchObject({ copiedFiles: 2, resumedFiles: 1, bytesRead: small.length });
+    expect(from.bytesRead).toBe(small.length);
+    expect(readFileSync(path.join(dstDir, 'r/a.webm')).equals(data)).toBe(true);
+    expect(readFileSync(path.join(dstDir, 'r/b.xml')).equals(small)).toBe(true);
+    expect(result.manifest.map((r) => r.sha256)).toEqual([data, small].map((d) => createHash('sha256').update(d).digest('hex')));
+  });
+
+  it('records the files already in place when a later file fails, so the next run does not copy them again', async () => {
+    const from = new FileStorage(srcDir);
+    await from.writeText('r/1.xml', 'first');
+    await from.writeText('r/2.xml', 'second');
+    await from.writeText('r/3.xml', 'third, longer than listed');
+    const state = new MemoryCopyState();
+    const files = [{ path: 'r/1.xml', size: 5 }, { path: 'r/2.xml', size: 6 }, { path: 'r/3.xml', size: 5 }];
+    // Default batches (a barrier per thousand files or 5 s): the failure comes long before either.
+    await expect(copyFiles({ from, to: new FileStorage(dstDir), files, state, concurrency: 1 })).rejects.toThrow(/r\/3\.xml: source is larger/);
+    expect([...state.records.keys()].sort()).toEqual(['r/1.xml', 'r/2.xml']);
+  });
+
+  it('records a file done within the batch wait while a slow file is still being copied', async () => {
+    const from = new FileStorage(srcDir);
+    await from.writeText('r/a.xml', 'quick');
+    await from.writeFile('r/b.webm', [bytes(2000, 4)]);
+    const state = new MemoryCopyState();
+    let recordedDuringB = false;
+    // b.webm's bytes arrive only once a.xml is recorded (or after 5 s, when the test has failed).
+    const slow = new (class extends CountingStorage {
+      override async createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
+        if (p === 'r/b.webm') {
+          const until = Date.now() + 5000;
+          while (!state.records.has('r/a.xml') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+          recordedDuringB = state.records.has('r/a.xml');
+        }
+        return super.createReadStream(p, options);
+      }
+    })(from);
+    const files = [{ path: 'r/a.xml', size: 5 }, { path: 'r/b.webm', size: 2000 }];
+    await copyFiles({ from: slow, to: new FileStorage(dstDir), files, state, concurrency: 1, batch: { files: 1000, bytes: 1 << 30, waitMs: 50 } });
+    expect(recordedDuringB).toBe(true);
+    expect(state.records.size).toBe(2);
+  });
+
+  it('makes a batch durable once its bytes reach the limit, before the file limit', async () => {
+    const from = new FileStorage(srcDir);
+    const files = [];
+    for (let i = 0; i < 6; i++) {
+      await from.writeFile(`r/${i}.webm`, [bytes(10_000, i)]);
+      files.push({ path: `r/${i}.webm`, size: 10_000 });
+    }
+    const barriers: number[] = [];
+    const to = new (class extends FileStorage {
+      override async sync(paths: readonly string[]) {
+        barriers.push(paths.length);
+        await super.sync(paths);
+      }
+    })(dstDir);
+    await copyFiles({ from, to, files, state: new MemoryCopyState(), concurrency: 1, batch: { files: 1000, bytes: 20_000, waitMs: 60_000 } });
+    expect(barriers.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(Math.max(...barriers)).toBeLessThanOrEqual(3); // two files reach the limit; one more may join behind a running barrier
+    expect(barriers.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports an ETA that agrees with the rate, and no rate for a run that only found files done', async () => {
+    makeRecordingTree(srcDir, { recordings: 3, bigBytes: 2_000_000, smallFiles: 2 });
+    const from = new CountingStorage(new FileStorage(srcDir), { delayMsPerChunk: 2 });
+    const to = new FileStorage(dstDir);
+    const files = await listAll(from.inner as FileStorage);
+    const state = new MemoryCopyState();
+    const progress: CopyProgress[] = [];
+    await copyFiles({ from, to, files, state, concurrency: 1, progressIntervalMs: 0, onProgress: (p) => progress.push({ ...p }) });
+    const middle = progress.filter((p) => p.bytesDone < p.bytesTotal && p.bytesPerSecond > 0);
+    expect(middle.length).toBeGreaterThan(10);
+    for (const p of middle) expect(Math.abs(p.etaSeconds! - (p.bytesTotal - p.bytesDone) / p.bytesPerSecond)).toBeLessThanOrEqual(1);
+
+    const again: CopyProgress[] = [];
+    await copyFiles({ from, to, files, state, progressIntervalMs: 0, onProgress: (p) => again.push({ ...p }) });
+    expect(again.at(-1)).toMatchObject({ filesDone: files.length, bytesDone: again.at(-1)!.bytesTotal, bytesPerSecond: 0, etaSeconds: 0 });
+    expect(again.every((p) => p.bytesPerSecond === 0)).toBe(true);
+  });
+
+  it('reports progress during a long copy, about once a second by default', async () => {
+    makeRecordingTree(srcDir, { recordings: 2, bigBytes: 1_000_000, smallFiles: 2 });
+    // About 32 chunks of 64 KiB, 80 ms each: a copy of 2-3 s.
+    const from = new CountingStorage(new FileStorage(srcDir), { delayMsPerChunk: 80 });
+    const files = await listAll(from.inner as FileStorage);
+    const progress: CopyProgress[] = [];
+    const started = performance.now();
+    await copyFiles({ from, to: new FileStorage(dstDir), files, state: new MemoryCopyState(), concurrency: 1, onProgress: (p) => progress.push({ ...p }) });
+    const seconds = (performance.now() - started) / 1000;
+    expect(seconds).toBeGreaterThan(1.5);
+    expect(progress.length).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
+    expect(progress.some((p) => p.bytesDone > 0 && p.bytesDone < p.bytesTotal)).toBe(true);
+    expect(progress.at(-1)).toMatchObject({ filesDone: files.length, filesTotal: files.length });
+  });
+});
