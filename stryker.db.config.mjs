@@ -20,6 +20,12 @@ export const groups = {
   'lock-out': { mutate: ['server/accounts/throttle.ts', 'server/accounts/credentials.ts'], tests: ['test/accounts/credentials.db.test.ts', 'test/oidc/accounts.db.test.ts', 'test/oidc/sweep.db.test.ts'] },
   // Which recordings a tenancy may list, publish, update and delete through the gateway.
   'gateway-recordings': { mutate: ['server/gateway/gateway.ts:280-340'], tests: ['test/gateway/recording-ownership.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts'] },
+  // The rest of the gateway: the tenancy's checksum, its meetings and meta tag, where a call goes (cluster, former cluster,
+  // forward to another instance), answers merged across clusters, the recording-ready callback.
+  gateway: {
+    mutate: ['server/gateway/gateway.ts:1-279', 'server/gateway/gateway.ts:341-411', 'server/gateway/target.ts', 'server/gateway/callback.ts', 'server/gateway/merge.ts', 'server/gateway/query.ts', 'server/gateway/placement.ts'],
+    tests: ['test/gateway/pure.test.ts', 'test/gateway/gateway.db.test.ts', 'test/gateway/callback-policy.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/recording-ownership.db.test.ts', 'test/gateway/probing.db.test.ts', 'test/gateway/cross-process.db.test.ts'],
+  },
   // The target's files checked before a transfer completes.
   // Delegation, revocation and the scopes grants are placed in.
   grants: { mutate: ['server/grants/service.ts'], tests: ['test/grants/grants.db.test.ts', 'test/grants/service.db.test.ts', 'test/transfers/delegated-approval.db.test.ts', 'test/oidc/machine-clients.db.test.ts'] },
@@ -32,6 +38,11 @@ export const groups = {
   'transfer-switch': {
     mutate: ['server/transfers/switch.ts', 'server/transfers/recovery.ts'],
     tests: ['test/transfers/execute.db.test.ts', 'test/transfers/after-switch.db.test.ts', 'test/transfers/left-behind.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/etag.db.test.ts'],
+  },
+  // A transfer's steps in order, each claimed under the lease and idempotent; what a failure before or after the switch leads to.
+  'transfer-execute': {
+    mutate: ['server/transfers/execute.ts'],
+    tests: ['test/transfers/execute.db.test.ts', 'test/transfers/after-switch.db.test.ts', 'test/transfers/left-behind.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/notice-delivery.db.test.ts', 'test/transfers/control.db.test.ts', 'test/transfers/held.db.test.ts', 'test/peer-transfers/lifecycle.db.test.ts'],
   },
   'transfer-verify': { mutate: ['server/transfers/verify.ts'], tests: ['test/transfers/after-switch.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/execute.db.test.ts'] },
 };

@@ -349,4 +349,130 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     expect(progress.some((p) => p.bytesDone > 0 && p.bytesDone < p.bytesTotal)).toBe(true);
     expect(progress.at(-1)).toMatchObject({ filesDone: files.length, filesTotal: files.length });
   });
+  it('resumes a partial file from disk to disk, reading only the bytes still missing', async () => {
+    const data = bytes(3_000_000, 5);
+    const from = new FileStorage(srcDir);
+    await from.writeFile('r/webcams.webm', [data]);
+    const to = new FileStorage(dstDir);
+    await to.writeFile('r/webcams.webm.partial', [data.subarray(0, 1_234_567)]);
+    const result = await copyFiles({ from, to, files: [{ path: 'r/webcams.webm', size: data.length }], state: new MemoryCopyState() });
+    expect(result).toMatchObject({ copiedFiles: 1, resumedFiles: 1, bytesRead: data.length - 1_234_567 });
+    expect(readFileSync(path.join(dstDir, 'r/webcams.webm')).equals(data)).toBe(true);
+  });
+
+  it('gives a target that keeps the chunks it is handed a buffer of its own for each', async () => {
+    const data = bytes(5_000_000, 6);
+    const from = new FileStorage(srcDir);
+    await from.writeFile('r/webcams.webm', [data]);
+    // Collects every chunk before writing any (as a store that sends a file in one request would).
+    const to = new (class extends CountingStorage {
+      override async writeFile(p: string, source: Parameters<CountingStorage['writeFile']>[1], options?: Parameters<CountingStorage['writeFile']>[2]) {
+        const chunks: Uint8Array[] = [];
+        for await (const c of source as AsyncIterable<Uint8Array>) chunks.push(c);
+        return super.writeFile(p, chunks, options);
+      }
+    })(new FileStorage(dstDir));
+    const result = await copyFiles({ from, to, files: [{ path: 'r/webcams.webm', size: data.length }], state: new MemoryCopyState() });
+    expect(readFileSync(path.join(dstDir, 'r/webcams.webm')).equals(data)).toBe(true);
+    expect(result.manifest[0]!.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
+  it('copies a done file again when the listing now gives it another size', async () => {
+    const from = new FileStorage(srcDir);
+    const to = new FileStorage(dstDir);
+    const state = new MemoryCopyState();
+    await from.writeText('r/metadata.xml', '<recording/>');
+    await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: 12 }], state });
+    // Rewritten at the source between two runs (a recording re-processed): the old copy must not count.
+    await from.writeText('r/metadata.xml', '<recording id="1"/>');
+    const again = await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: 19 }], state });
+    expect(again).toMatchObject({ copiedFiles: 1, skippedFiles: 0 });
+    expect(readFileSync(path.join(dstDir, 'r/metadata.xml'), 'utf8')).toBe('<recording id="1"/>');
+  });
+
+  it('records a batch at once in a store that records batches', async () => {
+    makeRecordingTree(srcDir, { recordings: 2, bigBytes: 10_000, smallFiles: 3 });
+    const from = new FileStorage(srcDir);
+    const files = await listAll(from);
+    const batches: number[] = [];
+    const state = new (class extends MemoryCopyState {
+      async markAllDone(records: Parameters<MemoryCopyState['markDone']>[0][]) {
+        batches.push(records.length);
+        for (const r of records) this.records.set(r.path, { ...r });
+      }
+      override async markDone(): Promise<void> {
+        throw new Error('one file at a time: this store records batches');
+      }
+    })();
+    await copyFiles({ from, to: new FileStorage(dstDir), files, state });
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(files.length);
+    expect(state.records.size).toBe(files.length);
+  });
+
+  it('fails the copy when its last barrier fails, with nothing of that batch recorded', async () => {
+    makeRecordingTree(srcDir, { recordings: 2, bigBytes: 10_000, smallFiles: 3 });
+    const to = new (class extends FileStorage {
+      override async sync(): Promise<void> {
+        throw new Error('EIO: the disk lost the batch');
+      }
+    })(dstDir);
+    const state = new MemoryCopyState();
+    // Default batches: one barrier, at the end.
+    await expect(copyFiles({ from: new FileStorage(srcDir), to, files: await listAll(new FileStorage(srcDir)), state })).rejects.toThrow(/EIO/);
+    expect(state.records.size).toBe(0);
+  });
+
+  it('takes no new file after a barrier failed', async () => {
+    const from = new FileStorage(srcDir);
+    const files = [];
+    for (let i = 0; i < 10; i++) {
+      await from.writeText(`r/${i}.xml`, `file ${i}`);
+      files.push({ path: `r/${i}.xml`, size: `file ${i}`.length });
+    }
+    const to = new (class extends FileStorage {
+      override async sync(): Promise<void> {
+        throw new Error('EIO: the disk lost the batch');
+      }
+    })(dstDir);
+    await expect(copyFiles({ from, to, files, state: new MemoryCopyState(), concurrency: 1, batch: { files: 1 } })).rejects.toThrow(/EIO/);
+    expect((await listAll(to)).length).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps the files in place but not yet recorded to a batch while a slow barrier runs', async () => {
+    const from = new FileStorage(srcDir);
+    const files = [];
+    for (let i = 0; i < 12; i++) {
+      await from.writeText(`r/${String(i).padStart(2, '0')}.xml`, `file ${i}`);
+      files.push({ path: `r/${String(i).padStart(2, '0')}.xml`, size: `file ${i}`.length });
+    }
+    const barriers: number[] = [];
+    const to = new (class extends FileStorage {
+      override async sync(paths: readonly string[]) {
+        barriers.push(paths.length);
+        await new Promise((r) => setTimeout(r, 100));
+        await super.sync(paths);
+      }
+    })(dstDir);
+    const state = new MemoryCopyState();
+    await copyFiles({ from, to, files, state, concurrency: 1, batch: { files: 2, bytes: 1 << 30, waitMs: 60_000 } });
+    expect(barriers.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(Math.max(...barriers)).toBe(2);
+    expect(state.records.size).toBe(12);
+  });
+
+  it('refuses a list with a path not in normal form, an impossible size, or a file beside its own partial name', async () => {
+    const from = new FileStorage(srcDir);
+    await from.writeText('r/a.xml', 'twelve bytes');
+    const to = new FileStorage(dstDir);
+    const state = new MemoryCopyState();
+    for (const p of ['r/./a.xml', 'r//a.xml']) await expect(copyFiles({ from, to, files: [{ path: p, size: 12 }], state }), p).rejects.toThrow(/give paths in normal form \(r\/a\.xml\)/);
+    for (const size of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) await expect(copyFiles({ from, to, files: [{ path: 'r/a.xml', size }], state }), String(size)).rejects.toThrow(`r/a.xml: invalid size ${size}`);
+    const clash = copyFiles({ from, to, files: [{ path: 'r/a.xml', size: 12 }, { path: 'r/a.xml.partial', size: 1 }], state });
+    await expect(clash).rejects.toThrow('r/a.xml.partial: clashes with the partial file of its namesake');
+    await expect(clash).rejects.toMatchObject({ name: 'CopyError', path: 'r/a.xml.partial' });
+    // A name that merely ends like a partial file, with no namesake, is a file like any other.
+    await from.writeText('r/b.partial', 'p');
+    expect((await copyFiles({ from, to, files: [{ path: 'r/b.partial', size: 1 }], state })).copiedFiles).toBe(1);
+    expect(await to.exists('r/a.xml')).toBe(false);
+  });
 });
