@@ -475,4 +475,29 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     expect((await copyFiles({ from, to, files: [{ path: 'r/b.partial', size: 1 }], state })).copiedFiles).toBe(1);
     expect(await to.exists('r/a.xml')).toBe(false);
   });
+  it('starts no file after an abort that came while the previous one was being put in place', async () => {
+    const from = new FileStorage(srcDir);
+    const files = [];
+    for (let i = 0; i < 3; i++) {
+      await from.writeText(`r/${i}.xml`, `file ${i}`);
+      files.push({ path: `r/${i}.xml`, size: `file ${i}`.length });
+    }
+    const opened: string[] = [];
+    const source = new (class extends CountingStorage {
+      override createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
+        opened.push(p);
+        return super.createReadStream(p, options);
+      }
+    })(from);
+    const abort = new AbortController();
+    const to = new (class extends FileStorage {
+      override async rename(a: string, b: string) {
+        await super.rename(a, b);
+        abort.abort(); // the operator's Ctrl-C, as the first file lands
+      }
+    })(dstDir);
+    await expect(copyFiles({ from: source, to, files, state: new MemoryCopyState(), signal: abort.signal, concurrency: 1 })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(opened).toEqual(['r/0.xml']);
+    expect((await listAll(to)).map((f) => f.path)).toEqual(['r/0.xml']);
+  });
 });
