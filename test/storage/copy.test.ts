@@ -535,4 +535,33 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     expect(opened).toEqual(['r/0.xml']);
     expect((await listAll(to)).map((f) => f.path)).toEqual(['r/0.xml']);
   });
+  it('records a file that landed during a barrier within the batch wait after that barrier', async () => {
+    const from = new FileStorage(srcDir);
+    for (const [p, text] of [['r/a.xml', 'first'], ['r/b.xml', 'second'], ['r/c.webm', 'third']]) await from.writeText(p!, text!);
+    const state = new MemoryCopyState();
+    let recordedDuringC = false;
+    // a.xml's barrier is slow, b.xml lands while it runs; c.webm's bytes come only once b.xml is recorded (or after 5 s).
+    const source = new (class extends CountingStorage {
+      override async createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
+        if (p === 'r/b.xml') await new Promise((r) => setTimeout(r, 100)); // lands once a.xml's barrier is under way
+        if (p === 'r/c.webm') {
+          const until = Date.now() + 5000;
+          while (!state.records.has('r/b.xml') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+          recordedDuringC = state.records.has('r/b.xml');
+        }
+        return super.createReadStream(p, options);
+      }
+    })(from);
+    let barriers = 0;
+    const to = new (class extends FileStorage {
+      override async sync(paths: readonly string[]) {
+        if (barriers++ === 0) await new Promise((r) => setTimeout(r, 300));
+        await super.sync(paths);
+      }
+    })(dstDir);
+    const files = [{ path: 'r/a.xml', size: 5 }, { path: 'r/b.xml', size: 6 }, { path: 'r/c.webm', size: 5 }];
+    await copyFiles({ from: source, to, files, state, concurrency: 1, batch: { files: 1000, bytes: 1 << 30, waitMs: 20 } });
+    expect(recordedDuringC).toBe(true);
+    expect(state.records.size).toBe(3);
+  });
 });
