@@ -26,6 +26,8 @@ const trustCritical = [
   'server/transfers/facts.ts',
   'server/transfers/lifecycle.ts',
   'server/transfers/retention.ts',
+  // the recordings' copy: every byte checked by SHA-256 and durable before it counts as copied, resumable
+  'server/transfers/copy.ts',
   // the audit log's proofs, signed notes and the offline verifier
   'server/audit/merkle.ts',
   'server/audit/note.ts',
