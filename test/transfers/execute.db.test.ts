@@ -83,7 +83,8 @@ describe('a transfer, executed', () => {
           name: `Lesson ${i}`,
           host: source.origin,
           meta: { 'meetplane-tenancy': tenancy.id },
-          files: { 'video/webcams.webm': Buffer.alloc(200_000 + i, i), 'shapes.svg': `<svg id="${i}"/>` },
+          // A video is binary: every byte value, sequences that are no UTF-8 among them.
+          files: { 'video/webcams.webm': Buffer.from(Array.from({ length: 200_000 + i }, (_, k) => (k * 7 + i) % 256)), 'shapes.svg': `<svg id="${i}"/>` },
         }),
       );
     // A recording past the tenancy's retention (365 days) is deleted at the source, never moved.
@@ -133,6 +134,10 @@ describe('a transfer, executed', () => {
     expect(await (await fetch(`${s.url}/t/${tenancy.slug}/bigbluebutton/api/join?${join}`)).text()).toContain('SUCCESS');
     const sourceClient = new BbbClient({ apiUrl: source.url, secret: 'source-secret-1', algorithm: 'sha256', fetch });
     expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(true);
+    // Another tenancy's meeting runs on the same server: the transfer must leave it alone.
+    await sourceClient.create({ meetingID: 'other-tenancy-live', name: 'Not ours', attendeePW: 'a', moderatorPW: 'm' });
+    expect((await fetch(`${source.url}/join?${signQuery('join', { meetingID: 'other-tenancy-live', fullName: 'Someone', password: 'm', redirect: 'false' }, 'source-secret-1', 'sha256')}`)).status).toBe(200);
+    expect(await sourceClient.isMeetingRunning('other-tenancy-live')).toBe(true);
 
     // The periodic background job moves every due transfer on (here: right after the notice, none being required);
     // with the default grace (30 minutes) it freezes the tenancy and leaves the meeting running.
@@ -142,9 +147,11 @@ describe('a transfer, executed', () => {
     expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(true);
     const later = (minutes: number) => new Date(Date.now() + minutes * 60_000);
     expect(await advanceTransfer({ ...deps, publicUrl: s.url }, id, later(10))).toEqual({ state: 'frozen', waiting: 'meetings' });
-    // After the grace period the meeting is ended and the transfer runs to the end.
-    expect(await advanceTransfer({ ...deps, publicUrl: s.url }, id, later(31))).toEqual({ state: 'completed', waiting: 'source-grace' });
+    // Once the grace period is over (30 minutes after the freeze, to the millisecond) the meeting is ended and the transfer runs to the end.
+    const frozenAt = Date.parse((await s.api('GET', `/api/v1/transfers/${id}`)).json.stateSince);
+    expect(await advanceTransfer({ ...deps, publicUrl: s.url }, id, new Date(frozenAt + 30 * 60_000))).toEqual({ state: 'completed', waiting: 'source-grace' });
     expect(await sourceClient.isMeetingRunning('live-lesson')).toBe(false);
+    expect(await sourceClient.isMeetingRunning('other-tenancy-live')).toBe(true);
     const status = (await s.api('GET', `/api/v1/transfers/${id}`)).json;
     expect(status.state).toBe('completed');
     // The copy reported its progress as it went: all three recordings (the expired one left out), every byte.
@@ -239,7 +246,9 @@ describe('a transfer, executed', () => {
       'transfer.complete',
       'transfer.source-delete',
     ]);
-    expect(entries.find((e: { action: string }) => e.action === 'transfer.retention-delete').details).toMatchObject({ recordings: 1, recordIds: [expired.recordId] });
+    expect(entries.find((e: { action: string }) => e.action === 'transfer.retention-delete').details).toMatchObject({ recordings: 1, recordIds: [expired.recordId], policyIds: ['dp-retention'], policySetHash: deps.rules.policySetHash });
+    // What was copied, as the status counted it.
+    expect(entries.find((e: { action: string }) => e.action === 'transfer.copied').details).toMatchObject({ recordings: 3, files: status.progress.filesTotal, bytes: status.progress.bytesTotal });
     expect(entries.find((e: { action: string }) => e.action === 'transfer.copy-start').details).toMatchObject({ meetingsEnded: 1, retentionDeleted: 1 });
     expect(entries.find((e: { action: string }) => e.action === 'transfer.switch').details).toMatchObject({ membershipsLeftOut: 1, exports: 1, accountsMoved: 3 });
     expect(entries.find((e: { action: string }) => e.action === 'transfer.source-delete').details).toMatchObject({ recordings: 3 });
