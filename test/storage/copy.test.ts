@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileStorage } from '../../server/storage/index.js';
 import { copyFiles, CopyError, listFiles, MemoryCopyState, verifyFiles, type CopyProgress } from '../../server/transfers/copy.js';
+import type { RecordingStorage } from '../../server/storage/types.js';
 import { CountingStorage, makeRecordingTree, sha256File } from '../support/storage.js';
 
 let dir: string;
@@ -18,6 +19,23 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const listAll = (s: FileStorage) => listFiles(s);
+
+/** `inner` as a copy source that awaits `beforeOpen(path)` before it opens a file: to note, or hold back, a read. */
+function sourceWatching(inner: RecordingStorage, beforeOpen: (path: string) => unknown): CountingStorage {
+  return new (class extends CountingStorage {
+    override async createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
+      await beforeOpen(p);
+      return super.createReadStream(p, options);
+    }
+  })(inner);
+}
+
+/** Waits until `holds()` (true) or 5 s have passed (false: the test has failed). */
+async function waitUntil(holds: () => boolean): Promise<boolean> {
+  const until = Date.now() + 5000;
+  while (!holds() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  return holds();
+}
 
 describe('copyFiles', () => {
   it('copies a tree of many files with their SHA-256 and records each one', async () => {
@@ -248,12 +266,7 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     const data = bytes(40_000, 2);
     const small = bytes(300, 3);
     const opened: string[] = [];
-    const from = new (class extends CountingStorage {
-      override createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
-        opened.push(p);
-        return super.createReadStream(p, options);
-      }
-    })(new FileStorage(srcDir));
+    const from = sourceWatching(new FileStorage(srcDir), (p) => opened.push(p));
     await (from.inner as FileStorage).writeFile('r/a.webm', [data]);
     await (from.inner as FileStorage).writeFile('r/b.xml', [small]);
     const to = new FileStorage(dstDir);
@@ -292,16 +305,9 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     const state = new MemoryCopyState();
     let recordedDuringB = false;
     // b.webm's bytes arrive only once a.xml is recorded (or after 5 s, when the test has failed).
-    const slow = new (class extends CountingStorage {
-      override async createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
-        if (p === 'r/b.webm') {
-          const until = Date.now() + 5000;
-          while (!state.records.has('r/a.xml') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-          recordedDuringB = state.records.has('r/a.xml');
-        }
-        return super.createReadStream(p, options);
-      }
-    })(from);
+    const slow = sourceWatching(from, async (p) => {
+      if (p === 'r/b.webm') recordedDuringB = await waitUntil(() => state.records.has('r/a.xml'));
+    });
     const files = [{ path: 'r/a.xml', size: 5 }, { path: 'r/b.webm', size: 2000 }];
     await copyFiles({ from: slow, to: new FileStorage(dstDir), files, state, concurrency: 1, batch: { files: 1000, bytes: 1 << 30, waitMs: 50 } });
     expect(recordedDuringB).toBe(true);
@@ -518,12 +524,7 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
       files.push({ path: `r/${i}.xml`, size: `file ${i}`.length });
     }
     const opened: string[] = [];
-    const source = new (class extends CountingStorage {
-      override createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
-        opened.push(p);
-        return super.createReadStream(p, options);
-      }
-    })(from);
+    const source = sourceWatching(from, (p) => opened.push(p));
     const abort = new AbortController();
     const to = new (class extends FileStorage {
       override async rename(a: string, b: string) {
@@ -541,17 +542,10 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     const state = new MemoryCopyState();
     let recordedDuringC = false;
     // a.xml's barrier is slow, b.xml lands while it runs; c.webm's bytes come only once b.xml is recorded (or after 5 s).
-    const source = new (class extends CountingStorage {
-      override async createReadStream(p: string, options?: Parameters<CountingStorage['createReadStream']>[1]) {
-        if (p === 'r/b.xml') await new Promise((r) => setTimeout(r, 100)); // lands once a.xml's barrier is under way
-        if (p === 'r/c.webm') {
-          const until = Date.now() + 5000;
-          while (!state.records.has('r/b.xml') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
-          recordedDuringC = state.records.has('r/b.xml');
-        }
-        return super.createReadStream(p, options);
-      }
-    })(from);
+    const source = sourceWatching(from, async (p) => {
+      if (p === 'r/b.xml') await new Promise((r) => setTimeout(r, 100)); // lands once a.xml's barrier is under way
+      if (p === 'r/c.webm') recordedDuringC = await waitUntil(() => state.records.has('r/b.xml'));
+    });
     let barriers = 0;
     const to = new (class extends FileStorage {
       override async sync(paths: readonly string[]) {
