@@ -406,30 +406,24 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     expect(result.manifest[0]!.sha256).toBe(createHash('sha256').update(data).digest('hex'));
   });
 
-  it('copies a done file again when the target holds it shorter than recorded', async () => {
-    const from = new FileStorage(srcDir);
-    const to = new FileStorage(dstDir);
-    const state = new MemoryCopyState();
-    await from.writeText('r/metadata.xml', '<recording/>');
-    await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: 12 }], state });
-    truncateSync(path.join(dstDir, 'r/metadata.xml'), 5);
-    const again = await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: 12 }], state });
-    expect(again).toMatchObject({ copiedFiles: 1, skippedFiles: 0 });
-    expect(readFileSync(path.join(dstDir, 'r/metadata.xml'), 'utf8')).toBe('<recording/>');
-  });
-
-  it('copies a done file again when the listing now gives it another size', async () => {
-    const from = new FileStorage(srcDir);
-    const to = new FileStorage(dstDir);
-    const state = new MemoryCopyState();
-    await from.writeText('r/metadata.xml', '<recording/>');
-    await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: 12 }], state });
+  // A done record counts only while the target holds a file of its size and the listing still gives that size.
+  for (const [what, change, listed, expected] of [
+    ['the target holds it shorter than recorded', () => truncateSync(path.join(dstDir, 'r/metadata.xml'), 5), 12, '<recording/>'],
     // Rewritten at the source between two runs (a recording re-processed): the old copy must not count.
-    await from.writeText('r/metadata.xml', '<recording id="1"/>');
-    const again = await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: 19 }], state });
-    expect(again).toMatchObject({ copiedFiles: 1, skippedFiles: 0 });
-    expect(readFileSync(path.join(dstDir, 'r/metadata.xml'), 'utf8')).toBe('<recording id="1"/>');
-  });
+    ['the listing now gives it another size', () => writeFileSync(path.join(srcDir, 'r/metadata.xml'), '<recording id="1"/>'), 19, '<recording id="1"/>'],
+  ] as const) {
+    it(`copies a done file again when ${what}`, async () => {
+      const from = new FileStorage(srcDir);
+      const to = new FileStorage(dstDir);
+      const state = new MemoryCopyState();
+      await from.writeText('r/metadata.xml', '<recording/>');
+      await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: 12 }], state });
+      change();
+      const again = await copyFiles({ from, to, files: [{ path: 'r/metadata.xml', size: listed }], state });
+      expect(again).toMatchObject({ copiedFiles: 1, skippedFiles: 0 });
+      expect(readFileSync(path.join(dstDir, 'r/metadata.xml'), 'utf8')).toBe(expected);
+    });
+  }
 
   it('records a batch at once in a store that records batches', async () => {
     makeRecordingTree(srcDir, { recordings: 2, bigBytes: 10_000, smallFiles: 3 });
