@@ -30,6 +30,16 @@ function sourceWatching(inner: RecordingStorage, beforeOpen: (path: string) => u
   })(inner);
 }
 
+/** Writes `r/0.xml` ... `r/<n-1>.xml` (a few bytes each) at `from` and lists them for a copy. */
+async function smallFiles(from: FileStorage, n: number): Promise<Array<{ path: string; size: number }>> {
+  const files = [];
+  for (let i = 0; i < n; i++) {
+    await from.writeText(`r/${i}.xml`, `file ${i}`);
+    files.push({ path: `r/${i}.xml`, size: `file ${i}`.length });
+  }
+  return files;
+}
+
 /** Waits until `holds()` (true) or 5 s have passed (false: the test has failed). */
 async function waitUntil(holds: () => boolean): Promise<boolean> {
   const until = Date.now() + 5000;
@@ -459,11 +469,7 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
 
   it('takes no new file after a barrier failed', async () => {
     const from = new FileStorage(srcDir);
-    const files = [];
-    for (let i = 0; i < 10; i++) {
-      await from.writeText(`r/${i}.xml`, `file ${i}`);
-      files.push({ path: `r/${i}.xml`, size: `file ${i}`.length });
-    }
+    const files = await smallFiles(from, 10);
     const to = new (class extends FileStorage {
       override async sync(): Promise<void> {
         throw new Error('EIO: the disk lost the batch');
@@ -510,13 +516,10 @@ describe('copyFiles: what a killed copy left, batches and progress', () => {
     expect((await copyFiles({ from, to, files: [{ path: 'r/b.partial', size: 1 }], state })).copiedFiles).toBe(1);
     expect(await to.exists('r/a.xml')).toBe(false);
   });
+
   it('starts no file after an abort that came while the previous one was being put in place', async () => {
     const from = new FileStorage(srcDir);
-    const files = [];
-    for (let i = 0; i < 3; i++) {
-      await from.writeText(`r/${i}.xml`, `file ${i}`);
-      files.push({ path: `r/${i}.xml`, size: `file ${i}`.length });
-    }
+    const files = await smallFiles(from, 3);
     const opened: string[] = [];
     const source = sourceWatching(from, (p) => opened.push(p));
     const abort = new AbortController();
