@@ -42,7 +42,7 @@ export const groups = {
   // A transfer's steps in order, each claimed under the lease and idempotent; what a failure before or after the switch leads to.
   'transfer-execute': {
     mutate: ['server/transfers/execute.ts'],
-    tests: ['test/transfers/execute.db.test.ts', 'test/transfers/after-switch.db.test.ts', 'test/transfers/left-behind.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/held.db.test.ts', 'test/transfers/lease-lost.db.test.ts', 'test/peer-transfers/lifecycle.db.test.ts'],
+    tests: ['test/transfers/execute.db.test.ts', 'test/transfers/after-switch.db.test.ts', 'test/transfers/left-behind.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/held.db.test.ts', 'test/transfers/lease-lost.db.test.ts', 'test/transfers/step-races.db.test.ts', 'test/peer-transfers/lifecycle.db.test.ts'],
   },
   'transfer-verify': { mutate: ['server/transfers/verify.ts'], tests: ['test/transfers/after-switch.db.test.ts', 'test/transfers/recording-states.db.test.ts', 'test/transfers/execute.db.test.ts'] },
 };

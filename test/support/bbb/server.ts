@@ -89,6 +89,12 @@ export interface BbbDouble {
   setOnline(online: boolean, mode?: 'reset' | 'hang'): void;
   /** the next `count` API requests answer HTTP `status` (a failing proxy or servlet) */
   failNext(count: number, status?: number): void;
+  /**
+   * Runs `meanwhile` once, just before the next `call` is answered: someone else acting
+   * between two calls of a client (a moderator ending the meeting, an operator deleting a
+   * recording). It may call this server's API itself.
+   */
+  beforeNext(call: string, meanwhile: () => Promise<void>): void;
   close(): Promise<void>;
 }
 
@@ -148,6 +154,7 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
   const requests: DoubleRequest[] = [];
   let origin = '';
   let failures = { count: 0, status: 500 };
+  const meanwhile = new Map<string, () => Promise<void>>();
 
   const meetingXml = (m: DoubleMeeting): Record<string, XmlInput> => ({
     meetingName: m.name,
@@ -521,6 +528,11 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
       failures = { ...failures, count: failures.count - 1 };
       return c.html('<html><body><h1>Internal Server Error</h1></body></html>', failures.status as ContentfulStatusCode);
     }
+    const before = meanwhile.get(call);
+    if (before) {
+      meanwhile.delete(call);
+      await before();
+    }
     await next();
   });
 
@@ -614,6 +626,9 @@ export async function startBbbDouble(options: BbbDoubleOptions): Promise<BbbDoub
     },
     failNext(count, status = 500) {
       failures = { count, status };
+    },
+    beforeNext(call, action) {
+      meanwhile.set(call, action);
     },
     close() {
       server.closeAllConnections();
