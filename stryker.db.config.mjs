@@ -20,12 +20,19 @@ export const groups = {
   'lock-out': { mutate: ['server/accounts/throttle.ts', 'server/accounts/credentials.ts'], tests: ['test/accounts/credentials.db.test.ts', 'test/oidc/accounts.db.test.ts', 'test/oidc/sweep.db.test.ts'] },
   // Which recordings a tenancy may list, publish, update and delete through the gateway.
   'gateway-recordings': { mutate: ['server/gateway/gateway.ts:280-340'], tests: ['test/gateway/recording-ownership.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts'] },
-  // The rest of the gateway: the tenancy's checksum, its meetings and meta tag, where a call goes (cluster, former cluster,
-  // forward to another instance), answers merged across clusters, the recording-ready callback.
-  gateway: {
-    mutate: ['server/gateway/gateway.ts:1-279', 'server/gateway/gateway.ts:341-411', 'server/gateway/target.ts', 'server/gateway/callback.ts', 'server/gateway/merge.ts', 'server/gateway/query.ts', 'server/gateway/placement.ts'],
-    tests: ['test/gateway/pure.test.ts', 'test/gateway/gateway.db.test.ts', 'test/gateway/callback-policy.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/recording-ownership.db.test.ts', 'test/gateway/probing.db.test.ts', 'test/gateway/cross-process.db.test.ts'],
+  // The rest of the gateway, in three groups a session can measure one at a time:
+  // the calls themselves (the tenancy's checksum, its meetings and meta tag, answers merged across clusters)...
+  'gateway-calls': {
+    mutate: ['server/gateway/gateway.ts:1-279', 'server/gateway/gateway.ts:341-411', 'server/gateway/merge.ts', 'server/gateway/query.ts'],
+    tests: ['test/gateway/pure.test.ts', 'test/gateway/gateway.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/recording-ownership.db.test.ts'],
   },
+  // ...where a call goes (the tenancy's cluster, a former cluster, a forward to another instance) and how fresh that is...
+  'gateway-routing': {
+    mutate: ['server/gateway/target.ts', 'server/gateway/placement.ts'],
+    tests: ['test/gateway/gateway.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/probing.db.test.ts', 'test/gateway/cross-process.db.test.ts'],
+  },
+  // ...and the recording-ready callback, re-signed for the front end that asked for it.
+  'gateway-callback': { mutate: ['server/gateway/callback.ts'], tests: ['test/gateway/callback-policy.db.test.ts', 'test/gateway/gateway.db.test.ts'] },
   // The target's files checked before a transfer completes.
   // Delegation, revocation and the scopes grants are placed in.
   grants: { mutate: ['server/grants/service.ts'], tests: ['test/grants/grants.db.test.ts', 'test/grants/service.db.test.ts', 'test/transfers/delegated-approval.db.test.ts', 'test/oidc/machine-clients.db.test.ts'] },
