@@ -32,7 +32,10 @@ export const groups = {
     tests: ['test/gateway/gateway.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/probing.db.test.ts', 'test/gateway/cross-process.db.test.ts'],
   },
   // ...and the recording-ready callback, re-signed for the front end that asked for it.
-  'gateway-callback': { mutate: ['server/gateway/callback.ts'], tests: ['test/gateway/callback-policy.db.test.ts', 'test/gateway/gateway.db.test.ts'] },
+  'gateway-callback': {
+    mutate: ['server/gateway/callback.ts'],
+    tests: ['test/gateway/recording-ready.db.test.ts', 'test/gateway/callback-policy.db.test.ts', 'test/gateway/gateway.db.test.ts', 'test/forwarding/forwarding.db.test.ts'],
+  },
   // The target's files checked before a transfer completes.
   // Delegation, revocation and the scopes grants are placed in.
   grants: { mutate: ['server/grants/service.ts'], tests: ['test/grants/grants.db.test.ts', 'test/grants/service.db.test.ts', 'test/transfers/delegated-approval.db.test.ts', 'test/oidc/machine-clients.db.test.ts'] },
