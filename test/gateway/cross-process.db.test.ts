@@ -127,6 +127,27 @@ describe.skipIf(!postgres)('a change on one meetplane process, seen by the gatew
     expect(ms).toBeLessThanOrEqual(WITHIN_MS);
   });
 
+  it("a cluster pointed at another server with another secret on process A gets process B's next call within 1 s", async () => {
+    // A cluster of its own: the others stay where they are for the other tests.
+    const cluster = await createCluster(s, coop.id, { apiUrl: bbbA.url, secret: SECRET_A, checksumAlgorithm: 'sha256' });
+    const t = await createTenancy(s, coop.id, cluster.id);
+    const onB = clientOn(procB, t, t.bbbSecret);
+    await onB.create({ meetingID: 'x-repointed-0', name: 'Before' });
+    expect(bbbA.meetings.has('x-repointed-0')).toBe(true);
+    const { etag } = await onA('GET', `/api/v1/clusters/${cluster.id}`);
+    const patched = await onA('PATCH', `/api/v1/clusters/${cluster.id}`, { apiUrl: bbbB.url, secret: SECRET_B }, { 'if-match': etag! });
+    expect(patched.status).toBe(200);
+    const since = performance.now();
+    let n = 0;
+    const ms = await msUntil(since, async () => {
+      const id = `x-repointed-${++n}`;
+      // Signed with the old secret, the new server refuses it: only a create it accepts counts.
+      await onB.create({ meetingID: id, name: 'After' }).catch(() => undefined);
+      return bbbB.meetings.has(id);
+    });
+    expect(ms).toBeLessThanOrEqual(WITHIN_MS);
+  });
+
   it('a tenancy secret rotated on process A is required by process B within 1 s', async () => {
     const t = await createTenancy(s, coop.id, clusterA.id);
     const old = clientOn(procB, t, t.bbbSecret);
