@@ -29,7 +29,7 @@ export const groups = {
   // ...where a call goes (the tenancy's cluster, a former cluster, a forward to another instance) and how fresh that is...
   'gateway-routing': {
     mutate: ['server/gateway/target.ts', 'server/gateway/placement.ts'],
-    tests: ['test/gateway/gateway.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/probing.db.test.ts', 'test/gateway/cross-process.db.test.ts'],
+    tests: ['test/gateway/gateway.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/probing.db.test.ts', 'test/gateway/cross-process.db.test.ts', 'test/forwarding/forwarding.db.test.ts'],
   },
   // ...and the recording-ready callback, re-signed for the front end that asked for it.
   'gateway-callback': {

@@ -137,6 +137,18 @@ describe('meetings running when the tenancy moves to another cluster of its co-o
     expect((await client.getMeetings()).map((m) => m.meetingID)).toEqual(['mv-recreated']);
   });
 
+  it('once the last of them has ended, leave the old cluster out of the meeting list at once (it can be switched off)', async () => {
+    const t = await createTenancy(s, coop.id, cluster1.id);
+    const client = clientFor(t);
+    await client.create({ meetingID: 'mv-last-one', name: 'The last on the old cluster' });
+    await moveTo(t.id, cluster2.id);
+    expect((await client.getMeetings()).map((m) => m.meetingID)).toEqual(['mv-last-one']);
+    await client.end('mv-last-one');
+    const asked = a1.requests.length;
+    expect(await client.getMeetings()).toEqual([]);
+    expect(a1.requests.slice(asked)).toEqual([]);
+  });
+
   it("learn from the health poll that a meeting ended on its old cluster, and not before its create could have arrived", async () => {
     const t = await createTenancy(s, coop.id, cluster1.id);
     const client = clientFor(t);
