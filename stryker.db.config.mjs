@@ -24,7 +24,7 @@ export const groups = {
   // the calls themselves (the tenancy's checksum, its meetings and meta tag, answers merged across clusters)...
   'gateway-calls': {
     mutate: ['server/gateway/gateway.ts:1-279', 'server/gateway/gateway.ts:341-411', 'server/gateway/merge.ts', 'server/gateway/query.ts'],
-    tests: ['test/gateway/pure.test.ts', 'test/gateway/gateway.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/recording-ownership.db.test.ts'],
+    tests: ['test/gateway/pure.test.ts', 'test/gateway/gateway.db.test.ts', 'test/gateway/moved-tenancy.db.test.ts', 'test/gateway/recording-ownership.db.test.ts', 'test/api/malformed.db.test.ts', 'test/forwarding/forwarding.db.test.ts'],
   },
   // ...where a call goes (the tenancy's cluster, a former cluster, a forward to another instance) and how fresh that is...
   'gateway-routing': {

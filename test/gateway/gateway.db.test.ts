@@ -226,6 +226,77 @@ describe('refusals, in BBB style', () => {
   });
 });
 
+describe('answers as BBB gives them', () => {
+  it('a tenancy with no meetings gets SUCCESS with noMeetings, as bbb-web answers', async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const { xml } = await call(t.slug, 'getMeetings', {}, t.bbbSecret);
+    expect([text(xml, 'returncode'), text(xml, 'messageKey'), text(xml, 'message')]).toEqual(['SUCCESS', 'noMeetings', 'no meetings were found on this server']);
+  });
+
+  it('create without a meetingID gets the cluster\'s own refusal every time', async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    for (let i = 0; i < 2; i++) {
+      const { xml } = await call(t.slug, 'create', { name: 'No id' }, t.bbbSecret);
+      expect([text(xml, 'returncode'), text(xml, 'messageKey')]).toEqual(['FAILED', 'missingParamMeetingID']);
+    }
+  });
+
+  it('create without a recording-ready URL gives the cluster none', async () => {
+    await clientFor(t1).create({ meetingID: 'gw-no-callback', name: 'No callback', record: true });
+    expect(bbbA.meetings.get('gw-no-callback')?.metadata).toEqual({ 'meetplane-tenancy': t1.id });
+  });
+
+  it("create's POST body is taken as application/xml with a charset, and as text/xml", async () => {
+    const modules = '<modules><module name="presentation"><document url="https://slides.example/a.pdf" filename="a.pdf"/></module></modules>';
+    for (const [meetingID, type] of [['gw-xml-charset', 'application/xml; charset=UTF-8'], ['gw-text-xml', 'text/xml']] as const) {
+      const res = await fetch(`${gatewayUrl(t1.slug)}/create?${signQuery('create', { meetingID, name: meetingID }, t1.bbbSecret, 'sha1')}`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: modules,
+      });
+      expect(text(parseResponse(await res.text()), 'returncode'), type).toBe('SUCCESS');
+      expect(bbbA.meetings.get(meetingID)?.presentations).toEqual(['a.pdf']);
+    }
+  });
+
+  it('end of a meeting the current cluster no longer has is asked of it once, and answered as it answers', async () => {
+    await clientFor(t1).create({ meetingID: 'gw-ended-inside', name: 'Ended inside the client' });
+    const end = signQuery('end', { meetingID: 'gw-ended-inside' }, SECRET_A, 'sha256');
+    expect(await (await fetch(`${bbbA.url}/end?${end}`)).text()).toContain('SUCCESS');
+    const asked = bbbA.requests.length;
+    const { xml } = await call(t1.slug, 'end', { meetingID: 'gw-ended-inside' }, t1.bbbSecret);
+    expect([text(xml, 'returncode'), text(xml, 'messageKey')]).toEqual(['FAILED', 'notFound']);
+    expect(bbbA.requests.slice(asked).map((r) => r.call)).toEqual(['end']);
+  });
+});
+
+describe('an archived tenancy', () => {
+  it('is answered tenancyArchived to every call, and no call reaches its cluster', async () => {
+    const t = await createTenancy(s, coop.id, clusterA.id);
+    const path = `/api/v1/tenancies/${t.id}`;
+    const etag = (await s.api('GET', path)).headers.get('etag')!;
+    expect((await s.api('PATCH', path, { body: { state: 'archived' }, headers: { 'if-match': etag } })).json.state).toBe('archived');
+    const asked = bbbA.requests.length;
+    for (const [name, params] of [
+      ['create', { meetingID: 'gw-archived', name: 'Archived' }],
+      ['join', { meetingID: 'gw-archived', fullName: 'Ada', role: 'MODERATOR' }],
+      ['getMeetings', {}],
+      ['getRecordings', {}],
+      ['deleteRecordings', { recordID: 'any' }],
+    ] as const) {
+      const { xml } = await call(t.slug, name, params, t.bbbSecret);
+      expect([text(xml, 'returncode'), text(xml, 'messageKey'), text(xml, 'message')], name).toEqual([
+        'FAILED',
+        'tenancyArchived',
+        'This tenancy is archived: its meetings and recordings are no longer served.',
+      ]);
+    }
+    expect(bbbA.requests.slice(asked)).toEqual([]);
+    // Checked before: a wrong secret is still a checksumError, not a hint that the tenancy exists.
+    expect(text((await call(t.slug, 'getMeetings', {}, t2.bbbSecret)).xml, 'messageKey')).toBe('checksumError');
+  });
+});
+
 describe('isolation between tenancies on one cluster', () => {
   it("never shows or lets anyone touch another tenancy's meetings", async () => {
     await clientFor(t2).create({ meetingID: 'gw-t2-room', name: 'T2 room' });

@@ -137,6 +137,22 @@ describe('meetings running when the tenancy moves to another cluster of its co-o
     expect((await client.getMeetings()).map((m) => m.meetingID)).toEqual(['mv-recreated']);
   });
 
+  it('that the old cluster fails to end (an error page, or a page that is no BBB answer) are not taken as ended there', async () => {
+    const t = await createTenancy(s, coop.id, cluster1.id);
+    const client = clientFor(t);
+    await client.create({ meetingID: 'mv-end-fails', name: 'The old cluster fails to end it' });
+    await moveTo(t.id, cluster2.id);
+    for (const status of [500, 200]) {
+      a1.failNext(1, status);
+      await expect(client.end('mv-end-fails')).rejects.toBeDefined();
+      expect(a1.meetings.has('mv-end-fails')).toBe(true);
+      // Still looked for where it runs.
+      const asked = callsAbout(a1, 'mv-end-fails').length;
+      expect(await client.getMeetingInfo('mv-end-fails')).toMatchObject({ meetingID: 'mv-end-fails' });
+      expect(callsAbout(a1, 'mv-end-fails').length).toBe(asked + 1);
+    }
+  });
+
   it('once the last of them has ended, leave the old cluster out of the meeting list at once (it can be switched off)', async () => {
     const t = await createTenancy(s, coop.id, cluster1.id);
     const client = clientFor(t);
@@ -192,6 +208,11 @@ describe("a moved tenancy's recordings", () => {
     expect(await ids()).toEqual([old1.recordId, old2.recordId, fresh.recordId, late.recordId]);
     // offset and limit apply to the merged list.
     expect(await ids({ offset: 1, limit: 2 })).toEqual([old2.recordId, fresh.recordId]);
+    expect(await ids({ limit: 1 })).toEqual([old1.recordId]);
+    expect(await ids({ offset: 3, limit: 1 })).toEqual([late.recordId]);
+    // Past the end: SUCCESS with noRecordings, as bbb-web answers an empty list.
+    const empty = await fetch(`${s.url}/t/${t.slug}/bigbluebutton/api/getRecordings?${signQuery('getRecordings', { offset: '4' }, t.bbbSecret, 'sha256')}`);
+    expect(await empty.text()).toMatch(/<returncode>SUCCESS<\/returncode>.*<messageKey>noRecordings<\/messageKey>/s);
     expect(await ids({ meetingID: ['rec-old', 'rec-new'] })).toEqual([old1.recordId, fresh.recordId]);
 
     // The inventory reads both clusters too, the late recording included.
