@@ -15,7 +15,7 @@ import { advanceTransfer } from '../../server/transfers/execute.js';
 import { loadReceipt } from '../../server/receipts/receipt.js';
 import { transferFiles } from '../../server/transfers/table.js';
 import { eq } from 'drizzle-orm';
-import { gatewayCreate, startWorld, transferAction, transferAudit, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
+import { gatewayCreate, startWorld, transferAction, transferAudit, transferEntries, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
 
 let w: World;
 beforeAll(async () => {
@@ -172,9 +172,7 @@ describe('a failure after the switch', () => {
  * list it in another state, or point its playback at a page that is not there.
  */
 /** The transfer's audit entries, oldest first, as an auditor reads them. */
-async function entriesOf(id: string): Promise<Array<{ action: string; details?: Record<string, unknown> }>> {
-  return (await w.s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`)).json.items.map((e: { json: unknown }) => e.json);
-}
+const entriesOf = (id: string) => transferEntries(w, id);
 const last = async (id: string, action: string) => (await entriesOf(id)).filter((e) => e.action === action).at(-1);
 
 describe("an operator's retry and resolve", () => {

@@ -10,7 +10,7 @@ import { writeRecording } from '../support/bbb/recordings.js';
 import { armFailpoint } from '../../server/failpoints.js';
 import { signQuery } from '../../server/bbb/checksum.js';
 import { advanceTransfer } from '../../server/transfers/execute.js';
-import { startWorld, transferAudit, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
+import { startWorld, transferAudit, transferEntries, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
 
 let w: World;
 beforeAll(async () => {
@@ -24,9 +24,7 @@ let n = 0;
 const atSource = async (call: string, params: Record<string, string>) =>
   (await fetch(`${w.peers.source.url}/${call}?${signQuery(call, params, 'src-secret-18', 'sha256')}`)).text();
 
-async function entriesOf(id: string): Promise<Array<{ action: string; details?: Record<string, unknown> }>> {
-  return (await w.s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`)).json.items.map((e: { json: unknown }) => e.json);
-}
+const entriesOf = (id: string) => transferEntries(w, id);
 
 /** A fresh tenancy with one recent recording, which every completed transfer must have copied. */
 async function tenancyWithRecording(): Promise<{ t: Tenancy; recent: { recordId: string; dir: string } }> {

@@ -136,8 +136,13 @@ export async function gatewayCreate(w: World, t: Tenancy, meetingID: string): Pr
   return (await fetch(`${w.s.url}/t/${t.slug}/bigbluebutton/api/create?${q}`)).text();
 }
 
+/** The audit entries recorded on a transfer, in order: each action with its details. */
+export async function transferEntries(w: World, id: string): Promise<Array<{ action: string; details?: Record<string, unknown> }>> {
+  const res = await w.s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`);
+  return res.json.items.map((e: { json: { action: string; details?: Record<string, unknown> } }) => e.json);
+}
+
 /** The audit actions recorded on a transfer, in order. */
 export async function transferAudit(w: World, id: string): Promise<string[]> {
-  const res = await w.s.api('GET', `/api/v1/audit/entries?subjectType=transfer&subject=${id}&limit=100`);
-  return res.json.items.map((e: { json: { action: string } }) => e.json.action);
+  return (await transferEntries(w, id)).map((e) => e.action);
 }
