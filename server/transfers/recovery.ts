@@ -180,7 +180,9 @@ export async function resolveTransfer(
 ): Promise<Transfer> {
   if (awaitsPeerReceipt(t)) return completeWithoutReceipt(deps, actor, t, input);
   const f = t.failure;
-  if (t.state !== 'failed' || !f) throw conflict(`only a failed transfer can be resolved; this one is ${t.state.replace('_', ' ')}${t.failure ? ' (retry its failed step instead)' : ''}`);
+  // Only a completed transfer's failure (its source deletion) is retried rather than resolved; a rolled-back one is over.
+  const hint = t.state === 'completed' && t.failure ? ' (retry its failed step instead)' : '';
+  if (t.state !== 'failed' || !f) throw conflict(`only a failed transfer can be resolved; this one is ${t.state.replace('_', ' ')}${hint}`);
   const details: Record<string, AuditValue> = { resolution: input.direction, reason: input.reason, failedStep: f.step, failure: f.reason };
   if (input.direction === 'roll-forward') {
     if (f.servedBy !== 'target') throw conflict('the target was not verified to hold every file, and the tenancy is back at the source: retry the transfer or roll it back');

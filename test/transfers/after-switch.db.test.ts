@@ -15,14 +15,9 @@ import { advanceTransfer } from '../../server/transfers/execute.js';
 import { loadReceipt } from '../../server/receipts/receipt.js';
 import { transferFiles } from '../../server/transfers/table.js';
 import { eq } from 'drizzle-orm';
-import { gatewayCreate, startWorld, transferAction, transferAudit, transferEntries, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
+import { gatewayCreate, useWorld, transferAction, transferAudit, transferEntries, transferInNotice, ukTenancy, type Tenancy } from './world.js';
 
-let w: World;
-beforeAll(async () => {
-  w = await startWorld();
-}, 60_000);
-afterAll(async () => w?.close());
-afterEach(() => armFailpoint(null));
+const w = useWorld();
 
 let n = 0;
 /** A fresh tenancy with a published and an unpublished recording, its transfer run with `point` failing once. */
@@ -51,6 +46,18 @@ async function servedAt(t: Tenancy, side: 'source' | 'target') {
   expect(w.peers[side].meetings.has(meeting)).toBe(true);
 }
 
+/** The transfer's status, as `meetplane transfers show` reads it. */
+const statusOf = async (id: string) => (await w.s.api('GET', `/api/v1/transfers/${id}`)).json;
+
+/** The commands a failure offers an operator, each followed by what it does (in brackets). */
+function commandsOffered(failure: { actions: string[] }): string[] {
+  return failure.actions.map((a) => {
+    const [command, why] = a.split(/\s{3}\(/);
+    expect(why, a).toMatch(/\S.*\)$/);
+    return command!;
+  });
+}
+
 const at = (tree: string, r: { recordId: string }) => path.join(w.peers.dirs.target, tree, 'presentation', r.recordId);
 
 describe('a failure after the switch', () => {
@@ -58,7 +65,7 @@ describe('a failure after the switch', () => {
     const { t, id, status } = await failAt('verify.files');
     expect(status.state).toBe('failed');
     expect(status.failure).toMatchObject({ step: 'verify-files', servedBy: 'source' });
-    expect(status.failure.actions.join('\n')).toContain(`meetplane transfers retry ${id}`);
+    expect(commandsOffered(status.failure)).toEqual([`meetplane transfers retry ${id}`, `meetplane transfers resolve ${id} --roll-back --reason TEXT`]);
     expect(await transferAudit(w, id)).toContain('transfer.fail');
     await servedAt(t, 'source');
     // The members are home again, with their accounts.
@@ -67,6 +74,8 @@ describe('a failure after the switch', () => {
     const retried = await transferAction(w, id, 'retry', { token: w.sourceAdmin.token });
     expect(retried.status, retried.text).toBe(200);
     expect(retried.json.state).toBe('frozen');
+    // The failure is behind it while the step runs again.
+    expect((await statusOf(id)).failure).toBeNull();
     expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
     expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.failure).toBeNull();
     await servedAt(t, 'target');
@@ -85,13 +94,18 @@ describe('a failure after the switch', () => {
       expect(status.state).toBe('failed');
       expect(status.failure).toMatchObject({ step, servedBy: 'target' });
       expect(status.failure.reason).toMatch(reason);
-      expect(status.failure.actions.join('\n')).toContain(`meetplane transfers resolve ${id} --roll-forward`);
+      expect(commandsOffered(status.failure)).toEqual([
+        `meetplane transfers retry ${id}`,
+        `meetplane transfers resolve ${id} --roll-forward --reason TEXT`,
+        `meetplane transfers resolve ${id} --roll-back --reason TEXT`,
+      ]);
       expect(await transferAudit(w, id)).toContain('transfer.fail');
       await servedAt(t, 'target');
       // Nothing is deleted at the source before the transfer completes.
       for (const r of recs) expect(existsSync(path.join(r.dir, 'metadata.xml'))).toBe(true);
 
       expect((await transferAction(w, id, 'retry', { token: w.targetAdmin.token })).json.state).toBe('verifying');
+      expect((await statusOf(id)).failure).toBeNull();
       expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
       expect(await loadReceipt(w.s.database.db, id)).toBeTruthy();
       await servedAt(t, 'target');
@@ -134,6 +148,8 @@ describe('a failure after the switch', () => {
     const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'the target cluster is being rebuilt' } });
     expect(res.status, res.text).toBe(200);
     expect(res.json.state).toBe('rolled_back');
+    // Settled: no failure waits for an operator any more; the resolution is on record.
+    expect((await statusOf(id)).failure).toBeNull();
     await servedAt(t, 'source');
     for (const r of recs) expect(existsSync(path.join(r.dir, 'metadata.xml'))).toBe(true);
     expect(existsSync(at('published', recs[0]!))).toBe(false);
@@ -146,13 +162,20 @@ describe('a failure after the switch', () => {
     expect(advanced).toEqual({ state: 'completed', waiting: 'operator' });
     expect(status.state).toBe('completed');
     expect(status.failure).toMatchObject({ step: 'source-delete', servedBy: 'target' });
+    expect(commandsOffered(status.failure)).toEqual([`meetplane transfers retry ${id}`]);
     expect(status.sourceDeletion.doneAt).toBeNull();
-    expect(await transferAudit(w, id)).toContain('transfer.source-delete-fail');
+    expect(await last(id, 'transfer.source-delete-fail')).toMatchObject({ details: { step: 'source-delete', servedBy: 'target', reason: status.failure.reason } });
     await servedAt(t, 'target');
     // The runner leaves it to the operator.
     expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed', waiting: 'operator' });
 
-    expect((await transferAction(w, id, 'retry', { token: w.sourceAdmin.token })).status).toBe(200);
+    // A completed transfer is not resolved: its failed step is retried.
+    const resolve = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'x' } });
+    expect(resolve.json.detail).toBe('only a failed transfer can be resolved; this one is completed (retry its failed step instead)');
+    const retried = await transferAction(w, id, 'retry', { token: w.sourceAdmin.token });
+    expect(retried.status).toBe(200);
+    expect(await statusOf(id)).toMatchObject({ state: 'completed', failure: null });
+    expect(await last(id, 'transfer.retry')).toMatchObject({ details: { retried: true, step: 'source-delete', servedBy: 'target' } });
     expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed' });
     expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.sourceDeletion.doneAt).not.toBeNull();
     for (const r of recs) for (const tree of ['published', 'unpublished', 'deleted']) expect(existsSync(path.join(w.peers.dirs.source, tree, 'presentation', r.recordId))).toBe(false);
@@ -202,9 +225,16 @@ describe("an operator's retry and resolve", () => {
   it('a transfer rolled back before the switch cannot be retried or resolved: its failure stays on record', async () => {
     const { t, id, status } = await failAt('copy.chunk');
     expect(status).toMatchObject({ state: 'rolled_back', failure: { step: 'copying', servedBy: 'source' } });
-    for (const [action, body] of [['retry', undefined], ['resolve', { direction: 'roll-back', reason: 'try again' }]] as const) {
+    expect(status.failure.actions).toEqual(['nothing is lost: fix the cause (see reason), then request a new transfer (meetplane transfers create ...)']);
+    expect(await last(id, 'transfer.roll-back')).toMatchObject({ details: { step: 'copying', servedBy: 'source', reason: status.failure.reason, copiesRemoved: expect.any(Number) } });
+    for (const [action, body, detail] of [
+      ['retry', undefined, 'a rolled back transfer cannot be retried'],
+      // Nothing is left to retry: the hint is only for a completed transfer's failed step.
+      ['resolve', { direction: 'roll-back', reason: 'try again' }, 'only a failed transfer can be resolved; this one is rolled back'],
+    ] as const) {
       const res = await transferAction(w, id, action, { token: w.sourceAdmin.token, body });
       expect(res.status, `${action}: ${res.text}`).toBe(409);
+      expect(res.json).toMatchObject({ type: expect.stringMatching(/\/transfer-state$/), detail });
     }
     expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json).toMatchObject({ state: 'rolled_back', failure: { step: 'copying' } });
     await servedAt(t, 'source');
@@ -223,7 +253,9 @@ describe("an operator's retry and resolve", () => {
     const early = await transferAction(w, waiting, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'changed our minds' } });
     expect(early.status).toBe(409);
     expect(early.json.detail).toContain('only a failed transfer can be resolved; this one is notice');
-    expect((await transferAction(w, waiting, 'retry', { token: w.sourceAdmin.token })).status).toBe(409);
+    const retry = await transferAction(w, waiting, 'retry', { token: w.sourceAdmin.token });
+    expect(retry.status).toBe(409);
+    expect(retry.json.detail).toBe('a notice transfer with no failure on record has nothing to retry');
 
     const { id } = await failAt('verify.files');
     const forward = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-forward', reason: 'looks fine' } });
@@ -241,6 +273,39 @@ describe("an operator's retry and resolve", () => {
     expect(res.json.detail).toContain(`the target holds 1 recordings of the tenancy made since the switch (first: ${made.recordId})`);
     expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.state).toBe('failed');
     await servedAt(t, 'target');
+  });
+
+  it('a roll back of a transfer served at the source needs nothing of the target: it is done while the target cannot be reached', async () => {
+    const { t, id } = await failAt('verify.files');
+    w.peers.target.setOnline(false);
+    try {
+      const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'the target co-op closed' } });
+      expect(res.status, res.text).toBe(200);
+      expect(await statusOf(id)).toMatchObject({ state: 'rolled_back', failure: null });
+      // Nothing moved back: the failure had moved it home already.
+      const resolved = await last(id, 'transfer.resolve');
+      expect(resolved?.details).toEqual({ resolution: 'roll-back', reason: 'the target co-op closed', failedStep: 'verify-files', failure: expect.any(String) });
+    } finally {
+      w.peers.target.setOnline(true);
+    }
+    await servedAt(t, 'source');
+  });
+
+  it('an ETag read before a failure never matches again: a stale If-Match is refused', async () => {
+    const { id } = await failAt('verify.receipt');
+    const seen = [(await w.s.api('GET', `/api/v1/transfers/${id}`)).headers.get('etag')!];
+    const retried = await transferAction(w, id, 'retry', { token: w.targetAdmin.token });
+    seen.push(retried.headers.get('etag')!);
+    armFailpoint('throw:transfer.before:source-deleted');
+    expect(await advanceTransfer(w.deps, id)).toEqual({ state: 'completed', waiting: 'operator' });
+    armFailpoint(null);
+    const now = (await w.s.api('GET', `/api/v1/transfers/${id}`)).headers.get('etag')!;
+    expect(seen).not.toContain(now);
+    for (const etag of seen) {
+      const stale = await w.s.api('POST', `/api/v1/transfers/${id}/retry`, { token: w.sourceAdmin.token, headers: { 'If-Match': etag } });
+      expect(stale.status, etag).toBe(412);
+    }
+    expect((await w.s.api('GET', `/api/v1/transfers/${id}`)).json.failure).toMatchObject({ step: 'source-delete' });
   });
 
   it('a member who objected gets their membership back, with its role, when a failure moves the tenancy home', async () => {
@@ -261,7 +326,7 @@ describe("an operator's retry and resolve", () => {
     const res = await transferAction(w, id, 'resolve', { token: w.sourceAdmin.token, body: { direction: 'roll-back', reason: 'the target cluster is being rebuilt' } });
     expect(res.status, res.text).toBe(200);
     expect(await last(id, 'transfer.resolve')).toMatchObject({
-      details: { resolution: 'roll-back', reason: 'the target cluster is being rebuilt', failedStep: 'verify-listing', accountsMovedBack: 2 },
+      details: { resolution: 'roll-back', reason: 'the target cluster is being rebuilt', failedStep: 'verify-listing', accountsMovedBack: 2, membershipsGivenBack: 0 },
     });
     for (const who of [t.owner, t.member]) expect((await w.s.api('GET', `/api/v1/accounts/${who.accountId}`)).json.coopId).toBe(w.uk.id);
   });
@@ -314,6 +379,7 @@ describe('a target whose BBB answers wrong once the files are verified', () => {
       expect(await advanceTransfer(w.deps, id)).toMatchObject({ state: 'failed' });
       const status = (await w.s.api('GET', `/api/v1/transfers/${id}`)).json;
       expect(status.failure).toMatchObject({ step, servedBy: 'target', recordId });
+      expect(await last(id, 'transfer.fail')).toMatchObject({ details: { step, recordId, rolledForward: true } });
       expect(status.failure.reason).toContain(reason);
       expect(status.failure.reason).toContain(recordId);
       expect(await transferAudit(w, id)).not.toContain('transfer.complete');

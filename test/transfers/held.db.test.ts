@@ -1,15 +1,11 @@
 // A transfer an orchestrator holds (a hand-over's wave, with its concurrency
 // limit) is not frozen by the periodic runner however due it is; the same
 // transfer, not held, is.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { advanceDueTransfers } from '../../server/transfers/execute.js';
-import { startWorld, transferInNotice, ukTenancy, type World } from './world.js';
+import { useWorld, transferInNotice, ukTenancy } from './world.js';
 
-let w: World;
-beforeAll(async () => {
-  w = await startWorld();
-}, 60_000);
-afterAll(async () => w?.close());
+const w = useWorld();
 
 describe('transfers held by an orchestrator', () => {
   it('stay in notice under the periodic runner until released, then move on', async () => {

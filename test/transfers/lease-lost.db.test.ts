@@ -1,19 +1,15 @@
 // A runner that loses the transfer's lease in the middle of the copy (it was too
 // slow to renew, another runner took over) stops and changes nothing: it neither
 // rolls the transfer back nor fails it, and the runner holding the lease finishes it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { advanceTransfer } from '../../server/transfers/execute.js';
 import { claimTransfer, releaseTransfer } from '../../server/transfers/lease.js';
 import { transfers } from '../../server/transfers/table.js';
-import { startWorld, transferInNotice, ukTenancy, type World } from './world.js';
+import { useWorld, transferInNotice, ukTenancy } from './world.js';
 
-let w: World;
-beforeAll(async () => {
-  w = await startWorld();
-}, 60_000);
-afterAll(async () => w?.close());
+const w = useWorld();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

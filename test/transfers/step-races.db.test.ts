@@ -3,21 +3,16 @@
 // past retention deleted after the runner chose it, a step that failed only after
 // its transition committed. Each time the transfer goes on to completion; none
 // of them is a reason to roll it back.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { writeRecording } from '../support/bbb/recordings.js';
 import { armFailpoint } from '../../server/failpoints.js';
 import { signQuery } from '../../server/bbb/checksum.js';
 import { advanceTransfer } from '../../server/transfers/execute.js';
-import { startWorld, transferAudit, transferEntries, transferInNotice, ukTenancy, type Tenancy, type World } from './world.js';
+import { useWorld, transferAudit, transferEntries, transferInNotice, ukTenancy, type Tenancy } from './world.js';
 
-let w: World;
-beforeAll(async () => {
-  w = await startWorld();
-}, 60_000);
-afterAll(async () => w?.close());
-afterEach(() => armFailpoint(null));
+const w = useWorld();
 
 let n = 0;
 /** A call straight to the source's BBB, as its own operator or a moderator would make it: the answer's XML. */

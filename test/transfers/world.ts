@@ -3,7 +3,8 @@
 // co-op, and a way to bring a fresh tenancy's transfer to its notice (three
 // approvals) and run it.
 import { eq } from 'drizzle-orm';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { armFailpoint } from '../../server/failpoints.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startBbbPair, type BbbPair } from '../support/bbb/pair.js';
 import { coopAdminWithToken, createCluster, createCoop, createTenancy, memberWithToken } from '../support/fixtures.js';
@@ -85,6 +86,20 @@ export async function startWorld(storage: { source?: (root: string) => string; t
       await s.stop();
     },
   };
+}
+
+/**
+ * A test file's world: started before its first test and closed after its last; a failpoint a test
+ * armed is disarmed after it. The object is filled in when the world has started.
+ */
+export function useWorld(): World {
+  const w = {} as World;
+  beforeAll(async () => {
+    Object.assign(w, await startWorld());
+  }, 60_000);
+  afterAll(async () => w.close?.());
+  afterEach(() => armFailpoint(null));
+  return w;
 }
 
 export interface Tenancy {
