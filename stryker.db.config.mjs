@@ -13,7 +13,7 @@ import base from './stryker.config.mjs';
 /** Group → the modules mutated and the test files run against each mutant. */
 export const groups = {
   // The REST API's JWT check: issuer, audience, type, expiry, the api scope, the account or client behind it.
-  'token-check': { mutate: ['server/oidc/verify.ts'], tests: ['test/oidc/jwt-claims.db.test.ts', 'test/oidc/accounts.db.test.ts'] },
+  'token-check': { mutate: ['server/oidc/verify.ts'], tests: ['test/oidc/jwt-claims.db.test.ts', 'test/oidc/accounts.db.test.ts', 'test/oidc/token-memo.test.ts'] },
   // One runner per transfer at a time.
   lease: { mutate: ['server/transfers/lease.ts'], tests: ['test/transfers/lease.db.test.ts'] },
   // Failed-login counting and log-in itself.

@@ -55,6 +55,11 @@ export class AccessTokenVerifier {
       .prepare('oidc_principal_client');
   }
 
+  /** How many verified tokens are held now (at most MAX_VERIFIED): what the memo costs in memory. */
+  get remembered(): number {
+    return this.#verified.size;
+  }
+
   setKeys(jwks: JSONWebKeySet): void {
     this.#jwks = createLocalJWKSet(jwks);
     // A key no longer published no longer vouches for the tokens it signed.
